@@ -1,0 +1,398 @@
+//! The install pipeline for one artifact, run under its lock: fetch -> verify -> unpack ->
+//! store -> prove.
+//!
+//! Download, hashing and unpacking overlap: bytes go from the network to the `.partial` file,
+//! the archive hasher and a bounded channel feeding the unpacker thread, which writes (and
+//! hashes, for the receipt) each file into a staging directory beside the final one. Nothing is
+//! visible until the archive digest matched, the layout validated and `codex --version` agreed;
+//! then one rename publishes the runtime. A crash at any point leaves the old state plus
+//! leftovers (a staging dir, a partial download) that the next run cleans or resumes.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+
+use crate::net::download::{self, Chunk, Fetched, Transfer};
+use crate::net::{Http, NetError};
+use crate::pin::CodexVersion;
+use crate::plan::Asset;
+use crate::platform::{AssetKind, Target};
+use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::receipt::{Receipt, SCHEMA};
+use crate::store::{InstalledRuntime, Store, StoreError};
+use crate::unpack::{self, Limits, UnpackError, Unpacked};
+use crate::verify::{DigestSource, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("checksum mismatch for `{asset}` from `{url}`\n  expected: {expected} (from {source_of})\n  actual:   {actual}")]
+    DigestMismatch {
+        asset: String,
+        url: String,
+        expected: Sha256,
+        actual: Sha256,
+        source_of: DigestSource,
+    },
+    #[error("the installed `codex --version` said `{said}`, but {expected} was pinned")]
+    WrongVersion { expected: CodexVersion, said: String },
+    #[error("the unpacked `codex` does not run")]
+    DoesNotRun {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server kept restarting the download of `{url}` from zero")]
+    Unstable { url: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl InstallError {
+    pub fn hint(&self) -> String {
+        match self {
+            InstallError::DigestMismatch { source_of: DigestSource::Manifest { path }, .. } => format!(
+                "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
+            ),
+            InstallError::DigestMismatch { .. } => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
+            InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
+            InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
+            InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
+            InstallError::Net(e) => e.hint(),
+            InstallError::Unpack(e) => e.hint(),
+            InstallError::Store(e) => e.hint(),
+        }
+    }
+}
+
+/// What an install did.
+#[derive(Debug)]
+pub enum Outcome {
+    Installed(InstalledRuntime),
+    AlreadyInstalled(InstalledRuntime),
+}
+
+impl Outcome {
+    pub fn runtime(&self) -> &InstalledRuntime {
+        match self {
+            Outcome::Installed(r) | Outcome::AlreadyInstalled(r) => r,
+        }
+    }
+    pub fn into_runtime(self) -> InstalledRuntime {
+        match self {
+            Outcome::Installed(r) | Outcome::AlreadyInstalled(r) => r,
+        }
+    }
+}
+
+/// Everything the pipeline needs for one artifact.
+pub struct Job<'a> {
+    pub store: &'a Store,
+    pub version: &'a CodexVersion,
+    pub tag: &'a str,
+    pub target: &'a Target,
+    pub asset: &'a Asset,
+    /// Replace an existing runtime.
+    pub force: bool,
+    pub progress: &'a indicatif::ProgressBar,
+}
+
+/// Remove staging directories left by crashed installers of this artifact. Call with the lock
+/// held: then no live installer owns them.
+pub fn clean_stale_staging(store: &Store, version: &CodexVersion, target: &Target) {
+    let prefix = format!("{STAGING_PREFIX}{target}-");
+    let Ok(entries) = std::fs::read_dir(store.version_dir(version)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) || name.starts_with(&format!(".trash-{target}-")) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The partial-download path for an asset: keyed by its expected digest, so a partial from
+/// another build of the same name is never mixed in.
+pub fn partial_path(store: &Store, asset: &Asset) -> PathBuf {
+    let hex = asset.expected.sha256.to_hex();
+    store
+        .downloads_dir()
+        .join(format!("{}-{}.partial", &hex[..16], asset.name))
+}
+
+/// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
+pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
+    let store = job.store;
+    let version_dir = store.version_dir(job.version);
+    refuse_symlink(&store.runtimes_dir())?;
+    std::fs::create_dir_all(&version_dir).map_err(StoreError::io("create", &version_dir))?;
+    refuse_symlink(&version_dir)?;
+    let partial = partial_path(store, job.asset);
+    let source = match local_path(&job.asset.url) {
+        Some(path) => Source::File(path),
+        None => Source::Http(Transfer {
+            url: http.url(&job.asset.url)?,
+            partial: partial.clone(),
+            expected_size: job.asset.size,
+        }),
+    };
+
+    // A server that ignores Range, or whose file changed, makes us start over; twice is plenty.
+    for _ in 0..3 {
+        let staging = tempfile::Builder::new()
+            .prefix(&format!("{STAGING_PREFIX}{}-", job.target))
+            .tempdir_in(&version_dir)
+            .map_err(StoreError::io("create a staging directory in", &version_dir))?;
+        let pkg = staging.path().to_path_buf();
+        let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
+        let (actual, size) = match fetched {
+            Fetched::Restart => {
+                download::discard_partial(&partial);
+                continue;
+            }
+            Fetched::Complete { sha256, size } => (sha256, size),
+        };
+        if actual != job.asset.expected.sha256 {
+            download::discard_partial(&partial);
+            return Err(InstallError::DigestMismatch {
+                asset: job.asset.name.clone(),
+                url: job.asset.url.clone(),
+                expected: job.asset.expected.sha256,
+                actual,
+                source_of: job.asset.expected.source.clone(),
+            });
+        }
+        let mut unpacked = match unpacked {
+            Ok(u) => u,
+            Err(e) => {
+                // Verified bytes that are not a safe package will not get better on retry.
+                download::discard_partial(&partial);
+                return Err(e.into());
+            }
+        };
+        let layout = unpack::validate_layout(
+            &pkg,
+            &mut unpacked,
+            job.asset.kind,
+            job.version,
+            job.target,
+        )?;
+        if job.target.is_host() {
+            prove(&pkg.join(&layout.entrypoint), job.version).await?;
+        }
+        let receipt = Receipt {
+            schema: SCHEMA,
+            installer: env!("CARGO_PKG_VERSION").to_string(),
+            version: job.version.clone(),
+            tag: job.tag.to_string(),
+            target: job.target.clone(),
+            asset: job.asset.name.clone(),
+            source_url: job.asset.url.clone(),
+            archive_sha256: actual,
+            archive_size: size,
+            verified_by: job.asset.expected.source.clone(),
+            installed_at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            entrypoint: layout.entrypoint,
+            path_dir: layout.path_dir,
+            files: unpacked.files,
+        };
+        let runtime = publish(store, staging, receipt, job.force)?;
+        keep_archive(store, &partial, job.asset);
+        return Ok(Outcome::Installed(runtime));
+    }
+    Err(InstallError::Unstable {
+        url: job.asset.url.clone(),
+    })
+}
+
+/// Where the archive comes from.
+enum Source {
+    Http(Transfer),
+    /// A `file://` mirror: read in place, nothing to resume.
+    File(PathBuf),
+}
+
+/// Download (or read) the archive while the unpacker consumes it.
+async fn fetch_and_unpack(
+    http: &Http,
+    job: &Job<'_>,
+    source: &Source,
+    pkg: &Path,
+) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
+    let kind = job.asset.kind;
+    if kind == AssetKind::LegacyZip {
+        // Zip needs random access: download first, then unpack from the file.
+        let fetched = fetch(http, job, source, None).await?;
+        let file = match source {
+            Source::File(path) => path,
+            Source::Http(t) => &t.partial,
+        };
+        let unpacked = unpack::unpack_zip(file, pkg, Limits::default());
+        return Ok((fetched, unpacked));
+    }
+    // 32 chunks of network-sized buffers: enough to keep both sides busy, a few MB at most.
+    let (tx, rx) = mpsc::channel::<Chunk>(32);
+    let dest = pkg.to_path_buf();
+    let unpacker = std::thread::spawn(move || {
+        unpack::unpack_stream(kind, ChannelReader::new(rx), &dest, Limits::default())
+    });
+    let fetched = fetch(http, job, source, Some(&tx)).await;
+    drop(tx);
+    let unpacked = unpacker.join().unwrap_or_else(|_| {
+        Err(UnpackError::Layout("the unpacker thread panicked".into()))
+    });
+    Ok((fetched?, unpacked))
+}
+
+async fn fetch(
+    http: &Http,
+    job: &Job<'_>,
+    source: &Source,
+    sink: Option<&mpsc::Sender<Chunk>>,
+) -> Result<Fetched, NetError> {
+    match source {
+        Source::File(path) => download::read_local(path, sink, job.progress).await,
+        Source::Http(t) => download::fetch(http, t, sink, job.progress).await,
+    }
+}
+
+/// `file:///dir/x` -> `/dir/x`.
+pub fn local_path(url: &str) -> Option<PathBuf> {
+    let u = reqwest::Url::parse(url).ok()?;
+    (u.scheme() == "file").then(|| u.to_file_path().ok()).flatten()
+}
+
+/// Run `codex --version` from the staging dir and require the pinned version.
+async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(codex)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .map_err(|_| InstallError::DoesNotRun {
+        source: std::io::Error::new(std::io::ErrorKind::TimedOut, "`codex --version` did not finish within 60s"),
+    })?
+    .map_err(|source| InstallError::DoesNotRun { source })?;
+    let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let reported = said
+        .split_whitespace()
+        .last()
+        .and_then(|v| CodexVersion::parse(v).ok());
+    if !output.status.success() || reported.as_ref() != Some(version) {
+        return Err(InstallError::WrongVersion {
+            expected: version.clone(),
+            said: if said.is_empty() {
+                String::from_utf8_lossy(&output.stderr).trim().chars().take(200).collect()
+            } else {
+                said
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Write the receipt, make the staging dir the runtime with one rename, and make it durable.
+fn publish(
+    store: &Store,
+    staging: tempfile::TempDir,
+    receipt: Receipt,
+    force: bool,
+) -> Result<InstalledRuntime, InstallError> {
+    let final_dir = store.runtime_dir(&receipt.version, &receipt.target);
+    let version_dir = store.version_dir(&receipt.version);
+    let receipt_path = staging.path().join(crate::store::RECEIPT_NAME);
+    write_durable(&receipt_path, &receipt.to_json())
+        .map_err(StoreError::io("write the receipt", &receipt_path))?;
+    if force && final_dir.exists() {
+        refuse_symlink(&final_dir)?;
+        let trash = version_dir.join(format!(".trash-{}-{}", receipt.target, std::process::id()));
+        std::fs::rename(&final_dir, &trash).map_err(StoreError::io("move aside", &final_dir))?;
+        let _ = std::fs::remove_dir_all(&trash);
+    } else if final_dir.exists() {
+        // An incomplete directory without a receipt (e.g. made by hand): not ours to keep.
+        refuse_symlink(&final_dir)?;
+        std::fs::remove_dir_all(&final_dir).map_err(StoreError::io("remove", &final_dir))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, &final_dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        StoreError::io("rename the staged runtime into", &final_dir)(e)
+    })?;
+    sync_dir(&version_dir);
+    Ok(InstalledRuntime {
+        dir: final_dir,
+        receipt,
+    })
+}
+
+/// Move the verified archive from `.partial` to its final name, so `mirror --from-cache` and
+/// reinstalls need no network. Best effort: the runtime is already installed.
+fn keep_archive(store: &Store, partial: &Path, asset: &Asset) {
+    if partial.exists() {
+        let _ = std::fs::rename(partial, archive_path(store, asset));
+        download::discard_partial(partial);
+    }
+}
+
+/// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`.
+pub fn archive_path(store: &Store, asset: &Asset) -> PathBuf {
+    let dir = store.downloads_dir().join(asset.expected.sha256.to_hex());
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(&asset.name)
+}
+
+fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn sync_dir(dir: &Path) {
+    // Directory fsync makes the rename durable on Linux; other platforms do not need (or allow) it.
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// A blocking `Read` over the chunks the downloader sends.
+struct ChannelReader {
+    rx: mpsc::Receiver<Chunk>,
+    current: Chunk,
+}
+
+impl ChannelReader {
+    fn new(rx: mpsc::Receiver<Chunk>) -> Self {
+        ChannelReader {
+            rx,
+            current: Chunk::new(),
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(c) => self.current = c,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}

@@ -1,0 +1,29 @@
+//! codex-bootstrap: provision the Codex CLI runtime that the Codex SDKs drive.
+//!
+//! The data flow runs one way, and the modules follow it:
+//!
+//! ```text
+//! pin -> plan -> fetch -> verify -> unpack -> store -> (python) -> prove
+//! ```
+//!
+//! [`pin`] decides which runtime version, [`plan`] turns it into one asset, one URL and one
+//! expected digest, [`net`] and [`github`] fetch, [`verify`] hashes, [`unpack`] extracts
+//! defensively, [`store`] makes it visible atomically, [`python`] exposes it to a Python
+//! environment, and [`appserver`] / [`doctor`] prove it works. [`commands`] only orchestrates.
+
+pub mod appserver;
+pub mod cli;
+pub mod commands;
+pub mod doctor;
+pub mod error;
+pub mod github;
+pub mod install;
+pub mod net;
+pub mod pin;
+pub mod plan;
+pub mod platform;
+pub mod python;
+pub mod store;
+pub mod ui;
+pub mod unpack;
+pub mod verify;

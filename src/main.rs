@@ -1,0 +1,34 @@
+//! The `codex-bootstrap` binary: parse, run, render errors, choose the exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use codex_bootstrap::{cli::Cli, commands, error};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let ui = codex_bootstrap::ui::Ui::stderr_only();
+            ui.error(&err);
+            if error::is_usage(&err) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

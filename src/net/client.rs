@@ -1,0 +1,398 @@
+//! The one HTTP client every request goes through.
+//!
+//! - TLS trusts the system store (which honours `SSL_CERT_FILE` / `SSL_CERT_DIR`): corporate
+//!   proxies that intercept TLS put their CA there, not in a bundled root list.
+//! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured (reqwest reads them).
+//! - Plain `http://` only to loopback hosts, unless `--allow-http`.
+//! - A GitHub token is attached only to requests whose origin is the GitHub API's; reqwest also
+//!   drops `Authorization` when a redirect changes host, and our redirect policy refuses to be
+//!   downgraded to plain http.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{header, Url};
+
+/// The environment variables a token may come from, in order.
+pub const TOKEN_ENVS: &[&str] = &["GH_TOKEN", "GITHUB_TOKEN"];
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// `GH_TOKEN`, else `GITHUB_TOKEN`; empty values do not count.
+    pub fn from_env() -> Option<(Token, &'static str)> {
+        TOKEN_ENVS.iter().find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| (Token(v), *name))
+        })
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// How to talk to the network.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    pub connect_timeout: Duration,
+    /// The longest a transfer may stall between two reads.
+    pub read_timeout: Duration,
+    pub allow_http: bool,
+    /// Attempts per request before giving up.
+    pub attempts: u32,
+    pub token: Option<Token>,
+    /// Requests to this origin (the GitHub API) carry the token; no other request does.
+    pub api_origin: Option<Url>,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(30),
+            allow_http: false,
+            attempts: 5,
+            token: None,
+            api_origin: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("`{url}` is not a valid URL")]
+    BadUrl { url: String },
+    #[error("refusing plain http:// to `{host}`")]
+    InsecureUrl { host: String },
+    #[error("could not build the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("could not connect to `{host}`{}", proxy_note(.proxy))]
+    Connect {
+        host: String,
+        proxy: Option<String>,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("request to `{host}` timed out{}", proxy_note(.proxy))]
+    Timeout {
+        host: String,
+        proxy: Option<String>,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("request to `{url}` failed")]
+    Request {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("`{url}` answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("the transfer of `{url}` failed after {attempts} attempts")]
+    GaveUp {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: Box<NetError>,
+    },
+    #[error("the body of `{url}` ended early: {got} of {expected} bytes")]
+    Truncated { url: String, got: u64, expected: u64 },
+    #[error("could not read `{path}`")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not write the download to `{path}`")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn proxy_note(proxy: &Option<String>) -> String {
+    proxy
+        .as_ref()
+        .map(|p| format!(" (through proxy `{p}`)"))
+        .unwrap_or_default()
+}
+
+impl NetError {
+    pub fn hint(&self) -> String {
+        match self {
+            NetError::BadUrl { .. } => "check the URL given to `--mirror` / `--github-api-url`".into(),
+            NetError::InsecureUrl { .. } => "use https://, or pass `--allow-http` if this host is trusted".into(),
+            NetError::Connect { proxy: Some(_), .. } | NetError::Timeout { proxy: Some(_), .. } => {
+                "check the proxy in HTTPS_PROXY / NO_PROXY, or use a mirror with `--mirror URL`".into()
+            }
+            NetError::Connect { .. } | NetError::Timeout { .. } => {
+                "are you offline or behind a proxy? set HTTPS_PROXY, use `--mirror URL`, or install from a file with `--archive`".into()
+            }
+            NetError::Request { source, .. } if is_tls(source) => {
+                "TLS verification failed: if a proxy intercepts TLS, put its CA in the system store or point SSL_CERT_FILE at it".into()
+            }
+            NetError::Status { status: 404, .. } => "the file is not there: check the version and `--mirror`".into(),
+            NetError::GaveUp { source, .. } => source.hint(),
+            NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => {
+                "rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()
+            }
+            NetError::Client(_) => "check SSL_CERT_FILE and the proxy variables".into(),
+            NetError::File { .. } => "check the path given to `--mirror file://…`".into(),
+            NetError::Write { .. } => "the cache must be writable, with room for the download: see `--cache-dir`".into(),
+        }
+    }
+
+    /// Whether another attempt may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => true,
+            NetError::Request { source, .. } => super::retry::error_is_transient(source),
+            NetError::Status { status, .. } => super::retry::status_is_transient(*status),
+            _ => false,
+        }
+    }
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        let s = c.to_string().to_ascii_lowercase();
+        if s.contains("certificate") || s.contains("tls") || s.contains("handshake") {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
+/// The shared client.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    pub config: NetConfig,
+}
+
+impl Http {
+    pub fn new(config: NetConfig) -> Result<Http, NetError> {
+        let allow_http = config.allow_http;
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                return attempt.error("too many redirects");
+            }
+            // A redirect may not downgrade us to cleartext to a non-loopback host.
+            if !allow_http && attempt.url().scheme() == "http" && !is_loopback(attempt.url()) {
+                return attempt.error("redirect to plain http:// refused");
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "codex-bootstrap/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/openai/codex)"
+            ))
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .redirect(redirect)
+            .build()
+            .map_err(NetError::Client)?;
+        Ok(Http { client, config })
+    }
+
+    /// Parse and vet a URL against the scheme policy.
+    pub fn url(&self, url: &str) -> Result<Url, NetError> {
+        let parsed = Url::parse(url).map_err(|_| NetError::BadUrl {
+            url: url.to_string(),
+        })?;
+        match parsed.scheme() {
+            "https" => Ok(parsed),
+            "http" if self.config.allow_http || is_loopback(&parsed) => Ok(parsed),
+            "http" => Err(NetError::InsecureUrl {
+                host: parsed.host_str().unwrap_or_default().to_string(),
+            }),
+            _ => Err(NetError::BadUrl {
+                url: url.to_string(),
+            }),
+        }
+    }
+
+    /// A GET with the token attached only when `url` is on the API origin.
+    pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
+        let mut req = self.client.get(url.clone());
+        if let (Some(token), Some(api)) = (&self.config.token, &self.config.api_origin) {
+            if url.origin() == api.origin() {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {}", token.0));
+            }
+        }
+        req
+    }
+
+    /// Send, translating transport errors into ones that name the host and the proxy.
+    pub async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<reqwest::Response, NetError> {
+        req.send().await.map_err(|e| self.describe(url, e))
+    }
+
+    /// Turn a reqwest error into a [`NetError`] that names the host and the proxy in effect.
+    pub fn describe(&self, url: &Url, source: reqwest::Error) -> NetError {
+        let host = url.host_str().unwrap_or_default().to_string();
+        let proxy = proxy_for(url);
+        if source.is_connect() {
+            NetError::Connect { host, proxy, source }
+        } else if source.is_timeout() {
+            NetError::Timeout { host, proxy, source }
+        } else {
+            NetError::Request {
+                url: url.to_string(),
+                source,
+            }
+        }
+    }
+
+    /// GET a small body (API JSON, SHA256SUMS) into memory, retrying transient failures.
+    /// Bodies over `limit` bytes are refused.
+    pub async fn get_small(&self, url: &Url, limit: usize) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = async {
+                let resp = self.send(url, self.get(url)).await.map_err(|e| (e, None))?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                if super::retry::status_is_transient(status) && attempt < self.config.attempts {
+                    return Err((NetError::Status { url: url.to_string(), status }, retry_after_of(&headers)));
+                }
+                let mut body = Vec::new();
+                let mut resp = resp;
+                while let Some(chunk) = resp.chunk().await.map_err(|e| (self.describe(url, e), None))? {
+                    if body.len() + chunk.len() > limit {
+                        return Err((NetError::Status { url: url.to_string(), status: 413 }, None));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok((status, headers, body))
+            }
+            .await;
+            match result {
+                Ok(r) => return Ok(r),
+                Err((e, wait)) if e.is_transient() && attempt < self.config.attempts => {
+                    tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(attempt))).await;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The `Retry-After` of a response, bounded.
+pub fn retry_after_of(headers: &header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| super::retry::retry_after(v, std::time::SystemTime::now()))
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The proxy reqwest would use for `url`, from the environment, without credentials.
+pub fn proxy_for(url: &Url) -> Option<String> {
+    let host = url.host_str().unwrap_or_default();
+    let no_proxy = env_any(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let bypass = no_proxy.split(',').map(str::trim).any(|p| {
+        !p.is_empty()
+            && (p == "*"
+                || host == p.trim_start_matches('.')
+                || host.ends_with(&format!(".{}", p.trim_start_matches('.'))))
+    });
+    if bypass {
+        return None;
+    }
+    let names: &[&str] = if url.scheme() == "https" {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    env_any(names).map(|p| redact_userinfo(&p))
+}
+
+fn env_any(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// `http://user:secret@proxy:3128` -> `http://proxy:3128`.
+pub fn redact_userinfo(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => "<unparseable proxy URL>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_for_loopback() {
+        let http = Http::new(NetConfig::default()).unwrap();
+        assert!(http.url("http://127.0.0.1:8080/x").is_ok());
+        assert!(http.url("http://127.3.4.5/x").is_ok());
+        assert!(http.url("http://[::1]:80/x").is_ok());
+        assert!(http.url("http://localhost/x").is_ok());
+        assert!(matches!(http.url("http://example.com/x"), Err(NetError::InsecureUrl { .. })));
+        assert!(matches!(http.url("http://10.0.0.1/x"), Err(NetError::InsecureUrl { .. })));
+        assert!(http.url("https://example.com/x").is_ok());
+        assert!(matches!(http.url("ftp://example.com/x"), Err(NetError::BadUrl { .. })));
+        let lax = Http::new(NetConfig { allow_http: true, ..NetConfig::default() }).unwrap();
+        assert!(lax.url("http://example.com/x").is_ok());
+    }
+
+    #[test]
+    fn token_goes_to_the_api_origin_only() {
+        let api = Url::parse("https://api.github.com").unwrap();
+        let http = Http::new(NetConfig {
+            token: Some(Token("sekrit".into())),
+            api_origin: Some(api.clone()),
+            ..NetConfig::default()
+        })
+        .unwrap();
+        let auth = |u: &str| {
+            http.get(&Url::parse(u).unwrap())
+                .build()
+                .unwrap()
+                .headers()
+                .contains_key(header::AUTHORIZATION)
+        };
+        assert!(auth("https://api.github.com/repos/openai/codex/releases/tags/x"));
+        assert!(!auth("https://github.com/openai/codex/releases/download/x/y"));
+        assert!(!auth("https://mirror.example/rust-v1/x"));
+        assert!(!auth("http://api.github.com/x"), "another scheme is another origin");
+        assert_eq!(format!("{:?}", Token("sekrit".into())), "Token(<redacted>)");
+    }
+
+    #[test]
+    fn proxy_credentials_are_redacted() {
+        assert_eq!(redact_userinfo("http://user:pw@proxy:3128/"), "http://proxy:3128");
+    }
+}

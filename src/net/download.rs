@@ -1,0 +1,293 @@
+//! Resumable streaming downloads into `<cache>/downloads/*.partial`.
+//!
+//! Every byte is hashed as it arrives and passed on, in order, to a consumer (the unpacker), so
+//! the archive is read once. A broken transfer resumes with `Range` + `If-Range` from the
+//! partial file; a partial left by a killed process is replayed (hashed and passed on) and then
+//! resumed. When a server answers a resumed request with the whole body (it ignored `Range`, or
+//! the file changed), the caller must start over: [`Fetched::Restart`].
+
+use std::path::{Path, PathBuf};
+
+use reqwest::{header, StatusCode, Url};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::net::client::{retry_after_of, Http, NetError};
+use crate::verify::{Hasher, Sha256};
+
+/// Chunks handed to the consumer.
+pub type Chunk = bytes::Bytes;
+
+/// One download.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub url: Url,
+    /// Where the bytes are kept until the install completes.
+    pub partial: PathBuf,
+    pub expected_size: Option<u64>,
+}
+
+/// How a download ended.
+#[derive(Debug)]
+pub enum Fetched {
+    Complete { sha256: Sha256, size: u64 },
+    /// The server sent the whole body to a resumed request: truncate and start over.
+    Restart,
+}
+
+/// The validator saved beside a partial file, sent back as `If-Range` on resume.
+fn meta_path(partial: &Path) -> PathBuf {
+    let mut p = partial.as_os_str().to_owned();
+    p.push(".meta");
+    PathBuf::from(p)
+}
+
+/// Remove a partial download and its validator.
+pub fn discard_partial(partial: &Path) {
+    let _ = std::fs::remove_file(partial);
+    let _ = std::fs::remove_file(meta_path(partial));
+}
+
+/// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`
+/// (when the sink's receiver is gone, bytes are still downloaded and hashed).
+pub async fn fetch(
+    http: &Http,
+    t: &Transfer,
+    sink: Option<&mpsc::Sender<Chunk>>,
+    progress: &indicatif::ProgressBar,
+) -> Result<Fetched, NetError> {
+    let write_err = |source| NetError::Write {
+        path: t.partial.display().to_string(),
+        source,
+    };
+    if let Some(parent) = t.partial.parent() {
+        tokio::fs::create_dir_all(parent).await.map_err(write_err)?;
+    }
+    let mut hasher = Hasher::new();
+    let mut have = replay_partial(&t.partial, &mut hasher, sink, progress)
+        .await
+        .map_err(write_err)?;
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&t.partial)
+        .await
+        .map_err(write_err)?;
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut validator = std::fs::read_to_string(meta_path(&t.partial)).ok();
+    let mut total = t.expected_size;
+    if let Some(n) = total {
+        progress.set_length(n);
+    }
+
+    let mut failures = 0u32;
+    loop {
+        if total.is_some_and(|n| have >= n) && have > 0 {
+            break;
+        }
+        let attempt = async {
+            let mut req = http.get(&t.url);
+            if have > 0 {
+                req = req.header(header::RANGE, format!("bytes={have}-"));
+                if let Some(v) = &validator {
+                    req = req.header(header::IF_RANGE, v.as_str());
+                }
+            }
+            let mut resp = http.send(&t.url, req).await.map_err(|e| (e, None))?;
+            let status = resp.status();
+            let resumed = have > 0;
+            match status {
+                StatusCode::PARTIAL_CONTENT if resumed => {
+                    let start = resp
+                        .headers()
+                        .get(header::CONTENT_RANGE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(content_range_start);
+                    if start != Some(have) {
+                        return Ok(Some(Fetched::Restart));
+                    }
+                }
+                StatusCode::OK if resumed => return Ok(Some(Fetched::Restart)),
+                StatusCode::OK => {}
+                StatusCode::RANGE_NOT_SATISFIABLE => return Ok(Some(Fetched::Restart)),
+                s => {
+                    let wait = retry_after_of(resp.headers());
+                    return Err((
+                        NetError::Status {
+                            url: t.url.to_string(),
+                            status: s.as_u16(),
+                        },
+                        wait,
+                    ));
+                }
+            }
+            if let Some(len) = resp.content_length() {
+                total = Some(have + len);
+                progress.set_length(have + len);
+            }
+            if let Some(v) = validator_of(resp.headers()) {
+                if validator.as_deref() != Some(v.as_str()) {
+                    let _ = tokio::fs::write(meta_path(&t.partial), &v).await;
+                    validator = Some(v);
+                }
+            }
+            loop {
+                let chunk = match resp.chunk().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => break,
+                    Err(e) => return Err((http.describe(&t.url, e), None)),
+                };
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| (write_err(e), None))?;
+                hasher.update(&chunk);
+                have += chunk.len() as u64;
+                progress.set_position(have);
+                if let Some(tx) = sink {
+                    // A closed receiver means the unpacker stopped; keep hashing regardless.
+                    let _ = tx.send(chunk).await;
+                }
+            }
+            if let Some(n) = total {
+                if have < n {
+                    return Err((
+                        NetError::Truncated {
+                            url: t.url.to_string(),
+                            got: have,
+                            expected: n,
+                        },
+                        None,
+                    ));
+                }
+            }
+            Ok(None)
+        }
+        .await;
+        match attempt {
+            Ok(Some(restart)) => {
+                file.flush().await.map_err(write_err)?;
+                return Ok(restart);
+            }
+            Ok(None) => break,
+            Err((e, wait)) => {
+                file.flush().await.map_err(write_err)?;
+                failures += 1;
+                if !e.is_transient() {
+                    return Err(e);
+                }
+                if failures >= http.config.attempts {
+                    return Err(NetError::GaveUp {
+                        url: t.url.to_string(),
+                        attempts: failures,
+                        source: Box::new(e),
+                    });
+                }
+                tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(failures))).await;
+            }
+        }
+    }
+    file.flush().await.map_err(write_err)?;
+    file.get_mut().sync_data().await.map_err(write_err)?;
+    let (sha256, size) = hasher.finish();
+    Ok(Fetched::Complete { sha256, size })
+}
+
+/// Hash and forward the bytes already in a partial file; returns how many there were.
+async fn replay_partial(
+    partial: &Path,
+    hasher: &mut Hasher,
+    sink: Option<&mpsc::Sender<Chunk>>,
+    progress: &indicatif::ProgressBar,
+) -> std::io::Result<u64> {
+    let mut file = match tokio::fs::File::open(partial).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut have = 0u64;
+    loop {
+        let mut buf = vec![0u8; 1 << 20];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        hasher.update(&buf);
+        have += n as u64;
+        if let Some(tx) = sink {
+            let _ = tx.send(Chunk::from(buf)).await;
+        }
+    }
+    progress.set_position(have);
+    Ok(have)
+}
+
+/// Stream a local file (a `file://` mirror) to the consumer, hashing it.
+pub async fn read_local(
+    path: &Path,
+    sink: Option<&mpsc::Sender<Chunk>>,
+    progress: &indicatif::ProgressBar,
+) -> Result<Fetched, NetError> {
+    let mut hasher = Hasher::new();
+    let size = replay_partial(path, &mut hasher, sink, progress)
+        .await
+        .map_err(|source| NetError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+    if size == 0 && !path.is_file() {
+        return Err(NetError::File {
+            path: path.display().to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    let (sha256, size) = hasher.finish();
+    Ok(Fetched::Complete { sha256, size })
+}
+
+/// The strong validator to send as `If-Range`: the ETag when strong, else Last-Modified.
+fn validator_of(headers: &header::HeaderMap) -> Option<String> {
+    let etag = headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|e| !e.starts_with("W/"));
+    etag.or_else(|| {
+        headers
+            .get(header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+    })
+    .map(str::to_string)
+}
+
+/// `bytes 100-199/200` -> 100.
+fn content_range_start(v: &str) -> Option<u64> {
+    v.trim()
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(content_range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(content_range_start("bytes */200"), None);
+        assert_eq!(content_range_start("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn weak_etags_are_not_validators() {
+        let mut h = header::HeaderMap::new();
+        h.insert(header::ETAG, "W/\"x\"".parse().unwrap());
+        h.insert(header::LAST_MODIFIED, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(validator_of(&h).unwrap(), "Wed, 21 Oct 2015 07:28:00 GMT");
+        h.insert(header::ETAG, "\"strong\"".parse().unwrap());
+        assert_eq!(validator_of(&h).unwrap(), "\"strong\"");
+    }
+}

@@ -1,0 +1,247 @@
+//! `codex-runtime.toml`: a runtime version and, per target, the asset to fetch and its digest.
+//!
+//! The same format serves a project's pin and the manifest compiled into this binary from
+//! `manifests/codex-runtime.toml`. A target with a `sha256` needs no GitHub API request at all.
+//!
+//! ```toml
+//! [runtime]
+//! version = "0.163.0"          # any accepted spelling; required
+//! tag = "rust-v0.163.0"        # optional, derived from the version
+//!
+//! [targets.x86_64-unknown-linux-musl]
+//! asset = "codex-package-x86_64-unknown-linux-musl.tar.zst"
+//! size = 103062127             # optional, bytes
+//! sha256 = "9f86d0…"           # 64 hex digits
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::pin::version::CodexVersion;
+use crate::platform::{AssetKind, Target};
+use crate::verify::Sha256;
+
+/// The manifest compiled into this binary.
+pub const BUNDLED: &str = include_str!("../../manifests/codex-runtime.toml");
+/// How the bundled manifest is named in messages.
+pub const BUNDLED_NAME: &str = "<bundled manifest>";
+/// The file name of a project manifest.
+pub const FILE_NAME: &str = "codex-runtime.toml";
+
+/// A parsed manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// Where it was read from (a path, or [`BUNDLED_NAME`]).
+    pub origin: String,
+    pub version: CodexVersion,
+    pub tag: String,
+    pub targets: BTreeMap<Target, PinnedAsset>,
+}
+
+/// One target's pinned asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedAsset {
+    pub asset: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    runtime: RawRuntime,
+    #[serde(default)]
+    targets: BTreeMap<String, PinnedAsset>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuntime {
+    version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tag: Option<String>,
+}
+
+/// A manifest that could not be read or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("could not read manifest `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid manifest {origin}, line {line}{key}: {message}")]
+    Invalid {
+        origin: String,
+        line: usize,
+        /// `, key `x`` when the offending key is known.
+        key: String,
+        message: String,
+    },
+}
+
+impl ManifestError {
+    pub fn hint(&self) -> String {
+        format!(
+            "the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one"
+        )
+    }
+}
+
+impl Manifest {
+    /// The manifest compiled into this binary.
+    pub fn bundled() -> Result<Manifest, ManifestError> {
+        Manifest::parse(BUNDLED, BUNDLED_NAME)
+    }
+
+    /// Read and parse a manifest file.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Manifest::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse manifest text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
+            let at = span.map_or(0, |s| s.start.min(text.len()));
+            let line = text[..at].matches('\n').count() + 1;
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| format!(", key `{}`", k.trim()))
+                .unwrap_or_default();
+            ManifestError::Invalid {
+                origin: origin.to_string(),
+                line,
+                key,
+                message,
+            }
+        };
+        let raw: RawManifest = toml::from_str(text)
+            .map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
+        let find = |needle: &str| text.find(needle).map(|i| i..i + needle.len());
+        let version = CodexVersion::parse(&raw.runtime.version)
+            .map_err(|e| invalid(find(&raw.runtime.version), e.to_string()))?;
+        let tag = raw.runtime.tag.clone().unwrap_or_else(|| version.tag());
+        if CodexVersion::parse(&tag).ok().as_ref() != Some(&version) {
+            return Err(invalid(
+                find(&tag),
+                format!("tag `{tag}` does not name version {version}"),
+            ));
+        }
+        let mut targets = BTreeMap::new();
+        for (name, asset) in raw.targets {
+            let target: Target = name.parse().map_err(|e: crate::platform::PlatformError| {
+                invalid(find(&name), e.to_string())
+            })?;
+            if AssetKind::from_name(&asset.asset).is_none()
+                || !asset.asset.contains(target.as_str())
+            {
+                return Err(invalid(
+                    find(&asset.asset),
+                    format!(
+                        "asset `{}` is not a Codex release asset for `{target}`",
+                        asset.asset
+                    ),
+                ));
+            }
+            targets.insert(target, asset);
+        }
+        Ok(Manifest {
+            origin: origin.to_string(),
+            version,
+            tag,
+            targets,
+        })
+    }
+
+    /// Render as TOML (what `codex-bootstrap pin` writes).
+    pub fn to_toml(&self) -> String {
+        let raw = RawManifest {
+            runtime: RawRuntime {
+                version: self.version.to_string(),
+                tag: Some(self.tag.clone()),
+            },
+            targets: self
+                .targets
+                .iter()
+                .map(|(t, a)| (t.to_string(), a.clone()))
+                .collect(),
+        };
+        let body = toml::to_string(&raw).unwrap_or_default();
+        format!(
+            "# Written by codex-bootstrap {}: the Codex runtime this project uses.\n\
+             # With a sha256 per target, `codex-bootstrap install` makes no GitHub API request.\n\n{body}",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_manifest_pins_0_163_0() {
+        let m = Manifest::bundled().unwrap();
+        assert_eq!(m.version.to_string(), "0.163.0");
+        assert_eq!(m.tag, "rust-v0.163.0");
+    }
+
+    #[test]
+    fn full_manifest_round_trips() {
+        let d = Sha256::of(b"x");
+        let text = format!(
+            "[runtime]\nversion = \"0.154.0a6\"\n\n[targets.x86_64-unknown-linux-musl]\nasset = \"codex-package-x86_64-unknown-linux-musl.tar.gz\"\nsize = 12\nsha256 = \"{d}\"\n"
+        );
+        let m = Manifest::parse(&text, "t.toml").unwrap();
+        assert_eq!(m.tag, "rust-v0.154.0-alpha.6");
+        let t: Target = "x86_64-unknown-linux-musl".parse().unwrap();
+        assert_eq!(m.targets[&t].sha256, Some(d));
+        let again = Manifest::parse(&m.to_toml(), "t.toml").unwrap();
+        assert_eq!(again, m);
+    }
+
+    fn error_of(text: &str) -> String {
+        Manifest::parse(text, "p/codex-runtime.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\ncolour = \"red\"\n");
+        assert!(e.contains("p/codex-runtime.toml, line 3"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+
+        let e = error_of(
+            "[runtime]\nversion = \"0.163.0\"\n[targets.x86_64-unknown-linux-musl]\nasset = \"codex-package-x86_64-unknown-linux-musl.tar.gz\"\nsha256 = \"nothex\"\n",
+        );
+        assert!(e.contains("line 5, key `sha256`"), "{e}");
+
+        let e = error_of("[runtime]\nversion = \"0.163\"\n");
+        assert!(e.contains("line 2, key `version`"), "{e}");
+
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\n[targets.sparc-sun-solaris]\nasset = \"codex-package-x.tar.gz\"\n");
+        assert!(e.contains("line 3") && e.contains("sparc-sun-solaris"), "{e}");
+
+        let e = error_of("[runtime\n");
+        assert!(e.contains("line 1"), "{e}");
+
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\ntag = \"rust-v0.1.0\"\n");
+        assert!(e.contains("line 3, key `tag`"), "{e}");
+
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\n[targets.x86_64-unknown-linux-musl]\nasset = \"evil.sh\"\n");
+        assert!(e.contains("line 4, key `asset`"), "{e}");
+    }
+}

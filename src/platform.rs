@@ -1,0 +1,241 @@
+//! Host -> target triple -> release asset names (and Python wheel tags).
+//!
+//! Codex ships static musl builds for Linux, so Linux is always `*-unknown-linux-musl` whatever
+//! the host libc is. On macOS an x86_64 process under Rosetta 2 still gets the arm64 build: it
+//! runs natively and faster.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Every target Codex publishes a runtime for.
+pub const SUPPORTED_TARGETS: &[&str] = &[
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+    "aarch64-pc-windows-msvc",
+];
+
+/// A supported target triple.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target(&'static str);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("`{0}` is not a target Codex publishes a runtime for")]
+    UnknownTarget(String),
+    #[error("Codex publishes no runtime for this host ({os}/{arch})")]
+    UnsupportedHost { os: String, arch: String },
+}
+
+impl PlatformError {
+    pub fn hint(&self) -> String {
+        format!(
+            "supported targets: {}; pass one with `--target`",
+            SUPPORTED_TARGETS.join(", ")
+        )
+    }
+}
+
+impl Target {
+    /// The target of the machine we run on.
+    pub fn host() -> Result<Target, PlatformError> {
+        let os = std::env::consts::OS;
+        let mut arch = std::env::consts::ARCH;
+        if os == "macos" && arch == "x86_64" && running_under_rosetta() {
+            arch = "aarch64";
+        }
+        let triple = match (os, arch) {
+            ("linux", "x86_64") => "x86_64-unknown-linux-musl",
+            ("linux", "aarch64") => "aarch64-unknown-linux-musl",
+            ("macos", "x86_64") => "x86_64-apple-darwin",
+            ("macos", "aarch64") => "aarch64-apple-darwin",
+            ("windows", "x86_64") => "x86_64-pc-windows-msvc",
+            ("windows", "aarch64") => "aarch64-pc-windows-msvc",
+            _ => {
+                return Err(PlatformError::UnsupportedHost {
+                    os: os.to_string(),
+                    arch: arch.to_string(),
+                })
+            }
+        };
+        triple.parse()
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+
+    pub fn is_windows(&self) -> bool {
+        self.0.ends_with("-windows-msvc")
+    }
+
+    /// Whether binaries for this target can run on this host.
+    pub fn is_host(&self) -> bool {
+        Target::host().is_ok_and(|h| &h == self)
+    }
+
+    /// `codex` or `codex.exe`.
+    pub fn exe_name(&self, stem: &str) -> String {
+        if self.is_windows() {
+            format!("{stem}.exe")
+        } else {
+            stem.to_string()
+        }
+    }
+
+    /// The release assets that can provide this target, best first (see [`AssetKind`]).
+    pub fn asset_candidates(&self) -> Vec<(String, AssetKind)> {
+        let t = self.0;
+        let mut v = vec![
+            (
+                format!("codex-package-{t}.tar.zst"),
+                AssetKind::PackageTarZst,
+            ),
+            (format!("codex-package-{t}.tar.gz"), AssetKind::PackageTarGz),
+        ];
+        if self.is_windows() {
+            v.push((format!("codex-{t}.exe.zip"), AssetKind::LegacyZip));
+        } else {
+            v.push((format!("codex-{t}.tar.gz"), AssetKind::LegacyTarGz));
+        }
+        v
+    }
+
+    /// The platform tag of an `openai-codex-cli-bin` wheel for this target.
+    pub fn wheel_platform_tag(&self) -> &'static str {
+        match self.0 {
+            "x86_64-unknown-linux-musl" => "manylinux_2_17_x86_64.manylinux2014_x86_64.musllinux_1_1_x86_64",
+            "aarch64-unknown-linux-musl" => "manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64",
+            "x86_64-apple-darwin" => "macosx_10_9_x86_64",
+            "aarch64-apple-darwin" => "macosx_11_0_arm64",
+            "x86_64-pc-windows-msvc" => "win_amd64",
+            _ => "win_arm64",
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = PlatformError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SUPPORTED_TARGETS
+            .iter()
+            .find(|t| **t == s.trim())
+            .map(|t| Target(t))
+            .ok_or_else(|| PlatformError::UnknownTarget(s.to_string()))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl serde::Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a release asset is packed, which decides how it is unpacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssetKind {
+    /// `codex-package-<target>.tar.zst`: the package layout, zstd (smallest, fastest to unpack).
+    PackageTarZst,
+    /// `codex-package-<target>.tar.gz`: the package layout, gzip.
+    PackageTarGz,
+    /// `codex-<target>.tar.gz`: one binary named `codex-<target>`, from before the package layout.
+    LegacyTarGz,
+    /// `codex-<target>.exe.zip`: the same for Windows.
+    LegacyZip,
+}
+
+impl AssetKind {
+    /// The kind of an asset, from its name.
+    pub fn from_name(name: &str) -> Option<AssetKind> {
+        if name.starts_with("codex-package-") {
+            if name.ends_with(".tar.zst") {
+                return Some(AssetKind::PackageTarZst);
+            }
+            if name.ends_with(".tar.gz") {
+                return Some(AssetKind::PackageTarGz);
+            }
+        } else if name.starts_with("codex-") {
+            if name.ends_with(".exe.zip") || name.ends_with(".zip") {
+                return Some(AssetKind::LegacyZip);
+            }
+            if name.ends_with(".tar.gz") {
+                return Some(AssetKind::LegacyTarGz);
+            }
+        }
+        None
+    }
+
+    pub fn is_package(self) -> bool {
+        matches!(self, AssetKind::PackageTarZst | AssetKind::PackageTarGz)
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn running_under_rosetta() -> bool {
+    // `sysctl.proc_translated` is 1 for a translated process, absent on Intel Macs.
+    std::process::Command::new("sysctl")
+        .args(["-in", "sysctl.proc_translated"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "1")
+}
+
+#[cfg(not(target_os = "macos"))]
+fn running_under_rosetta() -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_is_supported_here() {
+        let t = Target::host().unwrap();
+        assert!(SUPPORTED_TARGETS.contains(&t.as_str()));
+        if cfg!(target_os = "linux") {
+            assert!(t.as_str().ends_with("-unknown-linux-musl"));
+        }
+    }
+
+    #[test]
+    fn candidates_prefer_zstd_then_gzip_then_legacy() {
+        let t: Target = "x86_64-unknown-linux-musl".parse().unwrap();
+        let names: Vec<_> = t.asset_candidates().into_iter().map(|c| c.0).collect();
+        assert_eq!(
+            names,
+            [
+                "codex-package-x86_64-unknown-linux-musl.tar.zst",
+                "codex-package-x86_64-unknown-linux-musl.tar.gz",
+                "codex-x86_64-unknown-linux-musl.tar.gz"
+            ]
+        );
+        let w: Target = "x86_64-pc-windows-msvc".parse().unwrap();
+        assert_eq!(w.asset_candidates()[2].0, "codex-x86_64-pc-windows-msvc.exe.zip");
+        assert_eq!(w.exe_name("codex"), "codex.exe");
+        for (name, kind) in t.asset_candidates().into_iter().chain(w.asset_candidates()) {
+            assert_eq!(AssetKind::from_name(&name), Some(kind), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_targets_are_refused() {
+        assert!("x86_64-unknown-linux-gnu".parse::<Target>().is_err());
+        assert!("".parse::<Target>().is_err());
+    }
+}

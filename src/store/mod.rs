@@ -1,0 +1,13 @@
+//! The versioned runtime store: `<cache>/runtimes/<version>/<target>/`, immutable once renamed
+//! into place, with a receipt that lists every file; per-artifact locks; staging and cleanup.
+//!
+//! Readers (the warm path, doctor, quickstart) take no lock: a runtime directory either does not
+//! exist or is complete, because it only ever appears by one rename of a finished staging dir.
+
+pub mod layout;
+pub mod lock;
+pub mod receipt;
+
+pub use layout::{InstalledRuntime, Store, StoreError, HOME_ENV, RECEIPT_NAME};
+pub use lock::{ArtifactLock, LockError, LOCK_TIMEOUT_ENV};
+pub use receipt::{FileRecord, Receipt};

@@ -1,0 +1,65 @@
+//! The receipt: what was installed, from where, how it was verified, and every file with its
+//! size and sha256. Written last into the staging directory, so its presence in a runtime
+//! directory means the install completed.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pin::CodexVersion;
+use crate::platform::Target;
+use crate::verify::{DigestSource, Sha256};
+
+/// Bumped when the receipt format changes incompatibly; older receipts are then reinstalled.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub schema: u32,
+    /// The codex-bootstrap version that installed it.
+    pub installer: String,
+    pub version: CodexVersion,
+    pub tag: String,
+    pub target: Target,
+    pub asset: String,
+    /// Where the archive came from: a URL (never carrying credentials) or a local path.
+    pub source_url: String,
+    pub archive_sha256: Sha256,
+    pub archive_size: u64,
+    pub verified_by: DigestSource,
+    /// Seconds since the Unix epoch.
+    pub installed_at: u64,
+    /// The codex executable, relative to the runtime directory (`bin/codex`).
+    pub entrypoint: String,
+    /// The directory to put on PATH when launching codex (`codex-path`), when the package has one.
+    pub path_dir: Option<String>,
+    pub files: Vec<FileRecord>,
+}
+
+/// One installed file. Paths use `/` on every platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    pub sha256: Sha256,
+    #[serde(default)]
+    pub executable: bool,
+}
+
+impl Receipt {
+    pub fn read(path: &Path) -> std::io::Result<Receipt> {
+        let bytes = std::fs::read(path)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
+    /// Total size of the installed files.
+    pub fn installed_size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain data cannot fail; an empty receipt would be refused on read anyway.
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}

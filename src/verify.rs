@@ -1,0 +1,319 @@
+//! Digests: the `Sha256` value type, where an expected digest came from, a hashing reader, and
+//! the `codex-package_SHA256SUMS` parser.
+//!
+//! Verification fails closed: an archive becomes visible only when its sha256 equals an
+//! expectation whose origin we can name (a manifest, GitHub's API, or a SHA256SUMS file that was
+//! itself checked against GitHub's API).
+
+use std::fmt;
+use std::io::{self, Read};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256 as Sha256Hasher};
+
+/// The name of the checksum file Codex releases publish beside the package assets.
+pub const SHA256SUMS_ASSET: &str = "codex-package_SHA256SUMS";
+
+/// A sha256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha256([u8; 32]);
+
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a sha256 digest (expected 64 hex digits)")]
+pub struct DigestError(pub String);
+
+impl Sha256 {
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        Sha256(Sha256Hasher::digest(bytes).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    /// Parse `hex` or GitHub's `sha256:hex`.
+    pub fn parse(s: &str) -> Result<Sha256, DigestError> {
+        let t = s.trim();
+        let hex = t.strip_prefix("sha256:").unwrap_or(t);
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(DigestError(s.to_string()));
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
+            let pair = std::str::from_utf8(chunk).map_err(|_| DigestError(s.to_string()))?;
+            out[i] = u8::from_str_radix(pair, 16).map_err(|_| DigestError(s.to_string()))?;
+        }
+        Ok(Sha256(out))
+    }
+
+    /// Base64url without padding, as a wheel's RECORD wants it.
+    pub fn to_base64url(&self) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::with_capacity(43);
+        for chunk in self.0.chunks(3) {
+            let b = [
+                chunk[0],
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            let chars = chunk.len() + 1;
+            for i in 0..chars {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({})", self.to_hex())
+    }
+}
+
+impl FromStr for Sha256 {
+    type Err = DigestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Sha256::parse(s)
+    }
+}
+
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Sha256::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where an expected digest came from, most trusted first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DigestSource {
+    /// A `codex-runtime.toml` manifest (the project's, or the one compiled into this binary).
+    Manifest { path: String },
+    /// `--sha256` on the command line.
+    Flag,
+    /// The `digest` field of the asset in GitHub's release API.
+    GithubApi,
+    /// A line of `codex-package_SHA256SUMS`, whose own digest matched GitHub's API.
+    Sha256Sums,
+    /// Nothing: installed with `--trust-archive`.
+    Unverified,
+}
+
+impl fmt::Display for DigestSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestSource::Manifest { path } => write!(f, "manifest {path}"),
+            DigestSource::Flag => f.write_str("--sha256"),
+            DigestSource::GithubApi => f.write_str("GitHub release API asset digest"),
+            DigestSource::Sha256Sums => write!(
+                f,
+                "{SHA256SUMS_ASSET} (itself checked against GitHub's API digest)"
+            ),
+            DigestSource::Unverified => f.write_str("nothing (--trust-archive)"),
+        }
+    }
+}
+
+/// An expected digest and its origin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expected {
+    pub sha256: Sha256,
+    pub source: DigestSource,
+}
+
+/// A running sha256 with a byte count.
+#[derive(Clone, Default)]
+pub struct Hasher {
+    inner: Sha256Hasher,
+    len: u64,
+}
+
+impl Hasher {
+    pub fn new() -> Hasher {
+        Hasher::default()
+    }
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.inner.update(bytes);
+        self.len += bytes.len() as u64;
+    }
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn finish(self) -> (Sha256, u64) {
+        (Sha256(self.inner.finalize().into()), self.len)
+    }
+}
+
+/// A reader that hashes everything read through it. Call [`HashingReader::finish`] only after
+/// draining it to EOF, or the digest covers a prefix.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Hasher,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Hasher::new(),
+        }
+    }
+
+    /// Read the rest to EOF (so trailing bytes are hashed too), then return the digest and size.
+    pub fn finish(mut self) -> io::Result<(Sha256, u64)> {
+        io::copy(&mut self, &mut io::sink())?;
+        Ok(self.hasher.finish())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Hash a whole file, streaming.
+pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = HashingReader::new(io::BufReader::with_capacity(256 * 1024, file));
+    io::copy(&mut reader, &mut io::sink())?;
+    reader.finish()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{SHA256SUMS_ASSET} line {line} is malformed: {reason}")]
+pub struct SumsError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Parse `sha256sum` output: `<64 hex>  <name>` or `<64 hex> *<name>` (binary mode), one per
+/// line; blank lines and `#` comments are skipped. A name listed twice with different digests
+/// is refused: we could not tell which one to trust.
+pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, Sha256)>, SumsError> {
+    let mut out: Vec<(String, Sha256)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let l = raw.trim_end_matches('\r');
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        let err = |reason: &str| SumsError {
+            line,
+            reason: reason.to_string(),
+        };
+        let (hex, rest) = l
+            .split_once(' ')
+            .ok_or_else(|| err("expected `<sha256>  <file name>`"))?;
+        let digest = Sha256::parse(hex).map_err(|_| err("the digest is not 64 hex digits"))?;
+        let name = rest
+            .strip_prefix(' ')
+            .or_else(|| rest.strip_prefix('*'))
+            .unwrap_or(rest)
+            .trim_start_matches('*');
+        if name.is_empty() || name.contains('/') || name.contains('\\') || name.contains('\0') {
+            return Err(err("the file name is empty or contains a path separator"));
+        }
+        if let Some((_, d)) = out.iter().find(|(n, _)| n == name) {
+            if *d != digest {
+                return Err(err("the file is listed twice with different digests"));
+            }
+            continue;
+        }
+        out.push((name.to_string(), digest));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_github_prefix() {
+        let d = Sha256::of(b"abc");
+        assert_eq!(
+            d.to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(Sha256::parse(&d.to_hex()).unwrap(), d);
+        assert_eq!(Sha256::parse(&format!("sha256:{d}")).unwrap(), d);
+        assert_eq!(Sha256::parse(&d.to_hex().to_uppercase()).unwrap(), d);
+        for bad in ["", "abc", &"g".repeat(64), &"a".repeat(63), &"é".repeat(32)] {
+            assert!(Sha256::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn base64url_matches_wheel_record_encoding() {
+        // From the official wheel's RECORD: codex-package.json is 205 bytes.
+        assert_eq!(Sha256::of(b"").to_base64url(), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+    }
+
+    #[test]
+    fn hashing_reader_drains_to_eof() {
+        let mut r = HashingReader::new(&b"hello world"[..]);
+        let mut first = [0u8; 5];
+        r.read_exact(&mut first).unwrap();
+        let (d, n) = r.finish().unwrap();
+        assert_eq!(n, 11);
+        assert_eq!(d, Sha256::of(b"hello world"));
+    }
+
+    #[test]
+    fn sums_parse() {
+        let a = Sha256::of(b"a");
+        let b = Sha256::of(b"b");
+        let text = format!("{a}  codex-package-x.tar.gz\r\n\n# note\n{b} *codex-package-y.tar.zst\n");
+        let sums = parse_sha256sums(&text).unwrap();
+        assert_eq!(
+            sums,
+            vec![
+                ("codex-package-x.tar.gz".to_string(), a),
+                ("codex-package-y.tar.zst".to_string(), b)
+            ]
+        );
+    }
+
+    #[test]
+    fn sums_refuse_malformed_lines() {
+        let a = Sha256::of(b"a");
+        let b = Sha256::of(b"b");
+        for bad in [
+            "nonsense".to_string(),
+            format!("{}  x", "z".repeat(64)),
+            format!("{a}  "),
+            format!("{a}  ../x"),
+            format!("{a}  x\n{b}  x"),
+        ] {
+            assert!(parse_sha256sums(&bad).is_err(), "{bad:?}");
+        }
+        // The same line twice is harmless.
+        assert_eq!(parse_sha256sums(&format!("{a}  x\n{a}  x")).unwrap().len(), 1);
+    }
+}

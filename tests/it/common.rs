@@ -1,0 +1,125 @@
+//! The test context every integration test starts from: a sandboxed HOME, cache and working
+//! directory, an environment scrubbed of proxies, tokens and CI variables, and the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Environment variables that would make a test depend on the machine it runs on.
+const SCRUBBED: &[&str] = &[
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "GITHUB_ACTIONS",
+    "GITHUB_PATH",
+    "GITHUB_OUTPUT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "CODEX_BOOTSTRAP_VERSION",
+    "CODEX_BOOTSTRAP_HOME",
+    "CODEX_BOOTSTRAP_MIRROR",
+    "CODEX_BOOTSTRAP_GITHUB_API",
+    "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
+    "CODEX_HOME",
+    "OPENAI_API_KEY",
+    "CODEX_API_KEY",
+    "VIRTUAL_ENV",
+    "NO_COLOR",
+];
+
+pub struct TestContext {
+    pub temp: tempfile::TempDir,
+}
+
+impl TestContext {
+    pub fn new() -> TestContext {
+        let temp = tempfile::tempdir().expect("create a temp dir");
+        for d in ["home", "cache", "work", "codex-home"] {
+            std::fs::create_dir_all(temp.path().join(d)).expect("create sandbox dirs");
+        }
+        TestContext { temp }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root().join("cache")
+    }
+    /// The current directory of commands: a project with no pin of its own.
+    pub fn work_dir(&self) -> PathBuf {
+        self.root().join("work")
+    }
+    pub fn codex_home(&self) -> PathBuf {
+        self.root().join("codex-home")
+    }
+
+    /// `codex-bootstrap ARGS` in the sandbox. Unreachable GitHub endpoints by default, so a test
+    /// that forgets to point at its loopback server fails fast instead of touching the network.
+    pub fn cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-bootstrap"));
+        for v in SCRUBBED {
+            cmd.env_remove(v);
+        }
+        cmd.args(args)
+            .current_dir(self.work_dir())
+            .env("HOME", self.home())
+            .env("XDG_CACHE_HOME", self.root().join("xdg-cache"))
+            .env("CODEX_BOOTSTRAP_HOME", self.cache_dir())
+            .env("CODEX_HOME", self.codex_home())
+            .env("CODEX_BOOTSTRAP_GITHUB_API", "http://127.0.0.1:9/unreachable-api")
+            .env(
+                "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
+                "http://127.0.0.1:9/unreachable-download",
+            )
+            .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
+            .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
+            .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "5")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Run and capture.
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd(args).output().expect("run codex-bootstrap")
+    }
+}
+
+/// stdout and stderr of a finished command, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Assert a command exited with `code`, showing its output otherwise.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
+}
