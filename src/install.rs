@@ -238,8 +238,8 @@ async fn fetch_and_unpack(
         let unpacked = unpack::unpack_zip(file, pkg, Limits::default());
         return Ok((fetched, unpacked));
     }
-    // 32 chunks of network-sized buffers: enough to keep both sides busy, a few MB at most.
-    let (tx, rx) = mpsc::channel::<Chunk>(32);
+    // A few MB in flight at most: enough to keep both sides busy, small enough for peak RSS.
+    let (tx, rx) = mpsc::channel::<Chunk>(16);
     let dest = pkg.to_path_buf();
     let unpacker = std::thread::spawn(move || {
         unpack::unpack_stream(kind, ChannelReader::new(rx), &dest, Limits::default())

@@ -206,7 +206,7 @@ async fn replay_partial(
     };
     let mut have = 0u64;
     loop {
-        let mut buf = vec![0u8; 1 << 20];
+        let mut buf = vec![0u8; 256 << 10];
         let n = file.read(&mut buf).await?;
         if n == 0 {
             break;

@@ -1,0 +1,224 @@
+//! `codex-bootstrap doctor`: run the checks in [`crate::doctor`], render them, exit 1 when any
+//! failed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::{Context, Online};
+use crate::doctor::{self, Check, Report, Status};
+use crate::ui::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+
+    /// Skip the network checks.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Print `{"ok": bool, "checks": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Check this Python interpreter's `openai-codex-cli-bin` (default: the active virtualenv).
+    #[arg(long, value_name = "PY")]
+    pub python: Option<PathBuf>,
+
+    /// Finish with one quickstart turn.
+    #[arg(long)]
+    pub turn: bool,
+
+    /// `key=value` config overrides passed to codex (repeatable), as for `quickstart`.
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+
+    /// CODEX_HOME for the app-server checks.
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+}
+
+/// About what a runtime needs on disk, before one is installed to tell us exactly.
+const RUNTIME_SIZE_ESTIMATE: u64 = 400 << 20;
+
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let ui = Ui::new(args.json);
+    let mut report = Report {
+        ok: true,
+        checks: Vec::new(),
+    };
+    let host = crate::platform::Target::host();
+    let explicit = args
+        .runtime
+        .target
+        .as_deref()
+        .map(|t| t.parse::<crate::platform::Target>());
+    match (&explicit, &host) {
+        (Some(Ok(t)), _) => report.push(doctor::platform(Ok(t))),
+        (Some(Err(e)), _) => report.push(doctor::platform(Err(e))),
+        (None, h) => report.push(doctor::platform(h.as_ref())),
+    }
+    let ctx = match Context::resolve(&args.runtime) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            let hint = crate::error::hint_for(&e).unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
+            report.push(Check::fail("pin", format!("{e:#}"), hint));
+            return finish(&args, &ui, report);
+        }
+    };
+    let version = ctx.exact_version().cloned();
+    report.push(doctor::pin(&ctx.pin, version.as_ref()));
+
+    let installed = version.as_ref().and_then(|v| ctx.store.installed(v, &ctx.target).ok().flatten());
+    let needed = installed
+        .as_ref()
+        .map_or(RUNTIME_SIZE_ESTIMATE, |rt| rt.receipt.installed_size());
+    report.push(doctor::cache(&ctx.store, needed.saturating_mul(2).min(RUNTIME_SIZE_ESTIMATE * 2)));
+
+    let runtime = match &version {
+        Some(v) => {
+            let (check, rt) = doctor::runtime(&ctx.store, v, &ctx.target);
+            report.push(check);
+            rt
+        }
+        None => {
+            report.push(Check::skip("runtime", "the pin is `latest`: pin a version to check its install"));
+            None
+        }
+    };
+    match &runtime {
+        Some(rt) => {
+            report.push(doctor::integrity(rt));
+            report.push(doctor::executes(rt));
+            report.push(doctor::path(rt));
+        }
+        None => {
+            for id in ["integrity", "executes", "path"] {
+                report.push(Check::skip(id, "no runtime to check"));
+            }
+        }
+    }
+    if args.offline {
+        report.push(Check::skip("network", "skipped (--offline)"));
+    } else {
+        report.push(network(&args.runtime, &ctx));
+    }
+    finish(&args, &ui, report)
+}
+
+/// 10. GitHub API reachable, rate limit left, mirror reachable; proxy and CA in effect.
+fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
+    let mut quick = args.clone();
+    quick.connect_timeout = quick.connect_timeout.min(5);
+    quick.read_timeout = quick.read_timeout.min(5);
+    quick.retries = 1;
+    let online = match Online::new(&quick) {
+        Ok(o) => o,
+        Err(e) => return Check::warn("network", format!("{e:#}"), "check SSL_CERT_FILE and the proxy variables"),
+    };
+    let token = crate::net::Token::from_env().map(|(_, name)| name);
+    let api = format!("{}/rate_limit", ctx.sources.api_url);
+    let Ok(url) = online.http.url(&api) else {
+        return Check::warn("network", format!("`{api}` is not an allowed URL"), "check `--github-api-url`");
+    };
+    let settings = doctor::network_settings(&url);
+    let result = online.runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), online.http.get_small(&url, 1 << 20)).await
+    });
+    let mut check = match result {
+        Ok(Ok((200, _, body))) => {
+            let remaining = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.pointer("/resources/core/remaining").and_then(|r| r.as_u64()));
+            let who = token.map_or("anonymous".to_string(), |t| format!("token from {t}"));
+            match remaining {
+                Some(0) => Check::warn(
+                    "network",
+                    format!("GitHub API reachable, but its rate limit is used up ({who})"),
+                    "set GH_TOKEN, or pin digests with `codex-bootstrap pin` so install needs no API request",
+                ),
+                Some(n) => Check::ok("network", format!("GitHub API reachable, {n} requests left ({who})")),
+                None => Check::ok("network", format!("GitHub API reachable ({who})")),
+            }
+        }
+        Ok(Ok((status, _, _))) => Check::warn(
+            "network",
+            format!("GitHub API answered HTTP {status} at {api}"),
+            "check `--github-api-url` and GH_TOKEN; pinned digests make the API unnecessary (`codex-bootstrap pin`)",
+        ),
+        Ok(Err(e)) => Check::warn("network", format!("GitHub API unreachable: {e}"), e.hint()),
+        Err(_) => Check::warn(
+            "network",
+            format!("GitHub API did not answer within 10s at {api}"),
+            "check HTTPS_PROXY / NO_PROXY, or use a mirror (`--mirror URL`)",
+        ),
+    };
+    let mut detail = settings;
+    if ctx.sources.mirror {
+        let base = &ctx.sources.download_base;
+        let reachable = match crate::install::local_path(base) {
+            Some(dir) => dir.is_dir(),
+            None => online.http.url(base).ok().is_some_and(|u| {
+                online.runtime.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(10), online.http.send(&u, online.http.get(&u)))
+                        .await
+                        .is_ok_and(|r| r.is_ok())
+                })
+            }),
+        };
+        detail.push_str(&format!("; mirror {base}: {}", if reachable { "reachable" } else { "UNREACHABLE" }));
+        if !reachable && check.status == Status::Ok {
+            check = Check::warn(
+                "network",
+                format!("{}; the mirror is unreachable", check.summary),
+                "check `--mirror` / CODEX_BOOTSTRAP_MIRROR",
+            );
+        }
+    }
+    check.detail(detail)
+}
+
+fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let mut out = std::io::stdout().lock();
+    // The checks go to stdout: colour follows stdout, not stderr.
+    let ui = &Ui {
+        color: out.is_terminal() && crate::ui::color_allowed(),
+        ..*ui
+    };
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        for c in &report.checks {
+            let mark = match c.status {
+                Status::Ok => ui.paint("32", "✓"),
+                Status::Warn => ui.paint("33", "!"),
+                Status::Fail => ui.paint("31", "✗"),
+                Status::Skip => ui.paint("2", "-"),
+            };
+            writeln!(out, "{mark} {:width$}  {}", c.id, c.summary)?;
+            if let Some(d) = &c.detail {
+                for line in d.lines() {
+                    writeln!(out, "  {:width$}  {}", "", ui.paint("2", line))?;
+                }
+            }
+            if let Some(h) = &c.hint {
+                writeln!(out, "  {:width$}  {} {h}", "", ui.paint("36", "hint:"))?;
+            }
+        }
+        let failed = report.checks.iter().filter(|c| c.status == Status::Fail).count();
+        let warned = report.checks.iter().filter(|c| c.status == Status::Warn).count();
+        let verdict = match (failed, warned) {
+            (0, 0) => ui.paint("32", "all checks passed"),
+            (0, w) => ui.paint("33", &format!("ok, with {w} warning(s)")),
+            (f, w) => ui.paint("31", &format!("{f} check(s) failed, {w} warning(s)")),
+        };
+        writeln!(out, "\n{verdict}")?;
+    }
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
