@@ -8,15 +8,15 @@
 //! refused. Only the executable bit survives from modes. Each file's sha256 is computed while it
 //! is written, for the receipt.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use crate::pin::CodexVersion;
 use crate::platform::{AssetKind, Target};
 use crate::store::FileRecord;
-use crate::verify::Hasher;
+use crate::verify::{Hasher, Sha256};
 
 /// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +154,7 @@ pub fn unpack_tar<R: Read>(
             });
         }
     }
-    Ok(state.finish())
+    state.finish()
 }
 
 /// Unpack a zip file (legacy Windows assets).
@@ -187,7 +187,7 @@ pub fn unpack_zip(path: &Path, dest: &Path, limits: Limits) -> Result<Unpacked, 
             state.file(&rel, &name, size, executable, &mut entry)?;
         }
     }
-    Ok(state.finish())
+    state.finish()
 }
 
 struct State<'a> {
@@ -197,7 +197,9 @@ struct State<'a> {
     entries: usize,
     seen: HashSet<PathBuf>,
     symlinks: HashSet<PathBuf>,
-    files: Vec<FileRecord>,
+    /// Regular files as declared by the archive: path, size, executable.
+    files: Vec<(PathBuf, u64, bool)>,
+    writer: Writer,
 }
 
 impl<'a> State<'a> {
@@ -210,12 +212,40 @@ impl<'a> State<'a> {
             seen: HashSet::new(),
             symlinks: HashSet::new(),
             files: Vec::new(),
+            writer: Writer::spawn(dest.to_path_buf()),
         }
     }
 
-    fn finish(mut self) -> Unpacked {
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        Unpacked { files: self.files }
+    /// Wait for the writer, then pair each declared file with the digest it computed.
+    fn finish(self) -> Result<Unpacked, UnpackError> {
+        let digests = self.writer.finish()?;
+        let mut files = Vec::with_capacity(self.files.len());
+        for (rel, size, executable) in self.files {
+            let sha256 = digests.get(&rel).copied().ok_or_else(|| UnpackError::Write {
+                path: self.dest.join(&rel),
+                source: io::Error::other("the writer lost track of this file"),
+            })?;
+            files.push(FileRecord {
+                path: slash_path(&rel),
+                size,
+                sha256,
+                executable,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Unpacked { files })
+    }
+
+    /// Hand work to the writer; if it has stopped, surface its error.
+    fn send(&mut self, op: Op) -> Result<(), UnpackError> {
+        if self.writer.tx.send(op).is_err() {
+            let writer = std::mem::replace(&mut self.writer, Writer::dead());
+            return Err(writer.finish().err().unwrap_or(UnpackError::Write {
+                path: self.dest.to_path_buf(),
+                source: io::Error::other("the writer thread stopped"),
+            }));
+        }
+        Ok(())
     }
 
     /// The entry's path relative to the package root, or a refusal.
@@ -296,54 +326,39 @@ impl<'a> State<'a> {
         self.claim(rel, name)?;
         if size > self.limits.max_entry || self.total + size > self.limits.max_total {
             return Err(UnpackError::TooLarge {
-                limit: self.limits.max_total.min(self.limits.max_entry.max(size.saturating_sub(1))),
+                limit: self.limits.max_total.min(self.limits.max_entry),
             });
         }
         self.ensure_parent(rel)?;
-        let path = self.dest.join(rel);
-        let file = create_new(&path, executable).map_err(self.write_err(rel))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut hasher = Hasher::new();
-        let mut buf = vec![0u8; 1 << 18];
+        self.send(Op::Create {
+            rel: rel.to_path_buf(),
+            executable,
+        })?;
         // Read at most `size` bytes plus one, so an entry that lies about its size is caught.
         let mut limited = reader.take(size + 1);
+        let mut written = 0u64;
         loop {
-            let n = match limited.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(UnpackError::Corrupt {
-                        kind: "archive",
-                        source,
-                    })
-                }
-            };
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(self.write_err(rel))?;
+            let mut buf = self.writer.buffer();
+            let n = read_full(&mut limited, &mut buf).map_err(|source| UnpackError::Corrupt {
+                kind: "archive",
+                source,
+            })?;
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            written += n as u64;
+            self.send(Op::Data(buf))?;
         }
-        let written = hasher.len();
         if written != size {
             return Err(UnpackError::Refused {
                 entry: name.to_string(),
                 reason: "the entry's data does not match its declared size",
             });
         }
-        let file = out
-            .into_inner()
-            .map_err(|e| UnpackError::Write {
-                path: path.clone(),
-                source: e.into_error(),
-            })?;
-        file.sync_all().map_err(self.write_err(rel))?;
+        self.send(Op::Close)?;
         self.total += written;
-        let (sha256, size) = hasher.finish();
-        self.files.push(FileRecord {
-            path: slash_path(rel),
-            size,
-            sha256,
-            executable,
-        });
+        self.files.push((rel.to_path_buf(), size, executable));
         Ok(())
     }
 
@@ -389,27 +404,160 @@ impl<'a> State<'a> {
     }
 
     fn hard_link(&mut self, rel: &Path, name: &str, target: &Path) -> Result<(), UnpackError> {
-        let Some(original) = self.files.iter().find(|f| Path::new(&f.path) == target).cloned() else {
+        let Some(&(_, size, executable)) = self.files.iter().find(|f| f.0 == target) else {
             return Err(UnpackError::Refused {
                 entry: name.to_string(),
                 reason: "a hard link may only point to an earlier file of the same archive",
             });
         };
         self.claim(rel, name)?;
-        self.ensure_parent(rel)?;
-        // A copy, not a link: the store's files must stay independent inodes.
-        std::fs::copy(self.dest.join(target), self.dest.join(rel)).map_err(self.write_err(rel))?;
-        self.total += original.size;
+        self.total += size;
         if self.total > self.limits.max_total {
             return Err(UnpackError::TooLarge {
                 limit: self.limits.max_total,
             });
         }
-        self.files.push(FileRecord {
-            path: slash_path(rel),
-            ..original
-        });
+        self.ensure_parent(rel)?;
+        // A copy, not a link: the store's files must stay independent inodes.
+        self.send(Op::Copy {
+            from: target.to_path_buf(),
+            to: rel.to_path_buf(),
+        })?;
+        self.files.push((rel.to_path_buf(), size, executable));
         Ok(())
+    }
+}
+
+/// Bytes per hand-off from the decoder to the writer.
+const CHUNK: usize = 1 << 20;
+/// Chunks in flight between them: bounds memory while keeping both threads busy.
+const IN_FLIGHT: usize = 6;
+
+/// Fill `buf` as far as the reader allows.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Work for the writer thread, in archive order.
+enum Op {
+    Create { rel: PathBuf, executable: bool },
+    Data(Vec<u8>),
+    Close,
+    Copy { from: PathBuf, to: PathBuf },
+}
+
+/// A thread that writes, hashes and syncs files while the decoder produces the next bytes: on
+/// two cores this takes the hashing and the write syscalls off the decompressor's path.
+struct Writer {
+    tx: std::sync::mpsc::SyncSender<Op>,
+    /// Buffers the writer is done with, reused so memory stays at a few chunks.
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
+    handle: Option<std::thread::JoinHandle<Result<HashMap<PathBuf, Sha256>, UnpackError>>>,
+}
+
+impl Writer {
+    fn spawn(dest: PathBuf) -> Writer {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Op>(IN_FLIGHT);
+        let (done, recycled) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || write_files(&dest, rx, done));
+        Writer {
+            tx,
+            recycled,
+            handle: Some(handle),
+        }
+    }
+
+    /// A stand-in after the real writer was collected.
+    fn dead() -> Writer {
+        let (tx, _) = std::sync::mpsc::sync_channel(0);
+        let (_, recycled) = std::sync::mpsc::channel();
+        Writer {
+            tx,
+            recycled,
+            handle: None,
+        }
+    }
+
+    /// A chunk-sized buffer, recycled when one is free.
+    fn buffer(&self) -> Vec<u8> {
+        let mut buf = self.recycled.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        buf
+    }
+
+    fn finish(self) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
+        let Writer { tx, handle, .. } = self;
+        drop(tx);
+        match handle.map(|h| h.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(UnpackError::Layout("the writer thread panicked".into())),
+            None => Ok(HashMap::new()),
+        }
+    }
+}
+
+fn write_files(
+    dest: &Path,
+    rx: std::sync::mpsc::Receiver<Op>,
+    done: std::sync::mpsc::Sender<Vec<u8>>,
+) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
+    let mut digests = HashMap::new();
+    let mut current: Option<(PathBuf, File, Hasher)> = None;
+    // fsync runs on its own thread, so flushing one file overlaps writing the next.
+    let (sync_tx, sync_rx) = std::sync::mpsc::channel::<(PathBuf, File)>();
+    let syncer = std::thread::spawn(move || -> Result<(), (PathBuf, io::Error)> {
+        for (rel, file) in sync_rx {
+            file.sync_all().map_err(|e| (rel, e))?;
+        }
+        Ok(())
+    });
+    let err = |rel: &Path| {
+        let path = dest.join(rel);
+        move |source| UnpackError::Write { path, source }
+    };
+    for op in rx {
+        match op {
+            Op::Create { rel, executable } => {
+                let file = create_new(&dest.join(&rel), executable).map_err(err(&rel))?;
+                current = Some((rel, file, Hasher::new()));
+            }
+            Op::Data(buf) => {
+                if let Some((rel, file, hasher)) = current.as_mut() {
+                    hasher.update(&buf);
+                    file.write_all(&buf).map_err(err(rel))?;
+                }
+                let _ = done.send(buf);
+            }
+            Op::Close => {
+                if let Some((rel, file, hasher)) = current.take() {
+                    digests.insert(rel.clone(), hasher.finish().0);
+                    // If the syncer already failed, its error is collected below.
+                    let _ = sync_tx.send((rel, file));
+                }
+            }
+            Op::Copy { from, to } => {
+                std::fs::copy(dest.join(&from), dest.join(&to)).map_err(err(&to))?;
+                if let Some(d) = digests.get(&from).copied() {
+                    digests.insert(to, d);
+                }
+            }
+        }
+    }
+    // Every file is durable before the receipt and the rename that publish them.
+    drop(sync_tx);
+    match syncer.join() {
+        Ok(Ok(())) => Ok(digests),
+        Ok(Err((rel, source))) => Err(err(&rel)(source)),
+        Err(_) => Err(UnpackError::Layout("the fsync thread panicked".into())),
     }
 }
 

@@ -186,8 +186,8 @@ pub async fn fetch(
             }
         }
     }
+    // No fsync: a partial only saves a re-download, and a damaged one fails the digest check.
     file.flush().await.map_err(write_err)?;
-    file.get_mut().sync_data().await.map_err(write_err)?;
     let (sha256, size) = hasher.finish();
     Ok(Fetched::Complete { sha256, size })
 }

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Benchmarks: codex-bootstrap against the shell baseline and the physical limit, with the real
+# Codex runtime served from loopback. Prints a table of medians and ratios.
+#
+#   bench/run.sh            # needs: cargo, python3 with pip, curl, zstd, hyperfine (apt)
+#
+# Everything it downloads comes through pip (the official runtime wheel); everything it serves
+# stays on 127.0.0.1. Results vary with the machine and its load: compare ratios, not seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+VERSION="${CODEX_RUNTIME_VERSION:-0.163.0}"
+TARGET=x86_64-unknown-linux-musl
+[ "$(uname -m)" = aarch64 ] && TARGET=aarch64-unknown-linux-musl
+WORK="$ROOT/target/bench"
+RUNS="${BENCH_RUNS:-5}"
+mkdir -p "$WORK/results"
+
+need() { command -v "$1" >/dev/null || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
+need curl "apt-get install curl"
+need zstd "apt-get install zstd"
+need hyperfine "apt-get install hyperfine"
+need python3 "a Python 3 with pip"
+
+echo "== building codex-bootstrap (release)"
+cargo build --release --locked --quiet
+BIN="$ROOT/target/release/codex-bootstrap"
+
+echo "== preparing the real package from the official wheel"
+WHEELS="$WORK/wheels"
+mkdir -p "$WHEELS"
+ls "$WHEELS"/openai_codex_cli_bin-"$VERSION"-*.whl >/dev/null 2>&1 ||
+  python3 -m pip download --quiet --no-deps --only-binary=:all: "openai-codex-cli-bin==$VERSION" -d "$WHEELS"
+WHEEL=$(ls "$WHEELS"/openai_codex_cli_bin-"$VERSION"-*.whl | head -1)
+MIRROR="$WORK/mirror"
+REL="$MIRROR/rust-v$VERSION"
+GZ="codex-package-$TARGET.tar.gz"
+ZST="codex-package-$TARGET.tar.zst"
+if [ ! -f "$REL/$ZST" ]; then
+  rm -rf "$WORK/pkg" && mkdir -p "$WORK/pkg" "$REL"
+  python3 -m zipfile -e "$WHEEL" "$WORK/pkg"
+  chmod +x "$WORK/pkg"/codex_cli_bin/bin/* "$WORK/pkg"/codex_cli_bin/codex-path/* "$WORK/pkg"/codex_cli_bin/codex-resources/*
+  (cd "$WORK/pkg/codex_cli_bin" && tar -cf - codex-package.json bin codex-path codex-resources | gzip -6 > "$REL/$GZ")
+  # Release-like compression; slow once, then cached.
+  (cd "$WORK/pkg/codex_cli_bin" && tar -cf - codex-package.json bin codex-path codex-resources | zstd -19 -T0 -q -o "$REL/$ZST")
+fi
+ls -l "$REL"
+
+pin() { # dir asset
+  mkdir -p "$1"
+  local sum size
+  sum=$(sha256sum "$REL/$2" | cut -d' ' -f1)
+  size=$(stat -c %s "$REL/$2")
+  printf '[runtime]\nversion = "%s"\n\n[targets.%s]\nasset = "%s"\nsize = %s\nsha256 = "%s"\n' \
+    "$VERSION" "$TARGET" "$2" "$size" "$sum" > "$1/codex-runtime.toml"
+}
+pin "$WORK/proj-zst" "$ZST"
+pin "$WORK/proj-gz" "$GZ"
+
+echo "== serving $MIRROR on loopback"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$MIRROR" "$PORT" >/dev/null 2>&1 &
+SERVER_PID=$!
+MODEL_PID=
+cleanup() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$MODEL_PID" ] && kill "$MODEL_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 50); do curl -sf "$URL/" >/dev/null && break; sleep 0.1; done
+
+OUT="$WORK/out"
+CACHE="$WORK/cache"
+hf() { # name command [prepare]
+  local name=$1 cmd=$2 prep=${3:-true}
+  hyperfine --style none --runs "$RUNS" --prepare "$prep" --export-json "$WORK/results/$name.json" "$cmd" >/dev/null
+  echo "   $name done"
+}
+echo "== measuring ($RUNS runs each)"
+FRESH_OUT="rm -rf $OUT && mkdir -p $OUT && sync"
+hf shell_gz "curl -s $URL/rust-v$VERSION/$GZ | tee >(sha256sum >/dev/null) | tar -xzf - -C $OUT" "$FRESH_OUT"
+hf inflate_gz "gzip -dc < $REL/$GZ > /dev/null"
+hf inflate_zst "zstd -dc < $REL/$ZST > /dev/null"
+hf floor_gz "curl -s $URL/rust-v$VERSION/$GZ | gzip -dc | tar -xf - -C $OUT" "$FRESH_OUT"
+hf floor_zst "curl -s $URL/rust-v$VERSION/$ZST | zstd -dc | tar -xf - -C $OUT" "$FRESH_OUT"
+hf install_zst "cd $WORK/proj-zst && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
+hf install_gz "cd $WORK/proj-gz && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
+(cd "$WORK/proj-zst" && "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE" >/dev/null)
+RUNS_SAVED=$RUNS; RUNS=30
+hf warm "cd $WORK/proj-zst && $BIN install -q --mirror $URL --cache-dir $CACHE"
+RUNS=$RUNS_SAVED
+rm -rf "$CACHE"
+RSS=$(cd "$WORK/proj-zst" && /usr/bin/time -f %M "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE" 2>&1 >/dev/null | tail -1)
+echo "   peak RSS of a cold install: ${RSS} KB"
+
+VENV="$WORK/venv"
+FRESH_VENV="rm -rf $VENV && python3 -m venv --without-pip $VENV"
+if "$BIN" install --help | grep -q -- '--python'; then
+  hf python_install "cd $WORK/proj-zst && $BIN install -q --cache-dir $CACHE --python $VENV/bin/python" "$FRESH_VENV"
+fi
+hf pip_wheel "python3 -m pip --python $VENV/bin/python install --quiet --no-deps --no-index $WHEEL" "$FRESH_VENV"
+STAGE="$WORK/stage"
+cat > "$WORK/old_flow.sh" <<EOF
+set -e
+rm -rf $STAGE && mkdir -p $STAGE/src
+curl -s $URL/rust-v$VERSION/$GZ -o $STAGE/pkg.tar.gz
+mkdir -p $STAGE/src/codex_cli_bin && tar -xzf $STAGE/pkg.tar.gz -C $STAGE/src/codex_cli_bin
+printf 'from pathlib import Path\ndef bundled_codex_path():\n    return Path(__file__).parent / "bin" / "codex"\n' > $STAGE/src/codex_cli_bin/__init__.py
+printf '[build-system]\nrequires=["setuptools"]\nbuild-backend="setuptools.build_meta"\n[project]\nname="openai-codex-cli-bin"\nversion="$VERSION"\n[tool.setuptools.package-data]\ncodex_cli_bin=["**/*"]\n' > $STAGE/src/pyproject.toml
+python3 -m pip --python $VENV/bin/python install --quiet --no-deps --no-build-isolation $STAGE/src
+EOF
+hf old_flow "bash $WORK/old_flow.sh" "rm -rf $VENV && python3 -m venv $VENV && $VENV/bin/python -m pip install --quiet setuptools"
+
+if "$BIN" quickstart --help >/dev/null 2>&1; then
+  MODEL_PORT_FILE="$WORK/model.port"
+  python3 "$ROOT/bench/model_server.py" > "$MODEL_PORT_FILE" &
+  MODEL_PID=$!
+  for _ in $(seq 50); do [ -s "$MODEL_PORT_FILE" ] && break; sleep 0.1; done
+  MP=$(head -1 "$MODEL_PORT_FILE")
+  CH="$WORK/codex-home"
+  hf quickstart "cd $WORK/proj-zst && CODEX_HOME=$CH $BIN quickstart -q --cache-dir $CACHE -c model_provider=\"mock\" -c 'model_providers.mock={name=\"mock\",base_url=\"http://127.0.0.1:$MP/v1\",wire_api=\"responses\"}' 'Say hi'" "rm -rf $CH && mkdir -p $CH"
+fi
+
+python3 - "$WORK/results" "$RSS" <<'EOF'
+import json, os, sys
+d, rss = sys.argv[1], int(sys.argv[2])
+def med(name):
+    p = os.path.join(d, name + ".json")
+    if not os.path.exists(p):
+        return None
+    return json.load(open(p))["results"][0]["median"]
+rows = [
+    ("cold install, .tar.zst", "install_zst", "shell_gz", "shell pipeline (.tar.gz)", 0.4),
+    ("cold install, .tar.zst", "install_zst", "floor_zst", "curl | zstd -dc | tar -x", 1.15),
+    ("cold install, .tar.gz", "install_gz", "shell_gz", "shell pipeline (.tar.gz)", 0.6),
+    ("cold install, .tar.gz", "install_gz", "floor_gz", "curl | gzip -dc | tar -x", None),
+    ("warm install", "warm", None, "target 5 ms", None),
+    ("install --python (cached runtime)", "python_install", "pip_wheel", "pip install of the official wheel", None),
+    ("install --python (cached runtime)", "python_install", "old_flow", "old bootstrap flow", None),
+    ("quickstart, one turn", "quickstart", None, "target 0.5 s", None),
+    ("decompress only, .tar.gz", "inflate_gz", None, "", None),
+    ("decompress only, .tar.zst", "inflate_zst", None, "", None),
+]
+print()
+print(f"| measurement | median | baseline | baseline median | ratio | target |")
+print(f"|---|---|---|---|---|---|")
+for label, name, base, base_label, target in rows:
+    m = med(name)
+    if m is None:
+        continue
+    b = med(base) if base else None
+    ratio = f"{m / b:.2f}x" if b else ""
+    print(f"| {label} | {m*1000:.0f} ms | {base_label} | {'' if b is None else f'{b*1000:.0f} ms'} | {ratio} | {'' if target is None else f'<= {target}x'} |")
+print(f"| peak RSS, cold install | {rss/1024:.1f} MB | | | | <= 40 MB |")
+EOF
