@@ -131,7 +131,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
     let version_dir = store.version_dir(job.version);
     refuse_symlink(&store.runtimes_dir())?;
-    std::fs::create_dir_all(&version_dir).map_err(StoreError::io("create", &version_dir))?;
+    unpack::create_dirs(&version_dir).map_err(StoreError::io("create", &version_dir))?;
     refuse_symlink(&version_dir)?;
     let partial = partial_path(store, job.asset);
     let source = match local_path(&job.asset.url) {
@@ -326,6 +326,12 @@ fn publish(
         std::fs::remove_dir_all(&final_dir).map_err(StoreError::io("remove", &final_dir))?;
     }
     let staged = staging.keep();
+    // tempfile makes staging dirs 0700; a published runtime is readable, not writable, by others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
+    }
     std::fs::rename(&staged, &final_dir).map_err(|e| {
         let _ = std::fs::remove_dir_all(&staged);
         StoreError::io("rename the staged runtime into", &final_dir)(e)
@@ -349,13 +355,20 @@ fn keep_archive(store: &Store, partial: &Path, asset: &Asset) {
 /// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`.
 pub fn archive_path(store: &Store, asset: &Asset) -> PathBuf {
     let dir = store.downloads_dir().join(asset.expected.sha256.to_hex());
-    let _ = std::fs::create_dir_all(&dir);
+    let _ = unpack::create_dirs(&dir);
     dir.join(&asset.name)
 }
 
 fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::File::create(path)?;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o644);
+    }
+    let mut f = o.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

@@ -305,12 +305,12 @@ impl<'a> State<'a> {
     }
 
     fn dir(&mut self, rel: &Path, _name: &str) -> Result<(), UnpackError> {
-        std::fs::create_dir_all(self.dest.join(rel)).map_err(self.write_err(rel))
+        create_dirs(&self.dest.join(rel)).map_err(self.write_err(rel))
     }
 
     fn ensure_parent(&self, rel: &Path) -> Result<(), UnpackError> {
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(self.dest.join(parent)).map_err(self.write_err(parent))?;
+            create_dirs(&self.dest.join(parent)).map_err(self.write_err(parent))?;
         }
         Ok(())
     }
@@ -561,6 +561,19 @@ fn write_files(
     }
 }
 
+/// `mkdir -p` with mode 0755 whatever the umask allows: nothing in the store is group- or
+/// world-writable, and nothing is hidden from the other users of a shared cache.
+pub fn create_dirs(path: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o755);
+    }
+    b.create(path)
+}
+
 fn create_new(path: &Path, executable: bool) -> io::Result<File> {
     let mut o = OpenOptions::new();
     o.write(true).create_new(true);
@@ -680,7 +693,7 @@ fn legacy_layout(dir: &Path, unpacked: &mut Unpacked, target: &Target) -> Result
         path: to.clone(),
         source,
     };
-    std::fs::create_dir_all(dir.join("bin")).map_err(write_err)?;
+    create_dirs(&dir.join("bin")).map_err(write_err)?;
     std::fs::rename(&from, &to).map_err(write_err)?;
     #[cfg(unix)]
     {
