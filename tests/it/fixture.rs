@@ -1,0 +1,126 @@
+//! Fixture runtime packages built in memory: the codex-package layout with a shell-script
+//! `codex` that prints its version, packed as `.tar.gz` or `.tar.zst`, and hostile variants.
+
+use std::io::Write;
+
+pub const TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// One archive entry.
+#[derive(Clone)]
+pub enum Entry {
+    File { path: String, data: Vec<u8>, mode: u32 },
+    Dir { path: String },
+    Symlink { path: String, target: String },
+    HardLink { path: String, target: String },
+}
+
+/// A package to pack.
+#[derive(Clone)]
+pub struct Package {
+    pub entries: Vec<Entry>,
+}
+
+/// The host's target triple as codex-bootstrap sees it.
+pub fn host_target() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-musl",
+        _ => TARGET,
+    }
+}
+
+impl Package {
+    /// A valid package for `version` and the host target: `codex --version` prints
+    /// `codex-cli <version>`.
+    pub fn codex(version: &str) -> Package {
+        Package::for_target(version, host_target())
+    }
+
+    pub fn for_target(version: &str, target: &str) -> Package {
+        let meta = format!(
+            "{{\"layoutVersion\":1,\"version\":\"{version}\",\"target\":\"{target}\",\"variant\":\"codex\",\"entrypoint\":\"bin/codex\",\"resourcesDir\":\"codex-resources\",\"pathDir\":\"codex-path\"}}"
+        );
+        Package {
+            entries: vec![
+                Entry::File { path: "codex-package.json".into(), data: meta.into_bytes(), mode: 0o644 },
+                Entry::Dir { path: "bin".into() },
+                Entry::File { path: "bin/codex".into(), data: codex_script(version).into_bytes(), mode: 0o755 },
+                Entry::File { path: "bin/codex-code-mode-host".into(), data: b"#!/bin/sh\nexit 0\n".to_vec(), mode: 0o755 },
+                Entry::Dir { path: "codex-path".into() },
+                Entry::File { path: "codex-path/rg".into(), data: b"#!/bin/sh\necho rg\n".to_vec(), mode: 0o755 },
+                Entry::Dir { path: "codex-resources".into() },
+                Entry::File { path: "codex-resources/bwrap".into(), data: vec![0x7f; 4096], mode: 0o755 },
+            ],
+        }
+    }
+
+    pub fn with(mut self, e: Entry) -> Package {
+        self.entries.push(e);
+        self
+    }
+
+    /// Replace (or add) a file.
+    pub fn file(mut self, path: &str, data: &[u8], mode: u32) -> Package {
+        self.entries.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+        self.entries.push(Entry::File { path: path.into(), data: data.to_vec(), mode });
+        self
+    }
+
+    pub fn without(mut self, path: &str) -> Package {
+        self.entries.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+        self
+    }
+
+    /// An uncompressed tar, written with raw headers so hostile names survive.
+    pub fn tar(&self) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for e in &self.entries {
+            let mut h = tar::Header::new_gnu();
+            let (path, ty, data, mode, link): (&str, tar::EntryType, &[u8], u32, Option<&str>) = match e {
+                Entry::File { path, data, mode } => (path, tar::EntryType::Regular, data, *mode, None),
+                Entry::Dir { path } => (path, tar::EntryType::Directory, &[], 0o755, None),
+                Entry::Symlink { path, target } => (path, tar::EntryType::Symlink, &[], 0o777, Some(target)),
+                Entry::HardLink { path, target } => (path, tar::EntryType::Link, &[], 0o644, Some(target)),
+            };
+            let name = path.as_bytes();
+            h.as_gnu_mut().expect("gnu header").name[..name.len()].copy_from_slice(name);
+            h.set_entry_type(ty);
+            h.set_size(data.len() as u64);
+            h.set_mode(mode);
+            h.set_mtime(1_700_000_000);
+            if let Some(l) = link {
+                h.set_link_name(l).expect("link name");
+            }
+            h.set_cksum();
+            b.append(&h, data).expect("append");
+        }
+        b.into_inner().expect("finish tar")
+    }
+
+    pub fn tar_gz(&self) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&self.tar()).expect("gzip");
+        gz.finish().expect("gzip")
+    }
+
+    pub fn tar_zst(&self) -> Vec<u8> {
+        zstd::stream::encode_all(&self.tar()[..], 3).expect("zstd")
+    }
+}
+
+/// A `codex` that answers `--version` like the real one.
+pub fn codex_script(version: &str) -> String {
+    format!("#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then echo \"codex-cli {version}\"; exit 0; fi\necho \"fake codex $*\"\n")
+}
+
+/// Asset names for the host target.
+pub fn package_gz() -> String {
+    format!("codex-package-{}.tar.gz", host_target())
+}
+pub fn package_zst() -> String {
+    format!("codex-package-{}.tar.zst", host_target())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

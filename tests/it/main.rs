@@ -1,0 +1,9 @@
+//! The integration tests: one binary, one test context ([`common`]), loopback servers from
+//! `tests/support`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod common;
+mod fixture;
+mod install;

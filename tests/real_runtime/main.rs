@@ -1,0 +1,194 @@
+//! End to end against the real Codex runtime: release archives built from the official
+//! `openai-codex-cli-bin` wheel, served by the loopback release server, installed and driven
+//! through codex-bootstrap. Run by `.ci/real-runtime`, which fetches the wheel with pip and sets
+//! `CODEX_BOOTSTRAP_REAL_WHEEL_DIR`; ignored by a plain `cargo test`.
+
+#[path = "../support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+#[path = "../it/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{assert_exit, stderr, stdout, TestContext};
+use support::github::{Asset, DigestMode, ReleaseServer};
+
+const VERSION: &str = "0.163.0";
+const TAG: &str = "rust-v0.163.0";
+const TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// The real package, packed like a release: `.tar.gz`, `.tar.zst`, and their SHA256SUMS.
+struct RealPackage {
+    gz: Vec<u8>,
+    zst: Vec<u8>,
+    wheel_dir: PathBuf,
+}
+
+fn wheel_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CODEX_BOOTSTRAP_REAL_WHEEL_DIR").expect(
+        "CODEX_BOOTSTRAP_REAL_WHEEL_DIR is not set: run these tests through .ci/real-runtime",
+    ))
+}
+
+fn real_package() -> &'static RealPackage {
+    static PKG: OnceLock<RealPackage> = OnceLock::new();
+    PKG.get_or_init(|| {
+        let dir = wheel_dir();
+        let wheel = std::fs::read_dir(&dir)
+            .expect("read the wheel dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.starts_with(&format!("openai_codex_cli_bin-{VERSION}-")) && n.ends_with(".whl")
+                })
+            })
+            .expect("the openai-codex-cli-bin wheel is in CODEX_BOOTSTRAP_REAL_WHEEL_DIR");
+        let tar = tar_from_wheel(&wheel);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        gz.write_all(&tar).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        let zst = zstd::stream::encode_all(&tar[..], 3).expect("zstd");
+        RealPackage {
+            gz,
+            zst,
+            wheel_dir: dir,
+        }
+    })
+}
+
+/// The wheel's `codex_cli_bin/` package (minus the Python module) as a tar, entries relative to
+/// the package root as in `codex-package-<target>.tar.gz`.
+fn tar_from_wheel(wheel: &Path) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(wheel).expect("open the wheel"))
+        .expect("read the wheel");
+    let mut b = tar::Builder::new(Vec::new());
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).expect("wheel entry");
+        let name = entry.name().expect("entry name").to_string();
+        let Some(rel) = name.strip_prefix("codex_cli_bin/") else {
+            continue;
+        };
+        if rel.is_empty() || rel == "__init__.py" || entry.is_dir() {
+            continue;
+        }
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut data).expect("read entry");
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(if rel == "codex-package.json" { 0o644 } else { 0o755 });
+        h.set_mtime(1_700_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, rel, &data[..]).expect("append");
+    }
+    b.into_inner().expect("finish tar")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn gz_name() -> String {
+    format!("codex-package-{TARGET}.tar.gz")
+}
+fn zst_name() -> String {
+    format!("codex-package-{TARGET}.tar.zst")
+}
+
+/// A release with the real `.tar.gz` (no API digest of its own) and SHA256SUMS (with one).
+fn release_gz_via_sums() -> ReleaseServer {
+    let pkg = real_package();
+    let sums = format!("{}  {}\n", sha256_hex(&pkg.gz), gz_name());
+    let server = ReleaseServer::start();
+    server.add_release(
+        TAG,
+        &[
+            Asset::new(&gz_name(), pkg.gz.clone(), DigestMode::None),
+            Asset::new("codex-package_SHA256SUMS", sums.into_bytes(), DigestMode::Api),
+        ],
+    );
+    server
+}
+
+fn install_args(server: &ReleaseServer) -> Vec<String> {
+    vec![
+        "install".into(),
+        "--github-api-url".into(),
+        server.api_url(),
+        "--github-download-url".into(),
+        server.download_url(),
+    ]
+}
+
+fn runtime_dir(ctx: &TestContext) -> PathBuf {
+    ctx.cache_dir().join("runtimes").join(VERSION).join(TARGET)
+}
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
+    let ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    let mut args = install_args(&server);
+    args.push("--json".into());
+    let out = ctx.run(&args);
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+    assert_eq!(json["verified_by"]["kind"], "sha256-sums");
+    assert_eq!(json["version"], VERSION);
+    let codex = PathBuf::from(json["path"].as_str().expect("path"));
+    let version = std::process::Command::new(&codex)
+        .arg("--version")
+        .output()
+        .expect("run the installed codex");
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("codex-cli {VERSION}"));
+    for f in ["bin/codex-code-mode-host", "codex-path/rg", "codex-resources/bwrap", "codex-package.json"] {
+        assert!(runtime_dir(&ctx).join(f).is_file(), "{f} is missing");
+    }
+
+    // Warm: no request, same path; and --verify re-hashes 377 MB against the receipt.
+    let before = server.requests().len();
+    let mut warm = install_args(&server);
+    warm.extend(["--print-path".into(), "--verify".into()]);
+    let out = ctx.run(&warm);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out).trim(), codex.display().to_string());
+    assert_eq!(server.requests().len(), before);
+}
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
+    let ctx = TestContext::new();
+    let pkg = real_package();
+    let server = ReleaseServer::start();
+    server.add_release(TAG, &[Asset::new(&zst_name(), pkg.zst.clone(), DigestMode::Api)]);
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{VERSION}\"\n[targets.{TARGET}]\nasset = \"{}\"\nsize = {}\nsha256 = \"{}\"\n",
+            zst_name(),
+            pkg.zst.len(),
+            sha256_hex(&pkg.zst)
+        ),
+    )
+    .expect("write the manifest");
+    let out = ctx.run(install_args(&server));
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("codex-runtime.toml"), "{}", stderr(&out));
+    assert!(
+        server.requests().iter().all(|r| !r.path.starts_with("/repos/")),
+        "a pinned digest needs no API request"
+    );
+    let _ = &pkg.wheel_dir;
+}
