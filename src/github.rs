@@ -149,7 +149,7 @@ impl<'a> Github<'a> {
 
     async fn get_release(&self, url: &str, tag: &str) -> Result<Release, GithubError> {
         let parsed = self.http.url(url)?;
-        let (status, headers, body) = self.http.get_small(&parsed, MAX_JSON).await?;
+        let (status, headers, body) = self.http.get_small(&parsed, true, MAX_JSON).await?;
         match status {
             200 => serde_json::from_slice(&body).map_err(|source| GithubError::Malformed {
                 url: url.to_string(),

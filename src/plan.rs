@@ -227,7 +227,7 @@ impl Plan {
             digest: sums_digest.to_string(),
         })?;
         let url = github.http.url(&url_of(SHA256SUMS_ASSET))?;
-        let (status, _, body) = github.http.get_small(&url, 1 << 20).await?;
+        let (status, _, body) = github.http.get_small(&url, false, 1 << 20).await?;
         if status != 200 {
             return Err(NetError::Status {
                 url: url.to_string(),

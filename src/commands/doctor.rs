@@ -126,7 +126,7 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
     };
     let settings = doctor::network_settings(&url);
     let result = online.runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(10), online.http.get_small(&url, 1 << 20)).await
+        tokio::time::timeout(Duration::from_secs(10), online.http.get_small(&url, true, 1 << 20)).await
     });
     let mut check = match result {
         Ok(Ok((200, _, body))) => {

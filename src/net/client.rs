@@ -225,11 +225,19 @@ impl Http {
         }
     }
 
-    /// A GET with the token attached only when `url` is on the API origin.
+    /// A GET that carries no credentials: downloads, mirrors, checksum files.
     pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        let mut req = self.client.get(url.clone());
+        self.client.get(url.clone())
+    }
+
+    /// A GET to the GitHub API: the token is attached, and only when `url` really is under the
+    /// configured API base (same origin and path prefix), so a mistaken caller cannot leak it.
+    pub fn get_api(&self, url: &Url) -> reqwest::RequestBuilder {
+        let mut req = self.get(url).header(header::ACCEPT, "application/vnd.github+json");
         if let (Some(token), Some(api)) = (&self.config.token, &self.config.api_origin) {
-            if url.origin() == api.origin() {
+            let under_api = url.origin() == api.origin()
+                && url.path().starts_with(api.path().trim_end_matches('/'));
+            if under_api {
                 req = req.header(header::AUTHORIZATION, format!("Bearer {}", token.0));
             }
         }
@@ -257,14 +265,15 @@ impl Http {
         }
     }
 
-    /// GET a small body (API JSON, SHA256SUMS) into memory, retrying transient failures.
-    /// Bodies over `limit` bytes are refused.
-    pub async fn get_small(&self, url: &Url, limit: usize) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
+    /// GET a small body (API JSON with `api`, SHA256SUMS without) into memory, retrying
+    /// transient failures. Bodies over `limit` bytes are refused.
+    pub async fn get_small(&self, url: &Url, api: bool, limit: usize) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = async {
-                let resp = self.send(url, self.get(url)).await.map_err(|e| (e, None))?;
+                let req = if api { self.get_api(url) } else { self.get(url) };
+                let resp = self.send(url, req).await.map_err(|e| (e, None))?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 if super::retry::status_is_transient(status) && attempt < self.config.attempts {
@@ -378,7 +387,7 @@ mod tests {
         })
         .unwrap();
         let auth = |u: &str| {
-            http.get(&Url::parse(u).unwrap())
+            http.get_api(&Url::parse(u).unwrap())
                 .build()
                 .unwrap()
                 .headers()
@@ -388,6 +397,8 @@ mod tests {
         assert!(!auth("https://github.com/openai/codex/releases/download/x/y"));
         assert!(!auth("https://mirror.example/rust-v1/x"));
         assert!(!auth("http://api.github.com/x"), "another scheme is another origin");
+        let plain = http.get(&Url::parse("https://api.github.com/x").unwrap()).build().unwrap();
+        assert!(!plain.headers().contains_key(header::AUTHORIZATION), "downloads never carry it");
         assert_eq!(format!("{:?}", Token("sekrit".into())), "Token(<redacted>)");
     }
 
