@@ -70,6 +70,7 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         crate::unpack::UnpackError,
         crate::plan::PlanError,
         crate::install::InstallError,
+        crate::appserver::AppServerError,
     );
     None
 }
@@ -78,7 +79,8 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
 pub fn is_usage(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<Failure>().is_some_and(|f| f.usage)
-            || c.downcast_ref::<crate::pin::version::VersionError>().is_some()
+            || c.downcast_ref::<crate::pin::version::VersionError>()
+                .is_some()
             || c.downcast_ref::<crate::platform::PlatformError>()
                 .is_some_and(|p| matches!(p, crate::platform::PlatformError::UnknownTarget(_)))
     })

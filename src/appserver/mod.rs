@@ -1,0 +1,80 @@
+//! A minimal client for `codex app-server`: newline-delimited JSON-RPC over the child's stdio.
+//!
+//! Split like rust-analyzer's lsp-server: [`msg`] (the message shapes and error codes),
+//! [`transport`] (one JSON value per line, read and write), [`client`] (a spawned or connected
+//! server, requests with a pending map, server requests always answered, one turn run to its
+//! end).
+
+pub mod client;
+pub mod msg;
+pub mod transport;
+
+pub use client::{AppServer, Event, SpawnOptions, TurnResult, TurnStatus, Usage};
+pub use msg::{Message, RequestId, RpcError};
+pub use transport::ProtocolError;
+
+/// Everything that can go wrong talking to an app-server.
+#[derive(Debug, thiserror::Error)]
+pub enum AppServerError {
+    #[error("could not start `{program}`")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the app-server exited ({status}) before answering{}", stderr_note(.stderr_tail))]
+    Exited { status: String, stderr_tail: String },
+    #[error("the app-server closed its output{}", stderr_note(.stderr_tail))]
+    Eof { stderr_tail: String },
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("`{method}` failed: {} (code {})", .error.message, .error.code)]
+    Response { method: String, error: RpcError },
+    #[error("the turn failed: {message}{}", stderr_note(.stderr_tail))]
+    TurnFailed {
+        message: String,
+        stderr_tail: String,
+    },
+    #[error("no answer within {secs}s{}", stderr_note(.stderr_tail))]
+    Timeout { secs: u64, stderr_tail: String },
+    #[error("OpenAI authentication is required and none is configured")]
+    AuthRequired,
+    #[error("interrupted")]
+    Interrupted,
+    #[error("could not talk to the app-server")]
+    Io(#[from] std::io::Error),
+}
+
+fn stderr_note(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; its stderr ended with:\n{}", indent(tail.trim_end()))
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl AppServerError {
+    pub fn hint(&self) -> String {
+        match self {
+            AppServerError::Spawn { .. } => "install the runtime with `codex-bootstrap install`, or check `--codex PATH`".into(),
+            AppServerError::Exited { .. } | AppServerError::Eof { .. } => {
+                "run `codex-bootstrap doctor` to check the runtime; the stderr above says why it stopped".into()
+            }
+            AppServerError::Protocol(_) => "the runtime speaks a protocol this client does not understand: check the pinned version with `codex-bootstrap doctor`".into(),
+            AppServerError::Response { error, .. } if error.code == msg::SERVER_OVERLOADED => "the server stayed overloaded: try again later".into(),
+            AppServerError::Response { .. } => "check the `-c` overrides and the model configuration".into(),
+            AppServerError::TurnFailed { .. } => "check the model endpoint and credentials (`codex-bootstrap doctor --turn`)".into(),
+            AppServerError::Timeout { .. } => "raise `--timeout`, or check that the model endpoint is reachable".into(),
+            AppServerError::AuthRequired => "run `codex login`, or set OPENAI_API_KEY (or CODEX_API_KEY); a custom model provider can be configured with `-c`".into(),
+            AppServerError::Interrupted => String::new(),
+            AppServerError::Io(_) => "the app-server stopped reading its input: run `codex-bootstrap doctor`".into(),
+        }
+    }
+}

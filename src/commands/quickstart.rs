@@ -1,0 +1,271 @@
+//! `codex-bootstrap quickstart [PROMPT]`: make sure the pinned runtime is installed, start its
+//! app-server, run one turn, stream the answer to stdout and a summary to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::appserver::client::{AccountInfo, ServerInfo};
+use crate::appserver::{AppServer, AppServerError, Event, SpawnOptions, TurnResult, TurnStatus};
+use crate::cli::RuntimeArgs;
+use crate::ui::Ui;
+
+const DEFAULT_PROMPT: &str = "Say hello in one short sentence, and name the model you are.";
+
+#[derive(Debug, clap::Args)]
+pub struct QuickstartArgs {
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+
+    /// What to ask.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    /// `key=value` config overrides passed to codex before `app-server` (repeatable).
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+
+    /// CODEX_HOME for the app-server (credentials, config, sessions).
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+
+    /// Model to use for the thread.
+    #[arg(long)]
+    pub model: Option<String>,
+
+    /// Working directory of the thread (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+
+    /// Seconds the whole turn may take.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub timeout: u64,
+
+    /// Drive this codex binary instead of the installed runtime.
+    #[arg(long, value_name = "PATH")]
+    pub codex: Option<PathBuf>,
+
+    /// Print one JSON object instead of streaming text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Everything one quickstart learned.
+#[derive(Debug, Serialize)]
+pub struct QuickstartReport {
+    pub runtime_version: Option<String>,
+    pub codex_home: Option<String>,
+    pub account: AccountInfo,
+    #[serde(flatten)]
+    pub turn: TurnResult,
+}
+
+pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
+    let ui = Ui::new(args.quiet || args.json);
+    let opts = spawn_options(&args, &ui)?;
+    let cwd = match &args.cwd {
+        Some(c) => c.clone(),
+        None => std::env::current_dir().context("could not read the current directory")?,
+    };
+    let prompt = args
+        .prompt
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PROMPT.to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let json = args.json;
+    let started = Instant::now();
+    let mut first_delta: Option<Duration> = None;
+    let report = runtime.block_on(one_turn(
+        &opts,
+        &cwd,
+        args.model.as_deref(),
+        &prompt,
+        Duration::from_secs(args.timeout.max(1)),
+        |event| {
+            let mut out = std::io::stdout().lock();
+            match event {
+                Event::Delta(d) | Event::Message(d) if !json => {
+                    first_delta.get_or_insert_with(|| started.elapsed());
+                    let _ = out.write_all(d.as_bytes());
+                    let _ = out.flush();
+                }
+                Event::Warning(w) => ui.warn(&format!("the server will retry: {w}")),
+                Event::Declined(m) if ui.chatty => ui.status("Declined", m),
+                _ => {}
+            }
+        },
+    ))?;
+    let t = &report.turn;
+    if json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        if t.final_response
+            .as_deref()
+            .is_some_and(|r| !r.ends_with('\n'))
+        {
+            writeln!(out)?;
+        }
+    }
+    if ui.chatty {
+        let mut err = std::io::stderr().lock();
+        writeln!(err)?;
+        writeln!(
+            err,
+            "{:>12} {}",
+            "runtime:",
+            report.runtime_version.as_deref().unwrap_or("unknown")
+        )?;
+        writeln!(err, "{:>12} {}", "thread:", t.thread_id)?;
+        writeln!(err, "{:>12} {:?}", "status:", t.status)?;
+        let first = first_delta
+            .map(|d| format!(", first text after {:.2}s", d.as_secs_f64()))
+            .unwrap_or_default();
+        writeln!(
+            err,
+            "{:>12} {:.2}s{first}",
+            "duration:",
+            started.elapsed().as_secs_f64()
+        )?;
+        if let Some(u) = t.usage {
+            writeln!(
+                err,
+                "{:>12} {} input ({} cached), {} output ({} reasoning), {} total",
+                "tokens:",
+                u.input_tokens,
+                u.cached_input_tokens,
+                u.output_tokens,
+                u.reasoning_output_tokens,
+                u.total_tokens
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The installed runtime (or `--codex`), its PATH dir, and the overrides.
+fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions> {
+    let mut config = args.config.clone();
+    if let Some(bad) = config.iter().find(|kv| !kv.contains('=')) {
+        return Err(
+            crate::error::Failure::new(format!("`-c {bad}` is not `key=value`"))
+                .hint("write overrides as `-c key=value`, e.g. `-c model=\"o3\"`")
+                .usage()
+                .into(),
+        );
+    }
+    if let Some(m) = &args.model {
+        config.push(format!("model={}", toml_string(m)));
+    }
+    let (codex, path_dir) = match &args.codex {
+        Some(p) => (p.clone(), None),
+        None => {
+            let quiet = Ui {
+                chatty: false,
+                ..*ui
+            };
+            let rt = crate::commands::install::ensure_installed(&args.runtime, &quiet)?;
+            (rt.codex_path(), rt.path_dir())
+        }
+    };
+    Ok(SpawnOptions {
+        codex,
+        path_dir,
+        config,
+        codex_home: args.codex_home.clone(),
+        cwd: args.cwd.clone(),
+    })
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Whether credentials for OpenAI are configured without asking the server: the environment or
+/// an `auth.json` in CODEX_HOME. Never reads the secret itself.
+pub fn local_auth(codex_home: Option<&std::path::Path>) -> Option<String> {
+    for var in ["OPENAI_API_KEY", "CODEX_API_KEY"] {
+        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
+            return Some(var.to_string());
+        }
+    }
+    let home = codex_home
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("CODEX_HOME").map(PathBuf::from))
+        .or_else(|| dirs::home_dir().map(|h| h.join(".codex")))?;
+    let auth = home.join("auth.json");
+    auth.is_file().then(|| auth.display().to_string())
+}
+
+/// initialize -> initialized -> account/read -> thread/start -> turn/start -> turn/completed,
+/// bounded by `timeout`, interruptible by Ctrl-C; the child is killed on every early exit.
+pub async fn one_turn(
+    opts: &SpawnOptions,
+    cwd: &std::path::Path,
+    model: Option<&str>,
+    prompt: &str,
+    timeout: Duration,
+    on_event: impl FnMut(Event<'_>),
+) -> Result<QuickstartReport, AppServerError> {
+    let mut server = AppServer::spawn(opts)?;
+    let work = async {
+        let info: ServerInfo = server.initialize().await?;
+        let account = server.account().await?;
+        if account.requires_openai_auth
+            && account.account_type.is_none()
+            && local_auth(opts.codex_home.as_deref()).is_none()
+        {
+            return Err(AppServerError::AuthRequired);
+        }
+        let thread = server.start_thread(cwd, model).await?;
+        let turn = server.run_turn(&thread, prompt, on_event).await?;
+        Ok(QuickstartReport {
+            runtime_version: info.runtime_version(),
+            codex_home: info.codex_home.clone(),
+            account,
+            turn,
+        })
+    };
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(timeout, work) => match r {
+            Ok(r) => r,
+            Err(_) => Err(AppServerError::Timeout { secs: timeout.as_secs(), stderr_tail: String::new() }),
+        },
+        _ = tokio::signal::ctrl_c() => Err(AppServerError::Interrupted),
+    };
+    match outcome {
+        Ok(report) if report.turn.status == TurnStatus::Completed => {
+            server.shutdown().await;
+            Ok(report)
+        }
+        Ok(report) => {
+            let message = report
+                .turn
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("the turn ended as {:?}", report.turn.status));
+            server.kill().await;
+            Err(server.with_stderr(AppServerError::TurnFailed {
+                message,
+                stderr_tail: String::new(),
+            }))
+        }
+        Err(e) => {
+            server.kill().await;
+            Err(server.with_stderr(e))
+        }
+    }
+}
