@@ -60,9 +60,9 @@ pub struct AccountInfo {
     pub account_type: Option<String>,
 }
 
-/// Token usage as the server reports it (camelCase on the wire).
+/// Token usage as the server reports it (camelCase on the wire, snake_case in our JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all(deserialize = "camelCase"), default)]
 pub struct Usage {
     pub input_tokens: u64,
     pub cached_input_tokens: u64,

@@ -78,7 +78,10 @@ impl TestContext {
             .env("XDG_CACHE_HOME", self.root().join("xdg-cache"))
             .env("CODEX_BOOTSTRAP_HOME", self.cache_dir())
             .env("CODEX_HOME", self.codex_home())
-            .env("CODEX_BOOTSTRAP_GITHUB_API", "http://127.0.0.1:9/unreachable-api")
+            .env(
+                "CODEX_BOOTSTRAP_GITHUB_API",
+                "http://127.0.0.1:9/unreachable-api",
+            )
             .env(
                 "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
                 "http://127.0.0.1:9/unreachable-download",

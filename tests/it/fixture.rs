@@ -8,10 +8,22 @@ pub const TARGET: &str = "x86_64-unknown-linux-musl";
 /// One archive entry.
 #[derive(Clone)]
 pub enum Entry {
-    File { path: String, data: Vec<u8>, mode: u32 },
-    Dir { path: String },
-    Symlink { path: String, target: String },
-    HardLink { path: String, target: String },
+    File {
+        path: String,
+        data: Vec<u8>,
+        mode: u32,
+    },
+    Dir {
+        path: String,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    HardLink {
+        path: String,
+        target: String,
+    },
 }
 
 /// A package to pack.
@@ -41,14 +53,38 @@ impl Package {
         );
         Package {
             entries: vec![
-                Entry::File { path: "codex-package.json".into(), data: meta.into_bytes(), mode: 0o644 },
+                Entry::File {
+                    path: "codex-package.json".into(),
+                    data: meta.into_bytes(),
+                    mode: 0o644,
+                },
                 Entry::Dir { path: "bin".into() },
-                Entry::File { path: "bin/codex".into(), data: codex_script(version).into_bytes(), mode: 0o755 },
-                Entry::File { path: "bin/codex-code-mode-host".into(), data: b"#!/bin/sh\nexit 0\n".to_vec(), mode: 0o755 },
-                Entry::Dir { path: "codex-path".into() },
-                Entry::File { path: "codex-path/rg".into(), data: b"#!/bin/sh\necho rg\n".to_vec(), mode: 0o755 },
-                Entry::Dir { path: "codex-resources".into() },
-                Entry::File { path: "codex-resources/bwrap".into(), data: vec![0x7f; 4096], mode: 0o755 },
+                Entry::File {
+                    path: "bin/codex".into(),
+                    data: codex_script(version).into_bytes(),
+                    mode: 0o755,
+                },
+                Entry::File {
+                    path: "bin/codex-code-mode-host".into(),
+                    data: b"#!/bin/sh\nexit 0\n".to_vec(),
+                    mode: 0o755,
+                },
+                Entry::Dir {
+                    path: "codex-path".into(),
+                },
+                Entry::File {
+                    path: "codex-path/rg".into(),
+                    data: b"#!/bin/sh\necho rg\n".to_vec(),
+                    mode: 0o755,
+                },
+                Entry::Dir {
+                    path: "codex-resources".into(),
+                },
+                Entry::File {
+                    path: "codex-resources/bwrap".into(),
+                    data: vec![0x7f; 4096],
+                    mode: 0o755,
+                },
             ],
         }
     }
@@ -60,13 +96,19 @@ impl Package {
 
     /// Replace (or add) a file.
     pub fn file(mut self, path: &str, data: &[u8], mode: u32) -> Package {
-        self.entries.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
-        self.entries.push(Entry::File { path: path.into(), data: data.to_vec(), mode });
+        self.entries
+            .retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+        self.entries.push(Entry::File {
+            path: path.into(),
+            data: data.to_vec(),
+            mode,
+        });
         self
     }
 
     pub fn without(mut self, path: &str) -> Package {
-        self.entries.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+        self.entries
+            .retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
         self
     }
 
@@ -75,12 +117,19 @@ impl Package {
         let mut b = tar::Builder::new(Vec::new());
         for e in &self.entries {
             let mut h = tar::Header::new_gnu();
-            let (path, ty, data, mode, link): (&str, tar::EntryType, &[u8], u32, Option<&str>) = match e {
-                Entry::File { path, data, mode } => (path, tar::EntryType::Regular, data, *mode, None),
-                Entry::Dir { path } => (path, tar::EntryType::Directory, &[], 0o755, None),
-                Entry::Symlink { path, target } => (path, tar::EntryType::Symlink, &[], 0o777, Some(target)),
-                Entry::HardLink { path, target } => (path, tar::EntryType::Link, &[], 0o644, Some(target)),
-            };
+            let (path, ty, data, mode, link): (&str, tar::EntryType, &[u8], u32, Option<&str>) =
+                match e {
+                    Entry::File { path, data, mode } => {
+                        (path, tar::EntryType::Regular, data, *mode, None)
+                    }
+                    Entry::Dir { path } => (path, tar::EntryType::Directory, &[], 0o755, None),
+                    Entry::Symlink { path, target } => {
+                        (path, tar::EntryType::Symlink, &[], 0o777, Some(target))
+                    }
+                    Entry::HardLink { path, target } => {
+                        (path, tar::EntryType::Link, &[], 0o644, Some(target))
+                    }
+                };
             let name = path.as_bytes();
             h.as_gnu_mut().expect("gnu header").name[..name.len()].copy_from_slice(name);
             h.set_entry_type(ty);
@@ -122,5 +171,8 @@ pub fn package_zst() -> String {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

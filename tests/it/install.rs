@@ -14,7 +14,10 @@ const TAG: &str = "rust-v0.163.0";
 fn release_with_gz() -> (ReleaseServer, Vec<u8>) {
     let server = ReleaseServer::start();
     let gz = Package::codex(V).tar_gz();
-    server.add_release(TAG, &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
+    );
     (server, gz)
 }
 
@@ -59,9 +62,18 @@ impl TestContext {
 
 fn assert_installed(ctx: &TestContext) {
     let codex = ctx.runtime_dir().join("bin/codex");
-    let out = std::process::Command::new(&codex).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("codex-cli {V}"));
-    assert!(ctx.runtime_dir().join(".codex-bootstrap-receipt.json").is_file());
+    let out = std::process::Command::new(&codex)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("codex-cli {V}")
+    );
+    assert!(ctx
+        .runtime_dir()
+        .join(".codex-bootstrap-receipt.json")
+        .is_file());
 }
 
 fn assert_nothing_installed(ctx: &TestContext) {
@@ -82,9 +94,20 @@ fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert_installed(&ctx);
-    assert_eq!(stdout(&out).trim(), ctx.runtime_dir().join("bin/codex").display().to_string());
-    assert!(stderr(&out).contains("GitHub release API asset digest"), "{}", stderr(&out));
-    assert_eq!(server.requests().len(), 2, "one API request and one download");
+    assert_eq!(
+        stdout(&out).trim(),
+        ctx.runtime_dir().join("bin/codex").display().to_string()
+    );
+    assert!(
+        stderr(&out).contains("GitHub release API asset digest"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "one API request and one download"
+    );
 
     let receipt: serde_json::Value = serde_json::from_slice(
         &std::fs::read(ctx.runtime_dir().join(".codex-bootstrap-receipt.json")).unwrap(),
@@ -97,10 +120,24 @@ fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     let before = server.requests().len();
     let warm = ctx.install(&server, &["--json"]);
     assert_exit(&warm, 0);
-    assert_eq!(server.requests().len(), before, "the warm path makes no request");
+    assert_eq!(
+        server.requests().len(),
+        before,
+        "the warm path makes no request"
+    );
     let json: serde_json::Value = serde_json::from_slice(&warm.stdout).unwrap();
     assert_eq!(json["cached"], true);
-    for key in ["version", "tag", "target", "path", "package_dir", "sha256", "verified_by", "source_url", "pin_source"] {
+    for key in [
+        "version",
+        "tag",
+        "target",
+        "path",
+        "package_dir",
+        "sha256",
+        "verified_by",
+        "source_url",
+        "pin_source",
+    ] {
         assert!(!json[key].is_null(), "--json lacks {key}: {json}");
     }
     assert_eq!(json["version"], V);
@@ -131,13 +168,28 @@ fn pinned_digest_needs_no_api_at_all() {
     let ctx = TestContext::new();
     let (server, gz) = release_with_gz();
     ctx.pin_manifest(&package_gz(), &gz);
-    let mut args = vec!["install".to_string(), "--github-api-url".into(), "http://127.0.0.1:9/nope".into()];
+    let mut args = vec![
+        "install".to_string(),
+        "--github-api-url".into(),
+        "http://127.0.0.1:9/nope".into(),
+    ];
     args.extend(["--github-download-url".into(), server.download_url()]);
     let out = ctx.run(args);
     assert_exit(&out, 0);
     assert_installed(&ctx);
-    assert_eq!(server.requests().iter().filter(|r| r.path.contains("/repos/")).count(), 0);
-    assert!(stderr(&out).contains("codex-runtime.toml"), "{}", stderr(&out));
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains("/repos/"))
+            .count(),
+        0
+    );
+    assert!(
+        stderr(&out).contains("codex-runtime.toml"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -150,7 +202,11 @@ fn sha256sums_is_used_when_the_asset_has_no_digest() {
         TAG,
         &[
             Asset::new(&package_gz(), gz, DigestMode::None),
-            Asset::new("codex-package_SHA256SUMS", sums.into_bytes(), DigestMode::Api),
+            Asset::new(
+                "codex-package_SHA256SUMS",
+                sums.into_bytes(),
+                DigestMode::Api,
+            ),
         ],
     );
     let out = ctx.install(&server, &["--json"]);
@@ -169,12 +225,20 @@ fn sha256sums_with_a_wrong_digest_is_refused() {
         TAG,
         &[
             Asset::new(&package_gz(), gz, DigestMode::None),
-            Asset::new("codex-package_SHA256SUMS", sums.into_bytes(), DigestMode::Wrong),
+            Asset::new(
+                "codex-package_SHA256SUMS",
+                sums.into_bytes(),
+                DigestMode::Wrong,
+            ),
         ],
     );
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("does not match GitHub's digest"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not match GitHub's digest"),
+        "{}",
+        stderr(&out)
+    );
     assert_nothing_installed(&ctx);
 }
 
@@ -182,12 +246,22 @@ fn sha256sums_with_a_wrong_digest_is_refused() {
 fn no_trustworthy_digest_is_refused_with_the_fix() {
     let ctx = TestContext::new();
     let server = ReleaseServer::start();
-    server.add_release(TAG, &[Asset::new(&package_gz(), Package::codex(V).tar_gz(), DigestMode::None)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(
+            &package_gz(),
+            Package::codex(V).tar_gz(),
+            DigestMode::None,
+        )],
+    );
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("no trustworthy sha256"), "{err}");
-    assert!(err.contains("hint:") && err.contains("codex-bootstrap pin"), "{err}");
+    assert!(
+        err.contains("hint:") && err.contains("codex-bootstrap pin"),
+        "{err}"
+    );
     assert_nothing_installed(&ctx);
 }
 
@@ -203,7 +277,10 @@ fn digest_mismatch_installs_nothing_and_says_where_the_expectation_came_from() {
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("checksum mismatch"), "{err}");
-    assert!(err.contains(&sha256_hex(&gz)) && err.contains(&sha256_hex(&other)), "{err}");
+    assert!(
+        err.contains(&sha256_hex(&gz)) && err.contains(&sha256_hex(&other)),
+        "{err}"
+    );
     assert!(err.contains("codex-runtime.toml"), "{err}");
     assert_nothing_installed(&ctx);
     let partials: Vec<_> = std::fs::read_dir(ctx.cache_dir().join("downloads"))
@@ -222,16 +299,28 @@ fn a_cut_connection_resumes_with_a_range_request() {
     // Big enough that the cut happens mid-body.
     let pkg = Package::codex(V).file("codex-resources/blob", &vec![7u8; 512 * 1024], 0o644);
     let gz = pkg.tar_gz();
-    server.add_release(TAG, &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
+    );
     let path = format!("/download/{TAG}/{}", package_gz());
-    server.http().fault(&path, Fault::CutAfter(gz.len() as u64 / 2));
+    server
+        .http()
+        .fault(&path, Fault::CutAfter(gz.len() as u64 / 2));
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert_installed(&ctx);
     let downloads = server.http().requests_to(&path);
     assert_eq!(downloads.len(), 2, "one cut transfer and one resumed one");
-    let range = downloads[1].headers.get("range").cloned().unwrap_or_default();
-    assert!(range.starts_with("bytes=") && !range.starts_with("bytes=0-"), "{range}");
+    let range = downloads[1]
+        .headers
+        .get("range")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        range.starts_with("bytes=") && !range.starts_with("bytes=0-"),
+        "{range}"
+    );
 }
 
 #[test]
@@ -244,7 +333,10 @@ fn rate_limit_says_so_and_names_both_fixes() {
     let err = stderr(&out);
     assert!(err.contains("rate limit"), "{err}");
     assert!(err.contains("resets at"), "{err}");
-    assert!(err.contains("GH_TOKEN") && err.contains("codex-bootstrap pin"), "{err}");
+    assert!(
+        err.contains("GH_TOKEN") && err.contains("codex-bootstrap pin"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -253,7 +345,11 @@ fn a_missing_release_is_named() {
     let (server, _) = release_with_gz();
     let out = ctx.install(&server, &["--version", "0.1.0"]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("no release `rust-v0.1.0`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no release `rust-v0.1.0`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -273,7 +369,13 @@ fn mirror_over_http_and_file_urls() {
         let out = ctx.run(["install", "--mirror", &mirror, "--json"]);
         assert_exit(&out, 0);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(json["source_url"].as_str().unwrap().ends_with(&package_gz()), "{json}");
+        assert!(
+            json["source_url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&package_gz()),
+            "{json}"
+        );
         assert_installed(&ctx);
     }
 }
@@ -290,7 +392,10 @@ fn tokens_go_to_the_api_only_and_never_into_output_or_the_store() {
     for r in server.requests() {
         let auth = r.headers.get("authorization");
         if r.path.starts_with("/repos/") {
-            assert_eq!(auth.map(String::as_str), Some(format!("Bearer {sentinel}").as_str()));
+            assert_eq!(
+                auth.map(String::as_str),
+                Some(format!("Bearer {sentinel}").as_str())
+            );
         } else {
             assert!(auth.is_none(), "token sent to {}", r.path);
         }
@@ -329,18 +434,41 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn traversal_and_escaping_symlink_archives_are_refused() {
     use crate::fixture::Entry;
     let cases = [
-        Package::codex(V).with(Entry::File { path: "../../evil".into(), data: b"x".to_vec(), mode: 0o644 }),
-        Package::codex(V).with(Entry::Symlink { path: "codex-path/link".into(), target: "../../../../tmp".into() }),
+        Package::codex(V).with(Entry::File {
+            path: "../../evil".into(),
+            data: b"x".to_vec(),
+            mode: 0o644,
+        }),
+        Package::codex(V).with(Entry::Symlink {
+            path: "codex-path/link".into(),
+            target: "../../../../tmp".into(),
+        }),
         Package::codex(V)
-            .with(Entry::Symlink { path: "out".into(), target: "codex-path".into() })
-            .with(Entry::File { path: "out/evil".into(), data: b"x".to_vec(), mode: 0o644 }),
-        Package::codex(V).with(Entry::HardLink { path: "codex-path/pw".into(), target: "/etc/passwd".into() }),
-        Package::codex(V).with(Entry::HardLink { path: "codex-path/up".into(), target: "../../evil".into() }),
+            .with(Entry::Symlink {
+                path: "out".into(),
+                target: "codex-path".into(),
+            })
+            .with(Entry::File {
+                path: "out/evil".into(),
+                data: b"x".to_vec(),
+                mode: 0o644,
+            }),
+        Package::codex(V).with(Entry::HardLink {
+            path: "codex-path/pw".into(),
+            target: "/etc/passwd".into(),
+        }),
+        Package::codex(V).with(Entry::HardLink {
+            path: "codex-path/up".into(),
+            target: "../../evil".into(),
+        }),
     ];
     for pkg in cases {
         let ctx = TestContext::new();
         let server = ReleaseServer::start();
-        server.add_release(TAG, &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)]);
+        server.add_release(
+            TAG,
+            &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
+        );
         let out = ctx.install(&server, &[]);
         assert_exit(&out, 1);
         assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
@@ -353,10 +481,21 @@ fn traversal_and_escaping_symlink_archives_are_refused() {
 fn a_package_for_another_version_is_refused() {
     let ctx = TestContext::new();
     let server = ReleaseServer::start();
-    server.add_release(TAG, &[Asset::new(&package_gz(), Package::codex("0.1.0").tar_gz(), DigestMode::Api)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(
+            &package_gz(),
+            Package::codex("0.1.0").tar_gz(),
+            DigestMode::Api,
+        )],
+    );
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("says version `0.1.0`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("says version `0.1.0`"),
+        "{}",
+        stderr(&out)
+    );
     assert_nothing_installed(&ctx);
 }
 
@@ -364,10 +503,21 @@ fn a_package_for_another_version_is_refused() {
 fn a_package_without_its_entrypoint_is_refused() {
     let ctx = TestContext::new();
     let server = ReleaseServer::start();
-    server.add_release(TAG, &[Asset::new(&package_gz(), Package::codex(V).without("bin/codex").tar_gz(), DigestMode::Api)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(
+            &package_gz(),
+            Package::codex(V).without("bin/codex").tar_gz(),
+            DigestMode::Api,
+        )],
+    );
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("entrypoint `bin/codex` is missing"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("entrypoint `bin/codex` is missing"),
+        "{}",
+        stderr(&out)
+    );
     assert_nothing_installed(&ctx);
 }
 
@@ -378,14 +528,32 @@ fn print_path_and_dry_run() {
     let dry = ctx.install(&server, &["--dry-run"]);
     assert_exit(&dry, 0);
     let text = stdout(&dry);
-    assert!(text.contains("version:   0.163.0") && text.contains("bundled manifest"), "{text}");
-    assert!(text.contains(&format!("{}/repos/openai/codex/releases/tags/{TAG}", server.api_url())), "{text}");
-    assert!(server.requests().is_empty(), "--dry-run touched the network");
-    assert!(!ctx.cache_dir().join("runtimes").exists(), "--dry-run wrote to the store");
+    assert!(
+        text.contains("version:   0.163.0") && text.contains("bundled manifest"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{}/repos/openai/codex/releases/tags/{TAG}",
+            server.api_url()
+        )),
+        "{text}"
+    );
+    assert!(
+        server.requests().is_empty(),
+        "--dry-run touched the network"
+    );
+    assert!(
+        !ctx.cache_dir().join("runtimes").exists(),
+        "--dry-run wrote to the store"
+    );
 
     let out = ctx.install(&server, &["--print-path"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout(&out), format!("{}\n", ctx.runtime_dir().join("bin/codex").display()));
+    assert_eq!(
+        stdout(&out),
+        format!("{}\n", ctx.runtime_dir().join("bin/codex").display())
+    );
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
@@ -402,9 +570,15 @@ fn github_actions_files_are_written() {
         .env("GITHUB_OUTPUT", &output_file);
     assert_exit(&cmd.output().unwrap(), 0);
     let bin = ctx.runtime_dir().join("bin");
-    assert_eq!(std::fs::read_to_string(&path_file).unwrap(), format!("{}\n", bin.display()));
+    assert_eq!(
+        std::fs::read_to_string(&path_file).unwrap(),
+        format!("{}\n", bin.display())
+    );
     let outputs = std::fs::read_to_string(&output_file).unwrap();
-    assert!(outputs.contains(&format!("codex-path={}\n", bin.join("codex").display())), "{outputs}");
+    assert!(
+        outputs.contains(&format!("codex-path={}\n", bin.join("codex").display())),
+        "{outputs}"
+    );
     assert!(outputs.contains("codex-version=0.163.0\n"), "{outputs}");
 }
 
@@ -412,20 +586,33 @@ fn github_actions_files_are_written() {
 fn pins_from_python_projects() {
     let (server, _) = release_with_gz();
     for (file, text) in [
-        ("pyproject.toml", "[project]\nname = \"x\"\ndependencies = [\"openai-codex==0.163.0\"]\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\ndependencies = [\"openai-codex==0.163.0\"]\n",
+        ),
         ("requirements.txt", "openai-codex-cli-bin==0.163.0\n"),
-        ("uv.lock", "version = 1\n[[package]]\nname = \"openai-codex-cli-bin\"\nversion = \"0.163.0\"\n"),
+        (
+            "uv.lock",
+            "version = 1\n[[package]]\nname = \"openai-codex-cli-bin\"\nversion = \"0.163.0\"\n",
+        ),
     ] {
         let ctx = TestContext::new();
         std::fs::write(ctx.work_dir().join(file), text).unwrap();
         let out = ctx.install(&server, &["--dry-run", "--json"]);
         assert_exit(&out, 0);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(json["pin_source"].as_str().unwrap().contains(file), "{json}");
+        assert!(
+            json["pin_source"].as_str().unwrap().contains(file),
+            "{json}"
+        );
     }
     // The flag and the environment win over the project.
     let ctx = TestContext::new();
-    std::fs::write(ctx.work_dir().join("requirements.txt"), "openai-codex-cli-bin==0.163.0\n").unwrap();
+    std::fs::write(
+        ctx.work_dir().join("requirements.txt"),
+        "openai-codex-cli-bin==0.163.0\n",
+    )
+    .unwrap();
     let mut cmd = ctx.cmd(["install", "--dry-run", "--json"]);
     cmd.env("CODEX_BOOTSTRAP_VERSION", "0.154.0a6");
     let json: serde_json::Value = serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap();
@@ -460,11 +647,18 @@ fn concurrent_installers_download_once() {
             cmd.spawn().unwrap()
         })
         .collect();
-    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     for out in &outputs {
         assert_exit(out, 0);
         assert_eq!(stdout(out), stdout(&outputs[0]));
     }
-    assert_eq!(server.http().requests_to(&path).len(), 1, "exactly one download");
+    assert_eq!(
+        server.http().requests_to(&path).len(),
+        1,
+        "exactly one download"
+    );
     assert_installed(&ctx);
 }

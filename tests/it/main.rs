@@ -7,3 +7,4 @@ mod support;
 mod common;
 mod fixture;
 mod install;
+mod quickstart;

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use common::{assert_exit, stderr, stdout, TestContext};
 use support::github::{Asset, DigestMode, ReleaseServer};
+use support::model::{MockModel, Usage};
 
 const VERSION: &str = "0.163.0";
 const TAG: &str = "rust-v0.163.0";
@@ -26,7 +27,6 @@ const TARGET: &str = "x86_64-unknown-linux-musl";
 struct RealPackage {
     gz: Vec<u8>,
     zst: Vec<u8>,
-    wheel_dir: PathBuf,
 }
 
 fn wheel_dir() -> PathBuf {
@@ -46,7 +46,8 @@ fn real_package() -> &'static RealPackage {
             .find(|p| {
                 p.file_name().is_some_and(|n| {
                     let n = n.to_string_lossy();
-                    n.starts_with(&format!("openai_codex_cli_bin-{VERSION}-")) && n.ends_with(".whl")
+                    n.starts_with(&format!("openai_codex_cli_bin-{VERSION}-"))
+                        && n.ends_with(".whl")
                 })
             })
             .expect("the openai-codex-cli-bin wheel is in CODEX_BOOTSTRAP_REAL_WHEEL_DIR");
@@ -55,11 +56,7 @@ fn real_package() -> &'static RealPackage {
         gz.write_all(&tar).expect("gzip");
         let gz = gz.finish().expect("gzip");
         let zst = zstd::stream::encode_all(&tar[..], 3).expect("zstd");
-        RealPackage {
-            gz,
-            zst,
-            wheel_dir: dir,
-        }
+        RealPackage { gz, zst }
     })
 }
 
@@ -82,7 +79,11 @@ fn tar_from_wheel(wheel: &Path) -> Vec<u8> {
         entry.read_to_end(&mut data).expect("read entry");
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
-        h.set_mode(if rel == "codex-package.json" { 0o644 } else { 0o755 });
+        h.set_mode(if rel == "codex-package.json" {
+            0o644
+        } else {
+            0o755
+        });
         h.set_mtime(1_700_000_000);
         h.set_entry_type(tar::EntryType::Regular);
         b.append_data(&mut h, rel, &data[..]).expect("append");
@@ -114,7 +115,11 @@ fn release_gz_via_sums() -> ReleaseServer {
         TAG,
         &[
             Asset::new(&gz_name(), pkg.gz.clone(), DigestMode::None),
-            Asset::new("codex-package_SHA256SUMS", sums.into_bytes(), DigestMode::Api),
+            Asset::new(
+                "codex-package_SHA256SUMS",
+                sums.into_bytes(),
+                DigestMode::Api,
+            ),
         ],
     );
     server
@@ -151,8 +156,16 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
         .arg("--version")
         .output()
         .expect("run the installed codex");
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("codex-cli {VERSION}"));
-    for f in ["bin/codex-code-mode-host", "codex-path/rg", "codex-resources/bwrap", "codex-package.json"] {
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("codex-cli {VERSION}")
+    );
+    for f in [
+        "bin/codex-code-mode-host",
+        "codex-path/rg",
+        "codex-resources/bwrap",
+        "codex-package.json",
+    ] {
         assert!(runtime_dir(&ctx).join(f).is_file(), "{f} is missing");
     }
 
@@ -172,7 +185,10 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
     let ctx = TestContext::new();
     let pkg = real_package();
     let server = ReleaseServer::start();
-    server.add_release(TAG, &[Asset::new(&zst_name(), pkg.zst.clone(), DigestMode::Api)]);
+    server.add_release(
+        TAG,
+        &[Asset::new(&zst_name(), pkg.zst.clone(), DigestMode::Api)],
+    );
     std::fs::write(
         ctx.work_dir().join("codex-runtime.toml"),
         format!(
@@ -185,10 +201,108 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
     .expect("write the manifest");
     let out = ctx.run(install_args(&server));
     assert_exit(&out, 0);
-    assert!(stderr(&out).contains("codex-runtime.toml"), "{}", stderr(&out));
     assert!(
-        server.requests().iter().all(|r| !r.path.starts_with("/repos/")),
+        stderr(&out).contains("codex-runtime.toml"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/repos/")),
         "a pinned digest needs no API request"
     );
-    let _ = &pkg.wheel_dir;
+}
+
+/// Install the real runtime from the loopback release (SHA256SUMS path), quietly.
+fn installed(ctx: &TestContext, server: &ReleaseServer) {
+    let mut args = install_args(server);
+    args.push("-q".into());
+    assert_exit(&ctx.run(&args), 0);
+}
+
+fn quickstart_args(server: &ReleaseServer, model: &MockModel, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["quickstart".to_string()];
+    args.extend(install_args(server).into_iter().skip(1));
+    for kv in model.config_overrides() {
+        args.extend(["-c".to_string(), kv]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn quickstart_runs_one_real_turn_against_the_loopback_model() {
+    let ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    installed(&ctx, &server);
+    let usage = Usage {
+        input_tokens: 321,
+        cached_input_tokens: 20,
+        output_tokens: 17,
+        reasoning_output_tokens: 3,
+        total_tokens: 338,
+    };
+    let model = MockModel::start("The loopback model says hello.", usage);
+    let out = ctx.run(quickstart_args(&server, &model, &["--json", "Say hello"]));
+    assert_exit(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+    assert_eq!(v["final_response"], "The loopback model says hello.");
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["runtime_version"], VERSION);
+    assert_eq!(v["usage"]["input_tokens"], 321);
+    assert_eq!(v["usage"]["cached_input_tokens"], 20);
+    assert_eq!(v["usage"]["output_tokens"], 17);
+    assert_eq!(v["usage"]["reasoning_output_tokens"], 3);
+    assert_eq!(v["usage"]["total_tokens"], 338);
+    assert!(
+        model.request_count() >= 1,
+        "codex never called the model endpoint"
+    );
+
+    // Streaming text mode prints the reply to stdout.
+    let out = ctx.run(quickstart_args(&server, &model, &["Say hello"]));
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out).trim(), "The loopback model says hello.");
+    assert!(
+        stderr(&out).contains("runtime: 0.163.0"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
+    let ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    installed(&ctx, &server);
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut args = vec!["quickstart".to_string()];
+    args.extend(install_args(&server).into_iter().skip(1));
+    args.extend([
+        "-c".into(),
+        "model_provider=\"mock\"".into(),
+        "-c".into(),
+        format!("model_providers.mock={{name=\"mock\",base_url=\"http://127.0.0.1:{port}/v1\",wire_api=\"responses\",stream_max_retries=0,request_max_retries=0}}"),
+        "--timeout".into(),
+        "60".into(),
+        "Say hello".into(),
+    ]);
+    let started = std::time::Instant::now();
+    let out = ctx.run(&args);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("error:") && err.contains("hint:"), "{err}");
+    // An upper bound to catch a hang, not a performance assertion.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(90),
+        "{err}"
+    );
 }

@@ -36,12 +36,18 @@ impl Asset {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `codex-package_SHA256SUMS` for these assets.
 pub fn sha256sums(assets: &[Asset]) -> String {
-    assets.iter().map(|a| format!("{}  {}\n", sha256_hex(&a.bytes), a.name)).collect()
+    assets
+        .iter()
+        .map(|a| format!("{}  {}\n", sha256_hex(&a.bytes), a.name))
+        .collect()
 }
 
 pub struct ReleaseServer {
@@ -87,7 +93,8 @@ impl ReleaseServer {
     pub fn add_release(&self, tag: &str, assets: &[Asset]) {
         let json = self.release_json(tag, assets);
         for a in assets {
-            self.http.add_file(&format!("/download/{tag}/{}", a.name), a.bytes.clone());
+            self.http
+                .add_file(&format!("/download/{tag}/{}", a.name), a.bytes.clone());
         }
         self.add_api(&format!("/repos/openai/codex/releases/tags/{tag}"), json);
     }

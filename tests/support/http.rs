@@ -134,7 +134,13 @@ impl TestServer {
     }
 
     /// A canned response at `path`.
-    pub fn add_response(&self, path: &str, status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) {
+    pub fn add_response(
+        &self,
+        path: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) {
         let mut r = Response::new(status, body);
         for (k, v) in headers {
             r = r.header(k, v);
@@ -143,13 +149,21 @@ impl TestServer {
     }
 
     /// Any behaviour at `path`.
-    pub fn add_responder(&self, path: &str, f: impl Fn(&RecordedRequest) -> Response + Send + Sync + 'static) {
+    pub fn add_responder(
+        &self,
+        path: &str,
+        f: impl Fn(&RecordedRequest) -> Response + Send + Sync + 'static,
+    ) {
         self.lock().responders.insert(path.to_string(), Arc::new(f));
     }
 
     /// Queue a fault for the next request to `path` (persistent faults stay).
     pub fn fault(&self, path: &str, fault: Fault) {
-        self.lock().faults.entry(path.to_string()).or_default().push_back(fault);
+        self.lock()
+            .faults
+            .entry(path.to_string())
+            .or_default()
+            .push_back(fault);
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -166,7 +180,10 @@ impl TestServer {
 
     /// How many requests started with `prefix`.
     pub fn count(&self, prefix: &str) -> usize {
-        self.requests().iter().filter(|r| r.path.starts_with(prefix)).count()
+        self.requests()
+            .iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .count()
     }
 }
 
@@ -202,7 +219,10 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
     let req = RecordedRequest {
@@ -223,7 +243,11 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 q.pop_front()
             }
         });
-        (fault, st.files.get(&bare).cloned(), st.responders.get(&bare).cloned())
+        (
+            fault,
+            st.files.get(&bare).cloned(),
+            st.responders.get(&bare).cloned(),
+        )
     };
     let mut out = conn;
     match fault {
@@ -233,7 +257,12 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             return write_response(&mut out, &r, None, None);
         }
         Some(Fault::Redirect(to)) => {
-            return write_response(&mut out, &Response::new(302, Vec::new()).header("location", &to), None, None);
+            return write_response(
+                &mut out,
+                &Response::new(302, Vec::new()).header("location", &to),
+                None,
+                None,
+            );
         }
         _ => {}
     }
@@ -294,13 +323,21 @@ fn parse_range(v: &str, total: u64) -> Option<(u64, u64)> {
     let spec = v.trim().strip_prefix("bytes=")?;
     let (a, b) = spec.split_once('-')?;
     let start: u64 = a.trim().parse().ok()?;
-    let end: u64 = if b.trim().is_empty() { total.checked_sub(1)? } else { b.trim().parse().ok()? };
+    let end: u64 = if b.trim().is_empty() {
+        total.checked_sub(1)?
+    } else {
+        b.trim().parse().ok()?
+    };
     (start < total && start <= end).then_some((start, end.min(total - 1)))
 }
 
 fn short_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn reason(status: u16) -> &'static str {
@@ -326,7 +363,10 @@ fn write_response(
     stall: Option<Duration>,
 ) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
-    let has_len = r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+    let has_len = r
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
     for (k, v) in &r.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -74,7 +74,12 @@ impl MockModel {
                 .header("content-type", "text/event-stream")
                 .header("cache-control", "no-cache")
         });
-        http.add_response("/v1/models", 200, &[("content-type", "application/json")], "{\"data\":[],\"models\":[]}");
+        http.add_response(
+            "/v1/models",
+            200,
+            &[("content-type", "application/json")],
+            "{\"data\":[],\"models\":[]}",
+        );
         MockModel { http }
     }
 

@@ -1,0 +1,229 @@
+//! `quickstart` against the fake app-server (tests/support/fake_app_server.rs): every mode ends
+//! with the right exit code and message, within its timeout, and leaves no child behind.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::common::{assert_exit, stderr, stdout, TestContext};
+
+/// `target/<profile>/examples/fake-app-server`, next to this test binary's `deps/`.
+fn fake_codex() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let fake = dir
+        .join("examples")
+        .join(format!("fake-app-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        fake.is_file(),
+        "{} is missing: `cargo test` builds it as an example",
+        fake.display()
+    );
+    fake
+}
+
+fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::Output, Duration) {
+    let fake = fake_codex();
+    let mut cmd = ctx.cmd(["quickstart", "--codex"]);
+    cmd.arg(&fake)
+        .args(extra)
+        .env("FAKE_APP_SERVER_MODE", mode)
+        .env("FAKE_APP_SERVER_TAG", tag_of(ctx, mode));
+    let started = Instant::now();
+    let out = cmd.output().expect("run quickstart");
+    (out, started.elapsed())
+}
+
+/// No process tagged `tag` is left: the fake was killed and reaped, not orphaned.
+fn assert_no_fake_left(tag: &str) {
+    let needle = format!("FAKE_APP_SERVER_TAG={tag}");
+    let alive = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
+                env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+            })
+            .count()
+    };
+    // SIGKILL is delivered at once but the exit is asynchronous: allow it a moment.
+    for _ in 0..100 {
+        if alive() == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("a fake app-server tagged {tag} is still running");
+}
+
+/// A tag unique to this test context and mode, to find its fake among concurrent tests'.
+fn tag_of(ctx: &TestContext, mode: &str) -> String {
+    format!("{}-{mode}", ctx.root().display())
+}
+
+#[test]
+fn a_normal_turn_streams_the_answer_and_summarises() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "normal", &["-c", "model=\"x\"", "Say hi"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "Hello from the fake.\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("runtime: 0.163.0") && err.contains("thread-1"),
+        "{err}"
+    );
+    assert!(err.contains("15 total"), "{err}");
+}
+
+#[test]
+fn json_output_has_the_documented_fields() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "no-deltas", &["--json"]);
+    assert_exit(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["final_response"], "Hello from the fake.");
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["usage"]["total_tokens"], 15);
+    assert_eq!(v["runtime_version"], "0.163.0");
+    assert_eq!(v["thread_id"], "thread-1");
+    assert_eq!(v["turn_id"], "turn-1");
+    assert!(v["duration_ms"].is_u64() && v["items"].is_array(), "{v}");
+}
+
+#[test]
+fn without_deltas_the_completed_message_is_printed() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "no-deltas", &[]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "Hello from the fake.\n");
+}
+
+#[test]
+fn approvals_are_declined_and_the_turn_goes_on() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "approval", &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("item/commandExecution/requestApproval"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_failed_turn_exits_1_with_its_message_and_retries_show_as_warnings() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "fail-turn", &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("model endpoint unreachable"), "{err}");
+    assert!(
+        err.contains("warning: the server will retry: stream disconnected"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn a_crash_mid_turn_shows_the_stderr_tail() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "crash-mid-turn", &["--timeout", "30"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("exited") && err.contains("simulated crash"),
+        "{err}"
+    );
+    assert_no_fake_left(&tag_of(&ctx, "crash-mid-turn"));
+}
+
+#[test]
+fn a_malformed_line_is_a_protocol_error_naming_the_line() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "malformed-line", &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("line 1") && stderr(&out).contains("this is not json"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_stderr_flood_cannot_block_the_child() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "stderr-flood", &["--timeout", "60"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "Hello from the fake.\n");
+    assert_no_fake_left(&tag_of(&ctx, "stderr-flood"));
+}
+
+#[test]
+fn a_hung_server_is_killed_at_the_timeout() {
+    let ctx = TestContext::new();
+    for mode in ["hang", "hang-turn"] {
+        let (out, took) = quickstart(&ctx, mode, &["--timeout", "2"]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("no answer within 2s"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("--timeout"), "{}", stderr(&out));
+        // An upper bound to detect a hang, not a performance assertion.
+        assert!(
+            took < Duration::from_secs(60),
+            "quickstart hung for {took:?}"
+        );
+        assert_no_fake_left(&tag_of(&ctx, mode));
+    }
+}
+
+#[test]
+fn missing_auth_fails_fast_with_the_fix() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "auth-required", &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("authentication is required"), "{err}");
+    assert!(
+        err.contains("codex login") && err.contains("OPENAI_API_KEY"),
+        "{err}"
+    );
+    // With a key in the environment the turn goes ahead (and the key is never printed).
+    let fake = fake_codex();
+    let mut cmd = ctx.cmd(["quickstart", "--codex"]);
+    cmd.arg(&fake)
+        .env("FAKE_APP_SERVER_MODE", "auth-required")
+        .env("OPENAI_API_KEY", "sk-SENTINEL-never-print");
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 0);
+    assert!(!stdout(&out).contains("SENTINEL") && !stderr(&out).contains("SENTINEL"));
+}
+
+#[test]
+fn overloaded_is_retried() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "overloaded-once", &[]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn a_missing_binary_is_named_with_a_hint() {
+    let ctx = TestContext::new();
+    let out = ctx.run(["quickstart", "--codex", "/nonexistent/codex"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("/nonexistent/codex") && stderr(&out).contains("hint:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_config_overrides_are_usage_errors() {
+    let ctx = TestContext::new();
+    let (out, _) = quickstart(&ctx, "normal", &["-c", "nonsense"]);
+    assert_exit(&out, 2);
+}
