@@ -76,14 +76,29 @@ pub struct RuntimeArgs {
     pub allow_http: bool,
 
     /// Seconds to wait for a connection.
-    #[arg(long, value_name = "SECS", default_value_t = 30, env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT"
+    )]
     pub connect_timeout: u64,
 
     /// Seconds a transfer may stall before it is retried.
-    #[arg(long, value_name = "SECS", default_value_t = 30, env = "CODEX_BOOTSTRAP_READ_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "CODEX_BOOTSTRAP_READ_TIMEOUT"
+    )]
     pub read_timeout: u64,
 
     /// Attempts per download before giving up.
-    #[arg(long, value_name = "N", default_value_t = 5, env = "CODEX_BOOTSTRAP_RETRIES")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        env = "CODEX_BOOTSTRAP_RETRIES"
+    )]
     pub retries: u32,
 }

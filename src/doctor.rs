@@ -87,7 +87,10 @@ pub fn platform(target: Result<&Target, &crate::platform::PlatformError>) -> Che
     let host = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
     match target {
         Ok(t) if t.is_host() => Check::ok("platform", format!("{host} -> {t}")),
-        Ok(t) => Check::ok("platform", format!("{host}; checking target {t} (not this host: it will not be run)")),
+        Ok(t) => Check::ok(
+            "platform",
+            format!("{host}; checking target {t} (not this host: it will not be run)"),
+        ),
         Err(e) => Check::fail("platform", e.to_string(), e.hint()),
     }
 }
@@ -137,7 +140,11 @@ pub fn cache(store: &Store, needed: u64) -> Check {
     if let Err(e) = tempfile::tempfile_in(existing) {
         return Check::fail(
             "cache",
-            format!("the cache `{}` is not writable (`{}`: {e})", root.display(), existing.display()),
+            format!(
+                "the cache `{}` is not writable (`{}`: {e})",
+                root.display(),
+                existing.display()
+            ),
             "pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME to a writable directory",
         );
     }
@@ -146,7 +153,10 @@ pub fn cache(store: &Store, needed: u64) -> Check {
     let mut summary = if existing == root {
         format!("{} is writable", root.display())
     } else {
-        format!("{} will be created (its parent is writable)", root.display())
+        format!(
+            "{} will be created (its parent is writable)",
+            root.display()
+        )
     };
     if let Some(free) = free {
         summary.push_str(&format!(", {} free", human_bytes(free)));
@@ -182,7 +192,11 @@ fn leftovers(store: &Store) -> Vec<PathBuf> {
         // An install is running: its staging dir and partial are in use, not leftovers.
         return out;
     }
-    for v in std::fs::read_dir(store.runtimes_dir()).into_iter().flatten().flatten() {
+    for v in std::fs::read_dir(store.runtimes_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
@@ -190,7 +204,11 @@ fn leftovers(store: &Store) -> Vec<PathBuf> {
             }
         }
     }
-    for e in std::fs::read_dir(store.downloads_dir()).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(store.downloads_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if e.file_name().to_string_lossy().ends_with(".partial") {
             out.push(e.path());
         }
@@ -225,7 +243,11 @@ pub fn runtime(
             let r = &rt.receipt;
             let check = Check::ok(
                 "runtime",
-                format!("codex {version} installed ({} files, {})", r.files.len(), human_bytes(r.installed_size())),
+                format!(
+                    "codex {version} installed ({} files, {})",
+                    r.files.len(),
+                    human_bytes(r.installed_size())
+                ),
             )
             .detail(format!(
                 "{}\nverified by {} (sha256 {})",
@@ -254,10 +276,7 @@ pub fn runtime(
             .detail(store.runtime_dir(version, target).display().to_string()),
             None,
         ),
-        Err(e) => (
-            Check::fail("runtime", e.to_string(), e.hint()),
-            None,
-        ),
+        Err(e) => (Check::fail("runtime", e.to_string(), e.hint()), None),
     }
 }
 
@@ -301,7 +320,11 @@ pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("`{} --version` did not finish within {}s", exe.display(), timeout.as_secs()));
+                return Err(format!(
+                    "`{} --version` did not finish within {}s",
+                    exe.display(),
+                    timeout.as_secs()
+                ));
             }
         }
     }
@@ -332,7 +355,10 @@ pub fn reported_version(output: &str) -> Option<CodexVersion> {
 /// 6. executes: `bin/codex --version` runs and reports the pin.
 pub fn executes(rt: &InstalledRuntime) -> Check {
     if !rt.target().is_host() {
-        return Check::skip("executes", format!("{} binaries do not run on this host", rt.target()));
+        return Check::skip(
+            "executes",
+            format!("{} binaries do not run on this host", rt.target()),
+        );
     }
     match codex_version(&rt.codex_path(), Duration::from_secs(10)) {
         Ok(text) if reported_version(&text).as_ref() == Some(rt.version()) => {
@@ -382,7 +408,10 @@ pub fn path(rt: &InstalledRuntime) -> Check {
         _ => false,
     };
     if same {
-        return Check::ok("path", format!("`codex` on PATH is this runtime ({})", found.display()));
+        return Check::ok(
+            "path",
+            format!("`codex` on PATH is this runtime ({})", found.display()),
+        );
     }
     let version = codex_version(&found, Duration::from_secs(5))
         .map(|t| t.to_string())
@@ -394,7 +423,10 @@ pub fn path(rt: &InstalledRuntime) -> Check {
     };
     Check::warn(
         "path",
-        format!("`codex` on PATH is {} ({version}): {verdict}", found.display()),
+        format!(
+            "`codex` on PATH is {} ({version}): {verdict}",
+            found.display()
+        ),
         fix,
     )
 }
@@ -424,7 +456,10 @@ mod tests {
 
     #[test]
     fn reported_versions() {
-        assert_eq!(reported_version("codex-cli 0.163.0").unwrap().to_string(), "0.163.0");
+        assert_eq!(
+            reported_version("codex-cli 0.163.0").unwrap().to_string(),
+            "0.163.0"
+        );
         assert!(reported_version("garbage").is_none());
     }
 

@@ -112,7 +112,10 @@ impl GithubError {
 
 /// `{api}/repos/openai/codex/releases/tags/{tag}`.
 pub fn release_url(api_url: &str, tag: &str) -> String {
-    format!("{}/repos/{REPO}/releases/tags/{tag}", api_url.trim_end_matches('/'))
+    format!(
+        "{}/repos/{REPO}/releases/tags/{tag}",
+        api_url.trim_end_matches('/')
+    )
 }
 
 /// A client for the release API.
@@ -181,7 +184,9 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 fn is_rate_limited(headers: &HeaderMap, body: &[u8]) -> bool {
     header_u64(headers, "x-ratelimit-remaining") == Some(0)
         || headers.contains_key("retry-after")
-        || api_message(body).to_ascii_lowercase().contains("rate limit")
+        || api_message(body)
+            .to_ascii_lowercase()
+            .contains("rate limit")
 }
 
 /// The `message` of a GitHub error body, shortened; never echoes anything else.
@@ -216,7 +221,10 @@ mod tests {
     fn rate_limit_detection() {
         let mut h = HeaderMap::new();
         assert!(!is_rate_limited(&h, b"{\"message\":\"Bad credentials\"}"));
-        assert!(is_rate_limited(&h, b"{\"message\":\"API rate limit exceeded for 1.2.3.4.\"}"));
+        assert!(is_rate_limited(
+            &h,
+            b"{\"message\":\"API rate limit exceeded for 1.2.3.4.\"}"
+        ));
         h.insert("x-ratelimit-remaining", "0".parse().unwrap());
         assert!(is_rate_limited(&h, b""));
     }
@@ -228,7 +236,10 @@ mod tests {
             authenticated: false,
         };
         let text = e.to_string();
-        assert!(text.contains("rate limit") && text.contains("resets at"), "{text}");
+        assert!(
+            text.contains("rate limit") && text.contains("resets at"),
+            "{text}"
+        );
         assert!(e.hint().contains("GH_TOKEN") && e.hint().contains("codex-bootstrap pin"));
     }
 }

@@ -36,7 +36,10 @@ pub enum InstallError {
         source_of: DigestSource,
     },
     #[error("the installed `codex --version` said `{said}`, but {expected} was pinned")]
-    WrongVersion { expected: CodexVersion, said: String },
+    WrongVersion {
+        expected: CodexVersion,
+        said: String,
+    },
     #[error("the unpacked `codex` does not run")]
     DoesNotRun {
         #[source]
@@ -148,7 +151,10 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         let staging = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{}-", job.target))
             .tempdir_in(&version_dir)
-            .map_err(StoreError::io("create a staging directory in", &version_dir))?;
+            .map_err(StoreError::io(
+                "create a staging directory in",
+                &version_dir,
+            ))?;
         let pkg = staging.path().to_path_buf();
         let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
         let (actual, size) = match fetched {
@@ -176,13 +182,8 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 return Err(e.into());
             }
         };
-        let layout = unpack::validate_layout(
-            &pkg,
-            &mut unpacked,
-            job.asset.kind,
-            job.version,
-            job.target,
-        )?;
+        let layout =
+            unpack::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
         if job.target.is_host() {
             prove(&pkg.join(&layout.entrypoint), job.version).await?;
         }
@@ -246,9 +247,9 @@ async fn fetch_and_unpack(
     });
     let fetched = fetch(http, job, source, Some(&tx)).await;
     drop(tx);
-    let unpacked = unpacker.join().unwrap_or_else(|_| {
-        Err(UnpackError::Layout("the unpacker thread panicked".into()))
-    });
+    let unpacked = unpacker
+        .join()
+        .unwrap_or_else(|_| Err(UnpackError::Layout("the unpacker thread panicked".into())));
     Ok((fetched?, unpacked))
 }
 
@@ -267,7 +268,9 @@ async fn fetch(
 /// `file:///dir/x` -> `/dir/x`.
 pub fn local_path(url: &str) -> Option<PathBuf> {
     let u = reqwest::Url::parse(url).ok()?;
-    (u.scheme() == "file").then(|| u.to_file_path().ok()).flatten()
+    (u.scheme() == "file")
+        .then(|| u.to_file_path().ok())
+        .flatten()
 }
 
 /// Run `codex --version` from the staging dir and require the pinned version.
@@ -282,7 +285,10 @@ async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError>
     )
     .await
     .map_err(|_| InstallError::DoesNotRun {
-        source: std::io::Error::new(std::io::ErrorKind::TimedOut, "`codex --version` did not finish within 60s"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "`codex --version` did not finish within 60s",
+        ),
     })?
     .map_err(|source| InstallError::DoesNotRun { source })?;
     let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
@@ -294,7 +300,11 @@ async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError>
         return Err(InstallError::WrongVersion {
             expected: version.clone(),
             said: if said.is_empty() {
-                String::from_utf8_lossy(&output.stderr).trim().chars().take(200).collect()
+                String::from_utf8_lossy(&output.stderr)
+                    .trim()
+                    .chars()
+                    .take(200)
+                    .collect()
             } else {
                 said
             },

@@ -13,7 +13,9 @@ use crate::github::{Github, GithubError, Release};
 use crate::net::NetError;
 use crate::pin::{CodexVersion, Pin, PinSource};
 use crate::platform::{AssetKind, Target};
-use crate::verify::{parse_sha256sums, DigestSource, Expected, Sha256, SumsError, SHA256SUMS_ASSET};
+use crate::verify::{
+    parse_sha256sums, DigestSource, Expected, Sha256, SumsError, SHA256SUMS_ASSET,
+};
 
 /// Where release files come from.
 #[derive(Debug, Clone, Serialize)]
@@ -112,20 +114,18 @@ impl Plan {
             .pinned_asset(&version, &target)
             .and_then(|(m, a)| a.sha256.map(|d| (m, a, d)));
         let choice = match pinned {
-            Some((manifest, pinned, sha256)) => {
-                Choice::Pinned(Asset {
-                    name: pinned.asset.clone(),
-                    kind: AssetKind::from_name(&pinned.asset).unwrap_or(AssetKind::PackageTarGz),
-                    size: pinned.size,
-                    url: sources.asset_url(&manifest.tag, &pinned.asset),
-                    expected: Expected {
-                        sha256,
-                        source: DigestSource::Manifest {
-                            path: manifest.origin.clone(),
-                        },
+            Some((manifest, pinned, sha256)) => Choice::Pinned(Asset {
+                name: pinned.asset.clone(),
+                kind: AssetKind::from_name(&pinned.asset).unwrap_or(AssetKind::PackageTarGz),
+                size: pinned.size,
+                url: sources.asset_url(&manifest.tag, &pinned.asset),
+                expected: Expected {
+                    sha256,
+                    source: DigestSource::Manifest {
+                        path: manifest.origin.clone(),
                     },
-                })
-            }
+                },
+            }),
             None => Choice::FromRelease {
                 api_url: crate::github::release_url(&sources.api_url, &tag),
                 candidates: target.asset_candidates(),

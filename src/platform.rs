@@ -106,8 +106,12 @@ impl Target {
     /// The platform tag of an `openai-codex-cli-bin` wheel for this target.
     pub fn wheel_platform_tag(&self) -> &'static str {
         match self.0 {
-            "x86_64-unknown-linux-musl" => "manylinux_2_17_x86_64.manylinux2014_x86_64.musllinux_1_1_x86_64",
-            "aarch64-unknown-linux-musl" => "manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64",
+            "x86_64-unknown-linux-musl" => {
+                "manylinux_2_17_x86_64.manylinux2014_x86_64.musllinux_1_1_x86_64"
+            }
+            "aarch64-unknown-linux-musl" => {
+                "manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64"
+            }
             "x86_64-apple-darwin" => "macosx_10_9_x86_64",
             "aarch64-apple-darwin" => "macosx_11_0_arm64",
             "x86_64-pc-windows-msvc" => "win_amd64",
@@ -226,7 +230,10 @@ mod tests {
             ]
         );
         let w: Target = "x86_64-pc-windows-msvc".parse().unwrap();
-        assert_eq!(w.asset_candidates()[2].0, "codex-x86_64-pc-windows-msvc.exe.zip");
+        assert_eq!(
+            w.asset_candidates()[2].0,
+            "codex-x86_64-pc-windows-msvc.exe.zip"
+        );
         assert_eq!(w.exe_name("codex"), "codex.exe");
         for (name, kind) in t.asset_candidates().into_iter().chain(w.asset_candidates()) {
             assert_eq!(AssetKind::from_name(&name), Some(kind), "{name}");

@@ -18,7 +18,7 @@ impl Ui {
         let interactive = std::io::stderr().is_terminal();
         Ui {
             chatty: !quiet,
-            color: interactive && color_allowed(),
+            color: color_for(interactive),
             interactive,
         }
     }
@@ -90,9 +90,11 @@ impl Ui {
     }
 }
 
-/// `NO_COLOR` (any value) turns colour off; see https://no-color.org.
-pub fn color_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Colour for a stream: on a terminal, or when `CLICOLOR_FORCE` asks for it; never with
+/// `NO_COLOR` (any non-empty value; see https://no-color.org).
+pub fn color_for(is_terminal: bool) -> bool {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    !set("NO_COLOR") && (is_terminal || set("CLICOLOR_FORCE"))
 }
 
 /// `1.2 MiB`-style sizes for people.

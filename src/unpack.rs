@@ -123,7 +123,11 @@ pub fn unpack_tar<R: Read>(
         let name = String::from_utf8_lossy(&raw).into_owned();
         let header = entry.header();
         let ty = header.entry_type();
-        if ty.is_pax_global_extensions() || ty.is_pax_local_extensions() || ty.is_gnu_longname() || ty.is_gnu_longlink() {
+        if ty.is_pax_global_extensions()
+            || ty.is_pax_local_extensions()
+            || ty.is_gnu_longname()
+            || ty.is_gnu_longlink()
+        {
             continue;
         }
         let rel = state.enclosed(&name, &raw)?;
@@ -159,7 +163,10 @@ pub fn unpack_tar<R: Read>(
 
 /// Unpack a zip file (legacy Windows assets).
 pub fn unpack_zip(path: &Path, dest: &Path, limits: Limits) -> Result<Unpacked, UnpackError> {
-    let corrupt = |source: io::Error| UnpackError::Corrupt { kind: "zip", source };
+    let corrupt = |source: io::Error| UnpackError::Corrupt {
+        kind: "zip",
+        source,
+    };
     let file = File::open(path).map_err(corrupt)?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
         .map_err(|e| corrupt(io::Error::new(io::ErrorKind::InvalidData, e)))?;
@@ -221,10 +228,13 @@ impl<'a> State<'a> {
         let digests = self.writer.finish()?;
         let mut files = Vec::with_capacity(self.files.len());
         for (rel, size, executable) in self.files {
-            let sha256 = digests.get(&rel).copied().ok_or_else(|| UnpackError::Write {
-                path: self.dest.join(&rel),
-                source: io::Error::other("the writer lost track of this file"),
-            })?;
+            let sha256 = digests
+                .get(&rel)
+                .copied()
+                .ok_or_else(|| UnpackError::Write {
+                    path: self.dest.join(&rel),
+                    source: io::Error::other("the writer lost track of this file"),
+                })?;
             files.push(FileRecord {
                 path: slash_path(&rel),
                 size,
@@ -659,8 +669,15 @@ pub fn validate_layout(
         )));
     }
     let entry = Path::new(&meta.entrypoint);
-    if entry.is_absolute() || entry.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(bad(format!("entrypoint `{}` is not a relative path", meta.entrypoint)));
+    if entry.is_absolute()
+        || entry
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(bad(format!(
+            "entrypoint `{}` is not a relative path",
+            meta.entrypoint
+        )));
     }
     let entry_rel = slash_path(entry);
     let record = unpacked.files.iter().find(|f| f.path == entry_rel);
@@ -678,7 +695,11 @@ pub fn validate_layout(
     })
 }
 
-fn legacy_layout(dir: &Path, unpacked: &mut Unpacked, target: &Target) -> Result<Layout, UnpackError> {
+fn legacy_layout(
+    dir: &Path,
+    unpacked: &mut Unpacked,
+    target: &Target,
+) -> Result<Layout, UnpackError> {
     let bad = |m: String| UnpackError::Layout(m);
     if unpacked.files.len() != 1 {
         return Err(bad(format!(
@@ -718,7 +739,13 @@ mod tests {
         b.into_inner().unwrap()
     }
 
-    fn raw_entry(b: &mut tar::Builder<Vec<u8>>, name: &[u8], ty: tar::EntryType, link: Option<&str>, data: &[u8]) {
+    fn raw_entry(
+        b: &mut tar::Builder<Vec<u8>>,
+        name: &[u8],
+        ty: tar::EntryType,
+        link: Option<&str>,
+        data: &[u8],
+    ) {
         let mut h = tar::Header::new_gnu();
         {
             let gnu = h.as_gnu_mut().unwrap();
@@ -745,7 +772,13 @@ mod tests {
     #[test]
     fn hashes_files_and_keeps_only_the_exec_bit() {
         let t = tar_with(|b| {
-            raw_entry(b, b"./bin/codex", tar::EntryType::Regular, None, b"#!/bin/sh\n");
+            raw_entry(
+                b,
+                b"./bin/codex",
+                tar::EntryType::Regular,
+                None,
+                b"#!/bin/sh\n",
+            );
             raw_entry(b, b"docs/a.txt", tar::EntryType::Regular, None, b"hello");
         });
         let (_d, r) = unpack(&t);
@@ -758,24 +791,70 @@ mod tests {
     #[test]
     fn hostile_entries_are_refused() {
         let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("dotdot", tar_with(|b| raw_entry(b, b"../evil", tar::EntryType::Regular, None, b"x"))),
-            ("nested dotdot", tar_with(|b| raw_entry(b, b"a/../../evil", tar::EntryType::Regular, None, b"x"))),
-            ("absolute", tar_with(|b| raw_entry(b, b"/tmp/evil", tar::EntryType::Regular, None, b"x"))),
-            ("escaping symlink", tar_with(|b| raw_entry(b, b"link", tar::EntryType::Symlink, Some("../../etc"), b""))),
-            ("absolute symlink", tar_with(|b| raw_entry(b, b"link", tar::EntryType::Symlink, Some("/etc/passwd"), b""))),
-            ("write through symlink", tar_with(|b| {
-                raw_entry(b, b"dir", tar::EntryType::Symlink, Some("sub"), b"");
-                raw_entry(b, b"dir/file", tar::EntryType::Regular, None, b"x");
-            })),
-            ("hard link outside", tar_with(|b| raw_entry(b, b"h", tar::EntryType::Link, Some("/etc/passwd"), b""))),
-            ("hard link to unknown", tar_with(|b| raw_entry(b, b"h", tar::EntryType::Link, Some("nothere"), b""))),
-            ("char device", tar_with(|b| raw_entry(b, b"dev", tar::EntryType::Char, None, b""))),
-            ("block device", tar_with(|b| raw_entry(b, b"dev", tar::EntryType::Block, None, b""))),
-            ("fifo", tar_with(|b| raw_entry(b, b"fifo", tar::EntryType::Fifo, None, b""))),
-            ("duplicate", tar_with(|b| {
-                raw_entry(b, b"a", tar::EntryType::Regular, None, b"1");
-                raw_entry(b, b"a", tar::EntryType::Regular, None, b"2");
-            })),
+            (
+                "dotdot",
+                tar_with(|b| raw_entry(b, b"../evil", tar::EntryType::Regular, None, b"x")),
+            ),
+            (
+                "nested dotdot",
+                tar_with(|b| raw_entry(b, b"a/../../evil", tar::EntryType::Regular, None, b"x")),
+            ),
+            (
+                "absolute",
+                tar_with(|b| raw_entry(b, b"/tmp/evil", tar::EntryType::Regular, None, b"x")),
+            ),
+            (
+                "escaping symlink",
+                tar_with(|b| {
+                    raw_entry(b, b"link", tar::EntryType::Symlink, Some("../../etc"), b"")
+                }),
+            ),
+            (
+                "absolute symlink",
+                tar_with(|b| {
+                    raw_entry(
+                        b,
+                        b"link",
+                        tar::EntryType::Symlink,
+                        Some("/etc/passwd"),
+                        b"",
+                    )
+                }),
+            ),
+            (
+                "write through symlink",
+                tar_with(|b| {
+                    raw_entry(b, b"dir", tar::EntryType::Symlink, Some("sub"), b"");
+                    raw_entry(b, b"dir/file", tar::EntryType::Regular, None, b"x");
+                }),
+            ),
+            (
+                "hard link outside",
+                tar_with(|b| raw_entry(b, b"h", tar::EntryType::Link, Some("/etc/passwd"), b"")),
+            ),
+            (
+                "hard link to unknown",
+                tar_with(|b| raw_entry(b, b"h", tar::EntryType::Link, Some("nothere"), b"")),
+            ),
+            (
+                "char device",
+                tar_with(|b| raw_entry(b, b"dev", tar::EntryType::Char, None, b"")),
+            ),
+            (
+                "block device",
+                tar_with(|b| raw_entry(b, b"dev", tar::EntryType::Block, None, b"")),
+            ),
+            (
+                "fifo",
+                tar_with(|b| raw_entry(b, b"fifo", tar::EntryType::Fifo, None, b"")),
+            ),
+            (
+                "duplicate",
+                tar_with(|b| {
+                    raw_entry(b, b"a", tar::EntryType::Regular, None, b"1");
+                    raw_entry(b, b"a", tar::EntryType::Regular, None, b"2");
+                }),
+            ),
         ];
         for (what, bytes) in cases {
             let (dir, r) = unpack(&bytes);
@@ -799,7 +878,11 @@ mod tests {
     fn size_limits_stop_bombs_before_writing() {
         let t = tar_with(|b| raw_entry(b, b"zeros", tar::EntryType::Regular, None, &[0u8; 4096]));
         let dir = tempfile::tempdir().unwrap();
-        let limits = Limits { max_total: 1024, max_entry: 1024, max_entries: 10 };
+        let limits = Limits {
+            max_total: 1024,
+            max_entry: 1024,
+            max_entries: 10,
+        };
         let r = unpack_tar(&t[..], dir.path(), limits, "tar");
         assert!(matches!(r, Err(UnpackError::TooLarge { .. })));
         assert!(!dir.path().join("zeros").exists());

@@ -272,7 +272,10 @@ mod tests {
     #[test]
     fn base64url_matches_wheel_record_encoding() {
         // From the official wheel's RECORD: codex-package.json is 205 bytes.
-        assert_eq!(Sha256::of(b"").to_base64url(), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+        assert_eq!(
+            Sha256::of(b"").to_base64url(),
+            "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        );
     }
 
     #[test]
@@ -289,7 +292,8 @@ mod tests {
     fn sums_parse() {
         let a = Sha256::of(b"a");
         let b = Sha256::of(b"b");
-        let text = format!("{a}  codex-package-x.tar.gz\r\n\n# note\n{b} *codex-package-y.tar.zst\n");
+        let text =
+            format!("{a}  codex-package-x.tar.gz\r\n\n# note\n{b} *codex-package-y.tar.zst\n");
         let sums = parse_sha256sums(&text).unwrap();
         assert_eq!(
             sums,
@@ -314,6 +318,9 @@ mod tests {
             assert!(parse_sha256sums(&bad).is_err(), "{bad:?}");
         }
         // The same line twice is harmless.
-        assert_eq!(parse_sha256sums(&format!("{a}  x\n{a}  x")).unwrap().len(), 1);
+        assert_eq!(
+            parse_sha256sums(&format!("{a}  x\n{a}  x")).unwrap().len(),
+            1
+        );
     }
 }

@@ -229,7 +229,7 @@ impl AppServer {
             .lock()
             .map(|t| t.0.iter().copied().collect())
             .unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = strip_ansi(&String::from_utf8_lossy(&bytes));
         // Keep whole lines, and not too many of them.
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
@@ -567,6 +567,25 @@ impl AppServer {
     }
 }
 
+/// Remove terminal colour sequences (`ESC [ ... letter`) that codex's logger writes.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for n in chars.by_ref() {
+                if n.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The answer to a server request: decline approvals (this client never lets the agent act),
 /// refuse what we do not implement. Never leave one hanging: the turn would stall.
 fn answer_server_request(method: &str, _params: &Value) -> Result<Value, RpcError> {
@@ -713,6 +732,14 @@ mod tests {
             c.request("x", json!({})).await,
             Err(Error::Eof { .. } | Error::Io(_))
         ));
+    }
+
+    #[test]
+    fn ansi_colours_are_stripped_from_the_stderr_tail() {
+        assert_eq!(
+            strip_ansi("\u{1b}[2m2026\u{1b}[0m \u{1b}[31mERROR\u{1b}[0m x"),
+            "2026 ERROR x"
+        );
     }
 
     #[test]

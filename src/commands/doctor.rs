@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::appserver::client::AccountInfo;
+use crate::appserver::{AppServer, AppServerError, SpawnOptions};
 use crate::cli::RuntimeArgs;
 use crate::commands::install::{Context, Online};
 use crate::doctor::{self, Check, Report, Status};
@@ -64,7 +66,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let ctx = match Context::resolve(&args.runtime) {
         Ok(ctx) => ctx,
         Err(e) => {
-            let hint = crate::error::hint_for(&e).unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
+            let hint = crate::error::hint_for(&e)
+                .unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
             report.push(Check::fail("pin", format!("{e:#}"), hint));
             return finish(&args, &ui, report);
         }
@@ -72,11 +75,16 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let version = ctx.exact_version().cloned();
     report.push(doctor::pin(&ctx.pin, version.as_ref()));
 
-    let installed = version.as_ref().and_then(|v| ctx.store.installed(v, &ctx.target).ok().flatten());
+    let installed = version
+        .as_ref()
+        .and_then(|v| ctx.store.installed(v, &ctx.target).ok().flatten());
     let needed = installed
         .as_ref()
         .map_or(RUNTIME_SIZE_ESTIMATE, |rt| rt.receipt.installed_size());
-    report.push(doctor::cache(&ctx.store, needed.saturating_mul(2).min(RUNTIME_SIZE_ESTIMATE * 2)));
+    report.push(doctor::cache(
+        &ctx.store,
+        needed.saturating_mul(2).min(RUNTIME_SIZE_ESTIMATE * 2),
+    ));
 
     let runtime = match &version {
         Some(v) => {
@@ -85,7 +93,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             rt
         }
         None => {
-            report.push(Check::skip("runtime", "the pin is `latest`: pin a version to check its install"));
+            report.push(Check::skip(
+                "runtime",
+                "the pin is `latest`: pin a version to check its install",
+            ));
             None
         }
     };
@@ -94,9 +105,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             report.push(doctor::integrity(rt));
             report.push(doctor::executes(rt));
             report.push(doctor::path(rt));
+            let (server, auth) = app_server(&args, rt);
+            report.push(server);
+            report.push(auth);
         }
         None => {
-            for id in ["integrity", "executes", "path"] {
+            for id in ["integrity", "executes", "path", "app-server", "auth"] {
                 report.push(Check::skip(id, "no runtime to check"));
             }
         }
@@ -106,7 +120,172 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         report.push(network(&args.runtime, &ctx));
     }
+    if args.turn {
+        report.push(match &runtime {
+            Some(rt) => turn(&args, rt),
+            None => Check::skip("turn", "no runtime to run a turn with"),
+        });
+    }
     finish(&args, &ui, report)
+}
+
+fn spawn_options(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> SpawnOptions {
+    SpawnOptions {
+        codex: rt.codex_path(),
+        path_dir: rt.path_dir(),
+        config: args.config.clone(),
+        codex_home: args.codex_home.clone(),
+        cwd: None,
+    }
+}
+
+/// 8 and 9: `initialize` answers with the pinned version; can a turn authenticate?
+fn app_server(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> (Check, Check) {
+    if !rt.target().is_host() {
+        let skip = |id| {
+            Check::skip(
+                id,
+                format!("{} binaries do not run on this host", rt.target()),
+            )
+        };
+        return (skip("app-server"), skip("auth"));
+    }
+    let opts = spawn_options(args, rt);
+    let probe = async {
+        let mut server = AppServer::spawn(&opts)?;
+        let result = async {
+            let info = server.initialize().await?;
+            let account = server.account().await?;
+            Ok::<_, AppServerError>((info, account))
+        }
+        .await;
+        match result {
+            Ok(r) => {
+                server.shutdown().await;
+                Ok(r)
+            }
+            Err(e) => {
+                server.kill().await;
+                Err(server.with_stderr(e))
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let c = Check::fail(
+                "app-server",
+                format!("could not start the async runtime: {e}"),
+                "report this as a bug",
+            );
+            return (c, Check::skip("auth", "app-server unavailable"));
+        }
+    };
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), probe)
+            .await
+            .unwrap_or(Err(AppServerError::Timeout {
+                secs: 20,
+                stderr_tail: String::new(),
+            }))
+    });
+    let (info, account) = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            let c = Check::fail(
+                "app-server",
+                format!("`codex app-server` did not initialize: {e}"),
+                e.hint(),
+            );
+            return (c, Check::skip("auth", "app-server unavailable"));
+        }
+    };
+    let reported = info.runtime_version();
+    let server = match &reported {
+        Some(v) if v == &rt.version().to_string() => {
+            Check::ok("app-server", format!("`initialize` answered: codex {v}"))
+        }
+        other => Check::fail(
+            "app-server",
+            format!(
+                "`initialize` reports version {}, the pin is {}",
+                other.as_deref().unwrap_or("unknown"),
+                rt.version()
+            ),
+            "reinstall with `codex-bootstrap install --force`",
+        ),
+    }
+    .detail(format!(
+        "userAgent: {}\ncodexHome: {}",
+        info.user_agent,
+        info.codex_home.as_deref().unwrap_or("unknown")
+    ));
+    (server, auth(&account, args.codex_home.as_deref()))
+}
+
+/// 9. Whether a turn can authenticate, from `account/read` and the environment. Never prints a
+/// secret: only which variable or file holds one.
+fn auth(account: &AccountInfo, codex_home: Option<&std::path::Path>) -> Check {
+    if let Some(kind) = &account.account_type {
+        return Check::ok("auth", format!("signed in ({kind})"));
+    }
+    if let Some(source) = crate::commands::quickstart::local_auth(codex_home) {
+        return Check::ok("auth", format!("credentials found in {source}"));
+    }
+    if account.requires_openai_auth {
+        return Check::warn(
+            "auth",
+            "no OpenAI credentials: a turn against OpenAI will fail",
+            "run `codex login`, or set OPENAI_API_KEY (or CODEX_API_KEY); a custom provider needs none",
+        );
+    }
+    Check::ok(
+        "auth",
+        "the configured model provider needs no OpenAI credentials",
+    )
+}
+
+/// 12. One quickstart turn.
+fn turn(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> Check {
+    let opts = spawn_options(args, rt);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AppServerError::Io)
+        .and_then(|r| {
+            r.block_on(crate::commands::quickstart::one_turn(
+                &opts,
+                &cwd,
+                None,
+                "Reply with the single word: ready",
+                Duration::from_secs(120),
+                |_| {},
+            ))
+        });
+    match result {
+        Ok(report) => {
+            let answer: String = report
+                .turn
+                .final_response
+                .unwrap_or_default()
+                .chars()
+                .take(80)
+                .collect();
+            Check::ok(
+                "turn",
+                format!(
+                    "one turn completed in {:.2}s: \"{}\"",
+                    report.turn.duration.as_secs_f64(),
+                    answer.trim()
+                ),
+            )
+        }
+        Err(e) => Check::fail("turn", format!("the turn failed: {e}"), e.hint()),
+    }
 }
 
 /// 10. GitHub API reachable, rate limit left, mirror reachable; proxy and CA in effect.
@@ -117,16 +296,30 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
     quick.retries = 1;
     let online = match Online::new(&quick) {
         Ok(o) => o,
-        Err(e) => return Check::warn("network", format!("{e:#}"), "check SSL_CERT_FILE and the proxy variables"),
+        Err(e) => {
+            return Check::warn(
+                "network",
+                format!("{e:#}"),
+                "check SSL_CERT_FILE and the proxy variables",
+            )
+        }
     };
     let token = crate::net::Token::from_env().map(|(_, name)| name);
     let api = format!("{}/rate_limit", ctx.sources.api_url);
     let Ok(url) = online.http.url(&api) else {
-        return Check::warn("network", format!("`{api}` is not an allowed URL"), "check `--github-api-url`");
+        return Check::warn(
+            "network",
+            format!("`{api}` is not an allowed URL"),
+            "check `--github-api-url`",
+        );
     };
     let settings = doctor::network_settings(&url);
     let result = online.runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(10), online.http.get_small(&url, true, 1 << 20)).await
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            online.http.get_small(&url, true, 1 << 20),
+        )
+        .await
     });
     let mut check = match result {
         Ok(Ok((200, _, body))) => {
@@ -163,13 +356,23 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
             Some(dir) => dir.is_dir(),
             None => online.http.url(base).ok().is_some_and(|u| {
                 online.runtime.block_on(async {
-                    tokio::time::timeout(Duration::from_secs(10), online.http.send(&u, online.http.get(&u)))
-                        .await
-                        .is_ok_and(|r| r.is_ok())
+                    tokio::time::timeout(
+                        Duration::from_secs(10),
+                        online.http.send(&u, online.http.get(&u)),
+                    )
+                    .await
+                    .is_ok_and(|r| r.is_ok())
                 })
             }),
         };
-        detail.push_str(&format!("; mirror {base}: {}", if reachable { "reachable" } else { "UNREACHABLE" }));
+        detail.push_str(&format!(
+            "; mirror {base}: {}",
+            if reachable {
+                "reachable"
+            } else {
+                "UNREACHABLE"
+            }
+        ));
         if !reachable && check.status == Status::Ok {
             check = Check::warn(
                 "network",
@@ -186,7 +389,7 @@ fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode
     let mut out = std::io::stdout().lock();
     // The checks go to stdout: colour follows stdout, not stderr.
     let ui = &Ui {
-        color: out.is_terminal() && crate::ui::color_allowed(),
+        color: crate::ui::color_for(out.is_terminal()),
         ..*ui
     };
     if args.json {
@@ -211,8 +414,16 @@ fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode
                 writeln!(out, "  {:width$}  {} {h}", "", ui.paint("36", "hint:"))?;
             }
         }
-        let failed = report.checks.iter().filter(|c| c.status == Status::Fail).count();
-        let warned = report.checks.iter().filter(|c| c.status == Status::Warn).count();
+        let failed = report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .count();
+        let warned = report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Warn)
+            .count();
         let verdict = match (failed, warned) {
             (0, 0) => ui.paint("32", "all checks passed"),
             (0, w) => ui.paint("33", &format!("ok, with {w} warning(s)")),
@@ -220,5 +431,9 @@ fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode
         };
         writeln!(out, "\n{verdict}")?;
     }
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -149,7 +149,10 @@ impl Online {
             Request::Latest => {
                 let release = self.runtime.block_on(self.github(ctx).latest())?;
                 CodexVersion::parse(&release.tag_name).with_context(|| {
-                    format!("the latest release's tag `{}` is not a Codex version", release.tag_name)
+                    format!(
+                        "the latest release's tag `{}` is not a Codex version",
+                        release.tag_name
+                    )
                 })
             }
         }
@@ -197,19 +200,30 @@ pub fn provision(
     let _lock = ArtifactLock::acquire(&lock_path, || {
         ui.status(
             "Waiting",
-            &format!("for another codex-bootstrap installing {version} ({})", lock_path.display()),
+            &format!(
+                "for another codex-bootstrap installing {version} ({})",
+                lock_path.display()
+            ),
         )
     })?;
     // Another installer may have finished while we waited.
     if !force {
         if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
-            ui.status("Found", &format!("codex {version} installed by another process"));
+            ui.status(
+                "Found",
+                &format!("codex {version} installed by another process"),
+            );
             return Ok(done(Outcome::AlreadyInstalled(rt)));
         }
     }
     install::clean_stale_staging(&ctx.store, &version, &ctx.target);
 
-    let plan = Plan::offline(&ctx.pin, version.clone(), ctx.target.clone(), ctx.sources.clone());
+    let plan = Plan::offline(
+        &ctx.pin,
+        version.clone(),
+        ctx.target.clone(),
+        ctx.sources.clone(),
+    );
     if let Choice::FromRelease { api_url, .. } = &plan.choice {
         ui.status("Resolving", &format!("{} ({api_url})", plan.tag));
     }
@@ -219,7 +233,10 @@ pub fn provision(
         &format!(
             "{}{}",
             asset.name,
-            asset.size.map(|s| format!(" ({})", human_bytes(s))).unwrap_or_default()
+            asset
+                .size
+                .map(|s| format!(" ({})", human_bytes(s)))
+                .unwrap_or_default()
         ),
     );
     let progress = ui.progress(asset.size, "Downloading");
@@ -337,7 +354,11 @@ fn report(args: &InstallArgs, ui: &Ui, p: &Provisioned) -> anyhow::Result<()> {
         ui.status(if cached { "Ready" } else { "Installed" }, &head);
         let mut err = std::io::stderr().lock();
         writeln!(err, "{:>12} {}", "pin:", p.pin_source)?;
-        writeln!(err, "{:>12} sha256 {} from {}", "verified:", r.archive_sha256, r.verified_by)?;
+        writeln!(
+            err,
+            "{:>12} sha256 {} from {}",
+            "verified:", r.archive_sha256, r.verified_by
+        )?;
     }
     writeln!(stdout, "{}", runtime.codex_path().display())?;
     Ok(())
@@ -361,7 +382,11 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             (Some(plan), urls, v.to_string())
         }
         None => {
-            let latest = format!("{}/repos/{}/releases/latest", ctx.sources.api_url, crate::github::REPO);
+            let latest = format!(
+                "{}/repos/{}/releases/latest",
+                ctx.sources.api_url,
+                crate::github::REPO
+            );
             (None, vec![latest], "latest".to_string())
         }
     };
@@ -394,21 +419,45 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     writeln!(out, "target:    {}", ctx.target)?;
     writeln!(out, "install:   {}", store_dir.display())?;
     if installed.is_some() {
-        writeln!(out, "state:     already installed: nothing would be downloaded")?;
+        writeln!(
+            out,
+            "state:     already installed: nothing would be downloaded"
+        )?;
     }
     match plan.as_ref().map(|p| &p.choice) {
-        Some(Choice::Pinned(Asset { name, expected, size, .. })) => {
-            writeln!(out, "asset:     {name}{}", size.map(|s| format!(" ({})", human_bytes(s))).unwrap_or_default())?;
-            writeln!(out, "digest:    sha256 {} from {}", expected.sha256, expected.source)?;
+        Some(Choice::Pinned(Asset {
+            name,
+            expected,
+            size,
+            ..
+        })) => {
+            writeln!(
+                out,
+                "asset:     {name}{}",
+                size.map(|s| format!(" ({})", human_bytes(s)))
+                    .unwrap_or_default()
+            )?;
+            writeln!(
+                out,
+                "digest:    sha256 {} from {}",
+                expected.sha256, expected.source
+            )?;
             writeln!(out, "requests:  no GitHub API request")?;
         }
         Some(Choice::FromRelease { candidates, .. }) => {
             let names: Vec<_> = candidates.iter().map(|c| c.0.as_str()).collect();
-            writeln!(out, "asset:     first of {} present in the release", names.join(", "))?;
+            writeln!(
+                out,
+                "asset:     first of {} present in the release",
+                names.join(", ")
+            )?;
             writeln!(out, "digest:    the asset's GitHub API digest, else {} checked against its own API digest", crate::verify::SHA256SUMS_ASSET)?;
             writeln!(out, "requests:  1 GitHub API request")?;
         }
-        None => writeln!(out, "asset:     decided after resolving `latest` through the API")?,
+        None => writeln!(
+            out,
+            "asset:     decided after resolving `latest` through the API"
+        )?,
     }
     writeln!(out, "urls:")?;
     for u in urls {
@@ -430,12 +479,23 @@ fn github_actions(runtime: &InstalledRuntime) -> anyhow::Result<()> {
             .create(true)
             .append(true)
             .open(&path)
-            .with_context(|| format!("could not append to ${var} (`{}`)", Path::new(&path).display()))?;
+            .with_context(|| {
+                format!(
+                    "could not append to ${var} (`{}`)",
+                    Path::new(&path).display()
+                )
+            })?;
         writeln!(f, "{line}").with_context(|| format!("could not write ${var}"))?;
         Ok(())
     };
     append("GITHUB_PATH", runtime.bin_dir().display().to_string())?;
-    append("GITHUB_OUTPUT", format!("codex-path={}", runtime.codex_path().display()))?;
-    append("GITHUB_OUTPUT", format!("codex-version={}", runtime.version()))?;
+    append(
+        "GITHUB_OUTPUT",
+        format!("codex-path={}", runtime.codex_path().display()),
+    )?;
+    append(
+        "GITHUB_OUTPUT",
+        format!("codex-version={}", runtime.version()),
+    )?;
     Ok(())
 }

@@ -104,7 +104,11 @@ pub enum NetError {
         source: Box<NetError>,
     },
     #[error("the body of `{url}` ended early: {got} of {expected} bytes")]
-    Truncated { url: String, got: u64, expected: u64 },
+    Truncated {
+        url: String,
+        got: u64,
+        expected: u64,
+    },
     #[error("could not read `{path}`")]
     File {
         path: String,
@@ -154,7 +158,9 @@ impl NetError {
     /// Whether another attempt may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => true,
+            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
+                true
+            }
             NetError::Request { source, .. } => super::retry::error_is_transient(source),
             NetError::Status { status, .. } => super::retry::status_is_transient(*status),
             _ => false,
@@ -233,7 +239,9 @@ impl Http {
     /// A GET to the GitHub API: the token is attached, and only when `url` really is under the
     /// configured API base (same origin and path prefix), so a mistaken caller cannot leak it.
     pub fn get_api(&self, url: &Url) -> reqwest::RequestBuilder {
-        let mut req = self.get(url).header(header::ACCEPT, "application/vnd.github+json");
+        let mut req = self
+            .get(url)
+            .header(header::ACCEPT, "application/vnd.github+json");
         if let (Some(token), Some(api)) = (&self.config.token, &self.config.api_origin) {
             let under_api = url.origin() == api.origin()
                 && url.path().starts_with(api.path().trim_end_matches('/'));
@@ -245,7 +253,11 @@ impl Http {
     }
 
     /// Send, translating transport errors into ones that name the host and the proxy.
-    pub async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<reqwest::Response, NetError> {
+    pub async fn send(
+        &self,
+        url: &Url,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, NetError> {
         req.send().await.map_err(|e| self.describe(url, e))
     }
 
@@ -254,9 +266,17 @@ impl Http {
         let host = url.host_str().unwrap_or_default().to_string();
         let proxy = proxy_for(url);
         if source.is_connect() {
-            NetError::Connect { host, proxy, source }
+            NetError::Connect {
+                host,
+                proxy,
+                source,
+            }
         } else if source.is_timeout() {
-            NetError::Timeout { host, proxy, source }
+            NetError::Timeout {
+                host,
+                proxy,
+                source,
+            }
         } else {
             NetError::Request {
                 url: url.to_string(),
@@ -267,23 +287,48 @@ impl Http {
 
     /// GET a small body (API JSON with `api`, SHA256SUMS without) into memory, retrying
     /// transient failures. Bodies over `limit` bytes are refused.
-    pub async fn get_small(&self, url: &Url, api: bool, limit: usize) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
+    pub async fn get_small(
+        &self,
+        url: &Url,
+        api: bool,
+        limit: usize,
+    ) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = async {
-                let req = if api { self.get_api(url) } else { self.get(url) };
+                let req = if api {
+                    self.get_api(url)
+                } else {
+                    self.get(url)
+                };
                 let resp = self.send(url, req).await.map_err(|e| (e, None))?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 if super::retry::status_is_transient(status) && attempt < self.config.attempts {
-                    return Err((NetError::Status { url: url.to_string(), status }, retry_after_of(&headers)));
+                    return Err((
+                        NetError::Status {
+                            url: url.to_string(),
+                            status,
+                        },
+                        retry_after_of(&headers),
+                    ));
                 }
                 let mut body = Vec::new();
                 let mut resp = resp;
-                while let Some(chunk) = resp.chunk().await.map_err(|e| (self.describe(url, e), None))? {
+                while let Some(chunk) = resp
+                    .chunk()
+                    .await
+                    .map_err(|e| (self.describe(url, e), None))?
+                {
                     if body.len() + chunk.len() > limit {
-                        return Err((NetError::Status { url: url.to_string(), status: 413 }, None));
+                        return Err((
+                            NetError::Status {
+                                url: url.to_string(),
+                                status: 413,
+                            },
+                            None,
+                        ));
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -293,7 +338,8 @@ impl Http {
             match result {
                 Ok(r) => return Ok(r),
                 Err((e, wait)) if e.is_transient() && attempt < self.config.attempts => {
-                    tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(attempt))).await;
+                    tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(attempt)))
+                        .await;
                 }
                 Err((e, _)) => return Err(e),
             }
@@ -369,11 +415,24 @@ mod tests {
         assert!(http.url("http://127.3.4.5/x").is_ok());
         assert!(http.url("http://[::1]:80/x").is_ok());
         assert!(http.url("http://localhost/x").is_ok());
-        assert!(matches!(http.url("http://example.com/x"), Err(NetError::InsecureUrl { .. })));
-        assert!(matches!(http.url("http://10.0.0.1/x"), Err(NetError::InsecureUrl { .. })));
+        assert!(matches!(
+            http.url("http://example.com/x"),
+            Err(NetError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            http.url("http://10.0.0.1/x"),
+            Err(NetError::InsecureUrl { .. })
+        ));
         assert!(http.url("https://example.com/x").is_ok());
-        assert!(matches!(http.url("ftp://example.com/x"), Err(NetError::BadUrl { .. })));
-        let lax = Http::new(NetConfig { allow_http: true, ..NetConfig::default() }).unwrap();
+        assert!(matches!(
+            http.url("ftp://example.com/x"),
+            Err(NetError::BadUrl { .. })
+        ));
+        let lax = Http::new(NetConfig {
+            allow_http: true,
+            ..NetConfig::default()
+        })
+        .unwrap();
         assert!(lax.url("http://example.com/x").is_ok());
     }
 
@@ -393,17 +452,33 @@ mod tests {
                 .headers()
                 .contains_key(header::AUTHORIZATION)
         };
-        assert!(auth("https://api.github.com/repos/openai/codex/releases/tags/x"));
-        assert!(!auth("https://github.com/openai/codex/releases/download/x/y"));
+        assert!(auth(
+            "https://api.github.com/repos/openai/codex/releases/tags/x"
+        ));
+        assert!(!auth(
+            "https://github.com/openai/codex/releases/download/x/y"
+        ));
         assert!(!auth("https://mirror.example/rust-v1/x"));
-        assert!(!auth("http://api.github.com/x"), "another scheme is another origin");
-        let plain = http.get(&Url::parse("https://api.github.com/x").unwrap()).build().unwrap();
-        assert!(!plain.headers().contains_key(header::AUTHORIZATION), "downloads never carry it");
+        assert!(
+            !auth("http://api.github.com/x"),
+            "another scheme is another origin"
+        );
+        let plain = http
+            .get(&Url::parse("https://api.github.com/x").unwrap())
+            .build()
+            .unwrap();
+        assert!(
+            !plain.headers().contains_key(header::AUTHORIZATION),
+            "downloads never carry it"
+        );
         assert_eq!(format!("{:?}", Token("sekrit".into())), "Token(<redacted>)");
     }
 
     #[test]
     fn proxy_credentials_are_redacted() {
-        assert_eq!(redact_userinfo("http://user:pw@proxy:3128/"), "http://proxy:3128");
+        assert_eq!(
+            redact_userinfo("http://user:pw@proxy:3128/"),
+            "http://proxy:3128"
+        );
     }
 }

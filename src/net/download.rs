@@ -30,7 +30,10 @@ pub struct Transfer {
 /// How a download ended.
 #[derive(Debug)]
 pub enum Fetched {
-    Complete { sha256: Sha256, size: u64 },
+    Complete {
+        sha256: Sha256,
+        size: u64,
+    },
     /// The server sent the whole body to a resumed request: truncate and start over.
     Restart,
 }
@@ -285,7 +288,10 @@ mod tests {
     fn weak_etags_are_not_validators() {
         let mut h = header::HeaderMap::new();
         h.insert(header::ETAG, "W/\"x\"".parse().unwrap());
-        h.insert(header::LAST_MODIFIED, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            header::LAST_MODIFIED,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(validator_of(&h).unwrap(), "Wed, 21 Oct 2015 07:28:00 GMT");
         h.insert(header::ETAG, "\"strong\"".parse().unwrap());
         assert_eq!(validator_of(&h).unwrap(), "\"strong\"");

@@ -47,7 +47,9 @@ pub fn error_is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
                 return true;
             }
         }
-        if e.to_string().contains("connection closed before message completed") {
+        if e.to_string()
+            .contains("connection closed before message completed")
+        {
             return true;
         }
         cur = e.source();
@@ -61,7 +63,9 @@ pub fn backoff(attempt: u32) -> Duration {
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .map_or(DEFAULT_BASE, Duration::from_millis);
-    let exp = base.saturating_mul(1u32 << attempt.min(16)).min(MAX_BACKOFF);
+    let exp = base
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(MAX_BACKOFF);
     // Full jitter: spreads a fleet of runners that failed together.
     exp.mul_f64(0.5 + fastrand::f64() / 2.0)
 }

@@ -135,12 +135,11 @@ fn python_pin(file: &Path, reqs: &[String]) -> Result<Option<ProjectPin>, Discov
     let mut sdk = None;
     for req in reqs {
         if let Some((dist, spec)) = exact_pin(req) {
-            let version =
-                CodexVersion::parse(&spec).map_err(|_| DiscoverError::BadVersion {
-                    path: file.to_path_buf(),
-                    dist,
-                    spec: spec.clone(),
-                })?;
+            let version = CodexVersion::parse(&spec).map_err(|_| DiscoverError::BadVersion {
+                path: file.to_path_buf(),
+                dist,
+                spec: spec.clone(),
+            })?;
             let slot = if dist == RUNTIME_DIST {
                 &mut runtime
             } else {
@@ -312,8 +311,14 @@ mod tests {
     #[test]
     fn requirement_strings() {
         let cases = [
-            ("openai-codex-cli-bin==0.163.0", Some((RUNTIME_DIST, "0.163.0"))),
-            ("OpenAI_Codex.CLI-bin == 0.154.0a6 ; python_version>='3.10'", Some((RUNTIME_DIST, "0.154.0a6"))),
+            (
+                "openai-codex-cli-bin==0.163.0",
+                Some((RUNTIME_DIST, "0.163.0")),
+            ),
+            (
+                "OpenAI_Codex.CLI-bin == 0.154.0a6 ; python_version>='3.10'",
+                Some((RUNTIME_DIST, "0.154.0a6")),
+            ),
             ("openai-codex[extra]===0.163.0", Some((SDK_DIST, "0.163.0"))),
             ("openai-codex>=0.163.0", None),
             ("openai-codex==0.163.*", None),
@@ -322,11 +327,7 @@ mod tests {
         ];
         for (req, want) in cases {
             let got = exact_pin(req);
-            assert_eq!(
-                got.as_ref().map(|(d, s)| (*d, s.as_str())),
-                want,
-                "{req}"
-            );
+            assert_eq!(got.as_ref().map(|(d, s)| (*d, s.as_str())), want, "{req}");
         }
     }
 
@@ -342,7 +343,9 @@ mod tests {
         std::fs::create_dir_all(&nested).unwrap();
         let pin = discover(&nested).unwrap().unwrap();
         assert_eq!(pin.version.to_string(), "0.163.0");
-        assert!(pin.describe().ends_with("pyproject.toml (openai-codex-cli-bin==0.163.0)"));
+        assert!(pin
+            .describe()
+            .ends_with("pyproject.toml (openai-codex-cli-bin==0.163.0)"));
         match pin.via {
             PinVia::Python { dist, other } => {
                 assert_eq!(dist, RUNTIME_DIST);
@@ -355,7 +358,11 @@ mod tests {
     #[test]
     fn requirements_follow_includes_and_survive_cycles() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "requirements.txt", "-r more/base.txt\nrequests\n");
+        write(
+            dir.path(),
+            "requirements.txt",
+            "-r more/base.txt\nrequests\n",
+        );
         std::fs::create_dir(dir.path().join("more")).unwrap();
         write(
             &dir.path().join("more"),
@@ -385,19 +392,39 @@ mod tests {
         write(dir.path(), "requirements.txt", "openai-codex==0.150.0\n");
         let inner = dir.path().join("inner");
         std::fs::create_dir(&inner).unwrap();
-        write(&inner, "requirements-dev.txt", "openai-codex-cli-bin==0.151.0\n");
+        write(
+            &inner,
+            "requirements-dev.txt",
+            "openai-codex-cli-bin==0.151.0\n",
+        );
         write(&inner, FILE_NAME, "[runtime]\nversion = \"0.152.0\"\n");
-        assert_eq!(discover(&inner).unwrap().unwrap().version.to_string(), "0.152.0");
+        assert_eq!(
+            discover(&inner).unwrap().unwrap().version.to_string(),
+            "0.152.0"
+        );
         std::fs::remove_file(inner.join(FILE_NAME)).unwrap();
-        assert_eq!(discover(&inner).unwrap().unwrap().version.to_string(), "0.151.0");
-        assert_eq!(discover(dir.path()).unwrap().unwrap().version.to_string(), "0.150.0");
+        assert_eq!(
+            discover(&inner).unwrap().unwrap().version.to_string(),
+            "0.151.0"
+        );
+        assert_eq!(
+            discover(dir.path()).unwrap().unwrap().version.to_string(),
+            "0.150.0"
+        );
     }
 
     #[test]
     fn a_bad_pinned_version_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "requirements.txt", "openai-codex-cli-bin==banana\n");
+        write(
+            dir.path(),
+            "requirements.txt",
+            "openai-codex-cli-bin==banana\n",
+        );
         let e = discover(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("banana") && e.contains("requirements.txt"), "{e}");
+        assert!(
+            e.contains("banana") && e.contains("requirements.txt"),
+            "{e}"
+        );
     }
 }

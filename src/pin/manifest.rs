@@ -127,8 +127,8 @@ impl Manifest {
                 message,
             }
         };
-        let raw: RawManifest = toml::from_str(text)
-            .map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
         let find = |needle: &str| text.find(needle).map(|i| i..i + needle.len());
         let version = CodexVersion::parse(&raw.runtime.version)
             .map_err(|e| invalid(find(&raw.runtime.version), e.to_string()))?;
@@ -141,9 +141,9 @@ impl Manifest {
         }
         let mut targets = BTreeMap::new();
         for (name, asset) in raw.targets {
-            let target: Target = name.parse().map_err(|e: crate::platform::PlatformError| {
-                invalid(find(&name), e.to_string())
-            })?;
+            let target: Target = name
+                .parse()
+                .map_err(|e: crate::platform::PlatformError| invalid(find(&name), e.to_string()))?;
             if AssetKind::from_name(&asset.asset).is_none()
                 || !asset.asset.contains(target.as_str())
             {
@@ -233,7 +233,10 @@ mod tests {
         assert!(e.contains("line 2, key `version`"), "{e}");
 
         let e = error_of("[runtime]\nversion = \"0.163.0\"\n[targets.sparc-sun-solaris]\nasset = \"codex-package-x.tar.gz\"\n");
-        assert!(e.contains("line 3") && e.contains("sparc-sun-solaris"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("sparc-sun-solaris"),
+            "{e}"
+        );
 
         let e = error_of("[runtime\n");
         assert!(e.contains("line 1"), "{e}");

@@ -10,7 +10,7 @@ pub mod version;
 use std::fmt;
 use std::path::Path;
 
-pub use discover::{ProjectPin, PinVia};
+pub use discover::{PinVia, ProjectPin};
 pub use manifest::{Manifest, ManifestError, PinnedAsset};
 pub use version::{CodexVersion, VersionError};
 
@@ -52,7 +52,11 @@ impl fmt::Display for PinSource {
             PinSource::Flag => f.write_str("--version"),
             PinSource::Env => write!(f, "{VERSION_ENV}"),
             PinSource::Project(p) => f.write_str(p),
-            PinSource::Bundled => write!(f, "bundled manifest (codex-bootstrap {})", env!("CARGO_PKG_VERSION")),
+            PinSource::Bundled => write!(
+                f,
+                "bundled manifest (codex-bootstrap {})",
+                env!("CARGO_PKG_VERSION")
+            ),
         }
     }
 }
@@ -84,7 +88,10 @@ pub enum PinError {
 impl PinError {
     pub fn hint(&self) -> String {
         match self {
-            PinError::Version { .. } => "use a Codex version such as `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, or `latest`".into(),
+            PinError::Version { .. } => {
+                "use a Codex version such as `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, or `latest`"
+                    .into()
+            }
             PinError::Discover(_) => "fix the project file, or override it with `--version`".into(),
             PinError::Manifest(e) => e.hint(),
         }
@@ -107,7 +114,10 @@ impl Pin {
         } else if let Some(v) = env.filter(|v| !v.trim().is_empty()) {
             (parse(v, VERSION_ENV)?, PinSource::Env)
         } else if let Some(p) = &project {
-            (Request::Exact(p.version.clone()), PinSource::Project(p.describe()))
+            (
+                Request::Exact(p.version.clone()),
+                PinSource::Project(p.describe()),
+            )
         } else {
             (Request::Exact(bundled.version.clone()), PinSource::Bundled)
         };

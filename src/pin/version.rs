@@ -315,7 +315,10 @@ mod tests {
             "0.163.0 extra",
             "../0.1.0",
         ] {
-            assert!(CodexVersion::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                CodexVersion::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 }

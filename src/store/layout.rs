@@ -282,12 +282,13 @@ impl InstalledRuntime {
             }
         }
         for f in &self.receipt.files {
-            let (actual, _) = crate::verify::hash_file(&self.dir.join(&f.path)).map_err(|source| {
-                IntegrityError::Unreadable {
-                    path: f.path.clone(),
-                    source,
-                }
-            })?;
+            let (actual, _) =
+                crate::verify::hash_file(&self.dir.join(&f.path)).map_err(|source| {
+                    IntegrityError::Unreadable {
+                        path: f.path.clone(),
+                        source,
+                    }
+                })?;
             if actual != f.sha256 {
                 return Err(IntegrityError::Digest {
                     path: f.path.clone(),

@@ -29,6 +29,7 @@ const SCRUBBED: &[&str] = &[
     "CODEX_API_KEY",
     "VIRTUAL_ENV",
     "NO_COLOR",
+    "CLICOLOR_FORCE",
 ];
 
 pub struct TestContext {

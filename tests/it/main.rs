@@ -5,6 +5,7 @@
 mod support;
 
 mod common;
+mod doctor;
 mod fixture;
 mod install;
 mod quickstart;

@@ -292,7 +292,7 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
         "-c".into(),
         format!("model_providers.mock={{name=\"mock\",base_url=\"http://127.0.0.1:{port}/v1\",wire_api=\"responses\",stream_max_retries=0,request_max_retries=0}}"),
         "--timeout".into(),
-        "60".into(),
+        "15".into(),
         "Say hello".into(),
     ]);
     let started = std::time::Instant::now();
@@ -304,5 +304,48 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
     assert!(
         started.elapsed() < std::time::Duration::from_secs(90),
         "{err}"
+    );
+}
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn doctor_is_all_ok_offline_and_runs_a_turn() {
+    let ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    installed(&ctx, &server);
+    let model = MockModel::start("ready", Usage::default());
+    // With the runtime first on PATH, every offline check passes.
+    let path = format!(
+        "{}:{}",
+        runtime_dir(&ctx).join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = ctx.cmd(["doctor", "--offline", "--json"]);
+    cmd.env("PATH", &path);
+    for kv in model.config_overrides() {
+        cmd.args(["-c", &kv]);
+    }
+    let started = std::time::Instant::now();
+    let out = cmd.output().expect("doctor");
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+    for c in report["checks"].as_array().expect("checks") {
+        let expected = if c["id"] == "network" { "skip" } else { "ok" };
+        assert_eq!(c["status"], expected, "{c}");
+    }
+    eprintln!("doctor --offline on the real runtime took {took:?}");
+
+    let mut cmd = ctx.cmd(["doctor", "--offline", "--turn"]);
+    cmd.env("PATH", &path);
+    for kv in model.config_overrides() {
+        cmd.args(["-c", &kv]);
+    }
+    let out = cmd.output().expect("doctor --turn");
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("✓ turn") && stdout(&out).contains("ready"),
+        "{}",
+        stdout(&out)
     );
 }

@@ -1,0 +1,323 @@
+//! `doctor` against broken states built on purpose: each check's status and hint.
+
+use std::path::PathBuf;
+
+use crate::common::{assert_exit, stdout, TestContext};
+use crate::fixture::{package_gz, Package};
+use crate::support::github::{Asset, DigestMode, ReleaseServer};
+
+const V: &str = "0.163.0";
+
+/// The fake app-server binary, so the app-server and auth checks have something to talk to.
+fn fake_codex_bytes() -> Vec<u8> {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    std::fs::read(dir.join("examples").join("fake-app-server"))
+        .expect("the fake app-server is built")
+}
+
+/// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
+fn installed() -> (TestContext, ReleaseServer) {
+    let ctx = TestContext::new();
+    let server = ReleaseServer::start();
+    let pkg = Package::codex(V).file("bin/codex", &fake_codex_bytes(), 0o755);
+    server.add_release(
+        "rust-v0.163.0",
+        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
+    );
+    let out = ctx.run([
+        "install",
+        "-q",
+        "--github-api-url",
+        &server.api_url(),
+        "--github-download-url",
+        &server.download_url(),
+    ]);
+    assert_exit(&out, 0);
+    (ctx, server)
+}
+
+fn runtime_dir(ctx: &TestContext) -> PathBuf {
+    ctx.cache_dir()
+        .join("runtimes")
+        .join(V)
+        .join(crate::fixture::host_target())
+}
+
+/// Run `doctor --json ARGS` and return (exit code, checks by id).
+fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+    let mut cmd = ctx.cmd(["doctor", "--json"]);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run doctor");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json printed no JSON ({e}): {}",
+            crate::common::describe(&out)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check `{id}` in {report}"))
+}
+
+#[track_caller]
+fn assert_check(report: &serde_json::Value, id: &str, status: &str, needle: &str) {
+    let c = check(report, id);
+    assert_eq!(c["status"], status, "{id}: {c}");
+    let text = format!("{} {} {}", c["summary"], c["detail"], c["hint"]);
+    assert!(text.contains(needle), "{id} should mention `{needle}`: {c}");
+    if status != "ok" && status != "skip" {
+        assert!(c["hint"].is_string(), "{id} needs a hint: {c}");
+    }
+}
+
+#[test]
+fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
+    let (ctx, server) = installed();
+    let (code, report) = doctor(&ctx, &["--github-api-url", &server.api_url()], &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["ok"], true);
+    // The snapshot: each check's id and status, in order, with paths and timings filtered.
+    let shape: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["id"].as_str().unwrap(),
+                c["status"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "platform ok",
+            "pin ok",
+            "cache ok",
+            "runtime ok",
+            "integrity ok",
+            "executes ok",
+            "path warn",
+            "app-server ok",
+            "auth ok",
+            "network ok",
+        ],
+        "{report}"
+    );
+    for c in report["checks"].as_array().unwrap() {
+        for key in ["id", "status", "summary", "detail", "hint"] {
+            assert!(c.get(key).is_some(), "{key} missing from {c}");
+        }
+    }
+    assert_check(&report, "network", "ok", "59 requests left (anonymous)");
+    assert_check(&report, "app-server", "ok", "codexHome: /fake/home");
+    let root = ctx.root().display().to_string();
+    let filtered = check(&report, "runtime")["detail"]
+        .as_str()
+        .unwrap()
+        .replace(&root, "[ROOT]");
+    assert!(
+        filtered.starts_with("[ROOT]/cache/runtimes/0.163.0/"),
+        "{filtered}"
+    );
+
+    // Human output: one line per check, a verdict, exit 0.
+    let out = ctx.run(["doctor", "--offline"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("✓ integrity") && text.contains("- network") && text.contains("warning"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_runtime_fails_with_the_install_command() {
+    let ctx = TestContext::new();
+    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "runtime",
+        "fail",
+        "codex-bootstrap install --version 0.163.0",
+    );
+    assert_eq!(check(&report, "integrity")["status"], "skip");
+}
+
+#[test]
+fn a_truncated_file_is_named() {
+    let (ctx, _server) = installed();
+    let victim = runtime_dir(&ctx).join("codex-resources/bwrap");
+    let len = std::fs::metadata(&victim).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "integrity", "fail", "codex-resources/bwrap");
+    assert_check(&report, "integrity", "fail", "install --force");
+}
+
+#[test]
+fn a_modified_file_is_named() {
+    let (ctx, _server) = installed();
+    let victim = runtime_dir(&ctx).join("codex-path/rg");
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[0] ^= 0x20;
+    std::fs::write(&victim, &bytes).unwrap();
+    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "integrity", "fail", "`codex-path/rg` has sha256");
+}
+
+#[test]
+fn a_binary_reporting_another_version_fails_executes() {
+    let (ctx, _server) = installed();
+    let (code, report) = doctor(&ctx, &["--offline"], &[("FAKE_CODEX_VERSION", "0.150.0")]);
+    assert_eq!(code, 1);
+    assert_check(&report, "executes", "fail", "codex-cli 0.150.0");
+    assert_check(&report, "integrity", "ok", "match the receipt");
+}
+
+#[test]
+fn another_codex_first_on_path_is_shown_with_its_version() {
+    let (ctx, _server) = installed();
+    let bin = ctx.root().join("other-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let other = bin.join("codex");
+    std::fs::write(&other, "#!/bin/sh\necho codex-cli 0.150.0\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (code, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    assert_eq!(code, 0, "a PATH problem is a warning");
+    assert_check(&report, "path", "warn", &other.display().to_string());
+    assert_check(&report, "path", "warn", "codex-cli 0.150.0");
+    assert_check(&report, "path", "warn", "export PATH=");
+
+    // With the runtime first on PATH, the check passes.
+    let path = format!("{}:{path}", runtime_dir(&ctx).join("bin").display());
+    let (_, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    assert_check(&report, "path", "ok", "is this runtime");
+}
+
+#[test]
+fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
+    let (ctx, _server) = installed();
+    let (code, report) = doctor(
+        &ctx,
+        &["--offline"],
+        &[("FAKE_APP_SERVER_MODE", "auth-required")],
+    );
+    assert_eq!(code, 0);
+    assert_check(&report, "auth", "warn", "codex login");
+    let (_, report) = doctor(
+        &ctx,
+        &["--offline"],
+        &[
+            ("FAKE_APP_SERVER_MODE", "auth-required"),
+            ("OPENAI_API_KEY", "sk-SENTINEL-doctor"),
+        ],
+    );
+    assert_check(&report, "auth", "ok", "OPENAI_API_KEY");
+    assert!(!report.to_string().contains("SENTINEL"));
+}
+
+#[test]
+fn an_unreachable_api_is_a_warning_naming_the_proxy_fix() {
+    let (ctx, _server) = installed();
+    let (code, report) = doctor(&ctx, &[], &[]);
+    assert_eq!(code, 0);
+    assert_check(&report, "network", "warn", "unreachable");
+    assert_check(&report, "network", "warn", "proxy");
+}
+
+#[test]
+fn an_unwritable_cache_fails_with_the_flag_to_move_it() {
+    let ctx = TestContext::new();
+    // sysfs refuses new directories even to root.
+    let (code, report) = doctor(
+        &ctx,
+        &[
+            "--offline",
+            "--cache-dir",
+            "/sys/kernel/codex-bootstrap-cache",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_check(&report, "cache", "fail", "--cache-dir");
+}
+
+#[test]
+fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
+    let (ctx, _server) = installed();
+    let staging = ctx
+        .cache_dir()
+        .join("runtimes")
+        .join(V)
+        .join(format!(".staging-{}-dead", crate::fixture::host_target()));
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::create_dir_all(ctx.cache_dir().join("downloads")).unwrap();
+    std::fs::write(
+        ctx.cache_dir().join("downloads/0123-x.tar.gz.partial"),
+        b"half",
+    )
+    .unwrap();
+    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    assert_eq!(code, 0);
+    assert_check(&report, "cache", "warn", "2 leftover(s)");
+    assert_check(&report, "cache", "warn", ".staging-");
+}
+
+#[test]
+fn doctor_turn_runs_one_turn() {
+    let (ctx, _server) = installed();
+    let (code, report) = doctor(&ctx, &["--offline", "--turn"], &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_check(&report, "turn", "ok", "Hello from the fake.");
+    let (code, report) = doctor(
+        &ctx,
+        &["--offline", "--turn"],
+        &[("FAKE_APP_SERVER_MODE", "fail-turn")],
+    );
+    assert_eq!(code, 1);
+    assert_check(&report, "turn", "fail", "model endpoint unreachable");
+}
+
+#[test]
+fn no_color_is_respected() {
+    let (ctx, _server) = installed();
+    let mut cmd = ctx.cmd(["doctor", "--offline"]);
+    cmd.env("CLICOLOR_FORCE", "1");
+    assert!(
+        stdout(&cmd.output().unwrap()).contains('\u{1b}'),
+        "CLICOLOR_FORCE colours"
+    );
+    cmd.env("NO_COLOR", "1");
+    assert!(
+        !stdout(&cmd.output().unwrap()).contains('\u{1b}'),
+        "NO_COLOR wins"
+    );
+}
