@@ -71,6 +71,7 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         crate::plan::PlanError,
         crate::install::InstallError,
         crate::appserver::AppServerError,
+        crate::python::PythonError,
     );
     None
 }

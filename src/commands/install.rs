@@ -51,6 +51,15 @@ pub struct InstallArgs {
     /// No progress or status output.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Also install the runtime into this Python environment as `openai-codex-cli-bin`
+    /// (default interpreter: the active virtualenv's, else `python3`).
+    #[arg(long, value_name = "PY", num_args = 0..=1, default_missing_value = "")]
+    pub python: Option<PathBuf>,
+
+    /// With `--python`: install into an interpreter marked externally managed (PEP 668).
+    #[arg(long, requires = "python")]
+    pub break_system_packages: bool,
 }
 
 /// The resolved inputs of every runtime-resolving command.
@@ -265,9 +274,41 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     if args.verify {
         verify_installed(runtime, &ui)?;
     }
+    let python = match &args.python {
+        Some(py) => Some(install_python(runtime, py, args.break_system_packages, &ui)?),
+        None => None,
+    };
     github_actions(runtime)?;
-    report(&args, &ui, &provisioned)?;
+    report(&args, &ui, &provisioned, python.as_ref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn install_python(
+    runtime: &InstalledRuntime,
+    py: &Path,
+    break_system_packages: bool,
+    ui: &Ui,
+) -> anyhow::Result<crate::python::PythonReport> {
+    let started = Instant::now();
+    let opts = crate::python::PythonOptions {
+        interpreter: Some(py.to_path_buf()).filter(|p| !p.as_os_str().is_empty()),
+        break_system_packages,
+    };
+    let r = crate::python::install_runtime(runtime, &opts)?;
+    let what = match r.action {
+        "already-installed" => format!("{} {} is already in {}", crate::python::DIST_NAME, r.version, r.site_packages.display()),
+        _ => format!(
+            "{} {} into {} ({}{}, {:.2}s)",
+            crate::python::DIST_NAME,
+            r.version,
+            r.site_packages.display(),
+            r.method,
+            r.previous.as_ref().map(|p| format!(", replaced {p}")).unwrap_or_default(),
+            started.elapsed().as_secs_f64()
+        ),
+    };
+    ui.status("Python", &what);
+    Ok(r)
 }
 
 fn verify_installed(runtime: &InstalledRuntime, ui: &Ui) -> anyhow::Result<()> {
@@ -309,9 +350,16 @@ struct InstallReport<'a> {
     pin_source: String,
     cached: bool,
     elapsed_ms: u128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    python: Option<&'a crate::python::PythonReport>,
 }
 
-fn report(args: &InstallArgs, ui: &Ui, p: &Provisioned) -> anyhow::Result<()> {
+fn report(
+    args: &InstallArgs,
+    ui: &Ui,
+    p: &Provisioned,
+    python: Option<&crate::python::PythonReport>,
+) -> anyhow::Result<()> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
     let cached = matches!(p.outcome, Outcome::AlreadyInstalled(_));
@@ -335,6 +383,7 @@ fn report(args: &InstallArgs, ui: &Ui, p: &Provisioned) -> anyhow::Result<()> {
             pin_source: p.pin_source.to_string(),
             cached,
             elapsed_ms: p.elapsed.as_millis(),
+            python,
         };
         serde_json::to_writer_pretty(&mut stdout, &report)?;
         writeln!(stdout)?;

@@ -1,10 +1,38 @@
-//! TEMPORARY scaffold (being written by another engineer; replace wholesale).
+//! `codex-bootstrap wheel --out DIR`: an `openai-codex-cli-bin` wheel from the verified store,
+//! for pip, uv, lock files and Docker layers.
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cli::RuntimeArgs;
+use crate::ui::{human_bytes, Ui};
+
 #[derive(Debug, clap::Args)]
 pub struct WheelArgs {
     #[command(flatten)]
-    pub runtime: crate::cli::RuntimeArgs,
+    pub runtime: RuntimeArgs,
+
+    /// Directory to write the wheel into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// No status output; print only the wheel's path.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
-pub fn run(_args: WheelArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+
+pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
+    let ui = Ui::new(args.quiet);
+    let runtime = crate::commands::install::ensure_installed(&args.runtime, &ui)?;
+    let started = Instant::now();
+    let path = crate::python::build_wheel(&runtime, &args.out)?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    ui.status(
+        "Built",
+        &format!("{} ({}, {:.1}s)", path.display(), human_bytes(size), started.elapsed().as_secs_f64()),
+    );
+    writeln!(std::io::stdout(), "{}", path.display())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::common::{assert_exit, stdout, TestContext};
-use crate::fixture::{package_gz, Package};
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::fixture::{publish_and_install, Package};
+use crate::support::github::ReleaseServer;
 
 const V: &str = "0.163.0";
 
@@ -19,21 +19,8 @@ fn fake_codex_bytes() -> Vec<u8> {
 /// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
 fn installed() -> (TestContext, ReleaseServer) {
     let ctx = TestContext::new();
-    let server = ReleaseServer::start();
     let pkg = Package::codex(V).file("bin/codex", &fake_codex_bytes(), 0o755);
-    server.add_release(
-        "rust-v0.163.0",
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
-    let out = ctx.run([
-        "install",
-        "-q",
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
-    assert_exit(&out, 0);
+    let server = publish_and_install(&ctx, V, &pkg);
     (ctx, server)
 }
 

@@ -176,3 +176,30 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Publish `pkg` as `version`'s `.tar.gz` (API digest) on a new release server and install it
+/// into `ctx`'s cache; returns the server for later requests.
+pub fn publish_and_install(
+    ctx: &crate::common::TestContext,
+    version: &str,
+    pkg: &Package,
+) -> crate::support::github::ReleaseServer {
+    use crate::support::github::{Asset, DigestMode, ReleaseServer};
+    let server = ReleaseServer::start();
+    server.add_release(
+        &format!("rust-v{version}"),
+        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
+    );
+    let out = ctx.run([
+        "install",
+        "-q",
+        "--version",
+        version,
+        "--github-api-url",
+        &server.api_url(),
+        "--github-download-url",
+        &server.download_url(),
+    ]);
+    crate::common::assert_exit(&out, 0);
+    server
+}

@@ -8,4 +8,5 @@ mod common;
 mod doctor;
 mod fixture;
 mod install;
+mod python;
 mod quickstart;

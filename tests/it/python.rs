@@ -1,0 +1,242 @@
+//! `install --python` and `wheel` against real virtualenvs made by the tests. Skipped, with a
+//! message, on a machine without `python3`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{assert_exit, stderr, TestContext};
+use crate::fixture::{publish_and_install, Package};
+
+fn python3() -> Option<PathBuf> {
+    let ok = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: python3 is not available on this machine");
+    }
+    ok.then(|| PathBuf::from("python3"))
+}
+
+/// A fresh venv (without pip, for speed); pip runs from the system Python with `--python`.
+fn venv(ctx: &TestContext, name: &str) -> PathBuf {
+    let dir = ctx.root().join(name);
+    let st = Command::new("python3").args(["-m", "venv", "--without-pip"]).arg(&dir).status().expect("python3 -m venv");
+    assert!(st.success());
+    dir.join("bin/python")
+}
+
+fn pip(py: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("python3")
+        .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+        .arg(py)
+        .args(args)
+        .output()
+        .expect("run pip")
+}
+
+fn site_packages(py: &Path) -> PathBuf {
+    let out = Command::new(py)
+        .args(["-c", "import sysconfig; print(sysconfig.get_path('platlib'))"])
+        .output()
+        .expect("ask the venv");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// `import codex_cli_bin` and run what `bundled_codex_path()` returns.
+fn bundled_codex_version(py: &Path) -> String {
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import codex_cli_bin, subprocess; p = codex_cli_bin.bundled_codex_path(); \
+             assert codex_cli_bin.bundled_path_dir().name == 'codex-path'; \
+             assert codex_cli_bin.PACKAGE_NAME == 'openai-codex-cli-bin'; \
+             print(subprocess.run([str(p), '--version'], capture_output=True, text=True, check=True).stdout.strip())",
+        ])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn install_python(ctx: &TestContext, version: &str, py: &Path) -> serde_json::Value {
+    let mut cmd = ctx.cmd(["install", "--json", "--version", version, "--python"]);
+    cmd.arg(py);
+    let out = cmd.output().expect("install --python");
+    assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).expect("--json")
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        out.push(e.file_name().to_string_lossy().into_owned());
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    let py = venv(&ctx, "venv");
+    let site = site_packages(&py);
+    let before = listing(&site);
+
+    let json = install_python(&ctx, "0.163.0", &py);
+    assert_eq!(json["python"]["action"], "installed", "{json}");
+    let show = pip(&py, &["show", "-f", "openai-codex-cli-bin"]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("Version: 0.163.0") && text.contains("codex_cli_bin/bin/codex"), "{text}");
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+    let installer = std::fs::read_to_string(site.join("openai_codex_cli_bin-0.163.0.dist-info/INSTALLER")).unwrap();
+    assert_eq!(installer.trim(), "codex-bootstrap");
+    // pip's own check of RECORD-listed metadata.
+    let check = pip(&py, &["check"]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    // Idempotent: nothing to do the second time.
+    let json = install_python(&ctx, "0.163.0", &py);
+    assert_eq!(json["python"]["action"], "already-installed");
+
+    // The store is never written through the environment: files are copies or reflinks.
+    let env_codex = site.join("codex_cli_bin/bin/codex");
+    let store_codex = ctx.cache_dir().join("runtimes/0.163.0").join(crate::fixture::host_target()).join("bin/codex");
+    std::fs::write(&env_codex, b"#!/bin/sh\necho tampered\n").unwrap();
+    assert!(std::fs::read_to_string(&store_codex).unwrap().contains("codex-cli 0.163.0"));
+    // ...and a damaged install is repaired by the next run.
+    let json = install_python(&ctx, "0.163.0", &py);
+    assert_ne!(json["python"]["action"], "already-installed");
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+
+    let out = pip(&py, &["uninstall", "-y", "openai-codex-cli-bin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(listing(&site), before, "pip uninstall left files behind");
+}
+
+#[test]
+fn another_version_is_replaced() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, "0.162.0", &Package::codex("0.162.0"));
+    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    let py = venv(&ctx, "venv");
+    install_python(&ctx, "0.162.0", &py);
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.162.0");
+    let json = install_python(&ctx, "0.163.0", &py);
+    assert_eq!(json["python"]["action"], "replaced");
+    assert_eq!(json["python"]["previous"], "0.162.0");
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+    let site = site_packages(&py);
+    assert!(!site.join("openai_codex_cli_bin-0.162.0.dist-info").exists());
+}
+
+#[test]
+fn an_externally_managed_interpreter_is_refused_without_the_flag() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    // A stand-in for a distribution's system Python: it reports what a PEP 668 interpreter
+    // reports (EXTERNALLY-MANAGED in its stdlib, not a venv), with a site dir of our own.
+    let site = ctx.root().join("system-site");
+    std::fs::create_dir_all(&site).unwrap();
+    let fake = ctx.root().join("system-python");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho '{{\"executable\":\"/usr/bin/python3\",\"version\":\"3.12.0\",\"prefix\":\"/usr\",\"purelib\":\"{0}\",\"platlib\":\"{0}\",\"in_venv\":false,\"externally_managed\":true}}'\n",
+            site.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = ctx.cmd(["install", "--python"]);
+    cmd.arg(&fake);
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("externally managed") && stderr(&out).contains("venv"), "{}", stderr(&out));
+    assert!(listing(&site).is_empty());
+
+    let mut cmd = ctx.cmd(["install", "--break-system-packages", "--python"]);
+    cmd.arg(&fake);
+    assert_exit(&cmd.output().unwrap(), 0);
+    assert!(site.join("codex_cli_bin/bin/codex").is_file());
+}
+
+#[test]
+fn the_wheel_is_valid_and_pip_installs_it() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    let out_dir = ctx.root().join("dist");
+    let mut cmd = ctx.cmd(["wheel", "-q", "--out"]);
+    cmd.arg(&out_dir);
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 0);
+    let wheel = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("openai_codex_cli_bin-0.163.0-py3-none-") && name.ends_with(".whl"), "{name}");
+
+    // Every RECORD line matches the bytes in the archive, and every file is listed.
+    let verify = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import base64, csv, hashlib, io, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             rec = [n for n in z.namelist() if n.endswith('.dist-info/RECORD')][0]\n\
+             rows = list(csv.reader(io.TextIOWrapper(z.open(rec), 'utf-8')))\n\
+             listed = {r[0] for r in rows}\n\
+             assert listed == set(z.namelist()), (listed ^ set(z.namelist()))\n\
+             for path, h, size in rows:\n\
+             \x20   if path == rec: assert h == '' and size == ''; continue\n\
+             \x20   data = z.read(path)\n\
+             \x20   d = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()\n\
+             \x20   assert h == 'sha256=' + d and int(size) == len(data), path\n\
+             assert (z.getinfo('codex_cli_bin/bin/codex').external_attr >> 16) & 0o111\n\
+             print('ok', len(rows))\n",
+        )
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+
+    let py = venv(&ctx, "venv");
+    let out = pip(&py, &["install", "--no-deps", "--no-index", wheel.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+}
+
+#[test]
+fn doctor_checks_the_python_environment() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    let py = venv(&ctx, "venv");
+    let doctor = |ctx: &TestContext| {
+        let mut cmd = ctx.cmd(["doctor", "--offline", "--json", "--python"]);
+        cmd.arg(&py);
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "python").cloned().unwrap()
+    };
+    let c = doctor(&ctx);
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(c["hint"].as_str().unwrap().contains("install --python"), "{c}");
+    install_python(&ctx, "0.163.0", &py);
+    let c = doctor(&ctx);
+    assert_eq!(c["status"], "ok", "{c}");
+    assert!(c["summary"].as_str().unwrap().contains("bundled_codex_path() runs"), "{c}");
+}
