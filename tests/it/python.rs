@@ -8,7 +8,10 @@ use crate::common::{assert_exit, stderr, TestContext};
 use crate::fixture::{publish_and_install, Package};
 
 fn python3() -> Option<PathBuf> {
-    let ok = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("SKIPPED: python3 is not available on this machine");
     }
@@ -18,7 +21,11 @@ fn python3() -> Option<PathBuf> {
 /// A fresh venv (without pip, for speed); pip runs from the system Python with `--python`.
 fn venv(ctx: &TestContext, name: &str) -> PathBuf {
     let dir = ctx.root().join(name);
-    let st = Command::new("python3").args(["-m", "venv", "--without-pip"]).arg(&dir).status().expect("python3 -m venv");
+    let st = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&dir)
+        .status()
+        .expect("python3 -m venv");
     assert!(st.success());
     dir.join("bin/python")
 }
@@ -34,7 +41,10 @@ fn pip(py: &Path, args: &[&str]) -> std::process::Output {
 
 fn site_packages(py: &Path) -> PathBuf {
     let out = Command::new(py)
-        .args(["-c", "import sysconfig; print(sysconfig.get_path('platlib'))"])
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('platlib'))",
+        ])
         .output()
         .expect("ask the venv");
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
@@ -52,7 +62,11 @@ fn bundled_codex_version(py: &Path) -> String {
         ])
         .output()
         .expect("run python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -88,13 +102,22 @@ fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
     assert_eq!(json["python"]["action"], "installed", "{json}");
     let show = pip(&py, &["show", "-f", "openai-codex-cli-bin"]);
     let text = String::from_utf8_lossy(&show.stdout);
-    assert!(text.contains("Version: 0.163.0") && text.contains("codex_cli_bin/bin/codex"), "{text}");
+    assert!(
+        text.contains("Version: 0.163.0") && text.contains("codex_cli_bin/bin/codex"),
+        "{text}"
+    );
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
-    let installer = std::fs::read_to_string(site.join("openai_codex_cli_bin-0.163.0.dist-info/INSTALLER")).unwrap();
+    let installer =
+        std::fs::read_to_string(site.join("openai_codex_cli_bin-0.163.0.dist-info/INSTALLER"))
+            .unwrap();
     assert_eq!(installer.trim(), "codex-bootstrap");
     // pip's own check of RECORD-listed metadata.
     let check = pip(&py, &["check"]);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     // Idempotent: nothing to do the second time.
     let json = install_python(&ctx, "0.163.0", &py);
@@ -102,16 +125,26 @@ fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
 
     // The store is never written through the environment: files are copies or reflinks.
     let env_codex = site.join("codex_cli_bin/bin/codex");
-    let store_codex = ctx.cache_dir().join("runtimes/0.163.0").join(crate::fixture::host_target()).join("bin/codex");
+    let store_codex = ctx
+        .cache_dir()
+        .join("runtimes/0.163.0")
+        .join(crate::fixture::host_target())
+        .join("bin/codex");
     std::fs::write(&env_codex, b"#!/bin/sh\necho tampered\n").unwrap();
-    assert!(std::fs::read_to_string(&store_codex).unwrap().contains("codex-cli 0.163.0"));
+    assert!(std::fs::read_to_string(&store_codex)
+        .unwrap()
+        .contains("codex-cli 0.163.0"));
     // ...and a damaged install is repaired by the next run.
     let json = install_python(&ctx, "0.163.0", &py);
     assert_ne!(json["python"]["action"], "already-installed");
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
 
     let out = pip(&py, &["uninstall", "-y", "openai-codex-cli-bin"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(listing(&site), before, "pip uninstall left files behind");
 }
 
@@ -163,7 +196,11 @@ fn an_externally_managed_interpreter_is_refused_without_the_flag() {
     cmd.arg(&fake);
     let out = cmd.output().unwrap();
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("externally managed") && stderr(&out).contains("venv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("externally managed") && stderr(&out).contains("venv"),
+        "{}",
+        stderr(&out)
+    );
     assert!(listing(&site).is_empty());
 
     let mut cmd = ctx.cmd(["install", "--break-system-packages", "--python"]);
@@ -186,7 +223,10 @@ fn the_wheel_is_valid_and_pip_installs_it() {
     assert_exit(&out, 0);
     let wheel = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(name.starts_with("openai_codex_cli_bin-0.163.0-py3-none-") && name.ends_with(".whl"), "{name}");
+    assert!(
+        name.starts_with("openai_codex_cli_bin-0.163.0-py3-none-") && name.ends_with(".whl"),
+        "{name}"
+    );
 
     // Every RECORD line matches the bytes in the archive, and every file is listed.
     let verify = Command::new("python3")
@@ -209,11 +249,27 @@ fn the_wheel_is_valid_and_pip_installs_it() {
         .arg(&wheel)
         .output()
         .unwrap();
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 
     let py = venv(&ctx, "venv");
-    let out = pip(&py, &["install", "--no-deps", "--no-index", wheel.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pip(
+        &py,
+        &[
+            "install",
+            "--no-deps",
+            "--no-index",
+            wheel.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
 }
 
@@ -230,13 +286,28 @@ fn doctor_checks_the_python_environment() {
         cmd.arg(&py);
         let out = cmd.output().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "python").cloned().unwrap()
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "python")
+            .cloned()
+            .unwrap()
     };
     let c = doctor(&ctx);
     assert_eq!(c["status"], "fail", "{c}");
-    assert!(c["hint"].as_str().unwrap().contains("install --python"), "{c}");
+    assert!(
+        c["hint"].as_str().unwrap().contains("install --python"),
+        "{c}"
+    );
     install_python(&ctx, "0.163.0", &py);
     let c = doctor(&ctx);
     assert_eq!(c["status"], "ok", "{c}");
-    assert!(c["summary"].as_str().unwrap().contains("bundled_codex_path() runs"), "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("bundled_codex_path() runs"),
+        "{c}"
+    );
 }

@@ -349,3 +349,74 @@ fn doctor_is_all_ok_offline_and_runs_a_turn() {
         stdout(&out)
     );
 }
+
+#[test]
+#[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
+fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
+    use std::process::Command;
+    let ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    installed(&ctx, &server);
+    let venv = ctx.root().join("venv");
+    let st = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .expect("python3 -m venv");
+    assert!(st.success());
+    let py = venv.join("bin/python");
+
+    let mut cmd = ctx.cmd(["install", "--python"]);
+    cmd.arg(&py);
+    assert_exit(&cmd.output().expect("install --python"), 0);
+
+    // The SDK and its dependencies from the wheels pip fetched; the runtime requirement is
+    // already satisfied by what codex-bootstrap installed.
+    let sdk = wheel_dir().join("sdk");
+    let out = Command::new("python3")
+        .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+        .arg(&py)
+        .args(["install", "--quiet", "--no-index", "--find-links"])
+        .arg(&sdk)
+        .arg(format!("openai-codex=={VERSION}"))
+        .output()
+        .expect("pip install the SDK");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installer = Command::new(&py)
+        .args(["-c", "import importlib.metadata as m; print(m.distribution('openai-codex-cli-bin').read_text('INSTALLER').strip())"])
+        .output()
+        .expect("read INSTALLER");
+    assert_eq!(
+        String::from_utf8_lossy(&installer.stdout).trim(),
+        "codex-bootstrap"
+    );
+
+    let model = MockModel::start("Hello from the SDK turn.", Usage::default());
+    let script = "import sys\n\
+        from openai_codex import Codex, CodexConfig\n\
+        with Codex(CodexConfig(config_overrides=tuple(sys.argv[1:]))) as codex:\n\
+        \x20   thread = codex.thread_start()\n\
+        \x20   result = thread.run('Say hello')\n\
+        \x20   print(result.final_response)\n";
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg(script)
+        .args(model.config_overrides())
+        .env("CODEX_HOME", ctx.codex_home())
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .expect("run the SDK");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Hello from the SDK turn."
+    );
+}
