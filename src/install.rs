@@ -27,14 +27,8 @@ use crate::verify::{DigestSource, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
-    #[error("checksum mismatch for `{asset}` from `{url}`\n  expected: {expected} (from {source_of})\n  actual:   {actual}")]
-    DigestMismatch {
-        asset: String,
-        url: String,
-        expected: Sha256,
-        actual: Sha256,
-        source_of: DigestSource,
-    },
+    #[error("checksum mismatch for `{}` from `{}`\n  expected: {} (from {})\n  actual:   {}", .0.asset, .0.url, .0.expected, .0.source_of, .0.actual)]
+    DigestMismatch(Box<Mismatch>),
     #[error("the installed `codex --version` said `{said}`, but {expected} was pinned")]
     WrongVersion {
         expected: CodexVersion,
@@ -55,13 +49,25 @@ pub enum InstallError {
     Store(#[from] StoreError),
 }
 
+/// The details of a checksum mismatch (boxed: errors stay small on the happy path).
+#[derive(Debug)]
+pub struct Mismatch {
+    pub asset: String,
+    pub url: String,
+    pub expected: Sha256,
+    pub actual: Sha256,
+    pub source_of: DigestSource,
+}
+
 impl InstallError {
     pub fn hint(&self) -> String {
         match self {
-            InstallError::DigestMismatch { source_of: DigestSource::Manifest { path }, .. } => format!(
-                "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
-            ),
-            InstallError::DigestMismatch { .. } => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
+            InstallError::DigestMismatch(m) => match &m.source_of {
+                DigestSource::Manifest { path } => format!(
+                    "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
+                ),
+                _ => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
+            },
             InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
             InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
             InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
@@ -166,13 +172,13 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         };
         if actual != job.asset.expected.sha256 {
             download::discard_partial(&partial);
-            return Err(InstallError::DigestMismatch {
+            return Err(InstallError::DigestMismatch(Box::new(Mismatch {
                 asset: job.asset.name.clone(),
                 url: job.asset.url.clone(),
                 expected: job.asset.expected.sha256,
                 actual,
                 source_of: job.asset.expected.source.clone(),
-            });
+            })));
         }
         let mut unpacked = match unpacked {
             Ok(u) => u,

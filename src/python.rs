@@ -150,13 +150,21 @@ pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> 
         return Ok(p.to_path_buf());
     }
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-        let bin = if cfg!(windows) { "Scripts/python.exe" } else { "bin/python" };
+        let bin = if cfg!(windows) {
+            "Scripts/python.exe"
+        } else {
+            "bin/python"
+        };
         let p = PathBuf::from(venv).join(bin);
         if p.is_file() {
             return Ok(p);
         }
     }
-    let name = if cfg!(windows) { "python.exe" } else { "python3" };
+    let name = if cfg!(windows) {
+        "python.exe"
+    } else {
+        "python3"
+    };
     crate::doctor::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
 }
 
@@ -174,7 +182,12 @@ pub fn probe(interpreter: &Path) -> Result<PythonEnv, PythonError> {
     if !out.status.success() {
         return Err(PythonError::Probe {
             interpreter: shown,
-            detail: String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_string(),
+            detail: String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string(),
         });
     }
     serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
@@ -236,7 +249,13 @@ fn wheel_file(tag: &str) -> String {
 fn record(lines: &[RecordLine], dist_info: &str) -> String {
     let mut s = String::new();
     for l in lines {
-        let _ = writeln!(s, "{},sha256={},{}", csv(&l.path), l.sha256.to_base64url(), l.size);
+        let _ = writeln!(
+            s,
+            "{},sha256={},{}",
+            csv(&l.path),
+            l.sha256.to_base64url(),
+            l.size
+        );
     }
     let _ = writeln!(s, "{dist_info}/RECORD,,");
     s
@@ -268,7 +287,10 @@ fn distribution(runtime: &InstalledRuntime) -> (String, Vec<(String, Source, Rec
         };
         (path, Source::Bytes(bytes), line)
     };
-    files.push(bytes_entry(format!("{MODULE}/__init__.py"), INIT_PY.as_bytes().to_vec()));
+    files.push(bytes_entry(
+        format!("{MODULE}/__init__.py"),
+        INIT_PY.as_bytes().to_vec(),
+    ));
     for f in &runtime.receipt.files {
         if f.path == RECEIPT_NAME {
             continue;
@@ -284,7 +306,10 @@ fn distribution(runtime: &InstalledRuntime) -> (String, Vec<(String, Source, Rec
             },
         ));
     }
-    files.push(bytes_entry(format!("{dist_info}/METADATA"), metadata(&version).into_bytes()));
+    files.push(bytes_entry(
+        format!("{dist_info}/METADATA"),
+        metadata(&version).into_bytes(),
+    ));
     files.push(bytes_entry(
         format!("{dist_info}/WHEEL"),
         wheel_file(runtime.target().wheel_platform_tag()).into_bytes(),
@@ -293,7 +318,10 @@ fn distribution(runtime: &InstalledRuntime) -> (String, Vec<(String, Source, Rec
 }
 
 /// Install `runtime` into the environment of `opts.interpreter`.
-pub fn install_runtime(runtime: &InstalledRuntime, opts: &PythonOptions) -> Result<PythonReport, PythonError> {
+pub fn install_runtime(
+    runtime: &InstalledRuntime,
+    opts: &PythonOptions,
+) -> Result<PythonReport, PythonError> {
     let interpreter = choose_interpreter(opts.interpreter.as_deref())?;
     let env = probe(&interpreter)?;
     if env.externally_managed && !opts.break_system_packages {
@@ -304,7 +332,14 @@ pub fn install_runtime(runtime: &InstalledRuntime, opts: &PythonOptions) -> Resu
     let site = env.platlib.clone();
     let version = runtime.version().pep440();
     let (dist_info, files) = distribution(runtime);
-    let mut lines: Vec<RecordLine> = files.iter().map(|(_, _, l)| RecordLine { path: l.path.clone(), sha256: l.sha256, size: l.size }).collect();
+    let mut lines: Vec<RecordLine> = files
+        .iter()
+        .map(|(_, _, l)| RecordLine {
+            path: l.path.clone(),
+            sha256: l.sha256,
+            size: l.size,
+        })
+        .collect();
     lines.push(RecordLine {
         path: format!("{dist_info}/INSTALLER"),
         sha256: Sha256::of(format!("{INSTALLER}\n").as_bytes()),
@@ -358,7 +393,9 @@ pub fn install_runtime(runtime: &InstalledRuntime, opts: &PythonOptions) -> Resu
             crate::unpack::create_dirs(parent).map_err(PythonError::io("create", parent))?;
         }
         match source {
-            Source::Bytes(b) => std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?,
+            Source::Bytes(b) => {
+                std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?
+            }
             Source::Store(from) => {
                 if !reflink_or_copy(from, &dest).map_err(PythonError::io("copy", &dest))? {
                     method = "copy";
@@ -375,16 +412,23 @@ pub fn install_runtime(runtime: &InstalledRuntime, opts: &PythonOptions) -> Resu
     std::fs::rename(&staged, &pkg).map_err(PythonError::io("rename into", &pkg))?;
     crate::unpack::create_dirs(&dist_dir).map_err(PythonError::io("create", &dist_dir))?;
     for (path, source, _) in &files {
-        if let (Some(rel), Source::Bytes(b)) = (path.strip_prefix(&format!("{dist_info}/")), source) {
+        if let (Some(rel), Source::Bytes(b)) = (path.strip_prefix(&format!("{dist_info}/")), source)
+        {
             let dest = dist_dir.join(rel);
             std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?;
         }
     }
     let installer = dist_dir.join("INSTALLER");
-    std::fs::write(&installer, format!("{INSTALLER}\n")).map_err(PythonError::io("write", &installer))?;
+    std::fs::write(&installer, format!("{INSTALLER}\n"))
+        .map_err(PythonError::io("write", &installer))?;
     let record_path = dist_dir.join("RECORD");
-    std::fs::write(&record_path, &expected_record).map_err(PythonError::io("write", &record_path))?;
-    let action = if previous.is_some() { "replaced" } else { "installed" };
+    std::fs::write(&record_path, &expected_record)
+        .map_err(PythonError::io("write", &record_path))?;
+    let action = if previous.is_some() {
+        "replaced"
+    } else {
+        "installed"
+    };
     Ok(report(action, previous, method))
 }
 
@@ -398,8 +442,12 @@ pub fn installed_dists(site: &Path, prefix: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(site).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(".dist-info") else { continue };
-        let Some((dist, version)) = stem.rsplit_once('-') else { continue };
+        let Some(stem) = name.strip_suffix(".dist-info") else {
+            continue;
+        };
+        let Some((dist, version)) = stem.rsplit_once('-') else {
+            continue;
+        };
         if dist.to_ascii_lowercase().replace(['-', '.'], "_") == prefix {
             out.push((version.to_string(), name));
         }
@@ -471,7 +519,10 @@ fn reflink_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
     {
         use std::os::fd::AsRawFd;
         let src = std::fs::File::open(from)?;
-        let dst = std::fs::OpenOptions::new().write(true).create_new(true).open(to)?;
+        let dst = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(to)?;
         // SAFETY: both descriptors are open; FICLONE either clones the whole file or fails.
         let rc = unsafe { libc::ioctl(dst.as_raw_fd(), libc::FICLONE as _, src.as_raw_fd()) };
         let perms = src.metadata()?.permissions();
@@ -500,7 +551,8 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
     use zip::write::SimpleFileOptions;
     crate::unpack::create_dirs(out_dir).map_err(PythonError::io("create", out_dir))?;
     let path = out_dir.join(wheel_name(runtime));
-    let tmp = tempfile::NamedTempFile::new_in(out_dir).map_err(PythonError::io("create a file in", out_dir))?;
+    let tmp = tempfile::NamedTempFile::new_in(out_dir)
+        .map_err(PythonError::io("create a file in", out_dir))?;
     let (dist_info, files) = distribution(runtime);
     let zio = |e: zip::result::ZipError| PythonError::Io {
         action: "write",
@@ -527,10 +579,13 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
         }
         lines.push(line);
     }
-    zip.start_file(format!("{dist_info}/RECORD"), base.unix_permissions(0o644)).map_err(zio)?;
-    zip.write_all(record(&lines, &dist_info).as_bytes()).map_err(PythonError::io("write", &path))?;
+    zip.start_file(format!("{dist_info}/RECORD"), base.unix_permissions(0o644))
+        .map_err(zio)?;
+    zip.write_all(record(&lines, &dist_info).as_bytes())
+        .map_err(PythonError::io("write", &path))?;
     zip.finish().map_err(zio)?;
-    tmp.persist(&path).map_err(|e| PythonError::io("write", &path)(e.error))?;
+    tmp.persist(&path)
+        .map_err(|e| PythonError::io("write", &path)(e.error))?;
     Ok(path)
 }
 
@@ -548,8 +603,14 @@ fn is_executable(p: &Path) -> bool {
 
 /// For doctor: the `openai-codex-cli-bin` and `openai-codex` versions in an environment.
 pub fn dist_versions(env: &PythonEnv) -> (Option<String>, Option<String>) {
-    let first = |site: &Path, prefix| installed_dists(site, prefix).into_iter().next().map(|(v, _)| v);
-    let runtime = first(&env.platlib, "openai_codex_cli_bin").or_else(|| first(&env.purelib, "openai_codex_cli_bin"));
+    let first = |site: &Path, prefix| {
+        installed_dists(site, prefix)
+            .into_iter()
+            .next()
+            .map(|(v, _)| v)
+    };
+    let runtime = first(&env.platlib, "openai_codex_cli_bin")
+        .or_else(|| first(&env.purelib, "openai_codex_cli_bin"));
     let sdk = first(&env.purelib, "openai_codex").or_else(|| first(&env.platlib, "openai_codex"));
     (runtime, sdk)
 }
@@ -577,7 +638,9 @@ mod tests {
         assert!(metadata("0.154.0a6").contains("Version: 0.154.0a6\n"));
         let w = wheel_file("manylinux_2_17_x86_64.musllinux_1_1_x86_64");
         assert!(w.contains("Root-Is-Purelib: false\n"));
-        assert!(w.contains("Tag: py3-none-manylinux_2_17_x86_64\nTag: py3-none-musllinux_1_1_x86_64\n"));
+        assert!(
+            w.contains("Tag: py3-none-manylinux_2_17_x86_64\nTag: py3-none-musllinux_1_1_x86_64\n")
+        );
     }
 
     #[test]
@@ -586,7 +649,13 @@ mod tests {
         std::fs::create_dir(d.path().join("openai_codex_cli_bin-0.163.0.dist-info")).unwrap();
         std::fs::create_dir(d.path().join("openai_codex-0.163.0.dist-info")).unwrap();
         std::fs::create_dir(d.path().join("other-1.0.dist-info")).unwrap();
-        assert_eq!(installed_versions(d.path()), vec![("0.163.0".to_string(), "openai_codex_cli_bin-0.163.0.dist-info".to_string())]);
+        assert_eq!(
+            installed_versions(d.path()),
+            vec![(
+                "0.163.0".to_string(),
+                "openai_codex_cli_bin-0.163.0.dist-info".to_string()
+            )]
+        );
         assert_eq!(installed_dists(d.path(), "openai_codex").len(), 1);
     }
 }

@@ -229,8 +229,8 @@ fn app_server(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> (Check,
     (server, auth(&account, args.codex_home.as_deref()))
 }
 
-/// 9. Whether a turn can authenticate, from `account/read` and the environment. Never prints a
-/// secret: only which variable or file holds one.
+/// Check 9: whether a turn can authenticate, from `account/read` and the environment. Never
+/// prints a secret: only which variable or file holds one.
 fn auth(account: &AccountInfo, codex_home: Option<&std::path::Path>) -> Check {
     if let Some(kind) = &account.account_type {
         return Check::ok("auth", format!("signed in ({kind})"));
@@ -263,55 +263,99 @@ fn python(py: Option<&std::path::Path>, pin: Option<&crate::pin::CodexVersion>) 
         Err(e) => return Check::fail("python", e.to_string(), e.hint()),
     };
     let (runtime, sdk) = crate::python::dist_versions(&env);
-    let sdk_note = sdk.as_ref().map_or_else(|| "openai-codex not installed".to_string(), |v| format!("openai-codex {v}"));
-    let detail = format!("{} (Python {}); {sdk_note}", env.executable.display(), env.version);
+    let sdk_note = sdk.as_ref().map_or_else(
+        || "openai-codex not installed".to_string(),
+        |v| format!("openai-codex {v}"),
+    );
+    let detail = format!(
+        "{} (Python {}); {sdk_note}",
+        env.executable.display(),
+        env.version
+    );
     let Some(runtime) = runtime else {
-        return Check::fail("python", format!("{} is not installed in this environment", crate::python::DIST_NAME), fix).detail(detail);
+        return Check::fail(
+            "python",
+            format!(
+                "{} is not installed in this environment",
+                crate::python::DIST_NAME
+            ),
+            fix,
+        )
+        .detail(detail);
     };
     let wanted = pin.map(|v| v.pep440());
     if wanted.as_ref().is_some_and(|w| w != &runtime) {
         return Check::fail(
             "python",
-            format!("{} {runtime} is installed, the pin is {}", crate::python::DIST_NAME, wanted.unwrap_or_default()),
+            format!(
+                "{} {runtime} is installed, the pin is {}",
+                crate::python::DIST_NAME,
+                wanted.unwrap_or_default()
+            ),
             fix,
         )
         .detail(detail);
     }
     let out = std::process::Command::new(&interpreter)
-        .args(["-c", "import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())"])
+        .args([
+            "-c",
+            "import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())",
+        ])
         .stdin(std::process::Stdio::null())
         .output();
     let codex = match out {
-        Ok(o) if o.status.success() => std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        Ok(o) if o.status.success() => {
+            std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+        }
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr);
             return Check::fail(
                 "python",
-                format!("`import codex_cli_bin` failed: {}", err.trim().lines().last().unwrap_or("")),
+                format!(
+                    "`import codex_cli_bin` failed: {}",
+                    err.trim().lines().last().unwrap_or("")
+                ),
                 fix,
             )
             .detail(detail);
         }
-        Err(e) => return Check::fail("python", format!("could not run {}: {e}", interpreter.display()), "pass `--python PATH`"),
+        Err(e) => {
+            return Check::fail(
+                "python",
+                format!("could not run {}: {e}", interpreter.display()),
+                "pass `--python PATH`",
+            )
+        }
     };
     match doctor::codex_version(&codex, Duration::from_secs(10)) {
         Ok(text) => {
             let check = Check::ok(
                 "python",
-                format!("{} {runtime}: bundled_codex_path() runs (`{text}`)", crate::python::DIST_NAME),
+                format!(
+                    "{} {runtime}: bundled_codex_path() runs (`{text}`)",
+                    crate::python::DIST_NAME
+                ),
             )
             .detail(detail);
             match (&sdk, &wanted) {
                 (Some(s), Some(w)) if s != w => Check::warn(
                     "python",
-                    format!("{}; but openai-codex {s} expects runtime {s}", check.summary),
+                    format!(
+                        "{}; but openai-codex {s} expects runtime {s}",
+                        check.summary
+                    ),
                     "install the SDK and the runtime at the same version",
                 )
                 .detail(check.detail.unwrap_or_default()),
                 _ => check,
             }
         }
-        Err(e) => Check::fail("python", format!("the packaged codex does not run: {e}"), fix).detail(detail),
+        Err(e) => Check::fail(
+            "python",
+            format!("the packaged codex does not run: {e}"),
+            fix,
+        )
+        .detail(detail),
     }
 }
 

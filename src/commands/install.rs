@@ -275,7 +275,12 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         verify_installed(runtime, &ui)?;
     }
     let python = match &args.python {
-        Some(py) => Some(install_python(runtime, py, args.break_system_packages, &ui)?),
+        Some(py) => Some(install_python(
+            runtime,
+            py,
+            args.break_system_packages,
+            &ui,
+        )?),
         None => None,
     };
     github_actions(runtime)?;
@@ -296,14 +301,22 @@ fn install_python(
     };
     let r = crate::python::install_runtime(runtime, &opts)?;
     let what = match r.action {
-        "already-installed" => format!("{} {} is already in {}", crate::python::DIST_NAME, r.version, r.site_packages.display()),
+        "already-installed" => format!(
+            "{} {} is already in {}",
+            crate::python::DIST_NAME,
+            r.version,
+            r.site_packages.display()
+        ),
         _ => format!(
             "{} {} into {} ({}{}, {:.2}s)",
             crate::python::DIST_NAME,
             r.version,
             r.site_packages.display(),
             r.method,
-            r.previous.as_ref().map(|p| format!(", replaced {p}")).unwrap_or_default(),
+            r.previous
+                .as_ref()
+                .map(|p| format!(", replaced {p}"))
+                .unwrap_or_default(),
             started.elapsed().as_secs_f64()
         ),
     };

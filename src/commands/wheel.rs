@@ -31,7 +31,12 @@ pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     ui.status(
         "Built",
-        &format!("{} ({}, {:.1}s)", path.display(), human_bytes(size), started.elapsed().as_secs_f64()),
+        &format!(
+            "{} ({}, {:.1}s)",
+            path.display(),
+            human_bytes(size),
+            started.elapsed().as_secs_f64()
+        ),
     );
     writeln!(std::io::stdout(), "{}", path.display())?;
     Ok(ExitCode::SUCCESS)

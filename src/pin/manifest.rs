@@ -88,9 +88,7 @@ pub enum ManifestError {
 
 impl ManifestError {
     pub fn hint(&self) -> String {
-        format!(
-            "the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one"
-        )
+        "the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one".to_string()
     }
 }
 

@@ -4,7 +4,6 @@
 //! `CODEX_BOOTSTRAP_REAL_WHEEL_DIR`; ignored by a plain `cargo test`.
 
 #[path = "../support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 #[path = "../it/common.rs"]
