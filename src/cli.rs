@@ -30,6 +30,22 @@ pub enum Command {
     Doctor(commands::doctor::DoctorArgs),
     /// Build an `openai-codex-cli-bin` wheel from the verified runtime.
     Wheel(commands::wheel::WheelArgs),
+    /// Write a manifest pinning a version's assets and digests for every target.
+    Pin(commands::pin::PinArgs),
+    /// Write a static mirror (release-download layout) for air gaps and fleets.
+    Mirror(commands::mirror::MirrorArgs),
+    /// List installed runtimes.
+    List(commands::list::ListArgs),
+    /// Print the path of the pinned runtime's `codex` (exit 1 when not installed).
+    Which(commands::which::WhichArgs),
+    /// Remove an installed runtime.
+    Uninstall(commands::uninstall::UninstallArgs),
+    /// Remove leftovers of interrupted installs, and old runtimes with --keep/--older-than.
+    Prune(commands::prune::PruneArgs),
+    /// Print a stable cache key (version, target, digest) for CI caches.
+    CacheKey(commands::cache_key::CacheKeyArgs),
+    /// Print a shell completion script.
+    Completions(commands::completions::CompletionsArgs),
 }
 
 /// How to find, fetch and store a runtime: shared by every command that resolves one.

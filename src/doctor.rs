@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use crate::pin::{CodexVersion, Pin, PinVia};
 use crate::platform::Target;
-use crate::store::layout::STAGING_PREFIX;
-use crate::store::{ArtifactLock, InstalledRuntime, Store};
+use crate::store::{InstalledRuntime, Store};
 use crate::ui::human_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -148,7 +147,10 @@ pub fn cache(store: &Store, needed: u64) -> Check {
             "pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME to a writable directory",
         );
     }
-    let leftovers = leftovers(store);
+    let leftovers: Vec<PathBuf> = crate::store::remove::leftovers(store)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".meta"))
+        .collect();
     let free = free_space(existing);
     let mut summary = if existing == root {
         format!("{} is writable", root.display())
@@ -178,42 +180,6 @@ pub fn cache(store: &Store, needed: u64) -> Check {
         .detail(list.join("\n"));
     }
     Check::ok("cache", summary)
-}
-
-/// Staging dirs and partial downloads no running installer owns, and held locks.
-fn leftovers(store: &Store) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let held_any = std::fs::read_dir(store.locks_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|l| ArtifactLock::is_held(&l.path()));
-    if held_any {
-        // An install is running: its staging dir and partial are in use, not leftovers.
-        return out;
-    }
-    for v in std::fs::read_dir(store.runtimes_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
-                out.push(e.path());
-            }
-        }
-    }
-    for e in std::fs::read_dir(store.downloads_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if e.file_name().to_string_lossy().ends_with(".partial") {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 /// Free bytes on the file system holding `path`.

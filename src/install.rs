@@ -235,14 +235,15 @@ async fn fetch_and_unpack(
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
-    if kind == AssetKind::LegacyZip {
+    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) {
         // Zip needs random access: download first, then unpack from the file.
         let fetched = fetch(http, job, source, None).await?;
         let file = match source {
             Source::File(path) => path,
             Source::Http(t) => &t.partial,
         };
-        let unpacked = unpack::unpack_zip(file, pkg, Limits::default());
+        let prefix = (kind == AssetKind::Wheel).then_some("codex_cli_bin/");
+        let unpacked = unpack::unpack_zip(file, pkg, Limits::default(), prefix);
         return Ok((fetched, unpacked));
     }
     // A few MB in flight at most: enough to keep both sides busy, small enough for peak RSS.

@@ -176,91 +176,138 @@ impl Plan {
         }
     }
 
-    async fn choose(
+    /// Settle the asset for this plan's target from an already-fetched release.
+    pub async fn choose(
         &self,
         github: &Github<'_>,
         release: &Release,
         candidates: &[(String, AssetKind)],
     ) -> Result<Asset, PlanError> {
-        let present: Vec<_> = candidates
-            .iter()
-            .filter_map(|(name, kind)| release.asset(name).map(|a| (a, *kind)))
-            .collect();
-        if present.is_empty() {
-            return Err(PlanError::NoAsset {
-                tag: self.tag.clone(),
-                target: self.target.clone(),
-                candidates: candidates.iter().map(|c| c.0.clone()).collect(),
-            });
-        }
-        let url_of = |name: &str| self.sources.asset_url(&self.tag, name);
-        // First pass: an asset with its own API digest, best candidate first.
-        for (asset, kind) in &present {
-            if let Some(d) = &asset.digest {
-                let sha256 = Sha256::parse(d).map_err(|_| PlanError::BadApiDigest {
-                    asset: asset.name.clone(),
-                    digest: d.clone(),
-                })?;
-                return Ok(Asset {
-                    name: asset.name.clone(),
-                    kind: *kind,
-                    size: asset.size,
-                    url: url_of(&asset.name),
-                    expected: Expected {
-                        sha256,
-                        source: DigestSource::GithubApi,
-                    },
-                });
-            }
-        }
-        // Second: SHA256SUMS, trusted only through its own API digest.
-        let sums = release.asset(SHA256SUMS_ASSET);
-        let sums_digest = sums.and_then(|s| s.digest.as_deref());
-        let (Some(sums), Some(sums_digest)) = (sums, sums_digest) else {
-            return Err(PlanError::NoDigest {
-                tag: self.tag.clone(),
-                asset: present[0].0.name.clone(),
-            });
-        };
-        let expected = Sha256::parse(sums_digest).map_err(|_| PlanError::BadApiDigest {
-            asset: sums.name.clone(),
-            digest: sums_digest.to_string(),
-        })?;
-        let url = github.http.url(&url_of(SHA256SUMS_ASSET))?;
-        let (status, _, body) = github.http.get_small(&url, false, 1 << 20).await?;
-        if status != 200 {
-            return Err(NetError::Status {
-                url: url.to_string(),
-                status,
-            }
-            .into());
-        }
-        let actual = Sha256::of(&body);
-        if actual != expected {
-            return Err(PlanError::SumsMismatch {
-                tag: self.tag.clone(),
-                expected,
-                actual,
-            });
-        }
-        let listed = parse_sha256sums(&String::from_utf8_lossy(&body))?;
-        for (asset, kind) in &present {
-            if let Some((_, sha256)) = listed.iter().find(|(n, _)| n == &asset.name) {
-                return Ok(Asset {
-                    name: asset.name.clone(),
-                    kind: *kind,
-                    size: asset.size,
-                    url: url_of(&asset.name),
-                    expected: Expected {
-                        sha256: *sha256,
-                        source: DigestSource::Sha256Sums,
-                    },
-                });
-            }
-        }
-        Err(PlanError::NoDigest {
-            tag: self.tag.clone(),
-            asset: present[0].0.name.clone(),
-        })
+        choose_asset(
+            github,
+            release,
+            &self.target,
+            candidates,
+            &self.sources,
+            &mut None,
+        )
+        .await
     }
+}
+
+/// The best candidate a release has for `target` with a trustworthy digest: its own API
+/// digest, else a line of `codex-package_SHA256SUMS` whose own API digest matched (fetched at
+/// most once per release through `sums`).
+pub async fn choose_asset(
+    github: &Github<'_>,
+    release: &Release,
+    target: &Target,
+    candidates: &[(String, AssetKind)],
+    sources: &Sources,
+    sums: &mut Option<Vec<(String, Sha256)>>,
+) -> Result<Asset, PlanError> {
+    let tag = release.tag_name.clone();
+    let present: Vec<_> = candidates
+        .iter()
+        .filter_map(|(name, kind)| release.asset(name).map(|a| (a, *kind)))
+        .collect();
+    if present.is_empty() {
+        return Err(PlanError::NoAsset {
+            tag: tag.clone(),
+            target: target.clone(),
+            candidates: candidates.iter().map(|c| c.0.clone()).collect(),
+        });
+    }
+    let url_of = |name: &str| sources.asset_url(&tag, name);
+    // First pass: an asset with its own API digest, best candidate first.
+    for (asset, kind) in &present {
+        if let Some(d) = &asset.digest {
+            let sha256 = Sha256::parse(d).map_err(|_| PlanError::BadApiDigest {
+                asset: asset.name.clone(),
+                digest: d.clone(),
+            })?;
+            return Ok(Asset {
+                name: asset.name.clone(),
+                kind: *kind,
+                size: asset.size,
+                url: url_of(&asset.name),
+                expected: Expected {
+                    sha256,
+                    source: DigestSource::GithubApi,
+                },
+            });
+        }
+    }
+    // Second: SHA256SUMS, trusted only through its own API digest.
+    let sums_file = release.asset(SHA256SUMS_ASSET);
+    let sums_digest = sums_file.and_then(|s| s.digest.as_deref());
+    let (Some(sums_asset), Some(sums_digest)) = (sums_file, sums_digest) else {
+        return Err(PlanError::NoDigest {
+            tag: tag.clone(),
+            asset: present[0].0.name.clone(),
+        });
+    };
+    if sums.is_none() {
+        *sums = Some(
+            fetch_sums(
+                github,
+                sums_asset,
+                sums_digest,
+                &tag,
+                &url_of(SHA256SUMS_ASSET),
+            )
+            .await?,
+        );
+    }
+    let listed = sums.as_deref().unwrap_or_default();
+    for (asset, kind) in &present {
+        if let Some((_, sha256)) = listed.iter().find(|(n, _)| n == &asset.name) {
+            return Ok(Asset {
+                name: asset.name.clone(),
+                kind: *kind,
+                size: asset.size,
+                url: url_of(&asset.name),
+                expected: Expected {
+                    sha256: *sha256,
+                    source: DigestSource::Sha256Sums,
+                },
+            });
+        }
+    }
+    Err(PlanError::NoDigest {
+        tag: tag.clone(),
+        asset: present[0].0.name.clone(),
+    })
+}
+
+/// Download SHA256SUMS and accept it only if its sha256 equals GitHub's API digest for it.
+async fn fetch_sums(
+    github: &Github<'_>,
+    file: &crate::github::ReleaseAsset,
+    api_digest: &str,
+    tag: &str,
+    url: &str,
+) -> Result<Vec<(String, Sha256)>, PlanError> {
+    let expected = Sha256::parse(api_digest).map_err(|_| PlanError::BadApiDigest {
+        asset: file.name.clone(),
+        digest: api_digest.to_string(),
+    })?;
+    let url = github.http.url(url)?;
+    let (status, _, body) = github.http.get_small(&url, false, 1 << 20).await?;
+    if status != 200 {
+        return Err(NetError::Status {
+            url: url.to_string(),
+            status,
+        }
+        .into());
+    }
+    let actual = Sha256::of(&body);
+    if actual != expected {
+        return Err(PlanError::SumsMismatch {
+            tag: tag.to_string(),
+            expected,
+            actual,
+        });
+    }
+    Ok(parse_sha256sums(&String::from_utf8_lossy(&body))?)
 }

@@ -162,11 +162,17 @@ pub enum AssetKind {
     LegacyTarGz,
     /// `codex-<target>.exe.zip`: the same for Windows.
     LegacyZip,
+    /// `openai_codex_cli_bin-<v>-py3-none-<platform>.whl`: the package inside `codex_cli_bin/`
+    /// (only from `install --archive`).
+    Wheel,
 }
 
 impl AssetKind {
     /// The kind of an asset, from its name.
     pub fn from_name(name: &str) -> Option<AssetKind> {
+        if name.starts_with("openai_codex_cli_bin-") && name.ends_with(".whl") {
+            return Some(AssetKind::Wheel);
+        }
         if name.starts_with("codex-package-") {
             if name.ends_with(".tar.zst") {
                 return Some(AssetKind::PackageTarZst);
@@ -186,7 +192,10 @@ impl AssetKind {
     }
 
     pub fn is_package(self) -> bool {
-        matches!(self, AssetKind::PackageTarZst | AssetKind::PackageTarGz)
+        matches!(
+            self,
+            AssetKind::PackageTarZst | AssetKind::PackageTarGz | AssetKind::Wheel
+        )
     }
 }
 

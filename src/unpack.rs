@@ -100,7 +100,7 @@ pub fn unpack_stream<R: Read>(
         AssetKind::PackageTarGz | AssetKind::LegacyTarGz => {
             unpack_tar(flate2::read::GzDecoder::new(reader), dest, limits, "tar.gz")
         }
-        AssetKind::LegacyZip => Err(UnpackError::Refused {
+        AssetKind::LegacyZip | AssetKind::Wheel => Err(UnpackError::Refused {
             entry: "<zip>".into(),
             reason: "zip archives are unpacked from a file, not a stream",
         }),
@@ -161,8 +161,14 @@ pub fn unpack_tar<R: Read>(
     state.finish()
 }
 
-/// Unpack a zip file (legacy Windows assets).
-pub fn unpack_zip(path: &Path, dest: &Path, limits: Limits) -> Result<Unpacked, UnpackError> {
+/// Unpack a zip file: legacy Windows assets, or (with `package_prefix`) the package inside a
+/// wheel, whose other entries (the module's `__init__.py`, `*.dist-info/`) are skipped.
+pub fn unpack_zip(
+    path: &Path,
+    dest: &Path,
+    limits: Limits,
+    package_prefix: Option<&str>,
+) -> Result<Unpacked, UnpackError> {
     let corrupt = |source: io::Error| UnpackError::Corrupt {
         kind: "zip",
         source,
@@ -179,6 +185,19 @@ pub fn unpack_zip(path: &Path, dest: &Path, limits: Limits) -> Result<Unpacked, 
             .name()
             .map_err(|e| corrupt(io::Error::new(io::ErrorKind::InvalidData, e)))?
             .to_string();
+        let name = match package_prefix {
+            None => name,
+            Some(prefix) => match name.strip_prefix(prefix) {
+                Some(rest)
+                    if !rest.is_empty()
+                        && rest != "__init__.py"
+                        && !rest.starts_with("__pycache__/") =>
+                {
+                    rest.to_string()
+                }
+                _ => continue,
+            },
+        };
         let rel = state.enclosed(&name, name.as_bytes())?;
         if entry.is_dir() {
             state.dir(&rel, &name)?;

@@ -60,6 +60,83 @@ pub struct InstallArgs {
     /// With `--python`: install into an interpreter marked externally managed (PEP 668).
     #[arg(long, requires = "python")]
     pub break_system_packages: bool,
+
+    /// Install from this local file (a codex-package `.tar.zst`/`.tar.gz`, a legacy
+    /// `.tar.gz`/`.zip`, or an `openai_codex_cli_bin-*.whl`) instead of downloading.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+
+    /// With `--archive`: the sha256 it must have (when no manifest pins it).
+    #[arg(long, value_name = "HEX", requires = "archive")]
+    pub sha256: Option<crate::verify::Sha256>,
+
+    /// With `--archive`: install it without a digest to check; recorded as unverified.
+    #[arg(long, requires = "archive", conflicts_with = "sha256")]
+    pub trust_archive: bool,
+}
+
+/// `install --archive`: a local file instead of a download.
+#[derive(Debug, Clone)]
+pub struct LocalArchive {
+    pub path: PathBuf,
+    pub sha256: Option<crate::verify::Sha256>,
+    pub trust: bool,
+}
+
+impl LocalArchive {
+    /// The asset for this file: its kind from its name, its expected digest from the manifest
+    /// that pins that very asset, else `--sha256`, else (with `--trust-archive`) whatever it
+    /// hashes to, recorded as unverified.
+    fn asset(&self, ctx: &Context, version: &CodexVersion) -> anyhow::Result<Asset> {
+        use crate::verify::{DigestSource, Expected};
+        let path = std::path::absolute(&self.path)
+            .with_context(|| format!("invalid path `{}`", self.path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = crate::platform::AssetKind::from_name(&name).ok_or_else(|| {
+            Failure::new(format!("`{name}` is not a Codex release asset or runtime wheel"))
+                .hint("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, or openai_codex_cli_bin-*.whl")
+                .usage()
+        })?;
+        let size = std::fs::metadata(&path)
+            .with_context(|| format!("could not read `{}`", path.display()))?
+            .len();
+        let pinned = ctx
+            .pin
+            .pinned_asset(version, &ctx.target)
+            .filter(|(_, a)| a.asset == name)
+            .and_then(|(m, a)| a.sha256.map(|d| (m, d)));
+        let expected = match (pinned, self.sha256, self.trust) {
+            (Some((m, sha256)), _, _) => Expected {
+                sha256,
+                source: DigestSource::Manifest { path: m.origin.clone() },
+            },
+            (None, Some(sha256), _) => Expected { sha256, source: DigestSource::Flag },
+            (None, None, true) => Expected {
+                sha256: crate::verify::hash_file(&path)
+                    .with_context(|| format!("could not read `{}`", path.display()))?
+                    .0,
+                source: DigestSource::Unverified,
+            },
+            (None, None, false) => {
+                return Err(Failure::new(format!("no digest to verify `{name}` against"))
+                    .hint("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`")
+                    .into())
+            }
+        };
+        let url = reqwest::Url::from_file_path(&path)
+            .map_err(|_| Failure::new(format!("`{}` is not an absolute path", path.display())))?
+            .to_string();
+        Ok(Asset {
+            name,
+            kind,
+            size: Some(size),
+            url,
+            expected,
+        })
+    }
 }
 
 /// The resolved inputs of every runtime-resolving command.
@@ -179,7 +256,9 @@ pub struct Provisioned {
 /// says otherwise. Used by `install`, `quickstart`, `wheel` and `install --python`.
 pub fn ensure_installed(args: &RuntimeArgs, ui: &Ui) -> anyhow::Result<InstalledRuntime> {
     let ctx = Context::resolve(args)?;
-    Ok(provision(args, &ctx, false, ui)?.outcome.into_runtime())
+    Ok(provision(args, &ctx, false, None, ui)?
+        .outcome
+        .into_runtime())
 }
 
 /// Warm path, else lock, re-check, plan, fetch, verify, unpack, store.
@@ -187,6 +266,7 @@ pub fn provision(
     args: &RuntimeArgs,
     ctx: &Context,
     force: bool,
+    archive: Option<&LocalArchive>,
     ui: &Ui,
 ) -> anyhow::Result<Provisioned> {
     let started = Instant::now();
@@ -233,10 +313,21 @@ pub fn provision(
         ctx.target.clone(),
         ctx.sources.clone(),
     );
-    if let Choice::FromRelease { api_url, .. } = &plan.choice {
-        ui.status("Resolving", &format!("{} ({api_url})", plan.tag));
+    let asset = match archive {
+        Some(a) => a.asset(ctx, &version)?,
+        None => {
+            if let Choice::FromRelease { api_url, .. } = &plan.choice {
+                ui.status("Resolving", &format!("{} ({api_url})", plan.tag));
+            }
+            online.runtime.block_on(plan.settle(&online.github(ctx)))?
+        }
+    };
+    if asset.expected.source == crate::verify::DigestSource::Unverified {
+        ui.warn(&format!(
+            "installing `{}` without verification (--trust-archive)",
+            asset.name
+        ));
     }
-    let asset = online.runtime.block_on(plan.settle(&online.github(ctx)))?;
     ui.status(
         "Downloading",
         &format!(
@@ -269,7 +360,12 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return dry_run(&args, &ctx);
     }
-    let provisioned = provision(&args.runtime, &ctx, args.force, &ui)?;
+    let archive = args.archive.as_ref().map(|path| LocalArchive {
+        path: path.clone(),
+        sha256: args.sha256,
+        trust: args.trust_archive,
+    });
+    let provisioned = provision(&args.runtime, &ctx, args.force, archive.as_ref(), &ui)?;
     let runtime = provisioned.outcome.runtime();
     if args.verify {
         verify_installed(runtime, &ui)?;

@@ -1,10 +1,18 @@
 //! One file per subcommand. Commands orchestrate the library modules and render results; they
 //! hold no mechanism of their own.
 
+pub mod cache_key;
+pub mod completions;
 pub mod doctor;
 pub mod install;
+pub mod list;
+pub mod mirror;
+pub mod pin;
+pub mod prune;
 pub mod quickstart;
+pub mod uninstall;
 pub mod wheel;
+pub mod which;
 
 use std::process::ExitCode;
 
@@ -16,5 +24,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quickstart(args) => quickstart::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Wheel(args) => wheel::run(args),
+        Command::Pin(args) => pin::run(args),
+        Command::Mirror(args) => mirror::run(args),
+        Command::List(args) => list::run(args),
+        Command::Which(args) => which::run(args),
+        Command::Uninstall(args) => uninstall::run(args),
+        Command::Prune(args) => prune::run(args),
+        Command::CacheKey(args) => cache_key::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }

@@ -7,6 +7,7 @@
 pub mod layout;
 pub mod lock;
 pub mod receipt;
+pub mod remove;
 
 pub use layout::{InstalledRuntime, Store, StoreError, HOME_ENV, RECEIPT_NAME};
 pub use lock::{ArtifactLock, LockError, LOCK_TIMEOUT_ENV};

@@ -7,6 +7,7 @@ mod support;
 mod common;
 mod doctor;
 mod fixture;
+mod fleet;
 mod install;
 mod python;
 mod quickstart;

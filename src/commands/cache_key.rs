@@ -1,0 +1,37 @@
+//! `codex-bootstrap cache-key`: a stable key for CI caches (actions/cache, GitLab `cache:key`).
+//! It changes exactly when the runtime that would be installed changes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::Context;
+use crate::error::Failure;
+
+#[derive(Debug, clap::Args)]
+pub struct CacheKeyArgs {
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::resolve(&args.runtime)?;
+    let Some(version) = ctx.exact_version() else {
+        return Err(Failure::new("`latest` has no stable cache key")
+            .hint("pin a version (`codex-bootstrap pin latest`) and key on that")
+            .usage()
+            .into());
+    };
+    let digest = ctx
+        .pin
+        .pinned_asset(version, &ctx.target)
+        .and_then(|(_, a)| a.sha256)
+        .map(|d| format!("-{}", &d.to_hex()[..16]))
+        .unwrap_or_default();
+    writeln!(
+        std::io::stdout(),
+        "codex-runtime-{version}-{}{digest}",
+        ctx.target
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,23 @@
+//! `codex-bootstrap completions SHELL`: shell completion scripts, generated from the CLI itself.
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+pub fn run(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
+    let mut cmd = crate::cli::Cli::command();
+    clap_complete::generate(
+        args.shell,
+        &mut cmd,
+        "codex-bootstrap",
+        &mut std::io::stdout(),
+    );
+    Ok(ExitCode::SUCCESS)
+}

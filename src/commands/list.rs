@@ -1,0 +1,102 @@
+//! `codex-bootstrap list`: installed runtimes, their size, when codex last ran, and which one
+//! the current project pins.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::Context;
+use crate::ui::human_bytes;
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+
+    /// One JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Row {
+    version: String,
+    target: String,
+    path: std::path::PathBuf,
+    size: u64,
+    installed_at: u64,
+    /// When `codex` was last read (run), from the file's access time; coarse on `relatime`.
+    last_used: Option<u64>,
+    pinned: bool,
+    verified_by: crate::verify::DigestSource,
+}
+
+fn secs(t: SystemTime) -> Option<u64> {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
+}
+
+fn ago(then: u64) -> String {
+    let now = secs(SystemTime::now()).unwrap_or(then);
+    let d = now.saturating_sub(then);
+    match d {
+        0..=119 => "just now".into(),
+        120..=7199 => format!("{} min ago", d / 60),
+        7200..=172_799 => format!("{} h ago", d / 3600),
+        _ => format!("{} days ago", d / 86_400),
+    }
+}
+
+pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::resolve(&args.runtime)?;
+    let pinned = ctx.exact_version().cloned();
+    let rows: Vec<Row> = ctx
+        .store
+        .list()
+        .into_iter()
+        .map(|rt| Row {
+            version: rt.version().to_string(),
+            target: rt.target().to_string(),
+            path: rt.codex_path(),
+            size: rt.receipt.installed_size(),
+            installed_at: rt.receipt.installed_at,
+            last_used: std::fs::metadata(rt.codex_path())
+                .and_then(|m| m.accessed())
+                .ok()
+                .and_then(secs),
+            pinned: pinned.as_ref() == Some(rt.version()) && rt.target() == &ctx.target,
+            verified_by: rt.receipt.verified_by.clone(),
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no runtimes installed in {}",
+            ctx.store.root().display()
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in rows {
+        let mark = if r.pinned { "*" } else { " " };
+        let used = r.last_used.map_or_else(|| "never".to_string(), ago);
+        writeln!(
+            out,
+            "{mark} {:18} {:28} {:>10}  installed {}, last used {}",
+            r.version,
+            r.target,
+            human_bytes(r.size),
+            ago(r.installed_at),
+            used
+        )?;
+    }
+    writeln!(out, "\n* pinned here ({})", ctx.pin.source)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,89 @@
+//! `codex-bootstrap prune`: clean leftovers of interrupted installs, and with `--keep` /
+//! `--older-than` old runtimes. Never the current pin; each removal takes the artifact's lock,
+//! so it is safe beside running installs.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::Context;
+use crate::ui::{human_bytes, Ui};
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Keep the N newest versions (besides the pin).
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+
+    /// Remove runtimes installed more than DAYS days ago and not run since.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: Option<u64>,
+
+    /// Show what would go; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
+    let ui = Ui::new(false);
+    let ctx = Context::resolve(&args.runtime)?;
+    let pinned = ctx.exact_version().cloned();
+    let verb = if args.dry_run {
+        "Would remove"
+    } else {
+        "Removed"
+    };
+
+    for p in crate::store::remove::leftovers(&ctx.store) {
+        if !args.dry_run {
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+        ui.status(verb, &p.display().to_string());
+    }
+
+    let mut candidates: Vec<_> = ctx
+        .store
+        .list()
+        .into_iter()
+        .filter(|rt| !(pinned.as_ref() == Some(rt.version()) && rt.target() == &ctx.target))
+        .collect();
+    // Newest first (list() order); --keep spares the first N distinct versions.
+    if let Some(keep) = args.keep {
+        let mut versions: Vec<_> = candidates.iter().map(|rt| rt.version().clone()).collect();
+        versions.dedup();
+        let spared: Vec<_> = versions.into_iter().take(keep).collect();
+        candidates.retain(|rt| !spared.contains(rt.version()));
+    }
+    if let Some(days) = args.older_than {
+        let cutoff = SystemTime::now() - Duration::from_secs(days * 86_400);
+        candidates.retain(|rt| {
+            let installed = SystemTime::UNIX_EPOCH + Duration::from_secs(rt.receipt.installed_at);
+            let used = std::fs::metadata(rt.codex_path())
+                .and_then(|m| m.accessed())
+                .unwrap_or(installed);
+            installed.max(used) < cutoff
+        });
+    }
+    if args.keep.is_none() && args.older_than.is_none() {
+        candidates.clear();
+    }
+    let mut freed = 0;
+    for rt in candidates {
+        if !args.dry_run {
+            crate::store::remove::remove_runtime(&ctx.store, rt.version(), rt.target())?;
+        }
+        freed += rt.receipt.installed_size();
+        ui.status(verb, &format!("codex {} ({})", rt.version(), rt.target()));
+    }
+    if freed > 0 {
+        ui.status("Freed", &human_bytes(freed));
+    }
+    Ok(ExitCode::SUCCESS)
+}

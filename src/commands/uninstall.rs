@@ -1,0 +1,59 @@
+//! `codex-bootstrap uninstall VERSION`: remove one runtime (this target, or `--all-targets`).
+
+use std::process::ExitCode;
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::Context;
+use crate::error::Failure;
+use crate::pin::CodexVersion;
+use crate::ui::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct UninstallArgs {
+    /// The version to remove.
+    #[arg(value_name = "VERSION")]
+    pub remove_version: String,
+
+    /// Remove it for every target in the store, not only this one.
+    #[arg(long)]
+    pub all_targets: bool,
+
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
+    let ui = Ui::new(false);
+    let version = CodexVersion::parse(&args.remove_version)?;
+    let ctx = Context::resolve(&args.runtime)?;
+    let targets: Vec<_> = if args.all_targets {
+        ctx.store
+            .list()
+            .into_iter()
+            .filter(|rt| rt.version() == &version)
+            .map(|rt| rt.target().clone())
+            .collect()
+    } else {
+        vec![ctx.target.clone()]
+    };
+    let mut removed = 0;
+    for t in targets {
+        if crate::store::remove::remove_runtime(&ctx.store, &version, &t)? {
+            ui.status("Removed", &format!("codex {version} ({t})"));
+            removed += 1;
+        }
+    }
+    if removed == 0 {
+        return Err(Failure::new(format!(
+            "codex {version} is not installed{}",
+            if args.all_targets {
+                ""
+            } else {
+                " for this target"
+            }
+        ))
+        .hint("see what is installed with `codex-bootstrap list`")
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
+}

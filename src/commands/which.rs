@@ -1,0 +1,35 @@
+//! `codex-bootstrap which`: the pinned runtime's `codex`, or exit 1 when it is not installed.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::RuntimeArgs;
+use crate::commands::install::Context;
+use crate::error::Failure;
+
+#[derive(Debug, clap::Args)]
+pub struct WhichArgs {
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::resolve(&args.runtime)?;
+    let Some(version) = ctx.exact_version() else {
+        return Err(Failure::new("`which latest` needs the network")
+            .hint("pass an exact `--version`")
+            .usage()
+            .into());
+    };
+    match ctx.store.installed(version, &ctx.target)? {
+        Some(rt) => {
+            writeln!(std::io::stdout(), "{}", rt.codex_path().display())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(
+            Failure::new(format!("codex {version} ({}) is not installed", ctx.target))
+                .hint(format!("run `codex-bootstrap install --version {version}`"))
+                .into(),
+        ),
+    }
+}

@@ -1,0 +1,85 @@
+//! Taking things out of the store: one runtime (under its artifact lock, so never from under a
+//! running install), and the leftovers of interrupted installs.
+
+use std::path::PathBuf;
+
+use crate::pin::CodexVersion;
+use crate::platform::Target;
+use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::{ArtifactLock, LockError, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Remove `runtimes/<version>/<target>` and its kept archive. Waits for an installer of the same
+/// artifact; the directory disappears with one rename, so readers see all of it or none.
+pub fn remove_runtime(
+    store: &Store,
+    version: &CodexVersion,
+    target: &Target,
+) -> Result<bool, RemoveError> {
+    let _lock = ArtifactLock::acquire(&store.lock_path(version, target), || {})?;
+    let dir = store.runtime_dir(version, target);
+    refuse_symlink(&dir)?;
+    let archive = store.installed(version, target).ok().flatten().map(|rt| {
+        store
+            .downloads_dir()
+            .join(rt.receipt.archive_sha256.to_hex())
+    });
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let trash = store
+        .version_dir(version)
+        .join(format!(".trash-{target}-{}", std::process::id()));
+    std::fs::rename(&dir, &trash).map_err(StoreError::io("move aside", &dir))?;
+    std::fs::remove_dir_all(&trash).map_err(StoreError::io("remove", &trash))?;
+    if let Some(a) = archive {
+        let _ = std::fs::remove_dir_all(a);
+    }
+    // An empty version directory goes too.
+    let _ = std::fs::remove_dir(store.version_dir(version));
+    Ok(true)
+}
+
+/// Staging dirs, trash and partial downloads that no running installer owns. Empty while any
+/// install holds a lock: then they may be in use.
+pub fn leftovers(store: &Store) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let held_any = std::fs::read_dir(store.locks_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|l| ArtifactLock::is_held(&l.path()));
+    if held_any {
+        return out;
+    }
+    for v in std::fs::read_dir(store.runtimes_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
+                out.push(e.path());
+            }
+        }
+    }
+    for e in std::fs::read_dir(store.downloads_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".partial") || name.ends_with(".partial.meta") {
+            out.push(e.path());
+        }
+    }
+    out
+}
