@@ -74,8 +74,21 @@ OUT="$WORK/out"
 CACHE="$WORK/cache"
 hf() { # name command [prepare]
   local name=$1 cmd=$2 prep=${3:-true}
-  hyperfine --style none --runs "$RUNS" --prepare "$prep" --export-json "$WORK/results/$name.json" "$cmd" >/dev/null
+  hyperfine --shell bash --style none --runs "$RUNS" --prepare "$prep" --export-json "$WORK/results/$name.json" "$cmd" >/dev/null
   echo "   $name done"
+}
+# Peak resident memory of codex-bootstrap itself (not of the `codex --version` it runs to prove
+# the install, which /usr/bin/time would fold in): the kernel's high-water mark, polled.
+peak_rss_kb() {
+  "$@" >/dev/null 2>&1 &
+  local pid=$! hwm=0 v
+  while kill -0 "$pid" 2>/dev/null; do
+    v=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+    sleep 0.005
+  done
+  wait "$pid" || true
+  echo "$hwm"
 }
 echo "== measuring ($RUNS runs each)"
 FRESH_OUT="rm -rf $OUT && mkdir -p $OUT && sync"
@@ -87,11 +100,12 @@ hf floor_zst "curl -s $URL/rust-v$VERSION/$ZST | zstd -dc | tar -xf - -C $OUT" "
 hf install_zst "cd $WORK/proj-zst && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
 hf install_gz "cd $WORK/proj-gz && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
 (cd "$WORK/proj-zst" && "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE" >/dev/null)
-RUNS_SAVED=$RUNS; RUNS=30
-hf warm "cd $WORK/proj-zst && $BIN install -q --mirror $URL --cache-dir $CACHE"
-RUNS=$RUNS_SAVED
+# The warm path without a shell in between: a process start, a stat, a receipt read.
+(cd "$WORK/proj-zst" && hyperfine -N --style none --warmup 5 --runs 50 --export-json "$WORK/results/warm.json" \
+  "$BIN install -q --mirror $URL --cache-dir $CACHE" >/dev/null)
+echo "   warm done"
 rm -rf "$CACHE"
-RSS=$(cd "$WORK/proj-zst" && /usr/bin/time -f %M "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE" 2>&1 >/dev/null | tail -1)
+RSS=$(cd "$WORK/proj-zst" && peak_rss_kb "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE")
 echo "   peak RSS of a cold install: ${RSS} KB"
 
 VENV="$WORK/venv"
@@ -110,7 +124,7 @@ printf 'from pathlib import Path\ndef bundled_codex_path():\n    return Path(__f
 printf '[build-system]\nrequires=["setuptools"]\nbuild-backend="setuptools.build_meta"\n[project]\nname="openai-codex-cli-bin"\nversion="$VERSION"\n[tool.setuptools.package-data]\ncodex_cli_bin=["**/*"]\n' > $STAGE/src/pyproject.toml
 python3 -m pip --python $VENV/bin/python install --quiet --no-deps --no-build-isolation $STAGE/src
 EOF
-hf old_flow "bash $WORK/old_flow.sh" "rm -rf $VENV && python3 -m venv $VENV && $VENV/bin/python -m pip install --quiet setuptools"
+hf old_flow "bash $WORK/old_flow.sh" "rm -rf $VENV && python3 -m venv $VENV && $VENV/bin/python -m pip install --quiet setuptools wheel"
 
 if "$BIN" quickstart --help >/dev/null 2>&1; then
   MODEL_PORT_FILE="$WORK/model.port"

@@ -284,6 +284,10 @@ pub fn provision(
     }
 
     let online = Online::new(args)?;
+    // Vet the download base before any request: a refused mirror should fail fast.
+    if install::local_path(&ctx.sources.download_base).is_none() {
+        online.http.url(&ctx.sources.download_base)?;
+    }
     let version = online.resolve_version(ctx)?;
     let lock_path = ctx.store.lock_path(&version, &ctx.target);
     let _lock = ArtifactLock::acquire(&lock_path, || {

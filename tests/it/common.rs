@@ -69,12 +69,18 @@ impl TestContext {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-bootstrap"));
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_codex-bootstrap"));
+        cmd.args(args);
+        cmd
+    }
+
+    /// Any program, in the same sandboxed environment as [`TestContext::cmd`].
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         for v in SCRUBBED {
             cmd.env_remove(v);
         }
-        cmd.args(args)
-            .current_dir(self.work_dir())
+        cmd.current_dir(self.work_dir())
             .env("HOME", self.home())
             .env("XDG_CACHE_HOME", self.root().join("xdg-cache"))
             .env("CODEX_BOOTSTRAP_HOME", self.cache_dir())

@@ -6,6 +6,7 @@ mod support;
 
 mod common;
 mod doctor;
+mod faults;
 mod fixture;
 mod fleet;
 mod install;
