@@ -146,9 +146,9 @@ def med(name):
     return json.load(open(p))["results"][0]["median"]
 rows = [
     ("cold install, .tar.zst", "install_zst", "shell_gz", "shell pipeline (.tar.gz)", 0.4),
-    ("cold install, .tar.zst", "install_zst", "floor_zst", "curl | zstd -dc | tar -x", 1.15),
+    ("cold install, .tar.zst", "install_zst", "floor_zst", "curl \\| zstd -dc \\| tar -x", 1.15),
     ("cold install, .tar.gz", "install_gz", "shell_gz", "shell pipeline (.tar.gz)", 0.6),
-    ("cold install, .tar.gz", "install_gz", "floor_gz", "curl | gzip -dc | tar -x", None),
+    ("cold install, .tar.gz", "install_gz", "floor_gz", "curl \\| gzip -dc \\| tar -x", None),
     ("warm install", "warm", None, "target 5 ms", None),
     ("install --python (cached runtime)", "python_install", "pip_wheel", "pip install of the official wheel", None),
     ("install --python (cached runtime)", "python_install", "old_flow", "old bootstrap flow", None),

@@ -112,8 +112,3 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[unit])
     }
 }
-
-/// Show a path with the home directory abbreviated, as people write it.
-pub fn display_path(p: &std::path::Path) -> String {
-    p.display().to_string()
-}

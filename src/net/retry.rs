@@ -118,8 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
+    fn backoff_is_jittered_exponential_and_capped() {
+        // Unit tests do not set RETRY_BASE_ENV: the default base applies.
+        for attempt in 1..6 {
+            let full = DEFAULT_BASE * (1 << attempt);
+            let d = backoff(attempt);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
         assert!(backoff(30) <= MAX_BACKOFF);
-        assert!(backoff(1) <= backoff(1).max(DEFAULT_BASE * 2));
     }
 }

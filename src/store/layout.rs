@@ -100,10 +100,6 @@ impl Store {
         Ok(Store { root })
     }
 
-    pub fn at(root: PathBuf) -> Store {
-        Store { root }
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }

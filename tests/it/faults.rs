@@ -258,7 +258,7 @@ fn a_redirect_to_another_host_carries_no_token() {
         .is_some_and(|a| a.contains("SENTINEL")));
     for r in real.requests() {
         assert!(
-            r.headers.get("authorization").is_none(),
+            !r.headers.contains_key("authorization"),
             "token followed the redirect to {}",
             r.path
         );
