@@ -343,14 +343,21 @@ fn rate_limit_says_so_and_names_both_fixes() {
 fn latest_resolves_the_newest_stable_release_through_the_api() {
     let ctx = TestContext::new();
     let server = ReleaseServer::start();
-    let assets = [Asset::new(&package_gz(), Package::codex("0.170.0").tar_gz(), DigestMode::Api)];
+    let assets = [Asset::new(
+        &package_gz(),
+        Package::codex("0.170.0").tar_gz(),
+        DigestMode::Api,
+    )];
     server.add_release("rust-v0.170.0", &assets);
     server.set_latest("rust-v0.170.0", &assets);
     let out = ctx.install(&server, &["--version", "latest", "--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["version"], "0.170.0");
-    assert_eq!(server.http().count("/repos/openai/codex/releases/latest"), 1);
+    assert_eq!(
+        server.http().count("/repos/openai/codex/releases/latest"),
+        1
+    );
 }
 
 #[test]
