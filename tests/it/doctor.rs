@@ -3,23 +3,19 @@
 use std::path::PathBuf;
 
 use crate::common::{assert_exit, stdout, TestContext};
-use crate::fixture::{publish_and_install, Package};
+use crate::fixture::{fake_app_server, publish_and_install, Package};
 use crate::support::github::ReleaseServer;
 
 const V: &str = "0.163.0";
 
-/// The fake app-server binary, so the app-server and auth checks have something to talk to.
-fn fake_codex_bytes() -> Vec<u8> {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    std::fs::read(dir.join("examples").join("fake-app-server"))
-        .expect("the fake app-server is built")
-}
-
 /// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
 fn installed() -> (TestContext, ReleaseServer) {
     let ctx = TestContext::new();
-    let pkg = Package::codex(V).file("bin/codex", &fake_codex_bytes(), 0o755);
+    let pkg = Package::codex(V).file(
+        "bin/codex",
+        &std::fs::read(fake_app_server()).expect("read the fake app-server"),
+        0o755,
+    );
     let server = publish_and_install(&ctx, V, &pkg);
     (ctx, server)
 }

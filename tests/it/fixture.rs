@@ -203,3 +203,19 @@ pub fn publish_and_install(
     crate::common::assert_exit(&out, 0);
     server
 }
+
+/// The fake `codex app-server` (tests/support/fake_app_server.rs), built by `cargo test` at
+/// `target/<profile>/examples/fake-app-server`, next to this test binary's `deps/`.
+pub fn fake_app_server() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let fake = dir
+        .join("examples")
+        .join(format!("fake-app-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        fake.is_file(),
+        "{} is missing: `cargo test` builds it as an example",
+        fake.display()
+    );
+    fake
+}

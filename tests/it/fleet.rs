@@ -410,3 +410,231 @@ fn completions_for_each_shell() {
         assert!(stdout(&out).contains("install"), "{shell}");
     }
 }
+
+/// One step of the composite action in action.yml.
+struct ActionStep {
+    name: String,
+    id: Option<String>,
+    /// `uses:` steps (actions/cache) are GitHub's own code: skipped here, listed for the record.
+    uses: Option<String>,
+    env: Vec<(String, String)>,
+    run: Option<String>,
+}
+
+/// The action's inputs (defaults overridden by `given`) and steps, with `${{ inputs.* }}` and
+/// `${{ github.token }}` in `env:` resolved the way the runner would.
+fn action_steps(given: &[(&str, &str)], github_token: &str) -> Vec<ActionStep> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let text = std::fs::read_to_string(&path).expect("read action.yml");
+    let docs = YamlLoader::load_from_str(&text).expect("action.yml is YAML");
+    let doc = &docs[0];
+    let str_of = |y: &Yaml| match y {
+        Yaml::String(s) => s.clone(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Integer(i) => i.to_string(),
+        other => panic!("unexpected YAML value {other:?} in action.yml"),
+    };
+    let input = |name: &str| -> String {
+        match given.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => v.to_string(),
+            None => {
+                let default = &doc["inputs"][name]["default"];
+                assert!(!default.is_badvalue(), "action.yml has no input `{name}`");
+                let d = str_of(default);
+                if d == "${{ github.token }}" {
+                    github_token.to_string()
+                } else {
+                    d
+                }
+            }
+        }
+    };
+    let resolve = |value: &str| -> String {
+        let Some(rest) = value.strip_prefix("${{ inputs.") else {
+            assert!(!value.contains("${{"), "unhandled expression `{value}`");
+            return value.to_string();
+        };
+        let name = rest.strip_suffix(" }}").expect("a whole-value expression");
+        input(name)
+    };
+    doc["runs"]["steps"]
+        .as_vec()
+        .expect("runs.steps is a list")
+        .iter()
+        .map(|s| {
+            let env = s["env"]
+                .as_hash()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| (str_of(k), resolve(&str_of(v))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            ActionStep {
+                name: str_of(&s["name"]),
+                id: s["id"].as_str().map(str::to_string),
+                uses: s["uses"].as_str().map(str::to_string),
+                env,
+                run: s["run"].as_str().map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// `KEY=VALUE` lines of a GITHUB_ENV or GITHUB_OUTPUT file.
+fn github_file(path: &std::path::Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            assert!(!l.contains("<<"), "multi-line values are not expected: {l}");
+            let (k, v) = l.split_once('=').expect("KEY=VALUE");
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// The composite action's shell steps, run by bash the way the runner runs them (`-eo pipefail`,
+/// GITHUB_ENV carried between steps, outputs per step) against the loopback release server. The
+/// `cargo install` of the first step is a shim that records its arguments and installs the binary
+/// under test; `actions/cache` is GitHub's and is skipped.
+#[test]
+fn the_actions_shell_steps_install_and_export_outputs() {
+    let ctx = TestContext::new();
+    let fake = std::fs::read(crate::fixture::fake_app_server()).expect("read the fake app-server");
+    let pkg = Package::codex(V).file("bin/codex", &fake, 0o755);
+    let server = ReleaseServer::start();
+    server.add_release(
+        TAG,
+        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
+    );
+    let token = "ghs_SENTINEL_action_token_42";
+
+    let runner_temp = ctx.root().join("runner-temp");
+    let shim = ctx.root().join("shim");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    std::fs::create_dir_all(&shim).unwrap();
+    let cargo_log = ctx.root().join("cargo-args");
+    let cargo = shim.join("cargo");
+    std::fs::write(
+        &cargo,
+        "#!/bin/sh\necho \"$@\" >> \"$CARGO_SHIM_LOG\"\nroot=\nwhile [ $# -gt 0 ]; do\n  \
+         [ \"$1\" = --root ] && root=$2\n  shift\ndone\nmkdir -p \"$root/bin\" && \
+         cp \"$CARGO_SHIM_BIN\" \"$root/bin/codex-bootstrap\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        shim.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let steps = action_steps(&[], token);
+    for s in &steps {
+        if let Some(run) = &s.run {
+            // Inputs reach scripts through env: only; `${{ }}` in a script is script injection.
+            assert!(
+                !run.contains("${{"),
+                "step `{}` interpolates into its script",
+                s.name
+            );
+        }
+    }
+    let skipped: Vec<&str> = steps.iter().filter_map(|s| s.uses.as_deref()).collect();
+    assert_eq!(
+        skipped.len(),
+        1,
+        "only actions/cache is skipped: {skipped:?}"
+    );
+    assert!(skipped[0].starts_with("actions/cache@"), "{skipped:?}");
+
+    let github_env = ctx.root().join("github_env");
+    let github_path = ctx.root().join("github_path");
+    let mut carried: Vec<(String, String)> = Vec::new();
+    let mut outputs: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (i, step) in steps.iter().enumerate() {
+        let Some(run) = &step.run else { continue };
+        let output_file = ctx.root().join(format!("github_output_{i}"));
+        let mut cmd = ctx.command("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", run])
+            .env("PATH", &path)
+            .env("CARGO_SHIM_LOG", &cargo_log)
+            .env("CARGO_SHIM_BIN", env!("CARGO_BIN_EXE_codex-bootstrap"))
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR"))
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("GITHUB_ENV", &github_env)
+            .env("GITHUB_PATH", &github_path)
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("CODEX_BOOTSTRAP_GITHUB_API", server.api_url())
+            .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", server.download_url())
+            .envs(carried.iter().map(|(k, v)| (k, v)))
+            .envs(step.env.iter().map(|(k, v)| (k, v)));
+        let out = cmd.output().expect("run bash");
+        assert_exit(&out, 0);
+        for text in [stdout(&out), stderr(&out)] {
+            assert!(
+                !text.contains(token),
+                "step `{}` printed the token",
+                step.name
+            );
+        }
+        carried = github_file(&github_env);
+        if let Some(id) = &step.id {
+            outputs.insert(id.clone(), github_file(&output_file));
+        }
+    }
+
+    let args = std::fs::read_to_string(&cargo_log).unwrap();
+    assert!(
+        args.contains("install --locked") && args.contains(env!("CARGO_MANIFEST_DIR")),
+        "{args}"
+    );
+    let output = |step: &str, key: &str| -> String {
+        outputs[step]
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("step `{step}` set no output `{key}`: {outputs:?}"))
+    };
+    assert_eq!(
+        format!("{}\n", output("key", "key")),
+        stdout(&ctx.run(["cache-key"]))
+    );
+    // The runtime lands in the directory actions/cache saves, and its bin/ goes on PATH.
+    let home = runner_temp.join("codex-bootstrap-home");
+    let bin = home
+        .join("runtimes")
+        .join(V)
+        .join(host_target())
+        .join("bin");
+    assert_eq!(
+        output("install", "codex-path"),
+        bin.join("codex").display().to_string()
+    );
+    assert_eq!(output("install", "codex-version"), V);
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap(),
+        format!("{}\n", bin.display())
+    );
+    // The input token reached the API, and nothing else.
+    let api: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/repos/"))
+        .collect();
+    assert!(!api.is_empty());
+    for r in server.requests() {
+        let auth = r.headers.get("authorization").map(String::as_str);
+        if r.path.starts_with("/repos/") {
+            assert_eq!(auth, Some(format!("Bearer {token}").as_str()));
+        } else {
+            assert_eq!(auth, None, "token sent to {}", r.path);
+        }
+    }
+}

@@ -1,28 +1,13 @@
 //! `quickstart` against the fake app-server (tests/support/fake_app_server.rs): every mode ends
 //! with the right exit code and message, within its timeout, and leaves no child behind.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::common::{assert_exit, stderr, stdout, TestContext};
-
-/// `target/<profile>/examples/fake-app-server`, next to this test binary's `deps/`.
-fn fake_codex() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let fake = dir
-        .join("examples")
-        .join(format!("fake-app-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        fake.is_file(),
-        "{} is missing: `cargo test` builds it as an example",
-        fake.display()
-    );
-    fake
-}
+use crate::fixture::fake_app_server;
 
 fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::Output, Duration) {
-    let fake = fake_codex();
+    let fake = fake_app_server();
     let mut cmd = ctx.cmd(["quickstart", "--codex"]);
     cmd.arg(&fake)
         .args(extra)
@@ -192,7 +177,7 @@ fn missing_auth_fails_fast_with_the_fix() {
         "{err}"
     );
     // With a key in the environment the turn goes ahead (and the key is never printed).
-    let fake = fake_codex();
+    let fake = fake_app_server();
     let mut cmd = ctx.cmd(["quickstart", "--codex"]);
     cmd.arg(&fake)
         .env("FAKE_APP_SERVER_MODE", "auth-required")
