@@ -13,7 +13,7 @@ VERSION="${CODEX_RUNTIME_VERSION:-0.163.0}"
 TARGET=x86_64-unknown-linux-musl
 [ "$(uname -m)" = aarch64 ] && TARGET=aarch64-unknown-linux-musl
 WORK="$ROOT/target/bench"
-RUNS="${BENCH_RUNS:-5}"
+RUNS="${BENCH_RUNS:-10}"
 mkdir -p "$WORK/results"
 
 need() { command -v "$1" >/dev/null || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
@@ -112,7 +112,12 @@ VENV="$WORK/venv"
 FRESH_VENV="rm -rf $VENV && python3 -m venv --without-pip $VENV"
 if "$BIN" install --help | grep -q -- '--python'; then
   hf python_install "cd $WORK/proj-zst && $BIN install -q --cache-dir $CACHE --python $VENV/bin/python" "$FRESH_VENV"
+  # The last cold run left the runtime in the venv: now the already-installed path.
+  hf python_install_warm "cd $WORK/proj-zst && $BIN install -q --cache-dir $CACHE --python $VENV/bin/python"
 fi
+# A warm, offline doctor hashes every installed file (377 MB) against the receipt.
+hf doctor_offline "cd $WORK/proj-zst && $BIN doctor --offline --cache-dir $CACHE"
+
 hf pip_wheel "python3 -m pip --python $VENV/bin/python install --quiet --no-deps --no-index $WHEEL" "$FRESH_VENV"
 STAGE="$WORK/stage"
 cat > "$WORK/old_flow.sh" <<EOF
@@ -133,17 +138,37 @@ if "$BIN" quickstart --help >/dev/null 2>&1; then
   for _ in $(seq 50); do [ -s "$MODEL_PORT_FILE" ] && break; sleep 0.1; done
   MP=$(head -1 "$MODEL_PORT_FILE")
   CH="$WORK/codex-home"
-  hf quickstart "cd $WORK/proj-zst && CODEX_HOME=$CH $BIN quickstart -q --cache-dir $CACHE -c model_provider=\"mock\" -c 'model_providers.mock={name=\"mock\",base_url=\"http://127.0.0.1:$MP/v1\",wire_api=\"responses\"}' 'Say hi'" "rm -rf $CH && mkdir -p $CH"
+  PROVIDER="model_providers.mock={name=\"mock\",base_url=\"http://127.0.0.1:$MP/v1\",wire_api=\"responses\"}"
+  hf quickstart "cd $WORK/proj-zst && CODEX_HOME=$CH $BIN quickstart -q --cache-dir $CACHE -c model_provider=\"mock\" -c '$PROVIDER' 'Say hi'" "rm -rf $CH && mkdir -p $CH"
+  # From process start to the first streamed text on stdout, and to the exit after turn/completed.
+  (cd "$WORK/proj-zst" && CODEX_HOME="$CH" python3 "$ROOT/bench/first_output.py" "$RUNS" \
+    "$BIN" quickstart -q --cache-dir "$CACHE" -c 'model_provider="mock"' -c "$PROVIDER" 'Say hi') \
+    > "$WORK/results/quickstart_first.json"
+  echo "   quickstart_first done"
+
+  # The same turn through the official Python SDK, on the runtime install --python put in its venv.
+  SDK_WHEELS="$WHEELS/sdk"
+  ls "$SDK_WHEELS"/openai_codex-"$VERSION"-*.whl >/dev/null 2>&1 ||
+    python3 -m pip download --quiet --only-binary=:all: "openai-codex==$VERSION" -d "$SDK_WHEELS"
+  SDK_VENV="$WORK/sdk-venv"
+  rm -rf "$SDK_VENV" && python3 -m venv --without-pip "$SDK_VENV"
+  (cd "$WORK/proj-zst" && "$BIN" install -q --cache-dir "$CACHE" --python "$SDK_VENV/bin/python" >/dev/null)
+  python3 -m pip --disable-pip-version-check --python "$SDK_VENV/bin/python" install --quiet \
+    --no-index --find-links "$SDK_WHEELS" "openai-codex==$VERSION"
+  hf sdk_turn "CODEX_HOME=$CH $SDK_VENV/bin/python $ROOT/bench/sdk_turn.py model_provider=\"mock\" '$PROVIDER'" "rm -rf $CH && mkdir -p $CH"
 fi
 
 python3 - "$WORK/results" "$RSS" <<'EOF'
 import json, os, sys
 d, rss = sys.argv[1], int(sys.argv[2])
 def med(name):
+    # hyperfine's export, or first_output.py's `NAME:KEY`.
+    name, _, key = name.partition(":")
     p = os.path.join(d, name + ".json")
     if not os.path.exists(p):
         return None
-    return json.load(open(p))["results"][0]["median"]
+    data = json.load(open(p))
+    return data[key] if key else data["results"][0]["median"]
 rows = [
     ("cold install, .tar.zst", "install_zst", "shell_gz", "shell pipeline (.tar.gz)", 0.4),
     ("cold install, .tar.zst", "install_zst", "floor_zst", "curl \\| zstd -dc \\| tar -x", 1.15),
@@ -152,7 +177,11 @@ rows = [
     ("warm install", "warm", None, "target 5 ms", None),
     ("install --python (cached runtime)", "python_install", "pip_wheel", "pip install of the official wheel", None),
     ("install --python (cached runtime)", "python_install", "old_flow", "old bootstrap flow", None),
-    ("quickstart, one turn", "quickstart", None, "target 0.5 s", None),
+    ("install --python, already installed", "python_install_warm", "pip_wheel", "pip install of the official wheel", None),
+    ("doctor --offline (hashes 377 MB)", "doctor_offline", None, "", None),
+    ("quickstart, one turn", "quickstart", "sdk_turn", "official Python SDK, same turn", None),
+    ("quickstart, start to first text", "quickstart_first:first_output", None, "", None),
+    ("quickstart, start to exit", "quickstart_first:exit", None, "", None),
     ("decompress only, .tar.gz", "inflate_gz", None, "", None),
     ("decompress only, .tar.zst", "inflate_zst", None, "", None),
 ]
