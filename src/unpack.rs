@@ -243,8 +243,8 @@ impl<'a> State<'a> {
     }
 
     /// Wait for the writer, then pair each declared file with the digest it computed.
-    fn finish(self) -> Result<Unpacked, UnpackError> {
-        let digests = self.writer.finish()?;
+    fn finish(mut self) -> Result<Unpacked, UnpackError> {
+        let digests = self.writer.join()?;
         let mut files = Vec::with_capacity(self.files.len());
         for (rel, size, executable) in self.files {
             let sha256 = digests
@@ -268,8 +268,7 @@ impl<'a> State<'a> {
     /// Hand work to the writer; if it has stopped, surface its error.
     fn send(&mut self, op: Op) -> Result<(), UnpackError> {
         if self.writer.tx.send(op).is_err() {
-            let writer = std::mem::replace(&mut self.writer, Writer::dead());
-            return Err(writer.finish().err().unwrap_or(UnpackError::Write {
+            return Err(self.writer.join().err().unwrap_or(UnpackError::Write {
                 path: self.dest.to_path_buf(),
                 source: io::Error::other("the writer thread stopped"),
             }));
@@ -505,17 +504,6 @@ impl Writer {
         }
     }
 
-    /// A stand-in after the real writer was collected.
-    fn dead() -> Writer {
-        let (tx, _) = std::sync::mpsc::sync_channel(0);
-        let (_, recycled) = std::sync::mpsc::channel();
-        Writer {
-            tx,
-            recycled,
-            handle: None,
-        }
-    }
-
     /// A chunk-sized buffer, recycled when one is free.
     fn buffer(&self) -> Vec<u8> {
         let mut buf = self.recycled.try_recv().unwrap_or_default();
@@ -523,14 +511,25 @@ impl Writer {
         buf
     }
 
-    fn finish(self) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
-        let Writer { tx, handle, .. } = self;
-        drop(tx);
-        match handle.map(|h| h.join()) {
+    /// Close the queue and wait for the thread: the digests of what it wrote, or its first
+    /// error. A second call finds nothing to wait for.
+    fn join(&mut self) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
+        let (closed, _) = std::sync::mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.tx, closed));
+        match self.handle.take().map(|h| h.join()) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(UnpackError::Layout("the writer thread panicked".into())),
             None => Ok(HashMap::new()),
         }
+    }
+}
+
+impl Drop for Writer {
+    /// An unpack that stops part way (a refused entry, a corrupt stream) still waits for its
+    /// writer, so nothing is written into the destination after the unpacker has returned: the
+    /// caller is about to remove it.
+    fn drop(&mut self) {
+        let _ = self.join();
     }
 }
 
@@ -805,6 +804,24 @@ mod tests {
         assert_eq!(u.files.len(), 2);
         assert_eq!(u.files[0].path, "bin/codex");
         assert_eq!(u.files[1].sha256, crate::verify::Sha256::of(b"hello"));
+    }
+
+    #[test]
+    fn a_refusal_waits_for_the_writer() {
+        // Eight chunks are queued for the writer thread before the refused entry is read: when
+        // unpack_tar returns, they are all on disk and nothing is still writing into `dest`
+        // (the caller removes it next). Found by the unpack fuzz target as a leaked thread.
+        let big = vec![7u8; 8 * CHUNK];
+        let t = tar_with(|b| {
+            raw_entry(b, b"bin/codex", tar::EntryType::Regular, None, &big);
+            raw_entry(b, b"../evil", tar::EntryType::Regular, None, b"x");
+        });
+        let (dir, r) = unpack(&t);
+        assert!(matches!(r, Err(UnpackError::Refused { .. })), "{r:?}");
+        let written = std::fs::metadata(dir.path().join("pkg/bin/codex")).unwrap();
+        assert_eq!(written.len(), big.len() as u64);
+        std::fs::remove_dir_all(dir.path().join("pkg")).unwrap();
+        assert!(!dir.path().join("pkg").exists());
     }
 
     #[test]
