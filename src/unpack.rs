@@ -538,8 +538,6 @@ fn write_files(
     rx: std::sync::mpsc::Receiver<Op>,
     done: std::sync::mpsc::Sender<Vec<u8>>,
 ) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
-    let mut digests = HashMap::new();
-    let mut current: Option<(PathBuf, File, Hasher)> = None;
     // fsync runs on its own thread, so flushing one file overlaps writing the next.
     let (sync_tx, sync_rx) = std::sync::mpsc::channel::<(PathBuf, File)>();
     let syncer = std::thread::spawn(move || -> Result<(), (PathBuf, io::Error)> {
@@ -548,6 +546,30 @@ fn write_files(
         }
         Ok(())
     });
+    let written = write_ops(dest, rx, done, sync_tx);
+    // Joined on every path, so no thread outlives the unpack. Every file is durable before the
+    // receipt and the rename that publish them.
+    let synced = match syncer.join() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((rel, source))) => Err(UnpackError::Write {
+            path: dest.join(rel),
+            source,
+        }),
+        Err(_) => Err(UnpackError::Layout("the fsync thread panicked".into())),
+    };
+    let digests = written?;
+    synced.map(|()| digests)
+}
+
+/// The writer thread's loop: create, write and hash each file, hand finished ones to the syncer.
+fn write_ops(
+    dest: &Path,
+    rx: std::sync::mpsc::Receiver<Op>,
+    done: std::sync::mpsc::Sender<Vec<u8>>,
+    sync_tx: std::sync::mpsc::Sender<(PathBuf, File)>,
+) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
+    let mut digests = HashMap::new();
+    let mut current: Option<(PathBuf, File, Hasher)> = None;
     let err = |rel: &Path| {
         let path = dest.join(rel);
         move |source| UnpackError::Write { path, source }
@@ -568,7 +590,7 @@ fn write_files(
             Op::Close => {
                 if let Some((rel, file, hasher)) = current.take() {
                     digests.insert(rel.clone(), hasher.finish().0);
-                    // If the syncer already failed, its error is collected below.
+                    // If the syncer already failed, its error is collected by the caller.
                     let _ = sync_tx.send((rel, file));
                 }
             }
@@ -580,13 +602,7 @@ fn write_files(
             }
         }
     }
-    // Every file is durable before the receipt and the rename that publish them.
-    drop(sync_tx);
-    match syncer.join() {
-        Ok(Ok(())) => Ok(digests),
-        Ok(Err((rel, source))) => Err(err(&rel)(source)),
-        Err(_) => Err(UnpackError::Layout("the fsync thread panicked".into())),
-    }
+    Ok(digests)
 }
 
 /// `mkdir -p` with mode 0755 whatever the umask allows: nothing in the store is group- or
