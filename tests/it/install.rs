@@ -87,6 +87,21 @@ fn assert_nothing_installed(ctx: &TestContext) {
     assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
 }
 
+/// Publish `pkg` as the release's only asset, install it, and check that the install fails
+/// with a message containing `needle` and leaves nothing installed. Returns the context and
+/// stderr for further checks.
+fn assert_refused(pkg: &Package, digest: DigestMode, needle: &str) -> (TestContext, String) {
+    let ctx = TestContext::new();
+    let server = ReleaseServer::start();
+    server.add_release(TAG, &[Asset::new(&package_gz(), pkg.tar_gz(), digest)]);
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains(needle), "{err}");
+    assert_nothing_installed(&ctx);
+    (ctx, err)
+}
+
 #[test]
 fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     let ctx = TestContext::new();
@@ -244,25 +259,15 @@ fn sha256sums_with_a_wrong_digest_is_refused() {
 
 #[test]
 fn no_trustworthy_digest_is_refused_with_the_fix() {
-    let ctx = TestContext::new();
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::None,
-        )],
+    let (_, err) = assert_refused(
+        &Package::codex(V),
+        DigestMode::None,
+        "no trustworthy sha256",
     );
-    let out = ctx.install(&server, &[]);
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(err.contains("no trustworthy sha256"), "{err}");
     assert!(
         err.contains("hint:") && err.contains("codex-bootstrap pin"),
         "{err}"
     );
-    assert_nothing_installed(&ctx);
 }
 
 #[test]
@@ -484,62 +489,27 @@ fn traversal_and_escaping_symlink_archives_are_refused() {
         }),
     ];
     for pkg in cases {
-        let ctx = TestContext::new();
-        let server = ReleaseServer::start();
-        server.add_release(
-            TAG,
-            &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-        );
-        let out = ctx.install(&server, &[]);
-        assert_exit(&out, 1);
-        assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
-        assert_nothing_installed(&ctx);
+        let (ctx, _) = assert_refused(&pkg, DigestMode::Api, "refused");
         assert!(!ctx.cache_dir().join("evil").exists() && !ctx.root().join("evil").exists());
     }
 }
 
 #[test]
 fn a_package_for_another_version_is_refused() {
-    let ctx = TestContext::new();
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex("0.1.0").tar_gz(),
-            DigestMode::Api,
-        )],
+    assert_refused(
+        &Package::codex("0.1.0"),
+        DigestMode::Api,
+        "says version `0.1.0`",
     );
-    let out = ctx.install(&server, &[]);
-    assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("says version `0.1.0`"),
-        "{}",
-        stderr(&out)
-    );
-    assert_nothing_installed(&ctx);
 }
 
 #[test]
 fn a_package_without_its_entrypoint_is_refused() {
-    let ctx = TestContext::new();
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).without("bin/codex").tar_gz(),
-            DigestMode::Api,
-        )],
+    assert_refused(
+        &Package::codex(V).without("bin/codex"),
+        DigestMode::Api,
+        "entrypoint `bin/codex` is missing",
     );
-    let out = ctx.install(&server, &[]);
-    assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("entrypoint `bin/codex` is missing"),
-        "{}",
-        stderr(&out)
-    );
-    assert_nothing_installed(&ctx);
 }
 
 #[test]
