@@ -210,6 +210,25 @@ pub fn local_auth(codex_home: Option<&std::path::Path>) -> Option<String> {
     auth.is_file().then(|| auth.display().to_string())
 }
 
+/// Listen for Ctrl-C from now on, not from the first poll: the listener exists before the
+/// child does, so an interrupt never takes the default action and leaves the child orphaned.
+#[cfg(unix)]
+fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupts = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        interrupts.recv().await;
+    })
+}
+
+#[cfg(windows)]
+fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let mut interrupts = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        interrupts.recv().await;
+    })
+}
+
 /// initialize -> initialized -> account/read -> thread/start -> turn/start -> turn/completed,
 /// bounded by `timeout`, interruptible by Ctrl-C; the child is killed on every early exit.
 pub async fn one_turn(
@@ -220,6 +239,7 @@ pub async fn one_turn(
     timeout: Duration,
     on_event: impl FnMut(Event<'_>),
 ) -> Result<QuickstartReport, AppServerError> {
+    let interrupted = listen_for_ctrl_c()?;
     let mut server = AppServer::spawn(opts)?;
     let work = async {
         let info: ServerInfo = server.initialize().await?;
@@ -244,7 +264,7 @@ pub async fn one_turn(
             Ok(r) => r,
             Err(_) => Err(AppServerError::Timeout { secs: timeout.as_secs(), stderr_tail: String::new() }),
         },
-        _ = tokio::signal::ctrl_c() => Err(AppServerError::Interrupted),
+        () = interrupted => Err(AppServerError::Interrupted),
     };
     match outcome {
         Ok(report) if report.turn.status == TurnStatus::Completed => {

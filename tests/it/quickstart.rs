@@ -20,21 +20,9 @@ fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::O
 
 /// No process tagged `tag` is left: the fake was killed and reaped, not orphaned.
 fn assert_no_fake_left(tag: &str) {
-    let needle = format!("FAKE_APP_SERVER_TAG={tag}");
-    let alive = || {
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| {
-                let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
-                env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
-            })
-            .count()
-    };
     // SIGKILL is delivered at once but the exit is asynchronous: allow it a moment.
     for _ in 0..100 {
-        if alive() == 0 {
+        if tagged(tag).is_empty() {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -163,6 +151,64 @@ fn a_hung_server_is_killed_at_the_timeout() {
         );
         assert_no_fake_left(&tag_of(&ctx, mode));
     }
+}
+
+/// The processes whose environment carries `tag`: the fake app-servers of one test, and the
+/// quickstart that started them while it runs.
+fn tagged(tag: &str) -> Vec<u32> {
+    let needle = format!("FAKE_APP_SERVER_TAG={tag}");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
+            env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+        })
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn ctrl_c_mid_turn_kills_the_child_and_exits_1() {
+    let ctx = TestContext::new();
+    let tag = tag_of(&ctx, "ctrl-c");
+    let mut child = ctx
+        .cmd(["quickstart", "--timeout", "600", "--codex"])
+        .arg(fake_app_server())
+        .env("FAKE_APP_SERVER_MODE", "hang-turn")
+        .env("FAKE_APP_SERVER_TAG", &tag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start quickstart");
+    // Interrupt once the app-server is running.
+    let started = Instant::now();
+    while tagged(&tag).iter().all(|pid| *pid == child.id()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the fake app-server never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+    // SAFETY: sends a signal to the child this test started and has not yet reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    // An upper bound to detect a hang, not a performance assertion.
+    let interrupted = Instant::now();
+    while child.try_wait().expect("poll quickstart").is_none() {
+        if interrupted.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("quickstart ignored Ctrl-C for a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child
+        .wait_with_output()
+        .expect("collect quickstart's output");
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_no_fake_left(&tag);
 }
 
 #[test]
