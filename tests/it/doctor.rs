@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::common::{assert_exit, stdout, TestContext};
-use crate::fixture::{fake_app_server, publish_and_install, Package};
+use crate::fixture::{publish_and_install, Package};
 use crate::support::github::ReleaseServer;
 
 const V: &str = "0.163.0";
@@ -11,12 +11,7 @@ const V: &str = "0.163.0";
 /// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
 fn installed() -> (TestContext, ReleaseServer) {
     let ctx = TestContext::new();
-    let pkg = Package::codex(V).file(
-        "bin/codex",
-        &std::fs::read(fake_app_server()).expect("read the fake app-server"),
-        0o755,
-    );
-    let server = publish_and_install(&ctx, V, &pkg);
+    let server = publish_and_install(&ctx, V, &Package::fake_app_server(V));
     (ctx, server)
 }
 

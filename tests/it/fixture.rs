@@ -47,6 +47,12 @@ impl Package {
         Package::for_target(version, host_target())
     }
 
+    /// A valid package whose `bin/codex` is the fake app-server, for doctor and the action.
+    pub fn fake_app_server(version: &str) -> Package {
+        let fake = std::fs::read(fake_app_server()).expect("read the fake app-server");
+        Package::codex(version).file("bin/codex", &fake, 0o755)
+    }
+
     pub fn for_target(version: &str, target: &str) -> Package {
         let meta = format!(
             "{{\"layoutVersion\":1,\"version\":\"{version}\",\"target\":\"{target}\",\"variant\":\"codex\",\"entrypoint\":\"bin/codex\",\"resourcesDir\":\"codex-resources\",\"pathDir\":\"codex-path\"}}"

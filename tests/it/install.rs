@@ -415,17 +415,7 @@ fn tokens_go_to_the_api_only_and_never_into_output_or_the_store() {
     cmd.args(ctx.against(&server)).env("GH_TOKEN", sentinel);
     let out = cmd.output().unwrap();
     assert_exit(&out, 0);
-    for r in server.requests() {
-        let auth = r.headers.get("authorization");
-        if r.path.starts_with("/repos/") {
-            assert_eq!(
-                auth.map(String::as_str),
-                Some(format!("Bearer {sentinel}").as_str())
-            );
-        } else {
-            assert!(auth.is_none(), "token sent to {}", r.path);
-        }
-    }
+    server.assert_token_went_to_the_api_only(sentinel);
     assert!(!stdout(&out).contains(sentinel) && !stderr(&out).contains(sentinel));
     assert_no_file_contains(&ctx.cache_dir(), sentinel);
 }

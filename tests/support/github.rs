@@ -89,6 +89,18 @@ impl ReleaseServer {
         self.http.requests()
     }
 
+    /// Every API request carried `token` as a bearer token, and no download request carried any.
+    pub fn assert_token_went_to_the_api_only(&self, token: &str) {
+        for r in self.requests() {
+            let auth = r.headers.get("authorization").map(String::as_str);
+            if r.path.starts_with("/repos/") {
+                assert_eq!(auth, Some(format!("Bearer {token}").as_str()));
+            } else {
+                assert_eq!(auth, None, "token sent to {}", r.path);
+            }
+        }
+    }
+
     /// Publish a release: its API JSON and its downloads.
     pub fn add_release(&self, tag: &str, assets: &[Asset]) {
         let json = self.release_json(tag, assets);
