@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::net::download::{self, Chunk, Fetched, Transfer};
 use crate::net::{Http, NetError};
+use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
@@ -189,7 +190,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             }
         };
         let layout =
-            unpack::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
+            package::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
         if job.target.is_host() {
             prove(&pkg.join(&layout.entrypoint), job.version).await?;
         }
@@ -256,7 +257,7 @@ async fn fetch_and_unpack(
     drop(tx);
     let unpacked = unpacker
         .join()
-        .unwrap_or_else(|_| Err(UnpackError::Layout("the unpacker thread panicked".into())));
+        .unwrap_or_else(|payload| Err(UnpackError::panicked("unpacker", payload)));
     Ok((fetched?, unpacked))
 }
 

@@ -8,8 +8,9 @@
 //!
 //! [`pin`] decides which runtime version, [`plan`] turns it into one asset, one URL and one
 //! expected digest, [`net`] and [`github`] fetch, [`verify`] hashes, [`unpack`] extracts
-//! defensively, [`store`] makes it visible atomically, [`python`] exposes it to a Python
-//! environment, and [`appserver`] / [`doctor`] prove it works. [`commands`] only orchestrates.
+//! defensively, [`package`] checks the runtime's layout, [`store`] makes it visible
+//! atomically, [`python`] exposes it to a Python environment, and [`appserver`] / [`doctor`]
+//! prove it works. [`commands`] only orchestrates.
 
 pub mod appserver;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod github;
 pub mod install;
 pub mod net;
+pub mod package;
 pub mod pin;
 pub mod plan;
 pub mod platform;

@@ -1,0 +1,139 @@
+//! The codex-package layout: what an unpacked tree must hold to be a Codex runtime.
+//!
+//! Package archives (GitHub's `codex-package-*`, the wheel's `codex_cli_bin/`, the npm
+//! tarball's `package/vendor/<triple>/`) carry `codex-package.json`, which names the version,
+//! the target and the entrypoint (`bin/codex`); [`validate_layout`] checks it against the pin.
+//! Legacy single-binary assets (releases older than the package layout) are rearranged into
+//! the same shape: `bin/codex[.exe]`.
+//!
+//! Extraction itself, and what an archive entry may be, is [`crate::unpack`]'s business.
+
+use std::path::{Component, Path};
+
+use crate::pin::CodexVersion;
+use crate::platform::{AssetKind, Target};
+use crate::unpack::{create_dirs, slash_path, UnpackError, Unpacked};
+
+/// `codex-package.json`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageMetadata {
+    pub layout_version: u32,
+    pub version: String,
+    pub target: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+    pub entrypoint: String,
+    #[serde(default)]
+    pub resources_dir: Option<String>,
+    #[serde(default)]
+    pub path_dir: Option<String>,
+}
+
+/// The validated shape of an unpacked runtime.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub entrypoint: String,
+    pub path_dir: Option<String>,
+}
+
+/// Check an unpacked package: `codex-package.json` names `version` and `target`, and its
+/// entrypoint is an executable file. Legacy single-binary archives are rearranged into
+/// `bin/codex[.exe]` first.
+pub fn validate_layout(
+    dir: &Path,
+    unpacked: &mut Unpacked,
+    kind: AssetKind,
+    version: &CodexVersion,
+    target: &Target,
+) -> Result<Layout, UnpackError> {
+    let bad = |m: String| UnpackError::Layout(m);
+    if !kind.is_package() {
+        return legacy_layout(dir, unpacked, target);
+    }
+    let meta_path = dir.join("codex-package.json");
+    let text = std::fs::read(&meta_path)
+        .map_err(|_| bad("`codex-package.json` is missing from the archive".into()))?;
+    let meta: PackageMetadata = serde_json::from_slice(&text)
+        .map_err(|e| bad(format!("`codex-package.json` is not valid: {e}")))?;
+    if meta.layout_version != 1 {
+        return Err(bad(format!(
+            "layoutVersion {} is not supported by this codex-bootstrap (supports 1); upgrade codex-bootstrap",
+            meta.layout_version
+        )));
+    }
+    match CodexVersion::parse(&meta.version) {
+        Ok(v) if &v == version => {}
+        _ => {
+            return Err(bad(format!(
+                "`codex-package.json` says version `{}`, but {version} was pinned",
+                meta.version
+            )))
+        }
+    }
+    if meta.target != target.as_str() {
+        return Err(bad(format!(
+            "`codex-package.json` says target `{}`, but `{target}` was requested",
+            meta.target
+        )));
+    }
+    let entry = Path::new(&meta.entrypoint);
+    if entry.is_absolute()
+        || entry
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(bad(format!(
+            "entrypoint `{}` is not a relative path",
+            meta.entrypoint
+        )));
+    }
+    let entry_rel = slash_path(entry);
+    let record = unpacked.files.iter().find(|f| f.path == entry_rel);
+    match record {
+        Some(f) if f.executable || target.is_windows() => {}
+        Some(_) => return Err(bad(format!("entrypoint `{entry_rel}` is not executable"))),
+        None => return Err(bad(format!("entrypoint `{entry_rel}` is missing"))),
+    }
+    let path_dir = meta
+        .path_dir
+        .filter(|p| dir.join(p).is_dir() && !p.contains("..") && !Path::new(p).is_absolute());
+    Ok(Layout {
+        entrypoint: entry_rel,
+        path_dir,
+    })
+}
+
+fn legacy_layout(
+    dir: &Path,
+    unpacked: &mut Unpacked,
+    target: &Target,
+) -> Result<Layout, UnpackError> {
+    let bad = |m: String| UnpackError::Layout(m);
+    if unpacked.files.len() != 1 {
+        return Err(bad(format!(
+            "a legacy asset must hold exactly one binary, found {} files",
+            unpacked.files.len()
+        )));
+    }
+    let entrypoint = format!("bin/{}", target.exe_name("codex"));
+    let from = dir.join(&unpacked.files[0].path);
+    let to = dir.join(&entrypoint);
+    let write_err = |source| UnpackError::Write {
+        path: to.clone(),
+        source,
+    };
+    create_dirs(&dir.join("bin")).map_err(write_err)?;
+    std::fs::rename(&from, &to).map_err(write_err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).map_err(write_err)?;
+    }
+    unpacked.files[0].path = entrypoint.clone();
+    unpacked.files[0].executable = true;
+    Ok(Layout {
+        entrypoint,
+        path_dir: None,
+    })
+}

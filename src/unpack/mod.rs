@@ -1,0 +1,137 @@
+//! Defensive extraction of release archives into a staging directory.
+//!
+//! Archives come from the internet and are unpacked while they download (their digest is
+//! checked before anything becomes visible), so every entry is treated as hostile. One module
+//! per concern:
+//!
+//! - `policy`: what an entry may be: a name enclosed in the package, links that stay inside it,
+//!   no duplicates, no devices, bounded sizes and entry counts.
+//! - `writer`: the thread that writes and hashes each file while the decoder produces the next
+//!   bytes, and the one that fsyncs them.
+//! - `tar` and `zip`: one reader per container, both deciding through the same policy.
+//!
+//! What the unpacked tree must contain to be a Codex runtime is [`crate::package`]'s business.
+
+mod policy;
+mod tar;
+mod writer;
+mod zip;
+
+use std::any::Any;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::platform::AssetKind;
+use crate::store::FileRecord;
+
+pub use self::tar::unpack_tar;
+pub use self::zip::unpack_zip;
+// File-system helpers other modules use; they live here until the crate has one home for them.
+pub use policy::slash_path;
+pub use writer::create_dirs;
+
+/// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_total: u64,
+    pub max_entry: u64,
+    /// Every entry the archive lists counts, including those outside the member root.
+    pub max_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_total: 4 << 30,
+            max_entry: 2 << 30,
+            max_entries: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("archive entry `{entry}` is refused: {reason}")]
+    Refused { entry: String, reason: &'static str },
+    #[error("the archive unpacks to more than {limit} bytes; refusing it as a decompression bomb")]
+    TooLarge { limit: u64 },
+    #[error("the archive has more than {limit} entries")]
+    TooManyEntries { limit: usize },
+    #[error("the archive is corrupt or not a {kind} archive")]
+    Corrupt {
+        kind: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not write `{path}` while unpacking")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the package layout is invalid: {0}")]
+    Layout(String),
+    #[error("the {thread} thread panicked while unpacking: {message}")]
+    Panicked {
+        thread: &'static str,
+        message: String,
+    },
+}
+
+impl UnpackError {
+    pub fn hint(&self) -> String {
+        match self {
+            UnpackError::Write { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+                "free disk space (the runtime needs about 400 MB), or move the cache with `--cache-dir DIR`".into()
+            }
+            UnpackError::Write { .. } => "the cache must be writable: see `--cache-dir` and CODEX_BOOTSTRAP_HOME".into(),
+            UnpackError::Layout(_) => "the archive is not a Codex runtime for this version and target; check `--version`, `--target` and the source".into(),
+            UnpackError::Panicked { .. } => "this is a bug in codex-bootstrap, not a fault of the archive; nothing was installed: run the command again, and report it with this output if it recurs".into(),
+            _ => "this archive is not safe to install; if it came from a mirror, rebuild the mirror from a trusted source".into(),
+        }
+    }
+
+    /// The error for a thread of the unpack that panicked, with its panic message.
+    pub fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        UnpackError::Panicked { thread, message }
+    }
+}
+
+/// What an extraction produced: every regular file with its hash, relative with `/`.
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    pub files: Vec<FileRecord>,
+}
+
+/// Unpack a `.tar.zst`, `.tar.gz` (package or legacy) stream into `dest` (which must exist).
+pub fn unpack_stream<R: Read>(
+    kind: AssetKind,
+    reader: R,
+    dest: &Path,
+    limits: Limits,
+) -> Result<Unpacked, UnpackError> {
+    let reader = io::BufReader::with_capacity(1 << 20, reader);
+    match kind {
+        AssetKind::PackageTarZst => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(reader).map_err(|source| {
+                UnpackError::Corrupt {
+                    kind: "zstd",
+                    source,
+                }
+            })?;
+            unpack_tar(decoder, dest, limits, "tar.zst")
+        }
+        AssetKind::PackageTarGz | AssetKind::LegacyTarGz => {
+            unpack_tar(flate2::read::GzDecoder::new(reader), dest, limits, "tar.gz")
+        }
+        AssetKind::LegacyZip | AssetKind::Wheel => Err(UnpackError::Refused {
+            entry: "<zip>".into(),
+            reason: "zip archives are unpacked from a file, not a stream",
+        }),
+    }
+}

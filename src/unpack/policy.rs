@@ -1,0 +1,246 @@
+//! What an archive entry may be. Every container reader hands each entry to [`State`], which
+//! refuses absolute paths, `..`, NUL bytes and backslashes in names, paths through a symbolic
+//! link the archive created, links that leave the package, hard links to anything but an
+//! earlier file of the same archive, duplicate entries, and sizes or entry counts beyond the
+//! [`Limits`]; and which passes what it accepts to the writer.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+
+use super::writer::{create_dirs, Writer};
+use super::{Limits, UnpackError, Unpacked};
+use crate::store::FileRecord;
+
+/// The state of one unpack: what has been seen and written so far, and the writer.
+pub(super) struct State<'a> {
+    dest: &'a Path,
+    limits: Limits,
+    total: u64,
+    entries: usize,
+    seen: HashSet<PathBuf>,
+    symlinks: HashSet<PathBuf>,
+    /// Regular files as declared by the archive: path, size, executable.
+    files: Vec<(PathBuf, u64, bool)>,
+    writer: Writer,
+}
+
+impl<'a> State<'a> {
+    pub(super) fn new(dest: &'a Path, limits: Limits) -> Self {
+        State {
+            dest,
+            limits,
+            total: 0,
+            entries: 0,
+            seen: HashSet::new(),
+            symlinks: HashSet::new(),
+            files: Vec::new(),
+            writer: Writer::spawn(dest.to_path_buf()),
+        }
+    }
+
+    /// Wait for the writer, then pair each declared file with the digest it computed.
+    pub(super) fn finish(mut self) -> Result<Unpacked, UnpackError> {
+        let digests = self.writer.join()?;
+        let mut files = Vec::with_capacity(self.files.len());
+        for (rel, size, executable) in self.files {
+            let sha256 = digests
+                .get(&rel)
+                .copied()
+                .ok_or_else(|| UnpackError::Write {
+                    path: self.dest.join(&rel),
+                    source: io::Error::other("the writer lost track of this file"),
+                })?;
+            files.push(FileRecord {
+                path: slash_path(&rel),
+                size,
+                sha256,
+                executable,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Unpacked { files })
+    }
+
+    /// The entry's path relative to the package root, or a refusal.
+    pub(super) fn enclosed(&mut self, name: &str, raw: &[u8]) -> Result<PathBuf, UnpackError> {
+        let refuse = |reason| UnpackError::Refused {
+            entry: name.to_string(),
+            reason,
+        };
+        if raw.contains(&0) {
+            return Err(refuse("the name contains a NUL byte"));
+        }
+        if name.contains('\\') {
+            return Err(refuse("the name contains a backslash"));
+        }
+        let mut rel = PathBuf::new();
+        for c in Path::new(name).components() {
+            match c {
+                Component::Normal(p) => rel.push(p),
+                Component::CurDir => {}
+                Component::ParentDir => return Err(refuse("the path contains `..`")),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(refuse("the path is absolute"))
+                }
+            }
+        }
+        if rel.as_os_str().is_empty() {
+            return Err(refuse("the path is empty"));
+        }
+        // Writing below a symlink the archive created would write wherever it points.
+        for ancestor in rel.ancestors().skip(1) {
+            if self.symlinks.contains(ancestor) {
+                return Err(refuse("the path goes through a symbolic link"));
+            }
+        }
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(UnpackError::TooManyEntries {
+                limit: self.limits.max_entries,
+            });
+        }
+        Ok(rel)
+    }
+
+    /// Refuse a second entry for a path already written.
+    fn claim(&mut self, rel: &Path, name: &str) -> Result<(), UnpackError> {
+        if !self.seen.insert(rel.to_path_buf()) {
+            return Err(UnpackError::Refused {
+                entry: name.to_string(),
+                reason: "the archive lists this path twice",
+            });
+        }
+        Ok(())
+    }
+
+    fn write_err(&self, rel: &Path) -> impl FnOnce(io::Error) -> UnpackError {
+        let path = self.dest.join(rel);
+        move |source| UnpackError::Write { path, source }
+    }
+
+    pub(super) fn dir(&mut self, rel: &Path, _name: &str) -> Result<(), UnpackError> {
+        create_dirs(&self.dest.join(rel)).map_err(self.write_err(rel))
+    }
+
+    fn ensure_parent(&self, rel: &Path) -> Result<(), UnpackError> {
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_dirs(&self.dest.join(parent)).map_err(self.write_err(parent))?;
+        }
+        Ok(())
+    }
+
+    /// A regular file of `size` bytes read from `reader`.
+    pub(super) fn file(
+        &mut self,
+        rel: &Path,
+        name: &str,
+        size: u64,
+        executable: bool,
+        reader: &mut dyn Read,
+    ) -> Result<(), UnpackError> {
+        self.claim(rel, name)?;
+        if size > self.limits.max_entry || self.total + size > self.limits.max_total {
+            return Err(UnpackError::TooLarge {
+                limit: self.limits.max_total.min(self.limits.max_entry),
+            });
+        }
+        self.ensure_parent(rel)?;
+        self.writer.create(rel, executable)?;
+        // Read at most `size` bytes plus one, so an entry that lies about its size is caught.
+        let written = self.writer.pump(reader, size + 1)?;
+        if written != size {
+            return Err(UnpackError::Refused {
+                entry: name.to_string(),
+                reason: "the entry's data does not match its declared size",
+            });
+        }
+        self.writer.close()?;
+        self.total += written;
+        self.files.push((rel.to_path_buf(), size, executable));
+        Ok(())
+    }
+
+    /// A symbolic link whose target, resolved from the link's directory, stays in the package.
+    pub(super) fn symlink(
+        &mut self,
+        rel: &Path,
+        name: &str,
+        target: &str,
+    ) -> Result<(), UnpackError> {
+        self.claim(rel, name)?;
+        let refuse = |reason| UnpackError::Refused {
+            entry: name.to_string(),
+            reason,
+        };
+        if target.is_empty() || target.contains('\0') || target.contains('\\') {
+            return Err(refuse("the link target is empty or malformed"));
+        }
+        // Resolve lexically from the link's directory; it must stay inside the package.
+        let mut depth: Vec<&OsStr> = rel
+            .parent()
+            .map(|p| p.components().map(|c| c.as_os_str()).collect())
+            .unwrap_or_default();
+        for c in Path::new(target).components() {
+            match c {
+                Component::Normal(p) => depth.push(p),
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if depth.pop().is_none() {
+                        return Err(refuse("the link points outside the package"));
+                    }
+                }
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(refuse("the link target is absolute"))
+                }
+            }
+        }
+        self.ensure_parent(rel)?;
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(target, self.dest.join(rel)).map_err(self.write_err(rel))?;
+            self.symlinks.insert(rel.to_path_buf());
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            Err(refuse("symbolic links are not supported on this platform"))
+        }
+    }
+
+    /// A hard link to an earlier regular file of the archive, written as an independent copy.
+    pub(super) fn hard_link(
+        &mut self,
+        rel: &Path,
+        name: &str,
+        target: &Path,
+    ) -> Result<(), UnpackError> {
+        let Some(&(_, size, executable)) = self.files.iter().find(|f| f.0 == target) else {
+            return Err(UnpackError::Refused {
+                entry: name.to_string(),
+                reason: "a hard link may only point to an earlier file of the same archive",
+            });
+        };
+        self.claim(rel, name)?;
+        self.total += size;
+        if self.total > self.limits.max_total {
+            return Err(UnpackError::TooLarge {
+                limit: self.limits.max_total,
+            });
+        }
+        self.ensure_parent(rel)?;
+        // A copy, not a link: the store's files must stay independent inodes.
+        self.writer.copy(target, rel)?;
+        self.files.push((rel.to_path_buf(), size, executable));
+        Ok(())
+    }
+}
+
+/// A relative path with `/` separators.
+pub fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
