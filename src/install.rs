@@ -243,15 +243,17 @@ async fn fetch_and_unpack(
             Source::File(path) => path,
             Source::Http(t) => &t.partial,
         };
-        let prefix = (kind == AssetKind::Wheel).then_some("codex_cli_bin/");
-        let unpacked = unpack::unpack_zip(file, pkg, Limits::default(), prefix);
+        let root = kind.member_root(job.target);
+        let unpacked = unpack::unpack_zip(file, pkg, Limits::default(), root.as_deref());
         return Ok((fetched, unpacked));
     }
     // A few MB in flight at most: enough to keep both sides busy, small enough for peak RSS.
     let (tx, rx) = mpsc::channel::<Chunk>(16);
     let dest = pkg.to_path_buf();
+    let root = kind.member_root(job.target);
     let unpacker = std::thread::spawn(move || {
-        unpack::unpack_stream(kind, ChannelReader::new(rx), &dest, Limits::default())
+        let reader = ChannelReader::new(rx);
+        unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
     });
     let fetched = fetch(http, job, source, Some(&tx)).await;
     drop(tx);

@@ -165,13 +165,37 @@ pub enum AssetKind {
     /// `openai_codex_cli_bin-<v>-py3-none-<platform>.whl`: the package inside `codex_cli_bin/`
     /// (only from `install --archive`).
     Wheel,
+    /// `codex-<v>-<platform>.tgz` (`npm pack` names it `openai-codex-<v>-<platform>.tgz`): the
+    /// `@openai/codex@<v>-<platform>` npm tarball, a gzip tar with the package inside
+    /// `package/vendor/<triple>/`.
+    NpmTarball,
 }
+
+/// The platform suffixes of `@openai/codex`'s per-platform npm versions (`<v>-<platform>`).
+const NPM_PLATFORMS: &[&str] = &[
+    "linux-x64",
+    "linux-arm64",
+    "darwin-x64",
+    "darwin-arm64",
+    "win32-x64",
+    "win32-arm64",
+];
 
 impl AssetKind {
     /// The kind of an asset, from its name.
     pub fn from_name(name: &str) -> Option<AssetKind> {
         if name.starts_with("openai_codex_cli_bin-") && name.ends_with(".whl") {
             return Some(AssetKind::Wheel);
+        }
+        // Checked before the legacy `codex-<target>.tar.gz`, which shares the `codex-` prefix;
+        // `codex-<v>.tgz` without a platform is the launcher package, which holds no runtime.
+        if let Some(stem) = name.strip_suffix(".tgz") {
+            let named = stem.starts_with("codex-") || stem.starts_with("openai-codex-");
+            let platform = NPM_PLATFORMS.iter().any(|p| {
+                stem.strip_suffix(p)
+                    .is_some_and(|version| version.ends_with('-'))
+            });
+            return (named && platform).then_some(AssetKind::NpmTarball);
         }
         if name.starts_with("codex-package-") {
             if name.ends_with(".tar.zst") {
@@ -191,11 +215,30 @@ impl AssetKind {
         None
     }
 
+    /// Whether the archive holds the codex-package layout (`codex-package.json`, `bin/`, …), as
+    /// opposed to a legacy single binary.
     pub fn is_package(self) -> bool {
         matches!(
             self,
-            AssetKind::PackageTarZst | AssetKind::PackageTarGz | AssetKind::Wheel
+            AssetKind::PackageTarZst
+                | AssetKind::PackageTarGz
+                | AssetKind::Wheel
+                | AssetKind::NpmTarball
         )
+    }
+
+    /// The directory inside the archive that holds the package, for containers that carry more
+    /// than the package: a wheel's `codex_cli_bin/`, an npm tarball's
+    /// `package/vendor/<triple>/`. `None` when the package is the whole archive.
+    pub fn member_root(self, target: &Target) -> Option<String> {
+        match self {
+            AssetKind::Wheel => Some("codex_cli_bin/".into()),
+            AssetKind::NpmTarball => Some(format!("package/vendor/{target}/")),
+            AssetKind::PackageTarZst
+            | AssetKind::PackageTarGz
+            | AssetKind::LegacyTarGz
+            | AssetKind::LegacyZip => None,
+        }
     }
 }
 
@@ -247,6 +290,42 @@ mod tests {
         for (name, kind) in t.asset_candidates().into_iter().chain(w.asset_candidates()) {
             assert_eq!(AssetKind::from_name(&name), Some(kind), "{name}");
         }
+    }
+
+    #[test]
+    fn npm_tarballs_are_told_from_legacy_tarballs() {
+        for name in [
+            "codex-0.163.0-linux-x64.tgz",
+            "codex-0.154.0-alpha.6-darwin-arm64.tgz",
+            "openai-codex-0.163.0-win32-arm64.tgz",
+        ] {
+            assert_eq!(
+                AssetKind::from_name(name),
+                Some(AssetKind::NpmTarball),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            AssetKind::from_name("codex-x86_64-unknown-linux-musl.tar.gz"),
+            Some(AssetKind::LegacyTarGz)
+        );
+        // The launcher package and unknown platforms hold no runtime for us.
+        assert_eq!(AssetKind::from_name("codex-0.163.0.tgz"), None);
+        assert_eq!(
+            AssetKind::from_name("codex-0.163.0-linux-x64-musl.tgz"),
+            None
+        );
+        assert_eq!(AssetKind::from_name("other-0.163.0-linux-x64.tgz"), None);
+        let t: Target = "aarch64-apple-darwin".parse().unwrap();
+        assert_eq!(
+            AssetKind::NpmTarball.member_root(&t).as_deref(),
+            Some("package/vendor/aarch64-apple-darwin/")
+        );
+        assert_eq!(
+            AssetKind::Wheel.member_root(&t).as_deref(),
+            Some("codex_cli_bin/")
+        );
+        assert_eq!(AssetKind::PackageTarZst.member_root(&t), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The tar unpacker's entry checks. The input is either raw bytes read as a tar stream, or a
 //! list of entries (any path, link name, type and mode) packed into a well-formed tar, so the
-//! fuzzer spends its time on the checks rather than on header checksums. Whatever the input:
+//! fuzzer spends its time on the checks rather than on header checksums; it is unpacked whole,
+//! or (as an npm tarball is) only below a member root. Whatever the input:
 //! no panic, nothing created beside the destination (a sibling directory must stay empty),
 //! every link that resolves stays inside, and nothing is group- or world-writable.
 #![no_main]
@@ -10,6 +11,15 @@ use std::path::Path;
 use codex_bootstrap::unpack::{unpack_tar, Limits};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
+
+/// An npm tarball's member root, as the installer passes it.
+const NPM_ROOT: &str = "package/vendor/x86_64-unknown-linux-musl/";
+
+#[derive(Arbitrary, Debug)]
+struct Case {
+    npm: bool,
+    input: Input,
+}
 
 #[derive(Arbitrary, Debug)]
 enum Input {
@@ -121,8 +131,8 @@ fn check_tree(dir: &Path, root: &Path) {
     }
 }
 
-fuzz_target!(|input: Input| {
-    let bytes = match &input {
+fuzz_target!(|case: Case| {
+    let bytes = match &case.input {
         Input::Raw(b) => b.clone(),
         Input::Entries(e) => pack(e),
     };
@@ -133,7 +143,8 @@ fuzz_target!(|input: Input| {
         return;
     }
     let limits = Limits { max_total: 1 << 20, max_entry: 1 << 20, max_entries: 64 };
-    let _ = unpack_tar(bytes.as_slice(), &dest, limits, "tar");
+    let member_root = case.npm.then_some(NPM_ROOT);
+    let _ = unpack_tar(bytes.as_slice(), &dest, limits, "tar", member_root);
     let siblings: Vec<_> = std::fs::read_dir(root.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(siblings.len(), 2, "wrote beside the destination: {siblings:?}");
     assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "wrote outside the destination");

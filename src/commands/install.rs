@@ -96,8 +96,8 @@ impl LocalArchive {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let kind = crate::platform::AssetKind::from_name(&name).ok_or_else(|| {
-            Failure::new(format!("`{name}` is not a Codex release asset or runtime wheel"))
-                .hint("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, or openai_codex_cli_bin-*.whl")
+            Failure::new(format!("`{name}` is not a Codex release asset, runtime wheel or npm tarball"))
+                .hint("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl, or codex-<version>-<platform>.tgz")
                 .usage()
         })?;
         let size = std::fs::metadata(&path)

@@ -5,7 +5,8 @@
 //! per concern:
 //!
 //! - `policy`: what an entry may be: a name enclosed in the package, links that stay inside it,
-//!   no duplicates, no devices, bounded sizes and entry counts.
+//!   no duplicates, no devices, bounded sizes and entry counts; and which entries belong to the
+//!   package at all (a member root such as an npm tarball's `package/vendor/<triple>/`).
 //! - `writer`: the thread that writes and hashes each file while the decoder produces the next
 //!   bytes, and the one that fsyncs them.
 //! - `tar` and `zip`: one reader per container, both deciding through the same policy.
@@ -108,12 +109,16 @@ pub struct Unpacked {
     pub files: Vec<FileRecord>,
 }
 
-/// Unpack a `.tar.zst`, `.tar.gz` (package or legacy) stream into `dest` (which must exist).
+/// Unpack a `.tar.zst`, `.tar.gz` (package or legacy) or npm `.tgz` stream into `dest` (which
+/// must exist). With `member_root` (an npm tarball's `package/vendor/<triple>/`, from
+/// [`AssetKind::member_root`]), only the entries below it are extracted, the prefix stripped;
+/// the others are skipped, though they still count against [`Limits::max_entries`].
 pub fn unpack_stream<R: Read>(
     kind: AssetKind,
     reader: R,
     dest: &Path,
     limits: Limits,
+    member_root: Option<&str>,
 ) -> Result<Unpacked, UnpackError> {
     let reader = io::BufReader::with_capacity(1 << 20, reader);
     match kind {
@@ -124,11 +129,15 @@ pub fn unpack_stream<R: Read>(
                     source,
                 }
             })?;
-            unpack_tar(decoder, dest, limits, "tar.zst")
+            unpack_tar(decoder, dest, limits, "tar.zst", member_root)
         }
-        AssetKind::PackageTarGz | AssetKind::LegacyTarGz => {
-            unpack_tar(flate2::read::GzDecoder::new(reader), dest, limits, "tar.gz")
-        }
+        AssetKind::PackageTarGz | AssetKind::LegacyTarGz | AssetKind::NpmTarball => unpack_tar(
+            flate2::read::GzDecoder::new(reader),
+            dest,
+            limits,
+            "tar.gz",
+            member_root,
+        ),
         AssetKind::LegacyZip | AssetKind::Wheel => Err(UnpackError::Refused {
             entry: "<zip>".into(),
             reason: "zip archives are unpacked from a file, not a stream",

@@ -3,6 +3,11 @@
 //! link the archive created, links that leave the package, hard links to anything but an
 //! earlier file of the same archive, duplicate entries, and sizes or entry counts beyond the
 //! [`Limits`]; and which passes what it accepts to the writer.
+//!
+//! Containers that carry more than the package (a wheel's `codex_cli_bin/`, an npm tarball's
+//! `package/vendor/<triple>/`) name a member root: entries below it are extracted with the
+//! prefix stripped and judged by the same rules (a link must stay inside the root, not merely
+//! inside the archive); entries elsewhere are skipped unread, but still counted.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -63,20 +68,47 @@ impl<'a> State<'a> {
         Ok(Unpacked { files })
     }
 
-    /// The entry's path relative to the package root, or a refusal.
-    pub(super) fn enclosed(&mut self, name: &str, raw: &[u8]) -> Result<PathBuf, UnpackError> {
+    /// Count an entry the archive lists (extracted or skipped: both cost work), then decide
+    /// whether it belongs to the package: its path below `member_root`, or `None` to skip it.
+    /// Directory entries for the member root itself are skipped; anything else there is refused.
+    pub(super) fn member<'n>(
+        &mut self,
+        name: &'n str,
+        member_root: Option<&str>,
+        is_dir: bool,
+    ) -> Result<Option<&'n str>, UnpackError> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(UnpackError::TooManyEntries {
+                limit: self.limits.max_entries,
+            });
+        }
+        match below_root(name, member_root) {
+            Member::Inside(path) => Ok(Some(path)),
+            Member::Outside => Ok(None),
+            Member::Root if is_dir => Ok(None),
+            Member::Root => Err(UnpackError::Refused {
+                entry: name.to_string(),
+                reason: "the package root is not a directory",
+            }),
+        }
+    }
+
+    /// `path` (the entry's name below the member root) relative to the package root, or a
+    /// refusal naming the entry by its full `name` in the archive.
+    pub(super) fn enclosed(&self, path: &str, name: &str) -> Result<PathBuf, UnpackError> {
         let refuse = |reason| UnpackError::Refused {
             entry: name.to_string(),
             reason,
         };
-        if raw.contains(&0) {
+        if path.contains('\0') {
             return Err(refuse("the name contains a NUL byte"));
         }
-        if name.contains('\\') {
+        if path.contains('\\') {
             return Err(refuse("the name contains a backslash"));
         }
         let mut rel = PathBuf::new();
-        for c in Path::new(name).components() {
+        for c in Path::new(path).components() {
             match c {
                 Component::Normal(p) => rel.push(p),
                 Component::CurDir => {}
@@ -94,12 +126,6 @@ impl<'a> State<'a> {
             if self.symlinks.contains(ancestor) {
                 return Err(refuse("the path goes through a symbolic link"));
             }
-        }
-        self.entries += 1;
-        if self.entries > self.limits.max_entries {
-            return Err(UnpackError::TooManyEntries {
-                limit: self.limits.max_entries,
-            });
         }
         Ok(rel)
     }
@@ -234,6 +260,43 @@ impl<'a> State<'a> {
         self.writer.copy(target, rel)?;
         self.files.push((rel.to_path_buf(), size, executable));
         Ok(())
+    }
+}
+
+/// Where an entry lies with respect to the member root.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Member<'n> {
+    /// Below the root: the rest of the name, to be checked and extracted.
+    Inside(&'n str),
+    /// The root directory itself.
+    Root,
+    /// Elsewhere in the archive: not part of the package, skipped unread.
+    Outside,
+}
+
+/// Where `name` lies with respect to `root` (a directory such as `package/vendor/<triple>/`;
+/// the trailing `/` is optional). Leading `./` are ignored. Without a root the whole archive is
+/// the package. Nothing here judges the rest of the name: `enclosed` does, so
+/// `<root>/../../x` is refused, not skipped.
+pub(super) fn below_root<'n>(name: &'n str, root: Option<&str>) -> Member<'n> {
+    let Some(root) = root else {
+        return Member::Inside(name);
+    };
+    let mut name = name;
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest;
+    }
+    let Some(rest) = name.strip_prefix(root.trim_end_matches('/')) else {
+        return Member::Outside;
+    };
+    if rest.is_empty() {
+        return Member::Root;
+    }
+    match rest.strip_prefix('/') {
+        // `package/vendor/<triple>-other/x` shares the prefix but not the directory.
+        None => Member::Outside,
+        Some(rest) if Path::new(rest).components().all(|c| c == Component::CurDir) => Member::Root,
+        Some(rest) => Member::Inside(rest),
     }
 }
 

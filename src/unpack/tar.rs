@@ -1,25 +1,27 @@
-//! Tar streams (`.tar.zst`, `.tar.gz`): each entry, as it arrives, goes through the policy.
+//! Tar streams (`.tar.zst`, `.tar.gz`, npm's `.tgz`): each entry, as it arrives, goes through
+//! the policy.
 
 use std::io::Read;
 use std::path::Path;
 
-use super::policy::State;
+use super::policy::{below_root, Member, State};
 use super::{Limits, UnpackError, Unpacked};
 
 /// Unpack a tar stream into `dest` (which must exist); `kind` names the container in errors.
+/// With `member_root`, only the entries below it are extracted (see `unpack_stream`).
 pub fn unpack_tar<R: Read>(
     reader: R,
     dest: &Path,
     limits: Limits,
     kind: &'static str,
+    member_root: Option<&str>,
 ) -> Result<Unpacked, UnpackError> {
     let corrupt = |source| UnpackError::Corrupt { kind, source };
     let mut archive = ::tar::Archive::new(reader);
     let mut state = State::new(dest, limits);
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
-        let raw = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&raw).into_owned();
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let header = entry.header();
         let ty = header.entry_type();
         if ty.is_pax_global_extensions()
@@ -29,7 +31,10 @@ pub fn unpack_tar<R: Read>(
         {
             continue;
         }
-        let rel = state.enclosed(&name, &raw)?;
+        let Some(path) = state.member(&name, member_root, ty.is_dir())? else {
+            continue;
+        };
+        let rel = state.enclosed(path, &name)?;
         if ty.is_dir() {
             state.dir(&rel, &name)?;
         } else if ty.is_file() || ty == ::tar::EntryType::Continuous {
@@ -43,12 +48,18 @@ pub fn unpack_tar<R: Read>(
                 .unwrap_or_default();
             state.symlink(&rel, &name, &target)?;
         } else if ty.is_hard_link() {
+            // The target is named from the archive's root, like the entry itself.
             let target = entry
                 .link_name_bytes()
-                .map(|b| b.into_owned())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
-            let target_name = String::from_utf8_lossy(&target).into_owned();
-            let target_rel = state.enclosed(&target_name, &target)?;
+            let Member::Inside(target_path) = below_root(&target, member_root) else {
+                return Err(UnpackError::Refused {
+                    entry: name,
+                    reason: "the hard link points outside the package",
+                });
+            };
+            let target_rel = state.enclosed(target_path, &target)?;
             state.hard_link(&rel, &name, &target_rel)?;
         } else {
             return Err(UnpackError::Refused {
@@ -97,7 +108,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("pkg");
         std::fs::create_dir(&dest).unwrap();
-        let r = unpack_tar(bytes, &dest, Limits::default(), "tar");
+        let r = unpack_tar(bytes, &dest, Limits::default(), "tar", None);
         (dir, r)
     }
 
@@ -251,7 +262,7 @@ mod tests {
             max_entry: 1024,
             max_entries: 10,
         };
-        let r = unpack_tar(&t[..], dir.path(), limits, "tar");
+        let r = unpack_tar(&t[..], dir.path(), limits, "tar", None);
         assert!(matches!(r, Err(UnpackError::TooLarge { .. })));
         assert!(!dir.path().join("zeros").exists());
     }

@@ -8,13 +8,14 @@ use std::path::Path;
 use super::policy::State;
 use super::{Limits, UnpackError, Unpacked};
 
-/// Unpack a zip file: legacy Windows assets, or (with `package_prefix`) the package inside a
-/// wheel, whose other entries (the module's `__init__.py`, `*.dist-info/`) are skipped.
+/// Unpack a zip file: a legacy Windows asset, or (with `member_root`, `codex_cli_bin/`) the
+/// package inside a wheel, whose other entries (the module's `__init__.py` and `__pycache__/`,
+/// `*.dist-info/`) are not part of the runtime and are skipped.
 pub fn unpack_zip(
     path: &Path,
     dest: &Path,
     limits: Limits,
-    package_prefix: Option<&str>,
+    member_root: Option<&str>,
 ) -> Result<Unpacked, UnpackError> {
     let corrupt = |source: io::Error| UnpackError::Corrupt {
         kind: "zip",
@@ -32,20 +33,13 @@ pub fn unpack_zip(
             .name()
             .map_err(|e| corrupt(io::Error::new(io::ErrorKind::InvalidData, e)))?
             .to_string();
-        let name = match package_prefix {
-            None => name,
-            Some(prefix) => match name.strip_prefix(prefix) {
-                Some(rest)
-                    if !rest.is_empty()
-                        && rest != "__init__.py"
-                        && !rest.starts_with("__pycache__/") =>
-                {
-                    rest.to_string()
-                }
-                _ => continue,
-            },
+        let Some(path) = state.member(&name, member_root, entry.is_dir())? else {
+            continue;
         };
-        let rel = state.enclosed(&name, name.as_bytes())?;
+        if member_root.is_some() && (path == "__init__.py" || path.starts_with("__pycache__/")) {
+            continue;
+        }
+        let rel = state.enclosed(path, &name)?;
         if entry.is_dir() {
             state.dir(&rel, &name)?;
         } else if entry.is_symlink() {
@@ -56,7 +50,7 @@ pub fn unpack_zip(
         } else {
             let size = entry.size();
             let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0)
-                || name.to_ascii_lowercase().ends_with(".exe");
+                || path.to_ascii_lowercase().ends_with(".exe");
             state.file(&rel, &name, size, executable, &mut entry)?;
         }
     }
