@@ -117,4 +117,46 @@ pub struct RuntimeArgs {
         env = "CODEX_BOOTSTRAP_RETRIES"
     )]
     pub retries: u32,
+
+    /// Where to get the runtime, in order: github, python-index, npm, or auto (all three, in
+    /// that order). Repeatable or a comma list. A `--mirror` is always tried first.
+    #[arg(
+        long = "source",
+        visible_alias = "sources",
+        value_name = "SOURCE",
+        env = "CODEX_BOOTSTRAP_SOURCES",
+        value_delimiter = ','
+    )]
+    pub sources: Vec<String>,
+
+    /// The Python package index (default: UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL,
+    /// pip.conf, else pip's own default).
+    #[arg(long, env = "CODEX_BOOTSTRAP_INDEX_URL", value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// The npm registry (default: npm_config_registry, .npmrc, else `npm config get registry`).
+    #[arg(long, env = "CODEX_BOOTSTRAP_NPM_REGISTRY", value_name = "URL")]
+    pub npm_registry: Option<String>,
+}
+
+impl RuntimeArgs {
+    /// The library's view of these flags.
+    pub fn settings(&self) -> crate::provision::Settings {
+        crate::provision::Settings {
+            version: self.version.clone(),
+            target: self.target.clone(),
+            cache_dir: self.cache_dir.clone(),
+            mirror: self.mirror.clone(),
+            github_api_url: self.github_api_url.clone(),
+            github_download_url: self.github_download_url.clone(),
+            sources: self.sources.clone(),
+            index_url: self.index_url.clone(),
+            npm_registry: self.npm_registry.clone(),
+            python: None,
+            allow_http: self.allow_http,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            retries: self.retries,
+        }
+    }
 }

@@ -24,12 +24,19 @@ use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
-use crate::verify::{DigestSource, Sha256};
+use crate::verify::{Digest, DigestSource, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     #[error("checksum mismatch for `{}` from `{}`\n  expected: {} (from {})\n  actual:   {}", .0.asset, .0.url, .0.expected, .0.source_of, .0.actual)]
     DigestMismatch(Box<Mismatch>),
+    #[error("`bin/codex` from `{url}` is not the one {origin} pins\n  expected: sha256 {expected}\n  actual:   sha256 {actual}")]
+    CodexMismatch {
+        url: String,
+        origin: String,
+        expected: Sha256,
+        actual: Sha256,
+    },
     #[error("the installed `codex --version` said `{said}`, but {expected} was pinned")]
     WrongVersion {
         expected: CodexVersion,
@@ -55,8 +62,8 @@ pub enum InstallError {
 pub struct Mismatch {
     pub asset: String,
     pub url: String,
-    pub expected: Sha256,
-    pub actual: Sha256,
+    pub expected: Digest,
+    pub actual: Digest,
     pub source_of: DigestSource,
 }
 
@@ -69,6 +76,9 @@ impl InstallError {
                 ),
                 _ => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
             },
+            InstallError::CodexMismatch { origin, .. } => format!(
+                "the channels disagree about this runtime: nothing was installed. If `{origin}` is stale, re-pin with `codex-bootstrap pin`; otherwise report it"
+            ),
             InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
             InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
             InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
@@ -108,6 +118,8 @@ pub struct Job<'a> {
     pub asset: &'a Asset,
     /// Replace an existing runtime.
     pub force: bool,
+    /// The sha256 `bin/codex` must have, and the manifest that pins it.
+    pub codex_sha256: Option<(Sha256, String)>,
     pub progress: &'a indicatif::ProgressBar,
 }
 
@@ -130,10 +142,11 @@ pub fn clean_stale_staging(store: &Store, version: &CodexVersion, target: &Targe
 /// The partial-download path for an asset: keyed by its expected digest, so a partial from
 /// another build of the same name is never mixed in.
 pub fn partial_path(store: &Store, asset: &Asset) -> PathBuf {
-    let hex = asset.expected.sha256.to_hex();
-    store
-        .downloads_dir()
-        .join(format!("{}-{}.partial", &hex[..16], asset.name))
+    store.downloads_dir().join(format!(
+        "{}-{}.partial",
+        asset.expected.digest.key(),
+        asset.name
+    ))
 }
 
 /// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
@@ -150,6 +163,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             url: http.url(&job.asset.url)?,
             partial: partial.clone(),
             expected_size: job.asset.size,
+            sha512: job.asset.expected.digest.is_sha512(),
         }),
     };
 
@@ -164,21 +178,29 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             ))?;
         let pkg = staging.path().to_path_buf();
         let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
-        let (actual, size) = match fetched {
+        let (actual, sha512, size) = match fetched {
             Fetched::Restart => {
                 download::discard_partial(&partial);
                 continue;
             }
-            Fetched::Complete { sha256, size } => (sha256, size),
+            Fetched::Complete {
+                sha256,
+                sha512,
+                size,
+            } => (sha256, sha512, size),
         };
-        if actual != job.asset.expected.sha256 {
+        let expected = &job.asset.expected;
+        if !expected.digest.matches(&actual, sha512.as_ref()) {
             download::discard_partial(&partial);
             return Err(InstallError::DigestMismatch(Box::new(Mismatch {
                 asset: job.asset.name.clone(),
                 url: job.asset.url.clone(),
-                expected: job.asset.expected.sha256,
-                actual,
-                source_of: job.asset.expected.source.clone(),
+                expected: expected.digest,
+                actual: match (expected.digest, sha512) {
+                    (Digest::Sha512(_), Some(d)) => Digest::Sha512(d),
+                    _ => Digest::Sha256(actual),
+                },
+                source_of: expected.source.clone(),
             })));
         }
         let mut unpacked = match unpacked {
@@ -191,6 +213,23 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         };
         let layout =
             package::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
+        // The channels must agree: `bin/codex` is byte-identical in all of them.
+        if let Some((want, origin)) = &job.codex_sha256 {
+            let got = unpacked
+                .files
+                .iter()
+                .find(|f| f.path == layout.entrypoint)
+                .map(|f| f.sha256);
+            if got != Some(*want) {
+                download::discard_partial(&partial);
+                return Err(InstallError::CodexMismatch {
+                    url: job.asset.url.clone(),
+                    origin: origin.clone(),
+                    expected: *want,
+                    actual: got.unwrap_or(Sha256::of(b"")),
+                });
+            }
+        }
         if job.target.is_host() {
             prove(&pkg.join(&layout.entrypoint), job.version).await?;
         }
@@ -205,6 +244,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             archive_sha256: actual,
             archive_size: size,
             verified_by: job.asset.expected.source.clone(),
+            source: Some(job.asset.source),
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
@@ -213,7 +253,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             files: unpacked.files,
         };
         let runtime = publish(store, staging, receipt, job.force)?;
-        keep_archive(store, &partial, job.asset);
+        keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
     }
     Err(InstallError::Unstable {
@@ -270,7 +310,10 @@ async fn fetch(
     sink: Option<&mpsc::Sender<Chunk>>,
 ) -> Result<Fetched, NetError> {
     match source {
-        Source::File(path) => download::read_local(path, sink, job.progress).await,
+        Source::File(path) => {
+            let sha512 = job.asset.expected.digest.is_sha512();
+            download::read_local(path, sha512, sink, job.progress).await
+        }
         Source::Http(t) => download::fetch(http, t, sink, job.progress).await,
     }
 }
@@ -365,18 +408,21 @@ fn publish(
 
 /// Move the verified archive from `.partial` to its final name, so `mirror --from-cache` and
 /// reinstalls need no network. Best effort: the runtime is already installed.
-fn keep_archive(store: &Store, partial: &Path, asset: &Asset) {
+fn keep_archive(store: &Store, partial: &Path, asset: &Asset, sha256: &Sha256) {
     if partial.exists() {
-        let _ = std::fs::rename(partial, archive_path(store, asset));
+        let dest = archive_path(store, &asset.name, sha256);
+        if let Some(dir) = dest.parent() {
+            let _ = unpack::create_dirs(dir);
+        }
+        let _ = std::fs::rename(partial, dest);
         download::discard_partial(partial);
     }
 }
 
-/// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`.
-pub fn archive_path(store: &Store, asset: &Asset) -> PathBuf {
-    let dir = store.downloads_dir().join(asset.expected.sha256.to_hex());
-    let _ = unpack::create_dirs(&dir);
-    dir.join(&asset.name)
+/// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`, keyed by its actual
+/// sha256 whichever digest verified it.
+pub fn archive_path(store: &Store, name: &str, sha256: &Sha256) -> PathBuf {
+    store.downloads_dir().join(sha256.to_hex()).join(name)
 }
 
 fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -27,6 +27,15 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// The source these URLs belong to.
+    pub fn kind(&self) -> crate::sources::SourceKind {
+        if self.mirror {
+            crate::sources::SourceKind::Mirror
+        } else {
+            crate::sources::SourceKind::Github
+        }
+    }
+
     pub fn asset_url(&self, tag: &str, asset: &str) -> String {
         format!("{}/{tag}/{asset}", self.download_base.trim_end_matches('/'))
     }
@@ -40,6 +49,8 @@ pub struct Asset {
     pub size: Option<u64>,
     pub url: String,
     pub expected: Expected,
+    /// Which source serves it.
+    pub source: crate::sources::SourceKind,
 }
 
 /// What is known before the network is asked.
@@ -112,19 +123,22 @@ impl Plan {
         let tag = version.tag();
         let pinned = pin
             .pinned_asset(&version, &target)
-            .and_then(|(m, a)| a.sha256.map(|d| (m, a, d)));
+            .and_then(|(m, a)| a.github_digest().map(|(name, d)| (m, name.to_string(), d)));
         let choice = match pinned {
-            Some((manifest, pinned, sha256)) => Choice::Pinned(Asset {
-                name: pinned.asset.clone(),
-                kind: AssetKind::from_name(&pinned.asset).unwrap_or(AssetKind::PackageTarGz),
-                size: pinned.size,
-                url: sources.asset_url(&manifest.tag, &pinned.asset),
-                expected: Expected {
+            Some((manifest, name, sha256)) => Choice::Pinned(Asset {
+                kind: AssetKind::from_name(&name).unwrap_or(AssetKind::PackageTarGz),
+                size: pin
+                    .pinned_asset(&version, &target)
+                    .and_then(|(_, a)| a.size),
+                url: sources.asset_url(&manifest.tag, &name),
+                name,
+                expected: Expected::sha256(
                     sha256,
-                    source: DigestSource::Manifest {
+                    DigestSource::Manifest {
                         path: manifest.origin.clone(),
                     },
-                },
+                ),
+                source: sources.kind(),
             }),
             None => Choice::FromRelease {
                 api_url: crate::github::release_url(&sources.api_url, &tag),
@@ -231,10 +245,8 @@ pub async fn choose_asset(
                 kind: *kind,
                 size: asset.size,
                 url: url_of(&asset.name),
-                expected: Expected {
-                    sha256,
-                    source: DigestSource::GithubApi,
-                },
+                expected: Expected::sha256(sha256, DigestSource::GithubApi),
+                source: sources.kind(),
             });
         }
     }
@@ -267,10 +279,8 @@ pub async fn choose_asset(
                 kind: *kind,
                 size: asset.size,
                 url: url_of(&asset.name),
-                expected: Expected {
-                    sha256: *sha256,
-                    source: DigestSource::Sha256Sums,
-                },
+                expected: Expected::sha256(*sha256, DigestSource::Sha256Sums),
+                source: sources.kind(),
             });
         }
     }

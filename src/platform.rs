@@ -118,6 +118,49 @@ impl Target {
             _ => "win_arm64",
         }
     }
+
+    /// The platform tags of the published `openai-codex-cli-bin` wheels that carry this target,
+    /// best first. On Linux the musllinux wheel comes first: it is built from the same release
+    /// package as GitHub's and npm's (voice resources included); the manylinux wheel carries the
+    /// same static binary without them.
+    pub fn wheel_platform_tags(&self) -> Vec<&'static str> {
+        match self.0 {
+            "x86_64-unknown-linux-musl" => vec!["musllinux_1_1_x86_64", "manylinux_2_17_x86_64"],
+            "aarch64-unknown-linux-musl" => {
+                vec!["musllinux_1_1_aarch64", "manylinux_2_17_aarch64"]
+            }
+            "x86_64-apple-darwin" => vec!["macosx_10_9_x86_64"],
+            "aarch64-apple-darwin" => vec!["macosx_11_0_arm64"],
+            "x86_64-pc-windows-msvc" => vec!["win_amd64"],
+            _ => vec!["win_arm64"],
+        }
+    }
+
+    /// The platform suffix of this target's npm package (`@openai/codex@<v>-<platform>`).
+    pub fn npm_platform(&self) -> &'static str {
+        match self.0 {
+            "x86_64-unknown-linux-musl" => "linux-x64",
+            "aarch64-unknown-linux-musl" => "linux-arm64",
+            "x86_64-apple-darwin" => "darwin-x64",
+            "aarch64-apple-darwin" => "darwin-arm64",
+            "x86_64-pc-windows-msvc" => "win32-x64",
+            _ => "win32-arm64",
+        }
+    }
+}
+
+/// Whether a wheel file name carries this platform tag. Wheel names may compress several tags
+/// with dots (`manylinux_2_17_x86_64.manylinux2014_x86_64`).
+pub fn wheel_has_platform(file: &str, tag: &str) -> bool {
+    file.strip_suffix(".whl")
+        .and_then(|stem| stem.rsplit('-').next())
+        .is_some_and(|platforms| platforms.split('.').any(|p| p == tag))
+}
+
+/// The version field of an `openai_codex_cli_bin-<version>-py3-none-<platform>.whl` name.
+pub fn wheel_version(file: &str) -> Option<&str> {
+    let rest = file.strip_prefix("openai_codex_cli_bin-")?;
+    rest.split('-').next()
 }
 
 impl FromStr for Target {

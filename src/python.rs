@@ -201,6 +201,9 @@ pub fn probe(interpreter: &Path) -> Result<PythonEnv, PythonError> {
 pub struct PythonOptions {
     pub interpreter: Option<PathBuf>,
     pub break_system_packages: bool,
+    /// The verified wheel the runtime was installed from (when it came from the Python
+    /// index): its own `__init__.py`, metadata and RECORD go into the environment.
+    pub wheel: Option<PathBuf>,
 }
 
 /// What [`install_runtime`] did.
@@ -275,42 +278,101 @@ enum Source {
     Bytes(Vec<u8>),
 }
 
-fn distribution(runtime: &InstalledRuntime) -> (String, Vec<(String, Source, RecordLine)>) {
-    let version = runtime.version().pep440();
-    let dist_info = dist_info_name(&version);
-    let mut files = Vec::new();
-    let bytes_entry = |path: String, bytes: Vec<u8>| {
-        let line = RecordLine {
-            path: path.clone(),
-            sha256: Sha256::of(&bytes),
-            size: bytes.len() as u64,
-        };
-        (path, Source::Bytes(bytes), line)
-    };
-    files.push(bytes_entry(
-        format!("{MODULE}/__init__.py"),
-        INIT_PY.as_bytes().to_vec(),
-    ));
-    for f in &runtime.receipt.files {
-        if f.path == RECEIPT_NAME {
+/// The wheel's own non-runtime files: `codex_cli_bin/__init__.py` and everything under its
+/// `*.dist-info/` (RECORD returned apart), by path.
+type WheelOwn = (Vec<(String, Vec<u8>)>, Option<String>);
+
+fn wheel_own_files(wheel: &Path, dist_info: &str) -> Option<WheelOwn> {
+    use std::io::Read;
+    let file = std::fs::File::open(wheel).ok()?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let mut own = Vec::new();
+    let mut record = None;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).ok()?;
+        let name = entry.name().ok()?.to_string();
+        let wanted =
+            name == format!("{MODULE}/__init__.py") || name.starts_with(&format!("{dist_info}/"));
+        if !wanted || entry.size() > 1 << 20 || name.contains("..") {
             continue;
         }
-        let path = format!("{MODULE}/{}", f.path);
-        files.push((
-            path.clone(),
-            Source::Store(runtime.dir.join(&f.path)),
-            RecordLine {
-                path,
-                sha256: f.sha256,
-                size: f.size,
-            },
-        ));
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).ok()?;
+        if name == format!("{dist_info}/RECORD") {
+            record = Some(String::from_utf8_lossy(&bytes).into_owned());
+        } else if name != format!("{dist_info}/INSTALLER") {
+            own.push((name, bytes));
+        }
     }
-    files.push(bytes_entry(
+    own.iter()
+        .any(|(n, _)| n.ends_with("/__init__.py"))
+        .then_some((own, record))
+}
+
+fn distribution(
+    runtime: &InstalledRuntime,
+    wheel: Option<&Path>,
+) -> (String, Vec<(String, Source, RecordLine)>, Option<String>) {
+    let version = runtime.version().pep440();
+    let dist_info = dist_info_name(&version);
+    if let Some((own, record)) = wheel.and_then(|w| wheel_own_files(w, &dist_info)) {
+        let mut files = Vec::new();
+        for (path, bytes) in own.iter().filter(|(p, _)| p.starts_with(MODULE)) {
+            files.push(bytes_line(path.clone(), bytes.clone()));
+        }
+        files.extend(store_files(runtime));
+        for (path, bytes) in own.iter().filter(|(p, _)| !p.starts_with(MODULE)) {
+            files.push(bytes_line(path.clone(), bytes.clone()));
+        }
+        return (dist_info, files, record);
+    }
+    let (dist_info, files) = own_distribution(runtime);
+    (dist_info, files, None)
+}
+
+fn bytes_line(path: String, bytes: Vec<u8>) -> (String, Source, RecordLine) {
+    let line = RecordLine {
+        path: path.clone(),
+        sha256: Sha256::of(&bytes),
+        size: bytes.len() as u64,
+    };
+    (path, Source::Bytes(bytes), line)
+}
+
+fn store_files(runtime: &InstalledRuntime) -> Vec<(String, Source, RecordLine)> {
+    runtime
+        .receipt
+        .files
+        .iter()
+        .filter(|f| f.path != RECEIPT_NAME)
+        .map(|f| {
+            let path = format!("{MODULE}/{}", f.path);
+            (
+                path.clone(),
+                Source::Store(runtime.dir.join(&f.path)),
+                RecordLine {
+                    path,
+                    sha256: f.sha256,
+                    size: f.size,
+                },
+            )
+        })
+        .collect()
+}
+
+fn own_distribution(runtime: &InstalledRuntime) -> (String, Vec<(String, Source, RecordLine)>) {
+    let version = runtime.version().pep440();
+    let dist_info = dist_info_name(&version);
+    let mut files = vec![bytes_line(
+        format!("{MODULE}/__init__.py"),
+        INIT_PY.as_bytes().to_vec(),
+    )];
+    files.extend(store_files(runtime));
+    files.push(bytes_line(
         format!("{dist_info}/METADATA"),
         metadata(&version).into_bytes(),
     ));
-    files.push(bytes_entry(
+    files.push(bytes_line(
         format!("{dist_info}/WHEEL"),
         wheel_file(runtime.target().wheel_platform_tag()).into_bytes(),
     ));
@@ -331,21 +393,37 @@ pub fn install_runtime(
     }
     let site = env.platlib.clone();
     let version = runtime.version().pep440();
-    let (dist_info, files) = distribution(runtime);
-    let mut lines: Vec<RecordLine> = files
-        .iter()
-        .map(|(_, _, l)| RecordLine {
-            path: l.path.clone(),
-            sha256: l.sha256,
-            size: l.size,
-        })
-        .collect();
-    lines.push(RecordLine {
+    let (dist_info, files, wheel_record) = distribution(runtime, opts.wheel.as_deref());
+    let installer_line = RecordLine {
         path: format!("{dist_info}/INSTALLER"),
         sha256: Sha256::of(format!("{INSTALLER}\n").as_bytes()),
         size: INSTALLER.len() as u64 + 1,
-    });
-    let expected_record = record(&lines, &dist_info);
+    };
+    let expected_record = match wheel_record {
+        // The wheel's own RECORD, plus the INSTALLER file pip would also add.
+        Some(text) => {
+            let record_line = format!("{dist_info}/RECORD,,");
+            let mut out: String = text
+                .lines()
+                .filter(|l| !l.is_empty() && *l != record_line)
+                .map(|l| format!("{l}\n"))
+                .collect();
+            out.push_str(&record(&[installer_line], &dist_info));
+            out
+        }
+        None => {
+            let mut lines: Vec<RecordLine> = files
+                .iter()
+                .map(|(_, _, l)| RecordLine {
+                    path: l.path.clone(),
+                    sha256: l.sha256,
+                    size: l.size,
+                })
+                .collect();
+            lines.push(installer_line);
+            record(&lines, &dist_info)
+        }
+    };
 
     let existing = installed_versions(&site);
     let mut previous = None;
@@ -553,7 +631,7 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
     let path = out_dir.join(wheel_name(runtime));
     let tmp = tempfile::NamedTempFile::new_in(out_dir)
         .map_err(PythonError::io("create a file in", out_dir))?;
-    let (dist_info, files) = distribution(runtime);
+    let (dist_info, files) = own_distribution(runtime);
     let zio = |e: zip::result::ZipError| PythonError::Io {
         action: "write",
         path: path.clone(),

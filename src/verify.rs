@@ -9,7 +9,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::str::FromStr;
 
-use sha2::{Digest, Sha256 as Sha256Hasher};
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256 as Sha256Hasher, Sha512 as Sha512Hasher};
 
 /// The name of the checksum file Codex releases publish beside the package assets.
 pub const SHA256SUMS_ASSET: &str = "codex-package_SHA256SUMS";
@@ -103,6 +104,112 @@ impl<'de> serde::Deserialize<'de> for Sha256 {
     }
 }
 
+/// A sha512 digest, as npm's `dist.integrity` carries it (`sha512-<base64>`, Subresource
+/// Integrity).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha512([u8; 64]);
+
+impl Sha512 {
+    pub fn of(bytes: &[u8]) -> Sha512 {
+        Sha512(Sha512Hasher::digest(bytes).into())
+    }
+
+    /// Parse a Subresource Integrity string. npm may list several hashes separated by spaces
+    /// (`sha1-… sha512-…`); the sha512 one is taken and weaker ones are ignored.
+    pub fn parse_integrity(s: &str) -> Result<Sha512, DigestError> {
+        let err = || DigestError(s.to_string());
+        let b64 = s
+            .split_whitespace()
+            .find_map(|part| part.strip_prefix("sha512-"))
+            .ok_or_else(err)?;
+        // SRI allows `?options` after the digest.
+        let b64 = b64.split('?').next().unwrap_or_default();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| err())?;
+        let arr: [u8; 64] = bytes.try_into().map_err(|_| err())?;
+        Ok(Sha512(arr))
+    }
+
+    /// `sha512-<base64>`.
+    pub fn to_integrity(&self) -> String {
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(self.0)
+        )
+    }
+}
+
+impl fmt::Display for Sha512 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_integrity())
+    }
+}
+
+impl fmt::Debug for Sha512 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha512({})", self.to_integrity())
+    }
+}
+
+impl serde::Serialize for Sha512 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_integrity())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha512 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Sha512::parse_integrity(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A digest an archive must have: sha256 (GitHub, the Python index, lock files) or sha512 (npm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Digest {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl Digest {
+    /// A short, file-name-safe key for partial downloads.
+    pub fn key(&self) -> String {
+        match self {
+            Digest::Sha256(d) => d.to_hex()[..16].to_string(),
+            Digest::Sha512(d) => {
+                let mut s = String::with_capacity(16);
+                for b in &d.0[..8] {
+                    s.push_str(&format!("{b:02x}"));
+                }
+                s
+            }
+        }
+    }
+
+    /// Whether the archive's digests satisfy this expectation.
+    pub fn matches(&self, sha256: &Sha256, sha512: Option<&Sha512>) -> bool {
+        match self {
+            Digest::Sha256(d) => d == sha256,
+            Digest::Sha512(d) => sha512 == Some(d),
+        }
+    }
+
+    pub fn is_sha512(&self) -> bool {
+        matches!(self, Digest::Sha512(_))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Digest::Sha256(d) => write!(f, "sha256 {d}"),
+            Digest::Sha512(d) => write!(f, "{d}"),
+        }
+    }
+}
+
 /// Where an expected digest came from, most trusted first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -115,6 +222,12 @@ pub enum DigestSource {
     GithubApi,
     /// A line of `codex-package_SHA256SUMS`, whose own digest matched GitHub's API.
     Sha256Sums,
+    /// A lock file of the project (`uv.lock` wheels, `--hash` options of a requirements file).
+    LockFile { path: String },
+    /// The sha256 the Python package index publishes for the wheel (PEP 691 / PEP 503).
+    PythonIndex,
+    /// The `dist.integrity` (sha512) the npm registry publishes for the tarball.
+    NpmIntegrity,
     /// Nothing: installed with `--trust-archive`.
     Unverified,
 }
@@ -129,6 +242,9 @@ impl fmt::Display for DigestSource {
                 f,
                 "{SHA256SUMS_ASSET} (itself checked against GitHub's API digest)"
             ),
+            DigestSource::LockFile { path } => write!(f, "lock file {path}"),
+            DigestSource::PythonIndex => f.write_str("the Python index's sha256 for the wheel"),
+            DigestSource::NpmIntegrity => f.write_str("the npm registry's sha512 integrity"),
             DigestSource::Unverified => f.write_str("nothing (--trust-archive)"),
         }
     }
@@ -137,14 +253,24 @@ impl fmt::Display for DigestSource {
 /// An expected digest and its origin.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Expected {
-    pub sha256: Sha256,
+    pub digest: Digest,
     pub source: DigestSource,
 }
 
-/// A running sha256 with a byte count.
+impl Expected {
+    pub fn sha256(sha256: Sha256, source: DigestSource) -> Expected {
+        Expected {
+            digest: Digest::Sha256(sha256),
+            source,
+        }
+    }
+}
+
+/// A running sha256 (and, for npm tarballs, sha512) with a byte count.
 #[derive(Clone, Default)]
 pub struct Hasher {
     inner: Sha256Hasher,
+    sha512: Option<Sha512Hasher>,
     len: u64,
 }
 
@@ -152,9 +278,27 @@ impl Hasher {
     pub fn new() -> Hasher {
         Hasher::default()
     }
+    /// Also compute sha512 (only when an expectation needs it: it costs a second pass of CPU).
+    pub fn with_sha512() -> Hasher {
+        Hasher {
+            sha512: Some(Sha512Hasher::new()),
+            ..Hasher::default()
+        }
+    }
     pub fn update(&mut self, bytes: &[u8]) {
         self.inner.update(bytes);
+        if let Some(h) = &mut self.sha512 {
+            h.update(bytes);
+        }
         self.len += bytes.len() as u64;
+    }
+    /// sha256, sha512 (when asked for) and the length.
+    pub fn finish_all(self) -> (Sha256, Option<Sha512>, u64) {
+        (
+            Sha256(self.inner.finalize().into()),
+            self.sha512.map(|h| Sha512(h.finalize().into())),
+            self.len,
+        )
     }
     pub fn len(&self) -> u64 {
         self.len

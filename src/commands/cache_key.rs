@@ -5,8 +5,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::Context;
 use crate::error::Failure;
+use crate::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct CacheKeyArgs {
@@ -15,7 +15,7 @@ pub struct CacheKeyArgs {
 }
 
 pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let Some(version) = ctx.exact_version() else {
         return Err(Failure::new("`latest` has no stable cache key")
             .hint("pin a version (`codex-bootstrap pin latest`) and key on that")

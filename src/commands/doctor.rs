@@ -9,8 +9,8 @@ use std::time::Duration;
 use crate::appserver::client::AccountInfo;
 use crate::appserver::{AppServer, AppServerError, SpawnOptions};
 use crate::cli::RuntimeArgs;
-use crate::commands::install::{Context, Online};
 use crate::doctor::{self, Check, Report, Status};
+use crate::provision::{Context, Online};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -63,7 +63,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         (Some(Err(e)), _) => report.push(doctor::platform(Err(e))),
         (None, h) => report.push(doctor::platform(h.as_ref())),
     }
-    let ctx = match Context::resolve(&args.runtime) {
+    let ctx = match Context::resolve(&args.runtime.settings()) {
         Ok(ctx) => ctx,
         Err(e) => {
             let hint = crate::error::hint_for(&e)
@@ -399,13 +399,18 @@ fn turn(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> Check {
     }
 }
 
-/// 10. GitHub API reachable, rate limit left, mirror reachable; proxy and CA in effect.
+/// 10. Each source reachable (GitHub API with its rate limit, the Python index, npm, the
+/// mirror); proxy and CA in effect.
 fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
     let mut quick = args.clone();
     quick.connect_timeout = quick.connect_timeout.min(5);
     quick.read_timeout = quick.read_timeout.min(5);
     quick.retries = 1;
-    let online = match Online::new(&quick) {
+    let quick_ctx = match Context::resolve(&quick.settings()) {
+        Ok(c) => c,
+        Err(e) => return Check::warn("network", format!("{e:#}"), "check the flags"),
+    };
+    let online = match Online::new(&quick_ctx) {
         Ok(o) => o,
         Err(e) => {
             return Check::warn(
@@ -416,7 +421,7 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
         }
     };
     let token = crate::net::Token::from_env().map(|(_, name)| name);
-    let api = format!("{}/rate_limit", ctx.sources.api_url);
+    let api = format!("{}/rate_limit", ctx.github.api_url);
     let Ok(url) = online.http.url(&api) else {
         return Check::warn(
             "network",
@@ -461,8 +466,20 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
         ),
     };
     let mut detail = settings;
-    if ctx.sources.mirror {
-        let base = &ctx.sources.download_base;
+    let (registries, any_registry) = registries_reachable(&online, &quick_ctx);
+    detail.push_str(&registries);
+    if check.status != Status::Ok && any_registry.is_some() {
+        check = Check::ok(
+            "network",
+            format!(
+                "{}; installs will use {}",
+                check.summary,
+                any_registry.unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(mirror) = &ctx.mirror {
+        let base = &mirror.download_base;
         let reachable = match crate::install::local_path(base) {
             Some(dir) => dir.is_dir(),
             None => online.http.url(base).ok().is_some_and(|u| {
@@ -493,6 +510,59 @@ fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
         }
     }
     check.detail(detail)
+}
+
+/// One line per registry source: where it was found and whether it answers. Returns the lines
+/// and the first reachable registry source.
+fn registries_reachable(online: &Online, ctx: &Context) -> (String, Option<String>) {
+    use crate::sources::{npm, pyindex, Location, SourceKind};
+    let (python, npm_loc) = ctx.registries();
+    let mut lines = String::new();
+    let mut first = None;
+    for kind in &ctx.order {
+        let (location, probe): (&Location, fn(&url::Url) -> String) = match kind {
+            SourceKind::PythonIndex => (python, pyindex::project_url),
+            SourceKind::Npm => (npm_loc, npm::packument_url),
+            _ => continue,
+        };
+        let line = match location {
+            Location::Missing(reason) => format!("{kind}: not found ({reason})"),
+            Location::Found(l) => {
+                let probe = probe(&l.url);
+                let answer = online
+                    .http
+                    .url(&probe)
+                    .map_err(|e| e.to_string())
+                    .and_then(|u| {
+                        online.runtime.block_on(async {
+                            match tokio::time::timeout(
+                                Duration::from_secs(10),
+                                online.http.send(&u, online.http.get(&u)),
+                            )
+                            .await
+                            {
+                                Ok(Ok(r)) => Ok(r.status().as_u16()),
+                                Ok(Err(e)) => Err(crate::sources::reason_of(&e)),
+                                Err(_) => Err("no answer within 10s".into()),
+                            }
+                        })
+                    });
+                match answer {
+                    Ok(200) => {
+                        first.get_or_insert_with(|| kind.to_string());
+                        format!("{kind}: {} (from {}) reachable", l.url, l.from)
+                    }
+                    Ok(status) => {
+                        format!("{kind}: {} (from {}) answered HTTP {status}", l.url, l.from)
+                    }
+                    Err(e) => format!("{kind}: {} (from {}) UNREACHABLE: {e}", l.url, l.from),
+                }
+            }
+        };
+        lines.push_str("; ");
+        lines.push_str(&line);
+    }
+    (lines, first)
 }
 
 fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode> {

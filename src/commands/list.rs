@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::Context;
+use crate::provision::Context;
 use crate::ui::human_bytes;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ fn ago(then: u64) -> String {
 }
 
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let rows: Vec<Row> = ctx
         .store

@@ -1,7 +1,9 @@
 //! `codex-bootstrap mirror --out DIR`: a static mirror in release-download layout
 //! (`DIR/rust-v<V>/<asset>`, `codex-package_SHA256SUMS`, `codex-runtime.toml`) that any web
-//! server, object store or CDN can serve to `install --mirror`. Every file is verified as it is
-//! written; `--from-cache` builds it from the verified archives in the local store, offline.
+//! server, object store or CDN can serve to `install --mirror`. The archives come from any
+//! source (`--source github,python-index,npm`): a GitHub asset, a wheel or an npm tarball, each
+//! pinned in the mirror's manifest as such. Every file is verified as it is written;
+//! `--from-cache` builds it from the verified archives in the local store, offline.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,13 +12,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::{Context, Online};
 use crate::error::Failure;
+use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
-use crate::plan::{choose_asset, Plan};
-use crate::platform::{Target, SUPPORTED_TARGETS};
+use crate::platform::{AssetKind, Target, SUPPORTED_TARGETS};
+use crate::provision::{Context, Online};
 use crate::ui::{human_bytes, Ui};
-use crate::verify::{Sha256, SHA256SUMS_ASSET};
+use crate::verify::{Digest, Sha256, Sha512, SHA256SUMS_ASSET};
 
 #[derive(Debug, clap::Args)]
 pub struct MirrorArgs {
@@ -38,7 +40,7 @@ pub struct MirrorArgs {
 
 pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(false);
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<Target> = match args.targets.as_deref() {
         None => vec![ctx.target.clone()],
         Some("all") => SUPPORTED_TARGETS
@@ -57,26 +59,44 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     let (version, files) = if args.from_cache {
         from_cache(&ctx, &targets)?
     } else {
-        from_network(&args, &ctx, &targets, &ui, staging.path())?
+        from_network(&ctx, &targets, &ui, staging.path())?
     };
     let release_dir = args.out.join(version.tag());
     crate::unpack::create_dirs(&release_dir)
         .with_context(|| format!("could not create `{}`", release_dir.display()))?;
-    let mut pinned = std::collections::BTreeMap::new();
+    let mut pinned: std::collections::BTreeMap<Target, PinnedAsset> = Default::default();
     let mut sums = String::new();
     for (target, name, source, expected) in files {
         let dest = release_dir.join(&name);
-        let size = copy_verified(&source, &dest, expected)?;
+        let (size, sha256, sha512) = copy_verified(&source, &dest, expected)?;
         ui.status("Mirrored", &format!("{name} ({})", human_bytes(size)));
-        sums.push_str(&format!("{expected}  {name}\n"));
-        pinned.insert(
-            target,
-            PinnedAsset {
-                asset: name,
-                size: Some(size),
-                sha256: Some(expected),
-            },
-        );
+        sums.push_str(&format!("{sha256}  {name}\n"));
+        let entry = pinned.entry(target).or_default();
+        match AssetKind::from_name(&name) {
+            Some(AssetKind::Wheel) => {
+                entry.wheel = Some(PinnedWheel {
+                    file: name,
+                    size: Some(size),
+                    sha256,
+                })
+            }
+            Some(AssetKind::NpmTarball) => {
+                entry.npm = Some(PinnedNpm {
+                    file: name,
+                    size: Some(size),
+                    integrity: sha512,
+                })
+            }
+            _ => {
+                entry.asset = Some(name);
+                entry.size = Some(size);
+                entry.sha256 = Some(sha256);
+            }
+        }
+    }
+    // Keep what the project already pins about bin/codex: the mirror must agree with it.
+    for (t, e) in pinned.iter_mut() {
+        e.codex_sha256 = ctx.codex_sha256_for(&version, t);
     }
     crate::commands::pin::write_atomic(&release_dir.join(SHA256SUMS_ASSET), sums.as_bytes())?;
     let manifest = Manifest {
@@ -99,7 +119,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-type MirrorFile = (Target, String, PathBuf, Sha256);
+type MirrorFile = (Target, String, PathBuf, Digest);
 
 /// The verified archives the store kept for each target of the pinned version.
 fn from_cache(
@@ -133,83 +153,88 @@ fn from_cache(
             t.clone(),
             rt.receipt.asset.clone(),
             archive,
-            rt.receipt.archive_sha256,
+            Digest::Sha256(rt.receipt.archive_sha256),
         ));
     }
     Ok((version, files))
 }
 
-/// Download each target's asset (pinned digests, else one API request) into a temp dir.
+/// Download each target's archive from the first source that serves it and verifies.
 fn from_network(
-    args: &MirrorArgs,
     ctx: &Context,
     targets: &[Target],
     ui: &Ui,
     staging: &Path,
 ) -> anyhow::Result<(CodexVersion, Vec<MirrorFile>)> {
-    let online = Online::new(&args.runtime)?;
-    let version = online.resolve_version(ctx)?;
-    let github = online.github(ctx);
-    let mut release = None;
-    let mut sums = None;
+    let online = Online::new(ctx)?;
+    let version = online.resolve_version(ctx, ui)?;
     let mut files = Vec::new();
     for t in targets {
-        let plan = Plan::offline(&ctx.pin, version.clone(), t.clone(), ctx.sources.clone());
-        let asset = match &plan.choice {
-            crate::plan::Choice::Pinned(a) => a.clone(),
-            crate::plan::Choice::FromRelease { candidates, .. } => {
-                if release.is_none() {
-                    release = Some(online.runtime.block_on(github.release(&plan.tag))?);
+        let mut failures = Vec::new();
+        let mut done = None;
+        for kind in &ctx.order {
+            let asset = match online.runtime.block_on(crate::sources::settle(
+                &online.inputs_for(ctx, &version, t),
+                *kind,
+            )) {
+                Ok(a) => a,
+                Err(reason) => {
+                    failures.push(crate::sources::SourceFailure {
+                        source: *kind,
+                        reason,
+                    });
+                    continue;
                 }
-                let r = release
-                    .as_ref()
-                    .ok_or_else(|| anyhow::anyhow!("release missing"))?;
-                online.runtime.block_on(choose_asset(
-                    &github,
-                    r,
-                    t,
-                    candidates,
-                    &ctx.sources,
-                    &mut sums,
-                ))?
-            }
-        };
-        ui.status("Fetching", &asset.name);
-        let dest = staging.join(&asset.name);
-        let url = online.http.url(&asset.url)?;
-        let transfer = crate::net::Transfer {
-            url,
-            partial: dest.clone(),
-            expected_size: asset.size,
-        };
-        let bar = ui.progress(asset.size, "Fetching");
-        let fetched = online.runtime.block_on(crate::net::download::fetch(
-            &online.http,
-            &transfer,
-            None,
-            &bar,
-        ))?;
-        bar.finish_and_clear();
-        if let crate::net::Fetched::Complete { sha256, .. } = fetched {
-            if sha256 != asset.expected.sha256 {
-                return Err(Failure::new(format!(
-                    "checksum mismatch for `{}`: expected {} (from {}), got {sha256}",
-                    asset.name, asset.expected.sha256, asset.expected.source
-                ))
-                .hint("nothing was mirrored for it; check the source")
-                .into());
+            };
+            ui.status("Fetching", &format!("{} from {kind}", asset.name));
+            let bar = ui.progress(asset.size, "Fetching");
+            let fetched = online
+                .runtime
+                .block_on(crate::sources::artifact::fetch_verified(
+                    &online.http,
+                    &asset,
+                    staging,
+                    &bar,
+                ));
+            bar.finish_and_clear();
+            match fetched {
+                Ok(f) => {
+                    done = Some((t.clone(), asset.name.clone(), f.path, asset.expected.digest));
+                    break;
+                }
+                Err(reason) => {
+                    ui.warn(&format!("{kind}: {reason}; trying the next source"));
+                    failures.push(crate::sources::SourceFailure {
+                        source: *kind,
+                        reason,
+                    });
+                }
             }
         }
-        files.push((t.clone(), asset.name.clone(), dest, asset.expected.sha256));
+        match done {
+            Some(f) => files.push(f),
+            None => {
+                return Err(crate::provision::AllSourcesFailed {
+                    what: format!("mirror codex {version} for {t}"),
+                    failures,
+                }
+                .into())
+            }
+        }
     }
     Ok((version, files))
 }
 
-/// Copy `from` to `to` through a temp file, hashing; refuse a digest that differs.
-fn copy_verified(from: &Path, to: &Path, expected: Sha256) -> anyhow::Result<u64> {
-    let (actual, size) = crate::verify::hash_file(from)
-        .with_context(|| format!("could not read `{}`", from.display()))?;
-    if actual != expected {
+/// Copy `from` to `to` through a temp file, hashing; refuse a digest that differs. Returns
+/// the size and both digests (a mirror's manifest pins npm tarballs by sha512).
+fn copy_verified(
+    from: &Path,
+    to: &Path,
+    expected: Digest,
+) -> anyhow::Result<(u64, Sha256, Sha512)> {
+    let (actual, sha512, size) =
+        hash_both(from).with_context(|| format!("could not read `{}`", from.display()))?;
+    if !expected.matches(&actual, Some(&sha512)) {
         return Err(Failure::new(format!(
             "`{}` has sha256 {actual}, expected {expected}",
             from.display()
@@ -221,5 +246,21 @@ fn copy_verified(from: &Path, to: &Path, expected: Sha256) -> anyhow::Result<u64
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::fs::copy(from, tmp.path())?;
     tmp.persist(to).map_err(|e| e.error)?;
-    Ok(size)
+    Ok((size, actual, sha512))
+}
+
+fn hash_both(path: &Path) -> std::io::Result<(Sha256, Sha512, u64)> {
+    use std::io::Read;
+    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut h = crate::verify::Hasher::with_sha512();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    let (sha256, sha512, size) = h.finish_all();
+    Ok((sha256, sha512.unwrap_or(Sha512::of(b"")), size))
 }

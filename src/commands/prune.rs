@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::Context;
+use crate::provision::Context;
 use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
@@ -29,7 +29,7 @@ pub struct PruneArgs {
 
 pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(false);
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let verb = if args.dry_run {
         "Would remove"

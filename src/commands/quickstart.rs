@@ -177,7 +177,7 @@ fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions>
                 chatty: false,
                 ..*ui
             };
-            let rt = crate::commands::install::ensure_installed(&args.runtime, &quiet)?;
+            let rt = crate::provision::ensure_installed(&args.runtime.settings(), &quiet)?;
             (rt.codex_path(), rt.path_dir())
         }
     };

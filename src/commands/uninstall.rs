@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::Context;
 use crate::error::Failure;
 use crate::pin::CodexVersion;
+use crate::provision::Context;
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +25,7 @@ pub struct UninstallArgs {
 pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(false);
     let version = CodexVersion::parse(&args.remove_version)?;
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<_> = if args.all_targets {
         ctx.store
             .list()

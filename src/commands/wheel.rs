@@ -25,7 +25,7 @@ pub struct WheelArgs {
 
 pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(args.quiet);
-    let runtime = crate::commands::install::ensure_installed(&args.runtime, &ui)?;
+    let runtime = crate::provision::ensure_installed(&args.runtime.settings(), &ui)?;
     let started = Instant::now();
     let path = crate::python::build_wheel(&runtime, &args.out)?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::commands::install::Context;
 use crate::error::Failure;
+use crate::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct WhichArgs {
@@ -14,7 +14,7 @@ pub struct WhichArgs {
 }
 
 pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime)?;
+    let ctx = Context::resolve(&args.runtime.settings())?;
     let Some(version) = ctx.exact_version() else {
         return Err(Failure::new("`which latest` needs the network")
             .hint("pass an exact `--version`")

@@ -4,11 +4,17 @@
 //!   proxies that intercept TLS put their CA there, not in a bundled root list.
 //! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured (reqwest reads them).
 //! - Plain `http://` only to loopback hosts, unless `--allow-http`.
-//! - A GitHub token is attached only to requests whose origin is the GitHub API's; reqwest also
-//!   drops `Authorization` when a redirect changes host, and our redirect policy refuses to be
-//!   downgraded to plain http.
+//! - A GitHub token is attached only to requests whose origin is the GitHub API's; registry
+//!   credentials (a Python index's user and password, an npm `_authToken`) only to requests
+//!   under the URL they were configured for. reqwest drops `Authorization` when a redirect
+//!   changes host, and our redirect policy refuses to be downgraded to plain http.
+//! - A host that never answered is not retried: a name that does not resolve or a refused
+//!   connection hands over to the next source at once. Retries with backoff are for hosts that
+//!   did answer (5xx, a cut body, a stalled transfer).
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{header, Url};
@@ -33,9 +39,43 @@ impl Token {
     }
 }
 
+impl Token {
+    pub fn new(secret: impl Into<String>) -> Token {
+        Token(secret.into())
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")
+    }
+}
+
+/// Credentials for one registry, never printed.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// HTTP Basic (a Python index's URL userinfo, or netrc).
+    Basic { user: String, password: Token },
+    /// `Authorization: Bearer` (an npm `_authToken`).
+    Bearer(Token),
+}
+
+/// Credentials and the URL prefix they may be sent under (same scheme, host and port, and a
+/// path below the prefix's).
+#[derive(Clone, Debug)]
+pub struct ScopedCredential {
+    pub scope: Url,
+    pub credential: Credential,
+}
+
+impl ScopedCredential {
+    pub fn applies_to(&self, url: &Url) -> bool {
+        url.scheme() == self.scope.scheme()
+            && url.host_str() == self.scope.host_str()
+            && url.port_or_known_default() == self.scope.port_or_known_default()
+            && url
+                .path()
+                .starts_with(self.scope.path().trim_end_matches('/'))
     }
 }
 
@@ -51,6 +91,8 @@ pub struct NetConfig {
     pub token: Option<Token>,
     /// Requests to this origin (the GitHub API) carry the token; no other request does.
     pub api_origin: Option<Url>,
+    /// Registry credentials, each sent only under its own URL.
+    pub credentials: Vec<ScopedCredential>,
 }
 
 impl Default for NetConfig {
@@ -62,6 +104,7 @@ impl Default for NetConfig {
             attempts: 5,
             token: None,
             api_origin: None,
+            credentials: Vec::new(),
         }
     }
 }
@@ -185,6 +228,16 @@ fn is_tls(e: &reqwest::Error) -> bool {
 pub struct Http {
     client: reqwest::Client,
     pub config: NetConfig,
+    /// `host:port` of every server that answered in this process.
+    answered: Arc<Mutex<HashSet<String>>>,
+}
+
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 impl Http {
@@ -211,7 +264,30 @@ impl Http {
             .redirect(redirect)
             .build()
             .map_err(NetError::Client)?;
-        Ok(Http { client, config })
+        Ok(Http {
+            client,
+            config,
+            answered: Arc::default(),
+        })
+    }
+
+    /// Whether another attempt at `url` may succeed after `err`. A connection that could not
+    /// be made is worth retrying only if this host answered before: a name that does not
+    /// resolve, a refused connection or a connect timeout on first contact means the source is
+    /// out of reach, and the caller should move on to the next one now.
+    pub fn worth_retrying(&self, url: &Url, err: &NetError) -> bool {
+        match err {
+            NetError::Connect { .. } => self
+                .answered
+                .lock()
+                .is_ok_and(|a| a.contains(&host_key(url))),
+            e => e.is_transient(),
+        }
+    }
+
+    /// Whether `err` says the host could not be reached at all (as opposed to answering badly).
+    pub fn unreachable(&self, url: &Url, err: &NetError) -> bool {
+        matches!(err, NetError::Connect { .. }) && !self.worth_retrying(url, err)
     }
 
     /// Parse and vet a URL against the scheme policy.
@@ -231,9 +307,17 @@ impl Http {
         }
     }
 
-    /// A GET that carries no credentials: downloads, mirrors, checksum files.
+    /// A GET that carries no GitHub token: downloads, mirrors, checksum files, registries.
+    /// Registry credentials are attached only when `url` is under the URL they belong to.
     pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        self.client.get(url.clone())
+        let mut req = self.client.get(url.clone());
+        if let Some(c) = self.config.credentials.iter().find(|c| c.applies_to(url)) {
+            req = match &c.credential {
+                Credential::Basic { user, password } => req.basic_auth(user, Some(&password.0)),
+                Credential::Bearer(t) => req.bearer_auth(&t.0),
+            };
+        }
+        req
     }
 
     /// A GET to the GitHub API: the token is attached, and only when `url` really is under the
@@ -258,7 +342,11 @@ impl Http {
         url: &Url,
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, NetError> {
-        req.send().await.map_err(|e| self.describe(url, e))
+        let resp = req.send().await.map_err(|e| self.describe(url, e))?;
+        if let Ok(mut a) = self.answered.lock() {
+            a.insert(host_key(url));
+        }
+        Ok(resp)
     }
 
     /// Turn a reqwest error into a [`NetError`] that names the host and the proxy in effect.
@@ -293,15 +381,29 @@ impl Http {
         api: bool,
         limit: usize,
     ) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
+        self.get_small_accepting(url, api, None, limit).await
+    }
+
+    /// [`Http::get_small`] with an `Accept` header (registries negotiate their formats).
+    pub async fn get_small_accepting(
+        &self,
+        url: &Url,
+        api: bool,
+        accept: Option<&str>,
+        limit: usize,
+    ) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = async {
-                let req = if api {
+                let mut req = if api {
                     self.get_api(url)
                 } else {
                     self.get(url)
                 };
+                if let Some(a) = accept {
+                    req = req.header(header::ACCEPT, a);
+                }
                 let resp = self.send(url, req).await.map_err(|e| (e, None))?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
@@ -337,7 +439,9 @@ impl Http {
             .await;
             match result {
                 Ok(r) => return Ok(r),
-                Err((e, wait)) if e.is_transient() && attempt < self.config.attempts => {
+                Err((e, wait))
+                    if self.worth_retrying(url, &e) && attempt < self.config.attempts =>
+                {
                     tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(attempt)))
                         .await;
                 }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::net::client::{retry_after_of, Http, NetError};
-use crate::verify::{Hasher, Sha256};
+use crate::verify::{Hasher, Sha256, Sha512};
 
 /// Chunks handed to the consumer.
 pub type Chunk = bytes::Bytes;
@@ -25,6 +25,8 @@ pub struct Transfer {
     /// Where the bytes are kept until the install completes.
     pub partial: PathBuf,
     pub expected_size: Option<u64>,
+    /// Also compute sha512 (an npm integrity is expected).
+    pub sha512: bool,
 }
 
 /// How a download ended.
@@ -32,6 +34,8 @@ pub struct Transfer {
 pub enum Fetched {
     Complete {
         sha256: Sha256,
+        /// Only when asked for.
+        sha512: Option<Sha512>,
         size: u64,
     },
     /// The server sent the whole body to a resumed request: truncate and start over.
@@ -66,7 +70,11 @@ pub async fn fetch(
     if let Some(parent) = t.partial.parent() {
         tokio::fs::create_dir_all(parent).await.map_err(write_err)?;
     }
-    let mut hasher = Hasher::new();
+    let mut hasher = if t.sha512 {
+        Hasher::with_sha512()
+    } else {
+        Hasher::new()
+    };
     let mut have = replay_partial(&t.partial, &mut hasher, sink, progress)
         .await
         .map_err(write_err)?;
@@ -175,7 +183,7 @@ pub async fn fetch(
             Err((e, wait)) => {
                 file.flush().await.map_err(write_err)?;
                 failures += 1;
-                if !e.is_transient() {
+                if !http.worth_retrying(&t.url, &e) {
                     return Err(e);
                 }
                 if failures >= http.config.attempts {
@@ -191,8 +199,12 @@ pub async fn fetch(
     }
     // No fsync: a partial only saves a re-download, and a damaged one fails the digest check.
     file.flush().await.map_err(write_err)?;
-    let (sha256, size) = hasher.finish();
-    Ok(Fetched::Complete { sha256, size })
+    let (sha256, sha512, size) = hasher.finish_all();
+    Ok(Fetched::Complete {
+        sha256,
+        sha512,
+        size,
+    })
 }
 
 /// Hash and forward the bytes already in a partial file; returns how many there were.
@@ -228,10 +240,15 @@ async fn replay_partial(
 /// Stream a local file (a `file://` mirror) to the consumer, hashing it.
 pub async fn read_local(
     path: &Path,
+    sha512: bool,
     sink: Option<&mpsc::Sender<Chunk>>,
     progress: &indicatif::ProgressBar,
 ) -> Result<Fetched, NetError> {
-    let mut hasher = Hasher::new();
+    let mut hasher = if sha512 {
+        Hasher::with_sha512()
+    } else {
+        Hasher::new()
+    };
     let size = replay_partial(path, &mut hasher, sink, progress)
         .await
         .map_err(|source| NetError::File {
@@ -244,8 +261,12 @@ pub async fn read_local(
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
     }
-    let (sha256, size) = hasher.finish();
-    Ok(Fetched::Complete { sha256, size })
+    let (sha256, sha512, size) = hasher.finish_all();
+    Ok(Fetched::Complete {
+        sha256,
+        sha512,
+        size,
+    })
 }
 
 /// The strong validator to send as `If-Range`: the ETag when strong, else Last-Modified.

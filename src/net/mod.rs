@@ -5,5 +5,5 @@ pub mod client;
 pub mod download;
 pub mod retry;
 
-pub use client::{Http, NetConfig, NetError, Token};
+pub use client::{redact_userinfo, Credential, Http, NetConfig, NetError, ScopedCredential, Token};
 pub use download::{Fetched, Transfer};

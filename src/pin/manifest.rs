@@ -1,7 +1,9 @@
-//! `codex-runtime.toml`: a runtime version and, per target, the asset to fetch and its digest.
+//! `codex-runtime.toml`: a runtime version and, per target, what each channel serves for it and
+//! the digest it must have.
 //!
 //! The same format serves a project's pin and the manifest compiled into this binary from
-//! `manifests/codex-runtime.toml`. A target with a `sha256` needs no GitHub API request at all.
+//! `manifests/codex-runtime.toml`. A target with a `sha256` needs no GitHub API request at all;
+//! a `wheel` or `npm` entry makes the Python index or npm trusted for nothing but the bytes.
 //!
 //! ```toml
 //! [runtime]
@@ -9,10 +11,24 @@
 //! tag = "rust-v0.163.0"        # optional, derived from the version
 //!
 //! [targets.x86_64-unknown-linux-musl]
-//! asset = "codex-package-x86_64-unknown-linux-musl.tar.zst"
+//! asset = "codex-package-x86_64-unknown-linux-musl.tar.zst"   # the GitHub release asset
 //! size = 103062127             # optional, bytes
 //! sha256 = "9f86d0…"           # 64 hex digits
+//! codex_sha256 = "…"           # bin/codex itself: the same in every channel
+//!
+//! [targets.x86_64-unknown-linux-musl.wheel]     # the Python index
+//! file = "openai_codex_cli_bin-0.163.0-py3-none-musllinux_1_1_x86_64.whl"
+//! size = 159434059
+//! sha256 = "…"
+//!
+//! [targets.x86_64-unknown-linux-musl.npm]       # the npm registry
+//! file = "codex-0.163.0-linux-x64.tgz"
+//! size = 162055867
+//! integrity = "sha512-…"
 //! ```
+//!
+//! Every key but `[runtime] version` is optional, so manifests written before the wheel and npm
+//! entries existed read as before.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pin::version::CodexVersion;
 use crate::platform::{AssetKind, Target};
-use crate::verify::Sha256;
+use crate::verify::{Sha256, Sha512};
 
 /// The manifest compiled into this binary.
 pub const BUNDLED: &str = include_str!("../../manifests/codex-runtime.toml");
@@ -40,15 +56,52 @@ pub struct Manifest {
     pub targets: BTreeMap<Target, PinnedAsset>,
 }
 
-/// One target's pinned asset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One target's pins: the GitHub release asset, the wheel, the npm tarball, and `bin/codex`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PinnedAsset {
-    pub asset: String,
+    /// The GitHub release asset's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256>,
+    /// The sha256 of the unpacked `bin/codex`: byte-identical in every channel, so it is checked
+    /// after every unpack whichever channel served the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codex_sha256: Option<Sha256>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wheel: Option<PinnedWheel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npm: Option<PinnedNpm>,
+}
+
+/// The `openai-codex-cli-bin` wheel for a target, as the Python index serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedWheel {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    pub sha256: Sha256,
+}
+
+/// The `@openai/codex@<v>-<platform>` tarball for a target, as the npm registry serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedNpm {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    pub integrity: Sha512,
+}
+
+impl PinnedAsset {
+    /// The GitHub asset name and its sha256, when both are pinned.
+    pub fn github_digest(&self) -> Option<(&str, Sha256)> {
+        Some((self.asset.as_deref()?, self.sha256?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -142,16 +195,49 @@ impl Manifest {
             let target: Target = name
                 .parse()
                 .map_err(|e: crate::platform::PlatformError| invalid(find(&name), e.to_string()))?;
-            if AssetKind::from_name(&asset.asset).is_none()
-                || !asset.asset.contains(target.as_str())
-            {
+            if let Some(a) = &asset.asset {
+                if AssetKind::from_name(a).is_none() || !a.contains(target.as_str()) {
+                    return Err(invalid(
+                        find(a),
+                        format!("asset `{a}` is not a Codex release asset for `{target}`"),
+                    ));
+                }
+            } else if asset.sha256.is_some() {
                 return Err(invalid(
-                    find(&asset.asset),
-                    format!(
-                        "asset `{}` is not a Codex release asset for `{target}`",
-                        asset.asset
-                    ),
+                    find(&name),
+                    format!("`{target}` pins a sha256 but names no `asset`"),
                 ));
+            }
+            if let Some(w) = &asset.wheel {
+                let tags = target.wheel_platform_tags();
+                let ok = w.file.starts_with("openai_codex_cli_bin-")
+                    && w.file.ends_with(".whl")
+                    && tags
+                        .iter()
+                        .any(|t| crate::platform::wheel_has_platform(&w.file, t));
+                if !ok {
+                    return Err(invalid(
+                        find(&w.file),
+                        format!(
+                            "wheel `{}` is not an openai-codex-cli-bin wheel for `{target}` ({})",
+                            w.file,
+                            tags.join(" or ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(n) = &asset.npm {
+                let ok = n.file.ends_with(&format!("-{}.tgz", target.npm_platform()));
+                if !ok {
+                    return Err(invalid(
+                        find(&n.file),
+                        format!(
+                            "npm tarball `{}` is not the `{}` package for `{target}`",
+                            n.file,
+                            target.npm_platform()
+                        ),
+                    ));
+                }
             }
             targets.insert(target, asset);
         }

@@ -1,0 +1,651 @@
+//! "Make this runtime present": the library's entry point for every command that needs a
+//! runtime (install, quickstart, wheel, pin, mirror, doctor).
+//!
+//! Warm path first (the pin is installed: a stat and a receipt read, no lock, no async runtime,
+//! no HTTP client). Otherwise: take the artifact lock, re-check, then try the sources in order.
+//! Their metadata is asked for concurrently, and consumed in order: a source that cannot be
+//! reached or cannot serve this version and target hands over to the next at once; a checksum
+//! mismatch on one source is a warning and the next is tried. The store's guarantees (lock,
+//! staging, rename, receipt) are the same whichever source served the bytes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use futures_util::stream::{FuturesOrdered, StreamExt};
+
+use crate::error::Failure;
+use crate::install::{self, InstallError, Job, Outcome};
+use crate::net::{Http, NetConfig, Token};
+use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
+use crate::plan::{Asset, Sources};
+use crate::platform::{AssetKind, Target};
+use crate::sources::{self, locate, Location, SourceFailure, SourceKind};
+use crate::store::{ArtifactLock, InstalledRuntime, Store};
+use crate::ui::{human_bytes, Ui};
+use crate::verify::{DigestSource, Expected};
+
+/// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub version: Option<String>,
+    pub target: Option<String>,
+    pub cache_dir: Option<PathBuf>,
+    pub mirror: Option<String>,
+    pub github_api_url: String,
+    pub github_download_url: String,
+    /// `--source` values (comma lists allowed); empty means `auto`.
+    pub sources: Vec<String>,
+    pub index_url: Option<String>,
+    pub npm_registry: Option<String>,
+    /// The interpreter whose pip is asked for its default index (`--python`).
+    pub python: Option<PathBuf>,
+    pub allow_http: bool,
+    pub connect_timeout: u64,
+    pub read_timeout: u64,
+    pub retries: u32,
+}
+
+/// The resolved inputs of every runtime-resolving command: no network, no writes.
+pub struct Context {
+    pub pin: Pin,
+    pub target: Target,
+    pub store: Store,
+    /// GitHub's release downloads and API.
+    pub github: Sources,
+    /// `--mirror`, in the same layout.
+    pub mirror: Option<Sources>,
+    /// The sources to try, in order.
+    pub order: Vec<SourceKind>,
+    pub settings: Settings,
+    cwd: PathBuf,
+    registries: std::sync::OnceLock<(Location, Location)>,
+}
+
+impl Context {
+    /// Pin, target, store and sources.
+    pub fn resolve(settings: &Settings) -> anyhow::Result<Context> {
+        use anyhow::Context as _;
+        let cwd = std::env::current_dir().context("could not read the current directory")?;
+        let env = std::env::var(VERSION_ENV).ok();
+        let pin = Pin::resolve(settings.version.as_deref(), env.as_deref(), &cwd)?;
+        let target = match &settings.target {
+            Some(t) => t.parse::<Target>()?,
+            None => Target::host()?,
+        };
+        let store = Store::locate(settings.cache_dir.as_deref())?;
+        let api_url = settings.github_api_url.trim_end_matches('/').to_string();
+        let mirror = match &settings.mirror {
+            Some(m) if !m.trim().is_empty() => Some(Sources {
+                download_base: mirror_base(m)?,
+                mirror: true,
+                api_url: api_url.clone(),
+            }),
+            _ => None,
+        };
+        let order = sources::parse_order(&settings.sources, mirror.is_some())
+            .map_err(|e| Failure::new(e.to_string()).hint("pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES").usage())?;
+        Ok(Context {
+            pin,
+            target,
+            store,
+            github: Sources {
+                download_base: settings.github_download_url.clone(),
+                mirror: false,
+                api_url,
+            },
+            mirror,
+            order,
+            settings: settings.clone(),
+            cwd,
+            registries: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The pinned version, when it is known without the network.
+    pub fn exact_version(&self) -> Option<&CodexVersion> {
+        match &self.pin.request {
+            Request::Exact(v) => Some(v),
+            Request::Latest => None,
+        }
+    }
+
+    /// Where the Python index and the npm registry are (located once; may ask pip and npm).
+    pub fn registries(&self) -> &(Location, Location) {
+        self.registries.get_or_init(|| {
+            let inputs = |flag: &Option<String>| locate::LocateInputs {
+                flag: flag.clone(),
+                cwd: self.cwd.clone(),
+                python: self
+                    .settings
+                    .python
+                    .clone()
+                    .filter(|p| !p.as_os_str().is_empty()),
+                cache_file: self.store.root().join("registries.json"),
+            };
+            let python = if self.order.contains(&SourceKind::PythonIndex) {
+                locate::python_index(&inputs(&self.settings.index_url))
+            } else {
+                Location::Missing("not among the sources".into())
+            };
+            let npm = if self.order.contains(&SourceKind::Npm) {
+                locate::npm_registry(&inputs(&self.settings.npm_registry))
+            } else {
+                Location::Missing("not among the sources".into())
+            };
+            (python, npm)
+        })
+    }
+
+    /// The `bin/codex` digest a manifest pins for this version and target.
+    pub fn codex_sha256(&self, version: &CodexVersion) -> Option<(crate::verify::Sha256, String)> {
+        self.pin
+            .pinned_asset(version, &self.target)
+            .and_then(|(m, a)| a.codex_sha256.map(|d| (d, m.origin.clone())))
+    }
+
+    /// The `bin/codex` digest a manifest pins for `version` on `target`.
+    pub fn codex_sha256_for(
+        &self,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Option<crate::verify::Sha256> {
+        self.pin
+            .pinned_asset(version, target)
+            .and_then(|(_, a)| a.codex_sha256)
+    }
+
+    /// Every source in order with the URLs it would touch, or why it is skipped: what
+    /// `--dry-run` and `doctor` show.
+    pub fn source_plans(&self, version: &CodexVersion) -> Vec<SourcePlan> {
+        let (python, npm) = self.registries();
+        self.order
+            .iter()
+            .map(|kind| {
+                let (located, urls, skipped) = match kind {
+                    SourceKind::Github | SourceKind::Mirror => {
+                        let s = if *kind == SourceKind::Mirror {
+                            self.mirror.as_ref().unwrap_or(&self.github)
+                        } else {
+                            &self.github
+                        };
+                        let plan = crate::plan::Plan::offline(
+                            &self.pin,
+                            version.clone(),
+                            self.target.clone(),
+                            s.clone(),
+                        );
+                        (Some(s.download_base.clone()), plan.urls(), None)
+                    }
+                    SourceKind::PythonIndex => {
+                        let lock_url = self.pin.wheel_pins(version).and_then(|w| {
+                            self.target
+                                .wheel_platform_tags()
+                                .iter()
+                                .find_map(|t| w.for_platform(t))
+                                .and_then(|l| l.url.clone())
+                                .map(|u| format!("{u} (from {})", w.file.display()))
+                        });
+                        match (lock_url, python) {
+                            (Some(u), _) => (None, vec![u], None),
+                            (None, Location::Found(l)) => (
+                                Some(format!("{} (from {})", l.url, l.from)),
+                                vec![
+                                    sources::pyindex::project_url(&l.url),
+                                    format!(
+                                        "then the {} wheel it lists for {}",
+                                        version.pep440(),
+                                        self.target.wheel_platform_tags().join(" or ")
+                                    ),
+                                ],
+                                None,
+                            ),
+                            (None, Location::Missing(r)) => (None, vec![], Some(r.clone())),
+                        }
+                    }
+                    SourceKind::Npm => match npm {
+                        Location::Found(l) => (
+                            Some(format!("{} (from {})", l.url, l.from)),
+                            vec![
+                                sources::npm::packument_url(&l.url),
+                                format!(
+                                    "then the tarball of {}@{}",
+                                    sources::npm::PACKAGE,
+                                    sources::npm::version_key(version, &self.target)
+                                ),
+                            ],
+                            None,
+                        ),
+                        Location::Missing(r) => (None, vec![], Some(r.clone())),
+                    },
+                    SourceKind::Archive => (None, vec![], None),
+                };
+                SourcePlan {
+                    source: *kind,
+                    location: located,
+                    urls,
+                    skipped,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One source as `--dry-run` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourcePlan {
+    pub source: SourceKind,
+    pub location: Option<String>,
+    pub urls: Vec<String>,
+    /// Why this source will not be asked.
+    pub skipped: Option<String>,
+}
+
+/// A mirror as a URL base: a bare directory path becomes `file://`.
+fn mirror_base(m: &str) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let m = m.trim().trim_end_matches('/');
+    if m.contains("://") {
+        return Ok(m.to_string());
+    }
+    let path = std::path::absolute(m).with_context(|| format!("invalid mirror path `{m}`"))?;
+    reqwest::Url::from_directory_path(&path)
+        .map(|u| u.to_string().trim_end_matches('/').to_string())
+        .map_err(|_| {
+            Failure::new(format!("`{m}` is neither a URL nor a directory"))
+                .hint("pass `--mirror https://host/path` or `--mirror file:///dir`")
+                .usage()
+                .into()
+        })
+}
+
+/// The network side, built only when the warm path did not answer.
+pub struct Online {
+    pub runtime: tokio::runtime::Runtime,
+    pub http: Http,
+}
+
+impl Online {
+    pub fn new(ctx: &Context) -> anyhow::Result<Online> {
+        use anyhow::Context as _;
+        let settings = &ctx.settings;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("could not start the async runtime")?;
+        let api_origin = reqwest::Url::parse(&settings.github_api_url).ok();
+        let (python, npm) = ctx.registries();
+        let credentials = [python, npm]
+            .into_iter()
+            .filter_map(Location::found)
+            .flat_map(|l| l.credentials.clone())
+            .collect();
+        let http = Http::new(NetConfig {
+            connect_timeout: std::time::Duration::from_secs(settings.connect_timeout.max(1)),
+            read_timeout: std::time::Duration::from_secs(settings.read_timeout.max(1)),
+            allow_http: settings.allow_http,
+            attempts: settings.retries.max(1),
+            token: Token::from_env().map(|(t, _)| t),
+            api_origin,
+            credentials,
+        })?;
+        Ok(Online { runtime, http })
+    }
+
+    pub fn github<'a>(&'a self, ctx: &Context) -> crate::github::Github<'a> {
+        crate::github::Github::new(&self.http, &ctx.github.api_url)
+    }
+
+    fn inputs<'a>(&'a self, ctx: &'a Context, version: &'a CodexVersion) -> sources::Inputs<'a> {
+        self.inputs_for(ctx, version, &ctx.target)
+    }
+
+    /// What the sources need to settle `version` for `target`.
+    pub fn inputs_for<'a>(
+        &'a self,
+        ctx: &'a Context,
+        version: &'a CodexVersion,
+        target: &'a Target,
+    ) -> sources::Inputs<'a> {
+        let (python_index, npm) = ctx.registries();
+        sources::Inputs {
+            http: &self.http,
+            pin: &ctx.pin,
+            version,
+            target,
+            github: &ctx.github,
+            mirror: ctx.mirror.as_ref(),
+            python_index,
+            npm,
+        }
+    }
+
+    /// `latest` -> a version: the first source in order that can say, reported with where the
+    /// answer came from.
+    pub fn resolve_version(&self, ctx: &Context, ui: &Ui) -> anyhow::Result<CodexVersion> {
+        match &ctx.pin.request {
+            Request::Exact(v) => Ok(v.clone()),
+            Request::Latest => {
+                let placeholder = ctx.pin.bundled.version.clone();
+                let inputs = self.inputs(ctx, &placeholder);
+                let mut failures = Vec::new();
+                for kind in &ctx.order {
+                    match self.runtime.block_on(sources::latest(&inputs, *kind)) {
+                        Ok((v, from)) => {
+                            ui.status("Resolved", &format!("latest = {v} ({from})"));
+                            return Ok(v);
+                        }
+                        Err(reason) => failures.push(SourceFailure {
+                            source: *kind,
+                            reason,
+                        }),
+                    }
+                }
+                Err(AllSourcesFailed {
+                    what: "resolve `latest`".into(),
+                    failures,
+                }
+                .into())
+            }
+        }
+    }
+}
+
+/// Every source failed: each one and why.
+#[derive(Debug, thiserror::Error)]
+#[error("could not {what} from any source:{}", list(.failures))]
+pub struct AllSourcesFailed {
+    pub what: String,
+    pub failures: Vec<SourceFailure>,
+}
+
+fn list(failures: &[SourceFailure]) -> String {
+    if failures.is_empty() {
+        return " no source was tried".into();
+    }
+    failures
+        .iter()
+        .map(|f| format!("\n  {:>12}: {}", f.source.name(), f.reason))
+        .collect()
+}
+
+impl AllSourcesFailed {
+    pub fn hint(&self) -> String {
+        "check the network with `codex-bootstrap doctor`; point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, set HTTPS_PROXY, or install from a file with `--archive`".into()
+    }
+}
+
+/// `install --archive`: a local file instead of a download.
+#[derive(Debug, Clone)]
+pub struct LocalArchive {
+    pub path: PathBuf,
+    pub sha256: Option<crate::verify::Sha256>,
+    pub trust: bool,
+}
+
+impl LocalArchive {
+    /// The asset for this file: its kind from its name, its expected digest from the manifest
+    /// that pins that very file (as a GitHub asset or a wheel), else `--sha256`, else (with
+    /// `--trust-archive`) whatever it hashes to, recorded as unverified.
+    fn asset(&self, ctx: &Context, version: &CodexVersion) -> anyhow::Result<Asset> {
+        use anyhow::Context as _;
+        let path = std::path::absolute(&self.path)
+            .with_context(|| format!("invalid path `{}`", self.path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = AssetKind::from_name(&name).ok_or_else(|| {
+            Failure::new(format!("`{name}` is not a Codex release asset, runtime wheel or npm tarball"))
+                .hint("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz")
+                .usage()
+        })?;
+        let size = std::fs::metadata(&path)
+            .with_context(|| format!("could not read `{}`", path.display()))?
+            .len();
+        let pinned = ctx
+            .pin
+            .pinned_asset(version, &ctx.target)
+            .and_then(|(m, a)| {
+                let origin = DigestSource::Manifest {
+                    path: m.origin.clone(),
+                };
+                if a.asset.as_deref() == Some(name.as_str()) {
+                    a.sha256.map(|d| Expected::sha256(d, origin))
+                } else if let Some(w) = a.wheel.as_ref().filter(|w| w.file == name) {
+                    Some(Expected::sha256(w.sha256, origin))
+                } else {
+                    a.npm.as_ref().filter(|n| n.file == name).map(|n| Expected {
+                        digest: crate::verify::Digest::Sha512(n.integrity),
+                        source: origin,
+                    })
+                }
+            });
+        let expected = match (pinned, self.sha256, self.trust) {
+            (Some(e), _, _) => e,
+            (None, Some(sha256), _) => Expected::sha256(sha256, DigestSource::Flag),
+            (None, None, true) => Expected::sha256(
+                crate::verify::hash_file(&path)
+                    .with_context(|| format!("could not read `{}`", path.display()))?
+                    .0,
+                DigestSource::Unverified,
+            ),
+            (None, None, false) => {
+                return Err(Failure::new(format!("no digest to verify `{name}` against"))
+                    .hint("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`")
+                    .into())
+            }
+        };
+        let url = reqwest::Url::from_file_path(&path)
+            .map_err(|_| Failure::new(format!("`{}` is not an absolute path", path.display())))?
+            .to_string();
+        Ok(Asset {
+            name,
+            kind,
+            size: Some(size),
+            url,
+            expected,
+            source: SourceKind::Archive,
+        })
+    }
+}
+
+/// The result of provisioning, for reports.
+pub struct Provisioned {
+    pub outcome: Outcome,
+    pub pin_source: PinSource,
+    pub elapsed: std::time::Duration,
+}
+
+/// Make sure the pinned runtime is installed (the warm path when it is), quietly unless `ui`
+/// says otherwise. Used by `install`, `quickstart`, `wheel` and `install --python`.
+pub fn ensure_installed(settings: &Settings, ui: &Ui) -> anyhow::Result<InstalledRuntime> {
+    let ctx = Context::resolve(settings)?;
+    Ok(provision(&ctx, false, None, ui)?.outcome.into_runtime())
+}
+
+/// Whether an install failure is the source's fault (try the next one) rather than ours.
+fn source_specific(e: &InstallError) -> bool {
+    match e {
+        InstallError::DigestMismatch(_)
+        | InstallError::CodexMismatch { .. }
+        | InstallError::WrongVersion { .. }
+        | InstallError::Unstable { .. }
+        | InstallError::Net(_) => true,
+        InstallError::Unpack(u) => !matches!(u, crate::unpack::UnpackError::Write { .. }),
+        InstallError::DoesNotRun { .. } | InstallError::Store(_) => false,
+    }
+}
+
+/// Warm path, else lock, re-check, then the sources in order: fetch, verify, unpack, store.
+pub fn provision(
+    ctx: &Context,
+    force: bool,
+    archive: Option<&LocalArchive>,
+    ui: &Ui,
+) -> anyhow::Result<Provisioned> {
+    let started = Instant::now();
+    let done = |outcome| Provisioned {
+        outcome,
+        pin_source: ctx.pin.source.clone(),
+        elapsed: started.elapsed(),
+    };
+    for w in &ctx.pin.warnings {
+        ui.warn(&w.to_string());
+    }
+    if let Some(v) = ctx.exact_version() {
+        if !force {
+            if let Some(rt) = ctx.store.installed(v, &ctx.target)? {
+                return Ok(done(Outcome::AlreadyInstalled(rt)));
+            }
+        }
+    }
+
+    let online = Online::new(ctx)?;
+    // Vet the mirror before any request: a refused mirror should fail fast.
+    if let Some(m) = &ctx.mirror {
+        if install::local_path(&m.download_base).is_none() {
+            online.http.url(&m.download_base)?;
+        }
+    }
+    let version = online.resolve_version(ctx, ui)?;
+    let lock_path = ctx.store.lock_path(&version, &ctx.target);
+    let _lock = ArtifactLock::acquire(&lock_path, || {
+        ui.status(
+            "Waiting",
+            &format!(
+                "for another codex-bootstrap installing {version} ({})",
+                lock_path.display()
+            ),
+        )
+    })?;
+    // Another installer may have finished while we waited.
+    if !force {
+        if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
+            ui.status(
+                "Found",
+                &format!("codex {version} installed by another process"),
+            );
+            return Ok(done(Outcome::AlreadyInstalled(rt)));
+        }
+    }
+    install::clean_stale_staging(&ctx.store, &version, &ctx.target);
+
+    let job = JobInputs {
+        ctx,
+        http: &online.http,
+        version: &version,
+        tag: version.tag(),
+        codex_sha256: ctx.codex_sha256(&version),
+        force,
+        ui,
+    };
+    if let Some(a) = archive {
+        let asset = a.asset(ctx, &version)?;
+        return Ok(done(online.runtime.block_on(job.install(&asset))?));
+    }
+
+    let inputs = online.inputs(ctx, &version);
+    let outcome = online.runtime.block_on(async {
+        // Every source's metadata is asked for at once; answers are taken in order, so a
+        // source that never answers costs no more than the slowest of the others.
+        let mut pending: FuturesOrdered<_> = ctx
+            .order
+            .iter()
+            .map(|k| {
+                let inputs = &inputs;
+                async move { (*k, sources::settle(inputs, *k).await) }
+            })
+            .collect();
+        let mut failures: Vec<SourceFailure> = Vec::new();
+        while let Some((source, settled)) = pending.next().await {
+            let asset = match settled {
+                Ok(a) => a,
+                Err(reason) => {
+                    ui.status("Skipping", &format!("{source}: {reason}"));
+                    failures.push(SourceFailure { source, reason });
+                    continue;
+                }
+            };
+            match job.install(&asset).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(e) if source_specific(&e) => {
+                    let reason = sources::reason_of(&e);
+                    ui.warn(&format!("{source}: {reason}; trying the next source"));
+                    failures.push(SourceFailure { source, reason });
+                }
+                Err(e) => return Err(anyhow::Error::from(e)),
+            }
+        }
+        Err(AllSourcesFailed {
+            what: format!("install codex {version} for {}", ctx.target),
+            failures,
+        }
+        .into())
+    })?;
+    Ok(done(outcome))
+}
+
+/// What every attempt shares.
+struct JobInputs<'a> {
+    ctx: &'a Context,
+    http: &'a Http,
+    version: &'a CodexVersion,
+    tag: String,
+    codex_sha256: Option<(crate::verify::Sha256, String)>,
+    force: bool,
+    ui: &'a Ui,
+}
+
+impl JobInputs<'_> {
+    /// Fetch, verify, unpack and publish one asset.
+    async fn install(&self, asset: &Asset) -> Result<Outcome, InstallError> {
+        let ui = self.ui;
+        if asset.expected.source == DigestSource::Unverified {
+            ui.warn(&format!(
+                "installing `{}` without verification (--trust-archive)",
+                asset.name
+            ));
+        }
+        ui.status(
+            "Downloading",
+            &format!(
+                "{}{} from {}",
+                asset.name,
+                asset
+                    .size
+                    .map(|s| format!(" ({})", human_bytes(s)))
+                    .unwrap_or_default(),
+                asset.source
+            ),
+        );
+        let progress = ui.progress(asset.size, "Downloading");
+        let job = Job {
+            store: &self.ctx.store,
+            version: self.version,
+            tag: &self.tag,
+            target: &self.ctx.target,
+            asset,
+            force: self.force,
+            codex_sha256: self.codex_sha256.clone(),
+            progress: &progress,
+        };
+        let outcome = install::run(self.http, &job).await;
+        progress.finish_and_clear();
+        outcome
+    }
+}
+
+/// The receipt's source, for reports (older receipts name none).
+pub fn source_of(runtime: &InstalledRuntime) -> String {
+    runtime
+        .receipt
+        .source
+        .map(|s| s.name().to_string())
+        .unwrap_or_else(|| {
+            if runtime.receipt.source_url.starts_with("file:") {
+                "archive".into()
+            } else {
+                "github".into()
+            }
+        })
+}

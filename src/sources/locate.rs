@@ -1,0 +1,677 @@
+//! Where the Python index and the npm registry are, found the way the user's own tools find
+//! them: flags and our variables, then pip's / uv's / npm's variables and config files, then the
+//! package managers' own answer (`pip`'s built-in default, `npm config get registry`). No
+//! registry host is written in this crate: corporate proxies and mirrors configured for pip and
+//! npm are used as they are.
+//!
+//! Credentials come from the index URL's userinfo or netrc (Python) and `//host/:_authToken`
+//! lines of `.npmrc` (npm); each is scoped to its own URL (see
+//! [`crate::net::ScopedCredential`]) and never printed: locations are shown without userinfo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::net::{Credential, ScopedCredential, Token};
+
+/// A registry's base URL, where that answer came from, and the credentials configured for it.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// Without userinfo.
+    pub url: Url,
+    /// `--index-url`, `PIP_INDEX_URL`, `/etc/pip.conf`, "pip's default (python3)", …
+    pub from: String,
+    pub credentials: Vec<ScopedCredential>,
+}
+
+/// The answer for one registry: where it is, or why it could not be found.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Found(Located),
+    Missing(String),
+}
+
+impl Location {
+    pub fn found(&self) -> Option<&Located> {
+        match self {
+            Location::Found(l) => Some(l),
+            Location::Missing(_) => None,
+        }
+    }
+}
+
+/// What the locators read besides the process environment.
+#[derive(Debug, Clone)]
+pub struct LocateInputs {
+    /// `--index-url` / `--npm-registry`.
+    pub flag: Option<String>,
+    /// Where `.npmrc` lookup starts.
+    pub cwd: PathBuf,
+    /// The interpreter whose pip is asked for its default index.
+    pub python: Option<PathBuf>,
+    /// `<cache>/registries.json` remembers the package managers' answers.
+    pub cache_file: PathBuf,
+}
+
+const INDEX_ENVS: &[&str] = &[
+    "CODEX_BOOTSTRAP_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX_URL",
+    "PIP_INDEX_URL",
+];
+
+/// Locate the Python package index.
+pub fn python_index(inputs: &LocateInputs) -> Location {
+    let (raw, from) = match python_index_configured(inputs) {
+        Some(found) => found,
+        None => match pip_default(inputs) {
+            Ok(found) => found,
+            Err(reason) => return Location::Missing(reason),
+        },
+    };
+    match split_credentials(&raw) {
+        Ok((url, basic)) => {
+            let mut credentials = Vec::new();
+            if let Some(c) = basic.or_else(|| netrc_for(&url)) {
+                credentials.push(ScopedCredential {
+                    scope: origin_of(&url),
+                    credential: c,
+                });
+            }
+            Location::Found(Located {
+                url,
+                from,
+                credentials,
+            })
+        }
+        Err(()) => Location::Missing(format!("{from} is not a URL: `{}`", redact(&raw))),
+    }
+}
+
+fn python_index_configured(inputs: &LocateInputs) -> Option<(String, String)> {
+    if let Some(f) = inputs.flag.as_deref().filter(|f| !f.trim().is_empty()) {
+        return Some((f.trim().to_string(), "--index-url".into()));
+    }
+    for name in INDEX_ENVS {
+        if let Some(v) = env_nonempty(name) {
+            return Some((v, (*name).to_string()));
+        }
+    }
+    for file in pip_config_files() {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            if let Some(v) = ini_value(&text, "global", &["index-url", "index_url"]) {
+                return Some((v, file.display().to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// pip's configuration files, the one that wins first (pip loads them in the reverse order,
+/// later ones overriding earlier ones). `PIP_CONFIG_FILE=/dev/null` turns them all off.
+pub fn pip_config_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Some(f) = std::env::var_os("PIP_CONFIG_FILE").filter(|f| !f.is_empty()) {
+        let f = PathBuf::from(f);
+        if f == Path::new("/dev/null") || f == Path::new("nul") {
+            return files;
+        }
+        files.push(f);
+    }
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+        let name = if cfg!(windows) { "pip.ini" } else { "pip.conf" };
+        files.push(PathBuf::from(venv).join(name));
+    }
+    let home = dirs::home_dir();
+    if cfg!(windows) {
+        if let Some(appdata) = std::env::var_os("APPDATA") {
+            files.push(PathBuf::from(appdata).join("pip").join("pip.ini"));
+        }
+        if let Some(h) = &home {
+            files.push(h.join("pip").join("pip.ini"));
+        }
+        if let Some(pd) = std::env::var_os("PROGRAMDATA") {
+            files.push(PathBuf::from(pd).join("pip").join("pip.ini"));
+        }
+        return files;
+    }
+    let xdg_config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    if let Some(x) = xdg_config {
+        files.push(x.join("pip").join("pip.conf"));
+    }
+    if cfg!(target_os = "macos") {
+        if let Some(h) = &home {
+            files.push(h.join("Library/Application Support/pip/pip.conf"));
+        }
+    }
+    if let Some(h) = &home {
+        files.push(h.join(".pip").join("pip.conf"));
+    }
+    files.push(PathBuf::from("/etc/pip.conf"));
+    let xdg_dirs = std::env::var("XDG_CONFIG_DIRS")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "/etc/xdg".into());
+    for d in xdg_dirs.split(':').rev().filter(|d| !d.is_empty()) {
+        files.push(Path::new(d).join("pip").join("pip.conf"));
+    }
+    files
+}
+
+/// What the interpreter's pip uses when nothing is configured: pip keeps it as a constant.
+fn pip_default(inputs: &LocateInputs) -> Result<(String, String), String> {
+    let python = crate::python::choose_interpreter(inputs.python.as_deref())
+        .map_err(|_| "no Python index configured, and no python3 on PATH to ask pip".to_string())?;
+    let key = cache_key("pip", &python);
+    if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
+        return Ok((url, format!("pip's default ({})", python.display())));
+    }
+    let out = run_quick(Command::new(&python).args([
+        "-I",
+        "-c",
+        "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+    ]))
+    .ok_or_else(|| {
+        format!(
+            "no Python index configured, and `{}` has no pip to ask for its default",
+            python.display()
+        )
+    })?;
+    if let Some(k) = key {
+        remember(&inputs.cache_file, &k, &out);
+    }
+    Ok((out, format!("pip's default ({})", python.display())))
+}
+
+const NPM_ENVS: &[&str] = &[
+    "CODEX_BOOTSTRAP_NPM_REGISTRY",
+    "npm_config_@openai:registry",
+    "NPM_CONFIG_@OPENAI:REGISTRY",
+    "npm_config_registry",
+    "NPM_CONFIG_REGISTRY",
+];
+
+/// Locate the npm registry (the one `@openai` packages come from).
+pub fn npm_registry(inputs: &LocateInputs) -> Location {
+    let files = npmrc_files(&inputs.cwd);
+    let parsed: Vec<(PathBuf, Vec<(String, String)>)> = files
+        .iter()
+        .filter_map(|f| {
+            std::fs::read_to_string(f)
+                .ok()
+                .map(|t| (f.clone(), npmrc_pairs(&t)))
+        })
+        .collect();
+    let configured = || -> Option<(String, String)> {
+        if let Some(f) = inputs.flag.as_deref().filter(|f| !f.trim().is_empty()) {
+            return Some((f.trim().to_string(), "--npm-registry".into()));
+        }
+        for name in NPM_ENVS {
+            if let Some(v) = env_nonempty(name) {
+                return Some((v, (*name).to_string()));
+            }
+        }
+        // A scope's registry beats the default registry in every file.
+        for key in ["@openai:registry", "registry"] {
+            for (file, pairs) in &parsed {
+                if let Some((_, v)) = pairs.iter().find(|(k, _)| k == key) {
+                    return Some((v.clone(), file.display().to_string()));
+                }
+            }
+        }
+        None
+    };
+    let (raw, from) = match configured() {
+        Some(found) => found,
+        None => match npm_default(inputs) {
+            Ok(found) => found,
+            Err(reason) => return Location::Missing(reason),
+        },
+    };
+    let (url, basic) = match split_credentials(&raw) {
+        Ok(found) => found,
+        Err(()) => {
+            return Location::Missing(format!("{from} is not a URL: `{}`", redact(&raw)));
+        }
+    };
+    let mut credentials = Vec::new();
+    if let Some(c) = basic {
+        credentials.push(ScopedCredential {
+            scope: url.clone(),
+            credential: c,
+        });
+    }
+    // `//host[:port]/path/:_authToken=…`: npm's "nerf dart" keys, scoped to that URL prefix.
+    for (_, pairs) in &parsed {
+        for (k, v) in pairs {
+            let Some(prefix) = k.strip_suffix(":_authToken") else {
+                continue;
+            };
+            let Some(rest) = prefix.strip_prefix("//") else {
+                continue;
+            };
+            if let Ok(scope) = Url::parse(&format!("{}://{rest}", url.scheme())) {
+                credentials.push(ScopedCredential {
+                    scope,
+                    credential: Credential::Bearer(Token::new(v.clone())),
+                });
+            }
+        }
+    }
+    // The most specific scope first, so it wins.
+    credentials.sort_by_key(|c| std::cmp::Reverse(c.scope.path().len()));
+    Location::Found(Located {
+        url,
+        from,
+        credentials,
+    })
+}
+
+/// `.npmrc` files, the one that wins first: the project's (nearest walking up), the user's,
+/// the global one.
+pub fn npmrc_files(cwd: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Some(project) = cwd
+        .ancestors()
+        .map(|d| d.join(".npmrc"))
+        .find(|f| f.is_file())
+    {
+        files.push(project);
+    }
+    let user = ["npm_config_userconfig", "NPM_CONFIG_USERCONFIG"]
+        .iter()
+        .find_map(|n| env_nonempty(n))
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".npmrc")));
+    if let Some(u) = user {
+        if !files.contains(&u) {
+            files.push(u);
+        }
+    }
+    if let Some(g) = ["npm_config_globalconfig", "NPM_CONFIG_GLOBALCONFIG"]
+        .iter()
+        .find_map(|n| env_nonempty(n))
+    {
+        files.push(PathBuf::from(g));
+    }
+    files
+}
+
+/// `npm config get registry`: what npm itself would use.
+fn npm_default(inputs: &LocateInputs) -> Result<(String, String), String> {
+    let name = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let npm = crate::doctor::which(name, std::env::var_os("PATH").as_deref())
+        .ok_or_else(|| "no npm registry configured, and no npm on PATH to ask".to_string())?;
+    let key = cache_key("npm", &npm);
+    if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
+        return Ok((
+            url,
+            "npm's configuration (`npm config get registry`)".into(),
+        ));
+    }
+    let out = run_quick(
+        Command::new(&npm)
+            .args(["config", "get", "registry"])
+            .current_dir(&inputs.cwd),
+    )
+    .filter(|o| o.contains("://"))
+    .ok_or_else(|| {
+        "no npm registry configured, and `npm config get registry` gave none".to_string()
+    })?;
+    if let Some(k) = key {
+        remember(&inputs.cache_file, &k, &out);
+    }
+    Ok((
+        out,
+        "npm's configuration (`npm config get registry`)".into(),
+    ))
+}
+
+/// Parse a URL, splitting off userinfo as Basic credentials.
+fn split_credentials(raw: &str) -> Result<(Url, Option<Credential>), ()> {
+    let mut url = Url::parse(raw.trim()).map_err(|_| ())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(());
+    }
+    let user = percent_decode(url.username());
+    let password = url.password().map(percent_decode);
+    let cred = (!user.is_empty() || password.is_some()).then(|| Credential::Basic {
+        user,
+        password: Token::new(password.unwrap_or_default()),
+    });
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok((url, cred))
+}
+
+fn origin_of(url: &Url) -> Url {
+    let mut u = url.clone();
+    u.set_path("/");
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+fn redact(raw: &str) -> String {
+    crate::net::redact_userinfo(raw)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// netrc credentials for the URL's host (`NETRC`, else `~/.netrc`, `~/_netrc` on Windows).
+pub fn netrc_for(url: &Url) -> Option<Credential> {
+    let file = std::env::var_os("NETRC")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
+            dirs::home_dir().map(|h| h.join(name))
+        })?;
+    let text = std::fs::read_to_string(file).ok()?;
+    netrc_lookup(&text, url.host_str()?)
+}
+
+/// The login and password of `machine HOST` (else of `default`) in netrc text.
+pub fn netrc_lookup(text: &str, host: &str) -> Option<Credential> {
+    struct Entry {
+        machine: Option<String>,
+        login: Option<String>,
+        password: Option<String>,
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut tokens = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace);
+    while let Some(tok) = tokens.next() {
+        let value = |t: &mut dyn Iterator<Item = &str>| t.next().map(str::to_string);
+        match tok {
+            "machine" => entries.push(Entry {
+                machine: Some(value(&mut tokens).unwrap_or_default()),
+                login: None,
+                password: None,
+            }),
+            "default" => entries.push(Entry {
+                machine: None,
+                login: None,
+                password: None,
+            }),
+            "login" | "password" => {
+                let v = value(&mut tokens);
+                if let Some(e) = entries.last_mut() {
+                    if tok == "login" {
+                        e.login = v;
+                    } else {
+                        e.password = v;
+                    }
+                }
+            }
+            // A macro definition runs to the end of its paragraph; nothing after it is ours.
+            "macdef" => break,
+            _ => {}
+        }
+    }
+    let pick = |e: &Entry| {
+        e.login
+            .clone()
+            .map(|l| (l, e.password.clone().unwrap_or_default()))
+    };
+    entries
+        .iter()
+        .find(|e| {
+            e.machine
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(host))
+        })
+        .or_else(|| entries.iter().find(|e| e.machine.is_none()))
+        .and_then(pick)
+        .map(basic)
+}
+
+fn basic((user, password): (String, String)) -> Credential {
+    Credential::Basic {
+        user,
+        password: Token::new(password),
+    }
+}
+
+/// `key=value` lines of an `.npmrc`, with `${VAR}` expanded as npm does.
+pub fn npmrc_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim().trim_matches('"').trim_matches('\'');
+            (k.trim().to_string(), expand_env(v))
+        })
+        .collect()
+}
+
+fn expand_env(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 2..start + 2 + end];
+                out.push_str(&std::env::var(name).unwrap_or_default());
+                rest = &rest[start + 3 + end..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The value of `key` in `[section]` of an INI file (pip's config format).
+fn ini_value(text: &str, section: &str, keys: &[&str]) -> Option<String> {
+    let mut in_section = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line.trim_matches(|c| c == '[' || c == ']').trim() == section;
+            continue;
+        }
+        if !in_section || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
+            if keys.contains(&k.trim()) && !v.trim().is_empty() {
+                return Some(v.trim().to_string());
+            }
+        }
+    }
+    None
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Run a short command with a bound, returning its trimmed stdout when it succeeded.
+fn run_quick(cmd: &mut Command) -> Option<String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let mut out = String::new();
+    use std::io::Read;
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    let out = out.trim().to_string();
+    (!out.is_empty()).then_some(out)
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Remembered {
+    answers: std::collections::BTreeMap<String, String>,
+}
+
+/// A key that changes when the program does: its path and modification time.
+fn cache_key(kind: &str, program: &Path) -> Option<String> {
+    let modified = std::fs::metadata(program).ok()?.modified().ok()?;
+    let secs = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(format!("{kind}:{}:{secs}", program.display()))
+}
+
+fn cached(file: &Path, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let r: Remembered = serde_json::from_str(&text).ok()?;
+    r.answers.get(key).cloned()
+}
+
+fn remember(file: &Path, key: &str, value: &str) {
+    let mut r: Remembered = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    r.answers.insert(key.to_string(), value.to_string());
+    if let (Some(dir), Ok(json)) = (file.parent(), serde_json::to_vec_pretty(&r)) {
+        let _ = std::fs::create_dir_all(dir);
+        // Best effort, atomically: a torn file would only cost one more question to pip/npm.
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(c: &Credential) -> (String, String) {
+        match c {
+            Credential::Basic { user, password } => (user.clone(), format!("{password:?}")),
+            Credential::Bearer(t) => ("bearer".into(), format!("{t:?}")),
+        }
+    }
+
+    #[test]
+    fn netrc_finds_the_host_and_falls_back_to_default() {
+        let text = "machine other.example login a password b\n\
+                    # comment\n\
+                    machine idx.example\n  login u\n  password p\n\
+                    default login d password dp\n";
+        match netrc_lookup(text, "idx.example") {
+            Some(Credential::Basic { user, .. }) => assert_eq!(user, "u"),
+            other => panic!("{other:?}"),
+        }
+        match netrc_lookup(text, "nowhere.example") {
+            Some(Credential::Basic { user, .. }) => assert_eq!(user, "d"),
+            other => panic!("{other:?}"),
+        }
+        assert!(netrc_lookup("machine a login x password y", "b").is_none());
+        let (_, shown) = creds(&netrc_lookup(text, "idx.example").unwrap());
+        assert!(
+            !shown.contains('p') || shown.contains("redacted"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn userinfo_becomes_credentials_and_leaves_the_url() {
+        let (url, c) = split_credentials("https://us%40er:p%3Ass@idx.example/simple").unwrap();
+        assert_eq!(url.as_str(), "https://idx.example/simple");
+        match c {
+            Some(Credential::Basic { user, .. }) => assert_eq!(user, "us@er"),
+            other => panic!("{other:?}"),
+        }
+        assert!(split_credentials("ftp://x/").is_err());
+        assert!(split_credentials("not a url").is_err());
+    }
+
+    #[test]
+    fn npmrc_pairs_expand_variables_and_skip_comments() {
+        std::env::set_var("CB_TEST_NPM_TOKEN", "t0k");
+        let pairs = npmrc_pairs(
+            "; comment\n# another\nregistry=https://r.example/\n@openai:registry = \"https://s.example/npm/\"\n//s.example/npm/:_authToken=${CB_TEST_NPM_TOKEN}\n",
+        );
+        assert_eq!(
+            pairs,
+            vec![
+                ("registry".into(), "https://r.example/".into()),
+                ("@openai:registry".into(), "https://s.example/npm/".into()),
+                ("//s.example/npm/:_authToken".into(), "t0k".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn pip_ini_global_index_url() {
+        let text = "[install]\nindex-url = https://wrong.example\n[global]\n# c\nindex-url = https://right.example/simple\n";
+        assert_eq!(
+            ini_value(text, "global", &["index-url"]).as_deref(),
+            Some("https://right.example/simple")
+        );
+        assert_eq!(
+            ini_value("[global]\ntimeout = 3\n", "global", &["index-url"]),
+            None
+        );
+    }
+
+    #[test]
+    fn scoped_credentials_apply_under_their_url_only() {
+        let c = ScopedCredential {
+            scope: Url::parse("https://r.example/npm/").unwrap(),
+            credential: Credential::Bearer(Token::new("x")),
+        };
+        assert!(c.applies_to(&Url::parse("https://r.example/npm/@openai%2fcodex").unwrap()));
+        assert!(!c.applies_to(&Url::parse("https://r.example/other/x").unwrap()));
+        assert!(!c.applies_to(&Url::parse("http://r.example/npm/x").unwrap()));
+        assert!(!c.applies_to(&Url::parse("https://r.example:8443/npm/x").unwrap()));
+        assert!(!c.applies_to(&Url::parse("https://cdn.example/npm/x").unwrap()));
+    }
+}

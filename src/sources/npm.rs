@@ -1,0 +1,158 @@
+//! The npm registry: `@openai/codex` publishes one version per platform
+//! (`<v>-linux-x64`, …), whose tarball holds `package/vendor/<triple>/` in the codex-package
+//! layout. One request for the packument (the abbreviated form npm itself asks for) gives every
+//! version's `dist.tarball` and `dist.integrity` (sha512), and the `latest` dist-tag.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::net::{Http, NetError};
+use crate::pin::CodexVersion;
+use crate::platform::Target;
+use crate::verify::Sha512;
+
+/// The package, URL-encoded as registries expect a scoped name in a path.
+pub const PACKAGE_PATH: &str = "@openai%2fcodex";
+/// The package as users write it.
+pub const PACKAGE: &str = "@openai/codex";
+
+/// The abbreviated ("corgi") document first: a fraction of the full packument's size.
+pub const ACCEPT: &str = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Packument {
+    #[serde(default, rename = "dist-tags")]
+    pub dist_tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub versions: BTreeMap<String, VersionDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VersionDoc {
+    pub dist: Dist,
+    #[serde(default)]
+    pub deprecated: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dist {
+    pub tarball: String,
+    #[serde(default)]
+    pub integrity: Option<String>,
+    #[serde(default, rename = "unpackedSize")]
+    pub unpacked_size: Option<u64>,
+}
+
+/// The platform package's tarball for a version and target.
+#[derive(Debug, Clone)]
+pub struct Tarball {
+    pub version_key: String,
+    pub url: String,
+    /// The file name (`codex-0.163.0-linux-x64.tgz`).
+    pub file: String,
+    pub integrity: Option<Sha512>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NpmError {
+    #[error("the registry has no package `{PACKAGE}` (`{url}` answered 404)")]
+    NoPackage { url: String },
+    #[error("the registry refused the request for `{url}` (HTTP {status}): credentials are missing or wrong")]
+    Unauthorized { url: String, status: u16 },
+    #[error("`{url}` answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("the packument `{url}` is malformed: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+pub fn packument_url(registry: &Url) -> String {
+    format!("{}/{PACKAGE_PATH}", registry.as_str().trim_end_matches('/'))
+}
+
+pub async fn packument(http: &Http, registry: &Url) -> Result<Packument, NpmError> {
+    let doc = packument_url(registry);
+    let url = http.url(&doc)?;
+    let (status, _, body) = http
+        .get_small_accepting(&url, false, Some(ACCEPT), 256 << 20)
+        .await?;
+    match status {
+        200 => {}
+        404 => return Err(NpmError::NoPackage { url: doc }),
+        401 | 403 => return Err(NpmError::Unauthorized { url: doc, status }),
+        _ => return Err(NpmError::Status { url: doc, status }),
+    }
+    serde_json::from_slice(&body).map_err(|e| NpmError::Malformed {
+        url: doc,
+        reason: e.to_string(),
+    })
+}
+
+/// `<version>-<platform>`: the npm version of a target's package.
+pub fn version_key(version: &CodexVersion, target: &Target) -> String {
+    format!("{version}-{}", target.npm_platform())
+}
+
+impl Packument {
+    /// The tarball of `version` for `target`, if published.
+    pub fn tarball(&self, version: &CodexVersion, target: &Target) -> Option<Tarball> {
+        let key = version_key(version, target);
+        let doc = self.versions.get(&key)?;
+        let file = doc
+            .dist
+            .tarball
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Some(Tarball {
+            url: doc.dist.tarball.clone(),
+            file,
+            integrity: doc
+                .dist
+                .integrity
+                .as_deref()
+                .and_then(|i| Sha512::parse_integrity(i).ok()),
+            version_key: key,
+        })
+    }
+
+    /// The `latest` dist-tag as a Codex version.
+    pub fn latest(&self) -> Option<CodexVersion> {
+        self.dist_tags
+            .get("latest")
+            .and_then(|v| CodexVersion::parse(v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_platform_tarball_and_latest() {
+        let i = Sha512::of(b"t").to_integrity();
+        let body = format!(
+            r#"{{"name":"@openai/codex","dist-tags":{{"latest":"0.169.0"}},"versions":{{
+              "0.163.0":{{"dist":{{"tarball":"https://r.example/@openai/codex/-/codex-0.163.0.tgz","integrity":"{i}"}}}},
+              "0.163.0-linux-x64":{{"dist":{{"tarball":"https://r.example/@openai/codex/-/codex-0.163.0-linux-x64.tgz","integrity":"sha1-abc {i}"}}}}}}}}"#
+        );
+        let p: Packument = serde_json::from_str(&body).unwrap();
+        let v = CodexVersion::parse("0.163.0").unwrap();
+        let t: Target = "x86_64-unknown-linux-musl".parse().unwrap();
+        let tb = p.tarball(&v, &t).unwrap();
+        assert_eq!(tb.file, "codex-0.163.0-linux-x64.tgz");
+        assert_eq!(tb.integrity, Some(Sha512::of(b"t")));
+        assert!(p
+            .tarball(&v, &"aarch64-apple-darwin".parse().unwrap())
+            .is_none());
+        assert_eq!(p.latest().unwrap().to_string(), "0.169.0");
+        assert_eq!(
+            packument_url(&Url::parse("https://r.example/npm/").unwrap()),
+            "https://r.example/npm/@openai%2fcodex"
+        );
+    }
+}

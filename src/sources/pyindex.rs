@@ -1,0 +1,334 @@
+//! The Python package index: the `openai-codex-cli-bin` wheels the Python SDK depends on.
+//!
+//! One request for the project page, in the PEP 691 JSON form when the index speaks it, else
+//! PEP 503 HTML; each file's sha256 comes from `hashes.sha256` or the `#sha256=` fragment.
+//! Yanked files are skipped. The wheel holds the codex-package layout under `codex_cli_bin/`.
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::net::{Http, NetError};
+use crate::verify::Sha256;
+
+/// The runtime's distribution name (PEP 503 normalised).
+pub const PROJECT: &str = "openai-codex-cli-bin";
+
+/// JSON first, HTML as a fallback: what pip and uv send.
+pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// One file the index lists for the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Absolute, without the `#sha256=` fragment.
+    pub url: String,
+    pub sha256: Option<Sha256>,
+    pub size: Option<u64>,
+    /// The reason, when yanked (an empty reason is still a yank).
+    pub yanked: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("the index has no project `{PROJECT}` (`{url}` answered 404)")]
+    NoProject { url: String },
+    #[error("the index refused the request for `{url}` (HTTP {status}): credentials are missing or wrong")]
+    Unauthorized { url: String, status: u16 },
+    #[error("`{url}` answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("the index page `{url}` is malformed: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+/// The project page URL under an index base.
+pub fn project_url(index: &Url) -> String {
+    format!("{}/{PROJECT}/", index.as_str().trim_end_matches('/'))
+}
+
+/// Fetch and parse the project page.
+pub async fn project_files(http: &Http, index: &Url) -> Result<Vec<IndexFile>, IndexError> {
+    let page = project_url(index);
+    let url = http.url(&page)?;
+    let (status, headers, body) = http
+        .get_small_accepting(&url, false, Some(ACCEPT), 32 << 20)
+        .await?;
+    match status {
+        200 => {}
+        404 => return Err(IndexError::NoProject { url: page }),
+        401 | 403 => return Err(IndexError::Unauthorized { url: page, status }),
+        _ => return Err(IndexError::Status { url: page, status }),
+    }
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // The final URL after redirects is what relative links resolve against; reqwest follows
+    // them, and indexes that redirect use absolute file URLs in practice.
+    if content_type.starts_with("application/vnd.pypi.simple.v1+json") {
+        parse_json(&body, &url)
+    } else {
+        Ok(parse_html(&String::from_utf8_lossy(&body), &url))
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    yanked: Yanked,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Yanked {
+    #[default]
+    No,
+    Flag(bool),
+    Reason(String),
+}
+
+/// PEP 691: `files[].{filename, url, hashes.sha256, size, yanked}`.
+pub fn parse_json(body: &[u8], page: &Url) -> Result<Vec<IndexFile>, IndexError> {
+    let parsed: JsonPage = serde_json::from_slice(body).map_err(|e| IndexError::Malformed {
+        url: page.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(parsed
+        .files
+        .into_iter()
+        .map(|f| {
+            let (url, fragment_hash) = absolute(page, &f.url);
+            IndexFile {
+                sha256: f
+                    .hashes
+                    .get("sha256")
+                    .and_then(|h| Sha256::parse(h).ok())
+                    .or(fragment_hash),
+                url,
+                size: f.size,
+                yanked: match f.yanked {
+                    Yanked::No | Yanked::Flag(false) => None,
+                    Yanked::Flag(true) => Some(String::new()),
+                    Yanked::Reason(r) => Some(r),
+                },
+                filename: f.filename,
+            }
+        })
+        .collect())
+}
+
+/// PEP 503: `<a href="URL#sha256=HEX" data-yanked="reason">FILENAME</a>`.
+pub fn parse_html(body: &str, page: &Url) -> Vec<IndexFile> {
+    let mut files = Vec::new();
+    let mut rest = body;
+    while let Some(start) = find_ci(rest, "<a") {
+        let after = &rest[start + 2..];
+        if !after.starts_with(|c: char| c.is_whitespace()) {
+            rest = after;
+            continue;
+        }
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let attrs = &after[..tag_end];
+        let body_start = &after[tag_end + 1..];
+        let text_end = find_ci(body_start, "</a>").unwrap_or(body_start.len());
+        let text = unescape(body_start[..text_end].trim());
+        rest = &body_start[text_end..];
+        let Some(href) = attribute(attrs, "href") else {
+            continue;
+        };
+        let (url, sha256) = absolute(page, &unescape(&href));
+        let filename = if text.is_empty() {
+            url.rsplit('/').next().unwrap_or_default().to_string()
+        } else {
+            text
+        };
+        files.push(IndexFile {
+            filename,
+            url,
+            sha256,
+            size: None,
+            yanked: attribute(attrs, "data-yanked").map(|r| unescape(&r)),
+        });
+    }
+    files
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The value of `name="…"` (or `'…'`, or bare, or present without a value) in a tag.
+fn attribute(attrs: &str, name: &str) -> Option<String> {
+    let bytes = attrs.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = find_ci(&attrs[i..], name) {
+        let at = i + pos;
+        let end = at + name.len();
+        let boundary_before = at == 0 || bytes[at - 1].is_ascii_whitespace();
+        let next = attrs[end..].trim_start();
+        if boundary_before
+            && (next.starts_with('=')
+                || next.is_empty()
+                || next.starts_with(char::is_whitespace)
+                || end == attrs.len())
+        {
+            if let Some(v) = next.strip_prefix('=') {
+                let v = v.trim_start();
+                return Some(match v.chars().next() {
+                    Some(q @ ('"' | '\'')) => {
+                        v[1..].split(q).next().unwrap_or_default().to_string()
+                    }
+                    _ => v.split_whitespace().next().unwrap_or_default().to_string(),
+                });
+            }
+            return Some(String::new());
+        }
+        i = end;
+    }
+    None
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Resolve `href` against the page, splitting off a `#sha256=` fragment.
+fn absolute(page: &Url, href: &str) -> (String, Option<Sha256>) {
+    let (link, fragment) = match href.split_once('#') {
+        Some((l, f)) => (l, Some(f)),
+        None => (href, None),
+    };
+    let sha256 = fragment
+        .and_then(|f| f.strip_prefix("sha256="))
+        .and_then(|h| Sha256::parse(h).ok());
+    let url = page
+        .join(link)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| link.to_string());
+    (url, sha256)
+}
+
+/// The newest stable version with a non-yanked wheel whose platform tag is one of `tags`.
+pub fn newest_stable(files: &[IndexFile], tags: &[&str]) -> Option<crate::pin::CodexVersion> {
+    files
+        .iter()
+        .filter(|f| f.yanked.is_none())
+        .filter(|f| {
+            tags.iter()
+                .any(|t| crate::platform::wheel_has_platform(&f.filename, t))
+        })
+        .filter_map(|f| crate::platform::wheel_version(&f.filename))
+        .filter_map(|v| crate::pin::CodexVersion::parse(v).ok())
+        .filter(|v| !v.is_prerelease())
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Url {
+        Url::parse("https://idx.example/simple/openai-codex-cli-bin/").unwrap()
+    }
+
+    #[test]
+    fn json_files_with_hashes_sizes_and_yanks() {
+        let d = Sha256::of(b"w");
+        let body = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"openai-codex-cli-bin","files":[
+              {{"filename":"a.whl","url":"../../files/a.whl","hashes":{{"sha256":"{d}"}},"size":3,"yanked":false}},
+              {{"filename":"b.whl","url":"https://cdn.example/b.whl","hashes":{{}},"yanked":"broken"}},
+              {{"filename":"c.whl","url":"/c.whl#sha256={d}","hashes":{{}},"yanked":true}}]}}"#
+        );
+        let files = parse_json(body.as_bytes(), &page()).unwrap();
+        assert_eq!(files[0].url, "https://idx.example/files/a.whl");
+        assert_eq!(files[0].sha256, Some(d));
+        assert_eq!(files[0].size, Some(3));
+        assert_eq!(files[0].yanked, None);
+        assert_eq!(files[1].sha256, None);
+        assert_eq!(files[1].yanked.as_deref(), Some("broken"));
+        assert_eq!(files[2].sha256, Some(d), "a fragment hash counts too");
+        assert_eq!(files[2].yanked.as_deref(), Some(""));
+        assert!(parse_json(b"{}", &page()).is_err());
+    }
+
+    #[test]
+    fn html_links_with_fragments_and_data_yanked() {
+        let d = Sha256::of(b"w");
+        let body = format!(
+            "<!DOCTYPE html><html><body><h1>Links</h1>\n\
+             <a href=\"../../files/a.whl#sha256={d}\" data-requires-python=\"&gt;=3.9\">a.whl</a><br/>\n\
+             <A HREF='https://cdn.example/b.whl' data-yanked=\"bad &amp; old\">b.whl</A>\n\
+             <a href=\"c.whl\" data-yanked>c.whl</a>\n\
+             <abbr>not a link</abbr></body></html>"
+        );
+        let files = parse_html(&body, &page());
+        assert_eq!(files.len(), 3, "{files:?}");
+        assert_eq!(files[0].filename, "a.whl");
+        assert_eq!(files[0].url, "https://idx.example/files/a.whl");
+        assert_eq!(files[0].sha256, Some(d));
+        assert_eq!(files[0].yanked, None);
+        assert_eq!(files[1].url, "https://cdn.example/b.whl");
+        assert_eq!(files[1].yanked.as_deref(), Some("bad & old"));
+        assert_eq!(
+            files[2].url,
+            "https://idx.example/simple/openai-codex-cli-bin/c.whl"
+        );
+        assert_eq!(files[2].yanked.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn newest_stable_skips_yanked_prereleases_and_other_platforms() {
+        let f = |name: &str, yanked: bool| IndexFile {
+            filename: name.into(),
+            url: String::new(),
+            sha256: None,
+            size: None,
+            yanked: yanked.then(String::new),
+        };
+        let files = vec![
+            f(
+                "openai_codex_cli_bin-0.160.0-py3-none-musllinux_1_1_x86_64.whl",
+                false,
+            ),
+            f(
+                "openai_codex_cli_bin-0.163.0-py3-none-musllinux_1_1_x86_64.whl",
+                true,
+            ),
+            f(
+                "openai_codex_cli_bin-0.162.0-py3-none-manylinux_2_17_x86_64.whl",
+                false,
+            ),
+            f(
+                "openai_codex_cli_bin-0.170.0a1-py3-none-musllinux_1_1_x86_64.whl",
+                false,
+            ),
+            f("openai_codex_cli_bin-0.180.0-py3-none-win_amd64.whl", false),
+        ];
+        let tags = ["musllinux_1_1_x86_64", "manylinux_2_17_x86_64"];
+        assert_eq!(newest_stable(&files, &tags).unwrap().to_string(), "0.162.0");
+    }
+}
