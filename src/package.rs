@@ -137,3 +137,135 @@ fn legacy_layout(
         path_dir: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FileRecord;
+    use crate::verify::Sha256;
+
+    const TARGET: &str = "x86_64-unknown-linux-musl";
+
+    fn record(path: &str, executable: bool) -> FileRecord {
+        FileRecord {
+            path: path.into(),
+            size: 1,
+            sha256: Sha256::of(path.as_bytes()),
+            executable,
+        }
+    }
+
+    /// A package directory with `codex-package.json` holding `meta`, and `codex-path/`.
+    fn package(meta: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("codex-package.json"), meta).unwrap();
+        std::fs::create_dir(dir.path().join("codex-path")).unwrap();
+        dir
+    }
+
+    fn meta(version: &str, target: &str, entrypoint: &str) -> String {
+        format!(
+            r#"{{"layoutVersion":1,"version":"{version}","target":"{target}","variant":"codex","entrypoint":"{entrypoint}","resourcesDir":"codex-resources","pathDir":"codex-path"}}"#
+        )
+    }
+
+    fn validate(
+        dir: &Path,
+        files: Vec<FileRecord>,
+        kind: AssetKind,
+    ) -> Result<Layout, UnpackError> {
+        let version = CodexVersion::parse("0.163.0").unwrap();
+        let target: Target = TARGET.parse().unwrap();
+        let mut unpacked = Unpacked { files };
+        validate_layout(dir, &mut unpacked, kind, &version, &target)
+    }
+
+    #[test]
+    fn a_package_naming_the_pin_is_valid_whatever_its_container() {
+        let dir = package(&meta("0.163.0", TARGET, "bin/codex"));
+        for kind in [
+            AssetKind::PackageTarZst,
+            AssetKind::PackageTarGz,
+            AssetKind::Wheel,
+            AssetKind::NpmTarball,
+        ] {
+            let layout = validate(dir.path(), vec![record("bin/codex", true)], kind).unwrap();
+            assert_eq!(layout.entrypoint, "bin/codex");
+            assert_eq!(layout.path_dir.as_deref(), Some("codex-path"));
+        }
+    }
+
+    #[test]
+    fn a_package_that_is_not_the_pinned_runtime_is_refused() {
+        let cases = [
+            (
+                meta("0.162.0", TARGET, "bin/codex"),
+                "says version `0.162.0`",
+            ),
+            (
+                meta("0.163.0", "aarch64-apple-darwin", "bin/codex"),
+                "says target",
+            ),
+            (
+                meta("0.163.0", TARGET, "/bin/codex"),
+                "is not a relative path",
+            ),
+            (
+                meta("0.163.0", TARGET, "../bin/codex"),
+                "is not a relative path",
+            ),
+            (
+                meta("0.163.0", TARGET, "bin/other"),
+                "`bin/other` is missing",
+            ),
+            (
+                meta("0.163.0", TARGET, "bin/helper"),
+                "`bin/helper` is not executable",
+            ),
+            (
+                meta("0.163.0", TARGET, "bin/codex")
+                    .replace(r#""layoutVersion":1"#, r#""layoutVersion":2"#),
+                "layoutVersion 2 is not supported",
+            ),
+            ("{".into(), "`codex-package.json` is not valid"),
+        ];
+        for (meta, expect) in cases {
+            let dir = package(&meta);
+            let files = vec![record("bin/codex", true), record("bin/helper", false)];
+            match validate(dir.path(), files, AssetKind::PackageTarZst) {
+                Err(UnpackError::Layout(m)) => assert!(m.contains(expect), "{m}"),
+                other => panic!("{expect}: {other:?}"),
+            }
+        }
+        let empty = tempfile::tempdir().unwrap();
+        let r = validate(empty.path(), vec![], AssetKind::NpmTarball);
+        assert!(matches!(r, Err(UnpackError::Layout(m)) if m.contains("missing")));
+    }
+
+    #[test]
+    fn a_legacy_binary_becomes_bin_codex() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(format!("codex-{TARGET}")), b"elf").unwrap();
+        let version = CodexVersion::parse("0.163.0").unwrap();
+        let target: Target = TARGET.parse().unwrap();
+        let mut unpacked = Unpacked {
+            files: vec![record(&format!("codex-{TARGET}"), false)],
+        };
+        let layout = validate_layout(
+            dir.path(),
+            &mut unpacked,
+            AssetKind::LegacyTarGz,
+            &version,
+            &target,
+        )
+        .unwrap();
+        assert_eq!(layout.entrypoint, "bin/codex");
+        assert_eq!(unpacked.files[0].path, "bin/codex");
+        assert!(unpacked.files[0].executable);
+        assert_eq!(std::fs::read(dir.path().join("bin/codex")).unwrap(), b"elf");
+
+        let two = vec![record("a", true), record("b", true)];
+        let r = validate(dir.path(), two, AssetKind::LegacyTarGz);
+        assert!(matches!(r, Err(UnpackError::Layout(m)) if m.contains("exactly one binary")));
+    }
+}

@@ -307,3 +307,88 @@ pub fn slash_path(p: &Path) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_roots_split_the_archive() {
+        let root = Some("package/vendor/x86_64-unknown-linux-musl/");
+        let cases = [
+            (
+                "package/vendor/x86_64-unknown-linux-musl/bin/codex",
+                Member::Inside("bin/codex"),
+            ),
+            (
+                "./package/vendor/x86_64-unknown-linux-musl/bin/codex",
+                Member::Inside("bin/codex"),
+            ),
+            // Judged later by `enclosed`, not skipped: traversal after stripping is refused.
+            (
+                "package/vendor/x86_64-unknown-linux-musl/../../x",
+                Member::Inside("../../x"),
+            ),
+            ("package/vendor/x86_64-unknown-linux-musl/", Member::Root),
+            ("package/vendor/x86_64-unknown-linux-musl", Member::Root),
+            ("package/vendor/x86_64-unknown-linux-musl/./", Member::Root),
+            ("package/vendor/", Member::Outside),
+            ("package/package.json", Member::Outside),
+            (
+                "package/vendor/x86_64-unknown-linux-musl-other/x",
+                Member::Outside,
+            ),
+            (
+                "/package/vendor/x86_64-unknown-linux-musl/x",
+                Member::Outside,
+            ),
+        ];
+        for (name, expect) in cases {
+            assert_eq!(below_root(name, root), expect, "{name}");
+        }
+        // The trailing slash of the root is optional; without a root everything is inside.
+        assert_eq!(
+            below_root("codex_cli_bin/bin/codex", Some("codex_cli_bin")),
+            Member::Inside("bin/codex")
+        );
+        assert_eq!(below_root("./x", None), Member::Inside("./x"));
+    }
+
+    #[test]
+    fn skipped_entries_are_counted_and_unsafe_names_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_entries: 2,
+            ..Limits::default()
+        };
+        let mut state = State::new(dir.path(), limits);
+        let root = Some("codex_cli_bin/");
+        assert_eq!(
+            state.member("x.dist-info/RECORD", root, false).unwrap(),
+            None
+        );
+        assert_eq!(state.member("codex_cli_bin/", root, true).unwrap(), None);
+        assert!(matches!(
+            state.member("codex_cli_bin/bin/codex", root, false),
+            Err(UnpackError::TooManyEntries { limit: 2 })
+        ));
+        for (path, reason) in [
+            ("a\0b", "the name contains a NUL byte"),
+            ("a\\b", "the name contains a backslash"),
+            ("a/../../b", "the path contains `..`"),
+            ("/a", "the path is absolute"),
+            ("./", "the path is empty"),
+        ] {
+            match state.enclosed(path, "entry") {
+                Err(UnpackError::Refused { entry, reason: r }) => {
+                    assert_eq!((entry.as_str(), r), ("entry", reason), "{path:?}")
+                }
+                other => panic!("{path:?} was accepted: {other:?}"),
+            }
+        }
+        assert_eq!(
+            state.enclosed("./bin//codex", "e").unwrap(),
+            Path::new("bin/codex")
+        );
+    }
+}
