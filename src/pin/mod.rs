@@ -2,6 +2,10 @@
 //!
 //! First match wins: `--version`, `CODEX_BOOTSTRAP_VERSION`, a project pin found walking up from
 //! the current directory ([`discover`]), then the manifest compiled into this binary.
+//!
+//! Alongside the version, a project's lock files may pin the runtime's wheels by digest
+//! ([`Pin::wheel_pins`]), and pins discovery could not read come back as [`PinWarning`]s for the
+//! commands to print.
 
 pub mod discover;
 pub mod manifest;
@@ -10,7 +14,7 @@ pub mod version;
 use std::fmt;
 use std::path::Path;
 
-pub use discover::{PinVia, ProjectPin};
+pub use discover::{Discovery, LockedWheel, PinProblem, PinVia, PinWarning, ProjectPin, WheelPins};
 pub use manifest::{Manifest, ManifestError, PinnedAsset};
 pub use version::{CodexVersion, VersionError};
 
@@ -69,6 +73,8 @@ pub struct Pin {
     /// The project's pin, when one was found (even if a flag overrode it).
     pub project: Option<ProjectPin>,
     pub bundled: Manifest,
+    /// Project pins that could not be read and were ignored; commands print them.
+    pub warnings: Vec<PinWarning>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +86,6 @@ pub enum PinError {
         source: VersionError,
     },
     #[error(transparent)]
-    Discover(#[from] discover::DiscoverError),
-    #[error(transparent)]
     Manifest(#[from] ManifestError),
 }
 
@@ -92,7 +96,6 @@ impl PinError {
                 "use a Codex version such as `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, or `latest`"
                     .into()
             }
-            PinError::Discover(_) => "fix the project file, or override it with `--version`".into(),
             PinError::Manifest(e) => e.hint(),
         }
     }
@@ -102,7 +105,10 @@ impl Pin {
     /// Resolve the pin for a run started in `cwd`.
     pub fn resolve(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Pin, PinError> {
         let bundled = Manifest::bundled()?;
-        let project = discover::discover(cwd)?;
+        let Discovery {
+            pin: project,
+            warnings,
+        } = discover::discover(cwd)?;
         let parse = |s: &str, origin: &str| {
             Request::parse(s).map_err(|source| PinError::Version {
                 origin: origin.to_string(),
@@ -126,6 +132,7 @@ impl Pin {
             source,
             project,
             bundled,
+            warnings,
         })
     }
 
@@ -145,5 +152,80 @@ impl Pin {
             .chain(std::iter::once(&self.bundled))
             .filter(|m| &m.version == version)
             .find_map(|m| m.targets.get(target).map(|a| (m, a)))
+    }
+
+    /// The project's wheel pins for the runtime at `version`: the first lock file in the
+    /// project's directory that locks `openai-codex-cli-bin` at exactly that version (`uv.lock`
+    /// before requirements files). `None` when no lock pins that version, for example when
+    /// `--version` asks for another one than the lock holds.
+    pub fn wheel_pins(&self, version: &CodexVersion) -> Option<&WheelPins> {
+        self.project
+            .as_ref()?
+            .wheel_pins
+            .iter()
+            .find(|w| &w.version == version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUNTIME_WHEEL: &str = "75b78cc0d598ad6d8bc15dcebf5ea97ec7de9acadd249a58d3ec204371e7c1a6";
+
+    /// A project whose hashed requirements pin the runtime at 0.163.0, and whose nested
+    /// directory holds a pin nobody can read.
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("requirements.txt"),
+            format!("openai-codex-cli-bin==0.163.0 \\\n    --hash=sha256:{RUNTIME_WHEEL}\n"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(
+            dir.path().join("app/requirements.txt"),
+            "openai-codex==soon\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    fn version(s: &str) -> CodexVersion {
+        CodexVersion::parse(s).unwrap()
+    }
+
+    #[test]
+    fn wheel_pins_apply_to_the_locked_version_only() {
+        let dir = project();
+        let cwd = dir.path().join("app");
+        let pin = Pin::resolve(None, None, &cwd).unwrap();
+        assert_eq!(pin.request, Request::Exact(version("0.163.0")));
+        let pins = pin.wheel_pins(&version("0.163.0")).unwrap();
+        assert!(pins.allows(&crate::verify::Sha256::parse(RUNTIME_WHEEL).unwrap()));
+        assert_eq!(pin.wheel_pins(&version("0.160.0")), None);
+
+        // `--version` asking for the locked version keeps the lock's pins; another one has none.
+        let same = Pin::resolve(Some("0.163.0"), None, &cwd).unwrap();
+        assert_eq!(same.source, PinSource::Flag);
+        assert!(same.wheel_pins(&version("0.163.0")).is_some());
+        let other = Pin::resolve(None, Some("0.160.0"), &cwd).unwrap();
+        assert_eq!(other.wheel_pins(&version("0.160.0")), None);
+    }
+
+    #[test]
+    fn unreadable_project_pins_come_back_as_warnings() {
+        let dir = project();
+        let pin = Pin::resolve(None, None, &dir.path().join("app")).unwrap();
+        assert!(matches!(pin.source, PinSource::Project(_)));
+        let [warning] = pin.warnings.as_slice() else {
+            panic!("{:?}", pin.warnings)
+        };
+        assert_eq!(warning.file, dir.path().join("app/requirements.txt"));
+        assert_eq!(warning.line, Some(1));
+        assert!(
+            warning.to_string().contains("pins openai-codex to `soon`"),
+            "{warning}"
+        );
     }
 }
