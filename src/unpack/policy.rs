@@ -1,8 +1,9 @@
 //! What an archive entry may be. Every container reader hands each entry to [`State`], which
 //! refuses absolute paths, `..`, NUL bytes and backslashes in names, paths through a symbolic
 //! link the archive created, links that leave the package, hard links to anything but an
-//! earlier file of the same archive, duplicate entries, and sizes or entry counts beyond the
-//! [`Limits`]; and which passes what it accepts to the writer.
+//! earlier file of the same archive, devices and other special files, duplicate entries, and
+//! sizes or entry counts beyond the [`Limits`]; and which passes what it accepts to the writer.
+//! Only the executable bit survives from modes.
 //!
 //! Containers that carry more than the package (a wheel's `codex_cli_bin/`, an npm tarball's
 //! `package/vendor/<triple>/`) name a member root: entries below it are extracted with the
@@ -232,6 +233,15 @@ impl<'a> State<'a> {
         #[cfg(not(unix))]
         {
             Err(refuse("symbolic links are not supported on this platform"))
+        }
+    }
+
+    /// Devices, FIFOs, sockets and whatever else is neither a file, a directory nor a link:
+    /// refused, whichever container declares them.
+    pub(super) fn special(&self, name: &str) -> UnpackError {
+        UnpackError::Refused {
+            entry: name.to_string(),
+            reason: "devices, FIFOs and other special files are not allowed",
         }
     }
 

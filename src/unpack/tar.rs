@@ -62,10 +62,7 @@ pub fn unpack_tar<R: Read>(
             let target_rel = state.enclosed(target_path, &target)?;
             state.hard_link(&rel, &name, &target_rel)?;
         } else {
-            return Err(UnpackError::Refused {
-                entry: name,
-                reason: "devices, FIFOs and other special files are not allowed",
-            });
+            return Err(state.special(&name));
         }
     }
     state.finish()

@@ -80,10 +80,7 @@ pub fn unpack_zip(
                 || path.to_ascii_lowercase().ends_with(".exe");
             state.file(&rel, &name, size, executable, &mut entry)?;
         } else {
-            return Err(UnpackError::Refused {
-                entry: name,
-                reason: "devices, FIFOs and other special files are not allowed",
-            });
+            return Err(state.special(&name));
         }
     }
     state.finish()
