@@ -12,3 +12,4 @@ mod fleet;
 mod install;
 mod python;
 mod quickstart;
+mod registries;
