@@ -13,3 +13,4 @@ mod install;
 mod python;
 mod quickstart;
 mod registries;
+mod sources;
