@@ -1,8 +1,13 @@
 //! The test context every integration test starts from: a sandboxed HOME, cache and working
-//! directory, an environment scrubbed of proxies, tokens and CI variables, and the binary.
+//! directory, an environment scrubbed of proxies, tokens, registry locations and credentials and
+//! CI variables, and the binary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use crate::support::github::ReleaseServer;
+use crate::support::npm::NpmRegistry;
+use crate::support::pyindex::PythonIndex;
 
 /// Environment variables that would make a test depend on the machine it runs on.
 const SCRUBBED: &[&str] = &[
@@ -30,6 +35,23 @@ const SCRUBBED: &[&str] = &[
     "VIRTUAL_ENV",
     "NO_COLOR",
     "CLICOLOR_FORCE",
+    // Where the Python index and npm registry are, and their credentials: a test must never
+    // reach the machine's registries or read its user's configuration.
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_CONFIG_FILE",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX_URL",
+    "UV_INDEX",
+    "NETRC",
+    "npm_config_registry",
+    "NPM_CONFIG_REGISTRY",
+    "npm_config_userconfig",
+    "NPM_CONFIG_USERCONFIG",
+    "npm_config_globalconfig",
+    "CODEX_BOOTSTRAP_SOURCES",
+    "CODEX_BOOTSTRAP_INDEX_URL",
+    "CODEX_BOOTSTRAP_NPM_REGISTRY",
 ];
 
 pub struct TestContext {
@@ -62,8 +84,9 @@ impl TestContext {
         self.root().join("codex-home")
     }
 
-    /// `codex-bootstrap ARGS` in the sandbox. Unreachable GitHub endpoints by default, so a test
-    /// that forgets to point at its loopback server fails fast instead of touching the network.
+    /// `codex-bootstrap ARGS` in the sandbox. Unreachable GitHub, Python index and npm endpoints
+    /// by default, so a test that forgets to point at its loopback server fails fast instead of
+    /// touching the network.
     pub fn cmd<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
@@ -83,6 +106,12 @@ impl TestContext {
         cmd.current_dir(self.work_dir())
             .env("HOME", self.home())
             .env("XDG_CACHE_HOME", self.root().join("xdg-cache"))
+            // pip's user configuration, and npm's global one (the machine's may name a registry).
+            .env("XDG_CONFIG_HOME", self.root().join("xdg-config"))
+            .env(
+                "npm_config_globalconfig",
+                self.root().join("npm-globalconfig"),
+            )
             .env("CODEX_BOOTSTRAP_HOME", self.cache_dir())
             .env("CODEX_HOME", self.codex_home())
             .env(
@@ -92,6 +121,14 @@ impl TestContext {
             .env(
                 "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
                 "http://127.0.0.1:9/unreachable-download",
+            )
+            .env(
+                "CODEX_BOOTSTRAP_INDEX_URL",
+                "http://127.0.0.1:9/unreachable-index",
+            )
+            .env(
+                "CODEX_BOOTSTRAP_NPM_REGISTRY",
+                "http://127.0.0.1:9/unreachable-npm",
             )
             .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
             .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
@@ -107,6 +144,30 @@ impl TestContext {
         S: AsRef<std::ffi::OsStr>,
     {
         self.cmd(args).output().expect("run codex-bootstrap")
+    }
+}
+
+/// Point a command at a loopback server, through the variables [`TestContext::command`] sets to
+/// unreachable defaults.
+pub trait PointAt {
+    /// GitHub's API and downloads: `CODEX_BOOTSTRAP_GITHUB_API`, `..._GITHUB_DOWNLOAD_URL`.
+    fn github(&mut self, server: &ReleaseServer) -> &mut Self;
+    /// The Python index: `CODEX_BOOTSTRAP_INDEX_URL`.
+    fn python_index(&mut self, index: &PythonIndex) -> &mut Self;
+    /// The npm registry: `CODEX_BOOTSTRAP_NPM_REGISTRY`.
+    fn npm_registry(&mut self, registry: &NpmRegistry) -> &mut Self;
+}
+
+impl PointAt for Command {
+    fn github(&mut self, server: &ReleaseServer) -> &mut Self {
+        self.env("CODEX_BOOTSTRAP_GITHUB_API", server.api_url())
+            .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", server.download_url())
+    }
+    fn python_index(&mut self, index: &PythonIndex) -> &mut Self {
+        self.env("CODEX_BOOTSTRAP_INDEX_URL", index.url())
+    }
+    fn npm_registry(&mut self, registry: &NpmRegistry) -> &mut Self {
+        self.env("CODEX_BOOTSTRAP_NPM_REGISTRY", registry.url())
     }
 }
 

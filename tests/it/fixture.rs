@@ -1,7 +1,20 @@
 //! Fixture runtime packages built in memory: the codex-package layout with a shell-script
-//! `codex` that prints its version, packed as `.tar.gz` or `.tar.zst`, and hostile variants.
+//! `codex` that prints its version, packed as `.tar.gz` or `.tar.zst`, as an
+//! `openai-codex-cli-bin` wheel ([`wheels`]) or an `@openai/codex` platform tarball
+//! ([`npm_tarballs`]), and hostile variants of each.
 
 use std::io::Write;
+
+pub mod npm_tarballs;
+pub mod wheels;
+
+pub use npm_tarballs::{
+    npm_escape, npm_tarball, npm_tarball_with_escaping_symlink, npm_tarball_with_traversal,
+};
+pub use wheels::{
+    host_manylinux_tag, host_wheel_tag, record_hash, wheel, wheel_name, wheel_with_duplicate,
+    wheel_with_traversal, WHEEL_ESCAPE,
+};
 
 pub const TARGET: &str = "x86_64-unknown-linux-musl";
 
@@ -120,46 +133,54 @@ impl Package {
 
     /// An uncompressed tar, written with raw headers so hostile names survive.
     pub fn tar(&self) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for e in &self.entries {
-            let mut h = tar::Header::new_gnu();
-            let (path, ty, data, mode, link): (&str, tar::EntryType, &[u8], u32, Option<&str>) =
-                match e {
-                    Entry::File { path, data, mode } => {
-                        (path, tar::EntryType::Regular, data, *mode, None)
-                    }
-                    Entry::Dir { path } => (path, tar::EntryType::Directory, &[], 0o755, None),
-                    Entry::Symlink { path, target } => {
-                        (path, tar::EntryType::Symlink, &[], 0o777, Some(target))
-                    }
-                    Entry::HardLink { path, target } => {
-                        (path, tar::EntryType::Link, &[], 0o644, Some(target))
-                    }
-                };
-            let name = path.as_bytes();
-            h.as_gnu_mut().expect("gnu header").name[..name.len()].copy_from_slice(name);
-            h.set_entry_type(ty);
-            h.set_size(data.len() as u64);
-            h.set_mode(mode);
-            h.set_mtime(1_700_000_000);
-            if let Some(l) = link {
-                h.set_link_name(l).expect("link name");
-            }
-            h.set_cksum();
-            b.append(&h, data).expect("append");
-        }
-        b.into_inner().expect("finish tar")
+        tar_of(&self.entries)
     }
 
     pub fn tar_gz(&self) -> Vec<u8> {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&self.tar()).expect("gzip");
-        gz.finish().expect("gzip")
+        gzip(&self.tar())
     }
 
     pub fn tar_zst(&self) -> Vec<u8> {
         zstd::stream::encode_all(&self.tar()[..], 3).expect("zstd")
     }
+}
+
+/// An uncompressed tar of `entries`, names copied raw into GNU headers (up to 100 bytes) so
+/// `..`, absolute paths and the like survive.
+pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        let (path, ty, data, mode, link): (&str, tar::EntryType, &[u8], u32, Option<&str>) = match e
+        {
+            Entry::File { path, data, mode } => (path, tar::EntryType::Regular, data, *mode, None),
+            Entry::Dir { path } => (path, tar::EntryType::Directory, &[], 0o755, None),
+            Entry::Symlink { path, target } => {
+                (path, tar::EntryType::Symlink, &[], 0o777, Some(target))
+            }
+            Entry::HardLink { path, target } => {
+                (path, tar::EntryType::Link, &[], 0o644, Some(target))
+            }
+        };
+        let name = path.as_bytes();
+        h.as_gnu_mut().expect("gnu header").name[..name.len()].copy_from_slice(name);
+        h.set_entry_type(ty);
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_mtime(1_700_000_000);
+        if let Some(l) = link {
+            h.set_link_name(l).expect("link name");
+        }
+        h.set_cksum();
+        b.append(&h, data).expect("append");
+    }
+    b.into_inner().expect("finish tar")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip")
 }
 
 /// A `codex` that answers `--version` like the real one.

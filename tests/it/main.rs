@@ -12,3 +12,5 @@ mod fleet;
 mod install;
 mod python;
 mod quickstart;
+mod registries;
+mod sources;

@@ -71,9 +71,11 @@ impl Fault {
 }
 
 type Responder = Arc<dyn Fn(&RecordedRequest) -> Response + Send + Sync>;
+type Gate = Arc<dyn Fn(&RecordedRequest) -> Option<Response> + Send + Sync>;
 
 #[derive(Default)]
 struct State {
+    gate: Option<Gate>,
     files: HashMap<String, Vec<u8>>,
     responders: HashMap<String, Responder>,
     faults: HashMap<String, VecDeque<Fault>>,
@@ -157,6 +159,23 @@ impl TestServer {
         self.lock().responders.insert(path.to_string(), Arc::new(f));
     }
 
+    /// Look at every request first, whatever its path: a `Some` response is sent instead of the
+    /// route's (an authentication check, say); `None` lets the request through. Gated requests
+    /// are recorded too.
+    pub fn gate(&self, f: impl Fn(&RecordedRequest) -> Option<Response> + Send + Sync + 'static) {
+        self.lock().gate = Some(Arc::new(f));
+    }
+
+    /// How many requests each path (without the query) received.
+    pub fn counts(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for r in self.requests() {
+            let bare = r.path.split('?').next().unwrap_or_default().to_string();
+            *counts.entry(bare).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// Queue a fault for the next request to `path` (persistent faults stay).
     pub fn fault(&self, path: &str, fault: Fault) {
         self.lock()
@@ -235,6 +254,11 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let (fault, file, responder) = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
         st.requests.push(req.clone());
+        if let Some(refused) = st.gate.clone().and_then(|g| g(&req)) {
+            drop(st);
+            let mut out = conn;
+            return write_response(&mut out, &refused, None, None);
+        }
         let fault = st.faults.get_mut(&bare).and_then(|q| {
             let persistent = q.front().is_some_and(Fault::persistent);
             if persistent {
@@ -344,7 +368,9 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         206 => "Partial Content",
+        301 => "Moved Permanently",
         302 => "Found",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
