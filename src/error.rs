@@ -50,6 +50,18 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     None
 }
 
+/// The hint for a library error chain (without anyhow): the outermost that has one.
+pub fn chain_hint(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(h) = hint_of(e) {
+            return Some(h);
+        }
+        cur = e.source();
+    }
+    None
+}
+
 fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     macro_rules! try_hint {
         ($($ty:ty),* $(,)?) => {
@@ -72,6 +84,9 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         crate::install::InstallError,
         crate::appserver::AppServerError,
         crate::python::PythonError,
+        crate::provision::AllSourcesFailed,
+        crate::sources::pyindex::IndexError,
+        crate::sources::npm::NpmError,
     );
     None
 }

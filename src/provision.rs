@@ -322,8 +322,17 @@ impl Online {
     /// `latest` -> a version: the first source in order that can say, reported with where the
     /// answer came from.
     pub fn resolve_version(&self, ctx: &Context, ui: &Ui) -> anyhow::Result<CodexVersion> {
+        Ok(self.resolve_version_from(ctx, ui)?.0)
+    }
+
+    /// [`Online::resolve_version`], with where `latest` was answered (None for exact pins).
+    pub fn resolve_version_from(
+        &self,
+        ctx: &Context,
+        ui: &Ui,
+    ) -> anyhow::Result<(CodexVersion, Option<String>)> {
         match &ctx.pin.request {
-            Request::Exact(v) => Ok(v.clone()),
+            Request::Exact(v) => Ok((v.clone(), None)),
             Request::Latest => {
                 let placeholder = ctx.pin.bundled.version.clone();
                 let inputs = self.inputs(ctx, &placeholder);
@@ -332,12 +341,9 @@ impl Online {
                     match self.runtime.block_on(sources::latest(&inputs, *kind)) {
                         Ok((v, from)) => {
                             ui.status("Resolved", &format!("latest = {v} ({from})"));
-                            return Ok(v);
+                            return Ok((v, Some(from)));
                         }
-                        Err(reason) => failures.push(SourceFailure {
-                            source: *kind,
-                            reason,
-                        }),
+                        Err(failed) => failures.push(failed.at(*kind)),
                     }
                 }
                 Err(AllSourcesFailed {
@@ -369,8 +375,19 @@ fn list(failures: &[SourceFailure]) -> String {
 }
 
 impl AllSourcesFailed {
+    /// Each source's own fix (once each), then the general one.
     pub fn hint(&self) -> String {
-        "check the network with `codex-bootstrap doctor`; point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, set HTTPS_PROXY, or install from a file with `--archive`".into()
+        let mut hints: Vec<String> = Vec::new();
+        for f in &self.failures {
+            if let Some(h) = &f.hint {
+                let line = format!("{}: {h}", f.source);
+                if !hints.iter().any(|x| x.ends_with(h.as_str())) {
+                    hints.push(line);
+                }
+            }
+        }
+        hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
+        hints.join("\n      ")
     }
 }
 
@@ -453,6 +470,8 @@ impl LocalArchive {
 pub struct Provisioned {
     pub outcome: Outcome,
     pub pin_source: PinSource,
+    /// Where `latest` was answered, when it was asked for.
+    pub resolved_from: Option<String>,
     pub elapsed: std::time::Duration,
 }
 
@@ -484,9 +503,11 @@ pub fn provision(
     ui: &Ui,
 ) -> anyhow::Result<Provisioned> {
     let started = Instant::now();
+    let resolved = std::cell::RefCell::new(None);
     let done = |outcome| Provisioned {
         outcome,
         pin_source: ctx.pin.source.clone(),
+        resolved_from: resolved.borrow().clone(),
         elapsed: started.elapsed(),
     };
     for w in &ctx.pin.warnings {
@@ -507,7 +528,8 @@ pub fn provision(
             online.http.url(&m.download_base)?;
         }
     }
-    let version = online.resolve_version(ctx, ui)?;
+    let (version, from) = online.resolve_version_from(ctx, ui)?;
+    *resolved.borrow_mut() = from;
     let lock_path = ctx.store.lock_path(&version, &ctx.target);
     let _lock = ArtifactLock::acquire(&lock_path, || {
         ui.status(
@@ -560,18 +582,21 @@ pub fn provision(
         while let Some((source, settled)) = pending.next().await {
             let asset = match settled {
                 Ok(a) => a,
-                Err(reason) => {
-                    ui.status("Skipping", &format!("{source}: {reason}"));
-                    failures.push(SourceFailure { source, reason });
+                Err(failed) => {
+                    ui.status("Skipping", &format!("{source}: {}", failed.reason));
+                    failures.push(failed.at(source));
                     continue;
                 }
             };
             match job.install(&asset).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if source_specific(&e) => {
-                    let reason = sources::reason_of(&e);
-                    ui.warn(&format!("{source}: {reason}; trying the next source"));
-                    failures.push(SourceFailure { source, reason });
+                    let failed = sources::Failed::of(&e);
+                    ui.warn(&format!(
+                        "{source}: {}; trying the next source",
+                        failed.reason
+                    ));
+                    failures.push(failed.at(source));
                 }
                 Err(e) => return Err(anyhow::Error::from(e)),
             }

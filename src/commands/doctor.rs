@@ -399,8 +399,8 @@ fn turn(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> Check {
     }
 }
 
-/// 10. Each source reachable (GitHub API with its rate limit, the Python index, npm, the
-/// mirror); proxy and CA in effect.
+/// Check 10: each source reachable (the GitHub API with its rate limit, the Python index,
+/// npm, the mirror), and the proxy and CA in effect.
 fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
     let mut quick = args.clone();
     quick.connect_timeout = quick.connect_timeout.min(5);

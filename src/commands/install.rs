@@ -189,6 +189,9 @@ struct InstallReport<'a> {
     source: String,
     source_url: &'a str,
     pin_source: String,
+    /// Where `latest` was answered (`install latest` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_from: Option<&'a str>,
     cached: bool,
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,6 +226,7 @@ fn report(
             source: crate::provision::source_of(runtime),
             source_url: &r.source_url,
             pin_source: p.pin_source.to_string(),
+            resolved_from: p.resolved_from.as_deref(),
             cached,
             elapsed_ms: p.elapsed.as_millis(),
             python,
@@ -307,6 +311,10 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(v) => ctx.store.runtime_dir(v, &ctx.target),
         None => ctx.store.runtimes_dir(),
     };
+    let ui = Ui::new(true);
+    for w in &ctx.pin.warnings {
+        ui.warn(&w.to_string());
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let d = DryRun {
@@ -339,33 +347,6 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             "bin/codex: sha256 {d} (from {origin}), checked after any source"
         )?;
     }
-    match plan.as_ref().map(|p| &p.choice) {
-        Some(Choice::Pinned(Asset {
-            name,
-            expected,
-            size,
-            ..
-        })) => {
-            writeln!(
-                out,
-                "github:    {name}{}, {} from {}; no GitHub API request",
-                size.map(|s| format!(" ({})", human_bytes(s)))
-                    .unwrap_or_default(),
-                expected.digest,
-                expected.source
-            )?;
-        }
-        Some(Choice::FromRelease { candidates, .. }) => {
-            let names: Vec<_> = candidates.iter().map(|c| c.0.as_str()).collect();
-            writeln!(
-                out,
-                "github:    first of {} present in the release; its API digest, else {} checked against its own API digest (1 GitHub API request)",
-                names.join(", "),
-                crate::verify::SHA256SUMS_ASSET
-            )?;
-        }
-        None => writeln!(out, "asset:     decided after resolving `latest`")?,
-    }
     writeln!(out, "sources:   in order; the first that can serve it wins")?;
     for (i, s) in sources.iter().enumerate() {
         match &s.skipped {
@@ -386,6 +367,33 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    match plan.as_ref().map(|p| &p.choice) {
+        Some(Choice::Pinned(Asset {
+            name,
+            expected,
+            size,
+            ..
+        })) => {
+            writeln!(
+                out,
+                "github asset: {name}{}, {} from {}; no GitHub API request",
+                size.map(|s| format!(" ({})", human_bytes(s)))
+                    .unwrap_or_default(),
+                expected.digest,
+                expected.source
+            )?;
+        }
+        Some(Choice::FromRelease { candidates, .. }) => {
+            let names: Vec<_> = candidates.iter().map(|c| c.0.as_str()).collect();
+            writeln!(
+                out,
+                "github asset: first of {} present in the release; its API digest, else {} checked against its own API digest (1 GitHub API request)",
+                names.join(", "),
+                crate::verify::SHA256SUMS_ASSET
+            )?;
+        }
+        None => writeln!(out, "github asset: decided after resolving `latest`")?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -178,11 +178,8 @@ fn from_network(
                 *kind,
             )) {
                 Ok(a) => a,
-                Err(reason) => {
-                    failures.push(crate::sources::SourceFailure {
-                        source: *kind,
-                        reason,
-                    });
+                Err(failed) => {
+                    failures.push(failed.at(*kind));
                     continue;
                 }
             };
@@ -204,10 +201,7 @@ fn from_network(
                 }
                 Err(reason) => {
                     ui.warn(&format!("{kind}: {reason}; trying the next source"));
-                    failures.push(crate::sources::SourceFailure {
-                        source: *kind,
-                        reason,
-                    });
+                    failures.push(crate::sources::Failed::from(reason).at(*kind));
                 }
             }
         }

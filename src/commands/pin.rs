@@ -144,6 +144,8 @@ struct Channels {
     wheels: Option<Vec<crate::sources::pyindex::IndexFile>>,
     npm: Option<crate::sources::npm::Packument>,
     version: CodexVersion,
+    /// `codex-package_SHA256SUMS`, fetched at most once for all targets.
+    sums: std::cell::RefCell<Option<Vec<(String, crate::verify::Sha256)>>>,
 }
 
 impl Channels {
@@ -158,6 +160,7 @@ impl Channels {
             wheels: None,
             npm: None,
             version: version.clone(),
+            sums: Default::default(),
         };
         if ctx.order.contains(&SourceKind::Github) {
             match online
@@ -271,7 +274,7 @@ impl Channels {
                 target,
                 &target.asset_candidates(),
                 &ctx.github,
-                &mut None,
+                &mut self.sums.borrow_mut(),
             )) {
                 Ok(asset) => {
                     if let Digest::Sha256(d) = asset.expected.digest {

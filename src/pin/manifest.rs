@@ -265,7 +265,8 @@ impl Manifest {
         let body = toml::to_string(&raw).unwrap_or_default();
         format!(
             "# Written by codex-bootstrap {}: the Codex runtime this project uses.\n\
-             # With a sha256 per target, `codex-bootstrap install` makes no GitHub API request.\n\n{body}",
+             # Each channel's file is pinned by digest, and bin/codex by its sha256; with a GitHub\n\
+             # `sha256` per target, `codex-bootstrap install` makes no GitHub API request.\n\n{body}",
             env!("CARGO_PKG_VERSION")
         )
     }

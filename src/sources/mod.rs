@@ -101,11 +101,53 @@ pub fn parse_order(values: &[String], mirror: bool) -> Result<Vec<SourceKind>, U
     Ok(order)
 }
 
-/// Why a source could not provide the runtime: one line, for the list shown when all fail.
+/// Why a source could not provide the runtime: one line, for the list shown when all fail,
+/// and the fix its error suggests.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceFailure {
     pub source: SourceKind,
     pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// A source's reason for not serving the runtime, with the hint of the error behind it.
+#[derive(Debug, Clone)]
+pub struct Failed {
+    pub reason: String,
+    pub hint: Option<String>,
+}
+
+impl Failed {
+    pub fn of(err: &(dyn std::error::Error + 'static)) -> Failed {
+        Failed {
+            reason: reason_of(err),
+            hint: crate::error::chain_hint(err),
+        }
+    }
+
+    pub fn at(self, source: SourceKind) -> SourceFailure {
+        SourceFailure {
+            source,
+            reason: self.reason,
+            hint: self.hint,
+        }
+    }
+}
+
+impl From<String> for Failed {
+    fn from(reason: String) -> Failed {
+        Failed { reason, hint: None }
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(reason: &str) -> Failed {
+        Failed {
+            reason: reason.to_string(),
+            hint: None,
+        }
+    }
 }
 
 /// Everything a source needs to settle an asset.
@@ -120,22 +162,32 @@ pub struct Inputs<'a> {
     pub npm: &'a Location,
 }
 
-/// The one-line reason of an error chain: every distinct message, joined.
+/// The one-line reason of an error chain: what failed (the outermost message) and why (the
+/// innermost cause), without the transport layers in between.
 pub fn reason_of(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        let s = e.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = e.source();
+    let top = err.to_string();
+    let mut root = err;
+    while let Some(next) = root.source() {
+        root = next;
     }
-    parts.join(": ").replace('\n', " ")
+    let root = root.to_string();
+    let text = if std::ptr::eq(root.as_str(), top.as_str()) || top.contains(&root) {
+        top
+    } else {
+        format!("{top}: {root}")
+    };
+    text.replace('\n', " ")
+}
+
+/// `Failed` from a format string.
+macro_rules! failed {
+    ($($t:tt)*) => {
+        Failed::from(format!($($t)*))
+    };
 }
 
 /// Settle the asset `kind` would serve.
-pub async fn settle(inputs: &Inputs<'_>, kind: SourceKind) -> Result<Asset, String> {
+pub async fn settle(inputs: &Inputs<'_>, kind: SourceKind) -> Result<Asset, Failed> {
     match kind {
         SourceKind::Github => github_like(inputs, inputs.github).await,
         SourceKind::Mirror => match inputs.mirror {
@@ -184,7 +236,7 @@ fn mirrored_pin(inputs: &Inputs<'_>, mirror: &Sources) -> Option<Asset> {
     })
 }
 
-async fn github_like(inputs: &Inputs<'_>, sources: &Sources) -> Result<Asset, String> {
+async fn github_like(inputs: &Inputs<'_>, sources: &Sources) -> Result<Asset, Failed> {
     let plan = Plan::offline(
         inputs.pin,
         inputs.version.clone(),
@@ -192,10 +244,10 @@ async fn github_like(inputs: &Inputs<'_>, sources: &Sources) -> Result<Asset, St
         sources.clone(),
     );
     let github = Github::new(inputs.http, &sources.api_url);
-    plan.settle(&github).await.map_err(|e| reason_of(&e))
+    plan.settle(&github).await.map_err(|e| Failed::of(&e))
 }
 
-async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
+async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
     let target = inputs.target;
     let version = inputs.version;
     let tags = target.wheel_platform_tags();
@@ -228,11 +280,11 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
 
     let located = match inputs.python_index {
         Location::Found(l) => l,
-        Location::Missing(reason) => return Err(reason.clone()),
+        Location::Missing(reason) => return Err(reason.clone().into()),
     };
     let files = pyindex::project_files(inputs.http, &located.url)
         .await
-        .map_err(|e| reason_of(&e))?;
+        .map_err(|e| Failed::of(&e))?;
     let of_version: Vec<&pyindex::IndexFile> = files
         .iter()
         .filter(|f| {
@@ -243,7 +295,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
         })
         .collect();
     if of_version.is_empty() {
-        return Err(format!(
+        return Err(failed!(
             "the index ({}) has no {} {} wheel",
             located.url,
             pyindex::PROJECT,
@@ -260,7 +312,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
         .collect();
     let Some(file) = for_target.iter().find(|f| f.yanked.is_none()) else {
         return Err(match for_target.first() {
-            Some(y) => format!(
+            Some(y) => failed!(
                 "`{}` is yanked{}",
                 y.filename,
                 y.yanked
@@ -269,7 +321,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             ),
-            None => format!(
+            None => failed!(
                 "the index has {} {} but no wheel for {}",
                 pyindex::PROJECT,
                 version.pep440(),
@@ -280,9 +332,11 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
 
     let expected = if let Some((m, w)) = manifest_pin.filter(|(_, w)| w.file == file.filename) {
         if let Some(index_hash) = file.sha256.filter(|h| *h != w.sha256) {
-            return Err(format!(
+            return Err(failed!(
                 "the index's sha256 for `{}` ({index_hash}) is not the one {} pins ({})",
-                file.filename, m.origin, w.sha256
+                file.filename,
+                m.origin,
+                w.sha256
             ));
         }
         Expected::sha256(
@@ -299,7 +353,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
             }
             Some(h) => {
                 let allowed: Vec<String> = lock.wheels.iter().map(|w| w.sha256.to_hex()).collect();
-                return Err(format!(
+                return Err(failed!(
                     "the index's `{}` has sha256 {h}, which {path} does not allow ({})",
                     file.filename,
                     allowed.join(", ")
@@ -315,7 +369,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
             {
                 [only] => Expected::sha256(*only, DigestSource::LockFile { path }),
                 _ => {
-                    return Err(format!(
+                    return Err(failed!(
                         "the index gives no sha256 for `{}`, and {path} does not say which of its hashes is this wheel's",
                         file.filename
                     ))
@@ -325,7 +379,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
     } else if let Some(h) = file.sha256 {
         Expected::sha256(h, DigestSource::PythonIndex)
     } else {
-        return Err(format!(
+        return Err(failed!(
             "the index publishes no sha256 for `{}` and nothing pins it; pin it with `codex-bootstrap pin`",
             file.filename
         ));
@@ -342,18 +396,18 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, String> {
     })
 }
 
-async fn npm(inputs: &Inputs<'_>) -> Result<Asset, String> {
+async fn npm(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
     let located = match inputs.npm {
         Location::Found(l) => l,
-        Location::Missing(reason) => return Err(reason.clone()),
+        Location::Missing(reason) => return Err(reason.clone().into()),
     };
     let packument = npm::packument(inputs.http, &located.url)
         .await
-        .map_err(|e| reason_of(&e))?;
+        .map_err(|e| Failed::of(&e))?;
     let tarball = packument
         .tarball(inputs.version, inputs.target)
         .ok_or_else(|| {
-            format!(
+            failed!(
                 "the registry ({}) has no {}@{}",
                 located.url,
                 npm::PACKAGE,
@@ -368,9 +422,11 @@ async fn npm(inputs: &Inputs<'_>) -> Result<Asset, String> {
     let (expected, size) = match (pinned, tarball.integrity) {
         (Some((m, n)), registry) => {
             if let Some(r) = registry.filter(|r| *r != n.integrity) {
-                return Err(format!(
+                return Err(failed!(
                     "the registry's integrity for `{}` ({r}) is not the one {} pins ({})",
-                    tarball.file, m.origin, n.integrity
+                    tarball.file,
+                    m.origin,
+                    n.integrity
                 ));
             }
             (
@@ -391,7 +447,7 @@ async fn npm(inputs: &Inputs<'_>) -> Result<Asset, String> {
             None,
         ),
         (None, None) => {
-            return Err(format!(
+            return Err(failed!(
                 "the registry publishes no sha512 integrity for `{}` and nothing pins it",
                 tarball.file
             ))
@@ -412,19 +468,19 @@ async fn npm(inputs: &Inputs<'_>) -> Result<Asset, String> {
 pub async fn latest(
     inputs: &Inputs<'_>,
     kind: SourceKind,
-) -> Result<(CodexVersion, String), String> {
+) -> Result<(CodexVersion, String), Failed> {
     match kind {
         SourceKind::Github | SourceKind::Mirror => {
             let github = Github::new(inputs.http, &inputs.github.api_url);
-            let release = github.latest().await.map_err(|e| reason_of(&e))?;
-            let v = CodexVersion::parse(&release.tag_name).map_err(|e| reason_of(&e))?;
+            let release = github.latest().await.map_err(|e| Failed::of(&e))?;
+            let v = CodexVersion::parse(&release.tag_name).map_err(|e| Failed::of(&e))?;
             Ok((v, "GitHub's latest release".into()))
         }
         SourceKind::PythonIndex => {
             let located = inputs.python_index.found().ok_or("no Python index found")?;
             let files = pyindex::project_files(inputs.http, &located.url)
                 .await
-                .map_err(|e| reason_of(&e))?;
+                .map_err(|e| Failed::of(&e))?;
             let v = pyindex::newest_stable(&files, &inputs.target.wheel_platform_tags())
                 .ok_or("the index has no stable wheel for this target")?;
             Ok((v, "the newest stable version on the Python index".into()))
@@ -433,13 +489,13 @@ pub async fn latest(
             let located = inputs.npm.found().ok_or("no npm registry found")?;
             let p = npm::packument(inputs.http, &located.url)
                 .await
-                .map_err(|e| reason_of(&e))?;
+                .map_err(|e| Failed::of(&e))?;
             let v = p
                 .latest()
                 .ok_or("the packument has no usable `latest` dist-tag")?;
             Ok((v, "npm's `latest` dist-tag".into()))
         }
-        SourceKind::Archive => Err("not a network source".into()),
+        SourceKind::Archive => Err(Failed::from("not a network source")),
     }
 }
 

@@ -69,6 +69,17 @@ pub enum NpmError {
     Net(#[from] NetError),
 }
 
+impl NpmError {
+    pub fn hint(&self) -> String {
+        match self {
+            NpmError::NoPackage { .. } => "this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into(),
+            NpmError::Unauthorized { .. } => "add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into(),
+            NpmError::Status { .. } | NpmError::Malformed { .. } => "check `--npm-registry` / npm_config_registry, or use another `--source`".into(),
+            NpmError::Net(e) => e.hint(),
+        }
+    }
+}
+
 pub fn packument_url(registry: &Url) -> String {
     format!("{}/{PACKAGE_PATH}", registry.as_str().trim_end_matches('/'))
 }

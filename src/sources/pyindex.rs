@@ -42,6 +42,17 @@ pub enum IndexError {
     Net(#[from] NetError),
 }
 
+impl IndexError {
+    pub fn hint(&self) -> String {
+        match self {
+            IndexError::NoProject { .. } => "this index does not mirror openai-codex-cli-bin: point `--index-url` at one that does, or use another `--source`".into(),
+            IndexError::Unauthorized { .. } => "give the index's credentials in its URL (`https://user:password@host/simple`) or in netrc (NETRC, ~/.netrc)".into(),
+            IndexError::Status { .. } | IndexError::Malformed { .. } => "check `--index-url` / PIP_INDEX_URL, or use another `--source`".into(),
+            IndexError::Net(e) => e.hint(),
+        }
+    }
+}
+
 /// The project page URL under an index base.
 pub fn project_url(index: &Url) -> String {
     format!("{}/{PROJECT}/", index.as_str().trim_end_matches('/'))

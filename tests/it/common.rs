@@ -131,6 +131,7 @@ impl TestContext {
                 "http://127.0.0.1:9/unreachable-npm",
             )
             .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
+            .env("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS", "1")
             .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
             .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "5")
             .stdin(std::process::Stdio::null());

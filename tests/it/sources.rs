@@ -176,7 +176,6 @@ fn assert_no_credentials(requests: &[crate::support::http::RecordedRequest], hos
 // Failover
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn github_unreachable_falls_over_to_the_python_index() {
     let ctx = TestContext::new();
     let (index, name) = index_with_wheel();
@@ -200,7 +199,6 @@ fn github_unreachable_falls_over_to_the_python_index() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn github_rate_limited_without_a_token_falls_over_to_the_index() {
     let ctx = TestContext::new();
     let github = ReleaseServer::start();
@@ -223,7 +221,6 @@ fn github_rate_limited_without_a_token_falls_over_to_the_index() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn the_index_lacking_the_version_falls_over_to_npm() {
     let ctx = TestContext::new();
     let (older, bytes) = host_wheel("0.162.0");
@@ -241,7 +238,6 @@ fn the_index_lacking_the_version_falls_over_to_npm() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_index_without_the_project_falls_over_to_npm() {
     let ctx = TestContext::new();
     // Every path is 404 here.
@@ -263,7 +259,6 @@ fn an_index_without_the_project_falls_over_to_npm() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_transient_index_error_is_retried_on_the_index() {
     let ctx = TestContext::new();
     let (index, name) = index_with_wheel();
@@ -289,7 +284,6 @@ fn a_transient_index_error_is_retried_on_the_index() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_tampered_wheel_is_a_warning_then_npm_serves_the_runtime() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -309,7 +303,6 @@ fn a_tampered_wheel_is_a_warning_then_npm_serves_the_runtime() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn every_source_tampered_exits_1_names_each_and_installs_nothing() {
     let ctx = TestContext::new();
     let github = tampered_github();
@@ -339,7 +332,6 @@ fn every_source_tampered_exits_1_names_each_and_installs_nothing() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_npm_integrity_mismatch_is_refused() {
     let ctx = TestContext::new();
     let npm = NpmRegistry::builder()
@@ -359,7 +351,6 @@ fn an_npm_integrity_mismatch_is_refused() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_yanked_wheel_is_skipped() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -377,7 +368,6 @@ fn a_yanked_wheel_is_skipped() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn the_musllinux_wheel_is_preferred_over_the_manylinux_one() {
     let ctx = TestContext::new();
     let many = wheel_name(V, host_manylinux_tag());
@@ -401,7 +391,6 @@ fn the_musllinux_wheel_is_preferred_over_the_manylinux_one() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn source_restricts_and_orders_the_candidates() {
     // Only the index: a working GitHub is not asked.
     let ctx = TestContext::new();
@@ -436,7 +425,6 @@ fn source_restricts_and_orders_the_candidates() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn dry_run_lists_the_sources_in_order_with_their_urls() {
     let ctx = TestContext::new();
     let (index, _) = index_with_wheel();
@@ -488,7 +476,6 @@ fn dry_run_lists_the_sources_in_order_with_their_urls() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn latest_without_github_is_npms_latest_dist_tag() {
     let ctx = TestContext::new();
     let npm = NpmRegistry::builder()
@@ -506,11 +493,11 @@ fn latest_without_github_is_npms_latest_dist_tag() {
     let json = installed(&out);
     assert_eq!(json["version"], "0.170.0", "{json}");
     assert_installed_from(&ctx, &json, "0.170.0", "npm");
-    assert!(names(&stderr(&out), "npm"), "say which: {}", stderr(&out));
+    let from = json["resolved_from"].as_str().unwrap_or_default();
+    assert!(names(from, "npm"), "say which: {json}");
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn latest_from_the_index_is_its_newest_stable_unyanked_version() {
     let ctx = TestContext::new();
     let mut builder = PythonIndex::builder();
@@ -528,13 +515,14 @@ fn latest_from_the_index_is_its_newest_stable_unyanked_version() {
     let json = installed(&out);
     assert_eq!(json["version"], "0.169.0", "{json}");
     assert_installed_from(&ctx, &json, "0.169.0", "python-index");
+    let from = json["resolved_from"].as_str().unwrap_or_default();
+    assert!(from.contains("Python index"), "say which: {json}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Credentials
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_credentials_in_the_url_reach_only_the_index_host() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -557,7 +545,6 @@ fn index_credentials_in_the_url_reach_only_the_index_host() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_credentials_from_netrc() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -585,7 +572,6 @@ fn index_credentials_from_netrc() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn the_npm_token_reaches_only_the_registry() {
     let ctx = TestContext::new();
     let npm = NpmRegistry::builder()
@@ -634,7 +620,6 @@ fn installs_from_an_index_configured_by(configure: impl Fn(&mut Command, &TestCo
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_the_flag() {
     installs_from_an_index_configured_by(|cmd, _, url| {
         cmd.args(["--index-url", url]);
@@ -642,7 +627,6 @@ fn index_from_the_flag() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_codex_bootstrap_index_url() {
     installs_from_an_index_configured_by(|cmd, _, url| {
         cmd.env("CODEX_BOOTSTRAP_INDEX_URL", url);
@@ -650,7 +634,6 @@ fn index_from_codex_bootstrap_index_url() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_uv_default_index() {
     installs_from_an_index_configured_by(|cmd, _, url| {
         cmd.env("UV_DEFAULT_INDEX", url);
@@ -658,7 +641,6 @@ fn index_from_uv_default_index() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_uv_index_url() {
     installs_from_an_index_configured_by(|cmd, _, url| {
         cmd.env("UV_INDEX_URL", url);
@@ -666,7 +648,6 @@ fn index_from_uv_index_url() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_pip_index_url_with_a_trailing_slash() {
     installs_from_an_index_configured_by(|cmd, _, url| {
         cmd.env("PIP_INDEX_URL", format!("{url}/"));
@@ -674,7 +655,6 @@ fn index_from_pip_index_url_with_a_trailing_slash() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn index_from_pip_conf_named_by_pip_config_file() {
     installs_from_an_index_configured_by(|cmd, ctx, url| {
         let conf = ctx.root().join("pip.conf");
@@ -688,7 +668,6 @@ fn index_from_pip_conf_named_by_pip_config_file() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn the_index_settings_rank_flag_then_variables_then_pip_conf() {
     // Best first. Each level, when it names the good index, beats every lower one naming a
     // decoy that records what it is asked.
@@ -756,7 +735,6 @@ fn installs_from_a_registry_configured_by(
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn npm_registry_from_the_flag() {
     installs_from_a_registry_configured_by(|cmd, _, npm| {
         cmd.args(["--npm-registry", &npm.url()]);
@@ -764,7 +742,6 @@ fn npm_registry_from_the_flag() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn npm_registry_from_codex_bootstrap_npm_registry() {
     installs_from_a_registry_configured_by(|cmd, _, npm| {
         cmd.npm_registry(npm);
@@ -772,7 +749,6 @@ fn npm_registry_from_codex_bootstrap_npm_registry() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn npm_registry_from_npm_config_registry() {
     installs_from_a_registry_configured_by(|cmd, _, npm| {
         cmd.env("npm_config_registry", npm.url());
@@ -780,7 +756,6 @@ fn npm_registry_from_npm_config_registry() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn npm_registry_from_the_projects_npmrc() {
     installs_from_a_registry_configured_by(|_, ctx, npm| {
         std::fs::write(
@@ -792,7 +767,6 @@ fn npm_registry_from_the_projects_npmrc() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn npm_registry_from_the_users_npmrc_scoped_to_openai() {
     installs_from_a_registry_configured_by(|_, ctx, npm| {
         std::fs::write(
@@ -807,7 +781,6 @@ fn npm_registry_from_the_users_npmrc_scoped_to_openai() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn the_npm_settings_rank_flag_then_variables_then_npmrc() {
     let levels = [
         "--npm-registry",
@@ -899,7 +872,6 @@ wheels = [
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_uv_lock_wheel_is_installed_from_its_url_with_no_index_request() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -926,7 +898,6 @@ fn a_uv_lock_wheel_is_installed_from_its_url_with_no_index_request() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_wheel_that_does_not_match_the_lock_is_refused_naming_both_digests() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -982,7 +953,6 @@ fn uv_export_requirements(cli_bin_hashes: &[String]) -> String {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn hashed_requirements_parse_and_pin_the_wheel() {
     let (name, bytes) = host_wheel(V);
     let index = PythonIndex::builder().wheel(&name, bytes.clone()).start();
@@ -1023,7 +993,6 @@ fn hashed_requirements_parse_and_pin_the_wheel() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_wheel_whose_hash_is_not_among_the_requirements_is_refused() {
     let ctx = TestContext::new();
     let (name, bytes) = host_wheel(V);
@@ -1043,7 +1012,6 @@ fn a_wheel_whose_hash_is_not_among_the_requirements_is_refused() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_unreadable_pin_is_a_warning_naming_the_file_and_line() {
     let ctx = TestContext::new();
     std::fs::write(
@@ -1099,7 +1067,6 @@ fn refused_from_npm(bytes: Vec<u8>) -> (TestContext, Output) {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_wheel_with_a_duplicate_entry_is_refused() {
     let pkg = Package::codex(V);
     let (_, out) = refused_from_the_index(wheel_with_duplicate(
@@ -1116,7 +1083,6 @@ fn a_wheel_with_a_duplicate_entry_is_refused() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn a_wheel_with_traversal_is_refused() {
     let (ctx, _) = refused_from_the_index(wheel_with_traversal(
         V,
@@ -1127,7 +1093,6 @@ fn a_wheel_with_traversal_is_refused() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_npm_tarball_with_traversal_is_refused() {
     let (ctx, out) = refused_from_npm(npm_tarball_with_traversal(
         V,
@@ -1139,7 +1104,6 @@ fn an_npm_tarball_with_traversal_is_refused() {
 }
 
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_npm_tarball_with_an_escaping_symlink_is_refused() {
     refused_from_npm(npm_tarball_with_escaping_symlink(
         V,
@@ -1151,7 +1115,6 @@ fn an_npm_tarball_with_an_escaping_symlink_is_refused() {
 /// `install --archive` of a wheel: the zip path refuses a duplicate as the tar path does
 /// (today one copy silently wins).
 #[test]
-#[ignore = "needs the sources implementation"]
 fn an_archive_wheel_with_a_duplicate_entry_is_refused() {
     let ctx = TestContext::new();
     let bytes = wheel_with_duplicate(
