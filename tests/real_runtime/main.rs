@@ -419,3 +419,53 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
         "Hello from the SDK turn."
     );
 }
+
+/// The real Python index and npm registry, located as a user's tools locate them (pip's own
+/// default through `python3`, `npm config get registry`): nothing written here names a host.
+/// Each install is checked against the bundled manifest's real pins, and its `bin/codex` must be
+/// byte-identical to the one installed from the GitHub-layout archive.
+#[test]
+#[ignore = "needs the real registries and wheel: run .ci/real-runtime"]
+fn installs_from_the_real_python_index_and_npm_identical_to_github() {
+    let github_ctx = TestContext::new();
+    let server = release_gz_via_sums();
+    let out = github_ctx.run(install_args(&server));
+    assert_exit(&out, 0);
+    let reference = std::fs::read(runtime_dir(&github_ctx).join("bin/codex")).expect("codex");
+
+    for (source, asset_suffix) in [("python-index", ".whl"), ("npm", "-linux-x64.tgz")] {
+        let ctx = TestContext::new();
+        let mut cmd = ctx.cmd(["install", "--json", "--source", source]);
+        // The real registries, found as pip and npm find them; the real bundled pins apply.
+        cmd.env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+            .env_remove("CODEX_BOOTSTRAP_NPM_REGISTRY")
+            .env_remove("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS")
+            .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "30")
+            .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "60");
+        let out = cmd.output().expect("run codex-bootstrap");
+        assert_exit(&out, 0);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+        assert_eq!(json["source"], source, "{json}");
+        assert_eq!(json["verified_by"]["kind"], "manifest", "{json}");
+        assert!(
+            json["asset"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(asset_suffix),
+            "{json}"
+        );
+        let codex = std::fs::read(runtime_dir(&ctx).join("bin/codex")).expect("codex");
+        assert!(
+            codex == reference,
+            "bin/codex from {source} differs from the GitHub-layout install"
+        );
+        let doctor = ctx.run(["doctor", "--offline"]);
+        assert_exit(&doctor, 0);
+        assert!(
+            stdout(&doctor).contains("codex-cli 0.163.0"),
+            "{}",
+            stdout(&doctor)
+        );
+        eprintln!("{source}: {}", stderr(&out).trim());
+    }
+}
