@@ -57,6 +57,25 @@ pin() { # dir asset
 pin "$WORK/proj-zst" "$ZST"
 pin "$WORK/proj-gz" "$GZ"
 
+# The same runtime from the other channels: the musllinux wheel (pip) and the npm tarball (npm
+# pack), served by file name from the mirror and pinned in a manifest as `wheel` / `npm` entries.
+WHL_DIR="$WORK/whl"
+mkdir -p "$WHL_DIR"
+ls "$WHL_DIR"/*musllinux_1_1_x86_64.whl >/dev/null 2>&1 ||
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --platform musllinux_1_1_x86_64 \
+    "openai-codex-cli-bin==$VERSION" -d "$WHL_DIR"
+WHL=$(basename "$(ls "$WHL_DIR"/*musllinux_1_1_x86_64.whl | head -1)")
+cp -n "$WHL_DIR/$WHL" "$REL/$WHL"
+NPM_TGZ="codex-$VERSION-linux-x64.tgz"
+if [ ! -f "$REL/$NPM_TGZ" ]; then
+  (cd "$WORK" && npm pack --silent "@openai/codex@$VERSION-linux-x64" >/dev/null && mv "openai-codex-$VERSION-linux-x64.tgz" "$REL/$NPM_TGZ")
+fi
+mkdir -p "$WORK/proj-whl" "$WORK/proj-npm"
+printf '[runtime]\nversion = "%s"\n\n[targets.%s.wheel]\nfile = "%s"\nsha256 = "%s"\n' \
+  "$VERSION" "$TARGET" "$WHL" "$(sha256sum "$REL/$WHL" | cut -d' ' -f1)" > "$WORK/proj-whl/codex-runtime.toml"
+printf '[runtime]\nversion = "%s"\n\n[targets.%s.npm]\nfile = "%s"\nintegrity = "sha512-%s"\n' \
+  "$VERSION" "$TARGET" "$NPM_TGZ" "$(openssl dgst -sha512 -binary "$REL/$NPM_TGZ" | base64 -w0)" > "$WORK/proj-npm/codex-runtime.toml"
+
 echo "== serving $MIRROR on loopback"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$MIRROR" "$PORT" >/dev/null 2>&1 &
@@ -99,6 +118,10 @@ hf floor_gz "curl -s $URL/rust-v$VERSION/$GZ | gzip -dc | tar -xf - -C $OUT" "$F
 hf floor_zst "curl -s $URL/rust-v$VERSION/$ZST | zstd -dc | tar -xf - -C $OUT" "$FRESH_OUT"
 hf install_zst "cd $WORK/proj-zst && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
 hf install_gz "cd $WORK/proj-gz && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
+hf floor_whl "curl -s -o $OUT/f.whl $URL/rust-v$VERSION/$WHL && sha256sum $OUT/f.whl >/dev/null && unzip -q $OUT/f.whl -d $OUT" "$FRESH_OUT"
+hf floor_npm "curl -s $URL/rust-v$VERSION/$NPM_TGZ | tar -xzf - -C $OUT" "$FRESH_OUT"
+hf install_whl "cd $WORK/proj-whl && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
+hf install_npm "cd $WORK/proj-npm && $BIN install -q --mirror $URL --cache-dir $CACHE" "rm -rf $CACHE && sync"
 (cd "$WORK/proj-zst" && "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE" >/dev/null)
 # The warm path without a shell in between: a process start, a stat, a receipt read.
 (cd "$WORK/proj-zst" && hyperfine -N --style none --warmup 5 --runs 50 --export-json "$WORK/results/warm.json" \
@@ -107,6 +130,11 @@ echo "   warm done"
 rm -rf "$CACHE"
 RSS=$(cd "$WORK/proj-zst" && peak_rss_kb "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE")
 echo "   peak RSS of a cold install: ${RSS} KB"
+rm -rf "$CACHE"
+RSS_WHL=$(cd "$WORK/proj-whl" && peak_rss_kb "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE")
+rm -rf "$CACHE"
+RSS_NPM=$(cd "$WORK/proj-npm" && peak_rss_kb "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE")
+echo "   peak RSS of a cold install: wheel ${RSS_WHL} KB, npm ${RSS_NPM} KB"
 
 VENV="$WORK/venv"
 FRESH_VENV="rm -rf $VENV && python3 -m venv --without-pip $VENV"
@@ -158,9 +186,9 @@ if "$BIN" quickstart --help >/dev/null 2>&1; then
   hf sdk_turn "CODEX_HOME=$CH $SDK_VENV/bin/python $ROOT/bench/sdk_turn.py model_provider=\"mock\" '$PROVIDER'" "rm -rf $CH && mkdir -p $CH"
 fi
 
-python3 - "$WORK/results" "$RSS" <<'EOF'
+python3 - "$WORK/results" "$RSS" "${RSS_WHL:-0}" "${RSS_NPM:-0}" <<'EOF'
 import json, os, sys
-d, rss = sys.argv[1], int(sys.argv[2])
+d, rss, rss_whl, rss_npm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def med(name):
     # hyperfine's export, or first_output.py's `NAME:KEY`.
     name, _, key = name.partition(":")
@@ -174,6 +202,8 @@ rows = [
     ("cold install, .tar.zst", "install_zst", "floor_zst", "curl \\| zstd -dc \\| tar -x", 1.15),
     ("cold install, .tar.gz", "install_gz", "shell_gz", "shell pipeline (.tar.gz)", 0.6),
     ("cold install, .tar.gz", "install_gz", "floor_gz", "curl \\| gzip -dc \\| tar -x", None),
+    ("cold install, wheel (Python index)", "install_whl", "floor_whl", "curl -o f && sha256sum f && unzip -q f", 1.2),
+    ("cold install, npm tarball", "install_npm", "floor_npm", "curl \\| tar -xz", 1.15),
     ("warm install", "warm", None, "target 5 ms", None),
     ("install --python (cached runtime)", "python_install", "pip_wheel", "pip install of the official wheel", None),
     ("install --python (cached runtime)", "python_install", "old_flow", "old bootstrap flow", None),
@@ -196,4 +226,5 @@ for label, name, base, base_label, target in rows:
     ratio = f"{m / b:.2f}x" if b else ""
     print(f"| {label} | {m*1000:.0f} ms | {base_label} | {'' if b is None else f'{b*1000:.0f} ms'} | {ratio} | {'' if target is None else f'<= {target}x'} |")
 print(f"| peak RSS, cold install | {rss/1024:.1f} MB | | | | <= 40 MB |")
+print(f"| peak RSS, cold install from a wheel / an npm tarball | {rss_whl/1024:.1f} MB / {rss_npm/1024:.1f} MB | | | | <= 40 MB |")
 EOF
