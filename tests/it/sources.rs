@@ -1159,3 +1159,108 @@ fn an_archive_wheel_with_traversal_is_refused() {
     assert_nothing_installed(&ctx);
     assert_not_escaped(&ctx, "escaped-by-wheel");
 }
+
+// ---------------------------------------------------------------------------------------------
+// pin records every channel, and bin/codex must agree with it
+
+#[test]
+fn pin_records_the_wheel_the_npm_tarball_and_bin_codex() {
+    let ctx = TestContext::new();
+    let (index, name) = index_with_wheel();
+    let npm = npm_with_tarball();
+    let out = run(ctx
+        .cmd(["pin", V, "--source", "python-index,npm"])
+        .python_index(&index)
+        .npm_registry(&npm));
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+    let manifest: toml::Value = toml::from_str(&text).unwrap();
+    let t = &manifest["targets"][host_target()];
+    assert_eq!(t["wheel"]["file"].as_str(), Some(name.as_str()), "{text}");
+    assert_eq!(
+        t["wheel"]["sha256"].as_str(),
+        Some(index.sha256(&name).as_str()),
+        "{text}"
+    );
+    assert_eq!(
+        t["npm"]["integrity"].as_str(),
+        Some(npm.integrity(V, platform()).as_str()),
+        "{text}"
+    );
+    let codex = t["codex_sha256"]
+        .as_str()
+        .expect("codex_sha256")
+        .to_string();
+
+    // The pin is then what a later install checks, whichever source serves it.
+    let out = run(install_cmd(&ctx, &["--source", "npm"]).npm_registry(&npm));
+    let json = installed(&out);
+    assert_installed_from(&ctx, &json, V, "npm");
+    assert_eq!(json["verified_by"]["kind"], "manifest", "{json}");
+    let receipt: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = receipt["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "bin/codex")
+        .expect("bin/codex in the receipt");
+    assert_eq!(entry["sha256"].as_str(), Some(codex.as_str()));
+}
+
+#[test]
+fn a_bin_codex_that_differs_from_the_pin_is_refused_whichever_source_serves_it() {
+    let ctx = TestContext::new();
+    let (index, name) = index_with_wheel();
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{}]\ncodex_sha256 = \"{}\"\n",
+            host_target(),
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    let out = run(install_cmd(&ctx, &["--source", "python-index"]).python_index(&index));
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("bin/codex") && err.contains(&"ab".repeat(32)),
+        "{err}"
+    );
+    assert!(err.contains("codex-runtime.toml"), "{err}");
+    assert!(index.downloads(&name) >= 1);
+    assert_nothing_installed(&ctx);
+}
+
+#[test]
+fn doctor_reports_each_registry_source() {
+    let ctx = TestContext::new();
+    let (index, _) = index_with_wheel();
+    let mut cmd = ctx.cmd(["doctor", "--json"]);
+    cmd.python_index(&index);
+    let out = run(&mut cmd);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+    let network = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "network")
+        .expect("a network check")
+        .clone();
+    let detail = network["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("python-index: {}", index.url())) && detail.contains("reachable"),
+        "{network}"
+    );
+    assert!(
+        detail.contains("npm:") && detail.contains("UNREACHABLE"),
+        "{network}"
+    );
+    assert_eq!(
+        network["status"], "ok",
+        "the index can serve installs: {network}"
+    );
+}
