@@ -254,26 +254,34 @@ fn step<'s>(steps: &'s [ActionStep], name: &str) -> &'s ActionStep {
         .unwrap_or_else(|| panic!("action.yml has no step `{name}`"))
 }
 
-/// codex-bootstrap's release archive for `target`, packed as the release workflow packs it: the
-/// binary under test at `codex-bootstrap-<target>/codex-bootstrap`.
-fn tool_archive(target: &str) -> Vec<u8> {
-    use std::io::Write;
-    let bin = std::fs::read(env!("CARGO_BIN_EXE_codex-bootstrap")).expect("read the binary");
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(bin.len() as u64);
-    h.set_mode(0o755);
-    h.set_mtime(1_700_000_000);
-    tar.append_data(
-        &mut h,
-        format!("codex-bootstrap-{target}/codex-bootstrap"),
-        &bin[..],
+/// The "binary" the test release ships: a script that runs the binary under test, so the archive
+/// stays small while every later step really runs codex-bootstrap.
+fn tool_binary() -> Vec<u8> {
+    format!(
+        "#!/bin/sh\nexec '{}' \"$@\"\n",
+        env!("CARGO_BIN_EXE_codex-bootstrap")
     )
-    .expect("append");
+    .into_bytes()
+}
+
+/// codex-bootstrap's release archive for `target`, packed as the release workflow packs it:
+/// `bin` at `codex-bootstrap-<target>/codex-bootstrap`, beside the README.
+fn tool_archive(target: &str, bin: &[u8]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, data, mode) in [
+        ("codex-bootstrap", bin, 0o755),
+        ("README.md", &b"# codex-bootstrap\n"[..], 0o644),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_mtime(1_700_000_000);
+        tar.append_data(&mut h, format!("codex-bootstrap-{target}/{name}"), data)
+            .expect("append");
+    }
     let tar = tar.into_inner().expect("finish tar");
-    // Stored, not deflated: the binary is large and gzip's framing is what is under test.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
-    gz.write_all(&tar).expect("gzip");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
     gz.finish().expect("gzip")
 }
 
@@ -317,7 +325,7 @@ fn the_actions_shell_steps_install_and_export_outputs() {
     let server = codex_release();
     let target = host_target();
     let archive_name = format!("codex-bootstrap-{target}.tar.gz");
-    let archive = tool_archive(target);
+    let archive = tool_archive(target, &tool_binary());
     let other = b"the macOS archive".to_vec();
     let sums = sums_line(&archive_name, &archive)
         + &sums_line("codex-bootstrap-aarch64-apple-darwin.tar.gz", &other);
@@ -381,10 +389,7 @@ fn the_actions_shell_steps_install_and_export_outputs() {
             .len(),
         1
     );
-    assert_eq!(
-        std::fs::read(runner.tool()).unwrap(),
-        std::fs::read(env!("CARGO_BIN_EXE_codex-bootstrap")).unwrap()
-    );
+    assert_eq!(std::fs::read(runner.tool()).unwrap(), tool_binary());
     let leftovers: Vec<_> = std::fs::read_dir(&runner.temp)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -444,11 +449,14 @@ fn the_action_refuses_a_codex_bootstrap_archive_that_does_not_match_sha256sums()
     let server = ReleaseServer::start();
     let target = host_target();
     let archive_name = format!("codex-bootstrap-{target}.tar.gz");
-    let archive = tool_archive(target);
+    // Were it ever run or installed, this would pass for the right version.
+    let impostor = format!("#!/bin/sh\necho codex-bootstrap {TOOL_VERSION}\n");
+    let archive = tool_archive(target, impostor.as_bytes());
     let sums = sums_line(&archive_name, &archive);
+    let middle = archive.len() as u64 / 2;
     publish_tool(&server, "/tool", &[(archive_name.clone(), archive)], &sums);
     let path = format!("/tool/v{TOOL_VERSION}/{archive_name}");
-    server.http().fault(&path, Fault::CorruptByte(1000));
+    server.http().fault(&path, Fault::CorruptByte(middle));
 
     let release_url = format!("{}/tool", server.api_url());
     let steps = action_steps("unused", &[("release-url", &release_url)]);
