@@ -14,6 +14,7 @@ pub mod uninstall;
 pub mod wheel;
 pub mod which;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -33,4 +34,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CacheKey(args) => cache_key::run(args),
         Command::Completions(args) => completions::run(args),
     }
+}
+
+/// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
+/// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    // Rendered first and written whole: a closed stdout (`| head`) is then a plain io error
+    // that `error::is_broken_pipe` recognises (serde_json's error hides its io source).
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
 }
