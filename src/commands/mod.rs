@@ -36,6 +36,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Whether the command asked for `--json`: then its result, and a failure too, is one JSON
+/// object on stdout.
+pub fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Install(a) => a.json,
+        Command::Quickstart(a) => a.json,
+        Command::Doctor(a) => a.json,
+        Command::Wheel(a) => a.json,
+        Command::Pin(a) => a.json,
+        Command::Mirror(a) => a.json,
+        Command::List(a) => a.json,
+        Command::Which(a) => a.json,
+        Command::Uninstall(a) => a.json,
+        Command::Prune(a) => a.json,
+        Command::CacheKey(a) => a.json,
+        Command::Completions(_) => false,
+    }
+}
+
 /// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
 /// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
