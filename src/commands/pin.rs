@@ -43,7 +43,7 @@ pub struct PinArgs {
 struct PinReport<'a> {
     version: String,
     tag: String,
-    manifest: PathBuf,
+    manifest: &'a std::path::Path,
     /// The version the manifest pinned before, when it was another one.
     previous_version: Option<String>,
     targets: Vec<PinnedTarget<'a>>,
@@ -181,7 +181,7 @@ pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
         super::print_json(&PinReport {
             version: version.to_string(),
             tag: version.tag(),
-            manifest: std::path::absolute(&args.manifest).unwrap_or(args.manifest.clone()),
+            manifest: &args.manifest,
             previous_version,
             targets: manifest
                 .targets

@@ -177,8 +177,10 @@ fn pin_json() {
         })
         .collect();
     server.add_release(TAG, &assets);
+    let manifest = ctx.work_dir().join("codex-runtime.toml");
     let pin = || {
-        ctx.cmd(["pin", V, "--json", "--source", "github"])
+        ctx.cmd(["pin", V, "--json", "--source", "github", "--manifest"])
+            .arg(&manifest)
             .github(&server)
             .output()
             .unwrap()
