@@ -91,6 +91,40 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
 
+/// A failure as `--json` prints it on stdout (the human text still goes to stderr): what failed,
+/// each distinct cause outermost first, and the hint, or `null`.
+#[derive(Debug, serde::Serialize)]
+pub struct ErrorReport {
+    pub error: String,
+    pub causes: Vec<String>,
+    pub hint: Option<String>,
+}
+
+impl ErrorReport {
+    pub fn of(err: &anyhow::Error) -> ErrorReport {
+        ErrorReport {
+            error: err.to_string(),
+            causes: causes(err),
+            hint: hint_for(err),
+        }
+    }
+}
+
+/// The `Caused by:` sentences of an error chain. Transparent wrappers repeat their inner
+/// message; each sentence is kept once.
+pub fn causes(err: &anyhow::Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut last = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if text != last && !last.ends_with(&text) {
+            out.push(text.clone());
+        }
+        last = text;
+    }
+    out
+}
+
 /// Whether the error is a usage error (exit code 2).
 pub fn is_usage(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
@@ -108,4 +142,29 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_report_keeps_each_cause_once() {
+        let err = anyhow::Error::new(std::io::Error::other("No space left on device"))
+            .context("No space left on device")
+            .context("could not write `codex-runtime.toml`");
+        let report = ErrorReport::of(&err);
+        assert_eq!(report.error, "could not write `codex-runtime.toml`");
+        assert_eq!(report.causes, ["No space left on device"]);
+        assert_eq!(report.hint, None);
+    }
+
+    #[test]
+    fn the_json_report_carries_the_hint() {
+        let err =
+            anyhow::Error::new(Failure::new("codex 0.1.0 is not installed").hint("install it"));
+        let report = ErrorReport::of(&err);
+        assert!(report.causes.is_empty());
+        assert_eq!(report.hint.as_deref(), Some("install it"));
+    }
 }

@@ -18,10 +18,15 @@ fn main() -> ExitCode {
             };
         }
     };
+    let json = commands::wants_json(&cli.command);
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            // Scripts read the failure from stdout; people still get it on stderr.
+            if json {
+                let _ = commands::print_json(&error::ErrorReport::of(&err));
+            }
             let ui = codex_bootstrap::ui::Ui::stderr_only();
             ui.error(&err);
             if error::is_usage(&err) {

@@ -12,6 +12,21 @@ use crate::provision::Context;
 pub struct CacheKeyArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `cache-key --json`.
+#[derive(serde::Serialize)]
+struct CacheKeyReport {
+    key: String,
+    version: String,
+    target: String,
+    /// The pinned sha256 of the GitHub asset, when a manifest pins one.
+    sha256: Option<crate::verify::Sha256>,
+    pin_source: String,
 }
 
 pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
@@ -22,16 +37,24 @@ pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
             .usage()
             .into());
     };
-    let digest = ctx
+    let sha256 = ctx
         .pin
         .pinned_asset(version, &ctx.target)
-        .and_then(|(_, a)| a.sha256)
+        .and_then(|(_, a)| a.sha256);
+    let digest = sha256
         .map(|d| format!("-{}", &d.to_hex()[..16]))
         .unwrap_or_default();
-    writeln!(
-        std::io::stdout(),
-        "codex-runtime-{version}-{}{digest}",
-        ctx.target
-    )?;
+    let key = format!("codex-runtime-{version}-{}{digest}", ctx.target);
+    if args.json {
+        super::print_json(&CacheKeyReport {
+            key,
+            version: version.to_string(),
+            target: ctx.target.to_string(),
+            sha256,
+            pin_source: ctx.pin.source.to_string(),
+        })?;
+    } else {
+        writeln!(std::io::stdout(), "{key}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -574,8 +574,7 @@ fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode
         ..*ui
     };
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        super::print_json(&report)?;
     } else {
         let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
         for c in &report.checks {

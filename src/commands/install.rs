@@ -231,8 +231,7 @@ fn report(
             elapsed_ms: p.elapsed.as_millis(),
             python,
         };
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        writeln!(stdout)?;
+        super::print_json(&report)?;
         return Ok(());
     }
     if ui.chatty {
@@ -327,8 +326,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             sources,
             urls,
         };
-        serde_json::to_writer_pretty(&mut out, &d)?;
-        writeln!(out)?;
+        super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(out, "version:   {version_text}")?;

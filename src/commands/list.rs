@@ -72,8 +72,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
+        super::print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {

@@ -36,10 +36,36 @@ pub struct MirrorArgs {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `mirror --json`.
+#[derive(serde::Serialize)]
+struct MirrorReport {
+    version: String,
+    tag: String,
+    /// `DIR/rust-v<V>`: what to serve is `DIR`.
+    release_dir: PathBuf,
+    manifest: PathBuf,
+    sha256sums: PathBuf,
+    files: Vec<MirroredFile>,
+}
+
+#[derive(serde::Serialize)]
+struct MirroredFile {
+    target: String,
+    name: String,
+    size: u64,
+    sha256: Sha256,
+    /// Where the bytes came from: `github`, `python-index`, `npm`, `mirror` or `cache`.
+    source: String,
 }
 
 pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(false);
+    let ui = Ui::new(args.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<Target> = match args.targets.as_deref() {
         None => vec![ctx.target.clone()],
@@ -66,11 +92,26 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("could not create `{}`", release_dir.display()))?;
     let mut pinned: std::collections::BTreeMap<Target, PinnedAsset> = Default::default();
     let mut sums = String::new();
-    for (target, name, source, expected) in files {
+    let mut mirrored = Vec::new();
+    for MirrorFile {
+        target,
+        name,
+        path,
+        expected,
+        source,
+    } in files
+    {
         let dest = release_dir.join(&name);
-        let (size, sha256, sha512) = copy_verified(&source, &dest, expected)?;
+        let (size, sha256, sha512) = copy_verified(&path, &dest, expected)?;
         ui.status("Mirrored", &format!("{name} ({})", human_bytes(size)));
         sums.push_str(&format!("{sha256}  {name}\n"));
+        mirrored.push(MirroredFile {
+            target: target.to_string(),
+            name: name.clone(),
+            size,
+            sha256,
+            source,
+        });
         let entry = pinned.entry(target).or_default();
         match AssetKind::from_name(&name) {
             Some(AssetKind::Wheel) => {
@@ -98,17 +139,27 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     for (t, e) in pinned.iter_mut() {
         e.codex_sha256 = ctx.codex_sha256_for(&version, t);
     }
-    crate::commands::pin::write_atomic(&release_dir.join(SHA256SUMS_ASSET), sums.as_bytes())?;
+    let sums_path = release_dir.join(SHA256SUMS_ASSET);
+    crate::commands::pin::write_atomic(&sums_path, sums.as_bytes())?;
     let manifest = Manifest {
         origin: String::new(),
         version: version.clone(),
         tag: version.tag(),
         targets: pinned,
     };
-    crate::commands::pin::write_atomic(
-        &release_dir.join(crate::pin::manifest::FILE_NAME),
-        manifest.to_toml().as_bytes(),
-    )?;
+    let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
+    crate::commands::pin::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
+    if args.json {
+        super::print_json(&MirrorReport {
+            version: version.to_string(),
+            tag: version.tag(),
+            release_dir,
+            manifest: manifest_path,
+            sha256sums: sums_path,
+            files: mirrored,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     writeln!(
         std::io::stdout(),
         "{}\nserve it and install with: codex-bootstrap install --mirror <URL of {}>  (or --mirror file://{})",
@@ -119,7 +170,15 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-type MirrorFile = (Target, String, PathBuf, Digest);
+/// An archive to mirror: verified against `expected` as it is copied into place.
+struct MirrorFile {
+    target: Target,
+    name: String,
+    path: PathBuf,
+    expected: Digest,
+    /// The source that served it, or `cache`.
+    source: String,
+}
 
 /// The verified archives the store kept for each target of the pinned version.
 fn from_cache(
@@ -149,12 +208,13 @@ fn from_cache(
                 .hint("runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source")
                 .into());
         }
-        files.push((
-            t.clone(),
-            rt.receipt.asset.clone(),
-            archive,
-            Digest::Sha256(rt.receipt.archive_sha256),
-        ));
+        files.push(MirrorFile {
+            target: t.clone(),
+            name: rt.receipt.asset.clone(),
+            path: archive,
+            expected: Digest::Sha256(rt.receipt.archive_sha256),
+            source: "cache".into(),
+        });
     }
     Ok((version, files))
 }
@@ -196,7 +256,13 @@ fn from_network(
             bar.finish_and_clear();
             match fetched {
                 Ok(f) => {
-                    done = Some((t.clone(), asset.name.clone(), f.path, asset.expected.digest));
+                    done = Some(MirrorFile {
+                        target: t.clone(),
+                        name: asset.name.clone(),
+                        path: f.path,
+                        expected: asset.expected.digest,
+                        source: kind.to_string(),
+                    });
                     break;
                 }
                 Err(reason) => {

@@ -14,6 +14,7 @@ pub mod uninstall;
 pub mod wheel;
 pub mod which;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -33,4 +34,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CacheKey(args) => cache_key::run(args),
         Command::Completions(args) => completions::run(args),
     }
+}
+
+/// Whether the command asked for `--json`: then its result, and a failure too, is one JSON
+/// object on stdout.
+pub fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Install(a) => a.json,
+        Command::Quickstart(a) => a.json,
+        Command::Doctor(a) => a.json,
+        Command::Wheel(a) => a.json,
+        Command::Pin(a) => a.json,
+        Command::Mirror(a) => a.json,
+        Command::List(a) => a.json,
+        Command::Which(a) => a.json,
+        Command::Uninstall(a) => a.json,
+        Command::Prune(a) => a.json,
+        Command::CacheKey(a) => a.json,
+        Command::Completions(_) => false,
+    }
+}
+
+/// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
+/// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    // Rendered first and written whole: a closed stdout (`| head`) is then a plain io error
+    // that `error::is_broken_pipe` recognises (serde_json's error hides its io source).
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
 }

@@ -32,10 +32,67 @@ pub struct PinArgs {
 
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `pin --json`.
+#[derive(serde::Serialize)]
+struct PinReport<'a> {
+    version: String,
+    tag: String,
+    manifest: &'a std::path::Path,
+    /// The version the manifest pinned before, when it was another one.
+    previous_version: Option<String>,
+    targets: Vec<PinnedTarget<'a>>,
+    /// Supported targets no source had a build for: nothing is pinned for them.
+    missing_targets: Vec<String>,
+}
+
+/// One target's pins, and how they compare with what the manifest held before.
+#[derive(serde::Serialize)]
+struct PinnedTarget<'a> {
+    target: &'a str,
+    change: Change,
+    asset: Option<&'a str>,
+    size: Option<u64>,
+    sha256: Option<crate::verify::Sha256>,
+    wheel: Option<PinnedFile<'a, crate::verify::Sha256>>,
+    npm: Option<PinnedFile<'a, crate::verify::Sha512>>,
+    codex_sha256: Option<crate::verify::Sha256>,
+}
+
+/// How a target's pins compare with what the manifest held before for the same version.
+#[derive(Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Change {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+impl Change {
+    fn mark(self) -> &'static str {
+        match self {
+            Change::Added => "+",
+            Change::Changed => "~",
+            Change::Unchanged => "=",
+        }
+    }
+}
+
+/// A wheel (`digest`: sha256 hex) or an npm tarball (`digest`: `sha512-…` integrity).
+#[derive(serde::Serialize)]
+struct PinnedFile<'a, D> {
+    file: &'a str,
+    size: Option<u64>,
+    digest: D,
 }
 
 pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet);
+    let ui = Ui::new(args.quiet || args.json);
     if args.pin_version.is_some() {
         args.runtime.version = args.pin_version.clone();
     }
@@ -52,11 +109,13 @@ pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
     }
     let scratch = tempfile::tempdir_in(ctx.store.root()).or_else(|_| tempfile::tempdir())?;
     let mut targets = std::collections::BTreeMap::new();
+    let mut missing_targets = Vec::new();
     for t in SUPPORTED_TARGETS {
         let target: Target = t.parse()?;
         let (mut entry, candidates) = channels.target(&online, &ctx, &target, &ui);
         if candidates.is_empty() {
             ui.warn(&format!("no source has codex {version} for {t}"));
+            missing_targets.push(t.to_string());
             continue;
         }
         // `bin/codex` is the same in every channel: hash it from the first archive that
@@ -104,18 +163,56 @@ pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
     let text = manifest.to_toml();
     write_atomic(&args.manifest, text.as_bytes())
         .with_context(|| format!("could not write `{}`", args.manifest.display()))?;
+    let before = |t: &Target| {
+        old.as_ref()
+            .filter(|m| m.version == version)
+            .and_then(|m| m.targets.get(t))
+    };
+    let change = |t: &Target, a: &PinnedAsset| match before(t) {
+        None => Change::Added,
+        Some(b) if b == a => Change::Unchanged,
+        Some(_) => Change::Changed,
+    };
+    let previous_version = old
+        .as_ref()
+        .filter(|m| m.version != version)
+        .map(|m| m.version.to_string());
+    if args.json {
+        super::print_json(&PinReport {
+            version: version.to_string(),
+            tag: version.tag(),
+            manifest: &args.manifest,
+            previous_version,
+            targets: manifest
+                .targets
+                .iter()
+                .map(|(t, a)| PinnedTarget {
+                    target: t.as_str(),
+                    change: change(t, a),
+                    asset: a.asset.as_deref(),
+                    size: a.size,
+                    sha256: a.sha256,
+                    wheel: a.wheel.as_ref().map(|w| PinnedFile {
+                        file: &w.file,
+                        size: w.size,
+                        digest: w.sha256,
+                    }),
+                    npm: a.npm.as_ref().map(|n| PinnedFile {
+                        file: &n.file,
+                        size: n.size,
+                        digest: n.integrity,
+                    }),
+                    codex_sha256: a.codex_sha256,
+                })
+                .collect(),
+            missing_targets,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "pinned codex {version} in {}", args.manifest.display())?;
     for (t, a) in &manifest.targets {
-        let before = old
-            .as_ref()
-            .filter(|m| m.version == version)
-            .and_then(|m| m.targets.get(t));
-        let mark = match before {
-            None => "+",
-            Some(b) if b == a => "=",
-            Some(_) => "~",
-        };
+        let mark = change(t, a).mark();
         let short = |d: String| d[..16.min(d.len())].to_string();
         let mut what = Vec::new();
         if let (Some(name), Some(d)) = (&a.asset, a.sha256) {
@@ -132,8 +229,8 @@ pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
         }
         writeln!(out, "  {mark} {t:28} {}", what.join(", "))?;
     }
-    if let Some(old) = old.filter(|m| m.version != version) {
-        writeln!(out, "  (was codex {})", old.version)?;
+    if let Some(v) = previous_version {
+        writeln!(out, "  (was codex {v})")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! `--older-than` old runtimes. Never the current pin; each removal takes the artifact's lock,
 //! so it is safe beside running installs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -25,10 +26,33 @@ pub struct PruneArgs {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `prune --json`: what was removed (or, with `--dry-run`, would be).
+#[derive(serde::Serialize)]
+struct PruneReport {
+    dry_run: bool,
+    /// Staging directories, trash and partial downloads of interrupted installs.
+    leftovers: Vec<PathBuf>,
+    runtimes: Vec<PrunedRuntime>,
+    /// The installed size of the runtimes removed, in bytes.
+    freed_bytes: u64,
+}
+
+#[derive(serde::Serialize)]
+struct PrunedRuntime {
+    version: String,
+    target: String,
+    package_dir: PathBuf,
+    size: u64,
 }
 
 pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(false);
+    let ui = Ui::new(args.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let verb = if args.dry_run {
@@ -37,12 +61,13 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         "Removed"
     };
 
-    for p in crate::store::remove::leftovers(&ctx.store) {
+    let leftovers = crate::store::remove::leftovers(&ctx.store);
+    for p in &leftovers {
         if !args.dry_run {
             let _ = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
+                std::fs::remove_dir_all(p)
             } else {
-                std::fs::remove_file(&p)
+                std::fs::remove_file(p)
             };
         }
         ui.status(verb, &p.display().to_string());
@@ -75,15 +100,31 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         candidates.clear();
     }
     let mut freed = 0;
+    let mut runtimes = Vec::new();
     for rt in candidates {
         if !args.dry_run {
             crate::store::remove::remove_runtime(&ctx.store, rt.version(), rt.target())?;
         }
-        freed += rt.receipt.installed_size();
+        let size = rt.receipt.installed_size();
+        freed += size;
         ui.status(verb, &format!("codex {} ({})", rt.version(), rt.target()));
+        runtimes.push(PrunedRuntime {
+            version: rt.version().to_string(),
+            target: rt.target().to_string(),
+            package_dir: rt.dir,
+            size,
+        });
     }
     if freed > 0 {
         ui.status("Freed", &human_bytes(freed));
+    }
+    if args.json {
+        super::print_json(&PruneReport {
+            dry_run: args.dry_run,
+            leftovers,
+            runtimes,
+            freed_bytes: freed,
+        })?;
     }
     Ok(ExitCode::SUCCESS)
 }

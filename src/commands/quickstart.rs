@@ -108,9 +108,7 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
     ))?;
     let t = &report.turn;
     if json {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        super::print_json(&report)?;
     } else {
         let mut out = std::io::stdout().lock();
         if t.final_response

@@ -20,10 +20,27 @@ pub struct UninstallArgs {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `uninstall --json`.
+#[derive(serde::Serialize)]
+struct UninstallReport {
+    version: String,
+    removed: Vec<Removed>,
+}
+
+#[derive(serde::Serialize)]
+struct Removed {
+    target: String,
+    package_dir: std::path::PathBuf,
 }
 
 pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(false);
+    let ui = Ui::new(args.json);
     let version = CodexVersion::parse(&args.remove_version)?;
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<_> = if args.all_targets {
@@ -36,14 +53,17 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     } else {
         vec![ctx.target.clone()]
     };
-    let mut removed = 0;
+    let mut removed = Vec::new();
     for t in targets {
         if crate::store::remove::remove_runtime(&ctx.store, &version, &t)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
-            removed += 1;
+            removed.push(Removed {
+                package_dir: ctx.store.runtime_dir(&version, &t),
+                target: t.to_string(),
+            });
         }
     }
-    if removed == 0 {
+    if removed.is_empty() {
         return Err(Failure::new(format!(
             "codex {version} is not installed{}",
             if args.all_targets {
@@ -54,6 +74,12 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         ))
         .hint("see what is installed with `codex-bootstrap list`")
         .into());
+    }
+    if args.json {
+        super::print_json(&UninstallReport {
+            version: version.to_string(),
+            removed,
+        })?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context as _;
+
 use crate::cli::RuntimeArgs;
 use crate::ui::{human_bytes, Ui};
 
@@ -21,13 +23,33 @@ pub struct WheelArgs {
     /// No status output; print only the wheel's path.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `wheel --json`.
+#[derive(serde::Serialize)]
+struct WheelReport {
+    path: PathBuf,
+    file: String,
+    size: u64,
+    /// The wheel's own sha256, for `--hash` pins and lock files.
+    sha256: crate::verify::Sha256,
+    version: String,
+    /// The version as the wheel spells it (PEP 440).
+    python_version: String,
+    target: String,
+    elapsed_ms: u128,
 }
 
 pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet);
+    let ui = Ui::new(args.quiet || args.json);
     let runtime = crate::provision::ensure_installed(&args.runtime.settings(), &ui)?;
     let started = Instant::now();
     let path = crate::python::build_wheel(&runtime, &args.out)?;
+    let elapsed = started.elapsed();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     ui.status(
         "Built",
@@ -35,9 +57,25 @@ pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
             "{} ({}, {:.1}s)",
             path.display(),
             human_bytes(size),
-            started.elapsed().as_secs_f64()
+            elapsed.as_secs_f64()
         ),
     );
+    if args.json {
+        // Only here is the wheel read back: its digest is what a lock file pins.
+        let (sha256, size) = crate::verify::hash_file(&path)
+            .with_context(|| format!("could not read `{}`", path.display()))?;
+        super::print_json(&WheelReport {
+            file: crate::python::wheel_name(&runtime),
+            path,
+            size,
+            sha256,
+            version: runtime.version().to_string(),
+            python_version: runtime.version().pep440(),
+            target: runtime.target().to_string(),
+            elapsed_ms: elapsed.as_millis(),
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     writeln!(std::io::stdout(), "{}", path.display())?;
     Ok(ExitCode::SUCCESS)
 }

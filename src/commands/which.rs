@@ -1,6 +1,7 @@
 //! `codex-bootstrap which`: the pinned runtime's `codex`, or exit 1 when it is not installed.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
@@ -11,6 +12,21 @@ use crate::provision::Context;
 pub struct WhichArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON printed by `which --json`.
+#[derive(serde::Serialize)]
+struct WhichReport {
+    version: String,
+    target: String,
+    path: PathBuf,
+    package_dir: PathBuf,
+    path_dir: Option<PathBuf>,
+    pin_source: String,
 }
 
 pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
@@ -22,6 +38,17 @@ pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
             .into());
     };
     match ctx.store.installed(version, &ctx.target)? {
+        Some(rt) if args.json => {
+            super::print_json(&WhichReport {
+                version: version.to_string(),
+                target: ctx.target.to_string(),
+                path: rt.codex_path(),
+                path_dir: rt.path_dir(),
+                package_dir: rt.dir,
+                pin_source: ctx.pin.source.to_string(),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(rt) => {
             writeln!(std::io::stdout(), "{}", rt.codex_path().display())?;
             Ok(ExitCode::SUCCESS)

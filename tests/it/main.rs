@@ -11,6 +11,7 @@ mod faults;
 mod fixture;
 mod fleet;
 mod install;
+mod json;
 mod python;
 mod quickstart;
 mod registries;

@@ -324,7 +324,13 @@ fn every_source_tampered_exits_1_names_each_and_installs_nothing() {
     for source in ["github", "python-index", "npm"] {
         assert!(names(&err, source), "{source} is not named:\n{err}");
     }
-    assert!(stdout(&out).trim().is_empty(), "{}", describe(&out));
+    // Under --json the failure is also one error object on stdout, never a report.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("an error object");
+    assert!(
+        json["path"].is_null() && json["error"].is_string(),
+        "{}",
+        describe(&out)
+    );
     assert_nothing_installed(&ctx);
     assert!(github.http().count("/download/") >= 1);
     assert!(index.downloads(&name) >= 1);
