@@ -74,6 +74,7 @@ impl InstallError {
                 DigestSource::Manifest { path } => format!(
                     "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
                 ),
+                _ if m.url.starts_with("file:") => "nothing was installed: the file is not the one expected; check where it came from, or the `--sha256` given".into(),
                 _ => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
             },
             InstallError::CodexMismatch { origin, .. } => format!(
