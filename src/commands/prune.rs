@@ -10,6 +10,10 @@ use crate::provision::Context;
 use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.hide_short_help(false)
+        .help("Spare this version as the pin, instead of the project's [default: the project's pin]")
+}))]
 pub struct PruneArgs {
     /// Keep the N newest versions (besides the pin).
     #[arg(long, value_name = "N")]
