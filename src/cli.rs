@@ -543,3 +543,181 @@ fn refuse_version_before_subcommand(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_checked_from(std::iter::once("codex-bootstrap").chain(args.iter().copied()))
+    }
+
+    fn install(args: &[&str]) -> commands::install::InstallArgs {
+        match parse(args).map(|cli| cli.command) {
+            Ok(Command::Install(a)) => a,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn either_spelling_lands_in_runtime_args_version() {
+        for args in [
+            &["install", "0.1.0"][..],
+            &["install", "--version", "0.1.0"],
+            &["install", "0.1.0", "--version", "0.1.0"],
+        ] {
+            let a = install(args);
+            assert_eq!(
+                a.runtime.local.version.as_deref(),
+                Some("0.1.0"),
+                "{args:?}"
+            );
+            assert_eq!(a.runtime_version, None, "{args:?}: one place holds it");
+        }
+        assert_eq!(install(&["install"]).runtime.local.version, None);
+    }
+
+    #[test]
+    fn quickstart_takes_the_version_as_runtime_and_the_prompt_as_argument() {
+        let Ok(Command::Quickstart(a)) =
+            parse(&["quickstart", "hi", "--runtime", "0.1.0"]).map(|c| c.command)
+        else {
+            panic!("quickstart did not parse");
+        };
+        assert_eq!(a.prompt.as_deref(), Some("hi"));
+        assert_eq!(a.runtime.local.version.as_deref(), Some("0.1.0"));
+    }
+
+    #[test]
+    fn uninstall_removes_the_version_of_either_spelling() {
+        for args in [
+            &["uninstall", "0.1.0"][..],
+            &["uninstall", "--version", "0.1.0"],
+        ] {
+            let Ok(Command::Uninstall(a)) = parse(args).map(|c| c.command) else {
+                panic!("{args:?} did not parse");
+            };
+            assert_eq!(a.remove_version, "0.1.0", "{args:?}");
+        }
+        let e = parse(&["uninstall"]).expect_err("a version is required");
+        assert_eq!(e.kind(), ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn two_different_versions_conflict() {
+        let e = parse(&["install", "0.163.0", "--version", "0.160.0"]).expect_err("a conflict");
+        assert_eq!(e.kind(), ErrorKind::ArgumentConflict);
+        assert!(
+            e.to_string()
+                .contains("`0.163.0` and as `--version 0.160.0`"),
+            "{e}"
+        );
+        // One version in two spellings is no conflict.
+        assert!(parse(&["which", "0.154.0a6", "--version", "0.154.0-alpha.6"]).is_ok());
+    }
+
+    #[test]
+    fn the_tool_version_before_a_subcommand_is_refused() {
+        let e = parse(&["--version", "0.163.0", "install"]).expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::ArgumentConflict);
+        assert!(
+            e.to_string()
+                .contains("hint: write `codex-bootstrap install 0.163.0`"),
+            "{e}"
+        );
+        let alone = parse(&["--version"]).expect_err("clap prints the version");
+        assert_eq!(alone.kind(), ErrorKind::DisplayVersion);
+        // After the subcommand, `--version` is the runtime's.
+        assert!(parse(&["install", "--version", "0.163.0"]).is_ok());
+    }
+
+    #[test]
+    fn network_flags_only_on_commands_that_download() {
+        let cli = Cli::command();
+        let online: Vec<&str> = cli
+            .get_subcommands()
+            .filter(|c| c.get_arguments().any(|a| a.get_id() == "mirror"))
+            .map(|c| c.get_name())
+            .collect();
+        assert_eq!(
+            online,
+            ["install", "quickstart", "doctor", "wheel", "pin", "mirror"]
+        );
+    }
+
+    #[test]
+    fn network_defaults_match_the_flags() {
+        // Without the variables, so the machine's environment cannot decide.
+        let cmd = NetworkArgs::augment_args(clap::Command::new("defaults"))
+            .mut_args(|a| a.env(None::<&str>));
+        let parsed = NetworkArgs::from_arg_matches(&cmd.get_matches_from(["defaults"]))
+            .expect("the defaults parse");
+        let default = NetworkArgs::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn every_variable_is_shown_never_its_value() {
+        let cli = Cli::command();
+        let env = |sub: &str, id: &str| {
+            let sub = cli.find_subcommand(sub).expect("a subcommand");
+            let arg = sub.get_arguments().find(|a| a.get_id() == id);
+            arg.and_then(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned())
+        };
+        for sub in [
+            "install",
+            "which",
+            "cache-key",
+            "doctor",
+            "wheel",
+            "pin",
+            "mirror",
+        ] {
+            assert_eq!(env(sub, VERSION_ARG).as_deref(), Some(VERSION_ENV), "{sub}");
+        }
+        assert_eq!(env("quickstart", VERSION_ARG).as_deref(), Some(VERSION_ENV));
+        assert_eq!(env("list", "version").as_deref(), Some(VERSION_ENV));
+        assert_eq!(
+            env("uninstall", "version"),
+            None,
+            "uninstall reads no variable"
+        );
+        assert_eq!(env("list", "cache_dir").as_deref(), Some(HOME_ENV));
+        assert_eq!(env("doctor", "codex_home").as_deref(), Some("CODEX_HOME"));
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| a.get_env().is_some()) {
+                assert!(
+                    arg.is_hide_env_values_set(),
+                    "{} --{}: a value may hold credentials",
+                    sub.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_ends_with_two_or_three_examples() {
+        for sub in Cli::command().get_subcommands() {
+            let after = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = after
+                .lines()
+                .filter(|l| l.contains("codex-bootstrap "))
+                .count();
+            assert!(
+                after.starts_with("Examples:") && (2..=3).contains(&examples),
+                "{}: {after}",
+                sub.get_name()
+            );
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::ui::human_bytes;
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
     a.hide_short_help(false)
-        .help("Mark this version as the pin, instead of the project's [default: the project's pin]")
+        .help("Mark this version as the pinned one [default: the project's pin]")
 }))]
 pub struct ListArgs {
     #[command(flatten)]

@@ -12,7 +12,7 @@ use crate::ui::{human_bytes, Ui};
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
     a.hide_short_help(false)
-        .help("Spare this version as the pin, instead of the project's [default: the project's pin]")
+        .help("Spare this version as the pinned one [default: the project's pin]")
 }))]
 pub struct PruneArgs {
     /// Keep the N newest versions (besides the pin).

@@ -17,6 +17,9 @@ use crate::ui::Ui;
 const DEFAULT_PROMPT: &str = "Say hello in one short sentence, and name the model you are.";
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.help("The runtime version, as `--runtime` gives it (the older spelling, still accepted)")
+}))]
 pub struct QuickstartArgs {
     /// What to ask.
     #[arg(value_name = "PROMPT")]
