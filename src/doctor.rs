@@ -237,7 +237,7 @@ pub fn runtime(
             Check::fail(
                 "runtime",
                 format!("codex {version} ({target}) is not installed"),
-                format!("run `codex-bootstrap install --version {version}`"),
+                format!("run `codex-bootstrap install {version}`"),
             )
             .detail(store.runtime_dir(version, target).display().to_string()),
             None,

@@ -8,26 +8,34 @@ use std::time::Duration;
 
 use crate::appserver::client::AccountInfo;
 use crate::appserver::{AppServer, AppServerError, SpawnOptions};
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::doctor::{self, Check, Report, Status};
 use crate::provision::{Context, Online};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
     /// Skip the network checks.
     #[arg(long)]
     pub offline: bool,
 
     /// Print `{"ok": bool, "checks": [...]}`.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 
     /// Check this Python interpreter's `openai-codex-cli-bin` (default: the active virtualenv).
-    #[arg(long, value_name = "PY")]
+    #[arg(long, value_name = "PY", help_heading = heading::PYTHON)]
     pub python: Option<PathBuf>,
 
     /// Finish with one quickstart turn.
@@ -38,8 +46,8 @@ pub struct DoctorArgs {
     #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
 
-    /// CODEX_HOME for the app-server checks.
-    #[arg(long, value_name = "DIR")]
+    /// CODEX_HOME for the app-server checks [default: ~/.codex].
+    #[arg(long, value_name = "DIR", env = "CODEX_HOME", hide_env_values = true)]
     pub codex_home: Option<PathBuf>,
 }
 
@@ -55,6 +63,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let host = crate::platform::Target::host();
     let explicit = args
         .runtime
+        .local
         .target
         .as_deref()
         .map(|t| t.parse::<crate::platform::Target>());
@@ -401,11 +410,11 @@ fn turn(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> Check {
 
 /// Check 10: each source reachable (the GitHub API with its rate limit, the Python index,
 /// npm, the mirror), and the proxy and CA in effect.
-fn network(args: &RuntimeArgs, ctx: &Context) -> Check {
+fn network(args: &OnlineArgs, ctx: &Context) -> Check {
     let mut quick = args.clone();
-    quick.connect_timeout = quick.connect_timeout.min(5);
-    quick.read_timeout = quick.read_timeout.min(5);
-    quick.retries = 1;
+    quick.network.connect_timeout = quick.network.connect_timeout.min(5);
+    quick.network.read_timeout = quick.network.read_timeout.min(5);
+    quick.network.retries = 1;
     let quick_ctx = match Context::resolve(&quick.settings()) {
         Ok(c) => c,
         Err(e) => return Check::warn("network", format!("{e:#}"), "check the flags"),

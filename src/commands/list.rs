@@ -5,17 +5,21 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, RuntimeArgs};
 use crate::provision::Context;
 use crate::ui::human_bytes;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.hide_short_help(false)
+        .help("Mark this version as the pinned one [default: the project's pin]")
+}))]
 pub struct ListArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
     /// One JSON array.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 }
 

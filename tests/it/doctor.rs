@@ -128,7 +128,7 @@ fn a_missing_runtime_fails_with_the_install_command() {
         &report,
         "runtime",
         "fail",
-        "codex-bootstrap install --version 0.163.0",
+        "codex-bootstrap install 0.163.0",
     );
     assert_eq!(check(&report, "integrity")["status"], "skip");
 }

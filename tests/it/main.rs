@@ -5,6 +5,7 @@
 mod support;
 
 mod action;
+mod cli;
 mod common;
 mod doctor;
 mod faults;
