@@ -16,6 +16,17 @@ pub enum RemoveError {
     Store(#[from] StoreError),
 }
 
+impl RemoveError {
+    /// `#[error(transparent)]` hands `source()` to the inner error's cause, so the inner error
+    /// itself is not in the chain: its hint has to be passed on here.
+    pub fn hint(&self) -> String {
+        match self {
+            RemoveError::Lock(e) => e.hint(),
+            RemoveError::Store(e) => e.hint(),
+        }
+    }
+}
+
 /// Remove `runtimes/<version>/<target>` and its kept archive. Waits for an installer of the same
 /// artifact; the directory disappears with one rename, so readers see all of it or none.
 pub fn remove_runtime(
