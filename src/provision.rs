@@ -368,9 +368,16 @@ fn list(failures: &[SourceFailure]) -> String {
     if failures.is_empty() {
         return " no source was tried".into();
     }
+    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
     failures
         .iter()
-        .map(|f| format!("\n  {:>12}: {}", f.source.name(), f.reason))
+        .map(|f| {
+            format!(
+                "\n  {:>12}: {}",
+                f.source.name(),
+                f.reason.replace('\n', &format!("\n{:16}", ""))
+            )
+        })
         .collect()
 }
 
@@ -593,7 +600,7 @@ pub fn provision(
                 Err(e) if source_specific(&e) => {
                     let failed = sources::Failed::of(&e);
                     ui.warn(&format!(
-                        "{source}: {}; trying the next source",
+                        "{source} failed, trying the next source: {}",
                         failed.reason
                     ));
                     failures.push(failed.at(source));

@@ -274,7 +274,7 @@ fn from_network(
                     break;
                 }
                 Err(reason) => {
-                    ui.warn(&format!("{kind}: {reason}; trying the next source"));
+                    ui.warn(&format!("{kind} failed, trying the next source: {reason}"));
                     failures.push(crate::sources::Failed::from(reason).at(*kind));
                 }
             }

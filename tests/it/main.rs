@@ -13,6 +13,7 @@ mod fixture;
 mod fleet;
 mod install;
 mod json;
+mod messages;
 mod python;
 mod quickstart;
 mod registries;
