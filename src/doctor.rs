@@ -397,13 +397,10 @@ pub fn path(rt: &InstalledRuntime) -> Check {
     )
 }
 
-/// 10 (part). The proxy and CA settings in effect, for the network check's detail.
-pub fn network_settings(url: &reqwest::Url) -> String {
+/// 10 (part). The proxy and the root certificates in effect, for the network check's detail.
+pub fn network_settings(url: &reqwest::Url, roots: &crate::net::client::Roots) -> String {
     let proxy = crate::net::client::proxy_for(url).unwrap_or_else(|| "none".into());
-    let ca = std::env::var("SSL_CERT_FILE")
-        .map(|p| format!("SSL_CERT_FILE={p}"))
-        .unwrap_or_else(|_| "system trust store".into());
-    format!("proxy: {proxy}; CA: {ca}")
+    format!("proxy: {proxy}; CA: {roots}")
 }
 
 #[cfg(test)]
