@@ -82,9 +82,9 @@ impl CodexVersion {
             return Err(err("expected three numbers, like `0.163.0`"));
         }
         let semver_text = match pep440_to_semver(release, rest) {
-            Pep440::NotPep440 => s.to_string(),
-            Pep440::Semver(text) => text,
-            Pep440::BadPre => {
+            Rewrite::AsIs => s.to_string(),
+            Rewrite::Semver(text) => text,
+            Rewrite::BadPre => {
                 return Err(err(
                     "the pre-release must be `aN`, `bN` or `rcN` (optionally `.postM`)",
                 ))
@@ -134,9 +134,9 @@ impl CodexVersion {
 }
 
 /// What [`pep440_to_semver`] made of a version string.
-enum Pep440 {
+enum Rewrite {
     /// No PEP 440 pre-release: hand the text to `semver` as it is.
-    NotPep440,
+    AsIs,
     /// The semver spelling of a PEP 440 pre-release: `0.154.0a6.post2` -> `0.154.0-alpha.6.2`.
     Semver(String),
     /// A PEP 440 pre-release suffix that Codex versions never have.
@@ -161,9 +161,9 @@ fn split_release(s: &str) -> (&str, &str) {
 /// Rewrite a PEP 440 pre-release into semver. The release numbers are left to `semver` to
 /// judge; only what follows them is looked at, and only when it does not already start with
 /// semver's `-` (or `+`).
-fn pep440_to_semver(release: &str, rest: &str) -> Pep440 {
+fn pep440_to_semver(release: &str, rest: &str) -> Rewrite {
     if rest.is_empty() || rest.starts_with('-') || rest.starts_with('+') {
-        return Pep440::NotPep440;
+        return Rewrite::AsIs;
     }
     match parse_pep440_pre(rest) {
         Some((channel, n, hotfix)) => {
@@ -171,9 +171,9 @@ fn pep440_to_semver(release: &str, rest: &str) -> Pep440 {
             if let Some(h) = hotfix {
                 text.push_str(&format!(".{h}"));
             }
-            Pep440::Semver(text)
+            Rewrite::Semver(text)
         }
-        None => Pep440::BadPre,
+        None => Rewrite::BadPre,
     }
 }
 
