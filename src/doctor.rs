@@ -267,10 +267,22 @@ pub fn integrity(rt: &InstalledRuntime) -> Check {
     }
 }
 
-/// Run `exe --version` with a deadline; the version it reports.
+/// Run `exe --version` with a deadline; the version it reports. Codex writes helper files into
+/// `CODEX_HOME` on every run: it gets a private one, removed afterwards, so doctor leaves the
+/// user's as it found it.
 pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
+    let codex_home = tempfile::Builder::new()
+        .prefix("codex-bootstrap-home-")
+        .tempdir()
+        .map_err(|e| {
+            format!(
+                "could not create a private CODEX_HOME to run `{}` in: {e}",
+                exe.display()
+            )
+        })?;
     let mut child = std::process::Command::new(exe)
         .arg("--version")
+        .env("CODEX_HOME", codex_home.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -47,6 +47,11 @@ pub enum InstallError {
         #[source]
         source: std::io::Error,
     },
+    #[error("could not create a private CODEX_HOME for `codex --version`")]
+    ScratchHome {
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the server kept restarting the download of `{url}` from zero")]
     Unstable { url: String },
     #[error(transparent)]
@@ -81,6 +86,7 @@ impl InstallError {
             ),
             InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
             InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
+            InstallError::ScratchHome { .. } => "the temporary directory must be writable: set TMPDIR to one that is".into(),
             InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
             InstallError::Net(e) => e.hint(),
             InstallError::Unpack(e) => e.hint(),
@@ -327,11 +333,19 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
 }
 
 /// Run `codex --version` from the staging dir and require the pinned version.
+///
+/// Every codex run writes helper files into `CODEX_HOME` (`tmp/arg0/codex-arg0*/`), so it gets
+/// a private one, removed afterwards: installing never touches the user's.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
+    let codex_home = tempfile::Builder::new()
+        .prefix("codex-bootstrap-home-")
+        .tempdir()
+        .map_err(|source| InstallError::ScratchHome { source })?;
     let output = tokio::time::timeout(
         Duration::from_secs(60),
         tokio::process::Command::new(codex)
             .arg("--version")
+            .env("CODEX_HOME", codex_home.path())
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .output(),

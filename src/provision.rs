@@ -491,7 +491,9 @@ fn source_specific(e: &InstallError) -> bool {
         | InstallError::Unstable { .. }
         | InstallError::Net(_) => true,
         InstallError::Unpack(u) => !matches!(u, crate::unpack::UnpackError::Write { .. }),
-        InstallError::DoesNotRun { .. } | InstallError::Store(_) => false,
+        InstallError::DoesNotRun { .. }
+        | InstallError::ScratchHome { .. }
+        | InstallError::Store(_) => false,
     }
 }
 

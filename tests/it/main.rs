@@ -5,6 +5,7 @@
 mod support;
 
 mod action;
+mod codex_home;
 mod common;
 mod doctor;
 mod faults;
