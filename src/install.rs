@@ -20,7 +20,7 @@ use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::layout::{refuse_symlink, sync_dir, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
@@ -451,14 +451,6 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = o.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-fn sync_dir(dir: &Path) {
-    // Directory fsync makes the rename durable on Linux; other platforms do not need (or allow) it.
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// A blocking `Read` over the chunks the downloader sends.

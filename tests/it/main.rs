@@ -16,3 +16,4 @@ mod python;
 mod quickstart;
 mod registries;
 mod sources;
+mod store;
