@@ -389,6 +389,48 @@ mod tests {
         assert!(e.contains("alpha.N"), "{e}");
     }
 
+    /// The fuzz target's property (fuzz/fuzz_targets/version.rs) over many strings shaped like
+    /// versions, right and wrong: parsing never panics, and whatever parses round-trips through
+    /// all three spellings.
+    #[test]
+    fn accepted_versions_round_trip_through_every_spelling() {
+        const PREFIXES: &[&str] = &["", "", "v", "rust-v", " ", "x"];
+        const NUMBERS: &[&str] = &["0", "1", "9", "10", "163", "01", "", "99999999999999999999"];
+        const SUFFIX: &[&str] = &[
+            "-", ".", "_", "+", "a", "b", "c", "rc", "alpha", "beta", "post", ".post", "dev", "0",
+            "1", "2", "10", "01", " ", "é",
+        ];
+        let mut rng = fastrand::Rng::with_seed(14);
+        let pick = |rng: &mut fastrand::Rng, from: &[&'static str]| from[rng.usize(..from.len())];
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..50_000 {
+            let mut text = String::from(pick(&mut rng, PREFIXES));
+            for i in 0..3 {
+                if i > 0 {
+                    text.push('.');
+                }
+                text.push_str(pick(&mut rng, NUMBERS));
+            }
+            for _ in 0..rng.usize(0..6) {
+                text.push_str(pick(&mut rng, SUFFIX));
+            }
+            match CodexVersion::parse(&text) {
+                Ok(v) => {
+                    accepted += 1;
+                    for spelling in [v.to_string(), v.pep440(), v.tag()] {
+                        let again = CodexVersion::parse(&spelling);
+                        assert_eq!(again.ok().as_ref(), Some(&v), "{text:?} via {spelling:?}");
+                    }
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(
+            accepted > 1000 && refused > 1000,
+            "{accepted} accepted, {refused} refused"
+        );
+    }
+
     #[test]
     fn refuses_garbage() {
         for bad in [
