@@ -60,7 +60,8 @@ pub struct RuntimeArgs {
     #[arg(long, value_name = "TRIPLE")]
     pub target: Option<String>,
 
-    /// Cache directory (default: CODEX_BOOTSTRAP_HOME, else the platform cache dir).
+    /// One root for the whole store: runtimes, downloads, locks (default: CODEX_BOOTSTRAP_HOME,
+    /// else runtimes in the platform data dir and downloads in the platform cache dir).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
