@@ -190,7 +190,7 @@ pub struct RuntimeArgs {
     /// itself (see [`crate::store::Store::locate`]).
     #[arg(
         long,
-        help = "Cache directory [default: the platform cache dir + `codex-bootstrap`]",
+        help = "One root for the whole store: runtimes, downloads, locks [default: runtimes in the platform data dir, downloads in the platform cache dir]",
         value_name = "DIR",
         env = HOME_ENV,
         hide_env_values = true,

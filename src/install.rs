@@ -20,7 +20,7 @@ use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::layout::{refuse_symlink, sync_dir, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
@@ -44,6 +44,11 @@ pub enum InstallError {
     },
     #[error("the unpacked `codex` does not run")]
     DoesNotRun {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not create a private CODEX_HOME for `codex --version`")]
+    ScratchHome {
         #[source]
         source: std::io::Error,
     },
@@ -82,6 +87,7 @@ impl InstallError {
             ),
             InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
             InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
+            InstallError::ScratchHome { .. } => "the temporary directory must be writable: set TMPDIR to one that is".into(),
             InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
             InstallError::Net(e) => e.hint(),
             InstallError::Unpack(e) => e.hint(),
@@ -328,11 +334,19 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
 }
 
 /// Run `codex --version` from the staging dir and require the pinned version.
+///
+/// Every codex run writes helper files into `CODEX_HOME` (`tmp/arg0/codex-arg0*/`), so it gets
+/// a private one, removed afterwards: installing never touches the user's.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
+    let codex_home = tempfile::Builder::new()
+        .prefix("codex-bootstrap-home-")
+        .tempdir()
+        .map_err(|source| InstallError::ScratchHome { source })?;
     let output = tokio::time::timeout(
         Duration::from_secs(60),
         tokio::process::Command::new(codex)
             .arg("--version")
+            .env("CODEX_HOME", codex_home.path())
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .output(),
@@ -438,14 +452,6 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = o.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-fn sync_dir(dir: &Path) {
-    // Directory fsync makes the rename durable on Linux; other platforms do not need (or allow) it.
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// A blocking `Read` over the chunks the downloader sends.

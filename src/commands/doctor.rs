@@ -438,7 +438,7 @@ fn network(args: &OnlineArgs, ctx: &Context) -> Check {
             "check `--github-api-url`",
         );
     };
-    let settings = doctor::network_settings(&url);
+    let settings = doctor::network_settings(&url, online.http.roots());
     let result = online.runtime.block_on(async {
         tokio::time::timeout(
             Duration::from_secs(10),
@@ -517,6 +517,13 @@ fn network(args: &OnlineArgs, ctx: &Context) -> Check {
                 "check `--mirror` / CODEX_BOOTSTRAP_MIRROR",
             );
         }
+    }
+    if online.http.roots().is_bundled() {
+        // Not a failure (the bundled roots work for public hosts), but a proxy that intercepts
+        // TLS will not be trusted until its CA is where SSL_CERT_FILE / SSL_CERT_DIR point.
+        check
+            .summary
+            .push_str("; TLS trusts the bundled Mozilla roots (the system store has none)");
     }
     check.detail(detail)
 }

@@ -109,7 +109,13 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .hint("check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`")
         .into());
     }
-    let scratch = tempfile::tempdir_in(ctx.store.root()).or_else(|_| tempfile::tempdir())?;
+    // Archives are only hashed here, never kept: scratch space in the cache, else the system's.
+    let scratch = ctx
+        .store
+        .prepare_cache()
+        .ok()
+        .and_then(|()| tempfile::tempdir_in(ctx.store.cache_dir()).ok())
+        .map_or_else(tempfile::tempdir, Ok)?;
     let mut targets = std::collections::BTreeMap::new();
     let mut missing_targets = Vec::new();
     for t in SUPPORTED_TARGETS {

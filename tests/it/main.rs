@@ -6,6 +6,7 @@ mod support;
 
 mod action;
 mod cli;
+mod codex_home;
 mod common;
 mod doctor;
 mod faults;
@@ -18,3 +19,4 @@ mod python;
 mod quickstart;
 mod registries;
 mod sources;
+mod store;
