@@ -224,21 +224,7 @@ pub fn cache(store: &Store, needed: u64) -> Check {
     Check::ok("cache", summary).detail(detail.join("\n"))
 }
 
-/// Free bytes on the file system holding `path`.
-#[cfg(unix)]
-pub fn free_space(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `s` a properly sized out-parameter.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
-    (rc == 0).then(|| (s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
-}
-
-#[cfg(not(unix))]
-pub fn free_space(_path: &Path) -> Option<u64> {
-    None
-}
+pub use crate::fs::{free_space, which};
 
 /// 4. runtime: the pin is installed with a complete layout and a valid receipt.
 pub fn runtime(
@@ -390,26 +376,6 @@ pub fn executes(rt: &InstalledRuntime) -> Check {
             "reinstall it with `codex-bootstrap install --force`",
         ),
         Err(e) => Check::fail("executes", e, "reinstall it with `codex-bootstrap install --force`; on Linux the runtime is a static musl binary, so a failure here usually means a truncated or foreign-architecture file"),
-    }
-}
-
-/// The first executable named `name` on `path_var`.
-pub fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    let path_var = path_var?;
-    std::env::split_paths(path_var)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
     }
 }
 

@@ -14,13 +14,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
+use crate::fs::sync_dir;
 use crate::net::download::{self, Chunk, Fetched, Transfer};
 use crate::net::{Http, NetError};
 use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::store::layout::{refuse_symlink, sync_dir, STAGING_PREFIX};
+use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
@@ -161,7 +162,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
     let version_dir = store.version_dir(job.version);
     refuse_symlink(&store.runtimes_dir())?;
-    unpack::create_dirs(&version_dir).map_err(StoreError::io("create", &version_dir))?;
+    crate::fs::create_dirs(&version_dir).map_err(StoreError::io("create", &version_dir))?;
     refuse_symlink(&version_dir)?;
     let partial = partial_path(store, job.asset);
     let source = match local_path(&job.asset.url) {
@@ -391,7 +392,7 @@ fn publish(
     let final_dir = store.runtime_dir(&receipt.version, &receipt.target);
     let version_dir = store.version_dir(&receipt.version);
     let receipt_path = staging.path().join(crate::store::RECEIPT_NAME);
-    write_durable(&receipt_path, &receipt.to_json())
+    crate::fs::write_durable(&receipt_path, &receipt.to_json())
         .map_err(StoreError::io("write the receipt", &receipt_path))?;
     if force && final_dir.exists() {
         refuse_symlink(&final_dir)?;
@@ -427,7 +428,7 @@ fn keep_archive(store: &Store, partial: &Path, asset: &Asset, sha256: &Sha256) {
     if partial.exists() {
         let dest = archive_path(store, &asset.name, sha256);
         if let Some(dir) = dest.parent() {
-            let _ = unpack::create_dirs(dir);
+            let _ = crate::fs::create_dirs(dir);
         }
         let _ = std::fs::rename(partial, dest);
         download::discard_partial(partial);
@@ -438,20 +439,6 @@ fn keep_archive(store: &Store, partial: &Path, asset: &Asset, sha256: &Sha256) {
 /// sha256 whichever digest verified it.
 pub fn archive_path(store: &Store, name: &str, sha256: &Sha256) -> PathBuf {
     store.downloads_dir().join(sha256.to_hex()).join(name)
-}
-
-fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o644);
-    }
-    let mut f = o.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// A blocking `Read` over the chunks the downloader sends.

@@ -10,9 +10,10 @@
 
 use std::path::{Component, Path};
 
+use crate::fs::{create_dirs, slash_path};
 use crate::pin::CodexVersion;
 use crate::platform::{AssetKind, Target};
-use crate::unpack::{create_dirs, slash_path, UnpackError, Unpacked};
+use crate::unpack::{UnpackError, Unpacked};
 
 /// `codex-package.json`.
 #[derive(Debug, serde::Deserialize)]

@@ -165,7 +165,7 @@ pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> 
     } else {
         "python3"
     };
-    crate::doctor::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
+    crate::fs::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
 }
 
 /// Ask the interpreter where it installs things.
@@ -468,14 +468,16 @@ pub fn install_runtime(
         }
         let dest = base.join(&rel);
         if let Some(parent) = dest.parent() {
-            crate::unpack::create_dirs(parent).map_err(PythonError::io("create", parent))?;
+            crate::fs::create_dirs(parent).map_err(PythonError::io("create", parent))?;
         }
         match source {
             Source::Bytes(b) => {
                 std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?
             }
             Source::Store(from) => {
-                if !reflink_or_copy(from, &dest).map_err(PythonError::io("copy", &dest))? {
+                if !crate::fs::reflink_or_copy(from, &dest)
+                    .map_err(PythonError::io("copy", &dest))?
+                {
                     method = "copy";
                 }
             }
@@ -488,7 +490,7 @@ pub fn install_runtime(
         let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
     }
     std::fs::rename(&staged, &pkg).map_err(PythonError::io("rename into", &pkg))?;
-    crate::unpack::create_dirs(&dist_dir).map_err(PythonError::io("create", &dist_dir))?;
+    crate::fs::create_dirs(&dist_dir).map_err(PythonError::io("create", &dist_dir))?;
     for (path, source, _) in &files {
         if let (Some(rel), Source::Bytes(b)) = (path.strip_prefix(&format!("{dist_info}/")), source)
         {
@@ -590,31 +592,6 @@ fn remove_distribution(site: &Path, dist_info: &str) -> Result<(), PythonError> 
     Ok(())
 }
 
-/// Copy-on-write clone when the file system supports it (btrfs, XFS, APFS via copy), else a
-/// kernel copy. Returns whether it was a reflink.
-fn reflink_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let src = std::fs::File::open(from)?;
-        let dst = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(to)?;
-        // SAFETY: both descriptors are open; FICLONE either clones the whole file or fails.
-        let rc = unsafe { libc::ioctl(dst.as_raw_fd(), libc::FICLONE as _, src.as_raw_fd()) };
-        let perms = src.metadata()?.permissions();
-        if rc == 0 {
-            std::fs::set_permissions(to, perms)?;
-            return Ok(true);
-        }
-        drop(dst);
-        std::fs::remove_file(to)?;
-    }
-    std::fs::copy(from, to)?;
-    Ok(false)
-}
-
 /// The wheel file name for `runtime`.
 pub fn wheel_name(runtime: &InstalledRuntime) -> String {
     format!(
@@ -627,7 +604,7 @@ pub fn wheel_name(runtime: &InstalledRuntime) -> String {
 /// Build `openai_codex_cli_bin-<v>-py3-none-<platform>.whl` in `out_dir`.
 pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf, PythonError> {
     use zip::write::SimpleFileOptions;
-    crate::unpack::create_dirs(out_dir).map_err(PythonError::io("create", out_dir))?;
+    crate::fs::create_dirs(out_dir).map_err(PythonError::io("create", out_dir))?;
     let path = out_dir.join(wheel_name(runtime));
     let tmp = tempfile::NamedTempFile::new_in(out_dir)
         .map_err(PythonError::io("create a file in", out_dir))?;
@@ -645,7 +622,7 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
         .last_modified_time(zip::DateTime::default());
     let mut lines = Vec::new();
     for (name, source, line) in files {
-        let executable = matches!(&source, Source::Store(p) if is_executable(p));
+        let executable = matches!(&source, Source::Store(p) if crate::fs::is_executable(p));
         let options = base.unix_permissions(if executable { 0o755 } else { 0o644 });
         zip.start_file(name.as_str(), options).map_err(zio)?;
         match source {
@@ -665,18 +642,6 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
     tmp.persist(&path)
         .map_err(|e| PythonError::io("write", &path)(e.error))?;
     Ok(path)
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.extension().is_some_and(|e| e == "exe")
-    }
 }
 
 /// For doctor: the `openai-codex-cli-bin` and `openai-codex` versions in an environment.

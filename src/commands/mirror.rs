@@ -87,7 +87,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
             .collect::<Result<_, _>>()?,
     };
     // Downloads land here first and are verified before they are copied into place.
-    crate::unpack::create_dirs(&args.out)
+    crate::fs::create_dirs(&args.out)
         .with_context(|| format!("could not create `{}`", args.out.display()))?;
     let staging = tempfile::tempdir_in(&args.out)?;
     let (version, files) = if args.from_cache {
@@ -96,7 +96,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
         from_network(&ctx, &targets, &ui, staging.path())?
     };
     let release_dir = args.out.join(version.tag());
-    crate::unpack::create_dirs(&release_dir)
+    crate::fs::create_dirs(&release_dir)
         .with_context(|| format!("could not create `{}`", release_dir.display()))?;
     let mut pinned: std::collections::BTreeMap<Target, PinnedAsset> = Default::default();
     let mut sums = String::new();
@@ -148,7 +148,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
         e.codex_sha256 = ctx.codex_sha256_for(&version, t);
     }
     let sums_path = release_dir.join(SHA256SUMS_ASSET);
-    crate::commands::pin::write_atomic(&sums_path, sums.as_bytes())?;
+    crate::fs::write_atomic(&sums_path, sums.as_bytes())?;
     let manifest = Manifest {
         origin: String::new(),
         version: version.clone(),
@@ -156,7 +156,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
         targets: pinned,
     };
     let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
-    crate::commands::pin::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
+    crate::fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
     if args.json {
         super::print_json(&MirrorReport {
             version: version.to_string(),

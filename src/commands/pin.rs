@@ -169,7 +169,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     };
     let old = Manifest::load(&args.manifest).ok();
     let text = manifest.to_toml();
-    write_atomic(&args.manifest, text.as_bytes())
+    crate::fs::write_atomic(&args.manifest, text.as_bytes())
         .with_context(|| format!("could not write `{}`", args.manifest.display()))?;
     let before = |t: &Target| {
         old.as_ref()
@@ -398,17 +398,4 @@ impl Channels {
         }
         (entry, candidates)
     }
-}
-
-/// Write beside the destination, then rename: a reader never sees half a manifest.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -275,7 +275,7 @@ impl Store {
         let Some(dir) = tag.parent() else {
             return Ok(());
         };
-        crate::unpack::create_dirs(dir).map_err(StoreError::io("create", dir))?;
+        crate::fs::create_dirs(dir).map_err(StoreError::io("create", dir))?;
         refuse_symlink(dir)?;
         // `create_new` neither follows a link planted at the name nor rewrites an existing tag.
         let created = std::fs::OpenOptions::new()
@@ -340,7 +340,7 @@ impl Store {
         };
         let version_dir = self.version_dir(version);
         refuse_symlink(&self.runtimes_dir())?;
-        if let Err(why) = crate::unpack::create_dirs(&version_dir) {
+        if let Err(why) = crate::fs::create_dirs(&version_dir) {
             return Ok(Some(Adopted::InPlace { runtime: old, why }));
         }
         refuse_symlink(&version_dir)?;
@@ -352,7 +352,7 @@ impl Store {
         }
         match std::fs::rename(&old.dir, &dest) {
             Ok(()) => {
-                sync_dir(&version_dir);
+                crate::fs::sync_dir(&version_dir);
                 // The old layout's directories go once empty (remove_dir refuses otherwise).
                 if let Some(old_version_dir) = old.dir.parent() {
                     let _ = std::fs::remove_dir(old_version_dir);
@@ -470,17 +470,6 @@ fn list_in(runtimes: &Path) -> Vec<InstalledRuntime> {
         }
     }
     out
-}
-
-/// Make a rename in `dir` durable. Linux needs the directory fsynced; other platforms do not
-/// need (or allow) it.
-pub fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// Refuse a symlink where the store expects a real directory or file: following a link planted

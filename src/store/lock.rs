@@ -67,7 +67,7 @@ impl ArtifactLock {
             source,
         };
         if let Some(parent) = path.parent() {
-            crate::unpack::create_dirs(parent).map_err(io)?;
+            crate::fs::create_dirs(parent).map_err(io)?;
         }
         if refuse_symlink(path).is_err() {
             return Err(LockError::Symlink {

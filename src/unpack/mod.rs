@@ -28,8 +28,6 @@ use crate::store::FileRecord;
 pub use self::tar::unpack_tar;
 pub use self::zip::unpack_zip;
 // File-system helpers other modules use; they live here until the crate has one home for them.
-pub use policy::slash_path;
-pub use writer::create_dirs;
 
 /// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.
 #[derive(Debug, Clone, Copy)]

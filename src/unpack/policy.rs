@@ -15,8 +15,9 @@ use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use super::writer::{create_dirs, Writer};
+use super::writer::Writer;
 use super::{Limits, UnpackError, Unpacked};
+use crate::fs::{create_dirs, slash_path};
 use crate::store::FileRecord;
 
 /// The state of one unpack: what has been seen and written so far, and the writer.
@@ -308,14 +309,6 @@ pub(super) fn below_root<'n>(name: &'n str, root: Option<&str>) -> Member<'n> {
         Some(rest) if Path::new(rest).components().all(|c| c == Component::CurDir) => Member::Root,
         Some(rest) => Member::Inside(rest),
     }
-}
-
-/// A relative path with `/` separators.
-pub fn slash_path(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[cfg(test)]

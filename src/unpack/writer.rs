@@ -222,19 +222,6 @@ fn write_ops(
     Ok(digests)
 }
 
-/// `mkdir -p` with mode 0755 whatever the umask allows: nothing in the store is group- or
-/// world-writable, and nothing is hidden from the other users of a shared cache.
-pub fn create_dirs(path: &Path) -> io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o755);
-    }
-    b.create(path)
-}
-
 /// A new file, 0755 or 0644: only the executable bit survives from the archive's mode.
 fn create_new(path: &Path, executable: bool) -> io::Result<File> {
     let mut o = OpenOptions::new();

@@ -1,0 +1,172 @@
+//! File-system primitives the rest of the crate shares: directories with known modes, durable
+//! and atomic writes, directory sync, executability, `which`, free space, and copy-on-write
+//! copies. One home, so each trap (a rename that is not durable until its directory is synced,
+//! a half-written manifest seen by a reader, a hard link that would let a venv write into the
+//! immutable store) is handled once.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// `mkdir -p` with mode 0755 on Unix (the store is readable, never writable, by others).
+pub fn create_dirs(path: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o755);
+    }
+    b.create(path)
+}
+
+/// A relative path with `/` separators, as receipts and RECORD files spell them.
+pub fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Create `path` (which must not exist) with `bytes`, mode 0644, and fsync it.
+pub fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o644);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Write beside the destination, fsync, then rename: a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Make a rename in `dir` durable. Linux needs the directory fsynced; other platforms do not
+/// need (or allow) it.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// A regular file a shell could run: an executable bit on Unix, any file elsewhere.
+pub fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// The first executable named `name` on `path_var` (a `PATH` value).
+pub fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    let path_var = path_var?;
+    std::env::split_paths(path_var)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// Free bytes on the file system holding `path`.
+#[cfg(unix)]
+pub fn free_space(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `s` a properly sized out-parameter.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
+    (rc == 0).then(|| (s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
+}
+
+#[cfg(not(unix))]
+pub fn free_space(_path: &Path) -> Option<u64> {
+    None
+}
+
+/// A copy-on-write clone where the file system supports it (btrfs, XFS, APFS, ReFS), else an
+/// ordinary copy (`copy_file_range` on Linux). Returns whether it was a clone. Never a hard
+/// link: a write through the copy must not change the original.
+pub fn reflink_or_copy(from: &Path, to: &Path) -> io::Result<bool> {
+    match reflink_copy::reflink(from, to) {
+        Ok(()) => {
+            // A clone keeps the data, not always the mode.
+            let perms = std::fs::metadata(from)?.permissions();
+            std::fs::set_permissions(to, perms)?;
+            Ok(true)
+        }
+        Err(_) => {
+            // A failed clone may leave an empty destination behind.
+            let _ = std::fs::remove_file(to);
+            std::fs::copy(from, to)?;
+            Ok(false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.toml");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp left"
+        );
+        assert!(
+            write_durable(&p, b"x").is_err(),
+            "durable writes create new files only"
+        );
+    }
+
+    #[test]
+    fn copies_are_independent_of_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(&a, b"store").unwrap();
+        reflink_or_copy(&a, &b).unwrap();
+        std::fs::write(&b, b"venv").unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"store");
+    }
+
+    #[test]
+    fn which_finds_executables_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("tool");
+        std::fs::write(&f, b"#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            assert!(which("tool", Some(dir.path().as_os_str())).is_none());
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        assert_eq!(which("tool", Some(dir.path().as_os_str())), Some(f));
+        assert_eq!(slash_path(Path::new("a/b/c")), "a/b/c");
+    }
+}
