@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::appserver::client::AccountInfo;
-use crate::appserver::{AppServer, AppServerError, SpawnOptions};
+use crate::appserver::{AccountInfo, AppServer, AppServerError, SpawnOptions};
 use crate::cli::RuntimeArgs;
 use crate::doctor::{self, Check, Report, Status};
 use crate::provision::{Context, Online};
@@ -154,25 +153,6 @@ fn app_server(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> (Check,
         return (skip("app-server"), skip("auth"));
     }
     let opts = spawn_options(args, rt);
-    let probe = async {
-        let mut server = AppServer::spawn(&opts)?;
-        let result = async {
-            let info = server.initialize().await?;
-            let account = server.account().await?;
-            Ok::<_, AppServerError>((info, account))
-        }
-        .await;
-        match result {
-            Ok(r) => {
-                server.shutdown().await;
-                Ok(r)
-            }
-            Err(e) => {
-                server.kill().await;
-                Err(server.with_stderr(e))
-            }
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -187,14 +167,16 @@ fn app_server(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> (Check,
             return (c, Check::skip("auth", "app-server unavailable"));
         }
     };
-    let outcome = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(20), probe)
-            .await
-            .unwrap_or(Err(AppServerError::Timeout {
-                secs: 20,
-                stderr_tail: String::new(),
-            }))
-    });
+    let outcome = runtime.block_on(AppServer::supervise(
+        &opts,
+        Duration::from_secs(20),
+        std::future::pending(),
+        async |server: &mut AppServer| {
+            let info = server.initialize().await?;
+            let account = server.account().await?;
+            Ok::<_, AppServerError>((info, account))
+        },
+    ));
     let (info, account) = match outcome {
         Ok(r) => r,
         Err(e) => {
@@ -235,7 +217,7 @@ fn auth(account: &AccountInfo, codex_home: Option<&std::path::Path>) -> Check {
     if let Some(kind) = &account.account_type {
         return Check::ok("auth", format!("signed in ({kind})"));
     }
-    if let Some(source) = crate::commands::quickstart::local_auth(codex_home) {
+    if let Some(source) = crate::appserver::local_auth(codex_home) {
         return Check::ok("auth", format!("credentials found in {source}"));
     }
     if account.requires_openai_auth {
@@ -368,7 +350,7 @@ fn turn(args: &DoctorArgs, rt: &crate::store::InstalledRuntime) -> Check {
         .build()
         .map_err(AppServerError::Io)
         .and_then(|r| {
-            r.block_on(crate::commands::quickstart::one_turn(
+            r.block_on(crate::appserver::one_turn(
                 &opts,
                 &cwd,
                 None,
