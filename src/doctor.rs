@@ -267,56 +267,28 @@ pub fn integrity(rt: &InstalledRuntime) -> Check {
     }
 }
 
-/// Run `exe --version` with a deadline; the version it reports.
+/// Run `exe --version` with a deadline (see [`crate::prove`]); what it says, or why it
+/// said nothing, as a check shows it.
 pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
-    let mut child = std::process::Command::new(exe)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not run `{}`: {e}", exe.display()))?;
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "`{} --version` did not finish within {}s",
-                    exe.display(),
-                    timeout.as_secs()
-                ));
-            }
+    use crate::prove::VersionError;
+    let out = crate::prove::codex_version_blocking(exe, timeout).map_err(|e| match &e {
+        VersionError::Spawn { source, .. } | VersionError::Output { source, .. } => {
+            format!("{e}: {source}")
         }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("could not read the output of `{}`: {e}", exe.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+        VersionError::TimedOut { .. } => e.to_string(),
+    })?;
+    if !out.success() {
         return Err(format!(
             "`{} --version` failed ({}): {}",
             exe.display(),
             out.status,
-            err.trim().lines().last().unwrap_or("")
+            out.stderr.trim().lines().last().unwrap_or("")
         ));
     }
-    Ok(text)
+    Ok(out.stdout)
 }
 
-/// The version token of `codex-cli 0.163.0`.
-pub fn reported_version(output: &str) -> Option<CodexVersion> {
-    output
-        .split_whitespace()
-        .last()
-        .and_then(|v| CodexVersion::parse(v).ok())
-}
+pub use crate::prove::reported_version;
 
 /// 6. executes: `bin/codex --version` runs and reports the pin.
 pub fn executes(rt: &InstalledRuntime) -> Check {
@@ -418,15 +390,6 @@ mod tests {
         assert!(r.ok);
         r.push(Check::fail("c", "bad", "fix it"));
         assert!(!r.ok);
-    }
-
-    #[test]
-    fn reported_versions() {
-        assert_eq!(
-            reported_version("codex-cli 0.163.0").unwrap().to_string(),
-            "0.163.0"
-        );
-        assert!(reported_version("garbage").is_none());
     }
 
     #[test]

@@ -329,38 +329,26 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
 
 /// Run `codex --version` from the staging dir and require the pinned version.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(codex)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .map_err(|_| InstallError::DoesNotRun {
-        source: std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "`codex --version` did not finish within 60s",
-        ),
-    })?
-    .map_err(|source| InstallError::DoesNotRun { source })?;
-    let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let reported = said
-        .split_whitespace()
-        .last()
-        .and_then(|v| CodexVersion::parse(v).ok());
-    if !output.status.success() || reported.as_ref() != Some(version) {
+    let output = crate::prove::codex_version(codex, Duration::from_secs(60))
+        .await
+        .map_err(|e| match e {
+            crate::prove::VersionError::TimedOut { secs, .. } => InstallError::DoesNotRun {
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("`codex --version` did not finish within {secs}s"),
+                ),
+            },
+            other => InstallError::DoesNotRun {
+                source: other.into_io(),
+            },
+        })?;
+    if !output.success() || output.version().as_ref() != Some(version) {
         return Err(InstallError::WrongVersion {
             expected: version.clone(),
-            said: if said.is_empty() {
-                String::from_utf8_lossy(&output.stderr)
-                    .trim()
-                    .chars()
-                    .take(200)
-                    .collect()
+            said: if output.stdout.is_empty() {
+                output.stderr.trim().chars().take(200).collect()
             } else {
-                said
+                output.stdout
             },
         });
     }
