@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod doctor;
 pub mod error;
+pub mod fs;
 pub mod github;
 pub mod install;
 pub mod net;

@@ -165,7 +165,7 @@ pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> 
     } else {
         "python3"
     };
-    crate::doctor::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
+    crate::fs::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
 }
 
 /// Ask the interpreter where it installs things.

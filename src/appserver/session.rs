@@ -3,8 +3,8 @@
 //! message and routes it.
 //!
 //! The session knows nothing of processes: when the peer goes away (end of stream, or a broken
-//! pipe on write) it reports [`AppServerError::Eof`] with an empty stderr tail, and the owner of
-//! the process replaces that with what the process says (`client::AppServer`).
+//! pipe on write) it reports [`Eof`](super::AppServerError::Eof) with an empty stderr tail, and
+//! the owner of the process replaces that with what the process says (`client::AppServer`).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
