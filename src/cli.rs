@@ -1,11 +1,40 @@
 //! Command-line definitions. Each subcommand's own flags live beside its code in
-//! [`crate::commands`]; the flags every runtime-resolving command shares live here.
+//! [`crate::commands`]; the flags every runtime-resolving command shares live here:
+//! [`RuntimeArgs`] (which runtime, for which target, kept where: no network) and
+//! [`NetworkArgs`] (how to reach the sources), flattened together as [`OnlineArgs`] only into
+//! the commands that download.
+//!
+//! The runtime version is a positional argument (`install 0.163.0`), as in uv and rustup;
+//! `--version V` stays accepted on every subcommand so existing CI lines keep working.
+//! [`Cli::try_parse_checked`] reconciles the two spellings onto [`RuntimeArgs::version`] and
+//! refuses `codex-bootstrap --version 0.163.0 install`, which clap alone would answer with the
+//! tool's own version and exit 0, installing nothing.
 
+use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::styling::Styles;
+use clap::builder::StyledStr;
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
+use crate::pin::{Request, VERSION_ENV};
+use crate::store::HOME_ENV;
+
+/// Help headings, in the order they appear after the command's own options.
+pub mod heading {
+    pub const RUNTIME: &str = "Runtime";
+    pub const NETWORK: &str = "Network";
+    pub const OUTPUT: &str = "Output";
+    pub const PYTHON: &str = "Python";
+}
+
+/// The help of every positional `VERSION` (and of `quickstart --runtime`).
+pub const VERSION_HELP: &str = "Runtime version: `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, \
+`rust-v0.163.0` or `latest` [default: the project's codex-runtime.toml, else the bundled pin]";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,9 +42,19 @@ use crate::commands;
     version,
     about = "Provision the Codex CLI runtime: pinned, verified, cached, concurrency-safe.",
     propagate_version = false,
-    max_term_width = 100
+    disable_version_flag = true,
+    max_term_width = 100,
+    after_help = examples(&[
+        ("codex-bootstrap install", "the project's pin, else the bundled one"),
+        ("codex-bootstrap install 0.163.0 --print-path", ""),
+        ("codex-bootstrap doctor", "what is wrong, and the command that fixes it"),
+    ])
 )]
 pub struct Cli {
+    /// Print codex-bootstrap's version (a runtime's version goes after the command)
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    tool_version: Option<bool>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -23,57 +62,180 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install the pinned Codex runtime into the cache (instant when already there).
+    #[command(after_help = examples(&[
+        ("codex-bootstrap install", "the project's pin, else the bundled one"),
+        ("codex-bootstrap install 0.163.0 --print-path", "install, then print bin/codex"),
+        ("codex-bootstrap install latest --python", "also into the active virtualenv"),
+    ]))]
     Install(commands::install::InstallArgs),
     /// Run one turn through `codex app-server` and print the answer.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap quickstart", "a short hello through the pinned runtime"),
+        ("codex-bootstrap quickstart 'Summarise this repository' --runtime 0.163.0", ""),
+        ("codex-bootstrap quickstart --json --codex-home /tmp/codex-ci", ""),
+    ]))]
     Quickstart(commands::quickstart::QuickstartArgs),
     /// Check everything a Codex user needs, with a fix for each failure.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap doctor", "the project's pin"),
+        ("codex-bootstrap doctor --offline --json", "no network checks, one JSON object"),
+        ("codex-bootstrap doctor 0.163.0 --turn", "that runtime, ending with one real turn"),
+    ]))]
     Doctor(commands::doctor::DoctorArgs),
     /// Build an `openai-codex-cli-bin` wheel from the verified runtime.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap wheel --out dist", "the pinned runtime, for this host"),
+        ("codex-bootstrap wheel 0.163.0 --out dist --target aarch64-unknown-linux-musl", ""),
+    ]))]
     Wheel(commands::wheel::WheelArgs),
     /// Write a manifest pinning a version's assets and digests for every target.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap pin latest", "the newest stable, into ./codex-runtime.toml"),
+        ("codex-bootstrap pin 0.163.0 --source python-index", "digests from the Python index"),
+    ]))]
     Pin(commands::pin::PinArgs),
     /// Write a static mirror (release-download layout) for air gaps and fleets.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap mirror --out /srv/codex --targets all", "the pin, every target"),
+        ("codex-bootstrap mirror 0.163.0 --out mirror --from-cache", "offline, from the store"),
+        ("codex-bootstrap install --mirror file:///srv/codex", "then install from it"),
+    ]))]
     Mirror(commands::mirror::MirrorArgs),
     /// List installed runtimes.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap list", ""),
+        ("codex-bootstrap list --json", "one JSON array"),
+    ]))]
     List(commands::list::ListArgs),
     /// Print the path of the pinned runtime's `codex` (exit 1 when not installed).
+    #[command(after_help = examples(&[
+        ("codex-bootstrap which", "the project's pin"),
+        ("\"$(codex-bootstrap which 0.163.0)\" --version", "run that runtime"),
+    ]))]
     Which(commands::which::WhichArgs),
     /// Remove an installed runtime.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap uninstall 0.154.0-alpha.6", "this target's"),
+        ("codex-bootstrap uninstall 0.160.0 --all-targets", "every target's"),
+    ]))]
     Uninstall(commands::uninstall::UninstallArgs),
     /// Remove leftovers of interrupted installs, and old runtimes with --keep/--older-than.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap prune", "leftovers of interrupted installs only"),
+        ("codex-bootstrap prune --keep 2 --dry-run", "what keeping two versions would remove"),
+        ("codex-bootstrap prune --older-than 30", "runtimes unused for 30 days"),
+    ]))]
     Prune(commands::prune::PruneArgs),
     /// Print a stable cache key (version, target, digest) for CI caches.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap cache-key", "the project's pin, this host"),
+        ("codex-bootstrap cache-key 0.163.0 --target x86_64-unknown-linux-musl", ""),
+    ]))]
     CacheKey(commands::cache_key::CacheKeyArgs),
     /// Print a shell completion script.
+    #[command(after_help = examples(&[
+        ("codex-bootstrap completions bash > ~/.local/share/bash-completion/completions/codex-bootstrap", ""),
+        ("codex-bootstrap completions fish > ~/.config/fish/completions/codex-bootstrap.fish", ""),
+    ]))]
     Completions(commands::completions::CompletionsArgs),
 }
 
-/// How to find, fetch and store a runtime: shared by every command that resolves one.
+/// An `Examples:` section for `after_help`, styled like clap's own headings (plain when colour
+/// is off). A non-empty note is aligned after the command as a `#` comment.
+fn examples(lines: &[(&str, &str)]) -> StyledStr {
+    let styles = Styles::default();
+    let (header, literal) = (styles.get_header(), styles.get_literal());
+    let width = lines
+        .iter()
+        .filter(|(_, note)| !note.is_empty())
+        .map(|(cmd, _)| cmd.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = StyledStr::new();
+    let _ = write!(out, "{header}Examples:{header:#}");
+    for (cmd, note) in lines {
+        let _ = write!(out, "\n  {literal}{cmd}{literal:#}");
+        if !note.is_empty() {
+            let pad = width - cmd.len();
+            let _ = write!(out, "{:pad$}  # {note}", "");
+        }
+    }
+    out
+}
+
+/// Which runtime, for which target, kept where: shared by every command that resolves one.
+/// None of these touch the network.
 #[derive(Debug, Clone, Args, Default)]
 pub struct RuntimeArgs {
-    /// Runtime version (`0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, `rust-v0.163.0`, `latest`).
-    /// Default: CODEX_BOOTSTRAP_VERSION, then the project's pin, then the bundled manifest.
-    #[arg(long = "version", value_name = "VERSION")]
+    /// The runtime version. After [`Cli::try_parse_checked`] this holds the version from
+    /// whichever spelling was used on the command line (the VERSION argument, `--version`,
+    /// `quickstart --runtime`), and is `None` when it came from nowhere or from the environment:
+    /// the pin resolver reads CODEX_BOOTSTRAP_VERSION itself, to report it as the source.
+    #[arg(
+        long = "version",
+        help = "The runtime version, as the VERSION argument gives it (the older spelling, still accepted)",
+        value_name = "VERSION",
+        env = VERSION_ENV,
+        hide_env_values = true,
+        hide_short_help = true,
+        help_heading = heading::RUNTIME
+    )]
     pub version: Option<String>,
 
-    /// Target triple to provision, e.g. `aarch64-unknown-linux-musl` (default: this host).
-    #[arg(long, value_name = "TRIPLE")]
+    /// Target triple of the runtime, e.g. `aarch64-unknown-linux-musl` [default: this host].
+    #[arg(long, value_name = "TRIPLE", help_heading = heading::RUNTIME)]
     pub target: Option<String>,
 
-    /// Cache directory (default: CODEX_BOOTSTRAP_HOME, else the platform cache dir).
-    #[arg(long, value_name = "DIR")]
+    /// Only a value given on the command line lands here: the store reads CODEX_BOOTSTRAP_HOME
+    /// itself (see [`crate::store::Store::locate`]).
+    #[arg(
+        long,
+        help = "One root for the whole store: runtimes, downloads, locks [default: runtimes in the platform data dir, downloads in the platform cache dir]",
+        value_name = "DIR",
+        env = HOME_ENV,
+        hide_env_values = true,
+        help_heading = heading::RUNTIME
+    )]
     pub cache_dir: Option<PathBuf>,
+}
 
+impl RuntimeArgs {
+    /// The library's view of these flags, with the network at its defaults: for the commands
+    /// that never download.
+    pub fn settings(&self) -> crate::provision::Settings {
+        OnlineArgs {
+            local: self.clone(),
+            network: NetworkArgs::default(),
+        }
+        .settings()
+    }
+}
+
+const CONNECT_TIMEOUT_SECS: u64 = 30;
+const READ_TIMEOUT_SECS: u64 = 30;
+const RETRIES: u32 = 5;
+
+/// How to reach the sources: only on the commands that use the network.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
     /// Download release assets from this mirror (`{mirror}/rust-v{V}/{asset}`; `file://` works).
-    #[arg(long, env = "CODEX_BOOTSTRAP_MIRROR", value_name = "URL")]
+    #[arg(
+        long,
+        env = "CODEX_BOOTSTRAP_MIRROR",
+        hide_env_values = true,
+        value_name = "URL",
+        help_heading = heading::NETWORK
+    )]
     pub mirror: Option<String>,
 
     /// GitHub API base URL.
     #[arg(
         long,
         env = "CODEX_BOOTSTRAP_GITHUB_API",
+        hide_env_values = true,
         value_name = "URL",
-        default_value = crate::github::DEFAULT_API_URL
+        default_value = crate::github::DEFAULT_API_URL,
+        help_heading = heading::NETWORK
     )]
     pub github_api_url: String,
 
@@ -81,22 +243,26 @@ pub struct RuntimeArgs {
     #[arg(
         long,
         env = "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
+        hide_env_values = true,
         value_name = "URL",
         default_value = crate::github::DEFAULT_DOWNLOAD_URL,
-        hide_short_help = true
+        hide_short_help = true,
+        help_heading = heading::NETWORK
     )]
     pub github_download_url: String,
 
     /// Allow plain `http://` to hosts other than loopback.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::NETWORK)]
     pub allow_http: bool,
 
     /// Seconds to wait for a connection.
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 30,
-        env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT"
+        default_value_t = CONNECT_TIMEOUT_SECS,
+        env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT",
+        hide_env_values = true,
+        help_heading = heading::NETWORK
     )]
     pub connect_timeout: u64,
 
@@ -104,8 +270,10 @@ pub struct RuntimeArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 30,
-        env = "CODEX_BOOTSTRAP_READ_TIMEOUT"
+        default_value_t = READ_TIMEOUT_SECS,
+        env = "CODEX_BOOTSTRAP_READ_TIMEOUT",
+        hide_env_values = true,
+        help_heading = heading::NETWORK
     )]
     pub read_timeout: u64,
 
@@ -113,8 +281,10 @@ pub struct RuntimeArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 5,
-        env = "CODEX_BOOTSTRAP_RETRIES"
+        default_value_t = RETRIES,
+        env = "CODEX_BOOTSTRAP_RETRIES",
+        hide_env_values = true,
+        help_heading = heading::NETWORK
     )]
     pub retries: u32,
 
@@ -125,38 +295,429 @@ pub struct RuntimeArgs {
         visible_alias = "sources",
         value_name = "SOURCE",
         env = "CODEX_BOOTSTRAP_SOURCES",
-        value_delimiter = ','
+        hide_env_values = true,
+        value_delimiter = ',',
+        help_heading = heading::NETWORK
     )]
     pub sources: Vec<String>,
 
-    /// The Python package index (default: UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL,
-    /// pip.conf, else pip's own default).
-    #[arg(long, env = "CODEX_BOOTSTRAP_INDEX_URL", value_name = "URL")]
+    /// The Python package index [default: UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL,
+    /// pip.conf, else pip's own default].
+    // The value may carry credentials (`https://user:token@host/simple`): never echo it in help.
+    #[arg(
+        long,
+        env = "CODEX_BOOTSTRAP_INDEX_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        help_heading = heading::NETWORK
+    )]
     pub index_url: Option<String>,
 
-    /// The npm registry (default: npm_config_registry, .npmrc, else `npm config get registry`).
-    #[arg(long, env = "CODEX_BOOTSTRAP_NPM_REGISTRY", value_name = "URL")]
+    /// The npm registry [default: npm_config_registry, .npmrc, else `npm config get registry`].
+    #[arg(
+        long,
+        env = "CODEX_BOOTSTRAP_NPM_REGISTRY",
+        hide_env_values = true,
+        value_name = "URL",
+        help_heading = heading::NETWORK
+    )]
     pub npm_registry: Option<String>,
 }
 
-impl RuntimeArgs {
+/// The flags' defaults, for the commands that take no network flags.
+impl Default for NetworkArgs {
+    fn default() -> Self {
+        NetworkArgs {
+            mirror: None,
+            github_api_url: crate::github::DEFAULT_API_URL.to_string(),
+            github_download_url: crate::github::DEFAULT_DOWNLOAD_URL.to_string(),
+            allow_http: false,
+            connect_timeout: CONNECT_TIMEOUT_SECS,
+            read_timeout: READ_TIMEOUT_SECS,
+            retries: RETRIES,
+            sources: Vec::new(),
+            index_url: None,
+            npm_registry: None,
+        }
+    }
+}
+
+/// [`RuntimeArgs`] and [`NetworkArgs`]: what a command that downloads a runtime takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct OnlineArgs {
+    #[command(flatten)]
+    pub local: RuntimeArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+impl OnlineArgs {
     /// The library's view of these flags.
     pub fn settings(&self) -> crate::provision::Settings {
+        let (local, net) = (&self.local, &self.network);
         crate::provision::Settings {
-            version: self.version.clone(),
-            target: self.target.clone(),
-            cache_dir: self.cache_dir.clone(),
-            mirror: self.mirror.clone(),
-            github_api_url: self.github_api_url.clone(),
-            github_download_url: self.github_download_url.clone(),
-            sources: self.sources.clone(),
-            index_url: self.index_url.clone(),
-            npm_registry: self.npm_registry.clone(),
+            version: local.version.clone(),
+            target: local.target.clone(),
+            cache_dir: local.cache_dir.clone(),
+            mirror: net.mirror.clone(),
+            github_api_url: net.github_api_url.clone(),
+            github_download_url: net.github_download_url.clone(),
+            sources: net.sources.clone(),
+            index_url: net.index_url.clone(),
+            npm_registry: net.npm_registry.clone(),
             python: None,
-            allow_http: self.allow_http,
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            retries: self.retries,
+            allow_http: net.allow_http,
+            connect_timeout: net.connect_timeout,
+            read_timeout: net.read_timeout,
+            retries: net.retries,
+        }
+    }
+}
+
+impl Cli {
+    /// Parse `std::env::args_os()`; see [`Cli::try_parse_checked_from`].
+    pub fn try_parse_checked() -> Result<Cli, clap::Error> {
+        Cli::try_parse_checked_from(std::env::args_os())
+    }
+
+    /// Parse like [`Parser::try_parse_from`], then: refuse `--version` before the subcommand
+    /// when something follows it; put the runtime version from the positional (or
+    /// `quickstart --runtime`) or `--version` into [`RuntimeArgs::version`], refusing two
+    /// different ones; and drop values clap took from the environment for flags whose
+    /// variable the library reads itself (CODEX_BOOTSTRAP_VERSION, CODEX_BOOTSTRAP_HOME,
+    /// CODEX_HOME), so the library keeps its precedence and can say where a value came from.
+    /// Every refusal is a clap usage error (exit 2).
+    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut cmd = Cli::command();
+        refuse_version_before_subcommand(&mut cmd, &args)?;
+        let matches = cmd.try_get_matches_from_mut(&args)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+        if let Some((name, sub_matches)) = matches.subcommand() {
+            if let Err(message) = cli.command.reconcile(sub_matches) {
+                let sub = cmd
+                    .find_subcommand_mut(name)
+                    .expect("clap matched this subcommand");
+                return Err(sub.error(ErrorKind::ArgumentConflict, message));
+            }
+        }
+        Ok(cli)
+    }
+}
+
+/// The id of each command's positional `VERSION` (and of `quickstart --runtime`).
+const VERSION_ARG: &str = "runtime_version";
+
+impl Command {
+    /// See [`Cli::try_parse_checked_from`]. The error is the message of a usage error.
+    fn reconcile(&mut self, m: &ArgMatches) -> Result<(), String> {
+        match self {
+            Command::Install(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Quickstart(a) => {
+                from_command_line(m, "codex_home", &mut a.codex_home);
+                a.runtime
+                    .local
+                    .take_version(m, &mut a.runtime_version, "--runtime ")
+            }
+            Command::Doctor(a) => {
+                from_command_line(m, "codex_home", &mut a.codex_home);
+                a.runtime.local.take_version(m, &mut a.runtime_version, "")
+            }
+            Command::Wheel(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Pin(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Mirror(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::List(a) => a.runtime.take_version(m, &mut None, ""),
+            Command::Which(a) => a.runtime.take_version(m, &mut a.runtime_version, ""),
+            Command::Uninstall(a) => {
+                a.runtime.take_version(m, &mut a.runtime_version, "")?;
+                // clap requires the argument or `--version`, and uninstall's `--version` reads
+                // no variable: one of them was on the command line.
+                a.remove_version = a.runtime.version.clone().unwrap_or_default();
+                Ok(())
+            }
+            Command::Prune(a) => a.runtime.take_version(m, &mut None, ""),
+            Command::CacheKey(a) => a.runtime.take_version(m, &mut a.runtime_version, ""),
+            Command::Completions(_) => Ok(()),
+        }
+    }
+}
+
+impl RuntimeArgs {
+    /// Move the version spelled by `positional` (flag `spelling`, empty for an argument) into
+    /// `self.version`, refusing a different `--version`; drop what came from the environment.
+    fn take_version(
+        &mut self,
+        m: &ArgMatches,
+        positional: &mut Option<String>,
+        spelling: &str,
+    ) -> Result<(), String> {
+        from_command_line(m, "version", &mut self.version);
+        from_command_line(m, "cache_dir", &mut self.cache_dir);
+        if positional.is_some() {
+            from_command_line(m, VERSION_ARG, positional);
+        }
+        match (positional.take(), self.version.take()) {
+            (Some(a), Some(b)) if !same_version(&a, &b) => Err(format!(
+                "the runtime version is given twice, as `{spelling}{a}` and as `--version {b}`\n\n\
+                 hint: drop `--version`: it is the old spelling of the same thing"
+            )),
+            (a, b) => {
+                self.version = a.or(b);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Both spellings name one version (`0.154.0a6` and `0.154.0-alpha.6` do).
+fn same_version(a: &str, b: &str) -> bool {
+    match (Request::parse(a), Request::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Keep `value` only if the user typed it: clap fills it from `env = ...` too.
+fn from_command_line<T>(m: &ArgMatches, id: &str, value: &mut Option<T>) {
+    if m.value_source(id) != Some(ValueSource::CommandLine) {
+        *value = None;
+    }
+}
+
+/// `codex-bootstrap --version 0.163.0 install` would print the tool's version and exit 0,
+/// installing nothing: a CI step that looks right and does nothing. The top-level `--version`
+/// is the tool's, so anything but flags after it is a usage error naming the intended line.
+fn refuse_version_before_subcommand(
+    cmd: &mut clap::Command,
+    args: &[OsString],
+) -> Result<(), clap::Error> {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+        .chain(["help"])
+        .map(str::to_owned)
+        .collect();
+    let rest: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let sub_at = rest.iter().position(|a| names.contains(a));
+    let Some(flag_at) = rest[..sub_at.unwrap_or(rest.len())]
+        .iter()
+        .position(|a| a == "--version" || a == "-V" || a.starts_with("--version="))
+    else {
+        return Ok(());
+    };
+    let flag = &rest[flag_at];
+    let value = match flag.strip_prefix("--version=") {
+        Some(v) => Some(v.to_string()),
+        None => rest
+            .get(flag_at + 1)
+            .filter(|a| !a.starts_with('-') && !names.contains(a))
+            .cloned(),
+    };
+    if value.is_none() && sub_at.is_none() {
+        return Ok(());
+    }
+    let sub = sub_at.map(|i| rest[i].as_str());
+    let version = value.as_deref().unwrap_or("VERSION");
+    let hint = match sub {
+        Some("quickstart") => format!("write `codex-bootstrap quickstart --runtime {version}`"),
+        Some(s @ ("list" | "prune")) => format!("write `codex-bootstrap {s} --version {version}`"),
+        Some(s @ ("completions" | "help")) => {
+            format!("`--version` prints codex-bootstrap's own version; drop it from `codex-bootstrap {s}`")
+        }
+        Some(s) => format!("write `codex-bootstrap {s} {version}`"),
+        None => format!("write `codex-bootstrap install {version}`"),
+    };
+    Err(cmd.error(
+        ErrorKind::ArgumentConflict,
+        format!(
+            "`{flag}` before the subcommand is codex-bootstrap's own version, not the runtime's\n\n\
+             hint: {hint}"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_checked_from(std::iter::once("codex-bootstrap").chain(args.iter().copied()))
+    }
+
+    fn install(args: &[&str]) -> commands::install::InstallArgs {
+        match parse(args).map(|cli| cli.command) {
+            Ok(Command::Install(a)) => a,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn either_spelling_lands_in_runtime_args_version() {
+        for args in [
+            &["install", "0.1.0"][..],
+            &["install", "--version", "0.1.0"],
+            &["install", "0.1.0", "--version", "0.1.0"],
+        ] {
+            let a = install(args);
+            assert_eq!(
+                a.runtime.local.version.as_deref(),
+                Some("0.1.0"),
+                "{args:?}"
+            );
+            assert_eq!(a.runtime_version, None, "{args:?}: one place holds it");
+        }
+        assert_eq!(install(&["install"]).runtime.local.version, None);
+    }
+
+    #[test]
+    fn quickstart_takes_the_version_as_runtime_and_the_prompt_as_argument() {
+        let Ok(Command::Quickstart(a)) =
+            parse(&["quickstart", "hi", "--runtime", "0.1.0"]).map(|c| c.command)
+        else {
+            panic!("quickstart did not parse");
+        };
+        assert_eq!(a.prompt.as_deref(), Some("hi"));
+        assert_eq!(a.runtime.local.version.as_deref(), Some("0.1.0"));
+    }
+
+    #[test]
+    fn uninstall_removes_the_version_of_either_spelling() {
+        for args in [
+            &["uninstall", "0.1.0"][..],
+            &["uninstall", "--version", "0.1.0"],
+        ] {
+            let Ok(Command::Uninstall(a)) = parse(args).map(|c| c.command) else {
+                panic!("{args:?} did not parse");
+            };
+            assert_eq!(a.remove_version, "0.1.0", "{args:?}");
+        }
+        let e = parse(&["uninstall"]).expect_err("a version is required");
+        assert_eq!(e.kind(), ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn two_different_versions_conflict() {
+        let e = parse(&["install", "0.163.0", "--version", "0.160.0"]).expect_err("a conflict");
+        assert_eq!(e.kind(), ErrorKind::ArgumentConflict);
+        assert!(
+            e.to_string()
+                .contains("`0.163.0` and as `--version 0.160.0`"),
+            "{e}"
+        );
+        // One version in two spellings is no conflict.
+        assert!(parse(&["which", "0.154.0a6", "--version", "0.154.0-alpha.6"]).is_ok());
+    }
+
+    #[test]
+    fn the_tool_version_before_a_subcommand_is_refused() {
+        let e = parse(&["--version", "0.163.0", "install"]).expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::ArgumentConflict);
+        assert!(
+            e.to_string()
+                .contains("hint: write `codex-bootstrap install 0.163.0`"),
+            "{e}"
+        );
+        let alone = parse(&["--version"]).expect_err("clap prints the version");
+        assert_eq!(alone.kind(), ErrorKind::DisplayVersion);
+        // After the subcommand, `--version` is the runtime's.
+        assert!(parse(&["install", "--version", "0.163.0"]).is_ok());
+    }
+
+    #[test]
+    fn network_flags_only_on_commands_that_download() {
+        let cli = Cli::command();
+        let online: Vec<&str> = cli
+            .get_subcommands()
+            .filter(|c| c.get_arguments().any(|a| a.get_id() == "mirror"))
+            .map(|c| c.get_name())
+            .collect();
+        assert_eq!(
+            online,
+            ["install", "quickstart", "doctor", "wheel", "pin", "mirror"]
+        );
+    }
+
+    #[test]
+    fn network_defaults_match_the_flags() {
+        // Without the variables, so the machine's environment cannot decide.
+        let cmd = NetworkArgs::augment_args(clap::Command::new("defaults"))
+            .mut_args(|a| a.env(None::<&str>));
+        let parsed = NetworkArgs::from_arg_matches(&cmd.get_matches_from(["defaults"]))
+            .expect("the defaults parse");
+        let default = NetworkArgs::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn every_variable_is_shown_never_its_value() {
+        let cli = Cli::command();
+        let env = |sub: &str, id: &str| {
+            let sub = cli.find_subcommand(sub).expect("a subcommand");
+            let arg = sub.get_arguments().find(|a| a.get_id() == id);
+            arg.and_then(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned())
+        };
+        for sub in [
+            "install",
+            "which",
+            "cache-key",
+            "doctor",
+            "wheel",
+            "pin",
+            "mirror",
+        ] {
+            assert_eq!(env(sub, VERSION_ARG).as_deref(), Some(VERSION_ENV), "{sub}");
+        }
+        assert_eq!(env("quickstart", VERSION_ARG).as_deref(), Some(VERSION_ENV));
+        assert_eq!(env("list", "version").as_deref(), Some(VERSION_ENV));
+        assert_eq!(
+            env("uninstall", "version"),
+            None,
+            "uninstall reads no variable"
+        );
+        assert_eq!(env("list", "cache_dir").as_deref(), Some(HOME_ENV));
+        assert_eq!(env("doctor", "codex_home").as_deref(), Some("CODEX_HOME"));
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| a.get_env().is_some()) {
+                assert!(
+                    arg.is_hide_env_values_set(),
+                    "{} --{}: a value may hold credentials",
+                    sub.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_ends_with_two_or_three_examples() {
+        for sub in Cli::command().get_subcommands() {
+            let after = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = after
+                .lines()
+                .filter(|l| l.contains("codex-bootstrap "))
+                .count();
+            assert!(
+                after.starts_with("Examples:") && (2..=3).contains(&examples),
+                "{}: {after}",
+                sub.get_name()
+            );
         }
     }
 }

@@ -77,6 +77,7 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         crate::platform::PlatformError,
         crate::store::StoreError,
         crate::store::LockError,
+        crate::store::remove::RemoveError,
         crate::github::GithubError,
         crate::net::NetError,
         crate::unpack::UnpackError,

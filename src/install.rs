@@ -20,7 +20,7 @@ use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::layout::{refuse_symlink, sync_dir, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
@@ -44,6 +44,11 @@ pub enum InstallError {
     },
     #[error("the unpacked `codex` does not run")]
     DoesNotRun {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not create a private CODEX_HOME for `codex --version`")]
+    ScratchHome {
         #[source]
         source: std::io::Error,
     },
@@ -82,6 +87,7 @@ impl InstallError {
             ),
             InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
             InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
+            InstallError::ScratchHome { .. } => "the temporary directory must be writable: set TMPDIR to one that is".into(),
             InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
             InstallError::Net(e) => e.hint(),
             InstallError::Unpack(e) => e.hint(),
@@ -327,11 +333,15 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
         .flatten()
 }
 
-/// Run `codex --version` from the staging dir and require the pinned version.
+/// Run `codex --version` from the staging dir and require the pinned version. It runs in a
+/// private CODEX_HOME ([`crate::prove`]): installing never touches the user's.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
     let output = crate::prove::codex_version(codex, Duration::from_secs(60))
         .await
         .map_err(|e| match e {
+            crate::prove::VersionError::ScratchHome { source, .. } => {
+                InstallError::ScratchHome { source }
+            }
             crate::prove::VersionError::TimedOut { secs, .. } => InstallError::DoesNotRun {
                 source: std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -426,14 +436,6 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = o.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-fn sync_dir(dir: &Path) {
-    // Directory fsync makes the rename durable on Linux; other platforms do not need (or allow) it.
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// A blocking `Read` over the chunks the downloader sends.

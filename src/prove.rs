@@ -5,6 +5,9 @@
 //! and any `codex` on PATH ([`codex_version_blocking`], no async runtime needed). Both build the
 //! command in [`command`] and read the answer as a [`VersionOutput`]; each caller decides what
 //! a failure means for it.
+//!
+//! Every codex run writes helper files into `CODEX_HOME` (`tmp/arg0/codex-arg0*/`), so each run
+//! gets a private one, removed afterwards: proving a runtime never touches the user's.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -15,6 +18,12 @@ use crate::pin::CodexVersion;
 /// Why `codex --version` gave no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum VersionError {
+    #[error("could not create a private CODEX_HOME to run `{program}` in")]
+    ScratchHome {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("could not run `{program}`")]
     Spawn {
         program: String,
@@ -35,7 +44,9 @@ impl VersionError {
     /// The underlying I/O error; a timeout as `TimedOut`.
     pub fn into_io(self) -> std::io::Error {
         match self {
-            VersionError::Spawn { source, .. } | VersionError::Output { source, .. } => source,
+            VersionError::ScratchHome { source, .. }
+            | VersionError::Spawn { source, .. }
+            | VersionError::Output { source, .. } => source,
             e @ VersionError::TimedOut { .. } => {
                 std::io::Error::new(std::io::ErrorKind::TimedOut, e.to_string())
             }
@@ -79,10 +90,11 @@ pub fn reported_version(output: &str) -> Option<CodexVersion> {
         .and_then(|v| CodexVersion::parse(v).ok())
 }
 
-/// `exe --version`, with no input and both outputs captured.
-pub fn command(exe: &Path) -> Command {
+/// `exe --version` in `codex_home`, with no input and both outputs captured.
+pub fn command(exe: &Path, codex_home: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("--version")
+        .env("CODEX_HOME", codex_home)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -93,9 +105,21 @@ fn program(exe: &Path) -> String {
     exe.display().to_string()
 }
 
+/// A private CODEX_HOME for one run, removed when dropped.
+fn scratch_home(exe: &Path) -> Result<tempfile::TempDir, VersionError> {
+    tempfile::Builder::new()
+        .prefix("codex-bootstrap-home-")
+        .tempdir()
+        .map_err(|source| VersionError::ScratchHome {
+            program: program(exe),
+            source,
+        })
+}
+
 /// Run `exe --version` within `timeout`; the child is killed if it takes longer.
 pub async fn codex_version(exe: &Path, timeout: Duration) -> Result<VersionOutput, VersionError> {
-    let mut cmd = tokio::process::Command::from(command(exe));
+    let home = scratch_home(exe)?;
+    let mut cmd = tokio::process::Command::from(command(exe, home.path()));
     cmd.kill_on_drop(true);
     let child = cmd.spawn().map_err(|source| VersionError::Spawn {
         program: program(exe),
@@ -119,10 +143,13 @@ pub fn codex_version_blocking(
     exe: &Path,
     timeout: Duration,
 ) -> Result<VersionOutput, VersionError> {
-    let mut child = command(exe).spawn().map_err(|source| VersionError::Spawn {
-        program: program(exe),
-        source,
-    })?;
+    let home = scratch_home(exe)?;
+    let mut child = command(exe, home.path())
+        .spawn()
+        .map_err(|source| VersionError::Spawn {
+            program: program(exe),
+            source,
+        })?;
     // `--version` prints one line: it cannot fill a pipe, so waiting before reading is safe.
     let deadline = Instant::now() + timeout;
     loop {

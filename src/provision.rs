@@ -20,7 +20,7 @@ use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
 use crate::plan::{Asset, Sources};
 use crate::platform::{AssetKind, Target};
 use crate::sources::{self, locate, Location, SourceFailure, SourceKind};
-use crate::store::{ArtifactLock, InstalledRuntime, Store};
+use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
 use crate::ui::{human_bytes, Ui};
 use crate::verify::{DigestSource, Expected};
 
@@ -120,7 +120,7 @@ impl Context {
                     .python
                     .clone()
                     .filter(|p| !p.as_os_str().is_empty()),
-                cache_file: self.store.root().join("registries.json"),
+                cache_file: self.store.registries_file(),
             };
             let python = if self.order.contains(&SourceKind::PythonIndex) {
                 locate::python_index(&inputs(&self.settings.index_url))
@@ -368,9 +368,16 @@ fn list(failures: &[SourceFailure]) -> String {
     if failures.is_empty() {
         return " no source was tried".into();
     }
+    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
     failures
         .iter()
-        .map(|f| format!("\n  {:>12}: {}", f.source.name(), f.reason))
+        .map(|f| {
+            format!(
+                "\n  {:>12}: {}",
+                f.source.name(),
+                f.reason.replace('\n', &format!("\n{:16}", ""))
+            )
+        })
         .collect()
 }
 
@@ -491,7 +498,9 @@ fn source_specific(e: &InstallError) -> bool {
         | InstallError::Unstable { .. }
         | InstallError::Net(_) => true,
         InstallError::Unpack(u) => !matches!(u, crate::unpack::UnpackError::Write { .. }),
-        InstallError::DoesNotRun { .. } | InstallError::Store(_) => false,
+        InstallError::DoesNotRun { .. }
+        | InstallError::ScratchHome { .. }
+        | InstallError::Store(_) => false,
     }
 }
 
@@ -516,7 +525,12 @@ pub fn provision(
     if let Some(v) = ctx.exact_version() {
         if !force {
             if let Some(rt) = ctx.store.installed(v, &ctx.target)? {
-                return Ok(done(Outcome::AlreadyInstalled(rt)));
+                if !ctx.store.is_legacy(&rt) {
+                    return Ok(done(Outcome::AlreadyInstalled(rt)));
+                }
+                if let Some(rt) = adopt_legacy(ctx, v, ui)? {
+                    return Ok(done(Outcome::AlreadyInstalled(rt)));
+                }
             }
         }
     }
@@ -530,18 +544,15 @@ pub fn provision(
     }
     let (version, from) = online.resolve_version_from(ctx, ui)?;
     *resolved.borrow_mut() = from;
-    let lock_path = ctx.store.lock_path(&version, &ctx.target);
-    let _lock = ArtifactLock::acquire(&lock_path, || {
-        ui.status(
-            "Waiting",
-            &format!(
-                "for another codex-bootstrap installing {version} ({})",
-                lock_path.display()
-            ),
-        )
-    })?;
-    // Another installer may have finished while we waited.
+    let _lock = lock(ctx, &version, ui)?;
+    // Another installer may have finished while we waited (or, for `latest`, the version it
+    // resolved to is one of the old layout's).
     if !force {
+        if let Some(adopted) = ctx.store.adopt_legacy(&version, &ctx.target)? {
+            return Ok(done(Outcome::AlreadyInstalled(report_adoption(
+                adopted, &version, ctx, ui,
+            ))));
+        }
         if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
             ui.status(
                 "Found",
@@ -561,9 +572,17 @@ pub fn provision(
         force,
         ui,
     };
+    // A fresh install in the data directory makes an old layout's copy (one that could not be
+    // moved, or one `--force` replaced) redundant.
+    let settled = |outcome: Outcome| {
+        if let Outcome::Installed(_) = &outcome {
+            crate::store::remove::discard_legacy(&ctx.store, &version, &ctx.target);
+        }
+        done(outcome)
+    };
     if let Some(a) = archive {
         let asset = a.asset(ctx, &version)?;
-        return Ok(done(online.runtime.block_on(job.install(&asset))?));
+        return Ok(settled(online.runtime.block_on(job.install(&asset))?));
     }
 
     let inputs = online.inputs(ctx, &version);
@@ -593,7 +612,7 @@ pub fn provision(
                 Err(e) if source_specific(&e) => {
                     let failed = sources::Failed::of(&e);
                     ui.warn(&format!(
-                        "{source}: {}; trying the next source",
+                        "{source} failed, trying the next source: {}",
                         failed.reason
                     ));
                     failures.push(failed.at(source));
@@ -607,7 +626,66 @@ pub fn provision(
         }
         .into())
     })?;
-    Ok(done(outcome))
+    Ok(settled(outcome))
+}
+
+/// Take the artifact lock of `version`, saying so when another process holds it. The cache
+/// directory (where locks live) is made first, with its `CACHEDIR.TAG`.
+fn lock(ctx: &Context, version: &CodexVersion, ui: &Ui) -> anyhow::Result<ArtifactLock> {
+    ctx.store.prepare_cache()?;
+    let lock_path = ctx.store.lock_path(version, &ctx.target);
+    Ok(ArtifactLock::acquire(&lock_path, || {
+        ui.status(
+            "Waiting",
+            &format!(
+                "for another codex-bootstrap installing {version} ({})",
+                lock_path.display()
+            ),
+        )
+    })?)
+}
+
+/// The pin is installed under the old layout (runtimes in the cache directory): move it into
+/// the data directory under its lock, or use it in place where it cannot be moved. None when it
+/// went away meanwhile (then it is installed as usual).
+fn adopt_legacy(
+    ctx: &Context,
+    version: &CodexVersion,
+    ui: &Ui,
+) -> anyhow::Result<Option<InstalledRuntime>> {
+    let _lock = lock(ctx, version, ui)?;
+    Ok(match ctx.store.adopt_legacy(version, &ctx.target)? {
+        Some(adopted) => Some(report_adoption(adopted, version, ctx, ui)),
+        // Another process moved it while we waited.
+        None => ctx.store.installed(version, &ctx.target)?,
+    })
+}
+
+fn report_adoption(
+    adopted: Adopted,
+    version: &CodexVersion,
+    ctx: &Context,
+    ui: &Ui,
+) -> InstalledRuntime {
+    match &adopted {
+        Adopted::Moved { from, runtime } => ui.status(
+            "Moved",
+            &format!(
+                "codex {version} from {} to {} (runtimes now live in the data directory)",
+                from.display(),
+                runtime.dir.display()
+            ),
+        ),
+        Adopted::InPlace { runtime, why } => ui.status(
+            "Using",
+            &format!(
+                "codex {version} where it is, {} (it could not be moved into {}: {why})",
+                runtime.dir.display(),
+                ctx.store.runtimes_dir().display()
+            ),
+        ),
+    }
+    adopted.into_runtime()
 }
 
 /// What every attempt shares.

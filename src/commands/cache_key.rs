@@ -10,11 +10,19 @@ use crate::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct CacheKeyArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 

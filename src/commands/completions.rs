@@ -6,7 +6,7 @@ use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
-    /// bash, zsh, fish, powershell or elvish.
+    /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }

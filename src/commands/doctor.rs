@@ -5,25 +5,33 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
     /// Skip the network checks.
     #[arg(long)]
     pub offline: bool,
 
     /// Print `{"ok": bool, "checks": [...]}`.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 
     /// Check this Python interpreter's `openai-codex-cli-bin` (default: the active virtualenv).
-    #[arg(long, value_name = "PY")]
+    #[arg(long, value_name = "PY", help_heading = heading::PYTHON)]
     pub python: Option<PathBuf>,
 
     /// Finish with one quickstart turn.
@@ -34,8 +42,8 @@ pub struct DoctorArgs {
     #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
 
-    /// CODEX_HOME for the app-server checks.
-    #[arg(long, value_name = "DIR")]
+    /// CODEX_HOME for the app-server checks [default: ~/.codex].
+    #[arg(long, value_name = "DIR", env = "CODEX_HOME", hide_env_values = true)]
     pub codex_home: Option<PathBuf>,
 }
 

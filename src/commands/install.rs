@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::error::Failure;
 use crate::install::Outcome;
 use crate::plan::{Asset, Choice, Plan};
@@ -22,19 +22,27 @@ use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
     /// Print the plan (version, pin source, asset, URLs, digest source) and touch nothing.
     #[arg(long)]
     pub dry_run: bool,
 
     /// Print one JSON object describing the installed runtime.
-    #[arg(long, conflicts_with = "print_path")]
+    #[arg(long, conflicts_with = "print_path", help_heading = heading::OUTPUT)]
     pub json: bool,
 
     /// Print only the absolute path of `bin/codex`.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub print_path: bool,
 
     /// Reinstall even if the pin is already installed.
@@ -46,16 +54,22 @@ pub struct InstallArgs {
     pub verify: bool,
 
     /// No progress or status output.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 
     /// Also install the runtime into this Python environment as `openai-codex-cli-bin`
     /// (default interpreter: the active virtualenv's, else `python3`).
-    #[arg(long, value_name = "PY", num_args = 0..=1, default_missing_value = "")]
+    #[arg(
+        long,
+        value_name = "PY",
+        num_args = 0..=1,
+        default_missing_value = "",
+        help_heading = heading::PYTHON
+    )]
     pub python: Option<PathBuf>,
 
     /// With `--python`: install into an interpreter marked externally managed (PEP 668).
-    #[arg(long, requires = "python")]
+    #[arg(long, requires = "python", help_heading = heading::PYTHON)]
     pub break_system_packages: bool,
 
     /// Install from this local file (a codex-package `.tar.zst`/`.tar.gz`, a legacy

@@ -1,21 +1,26 @@
 //! `codex-bootstrap list`: installed runtimes, their size, when codex last ran, and which one
-//! the current project pins.
+//! the current project pins; those still in the old layout's location (the cache directory,
+//! before runtimes moved to the data directory) are marked.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, RuntimeArgs};
 use crate::provision::Context;
 use crate::ui::human_bytes;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.hide_short_help(false)
+        .help("Mark this version as the pinned one [default: the project's pin]")
+}))]
 pub struct ListArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
     /// One JSON array.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 }
 
@@ -30,6 +35,9 @@ struct Row {
     last_used: Option<u64>,
     pinned: bool,
     verified_by: crate::verify::DigestSource,
+    /// `data` (the data directory, or the one root) or `legacy` (the old layout's location in
+    /// the cache directory, used in place until an install moves it).
+    location: &'static str,
 }
 
 fn secs(t: SystemTime) -> Option<u64> {
@@ -68,6 +76,11 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
                 .and_then(secs),
             pinned: pinned.as_ref() == Some(rt.version()) && rt.target() == &ctx.target,
             verified_by: rt.receipt.verified_by.clone(),
+            location: if ctx.store.is_legacy(&rt) {
+                "legacy"
+            } else {
+                "data"
+            },
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -75,20 +88,23 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         super::print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let runtimes = ctx.store.runtimes_dir();
     if rows.is_empty() {
-        writeln!(
-            out,
-            "no runtimes installed in {}",
-            ctx.store.root().display()
-        )?;
+        writeln!(out, "no runtimes installed in {}", runtimes.display())?;
         return Ok(ExitCode::SUCCESS);
     }
-    for r in rows {
+    let any_legacy = rows.iter().any(|r| r.location == "legacy");
+    for r in &rows {
         let mark = if r.pinned { "*" } else { " " };
         let used = r.last_used.map_or_else(|| "never".to_string(), ago);
+        let old = if r.location == "legacy" {
+            "  (old location)"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "{mark} {:18} {:28} {:>10}  installed {}, last used {}",
+            "{mark} {:18} {:28} {:>10}  installed {}, last used {}{old}",
             r.version,
             r.target,
             human_bytes(r.size),
@@ -97,5 +113,13 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     writeln!(out, "\n* pinned here ({})", ctx.pin.source)?;
+    writeln!(out, "runtimes: {}", runtimes.display())?;
+    if let (true, Some(old)) = (any_legacy, ctx.store.legacy_runtimes_dir()) {
+        writeln!(
+            out,
+            "old location: {} (used where they are; `codex-bootstrap install --version V` moves one into the data directory)",
+            old.display()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

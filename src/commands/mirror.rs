@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::OnlineArgs;
 use crate::error::Failure;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
@@ -22,6 +22,14 @@ use crate::verify::{Digest, Sha256, Sha512, SHA256SUMS_ASSET};
 
 #[derive(Debug, clap::Args)]
 pub struct MirrorArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     /// The mirror's root directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -35,10 +43,10 @@ pub struct MirrorArgs {
     pub from_cache: bool,
 
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 
@@ -187,7 +195,7 @@ fn from_cache(
 ) -> anyhow::Result<(CodexVersion, Vec<MirrorFile>)> {
     let Some(version) = ctx.exact_version().cloned() else {
         return Err(Failure::new("`--from-cache` needs an exact version")
-            .hint("pass `--version V`")
+            .hint("name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`")
             .usage()
             .into());
     };
@@ -195,7 +203,7 @@ fn from_cache(
     for t in targets {
         let rt = ctx.store.installed(&version, t)?.ok_or_else(|| {
             Failure::new(format!("codex {version} ({t}) is not in the store")).hint(format!(
-                "install it first: `codex-bootstrap install --version {version} --target {t}`"
+                "install it first: `codex-bootstrap install {version} --target {t}`"
             ))
         })?;
         let archive = ctx
@@ -266,7 +274,7 @@ fn from_network(
                     break;
                 }
                 Err(reason) => {
-                    ui.warn(&format!("{kind}: {reason}; trying the next source"));
+                    ui.warn(&format!("{kind} failed, trying the next source: {reason}"));
                     failures.push(crate::sources::Failed::from(reason).at(*kind));
                 }
             }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
 use crate::plan::{choose_asset, Asset};
@@ -19,22 +19,27 @@ use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
-    /// The version to pin (`0.163.0`, `0.154.0a6`, `latest`); default: the current pin.
-    #[arg(value_name = "VERSION")]
-    pub pin_version: Option<String>,
+    /// The version to pin: `0.163.0`, `0.154.0a6`, `latest` [default: the current pin].
+    #[arg(
+        value_name = "VERSION",
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
 
-    /// Where to write the manifest (default: ./codex-runtime.toml).
+    /// Where to write the manifest.
     #[arg(long, value_name = "FILE", default_value = crate::pin::manifest::FILE_NAME)]
     pub manifest: PathBuf,
 
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
-    #[arg(long, short)]
+    /// No progress or status output.
+    #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 
@@ -91,11 +96,8 @@ struct PinnedFile<'a, D> {
     digest: D,
 }
 
-pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(args.quiet || args.json);
-    if args.pin_version.is_some() {
-        args.runtime.version = args.pin_version.clone();
-    }
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;
     let version: CodexVersion = online.resolve_version(&ctx, &ui)?;
@@ -107,7 +109,13 @@ pub fn run(mut args: PinArgs) -> anyhow::Result<ExitCode> {
         .hint("check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`")
         .into());
     }
-    let scratch = tempfile::tempdir_in(ctx.store.root()).or_else(|_| tempfile::tempdir())?;
+    // Archives are only hashed here, never kept: scratch space in the cache, else the system's.
+    let scratch = ctx
+        .store
+        .prepare_cache()
+        .ok()
+        .and_then(|()| tempfile::tempdir_in(ctx.store.cache_dir()).ok())
+        .map_or_else(tempfile::tempdir, Ok)?;
     let mut targets = std::collections::BTreeMap::new();
     let mut missing_targets = Vec::new();
     for t in SUPPORTED_TARGETS {

@@ -11,6 +11,10 @@ use crate::provision::Context;
 use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.hide_short_help(false)
+        .help("Spare this version as the pinned one [default: the project's pin]")
+}))]
 pub struct PruneArgs {
     /// Keep the N newest versions (besides the pin).
     #[arg(long, value_name = "N")]
@@ -28,7 +32,7 @@ pub struct PruneArgs {
     pub runtime: RuntimeArgs,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 

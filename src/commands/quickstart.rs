@@ -9,26 +9,39 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::appserver::{one_turn, Event, SpawnOptions};
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
 
 const DEFAULT_PROMPT: &str = "Say hello in one short sentence, and name the model you are.";
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("version", |a| {
+    a.help("The runtime version, as `--runtime` gives it (the older spelling, still accepted)")
+}))]
 pub struct QuickstartArgs {
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-
     /// What to ask.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+
+    #[arg(
+        long = "runtime",
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true,
+        help_heading = heading::RUNTIME
+    )]
+    pub runtime_version: Option<String>,
+
+    #[command(flatten)]
+    pub runtime: OnlineArgs,
 
     /// `key=value` config overrides passed to codex before `app-server` (repeatable).
     #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
 
-    /// CODEX_HOME for the app-server (credentials, config, sessions).
-    #[arg(long, value_name = "DIR")]
+    /// CODEX_HOME for the app-server (credentials, config, sessions) [default: ~/.codex].
+    #[arg(long, value_name = "DIR", env = "CODEX_HOME", hide_env_values = true)]
     pub codex_home: Option<PathBuf>,
 
     /// Model to use for the thread.
@@ -44,15 +57,15 @@ pub struct QuickstartArgs {
     pub timeout: u64,
 
     /// Drive this codex binary instead of the installed runtime.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = heading::RUNTIME)]
     pub codex: Option<PathBuf>,
 
     /// Print one JSON object instead of streaming text.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 
     /// No summary on stderr.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 }
 

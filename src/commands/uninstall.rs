@@ -9,9 +9,19 @@ use crate::provision::Context;
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
+// Removing what CODEX_BOOTSTRAP_VERSION names would surprise: `--version` reads no variable here.
+// It is still required: clap cannot say "this or that", so the usage line says it instead.
+#[command(
+    mut_arg("version", |a| a.env(None)),
+    override_usage = "codex-bootstrap uninstall [OPTIONS] <VERSION>"
+)]
 pub struct UninstallArgs {
     /// The version to remove.
-    #[arg(value_name = "VERSION")]
+    #[arg(value_name = "VERSION", required_unless_present = "version")]
+    pub runtime_version: Option<String>,
+
+    /// The version to remove, from the argument or `--version` (see `Cli::try_parse_checked`).
+    #[arg(skip)]
     pub remove_version: String,
 
     /// Remove it for every target in the store, not only this one.
@@ -22,7 +32,7 @@ pub struct UninstallArgs {
     pub runtime: RuntimeArgs,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 

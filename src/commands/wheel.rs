@@ -8,24 +8,32 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::RuntimeArgs;
+use crate::cli::{heading, OnlineArgs};
 use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
 pub struct WheelArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
-    pub runtime: RuntimeArgs,
+    pub runtime: OnlineArgs,
 
     /// Directory to write the wheel into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
     /// No status output; print only the wheel's path.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 

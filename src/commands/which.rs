@@ -10,11 +10,19 @@ use crate::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct WhichArgs {
+    #[arg(
+        value_name = "VERSION",
+        help = crate::cli::VERSION_HELP,
+        env = crate::pin::VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
     /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long)]
+    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
     pub json: bool,
 }
 
@@ -33,7 +41,7 @@ pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     let Some(version) = ctx.exact_version() else {
         return Err(Failure::new("`which latest` needs the network")
-            .hint("pass an exact `--version`")
+            .hint("name an exact version: `codex-bootstrap which 0.163.0`")
             .usage()
             .into());
     };
@@ -55,7 +63,7 @@ pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
         }
         None => Err(
             Failure::new(format!("codex {version} ({}) is not installed", ctx.target))
-                .hint(format!("run `codex-bootstrap install --version {version}`"))
+                .hint(format!("run `codex-bootstrap install {version}`"))
                 .into(),
         ),
     }

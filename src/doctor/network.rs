@@ -37,7 +37,7 @@ pub fn network(ctx: &Context) -> Check {
             "check `--github-api-url`",
         );
     };
-    let settings = network_settings(&url);
+    let settings = network_settings(&url, online.http.roots());
     let result = online.runtime.block_on(async {
         tokio::time::timeout(
             Duration::from_secs(10),
@@ -117,6 +117,13 @@ pub fn network(ctx: &Context) -> Check {
             );
         }
     }
+    if online.http.roots().is_bundled() {
+        // Not a failure (the bundled roots work for public hosts), but a proxy that intercepts
+        // TLS will not be trusted until its CA is where SSL_CERT_FILE / SSL_CERT_DIR point.
+        check
+            .summary
+            .push_str("; TLS trusts the bundled Mozilla roots (the system store has none)");
+    }
     check.detail(detail)
 }
 
@@ -173,11 +180,8 @@ fn registries_reachable(online: &Online, ctx: &Context) -> (String, Option<Strin
     (lines, first)
 }
 
-/// The proxy and CA settings in effect, for the network check's detail.
-pub fn network_settings(url: &reqwest::Url) -> String {
+/// The proxy and the root certificates in effect, for the network check's detail.
+pub fn network_settings(url: &reqwest::Url, roots: &crate::net::client::Roots) -> String {
     let proxy = crate::net::client::proxy_for(url).unwrap_or_else(|| "none".into());
-    let ca = std::env::var("SSL_CERT_FILE")
-        .map(|p| format!("SSL_CERT_FILE={p}"))
-        .unwrap_or_else(|_| "system trust store".into());
-    format!("proxy: {proxy}; CA: {ca}")
+    format!("proxy: {proxy}; CA: {roots}")
 }

@@ -12,13 +12,13 @@ use crate::store::InstalledRuntime;
 
 use super::Check;
 
-/// Run `exe --version` with a deadline (see [`crate::prove`]); what it says, or why it
-/// said nothing, as a check shows it.
+/// Run `exe --version` with a deadline, in a private CODEX_HOME so doctor leaves the user's as
+/// it found it (see [`crate::prove`]); what it says, or why it said nothing, as a check shows it.
 pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
     let out = crate::prove::codex_version_blocking(exe, timeout).map_err(|e| match &e {
-        VersionError::Spawn { source, .. } | VersionError::Output { source, .. } => {
-            format!("{e}: {source}")
-        }
+        VersionError::ScratchHome { source, .. }
+        | VersionError::Spawn { source, .. }
+        | VersionError::Output { source, .. } => format!("{e}: {source}"),
         VersionError::TimedOut { .. } => e.to_string(),
     })?;
     if !out.success() {

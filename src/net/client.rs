@@ -1,8 +1,12 @@
 //! The one HTTP client every request goes through.
 //!
-//! - TLS trusts the system store (which honours `SSL_CERT_FILE` / `SSL_CERT_DIR`): corporate
-//!   proxies that intercept TLS put their CA there, not in a bundled root list.
-//! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured (reqwest reads them).
+//! - TLS trusts the system store, or only `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is set:
+//!   corporate proxies that intercept TLS put their CA there, not in a bundled root list. When
+//!   that yields no certificate at all (a slim container without ca-certificates, a mistyped
+//!   `SSL_CERT_FILE`), Mozilla's roots bundled in the binary (webpki-roots) are trusted instead,
+//!   rather than failing every handshake; [`Http::roots`] says which, for `doctor`.
+//! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured, and on macOS and Windows the
+//!   system's proxy settings (reqwest's `system-proxy`).
 //! - Plain `http://` only to loopback hosts, unless `--allow-http`.
 //! - A GitHub token is attached only to requests whose origin is the GitHub API's; registry
 //!   credentials (a Python index's user and password, an npm `_authToken`) only to requests
@@ -223,11 +227,88 @@ fn is_tls(e: &reqwest::Error) -> bool {
     false
 }
 
+/// The root certificates a client trusts, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Roots {
+    /// The system store, or the files `SSL_CERT_FILE` / `SSL_CERT_DIR` name.
+    System {
+        /// Where they were read: `system trust store`, `SSL_CERT_FILE=…`, `SSL_CERT_DIR=…`.
+        from: String,
+        certs: usize,
+    },
+    /// Mozilla's roots compiled into this binary (webpki-roots): the system gave none.
+    Bundled {
+        /// Where the system roots were looked for.
+        from: String,
+        /// Why they did not do: nothing there, or the loader's first error.
+        why: String,
+    },
+}
+
+impl Roots {
+    /// Load the system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set, else the platform's
+    /// store) and decide.
+    pub fn load() -> Roots {
+        Roots::decide(rustls_native_certs::load_native_certs(), roots_origin())
+    }
+
+    /// The system's roots when there is at least one certificate, else the bundled ones. A
+    /// store with some unreadable entries still counts when others loaded: that is every
+    /// distribution's bundle on some day, and the certificates that did load are the user's.
+    pub fn decide(loaded: rustls_native_certs::CertificateResult, from: String) -> Roots {
+        if !loaded.certs.is_empty() {
+            return Roots::System {
+                from,
+                certs: loaded.certs.len(),
+            };
+        }
+        let why = match loaded.errors.first() {
+            Some(e) => format!("no certificate could be read ({e})"),
+            None => "it holds no certificate".into(),
+        };
+        Roots::Bundled { from, why }
+    }
+
+    pub fn is_bundled(&self) -> bool {
+        matches!(self, Roots::Bundled { .. })
+    }
+}
+
+impl fmt::Display for Roots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Roots::System { from, certs: 1 } => write!(f, "{from} (1 certificate)"),
+            Roots::System { from, certs } => write!(f, "{from} ({certs} certificates)"),
+            Roots::Bundled { from, why } => write!(
+                f,
+                "bundled Mozilla roots (webpki-roots), because {from} gave none: {why}"
+            ),
+        }
+    }
+}
+
+/// Where [`rustls_native_certs::load_native_certs`] reads: `SSL_CERT_FILE` and `SSL_CERT_DIR`
+/// when either is set (and then nothing else), else the platform's store.
+fn roots_origin() -> String {
+    let set: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .filter_map(|name| {
+            std::env::var_os(name).map(|v| format!("{name}={}", v.to_string_lossy()))
+        })
+        .collect();
+    if set.is_empty() {
+        "the system trust store".into()
+    } else {
+        set.join(" and ")
+    }
+}
+
 /// The shared client.
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
     pub config: NetConfig,
+    roots: Roots,
     /// `host:port` of every server that answered in this process.
     answered: Arc<Mutex<HashSet<String>>>,
 }
@@ -241,34 +322,69 @@ fn host_key(url: &Url) -> String {
 }
 
 impl Http {
+    /// A client trusting the system's roots, or the bundled ones when the system has none.
     pub fn new(config: NetConfig) -> Result<Http, NetError> {
+        Http::with_roots(config, Roots::load())
+    }
+
+    /// A client trusting `roots` (with [`Roots::System`], the system store as reqwest loads it).
+    pub fn with_roots(config: NetConfig, mut roots: Roots) -> Result<Http, NetError> {
         let allow_http = config.allow_http;
-        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 10 {
-                return attempt.error("too many redirects");
+        let redirect = move || {
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= 10 {
+                    return attempt.error("too many redirects");
+                }
+                // A redirect may not downgrade us to cleartext to a non-loopback host.
+                if !allow_http && attempt.url().scheme() == "http" && !is_loopback(attempt.url()) {
+                    return attempt.error("redirect to plain http:// refused");
+                }
+                attempt.follow()
+            })
+        };
+        let builder = |bundled: bool| {
+            reqwest::Client::builder()
+                .user_agent(concat!(
+                    "codex-bootstrap/",
+                    env!("CARGO_PKG_VERSION"),
+                    " (+https://github.com/openai/codex)"
+                ))
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .redirect(redirect())
+                // One set of roots or the other, never both: a user who points SSL_CERT_FILE at
+                // their proxy's CA means to trust that and nothing else.
+                .tls_built_in_native_certs(!bundled)
+                .tls_built_in_webpki_certs(bundled)
+                .build()
+        };
+        let client = match builder(roots.is_bundled()) {
+            Ok(c) => c,
+            // reqwest refuses a store whose every certificate is unparseable: that is no
+            // usable root either.
+            Err(e) if !roots.is_bundled() => {
+                let from = match &roots {
+                    Roots::System { from, .. } | Roots::Bundled { from, .. } => from.clone(),
+                };
+                roots = Roots::Bundled {
+                    from,
+                    why: format!("its certificates could not be used ({e})"),
+                };
+                builder(true).map_err(NetError::Client)?
             }
-            // A redirect may not downgrade us to cleartext to a non-loopback host.
-            if !allow_http && attempt.url().scheme() == "http" && !is_loopback(attempt.url()) {
-                return attempt.error("redirect to plain http:// refused");
-            }
-            attempt.follow()
-        });
-        let client = reqwest::Client::builder()
-            .user_agent(concat!(
-                "codex-bootstrap/",
-                env!("CARGO_PKG_VERSION"),
-                " (+https://github.com/openai/codex)"
-            ))
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .redirect(redirect)
-            .build()
-            .map_err(NetError::Client)?;
+            Err(e) => return Err(NetError::Client(e)),
+        };
         Ok(Http {
             client,
             config,
+            roots,
             answered: Arc::default(),
         })
+    }
+
+    /// The root certificates this client trusts.
+    pub fn roots(&self) -> &Roots {
+        &self.roots
     }
 
     /// Whether another attempt at `url` may succeed after `err`. A connection that could not
@@ -576,6 +692,81 @@ mod tests {
             "downloads never carry it"
         );
         assert_eq!(format!("{:?}", Token("sekrit".into())), "Token(<redacted>)");
+    }
+
+    /// ISRG Root X2, as printed in rustls-native-certs' documentation: one real root.
+    const ONE_ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIICGzCCAaGgAwIBAgIQQdKd0XLq7qeAwSxs6S+HUjAKBggqhkjOPQQDAzBPMQsw
+CQYDVQQGEwJVUzEpMCcGA1UEChMgSW50ZXJuZXQgU2VjdXJpdHkgUmVzZWFyY2gg
+R3JvdXAxFTATBgNVBAMTDElTUkcgUm9vdCBYMjAeFw0yMDA5MDQwMDAwMDBaFw00
+MDA5MTcxNjAwMDBaME8xCzAJBgNVBAYTAlVTMSkwJwYDVQQKEyBJbnRlcm5ldCBT
+ZWN1cml0eSBSZXNlYXJjaCBHcm91cDEVMBMGA1UEAxMMSVNSRyBSb290IFgyMHYw
+EAYHKoZIzj0CAQYFK4EEACIDYgAEzZvVn4CDCuwJSvMWSj5cz3es3mcFDR0HttwW
++1qLFNvicWDEukWVEYmO6gbf9yoWHKS5xcUy4APgHoIYOIvXRdgKam7mAHf7AlF9
+ItgKbppbd9/w+kHsOdx1ymgHDB/qo0IwQDAOBgNVHQ8BAf8EBAMCAQYwDwYDVR0T
+AQH/BAUwAwEB/zAdBgNVHQ4EFgQUfEKWrt5LSDv6kviejM9ti6lyN5UwCgYIKoZI
+zj0EAwMDaAAwZQIwe3lORlCEwkSHRhtFcP9Ymd70/aTSVaYgLXTWNLxBo1BfASdW
+tL4ndQavEi51mI38AjEAi/V3bNTIZargCyzuFJ0nN6T5U6VR5CmD1/iQMVtCnwr1
+/q4AaOeMSQ+2b1tbFfLn
+-----END CERTIFICATE-----
+";
+
+    #[test]
+    fn an_empty_cert_file_and_dir_fall_back_to_the_bundled_roots() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("empty.pem");
+        std::fs::write(&file, b"").unwrap();
+        let dir = d.path().join("certs");
+        std::fs::create_dir(&dir).unwrap();
+        // What SSL_CERT_FILE=empty.pem SSL_CERT_DIR=certs makes the loader read.
+        let loaded = rustls_native_certs::load_certs_from_paths(Some(&file), Some(&dir));
+        let roots = Roots::decide(loaded, "SSL_CERT_FILE=empty.pem".into());
+        assert!(roots.is_bundled(), "{roots}");
+        assert!(
+            roots.to_string().contains("holds no certificate"),
+            "{roots}"
+        );
+
+        let http = Http::with_roots(NetConfig::default(), roots).unwrap();
+        assert!(http
+            .roots()
+            .to_string()
+            .starts_with("bundled Mozilla roots"));
+    }
+
+    #[test]
+    fn a_missing_cert_file_falls_back_and_says_why() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("typo.pem");
+        let loaded = rustls_native_certs::load_certs_from_paths(Some(&missing), None);
+        let roots = Roots::decide(loaded, "SSL_CERT_FILE=typo.pem".into());
+        let text = roots.to_string();
+        assert!(roots.is_bundled(), "{text}");
+        assert!(
+            text.contains("SSL_CERT_FILE=typo.pem")
+                && text.contains("no certificate could be read"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_usable_root_is_the_users_choice_and_no_bundled_root_is_added() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("proxy-ca.pem");
+        std::fs::write(&file, ONE_ROOT).unwrap();
+        let loaded = rustls_native_certs::load_certs_from_paths(Some(&file), None);
+        let roots = Roots::decide(loaded, "SSL_CERT_FILE=proxy-ca.pem".into());
+        assert_eq!(
+            roots,
+            Roots::System {
+                from: "SSL_CERT_FILE=proxy-ca.pem".into(),
+                certs: 1
+            }
+        );
+        assert_eq!(
+            roots.to_string(),
+            "SSL_CERT_FILE=proxy-ca.pem (1 certificate)"
+        );
     }
 
     #[test]

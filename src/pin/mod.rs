@@ -1,7 +1,8 @@
 //! Which runtime version, and where that answer came from.
 //!
-//! First match wins: `--version`, `CODEX_BOOTSTRAP_VERSION`, a project pin found walking up from
-//! the current directory ([`discover`]), then the manifest compiled into this binary.
+//! First match wins: the command line (`install 0.163.0`, or `--version`),
+//! `CODEX_BOOTSTRAP_VERSION`, a project pin found walking up from the current directory
+//! ([`discover`]), then the manifest compiled into this binary.
 //!
 //! Alongside the version, a project's lock files may pin the runtime's wheels by digest
 //! ([`Pin::wheel_pins`]), and pins discovery could not read come back as [`PinWarning`]s for the
@@ -53,7 +54,7 @@ pub enum PinSource {
 impl fmt::Display for PinSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PinSource::Flag => f.write_str("--version"),
+            PinSource::Flag => f.write_str("the command line"),
             PinSource::Env => write!(f, "{VERSION_ENV}"),
             PinSource::Project(p) => f.write_str(p),
             PinSource::Bundled => write!(
@@ -124,7 +125,7 @@ impl Pin {
             })
         };
         let (request, source) = if let Some(v) = flag {
-            (parse(v, "--version")?, PinSource::Flag)
+            (parse(v, "the command line")?, PinSource::Flag)
         } else if let Some(v) = env.filter(|v| !v.trim().is_empty()) {
             (parse(v, VERSION_ENV)?, PinSource::Env)
         } else if let Some(p) = &project {

@@ -171,12 +171,11 @@ pub fn reason_of(err: &(dyn std::error::Error + 'static)) -> String {
         root = next;
     }
     let root = root.to_string();
-    let text = if std::ptr::eq(root.as_str(), top.as_str()) || top.contains(&root) {
+    if top.contains(&root) {
         top
     } else {
         format!("{top}: {root}")
-    };
-    text.replace('\n', " ")
+    }
 }
 
 /// `Failed` from a format string.

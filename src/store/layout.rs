@@ -1,11 +1,32 @@
-//! Where things live in the cache, and the lock-free read of an installed runtime.
+//! Where things live, and the lock-free read of an installed runtime.
+//!
+//! A runtime is an install that IDEs, SDK configs and PATH entries point at, not a cache: it
+//! lives in the data directory. Everything that can be fetched again lives in the cache
+//! directory, which carries a `CACHEDIR.TAG` so backup tools skip it (as uv, mise and rustup
+//! split them).
 //!
 //! ```text
-//! <cache>/runtimes/<version>/<target>/             the package, plus RECEIPT_NAME
-//! <cache>/runtimes/<version>/.staging-<target>-*   an install in progress (or a crashed one)
-//! <cache>/downloads/<sha256>-<asset>.partial       a resumable download, keyed by digest
-//! <cache>/locks/<version>-<target>.lock            serialises installers of one artifact
+//! <data>/runtimes/<version>/<target>/             the package, plus RECEIPT_NAME
+//! <data>/runtimes/<version>/.staging-<target>-*   an install in progress (or a crashed one)
+//! <cache>/CACHEDIR.TAG                            "not worth backing up"
+//! <cache>/downloads/<sha256>-<asset>.partial      a resumable download, keyed by digest
+//! <cache>/downloads/<sha256>/<asset>              a verified archive, kept for mirrors
+//! <cache>/locks/<version>-<target>.lock           serialises installers of one artifact
+//! <cache>/registries.json                         where the Python index and npm were found
 //! ```
+//!
+//! `<data>` is `CODEX_BOOTSTRAP_DATA_DIR`, else the platform data directory + `codex-bootstrap`
+//! (`$XDG_DATA_HOME`, `~/.local/share`, `~/Library/Application Support`, `%LOCALAPPDATA%`).
+//! `<cache>` is `CODEX_BOOTSTRAP_CACHE_DIR`, else the platform cache directory +
+//! `codex-bootstrap` (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`; on Windows, whose two
+//! platform directories are one, `%LOCALAPPDATA%\codex-bootstrap\cache`). `--cache-dir DIR` and
+//! `CODEX_BOOTSTRAP_HOME` put both under one root, as before the split; then `downloads/`
+//! carries the tag, since the root holds runtimes too.
+//!
+//! Before the split, runtimes lived at `<platform cache dir>/codex-bootstrap/runtimes`. They are
+//! still found there (and used in place) until an install under the artifact lock moves them
+//! into the data directory with one rename; across file systems they stay where they are. They
+//! are never downloaded again.
 
 use std::path::{Path, PathBuf};
 
@@ -13,17 +34,31 @@ use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::receipt::{Receipt, SCHEMA};
 
-/// The environment variable that moves the cache.
+/// The environment variable that puts the whole store under one root (as `--cache-dir` does).
 pub const HOME_ENV: &str = "CODEX_BOOTSTRAP_HOME";
+/// The environment variable that moves the data directory (runtimes).
+pub const DATA_ENV: &str = "CODEX_BOOTSTRAP_DATA_DIR";
+/// The environment variable that moves the cache directory (downloads, locks).
+pub const CACHE_ENV: &str = "CODEX_BOOTSTRAP_CACHE_DIR";
 /// The receipt's file name inside a runtime directory.
 pub const RECEIPT_NAME: &str = ".codex-bootstrap-receipt.json";
 /// Prefix of staging directories beside the final runtime directories.
 pub const STAGING_PREFIX: &str = ".staging-";
+/// The cache directory tag's file name (<https://bford.info/cachedir/>).
+pub const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
+/// The tag's content: the standard signature line first, which is what tools check.
+const CACHEDIR_TAG_CONTENT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by codex-bootstrap.\n\
+# For information about cache directory tags see https://bford.info/cachedir/\n";
+/// The directory name under the platform's data and cache directories.
+const APP_DIR: &str = "codex-bootstrap";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("could not find a cache directory for this user")]
     NoCacheDir,
+    #[error("could not find a data directory for this user")]
+    NoDataDir,
     #[error("`{path}` is a symbolic link inside the store")]
     Symlink { path: PathBuf },
     #[error("the receipt `{path}` is unreadable")]
@@ -53,7 +88,12 @@ impl StoreError {
 
     pub fn hint(&self) -> String {
         match self {
-            StoreError::NoCacheDir => format!("set {HOME_ENV} or pass `--cache-dir DIR`"),
+            StoreError::NoCacheDir => format!(
+                "set {CACHE_ENV}, or put everything under one root with {HOME_ENV} or `--cache-dir DIR`"
+            ),
+            StoreError::NoDataDir => format!(
+                "set {DATA_ENV}, or put everything under one root with {HOME_ENV} or `--cache-dir DIR`"
+            ),
             StoreError::Symlink { path } => format!(
                 "the store never follows links planted in it; remove `{}` and rerun",
                 path.display()
@@ -61,50 +101,144 @@ impl StoreError {
             StoreError::Receipt { .. } => "reinstall with `codex-bootstrap install --force`".into(),
             StoreError::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    format!("the cache must be writable: pass `--cache-dir DIR` or set {HOME_ENV}")
+                    format!("the store must be writable: pass `--cache-dir DIR` or set {HOME_ENV} (or {DATA_ENV} and {CACHE_ENV})")
                 }
                 std::io::ErrorKind::StorageFull => {
-                    "free some disk space, or move the cache with `--cache-dir DIR`".into()
+                    "free some disk space, or move the store with `--cache-dir DIR`".into()
                 }
-                _ => format!("check the permissions of the cache, or move it with `--cache-dir DIR` / {HOME_ENV}"),
+                _ => format!("check the permissions of the store, or move it with `--cache-dir DIR` / {HOME_ENV}"),
             },
         }
     }
 }
 
-/// The cache root and every path derived from it.
+/// What decides where the store is: [`Store::locate`] reads it from the flag, the environment
+/// and the platform; tests pass their own.
+#[derive(Debug, Clone, Default)]
+pub struct Locations {
+    /// `--cache-dir`: one root.
+    pub flag: Option<PathBuf>,
+    /// `CODEX_BOOTSTRAP_HOME`: one root.
+    pub home: Option<PathBuf>,
+    /// `CODEX_BOOTSTRAP_DATA_DIR`.
+    pub data: Option<PathBuf>,
+    /// `CODEX_BOOTSTRAP_CACHE_DIR`.
+    pub cache: Option<PathBuf>,
+    /// The platform's data directory (`dirs::data_local_dir`).
+    pub platform_data: Option<PathBuf>,
+    /// The platform's cache directory (`dirs::cache_dir`), also where the old layout lived.
+    pub platform_cache: Option<PathBuf>,
+}
+
+impl Locations {
+    /// The flag, this process's environment and this user's platform directories.
+    pub fn of_this_process(flag: Option<&Path>) -> Locations {
+        let env = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Locations {
+            flag: flag.map(Path::to_path_buf),
+            home: env(HOME_ENV),
+            data: env(DATA_ENV),
+            cache: env(CACHE_ENV),
+            platform_data: dirs::data_local_dir(),
+            platform_cache: dirs::cache_dir(),
+        }
+    }
+}
+
+/// The data and cache directories and every path derived from them.
 #[derive(Debug, Clone)]
 pub struct Store {
-    root: PathBuf,
+    /// Runtimes and their receipts.
+    data: PathBuf,
+    /// Downloads, partials, locks, the registry cache. The same as `data` under one root.
+    cache: PathBuf,
+    /// `<platform cache dir>/codex-bootstrap/runtimes`, where runtimes lived before the split,
+    /// when that is not [`Store::runtimes_dir`].
+    legacy_runtimes: Option<PathBuf>,
 }
 
 impl Store {
-    /// `--cache-dir`, else `CODEX_BOOTSTRAP_HOME`, else the platform cache dir + `codex-bootstrap`.
+    /// `--cache-dir`, else `CODEX_BOOTSTRAP_HOME` (one root for everything), else the data and
+    /// cache directories (`CODEX_BOOTSTRAP_DATA_DIR`, `CODEX_BOOTSTRAP_CACHE_DIR`, else the
+    /// platform's). Relative paths are taken from the current directory.
     pub fn locate(flag: Option<&Path>) -> Result<Store, StoreError> {
-        let root = match flag {
-            Some(p) => p.to_path_buf(),
-            None => match std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
-                Some(v) => PathBuf::from(v),
-                None => dirs::cache_dir()
-                    .ok_or(StoreError::NoCacheDir)?
-                    .join("codex-bootstrap"),
-            },
+        let store = Store::from_locations(Locations::of_this_process(flag))?;
+        let absolute = |p: PathBuf| -> Result<PathBuf, StoreError> {
+            if p.is_relative() {
+                Ok(std::env::current_dir()
+                    .map_err(StoreError::io("read the current directory", &p))?
+                    .join(p))
+            } else {
+                Ok(p)
+            }
         };
-        let root = if root.is_relative() {
-            std::env::current_dir()
-                .map_err(StoreError::io("read the current directory", &root))?
-                .join(root)
-        } else {
-            root
-        };
-        Ok(Store { root })
+        Ok(Store {
+            data: absolute(store.data)?,
+            cache: absolute(store.cache)?,
+            legacy_runtimes: store.legacy_runtimes.map(absolute).transpose()?,
+        })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// The layout `locations` describe (paths as given).
+    pub fn from_locations(l: Locations) -> Result<Store, StoreError> {
+        if let Some(root) = l.flag.or(l.home) {
+            return Ok(Store::at(root));
+        }
+        let platform_data = l.platform_data.map(|d| d.join(APP_DIR));
+        let platform_cache = l.platform_cache.map(|d| d.join(APP_DIR));
+        let data = l
+            .data
+            .or_else(|| platform_data.clone())
+            .ok_or(StoreError::NoDataDir)?;
+        let cache = match l.cache {
+            Some(c) => c,
+            // Windows has one directory for both (%LOCALAPPDATA%): the cache goes below it.
+            None => match platform_cache.clone().ok_or(StoreError::NoCacheDir)? {
+                c if Some(&c) == platform_data.as_ref() => c.join("cache"),
+                c => c,
+            },
+        };
+        let legacy_runtimes = platform_cache
+            .map(|c| c.join("runtimes"))
+            .filter(|old| *old != data.join("runtimes"));
+        Ok(Store {
+            data,
+            cache,
+            legacy_runtimes,
+        })
+    }
+
+    /// Everything under `root`, as `--cache-dir` and `CODEX_BOOTSTRAP_HOME` ask.
+    pub fn at(root: PathBuf) -> Store {
+        Store {
+            data: root.clone(),
+            cache: root,
+            legacy_runtimes: None,
+        }
+    }
+
+    /// Where runtimes live (the parent of [`Store::runtimes_dir`]).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+    /// Where downloads, partials, locks and the registry cache live.
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache
+    }
+    /// Whether data and cache are one directory (`--cache-dir`, `CODEX_BOOTSTRAP_HOME`).
+    pub fn is_one_root(&self) -> bool {
+        self.data == self.cache
     }
     pub fn runtimes_dir(&self) -> PathBuf {
-        self.root.join("runtimes")
+        self.data.join("runtimes")
+    }
+    /// Where runtimes installed before the data/cache split are looked for, if anywhere.
+    pub fn legacy_runtimes_dir(&self) -> Option<&Path> {
+        self.legacy_runtimes.as_deref()
     }
     pub fn version_dir(&self, version: &CodexVersion) -> PathBuf {
         self.runtimes_dir().join(version.to_string())
@@ -113,70 +247,140 @@ impl Store {
         self.version_dir(version).join(target.as_str())
     }
     pub fn downloads_dir(&self) -> PathBuf {
-        self.root.join("downloads")
+        self.cache.join("downloads")
     }
     pub fn locks_dir(&self) -> PathBuf {
-        self.root.join("locks")
+        self.cache.join("locks")
     }
     pub fn lock_path(&self, version: &CodexVersion, target: &Target) -> PathBuf {
         self.locks_dir().join(format!("{version}-{target}.lock"))
     }
+    /// Where the located Python index and npm registry are remembered.
+    pub fn registries_file(&self) -> PathBuf {
+        self.cache.join("registries.json")
+    }
+    /// The `CACHEDIR.TAG` of the cache: at its root, or in `downloads/` under one root (whose
+    /// runtimes are worth a backup).
+    pub fn cache_tag(&self) -> PathBuf {
+        if self.is_one_root() {
+            self.downloads_dir().join(CACHEDIR_TAG)
+        } else {
+            self.cache.join(CACHEDIR_TAG)
+        }
+    }
 
-    /// The installed runtime for `version`/`target`, if a complete one is there. Takes no lock
-    /// and touches no network: a stat and a receipt read. A directory without a readable receipt
-    /// is not a runtime (it is repaired by the next install under the lock).
+    /// Create the cache directory with its `CACHEDIR.TAG`, before anything is written there.
+    pub fn prepare_cache(&self) -> Result<(), StoreError> {
+        let tag = self.cache_tag();
+        let Some(dir) = tag.parent() else {
+            return Ok(());
+        };
+        crate::unpack::create_dirs(dir).map_err(StoreError::io("create", dir))?;
+        refuse_symlink(dir)?;
+        // `create_new` neither follows a link planted at the name nor rewrites an existing tag.
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tag)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, CACHEDIR_TAG_CONTENT.as_bytes()));
+        match created {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(StoreError::io("write", &tag)(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The installed runtime for `version`/`target`, if a complete one is there: in the data
+    /// directory, else under the old layout (used in place). Takes no lock and touches no
+    /// network: a stat and a receipt read. A directory without a readable receipt is not a
+    /// runtime (it is repaired by the next install under the lock).
     pub fn installed(
         &self,
         version: &CodexVersion,
         target: &Target,
     ) -> Result<Option<InstalledRuntime>, StoreError> {
-        let dir = self.runtime_dir(version, target);
-        for p in [self.runtimes_dir(), self.version_dir(version), dir.clone()] {
-            refuse_symlink(&p)?;
+        if let Some(rt) = read_runtime(&self.runtimes_dir(), version, target)? {
+            return Ok(Some(rt));
         }
-        let receipt_path = dir.join(RECEIPT_NAME);
-        let receipt = match Receipt::read(&receipt_path) {
-            Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Receipt {
-                    path: receipt_path,
-                    source,
-                })
-            }
-        };
-        if receipt.schema != SCHEMA || &receipt.version != version || &receipt.target != target {
-            return Ok(None);
-        }
-        let runtime = InstalledRuntime { dir, receipt };
-        if !runtime.codex_path().is_file() {
-            return Ok(None);
-        }
-        Ok(Some(runtime))
+        Ok(self.installed_legacy(version, target))
     }
 
-    /// Every runtime with a readable receipt, newest version first.
-    pub fn list(&self) -> Vec<InstalledRuntime> {
-        let mut out = Vec::new();
-        let Ok(versions) = std::fs::read_dir(self.runtimes_dir()) else {
-            return out;
+    /// The runtime for `version`/`target` under the old layout. Anything wrong there (a link, an
+    /// unreadable receipt) means none: the next install puts a fresh one in the data directory.
+    pub fn installed_legacy(
+        &self,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Option<InstalledRuntime> {
+        let old = self.legacy_runtimes.as_deref()?;
+        read_runtime(old, version, target).ok().flatten()
+    }
+
+    /// Whether `runtime` is one of the old layout's, used in place.
+    pub fn is_legacy(&self, runtime: &InstalledRuntime) -> bool {
+        self.legacy_runtimes
+            .as_deref()
+            .is_some_and(|old| runtime.dir.starts_with(old))
+    }
+
+    /// Move the old layout's runtime for `version`/`target` into the data directory with one
+    /// rename. Call with the artifact lock held. Where the rename cannot be done (another file
+    /// system, a directory that is not ours to write), it stays and is used in place.
+    pub fn adopt_legacy(
+        &self,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Result<Option<Adopted>, StoreError> {
+        if read_runtime(&self.runtimes_dir(), version, target)?.is_some() {
+            return Ok(None);
+        }
+        let Some(old) = self.installed_legacy(version, target) else {
+            return Ok(None);
         };
-        for v in versions.flatten() {
-            let Ok(targets) = std::fs::read_dir(v.path()) else {
-                continue;
-            };
-            for t in targets.flatten() {
-                let name = t.file_name();
-                if name.to_string_lossy().starts_with('.') {
-                    continue;
+        let version_dir = self.version_dir(version);
+        refuse_symlink(&self.runtimes_dir())?;
+        if let Err(why) = crate::unpack::create_dirs(&version_dir) {
+            return Ok(Some(Adopted::InPlace { runtime: old, why }));
+        }
+        refuse_symlink(&version_dir)?;
+        let dest = self.runtime_dir(version, target);
+        if dest.exists() {
+            // A directory without a receipt (made by hand, or half-removed): not a runtime.
+            refuse_symlink(&dest)?;
+            std::fs::remove_dir_all(&dest).map_err(StoreError::io("remove", &dest))?;
+        }
+        match std::fs::rename(&old.dir, &dest) {
+            Ok(()) => {
+                sync_dir(&version_dir);
+                // The old layout's directories go once empty (remove_dir refuses otherwise).
+                if let Some(old_version_dir) = old.dir.parent() {
+                    let _ = std::fs::remove_dir(old_version_dir);
                 }
-                if let Ok(receipt) = Receipt::read(&t.path().join(RECEIPT_NAME)) {
-                    out.push(InstalledRuntime {
-                        dir: t.path(),
-                        receipt,
-                    });
+                if let Some(old_runtimes) = &self.legacy_runtimes {
+                    let _ = std::fs::remove_dir(old_runtimes);
                 }
+                Ok(Some(Adopted::Moved {
+                    from: old.dir,
+                    runtime: InstalledRuntime {
+                        dir: dest,
+                        receipt: old.receipt,
+                    },
+                }))
             }
+            Err(why) => {
+                let _ = std::fs::remove_dir(&version_dir);
+                Ok(Some(Adopted::InPlace { runtime: old, why }))
+            }
+        }
+    }
+
+    /// Every runtime with a readable receipt, in the data directory and under the old layout,
+    /// newest version first.
+    pub fn list(&self) -> Vec<InstalledRuntime> {
+        let mut out = list_in(&self.runtimes_dir());
+        if let Some(old) = &self.legacy_runtimes {
+            out.extend(list_in(old));
         }
         out.sort_by(|a, b| {
             (&b.receipt.version, b.receipt.target.as_str())
@@ -184,6 +388,99 @@ impl Store {
         });
         out
     }
+}
+
+/// What became of a runtime found under the old layout.
+#[derive(Debug)]
+pub enum Adopted {
+    /// Moved into the data directory with one rename.
+    Moved {
+        from: PathBuf,
+        runtime: InstalledRuntime,
+    },
+    /// Left where it is and used in place: `why` the rename could not be done (typically
+    /// another file system).
+    InPlace {
+        runtime: InstalledRuntime,
+        why: std::io::Error,
+    },
+}
+
+impl Adopted {
+    pub fn into_runtime(self) -> InstalledRuntime {
+        match self {
+            Adopted::Moved { runtime, .. } | Adopted::InPlace { runtime, .. } => runtime,
+        }
+    }
+}
+
+/// The runtime for `version`/`target` under `runtimes` (a `runtimes/` directory).
+fn read_runtime(
+    runtimes: &Path,
+    version: &CodexVersion,
+    target: &Target,
+) -> Result<Option<InstalledRuntime>, StoreError> {
+    let version_dir = runtimes.join(version.to_string());
+    let dir = version_dir.join(target.as_str());
+    for p in [runtimes, &version_dir, &dir] {
+        refuse_symlink(p)?;
+    }
+    let receipt_path = dir.join(RECEIPT_NAME);
+    let receipt = match Receipt::read(&receipt_path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StoreError::Receipt {
+                path: receipt_path,
+                source,
+            })
+        }
+    };
+    if receipt.schema != SCHEMA || &receipt.version != version || &receipt.target != target {
+        return Ok(None);
+    }
+    let runtime = InstalledRuntime { dir, receipt };
+    if !runtime.codex_path().is_file() {
+        return Ok(None);
+    }
+    Ok(Some(runtime))
+}
+
+/// Every runtime with a readable receipt under `runtimes`.
+fn list_in(runtimes: &Path) -> Vec<InstalledRuntime> {
+    let mut out = Vec::new();
+    let Ok(versions) = std::fs::read_dir(runtimes) else {
+        return out;
+    };
+    for v in versions.flatten() {
+        let Ok(targets) = std::fs::read_dir(v.path()) else {
+            continue;
+        };
+        for t in targets.flatten() {
+            let name = t.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if let Ok(receipt) = Receipt::read(&t.path().join(RECEIPT_NAME)) {
+                out.push(InstalledRuntime {
+                    dir: t.path(),
+                    receipt,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Make a rename in `dir` durable. Linux needs the directory fsynced; other platforms do not
+/// need (or allow) it.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Refuse a symlink where the store expects a real directory or file: following a link planted
@@ -200,7 +497,7 @@ pub fn refuse_symlink(path: &Path) -> Result<(), StoreError> {
 /// A complete runtime in the store.
 #[derive(Debug, Clone)]
 pub struct InstalledRuntime {
-    /// `<cache>/runtimes/<version>/<target>`: the package root.
+    /// `<data>/runtimes/<version>/<target>`: the package root.
     pub dir: PathBuf,
     pub receipt: Receipt,
 }
@@ -294,5 +591,258 @@ impl InstalledRuntime {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> PathBuf {
+        PathBuf::from(s)
+    }
+
+    /// Linux's platform directories, as `dirs` reports them.
+    fn linux() -> Locations {
+        Locations {
+            platform_data: Some(p("/home/u/.local/share")),
+            platform_cache: Some(p("/home/u/.cache")),
+            ..Locations::default()
+        }
+    }
+
+    #[test]
+    fn runtimes_go_to_the_data_dir_and_downloads_to_the_cache_dir() {
+        let s = Store::from_locations(linux()).unwrap();
+        assert_eq!(
+            s.runtimes_dir(),
+            p("/home/u/.local/share/codex-bootstrap/runtimes")
+        );
+        assert_eq!(
+            s.downloads_dir(),
+            p("/home/u/.cache/codex-bootstrap/downloads")
+        );
+        assert_eq!(s.locks_dir(), p("/home/u/.cache/codex-bootstrap/locks"));
+        assert_eq!(
+            s.registries_file(),
+            p("/home/u/.cache/codex-bootstrap/registries.json")
+        );
+        assert_eq!(
+            s.cache_tag(),
+            p("/home/u/.cache/codex-bootstrap/CACHEDIR.TAG")
+        );
+        assert_eq!(
+            s.legacy_runtimes_dir(),
+            Some(Path::new("/home/u/.cache/codex-bootstrap/runtimes"))
+        );
+        assert!(!s.is_one_root());
+    }
+
+    #[test]
+    fn the_flag_and_codex_bootstrap_home_put_everything_under_one_root() {
+        for l in [
+            Locations {
+                flag: Some(p("/ci/store")),
+                home: Some(p("/elsewhere")),
+                data: Some(p("/data")),
+                ..linux()
+            },
+            Locations {
+                home: Some(p("/ci/store")),
+                cache: Some(p("/cache")),
+                ..linux()
+            },
+        ] {
+            let s = Store::from_locations(l).unwrap();
+            assert!(s.is_one_root());
+            assert_eq!(s.runtimes_dir(), p("/ci/store/runtimes"));
+            assert_eq!(s.downloads_dir(), p("/ci/store/downloads"));
+            assert_eq!(
+                s.lock_path(
+                    &"0.163.0".parse().unwrap(),
+                    &"x86_64-unknown-linux-musl".parse().unwrap()
+                ),
+                p("/ci/store/locks/0.163.0-x86_64-unknown-linux-musl.lock")
+            );
+            // Runtimes live in the root too: only the downloads are tagged.
+            assert_eq!(s.cache_tag(), p("/ci/store/downloads/CACHEDIR.TAG"));
+            assert_eq!(s.legacy_runtimes_dir(), None);
+        }
+    }
+
+    #[test]
+    fn data_and_cache_dirs_move_one_at_a_time() {
+        let s = Store::from_locations(Locations {
+            data: Some(p("/srv/runtimes-here")),
+            ..linux()
+        })
+        .unwrap();
+        assert_eq!(s.runtimes_dir(), p("/srv/runtimes-here/runtimes"));
+        assert_eq!(s.cache_dir(), Path::new("/home/u/.cache/codex-bootstrap"));
+        let s = Store::from_locations(Locations {
+            cache: Some(p("/tmp/c")),
+            ..linux()
+        })
+        .unwrap();
+        assert_eq!(
+            s.data_dir(),
+            Path::new("/home/u/.local/share/codex-bootstrap")
+        );
+        assert_eq!(s.downloads_dir(), p("/tmp/c/downloads"));
+        // The old layout was in the platform cache dir, wherever the cache is now.
+        assert_eq!(
+            s.legacy_runtimes_dir(),
+            Some(Path::new("/home/u/.cache/codex-bootstrap/runtimes"))
+        );
+    }
+
+    #[test]
+    fn where_data_and_cache_are_one_platform_dir_the_cache_goes_below() {
+        // Windows: both are %LOCALAPPDATA%, and the old runtimes are already where they belong.
+        let s = Store::from_locations(Locations {
+            platform_data: Some(p("C:/Users/u/AppData/Local")),
+            platform_cache: Some(p("C:/Users/u/AppData/Local")),
+            ..Locations::default()
+        })
+        .unwrap();
+        assert_eq!(
+            s.runtimes_dir(),
+            p("C:/Users/u/AppData/Local/codex-bootstrap/runtimes")
+        );
+        assert_eq!(
+            s.downloads_dir(),
+            p("C:/Users/u/AppData/Local/codex-bootstrap/cache/downloads")
+        );
+        assert_eq!(s.legacy_runtimes_dir(), None);
+        assert!(!s.is_one_root());
+    }
+
+    #[test]
+    fn no_platform_dirs_names_the_variables() {
+        let e = Store::from_locations(Locations::default()).unwrap_err();
+        assert!(matches!(e, StoreError::NoDataDir));
+        assert!(e.hint().contains(DATA_ENV) && e.hint().contains(HOME_ENV));
+        let e = Store::from_locations(Locations {
+            data: Some(p("/d")),
+            ..Locations::default()
+        })
+        .unwrap_err();
+        assert!(e.hint().contains(CACHE_ENV));
+    }
+
+    #[test]
+    fn the_cache_tag_is_written_once_with_the_signature() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::from_locations(Locations {
+            data: Some(d.path().join("data")),
+            cache: Some(d.path().join("cache")),
+            ..Locations::default()
+        })
+        .unwrap();
+        s.prepare_cache().unwrap();
+        let tag = std::fs::read_to_string(d.path().join("cache/CACHEDIR.TAG")).unwrap();
+        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+        std::fs::write(
+            d.path().join("cache/CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55\n# mine\n",
+        )
+        .unwrap();
+        s.prepare_cache().unwrap();
+        let again = std::fs::read_to_string(d.path().join("cache/CACHEDIR.TAG")).unwrap();
+        assert!(again.ends_with("# mine\n"), "an existing tag is left alone");
+        assert!(
+            !d.path().join("data").exists(),
+            "preparing the cache writes no data dir"
+        );
+    }
+
+    /// A minimal runtime with a receipt under `runtimes`.
+    fn plant(runtimes: &Path, version: &str, target: &str) -> PathBuf {
+        let dir = runtimes.join(version).join(target);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/codex"), b"#!/bin/sh\n").unwrap();
+        let receipt = Receipt {
+            schema: SCHEMA,
+            installer: "test".into(),
+            version: version.parse().unwrap(),
+            tag: format!("rust-v{version}"),
+            target: target.parse().unwrap(),
+            asset: "a.tar.gz".into(),
+            source_url: "file:///a.tar.gz".into(),
+            archive_sha256: crate::verify::Sha256::of(b"a"),
+            archive_size: 1,
+            verified_by: crate::verify::DigestSource::Unverified,
+            source: None,
+            installed_at: 0,
+            entrypoint: "bin/codex".into(),
+            path_dir: None,
+            files: Vec::new(),
+        };
+        std::fs::write(dir.join(RECEIPT_NAME), receipt.to_json()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn an_old_layout_runtime_is_found_listed_and_moved_with_one_rename() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::from_locations(Locations {
+            platform_data: Some(d.path().join("share")),
+            platform_cache: Some(d.path().join("cache")),
+            ..Locations::default()
+        })
+        .unwrap();
+        let t = "x86_64-unknown-linux-musl";
+        let (v, target): (CodexVersion, Target) = ("0.163.0".parse().unwrap(), t.parse().unwrap());
+        let old = plant(s.legacy_runtimes_dir().unwrap(), "0.163.0", t);
+        plant(&s.runtimes_dir(), "0.162.0", t);
+
+        let found = s.installed(&v, &target).unwrap().unwrap();
+        assert_eq!(found.dir, old);
+        assert!(s.is_legacy(&found));
+        let listed: Vec<(String, bool)> = s
+            .list()
+            .iter()
+            .map(|rt| (rt.version().to_string(), s.is_legacy(rt)))
+            .collect();
+        assert_eq!(
+            listed,
+            [("0.163.0".into(), true), ("0.162.0".into(), false)]
+        );
+
+        let moved = s.adopt_legacy(&v, &target).unwrap().unwrap();
+        let Adopted::Moved { from, runtime } = moved else {
+            panic!("not moved: {moved:?}");
+        };
+        assert_eq!(from, old);
+        assert_eq!(runtime.dir, s.runtime_dir(&v, &target));
+        assert!(runtime.codex_path().is_file() && !old.exists());
+        assert!(
+            !s.legacy_runtimes_dir().unwrap().exists(),
+            "the emptied old directories go too"
+        );
+        let found = s.installed(&v, &target).unwrap().unwrap();
+        assert!(!s.is_legacy(&found));
+        assert!(
+            s.adopt_legacy(&v, &target).unwrap().is_none(),
+            "nothing left to move"
+        );
+    }
+
+    #[test]
+    fn a_broken_old_receipt_is_no_runtime_and_no_error() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::from_locations(Locations {
+            platform_data: Some(d.path().join("share")),
+            platform_cache: Some(d.path().join("cache")),
+            ..Locations::default()
+        })
+        .unwrap();
+        let t = "x86_64-unknown-linux-musl";
+        let old = plant(s.legacy_runtimes_dir().unwrap(), "0.163.0", t);
+        std::fs::write(old.join(RECEIPT_NAME), b"{not json").unwrap();
+        let (v, target) = ("0.163.0".parse().unwrap(), t.parse().unwrap());
+        assert!(s.installed(&v, &target).unwrap().is_none());
+        assert!(s.adopt_legacy(&v, &target).unwrap().is_none());
+        assert!(old.exists(), "what is not a runtime is not touched");
     }
 }

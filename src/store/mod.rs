@@ -1,5 +1,6 @@
-//! The versioned runtime store: `<cache>/runtimes/<version>/<target>/`, immutable once renamed
-//! into place, with a receipt that lists every file; per-artifact locks; staging and cleanup.
+//! The versioned runtime store: `<data>/runtimes/<version>/<target>/`, immutable once renamed
+//! into place, with a receipt that lists every file; downloads and per-artifact locks in the
+//! cache directory; staging and cleanup.
 //!
 //! Readers (the warm path, doctor, quickstart) take no lock: a runtime directory either does not
 //! exist or is complete, because it only ever appears by one rename of a finished staging dir.
@@ -9,6 +10,9 @@ pub mod lock;
 pub mod receipt;
 pub mod remove;
 
-pub use layout::{InstalledRuntime, Store, StoreError, HOME_ENV, RECEIPT_NAME};
+pub use layout::{
+    Adopted, InstalledRuntime, Locations, Store, StoreError, CACHEDIR_TAG, CACHE_ENV, DATA_ENV,
+    HOME_ENV, RECEIPT_NAME,
+};
 pub use lock::{ArtifactLock, LockError, LOCK_TIMEOUT_ENV};
 pub use receipt::{FileRecord, Receipt};

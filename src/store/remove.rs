@@ -1,7 +1,7 @@
 //! Taking things out of the store: one runtime (under its artifact lock, so never from under a
 //! running install), and the leftovers of interrupted installs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::pin::CodexVersion;
 use crate::platform::Target;
@@ -16,34 +16,64 @@ pub enum RemoveError {
     Store(#[from] StoreError),
 }
 
-/// Remove `runtimes/<version>/<target>` and its kept archive. Waits for an installer of the same
-/// artifact; the directory disappears with one rename, so readers see all of it or none.
+impl RemoveError {
+    /// `#[error(transparent)]` hands `source()` to the inner error's cause, so the inner error
+    /// itself is not in the chain: its hint has to be passed on here.
+    pub fn hint(&self) -> String {
+        match self {
+            RemoveError::Lock(e) => e.hint(),
+            RemoveError::Store(e) => e.hint(),
+        }
+    }
+}
+
+/// Remove `runtimes/<version>/<target>` (in the data directory and under the old layout) and
+/// its kept archive. Waits for an installer of the same artifact; each directory disappears
+/// with one rename, so readers see all of it or none.
 pub fn remove_runtime(
     store: &Store,
     version: &CodexVersion,
     target: &Target,
 ) -> Result<bool, RemoveError> {
+    store.prepare_cache()?;
     let _lock = ArtifactLock::acquire(&store.lock_path(version, target), || {})?;
-    let dir = store.runtime_dir(version, target);
-    refuse_symlink(&dir)?;
     let archive = store.installed(version, target).ok().flatten().map(|rt| {
         store
             .downloads_dir()
             .join(rt.receipt.archive_sha256.to_hex())
     });
+    let mut removed = remove_dir(&store.runtime_dir(version, target), target)?;
+    if let Some(old) = store.installed_legacy(version, target) {
+        removed |= remove_dir(&old.dir, target)?;
+    }
+    if let Some(a) = archive.filter(|_| removed) {
+        let _ = std::fs::remove_dir_all(a);
+    }
+    Ok(removed)
+}
+
+/// Remove the old layout's copy of a runtime just installed in the data directory: it would
+/// only shadow nothing and take room. Call with the artifact lock held. Best effort.
+pub fn discard_legacy(store: &Store, version: &CodexVersion, target: &Target) {
+    if let Some(old) = store.installed_legacy(version, target) {
+        let _ = remove_dir(&old.dir, target);
+    }
+}
+
+/// Move `dir` aside in its version directory, delete it, and drop the version directory once
+/// empty. False when there was nothing to remove.
+fn remove_dir(dir: &Path, target: &Target) -> Result<bool, StoreError> {
+    refuse_symlink(dir)?;
     if !dir.exists() {
         return Ok(false);
     }
-    let trash = store
-        .version_dir(version)
-        .join(format!(".trash-{target}-{}", std::process::id()));
-    std::fs::rename(&dir, &trash).map_err(StoreError::io("move aside", &dir))?;
+    let Some(version_dir) = dir.parent() else {
+        return Ok(false);
+    };
+    let trash = version_dir.join(format!(".trash-{target}-{}", std::process::id()));
+    std::fs::rename(dir, &trash).map_err(StoreError::io("move aside", dir))?;
     std::fs::remove_dir_all(&trash).map_err(StoreError::io("remove", &trash))?;
-    if let Some(a) = archive {
-        let _ = std::fs::remove_dir_all(a);
-    }
-    // An empty version directory goes too.
-    let _ = std::fs::remove_dir(store.version_dir(version));
+    let _ = std::fs::remove_dir(version_dir);
     Ok(true)
 }
 
@@ -59,15 +89,15 @@ pub fn leftovers(store: &Store) -> Vec<PathBuf> {
     if held_any {
         return out;
     }
-    for v in std::fs::read_dir(store.runtimes_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
-                out.push(e.path());
+    let runtimes = std::iter::once(store.runtimes_dir())
+        .chain(store.legacy_runtimes_dir().map(Path::to_path_buf));
+    for runtimes in runtimes {
+        for v in std::fs::read_dir(runtimes).into_iter().flatten().flatten() {
+            for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
+                    out.push(e.path());
+                }
             }
         }
     }

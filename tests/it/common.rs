@@ -35,6 +35,12 @@ const SCRUBBED: &[&str] = &[
     "VIRTUAL_ENV",
     "NO_COLOR",
     "CLICOLOR_FORCE",
+    // Which root certificates TLS trusts, and where the store lives.
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "XDG_DATA_HOME",
+    "CODEX_BOOTSTRAP_DATA_DIR",
+    "CODEX_BOOTSTRAP_CACHE_DIR",
     // Where the Python index and npm registry are, and their credentials: a test must never
     // reach the machine's registries or read its user's configuration.
     "PIP_INDEX_URL",

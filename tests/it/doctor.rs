@@ -128,7 +128,7 @@ fn a_missing_runtime_fails_with_the_install_command() {
         &report,
         "runtime",
         "fail",
-        "codex-bootstrap install --version 0.163.0",
+        "codex-bootstrap install 0.163.0",
     );
     assert_eq!(check(&report, "integrity")["status"], "skip");
 }
@@ -298,4 +298,58 @@ fn no_color_is_respected() {
         !stdout(&cmd.output().unwrap()).contains('\u{1b}'),
         "NO_COLOR wins"
     );
+}
+
+/// ISRG Root X2: one real root certificate, as a proxy's CA file would hold one.
+const ONE_ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIICGzCCAaGgAwIBAgIQQdKd0XLq7qeAwSxs6S+HUjAKBggqhkjOPQQDAzBPMQsw
+CQYDVQQGEwJVUzEpMCcGA1UEChMgSW50ZXJuZXQgU2VjdXJpdHkgUmVzZWFyY2gg
+R3JvdXAxFTATBgNVBAMTDElTUkcgUm9vdCBYMjAeFw0yMDA5MDQwMDAwMDBaFw00
+MDA5MTcxNjAwMDBaME8xCzAJBgNVBAYTAlVTMSkwJwYDVQQKEyBJbnRlcm5ldCBT
+ZWN1cml0eSBSZXNlYXJjaCBHcm91cDEVMBMGA1UEAxMMSVNSRyBSb290IFgyMHYw
+EAYHKoZIzj0CAQYFK4EEACIDYgAEzZvVn4CDCuwJSvMWSj5cz3es3mcFDR0HttwW
++1qLFNvicWDEukWVEYmO6gbf9yoWHKS5xcUy4APgHoIYOIvXRdgKam7mAHf7AlF9
+ItgKbppbd9/w+kHsOdx1ymgHDB/qo0IwQDAOBgNVHQ8BAf8EBAMCAQYwDwYDVR0T
+AQH/BAUwAwEB/zAdBgNVHQ4EFgQUfEKWrt5LSDv6kviejM9ti6lyN5UwCgYIKoZI
+zj0EAwMDaAAwZQIwe3lORlCEwkSHRhtFcP9Ymd70/aTSVaYgLXTWNLxBo1BfASdW
+tL4ndQavEi51mI38AjEAi/V3bNTIZargCyzuFJ0nN6T5U6VR5CmD1/iQMVtCnwr1
+/q4AaOeMSQ+2b1tbFfLn
+-----END CERTIFICATE-----
+";
+
+#[test]
+fn an_empty_trust_store_falls_back_to_the_bundled_roots_and_doctor_says_so() {
+    let (ctx, server) = installed();
+    let empty = ctx.root().join("empty.pem");
+    std::fs::write(&empty, b"").unwrap();
+    let empty_dir = ctx.root().join("no-certs");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let (code, report) = doctor(
+        &ctx,
+        &["--github-api-url", &server.api_url()],
+        &[
+            ("SSL_CERT_FILE", empty.to_str().unwrap()),
+            ("SSL_CERT_DIR", empty_dir.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_check(&report, "network", "ok", "bundled Mozilla roots");
+    assert_check(&report, "network", "ok", "SSL_CERT_FILE=");
+    assert_check(&report, "network", "ok", "holds no certificate");
+}
+
+#[test]
+fn a_cert_file_with_a_root_is_trusted_alone() {
+    let (ctx, server) = installed();
+    let ca = ctx.root().join("proxy-ca.pem");
+    std::fs::write(&ca, ONE_ROOT).unwrap();
+    let (code, report) = doctor(
+        &ctx,
+        &["--github-api-url", &server.api_url()],
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_check(&report, "network", "ok", "proxy-ca.pem (1 certificate)");
+    let c = check(&report, "network");
+    assert!(!c.to_string().contains("bundled"), "{c}");
 }

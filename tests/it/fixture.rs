@@ -183,10 +183,17 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().expect("gzip")
 }
 
-/// A `codex` that answers `--version` like the real one.
+/// A `codex` that answers `--version` like the real one, and like the real one writes into
+/// `CODEX_HOME` (default `~/.codex`) on every run: here a line with its arguments appended to
+/// [`CODEX_HOME_LOG`], so a test can tell whose `CODEX_HOME` a run used.
 pub fn codex_script(version: &str) -> String {
-    format!("#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then echo \"codex-cli {version}\"; exit 0; fi\necho \"fake codex $*\"\n")
+    format!(
+        "#!/bin/sh\nhome=\"${{CODEX_HOME:-$HOME/.codex}}\"\nmkdir -p \"$home/tmp\" 2>/dev/null && echo \"$*\" >> \"$home/{CODEX_HOME_LOG}\" 2>/dev/null\nif [ \"$1\" = \"--version\" ]; then echo \"codex-cli {version}\"; exit 0; fi\necho \"fake codex $*\"\n"
+    )
 }
+
+/// Where the fixture's `codex` logs each run, relative to `CODEX_HOME`.
+pub const CODEX_HOME_LOG: &str = "tmp/fake-codex-runs";
 
 /// Asset names for the host target.
 pub fn package_gz() -> String {

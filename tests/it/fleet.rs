@@ -410,3 +410,34 @@ fn completions_for_each_shell() {
         assert!(stdout(&out).contains("install"), "{shell}");
     }
 }
+
+#[test]
+fn uninstall_waiting_on_a_held_lock_names_the_timeout_variable() {
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    let lock_path = ctx
+        .cache_dir()
+        .join("locks")
+        .join(format!("{V}-{}.lock", host_target()));
+    // Another installer of this artifact holds its lock for the whole test.
+    let _held = codex_bootstrap::store::ArtifactLock::acquire(&lock_path, || {}).unwrap();
+    let out = ctx
+        .cmd(["uninstall", V])
+        .env("CODEX_BOOTSTRAP_LOCK_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("hint:") && err.contains("CODEX_BOOTSTRAP_LOCK_TIMEOUT"),
+        "{err}"
+    );
+    assert!(
+        ctx.cache_dir()
+            .join("runtimes")
+            .join(V)
+            .join(host_target())
+            .exists(),
+        "nothing was removed"
+    );
+}

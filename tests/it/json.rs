@@ -21,7 +21,7 @@ fn json_of(out: &Output, code: i32) -> serde_json::Value {
 }
 
 /// Regex metacharacters in a literal (a temp path has dots).
-fn literal(text: &str) -> String {
+pub fn literal(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         if "\\.+*?()|[]{}^$#&-~".contains(c) {
@@ -35,7 +35,7 @@ fn literal(text: &str) -> String {
 /// Snapshot settings for output that names no host-specific target: the context's temp root,
 /// loopback ports, durations and timestamps, and digests (they follow the compressor's version)
 /// are redacted.
-fn redacted(ctx: &TestContext) -> insta::Settings {
+pub fn redacted(ctx: &TestContext) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.add_filter(&literal(&ctx.root().display().to_string()), "[ROOT]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
@@ -58,7 +58,7 @@ fn redacted(ctx: &TestContext) -> insta::Settings {
 
 /// [`redacted`], and this host's target triple and architecture: output about the host's
 /// runtime reads the same on x86_64 and aarch64.
-fn redacted_host(ctx: &TestContext) -> insta::Settings {
+pub fn redacted_host(ctx: &TestContext) -> insta::Settings {
     let mut s = redacted(ctx);
     s.add_filter(&literal(host_target()), "[TARGET]");
     s.add_filter(std::env::consts::ARCH, "[ARCH]");

@@ -5,6 +5,8 @@
 mod support;
 
 mod action;
+mod cli;
+mod codex_home;
 mod common;
 mod doctor;
 mod faults;
@@ -12,7 +14,9 @@ mod fixture;
 mod fleet;
 mod install;
 mod json;
+mod messages;
 mod python;
 mod quickstart;
 mod registries;
 mod sources;
+mod store;
