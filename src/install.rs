@@ -334,48 +334,32 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
         .flatten()
 }
 
-/// Run `codex --version` from the staging dir and require the pinned version.
-///
-/// Every codex run writes helper files into `CODEX_HOME` (`tmp/arg0/codex-arg0*/`), so it gets
-/// a private one, removed afterwards: installing never touches the user's.
+/// Run `codex --version` from the staging dir and require the pinned version. It runs in a
+/// private CODEX_HOME ([`crate::prove`]): installing never touches the user's.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
-    let codex_home = tempfile::Builder::new()
-        .prefix("codex-bootstrap-home-")
-        .tempdir()
-        .map_err(|source| InstallError::ScratchHome { source })?;
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(codex)
-            .arg("--version")
-            .env("CODEX_HOME", codex_home.path())
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .map_err(|_| InstallError::DoesNotRun {
-        source: std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "`codex --version` did not finish within 60s",
-        ),
-    })?
-    .map_err(|source| InstallError::DoesNotRun { source })?;
-    let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let reported = said
-        .split_whitespace()
-        .last()
-        .and_then(|v| CodexVersion::parse(v).ok());
-    if !output.status.success() || reported.as_ref() != Some(version) {
+    let output = crate::prove::codex_version(codex, Duration::from_secs(60))
+        .await
+        .map_err(|e| match e {
+            crate::prove::VersionError::ScratchHome { source, .. } => {
+                InstallError::ScratchHome { source }
+            }
+            crate::prove::VersionError::TimedOut { secs, .. } => InstallError::DoesNotRun {
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("`codex --version` did not finish within {secs}s"),
+                ),
+            },
+            other => InstallError::DoesNotRun {
+                source: other.into_io(),
+            },
+        })?;
+    if !output.success() || output.version().as_ref() != Some(version) {
         return Err(InstallError::WrongVersion {
             expected: version.clone(),
-            said: if said.is_empty() {
-                String::from_utf8_lossy(&output.stderr)
-                    .trim()
-                    .chars()
-                    .take(200)
-                    .collect()
+            said: if output.stdout.is_empty() {
+                output.stderr.trim().chars().take(200).collect()
             } else {
-                said
+                output.stdout
             },
         });
     }

@@ -9,8 +9,9 @@
 //! [`pin`] decides which runtime version, [`plan`] turns it into one asset, one URL and one
 //! expected digest, [`net`] and [`github`] fetch, [`verify`] hashes, [`unpack`] extracts
 //! defensively, [`package`] checks the runtime's layout, [`store`] makes it visible
-//! atomically, [`python`] exposes it to a Python environment, and [`appserver`] / [`doctor`]
-//! prove it works. [`commands`] only orchestrates.
+//! atomically, [`python`] exposes it to a Python environment, [`prove`] runs its
+//! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`commands`] only
+//! orchestrates.
 
 pub mod appserver;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod package;
 pub mod pin;
 pub mod plan;
 pub mod platform;
+pub mod prove;
 pub mod provision;
 pub mod python;
 pub mod sources;

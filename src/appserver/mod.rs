@@ -1,17 +1,25 @@
 //! A minimal client for `codex app-server`: newline-delimited JSON-RPC over the child's stdio.
 //!
-//! Split like rust-analyzer's lsp-server: [`msg`] (the message shapes and error codes),
-//! [`transport`] (one JSON value per line, read and write), [`client`] (a spawned or connected
-//! server, requests with a pending map, server requests always answered, one turn run to its
-//! end).
+//! Split like rust-analyzer's lsp-server, one concern per file:
+//! [`msg`] the JSON-RPC message shapes and error codes, [`transport`] one message per line,
+//! [`session`] request ids, the pending map, server requests answered and the read pump,
+//! [`process`] the child (spawn, stderr tail, settle, kill), [`protocol`] the Codex messages as
+//! typed structs, [`client`] the Codex conversation over a session and the one scope that
+//! starts and ends a server ([`AppServer::supervise`]), and [`turn`] one whole turn.
 
 pub mod client;
 pub mod msg;
+pub mod process;
+pub mod protocol;
+pub mod session;
 pub mod transport;
+pub mod turn;
 
-pub use client::{AppServer, Event, SpawnOptions, TurnResult, TurnStatus, Usage};
+pub use client::{AppServer, Event, TurnResult};
 pub use msg::{Message, RequestId, RpcError};
-pub use transport::ProtocolError;
+pub use process::SpawnOptions;
+pub use protocol::{AccountInfo, ProtocolError, ServerInfo, TurnStatus, Usage};
+pub use turn::{local_auth, one_turn, TurnReport};
 
 /// Everything that can go wrong talking to an app-server.
 #[derive(Debug, thiserror::Error)]

@@ -4,19 +4,10 @@
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::msg::Message;
+use super::protocol::ProtocolError;
 
 /// The longest line accepted (a turn's items can be large, but not this large).
 pub const MAX_LINE: usize = 64 << 20;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProtocolError {
-    #[error("line {line} from the app-server is not a JSON-RPC message: `{excerpt}`")]
-    Malformed { line: u64, excerpt: String },
-    #[error("line {line} from the app-server is longer than {MAX_LINE} bytes")]
-    TooLong { line: u64 },
-    #[error("the app-server answered request {id}, which was never sent")]
-    UnknownResponse { id: String },
-}
 
 /// Reads messages from a buffered reader, counting lines for error messages.
 pub struct Reader<R> {

@@ -7,10 +7,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serde::Serialize;
 
-use crate::appserver::client::{AccountInfo, ServerInfo};
-use crate::appserver::{AppServer, AppServerError, Event, SpawnOptions, TurnResult, TurnStatus};
+use crate::appserver::{one_turn, Event, SpawnOptions};
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
 
@@ -69,16 +67,6 @@ pub struct QuickstartArgs {
     /// No summary on stderr.
     #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
-}
-
-/// Everything one quickstart learned.
-#[derive(Debug, Serialize)]
-pub struct QuickstartReport {
-    pub runtime_version: Option<String>,
-    pub codex_home: Option<String>,
-    pub account: AccountInfo,
-    #[serde(flatten)]
-    pub turn: TurnResult,
 }
 
 pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
@@ -203,100 +191,4 @@ fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions>
 
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// Whether credentials for OpenAI are configured without asking the server: the environment or
-/// an `auth.json` in CODEX_HOME. Never reads the secret itself.
-pub fn local_auth(codex_home: Option<&std::path::Path>) -> Option<String> {
-    for var in ["OPENAI_API_KEY", "CODEX_API_KEY"] {
-        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
-            return Some(var.to_string());
-        }
-    }
-    let home = codex_home
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("CODEX_HOME").map(PathBuf::from))
-        .or_else(|| dirs::home_dir().map(|h| h.join(".codex")))?;
-    let auth = home.join("auth.json");
-    auth.is_file().then(|| auth.display().to_string())
-}
-
-/// Listen for Ctrl-C from now on, not from the first poll: the listener exists before the
-/// child does, so an interrupt never takes the default action and leaves the child orphaned.
-#[cfg(unix)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupts = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
-}
-
-#[cfg(windows)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    let mut interrupts = tokio::signal::windows::ctrl_c()?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
-}
-
-/// initialize -> initialized -> account/read -> thread/start -> turn/start -> turn/completed,
-/// bounded by `timeout`, interruptible by Ctrl-C; the child is killed on every early exit.
-pub async fn one_turn(
-    opts: &SpawnOptions,
-    cwd: &std::path::Path,
-    model: Option<&str>,
-    prompt: &str,
-    timeout: Duration,
-    on_event: impl FnMut(Event<'_>),
-) -> Result<QuickstartReport, AppServerError> {
-    let interrupted = listen_for_ctrl_c()?;
-    let mut server = AppServer::spawn(opts)?;
-    let work = async {
-        let info: ServerInfo = server.initialize().await?;
-        let account = server.account().await?;
-        if account.requires_openai_auth
-            && account.account_type.is_none()
-            && local_auth(opts.codex_home.as_deref()).is_none()
-        {
-            return Err(AppServerError::AuthRequired);
-        }
-        let thread = server.start_thread(cwd, model).await?;
-        let turn = server.run_turn(&thread, prompt, on_event).await?;
-        Ok(QuickstartReport {
-            runtime_version: info.runtime_version(),
-            codex_home: info.codex_home.clone(),
-            account,
-            turn,
-        })
-    };
-    let outcome = tokio::select! {
-        r = tokio::time::timeout(timeout, work) => match r {
-            Ok(r) => r,
-            Err(_) => Err(AppServerError::Timeout { secs: timeout.as_secs(), stderr_tail: String::new() }),
-        },
-        () = interrupted => Err(AppServerError::Interrupted),
-    };
-    match outcome {
-        Ok(report) if report.turn.status == TurnStatus::Completed => {
-            server.shutdown().await;
-            Ok(report)
-        }
-        Ok(report) => {
-            let message = report
-                .turn
-                .error
-                .clone()
-                .unwrap_or_else(|| format!("the turn ended as {:?}", report.turn.status));
-            server.kill().await;
-            Err(server.with_stderr(AppServerError::TurnFailed {
-                message,
-                stderr_tail: String::new(),
-            }))
-        }
-        Err(e) => {
-            server.kill().await;
-            Err(server.with_stderr(e))
-        }
-    }
 }

@@ -306,7 +306,7 @@ pub fn npmrc_files(cwd: &Path) -> Vec<PathBuf> {
 /// `npm config get registry`: what npm itself would use.
 fn npm_default(inputs: &LocateInputs) -> Result<(String, String), String> {
     let name = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let npm = crate::doctor::which(name, std::env::var_os("PATH").as_deref())
+    let npm = crate::fs::which(name, std::env::var_os("PATH").as_deref())
         .ok_or_else(|| "no npm registry configured, and no npm on PATH to ask".to_string())?;
     let key = cache_key("npm", &npm);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {

@@ -1,0 +1,187 @@
+//! The network: every source a runtime could come from answers, and the proxy and root
+//! certificates in effect.
+
+use std::time::Duration;
+
+use crate::provision::{Context, Online};
+
+use super::{Check, Status};
+
+/// network: each source reachable (the GitHub API with its rate limit, the Python index, npm,
+/// the mirror), and the proxy and CA in effect. Impatient: short timeouts, one attempt.
+pub fn network(ctx: &Context) -> Check {
+    let mut quick = ctx.settings.clone();
+    quick.connect_timeout = quick.connect_timeout.min(5);
+    quick.read_timeout = quick.read_timeout.min(5);
+    quick.retries = 1;
+    let quick_ctx = match Context::resolve(&quick) {
+        Ok(c) => c,
+        Err(e) => return Check::warn("network", format!("{e:#}"), "check the flags"),
+    };
+    let online = match Online::new(&quick_ctx) {
+        Ok(o) => o,
+        Err(e) => {
+            return Check::warn(
+                "network",
+                format!("{e:#}"),
+                "check SSL_CERT_FILE and the proxy variables",
+            )
+        }
+    };
+    let token = crate::net::Token::from_env().map(|(_, name)| name);
+    let api = format!("{}/rate_limit", ctx.github.api_url);
+    let Ok(url) = online.http.url(&api) else {
+        return Check::warn(
+            "network",
+            format!("`{api}` is not an allowed URL"),
+            "check `--github-api-url`",
+        );
+    };
+    let settings = network_settings(&url, online.http.roots());
+    let result = online.runtime.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            online.http.get_small(&url, true, 1 << 20),
+        )
+        .await
+    });
+    let mut check = match result {
+        Ok(Ok((200, _, body))) => {
+            let remaining = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.pointer("/resources/core/remaining").and_then(|r| r.as_u64()));
+            let who = token.map_or("anonymous".to_string(), |t| format!("token from {t}"));
+            match remaining {
+                Some(0) => Check::warn(
+                    "network",
+                    format!("GitHub API reachable, but its rate limit is used up ({who})"),
+                    "set GH_TOKEN, or pin digests with `codex-bootstrap pin` so install needs no API request",
+                ),
+                Some(n) => Check::ok("network", format!("GitHub API reachable, {n} requests left ({who})")),
+                None => Check::ok("network", format!("GitHub API reachable ({who})")),
+            }
+        }
+        Ok(Ok((status, _, _))) => Check::warn(
+            "network",
+            format!("GitHub API answered HTTP {status} at {api}"),
+            "check `--github-api-url` and GH_TOKEN; pinned digests make the API unnecessary (`codex-bootstrap pin`)",
+        ),
+        Ok(Err(e)) => Check::warn("network", format!("GitHub API unreachable: {e}"), e.hint()),
+        Err(_) => Check::warn(
+            "network",
+            format!("GitHub API did not answer within 10s at {api}"),
+            "check HTTPS_PROXY / NO_PROXY, or use a mirror (`--mirror URL`)",
+        ),
+    };
+    let mut detail = settings;
+    let (registries, any_registry) = registries_reachable(&online, &quick_ctx);
+    detail.push_str(&registries);
+    if check.status != Status::Ok && any_registry.is_some() {
+        check = Check::ok(
+            "network",
+            format!(
+                "{}; installs will use {}",
+                check.summary,
+                any_registry.unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(mirror) = &ctx.mirror {
+        let base = &mirror.download_base;
+        let reachable = match crate::install::local_path(base) {
+            Some(dir) => dir.is_dir(),
+            None => online.http.url(base).ok().is_some_and(|u| {
+                online.runtime.block_on(async {
+                    tokio::time::timeout(
+                        Duration::from_secs(10),
+                        online.http.send(&u, online.http.get(&u)),
+                    )
+                    .await
+                    .is_ok_and(|r| r.is_ok())
+                })
+            }),
+        };
+        detail.push_str(&format!(
+            "; mirror {base}: {}",
+            if reachable {
+                "reachable"
+            } else {
+                "UNREACHABLE"
+            }
+        ));
+        if !reachable && check.status == Status::Ok {
+            check = Check::warn(
+                "network",
+                format!("{}; the mirror is unreachable", check.summary),
+                "check `--mirror` / CODEX_BOOTSTRAP_MIRROR",
+            );
+        }
+    }
+    if online.http.roots().is_bundled() {
+        // Not a failure (the bundled roots work for public hosts), but a proxy that intercepts
+        // TLS will not be trusted until its CA is where SSL_CERT_FILE / SSL_CERT_DIR point.
+        check
+            .summary
+            .push_str("; TLS trusts the bundled Mozilla roots (the system store has none)");
+    }
+    check.detail(detail)
+}
+
+/// One line per registry source: where it was found and whether it answers. Returns the lines
+/// and the first reachable registry source.
+fn registries_reachable(online: &Online, ctx: &Context) -> (String, Option<String>) {
+    use crate::sources::{npm, pyindex, Location, SourceKind};
+    let (python, npm_loc) = ctx.registries();
+    let mut lines = String::new();
+    let mut first = None;
+    for kind in &ctx.order {
+        let (location, probe): (&Location, fn(&url::Url) -> String) = match kind {
+            SourceKind::PythonIndex => (python, pyindex::project_url),
+            SourceKind::Npm => (npm_loc, npm::packument_url),
+            _ => continue,
+        };
+        let line = match location {
+            Location::Missing(reason) => format!("{kind}: not found ({reason})"),
+            Location::Found(l) => {
+                let probe = probe(&l.url);
+                let answer = online
+                    .http
+                    .url(&probe)
+                    .map_err(|e| e.to_string())
+                    .and_then(|u| {
+                        online.runtime.block_on(async {
+                            match tokio::time::timeout(
+                                Duration::from_secs(10),
+                                online.http.send(&u, online.http.get(&u)),
+                            )
+                            .await
+                            {
+                                Ok(Ok(r)) => Ok(r.status().as_u16()),
+                                Ok(Err(e)) => Err(crate::sources::reason_of(&e)),
+                                Err(_) => Err("no answer within 10s".into()),
+                            }
+                        })
+                    });
+                match answer {
+                    Ok(200) => {
+                        first.get_or_insert_with(|| kind.to_string());
+                        format!("{kind}: {} (from {}) reachable", l.url, l.from)
+                    }
+                    Ok(status) => {
+                        format!("{kind}: {} (from {}) answered HTTP {status}", l.url, l.from)
+                    }
+                    Err(e) => format!("{kind}: {} (from {}) UNREACHABLE: {e}", l.url, l.from),
+                }
+            }
+        };
+        lines.push_str("; ");
+        lines.push_str(&line);
+    }
+    (lines, first)
+}
+
+/// The proxy and the root certificates in effect, for the network check's detail.
+pub fn network_settings(url: &reqwest::Url, roots: &crate::net::client::Roots) -> String {
+    let proxy = crate::net::client::proxy_for(url).unwrap_or_else(|| "none".into());
+    format!("proxy: {proxy}; CA: {roots}")
+}
