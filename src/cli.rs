@@ -57,6 +57,17 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// When to colour output: `auto` colours a terminal unless NO_COLOR, CLICOLOR=0 or
+    /// TERM=dumb is set, and a pipe when CLICOLOR_FORCE is
+    #[arg(
+        long,
+        value_name = "WHEN",
+        global = true,
+        default_value = "auto",
+        help_heading = heading::OUTPUT
+    )]
+    pub color: crate::ui::ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use codex_bootstrap::{cli::Cli, commands, error};
 
 fn main() -> ExitCode {
+    // clap prints help and usage errors while parsing: `--color` must apply to them too.
+    if let Some(when) = codex_bootstrap::ui::color_from_args(std::env::args_os()) {
+        codex_bootstrap::ui::set_color(when);
+    }
     let cli = match Cli::try_parse_checked() {
         Ok(cli) => cli,
         Err(e) => {
@@ -18,6 +22,7 @@ fn main() -> ExitCode {
         }
     };
     let json = commands::wants_json(&cli.command);
+    codex_bootstrap::ui::set_color(cli.color);
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,

@@ -582,13 +582,9 @@ fn registries_reachable(online: &Online, ctx: &Context) -> (String, Option<Strin
 }
 
 fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode> {
-    use std::io::IsTerminal;
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     // The checks go to stdout: colour follows stdout, not stderr.
-    let ui = &Ui {
-        color: crate::ui::color_for(out.is_terminal()),
-        ..*ui
-    };
+    let ui = &ui.for_stdout();
     if args.json {
         super::print_json(&report)?;
     } else {

@@ -34,6 +34,7 @@ const SCRUBBED: &[&str] = &[
     "CODEX_API_KEY",
     "VIRTUAL_ENV",
     "NO_COLOR",
+    "CLICOLOR",
     "CLICOLOR_FORCE",
     // Which root certificates TLS trusts, and where the store lives.
     "SSL_CERT_FILE",

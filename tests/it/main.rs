@@ -7,6 +7,7 @@ mod support;
 mod action;
 mod cli;
 mod codex_home;
+mod color;
 mod common;
 mod doctor;
 mod faults;
