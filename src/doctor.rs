@@ -299,6 +299,7 @@ pub fn integrity(rt: &InstalledRuntime) -> Check {
 /// `CODEX_HOME` on every run: it gets a private one, removed afterwards, so doctor leaves the
 /// user's as it found it.
 pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
+    tracing::debug!(program = %exe.display(), "starting `codex --version`");
     let codex_home = tempfile::Builder::new()
         .prefix("codex-bootstrap-home-")
         .tempdir()

@@ -185,6 +185,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 &version_dir,
             ))?;
         let pkg = staging.path().to_path_buf();
+        tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
         let (actual, sha512, size) = match fetched {
             Fetched::Restart => {
@@ -261,6 +262,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             files: unpacked.files,
         };
         let runtime = publish(store, staging, receipt, job.force)?;
+        tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
     }
@@ -319,6 +321,7 @@ async fn fetch(
 ) -> Result<Fetched, NetError> {
     match source {
         Source::File(path) => {
+            tracing::debug!(path = %path.display(), "reading the archive from a file");
             let sha512 = job.asset.expected.digest.is_sha512();
             download::read_local(path, sha512, sink, job.progress).await
         }
@@ -339,6 +342,7 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
 /// Every codex run writes helper files into `CODEX_HOME` (`tmp/arg0/codex-arg0*/`), so it gets
 /// a private one, removed afterwards: installing never touches the user's.
 async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError> {
+    tracing::debug!(program = %codex.display(), "starting `codex --version` to prove the install");
     let codex_home = tempfile::Builder::new()
         .prefix("codex-bootstrap-home-")
         .tempdir()
@@ -361,6 +365,7 @@ async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError>
     })?
     .map_err(|source| InstallError::DoesNotRun { source })?;
     let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    tracing::debug!(status = %output.status, %said, "`codex --version` finished");
     let reported = said
         .split_whitespace()
         .last()

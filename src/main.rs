@@ -1,8 +1,9 @@
-//! The `codex-bootstrap` binary: parse, run, render errors, choose the exit code.
+//! The `codex-bootstrap` binary: parse, set up colour and logging, run, render errors, choose
+//! the exit code.
 
 use std::process::ExitCode;
 
-use codex_bootstrap::{cli::Cli, commands, error};
+use codex_bootstrap::{cli::Cli, commands, error, logging};
 
 fn main() -> ExitCode {
     // clap prints help and usage errors while parsing: `--color` must apply to them too.
@@ -23,7 +24,10 @@ fn main() -> ExitCode {
     };
     let json = commands::wants_json(&cli.command);
     codex_bootstrap::ui::set_color(cli.color);
-    match commands::run(cli) {
+    let result = logging::init(cli.verbose)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| commands::run(cli));
+    match result {
         Ok(code) => code,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

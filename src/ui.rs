@@ -71,7 +71,7 @@ pub struct Ui {
     pub chatty: bool,
     /// Style what [`Ui::paint`] returns (it is written to stderr, unless [`Ui::for_stdout`]).
     pub color: bool,
-    /// stderr is a terminal: progress bars make sense.
+    /// stderr is a terminal and no log lines go to it: progress bars make sense.
     pub interactive: bool,
 }
 
@@ -81,7 +81,7 @@ impl Ui {
         Ui {
             chatty: !quiet,
             color: colors(&stderr),
-            interactive: stderr.is_terminal(),
+            interactive: stderr.is_terminal() && !crate::logging::enabled(),
         }
     }
 

@@ -36,6 +36,7 @@ const SCRUBBED: &[&str] = &[
     "NO_COLOR",
     "CLICOLOR",
     "CLICOLOR_FORCE",
+    "CODEX_BOOTSTRAP_LOG",
     // Which root certificates TLS trusts, and where the store lives.
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",

@@ -15,6 +15,7 @@ mod fixture;
 mod fleet;
 mod install;
 mod json;
+mod logging;
 mod messages;
 mod python;
 mod quickstart;
