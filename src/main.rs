@@ -1,9 +1,9 @@
-//! The `codex-bootstrap` binary: parse, set up colour and logging, run, render errors, choose
-//! the exit code.
+//! The `codex-bootstrap` binary: parse, set up colour, logging and Ctrl-C, run, render errors,
+//! choose the exit code (0, 1 failed, 2 usage, 130 interrupted).
 
 use std::process::ExitCode;
 
-use codex_bootstrap::{cli::Cli, commands, error, logging};
+use codex_bootstrap::{cli::Cli, commands, error, interrupt, logging};
 
 fn main() -> ExitCode {
     // clap prints help and usage errors while parsing: `--color` must apply to them too.
@@ -26,8 +26,16 @@ fn main() -> ExitCode {
     codex_bootstrap::ui::set_color(cli.color);
     let result = logging::init(cli.verbose)
         .map_err(anyhow::Error::from)
-        .and_then(|()| commands::run(cli));
+        .and_then(|()| {
+            // Without it Ctrl-C still stops us, only by signal instead of exit code 130.
+            if let Err(e) = interrupt::listen() {
+                tracing::debug!("could not take over Ctrl-C: {e}");
+            }
+            commands::run(cli)
+        });
+    let interrupted = interrupt::requested();
     match result {
+        Ok(_) if interrupted => ExitCode::from(interrupt::EXIT_CODE),
         Ok(code) => code,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -37,7 +45,9 @@ fn main() -> ExitCode {
             }
             let ui = codex_bootstrap::ui::Ui::stderr_only();
             ui.error(&err);
-            if error::is_usage(&err) {
+            if interrupted || interrupt::is_interrupted(&err) {
+                ExitCode::from(interrupt::EXIT_CODE)
+            } else if error::is_usage(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

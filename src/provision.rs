@@ -601,11 +601,13 @@ pub fn provision(
     if let Some(a) = archive {
         let asset = a.asset(ctx, &version)?;
         tracing::debug!(path = %a.path.display(), expected = %asset.expected.digest, from = %asset.expected.source, "source: local archive");
-        return Ok(settled(online.runtime.block_on(job.install(&asset))?));
+        let installed = crate::interrupt::or_interrupted(job.install(&asset));
+        return Ok(settled(online.runtime.block_on(installed)??));
     }
 
     let inputs = online.inputs(ctx, &version);
-    let outcome = online.runtime.block_on(async {
+    // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
+    let outcome = online.runtime.block_on(crate::interrupt::or_interrupted(async {
         // Every source's metadata is asked for at once; answers are taken in order, so a
         // source that never answers costs no more than the slowest of the others.
         let mut pending: FuturesOrdered<_> = ctx
@@ -654,7 +656,7 @@ pub fn provision(
             failures,
         }
         .into())
-    })?;
+    }))??;
     Ok(settled(outcome))
 }
 

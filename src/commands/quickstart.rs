@@ -221,25 +221,6 @@ pub fn local_auth(codex_home: Option<&std::path::Path>) -> Option<String> {
     auth.is_file().then(|| auth.display().to_string())
 }
 
-/// Listen for Ctrl-C from now on, not from the first poll: the listener exists before the
-/// child does, so an interrupt never takes the default action and leaves the child orphaned.
-#[cfg(unix)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupts = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
-}
-
-#[cfg(windows)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    let mut interrupts = tokio::signal::windows::ctrl_c()?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
-}
-
 /// initialize -> initialized -> account/read -> thread/start -> turn/start -> turn/completed,
 /// bounded by `timeout`, interruptible by Ctrl-C; the child is killed on every early exit.
 pub async fn one_turn(
@@ -250,7 +231,8 @@ pub async fn one_turn(
     timeout: Duration,
     on_event: impl FnMut(Event<'_>),
 ) -> Result<QuickstartReport, AppServerError> {
-    let interrupted = listen_for_ctrl_c()?;
+    // Before the child exists: an interrupt from here on kills it instead of orphaning it.
+    let _scope = crate::interrupt::scope();
     let mut server = AppServer::spawn(opts)?;
     let work = async {
         let info: ServerInfo = server.initialize().await?;
@@ -270,12 +252,14 @@ pub async fn one_turn(
             turn,
         })
     };
-    let outcome = tokio::select! {
-        r = tokio::time::timeout(timeout, work) => match r {
-            Ok(r) => r,
-            Err(_) => Err(AppServerError::Timeout { secs: timeout.as_secs(), stderr_tail: String::new() }),
-        },
-        () = interrupted => Err(AppServerError::Interrupted),
+    let outcome = match crate::interrupt::or_interrupted(tokio::time::timeout(timeout, work)).await
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Err(AppServerError::Timeout {
+            secs: timeout.as_secs(),
+            stderr_tail: String::new(),
+        }),
+        Err(crate::interrupt::Interrupted) => Err(AppServerError::Interrupted),
     };
     match outcome {
         Ok(report) if report.turn.status == TurnStatus::Completed => {

@@ -14,6 +14,7 @@ mod faults;
 mod fixture;
 mod fleet;
 mod install;
+mod interrupt;
 mod json;
 mod logging;
 mod messages;
