@@ -57,6 +57,28 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// Log decisions, requests, lock waits and child processes to stderr (`-vv`: more);
+    /// CODEX_BOOTSTRAP_LOG takes a filter instead, e.g. `codex_bootstrap=debug`
+    #[arg(
+        short,
+        long,
+        action = clap::ArgAction::Count,
+        global = true,
+        help_heading = heading::OUTPUT
+    )]
+    pub verbose: u8,
+
+    /// When to colour output: `auto` colours a terminal unless NO_COLOR, CLICOLOR=0 or
+    /// TERM=dumb is set, and a pipe when CLICOLOR_FORCE is
+    #[arg(
+        long,
+        value_name = "WHEN",
+        global = true,
+        default_value = "auto",
+        help_heading = heading::OUTPUT
+    )]
+    pub color: crate::ui::ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]

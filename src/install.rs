@@ -185,6 +185,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 &version_dir,
             ))?;
         let pkg = staging.path().to_path_buf();
+        tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
         let (actual, sha512, size) = match fetched {
             Fetched::Restart => {
@@ -261,6 +262,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             files: unpacked.files,
         };
         let runtime = publish(store, staging, receipt, job.force)?;
+        tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
     }
@@ -299,16 +301,48 @@ async fn fetch_and_unpack(
     let (tx, rx) = mpsc::channel::<Chunk>(16);
     let dest = pkg.to_path_buf();
     let root = kind.member_root(job.target);
-    let unpacker = std::thread::spawn(move || {
-        let reader = ChannelReader::new(rx);
-        unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
-    });
-    let fetched = fetch(http, job, source, Some(&tx)).await;
-    drop(tx);
-    let unpacked = unpacker
-        .join()
-        .unwrap_or_else(|payload| Err(UnpackError::panicked("unpacker", payload)));
+    let unpacker = Unpacker {
+        tx: Some(tx),
+        thread: Some(std::thread::spawn(move || {
+            let reader = ChannelReader::new(rx);
+            unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
+        })),
+    };
+    let fetched = fetch(http, job, source, unpacker.tx.as_ref()).await;
+    let unpacked = unpacker.finish();
     Ok((fetched?, unpacked))
+}
+
+/// The unpacker thread and the channel feeding it. Dropped part way (Ctrl-C drops the install
+/// future mid-download), it closes the channel and waits for the thread, so nothing is written
+/// into the staging dir once its `TempDir` is being removed.
+struct Unpacker {
+    tx: Option<mpsc::Sender<Chunk>>,
+    thread: Option<std::thread::JoinHandle<Result<Unpacked, UnpackError>>>,
+}
+
+impl Unpacker {
+    /// Signal the end of the archive and take the unpacker's result.
+    fn finish(mut self) -> Result<Unpacked, UnpackError> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Unpacked, UnpackError> {
+        drop(self.tx.take());
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(payload)) => Err(UnpackError::panicked("unpacker", payload)),
+            None => Err(UnpackError::panicked("unpacker", Box::new("joined twice"))),
+        }
+    }
+}
+
+impl Drop for Unpacker {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.join();
+        }
+    }
 }
 
 async fn fetch(
@@ -319,6 +353,7 @@ async fn fetch(
 ) -> Result<Fetched, NetError> {
     match source {
         Source::File(path) => {
+            tracing::debug!(path = %path.display(), "reading the archive from a file");
             let sha512 = job.asset.expected.digest.is_sha512();
             download::read_local(path, sha512, sink, job.progress).await
         }

@@ -21,6 +21,8 @@ pub mod error;
 pub mod fs;
 pub mod github;
 pub mod install;
+pub mod interrupt;
+pub mod logging;
 pub mod net;
 pub mod package;
 pub mod pin;

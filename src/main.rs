@@ -1,10 +1,15 @@
-//! The `codex-bootstrap` binary: parse, run, render errors, choose the exit code.
+//! The `codex-bootstrap` binary: parse, set up colour, logging and Ctrl-C, run, render errors,
+//! choose the exit code (0, 1 failed, 2 usage, 130 interrupted).
 
 use std::process::ExitCode;
 
-use codex_bootstrap::{cli::Cli, commands, error};
+use codex_bootstrap::{cli::Cli, commands, error, interrupt, logging};
 
 fn main() -> ExitCode {
+    // clap prints help and usage errors while parsing: `--color` must apply to them too.
+    if let Some(when) = codex_bootstrap::ui::color_from_args(std::env::args_os()) {
+        codex_bootstrap::ui::set_color(when);
+    }
     let cli = match Cli::try_parse_checked() {
         Ok(cli) => cli,
         Err(e) => {
@@ -18,7 +23,19 @@ fn main() -> ExitCode {
         }
     };
     let json = commands::wants_json(&cli.command);
-    match commands::run(cli) {
+    codex_bootstrap::ui::set_color(cli.color);
+    let result = logging::init(cli.verbose)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            // Without it Ctrl-C still stops us, only by signal instead of exit code 130.
+            if let Err(e) = interrupt::listen() {
+                tracing::debug!("could not take over Ctrl-C: {e}");
+            }
+            commands::run(cli)
+        });
+    let interrupted = interrupt::requested();
+    match result {
+        Ok(_) if interrupted => ExitCode::from(interrupt::EXIT_CODE),
         Ok(code) => code,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -28,7 +45,9 @@ fn main() -> ExitCode {
             }
             let ui = codex_bootstrap::ui::Ui::stderr_only();
             ui.error(&err);
-            if error::is_usage(&err) {
+            if interrupted || interrupt::is_interrupted(&err) {
+                ExitCode::from(interrupt::EXIT_CODE)
+            } else if error::is_usage(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

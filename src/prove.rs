@@ -118,6 +118,7 @@ fn scratch_home(exe: &Path) -> Result<tempfile::TempDir, VersionError> {
 
 /// Run `exe --version` within `timeout`; the child is killed if it takes longer.
 pub async fn codex_version(exe: &Path, timeout: Duration) -> Result<VersionOutput, VersionError> {
+    tracing::debug!(program = %exe.display(), "starting `codex --version`");
     let home = scratch_home(exe)?;
     let mut cmd = tokio::process::Command::from(command(exe, home.path()));
     cmd.kill_on_drop(true);
@@ -143,6 +144,7 @@ pub fn codex_version_blocking(
     exe: &Path,
     timeout: Duration,
 ) -> Result<VersionOutput, VersionError> {
+    tracing::debug!(program = %exe.display(), "starting `codex --version`");
     let home = scratch_home(exe)?;
     let mut child = command(exe, home.path())
         .spawn()

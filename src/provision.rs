@@ -84,6 +84,16 @@ impl Context {
         };
         let order = sources::parse_order(&settings.sources, mirror.is_some())
             .map_err(|e| Failure::new(e.to_string()).hint("pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES").usage())?;
+        let version = match &pin.request {
+            Request::Exact(v) => v.to_string(),
+            Request::Latest => "latest".into(),
+        };
+        tracing::debug!(%version, from = %pin.source, %target, data = %store.data_dir().display(), cache = %store.cache_dir().display(), "pin");
+        tracing::debug!(
+            order = %order.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+            mirror = mirror.as_ref().map(|m| crate::logging::url_str(&m.download_base)),
+            "sources"
+        );
         Ok(Context {
             pin,
             target,
@@ -340,10 +350,14 @@ impl Online {
                 for kind in &ctx.order {
                     match self.runtime.block_on(sources::latest(&inputs, *kind)) {
                         Ok((v, from)) => {
+                            tracing::debug!(source = %kind, %from, "latest = {v}");
                             ui.status("Resolved", &format!("latest = {v} ({from})"));
                             return Ok((v, Some(from)));
                         }
-                        Err(failed) => failures.push(failed.at(*kind)),
+                        Err(failed) => {
+                            tracing::debug!(source = %kind, reason = %failed.reason, "could not resolve latest");
+                            failures.push(failed.at(*kind));
+                        }
                     }
                 }
                 Err(AllSourcesFailed {
@@ -526,12 +540,15 @@ pub fn provision(
         if !force {
             if let Some(rt) = ctx.store.installed(v, &ctx.target)? {
                 if !ctx.store.is_legacy(&rt) {
+                    tracing::debug!(dir = %rt.dir.display(), "warm path: codex {v} is installed");
                     return Ok(done(Outcome::AlreadyInstalled(rt)));
                 }
+                tracing::debug!(dir = %rt.dir.display(), "codex {v} is in the old layout: adopting it");
                 if let Some(rt) = adopt_legacy(ctx, v, ui)? {
                     return Ok(done(Outcome::AlreadyInstalled(rt)));
                 }
             }
+            tracing::debug!("codex {v} ({}) is not installed", ctx.target);
         }
     }
 
@@ -554,6 +571,7 @@ pub fn provision(
             ))));
         }
         if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
+            tracing::debug!(dir = %rt.dir.display(), "installed by another process while we waited");
             ui.status(
                 "Found",
                 &format!("codex {version} installed by another process"),
@@ -582,11 +600,14 @@ pub fn provision(
     };
     if let Some(a) = archive {
         let asset = a.asset(ctx, &version)?;
-        return Ok(settled(online.runtime.block_on(job.install(&asset))?));
+        tracing::debug!(path = %a.path.display(), expected = %asset.expected.digest, from = %asset.expected.source, "source: local archive");
+        let installed = crate::interrupt::or_interrupted(job.install(&asset));
+        return Ok(settled(online.runtime.block_on(installed)??));
     }
 
     let inputs = online.inputs(ctx, &version);
-    let outcome = online.runtime.block_on(async {
+    // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
+    let outcome = online.runtime.block_on(crate::interrupt::or_interrupted(async {
         // Every source's metadata is asked for at once; answers are taken in order, so a
         // source that never answers costs no more than the slowest of the others.
         let mut pending: FuturesOrdered<_> = ctx
@@ -602,15 +623,25 @@ pub fn provision(
             let asset = match settled {
                 Ok(a) => a,
                 Err(failed) => {
+                    tracing::debug!(%source, reason = %failed.reason, "source skipped");
                     ui.status("Skipping", &format!("{source}: {}", failed.reason));
                     failures.push(failed.at(source));
                     continue;
                 }
             };
+            tracing::debug!(
+                %source,
+                asset = %asset.name,
+                url = %crate::logging::url_str(&asset.url),
+                expected = %asset.expected.digest,
+                from = %asset.expected.source,
+                "source chosen"
+            );
             match job.install(&asset).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if source_specific(&e) => {
                     let failed = sources::Failed::of(&e);
+                    tracing::debug!(%source, reason = %failed.reason, "source failed; trying the next");
                     ui.warn(&format!(
                         "{source} failed, trying the next source: {}",
                         failed.reason
@@ -625,7 +656,7 @@ pub fn provision(
             failures,
         }
         .into())
-    })?;
+    }))??;
     Ok(settled(outcome))
 }
 

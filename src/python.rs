@@ -171,6 +171,7 @@ pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> 
 /// Ask the interpreter where it installs things.
 pub fn probe(interpreter: &Path) -> Result<PythonEnv, PythonError> {
     let shown = interpreter.display().to_string();
+    tracing::debug!(program = %shown, "starting the interpreter to probe its environment");
     let out = Command::new(interpreter)
         .args(["-I", "-c", PROBE])
         .stdin(std::process::Stdio::null())

@@ -72,10 +72,23 @@ impl Process {
         if let Some(cwd) = &opts.cwd {
             cmd.current_dir(cwd);
         }
+        // Override values may hold secrets (a provider's key): only their keys are logged.
+        let overrides: Vec<&str> = opts
+            .config
+            .iter()
+            .map(|kv| kv.split_once('=').map_or(kv.as_str(), |(k, _)| k))
+            .collect();
+        tracing::debug!(
+            program = %opts.codex.display(),
+            ?overrides,
+            codex_home = opts.codex_home.as_ref().map(|h| h.display().to_string()),
+            "starting `codex app-server`"
+        );
         let mut child = cmd.spawn().map_err(|source| Error::Spawn {
             program: opts.codex.display().to_string(),
             source,
         })?;
+        tracing::debug!(pid = child.id(), "app-server started");
         let (Some(stdin), Some(stdout), Some(mut stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {

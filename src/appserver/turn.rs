@@ -31,35 +31,42 @@ pub async fn one_turn(
     timeout: Duration,
     on_event: impl FnMut(Event<'_>),
 ) -> Result<TurnReport, AppServerError> {
-    let interrupted = listen_for_ctrl_c()?;
-    AppServer::supervise(opts, timeout, interrupted, async move |server| {
-        let info = server.initialize().await?;
-        let account = server.account().await?;
-        if account.requires_openai_auth
-            && account.account_type.is_none()
-            && local_auth(opts.codex_home.as_deref()).is_none()
-        {
-            return Err(AppServerError::AuthRequired);
-        }
-        let thread = server.start_thread(cwd, model).await?;
-        let turn = server.run_turn(&thread, prompt, on_event).await?;
-        if turn.status != TurnStatus::Completed {
-            let message = turn
-                .error
-                .clone()
-                .unwrap_or_else(|| format!("the turn ended as {:?}", turn.status));
-            return Err(AppServerError::TurnFailed {
-                message,
-                stderr_tail: String::new(),
-            });
-        }
-        Ok(TurnReport {
-            runtime_version: info.runtime_version(),
-            codex_home: info.codex_home,
-            account,
-            turn,
-        })
-    })
+    // Before the child exists: from here on Ctrl-C ends the turn (the child is killed, exit
+    // 130) instead of ending the process and orphaning the child.
+    let _scope = crate::interrupt::scope();
+    AppServer::supervise(
+        opts,
+        timeout,
+        crate::interrupt::interrupted(),
+        async move |server| {
+            let info = server.initialize().await?;
+            let account = server.account().await?;
+            if account.requires_openai_auth
+                && account.account_type.is_none()
+                && local_auth(opts.codex_home.as_deref()).is_none()
+            {
+                return Err(AppServerError::AuthRequired);
+            }
+            let thread = server.start_thread(cwd, model).await?;
+            let turn = server.run_turn(&thread, prompt, on_event).await?;
+            if turn.status != TurnStatus::Completed {
+                let message = turn
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| format!("the turn ended as {:?}", turn.status));
+                return Err(AppServerError::TurnFailed {
+                    message,
+                    stderr_tail: String::new(),
+                });
+            }
+            Ok(TurnReport {
+                runtime_version: info.runtime_version(),
+                codex_home: info.codex_home,
+                account,
+                turn,
+            })
+        },
+    )
     .await
 }
 
@@ -77,23 +84,4 @@ pub fn local_auth(codex_home: Option<&Path>) -> Option<String> {
         .or_else(|| dirs::home_dir().map(|h| h.join(".codex")))?;
     let auth = home.join("auth.json");
     auth.is_file().then(|| auth.display().to_string())
-}
-
-/// Listen for Ctrl-C from now on, not from the first poll: the listener exists before the
-/// child does, so an interrupt never takes the default action and leaves the child orphaned.
-#[cfg(unix)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupts = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
-}
-
-#[cfg(windows)]
-fn listen_for_ctrl_c() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    let mut interrupts = tokio::signal::windows::ctrl_c()?;
-    Ok(async move {
-        interrupts.recv().await;
-    })
 }

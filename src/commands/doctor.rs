@@ -70,13 +70,9 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode> {
-    use std::io::IsTerminal;
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     // The checks go to stdout: colour follows stdout, not stderr.
-    let ui = &Ui {
-        color: crate::ui::color_for(out.is_terminal()),
-        ..*ui
-    };
+    let ui = &ui.for_stdout();
     if args.json {
         super::print_json(&report)?;
     } else {

@@ -452,13 +452,45 @@ impl Http {
         req
     }
 
-    /// Send, translating transport errors into ones that name the host and the proxy.
+    /// Send, translating transport errors into ones that name the host and the proxy. Each
+    /// request is logged (`-v`) with its method, URL (no userinfo, no query), status, length
+    /// and time; never a header value.
     pub async fn send(
         &self,
         url: &Url,
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, NetError> {
-        let resp = req.send().await.map_err(|e| self.describe(url, e))?;
+        let (client, request) = req.build_split();
+        let request = request.map_err(|e| self.describe(url, e))?;
+        let method = request.method().clone();
+        let range = request
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let started = std::time::Instant::now();
+        let resp = match client.execute(request).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let e = self.describe(url, e);
+                tracing::debug!(
+                    "{method} {} failed after {} ms: {}",
+                    crate::logging::url(url),
+                    started.elapsed().as_millis(),
+                    log_reason(&e)
+                );
+                return Err(e);
+            }
+        };
+        tracing::debug!(
+            range,
+            length = resp.content_length(),
+            redirected_to = (resp.url() != url).then(|| crate::logging::url(resp.url())),
+            "{method} {} -> {} in {} ms",
+            crate::logging::url(url),
+            resp.status().as_u16(),
+            started.elapsed().as_millis()
+        );
         if let Ok(mut a) = self.answered.lock() {
             a.insert(host_key(url));
         }
@@ -532,6 +564,7 @@ impl Http {
                         retry_after_of(&headers),
                     ));
                 }
+                let started = std::time::Instant::now();
                 let mut body = Vec::new();
                 let mut resp = resp;
                 while let Some(chunk) = resp
@@ -550,6 +583,12 @@ impl Http {
                     }
                     body.extend_from_slice(&chunk);
                 }
+                tracing::debug!(
+                    "{} read: {} bytes in {} ms",
+                    crate::logging::url(url),
+                    body.len(),
+                    started.elapsed().as_millis()
+                );
                 Ok((status, headers, body))
             }
             .await;
@@ -558,12 +597,82 @@ impl Http {
                 Err((e, wait))
                     if self.worth_retrying(url, &e) && attempt < self.config.attempts =>
                 {
-                    tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(attempt)))
-                        .await;
+                    let wait = wait.unwrap_or_else(|| super::retry::backoff(attempt));
+                    tracing::debug!(
+                        "retrying {} in {} ms (attempt {} of {}): {}",
+                        crate::logging::url(url),
+                        wait.as_millis(),
+                        attempt + 1,
+                        self.config.attempts,
+                        log_reason(&e)
+                    );
+                    tokio::time::sleep(wait).await;
                 }
-                Err((e, _)) => return Err(e),
+                Err((e, _)) => {
+                    if self.worth_retrying(url, &e) {
+                        tracing::debug!(
+                            "giving up on {} after {attempt} attempts: {}",
+                            crate::logging::url(url),
+                            log_reason(&e)
+                        );
+                    } else {
+                        tracing::debug!(
+                            "not retrying {}: {}",
+                            crate::logging::url(url),
+                            log_reason(&e)
+                        );
+                    }
+                    return Err(e);
+                }
             }
         }
+    }
+}
+
+/// Why a request failed, for logs: the kind of failure and the status or byte counts, without
+/// the URL (it is logged beside it, redacted) or anything a server or proxy wrote back.
+pub fn log_reason(e: &NetError) -> String {
+    match e {
+        NetError::BadUrl { .. } => "not a valid URL".into(),
+        NetError::InsecureUrl { .. } => "plain http:// refused".into(),
+        NetError::Client(_) => "the HTTP client could not be built".into(),
+        NetError::Connect { proxy, .. } => format!(
+            "could not connect{}",
+            if proxy.is_some() {
+                " (through the proxy)"
+            } else {
+                ""
+            }
+        ),
+        NetError::Timeout { .. } => "timed out".into(),
+        NetError::Request { source, .. } => {
+            let io =
+                std::iter::successors(Some(source as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .find_map(|e| e.downcast_ref::<std::io::Error>())
+                .map(|io| format!(" ({:?})", io.kind()))
+                .unwrap_or_default();
+            let what = if is_tls(source) {
+                "TLS failed"
+            } else if source.is_body() || source.is_decode() {
+                "the body broke off"
+            } else {
+                "the request failed"
+            };
+            format!("{what}{io}")
+        }
+        NetError::Status { status, .. } => format!("HTTP {status}"),
+        NetError::GaveUp {
+            attempts, source, ..
+        } => {
+            format!("gave up after {attempts} attempts: {}", log_reason(source))
+        }
+        NetError::Truncated { got, expected, .. } => {
+            format!("the body ended at {got} of {expected} bytes")
+        }
+        NetError::File { source, .. } => format!("could not read the file ({:?})", source.kind()),
+        NetError::Write { source, .. } => format!("could not write ({:?})", source.kind()),
     }
 }
 

@@ -12,7 +12,7 @@ use reqwest::{header, StatusCode, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::net::client::{retry_after_of, Http, NetError};
+use crate::net::client::{log_reason, retry_after_of, Http, NetError};
 use crate::verify::{Hasher, Sha256, Sha512};
 
 /// Chunks handed to the consumer.
@@ -78,6 +78,9 @@ pub async fn fetch(
     let mut have = replay_partial(&t.partial, &mut hasher, sink, progress)
         .await
         .map_err(write_err)?;
+    if have > 0 {
+        tracing::debug!(partial = %t.partial.display(), "resuming: {have} bytes already downloaded");
+    }
     let file = tokio::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -107,6 +110,8 @@ pub async fn fetch(
             let mut resp = http.send(&t.url, req).await.map_err(|e| (e, None))?;
             let status = resp.status();
             let resumed = have > 0;
+            let started = std::time::Instant::now();
+            let from = have;
             match status {
                 StatusCode::PARTIAL_CONTENT if resumed => {
                     let start = resp
@@ -115,12 +120,25 @@ pub async fn fetch(
                         .and_then(|v| v.to_str().ok())
                         .and_then(content_range_start);
                     if start != Some(have) {
+                        tracing::debug!(
+                            ?start,
+                            have,
+                            "the server resumed from the wrong offset: starting over"
+                        );
                         return Ok(Some(Fetched::Restart));
                     }
                 }
-                StatusCode::OK if resumed => return Ok(Some(Fetched::Restart)),
+                StatusCode::OK if resumed => {
+                    tracing::debug!(
+                        "the server ignored the range (or the file changed): starting over"
+                    );
+                    return Ok(Some(Fetched::Restart));
+                }
                 StatusCode::OK => {}
-                StatusCode::RANGE_NOT_SATISFIABLE => return Ok(Some(Fetched::Restart)),
+                StatusCode::RANGE_NOT_SATISFIABLE => {
+                    tracing::debug!("the server refused the range: starting over");
+                    return Ok(Some(Fetched::Restart));
+                }
                 s => {
                     let wait = retry_after_of(resp.headers());
                     return Err((
@@ -146,7 +164,15 @@ pub async fn fetch(
                 let chunk = match resp.chunk().await {
                     Ok(Some(c)) => c,
                     Ok(None) => break,
-                    Err(e) => return Err((http.describe(&t.url, e), None)),
+                    Err(e) => {
+                        tracing::debug!(
+                            "{}: the body broke off after {} bytes in {} ms",
+                            crate::logging::url(&t.url),
+                            have - from,
+                            started.elapsed().as_millis()
+                        );
+                        return Err((http.describe(&t.url, e), None));
+                    }
                 };
                 file.write_all(&chunk)
                     .await
@@ -159,6 +185,12 @@ pub async fn fetch(
                     let _ = tx.send(chunk).await;
                 }
             }
+            tracing::debug!(
+                "{}: {} bytes in {} ms",
+                crate::logging::url(&t.url),
+                have - from,
+                started.elapsed().as_millis()
+            );
             if let Some(n) = total {
                 if have < n {
                     return Err((
@@ -183,17 +215,31 @@ pub async fn fetch(
             Err((e, wait)) => {
                 file.flush().await.map_err(write_err)?;
                 failures += 1;
+                let reason = log_reason(&e);
                 if !http.worth_retrying(&t.url, &e) {
+                    tracing::debug!("not retrying {}: {reason}", crate::logging::url(&t.url));
                     return Err(e);
                 }
                 if failures >= http.config.attempts {
+                    tracing::debug!(
+                        "giving up on {} after {failures} attempts: {reason}",
+                        crate::logging::url(&t.url)
+                    );
                     return Err(NetError::GaveUp {
                         url: t.url.to_string(),
                         attempts: failures,
                         source: Box::new(e),
                     });
                 }
-                tokio::time::sleep(wait.unwrap_or_else(|| super::retry::backoff(failures))).await;
+                let wait = wait.unwrap_or_else(|| super::retry::backoff(failures));
+                tracing::debug!(
+                    "retrying {} in {} ms from byte {have} (attempt {} of {}): {reason}",
+                    crate::logging::url(&t.url),
+                    wait.as_millis(),
+                    failures + 1,
+                    http.config.attempts
+                );
+                tokio::time::sleep(wait).await;
             }
         }
     }

@@ -65,6 +65,26 @@ const INDEX_ENVS: &[&str] = &[
 
 /// Locate the Python package index.
 pub fn python_index(inputs: &LocateInputs) -> Location {
+    let location = locate_python_index(inputs);
+    log_location("python index", &location);
+    location
+}
+
+/// What `-v` says about a registry: where it is and where that came from (no credentials;
+/// only how many there are), or why it is missing.
+fn log_location(registry: &str, location: &Location) {
+    match location {
+        Location::Found(l) => tracing::debug!(
+            url = %crate::logging::url(&l.url),
+            from = %l.from,
+            credentials = l.credentials.len(),
+            "{registry} located"
+        ),
+        Location::Missing(reason) => tracing::debug!(%reason, "{registry} not located"),
+    }
+}
+
+fn locate_python_index(inputs: &LocateInputs) -> Location {
     let (raw, from) = match python_index_configured(inputs) {
         Some(found) => found,
         None => match pip_default(inputs) {
@@ -170,6 +190,7 @@ fn pip_default(inputs: &LocateInputs) -> Result<(String, String), String> {
         .map_err(|_| "no Python index configured, and no python3 on PATH to ask pip".to_string())?;
     let key = cache_key("pip", &python);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
+        tracing::debug!(cache = %inputs.cache_file.display(), "pip's default index, remembered");
         return Ok((url, format!("pip's default ({})", python.display())));
     }
     let out = run_quick(Command::new(&python).args([
@@ -199,6 +220,12 @@ const NPM_ENVS: &[&str] = &[
 
 /// Locate the npm registry (the one `@openai` packages come from).
 pub fn npm_registry(inputs: &LocateInputs) -> Location {
+    let location = locate_npm_registry(inputs);
+    log_location("npm registry", &location);
+    location
+}
+
+fn locate_npm_registry(inputs: &LocateInputs) -> Location {
     let files = npmrc_files(&inputs.cwd);
     let parsed: Vec<(PathBuf, Vec<(String, String)>)> = files
         .iter()
@@ -310,6 +337,7 @@ fn npm_default(inputs: &LocateInputs) -> Result<(String, String), String> {
         .ok_or_else(|| "no npm registry configured, and no npm on PATH to ask".to_string())?;
     let key = cache_key("npm", &npm);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
+        tracing::debug!(cache = %inputs.cache_file.display(), "npm's registry, remembered");
         return Ok((
             url,
             "npm's configuration (`npm config get registry`)".into(),
@@ -525,18 +553,35 @@ fn env_nonempty(name: &str) -> Option<String> {
 
 /// Run a short command with a bound, returning its trimmed stdout when it succeeded.
 fn run_quick(cmd: &mut Command) -> Option<String> {
-    let mut child = cmd
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let args: Vec<_> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    tracing::debug!(%program, ?args, "starting a child process");
+    let mut child = match cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(%program, "could not start it: {e}");
+            return None;
+        }
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => break,
-            Ok(Some(_)) | Err(_) => return None,
+            Ok(Some(status)) => {
+                tracing::debug!(%program, %status, "it failed");
+                return None;
+            }
+            Err(_) => return None,
             Ok(None) if std::time::Instant::now() > deadline => {
+                tracing::debug!(%program, "it took over 20s: killed");
                 let _ = child.kill();
                 let _ = child.wait();
                 return None;

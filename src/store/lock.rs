@@ -80,16 +80,31 @@ impl ArtifactLock {
         loop {
             match file.try_lock() {
                 Ok(()) => {
+                    if on_wait.is_none() {
+                        tracing::debug!(
+                            lock = %path.display(),
+                            "lock taken after waiting {} ms",
+                            started.elapsed().as_millis()
+                        );
+                    } else {
+                        tracing::trace!(lock = %path.display(), "lock taken");
+                    }
                     return Ok(ArtifactLock {
                         file,
                         path: path.to_path_buf(),
-                    })
+                    });
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if let Some(f) = on_wait.take() {
+                        tracing::debug!(
+                            lock = %path.display(),
+                            "another process holds the lock: waiting up to {}s ({LOCK_TIMEOUT_ENV})",
+                            timeout.as_secs()
+                        );
                         f();
                     }
                     if started.elapsed() >= timeout {
+                        tracing::debug!(lock = %path.display(), "gave up waiting for the lock");
                         return Err(LockError::Timeout {
                             path: path.to_path_buf(),
                             timeout,

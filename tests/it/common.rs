@@ -34,7 +34,9 @@ const SCRUBBED: &[&str] = &[
     "CODEX_API_KEY",
     "VIRTUAL_ENV",
     "NO_COLOR",
+    "CLICOLOR",
     "CLICOLOR_FORCE",
+    "CODEX_BOOTSTRAP_LOG",
     // Which root certificates TLS trusts, and where the store lives.
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",

@@ -170,7 +170,7 @@ fn tagged(tag: &str) -> Vec<u32> {
 }
 
 #[test]
-fn ctrl_c_mid_turn_kills_the_child_and_exits_1() {
+fn ctrl_c_mid_turn_kills_the_child_and_exits_130() {
     let ctx = TestContext::new();
     let tag = tag_of(&ctx, "ctrl-c");
     let mut child = ctx
@@ -206,7 +206,7 @@ fn ctrl_c_mid_turn_kills_the_child_and_exits_1() {
     let out = child
         .wait_with_output()
         .expect("collect quickstart's output");
-    assert_exit(&out, 1);
+    assert_exit(&out, 130);
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     assert_no_fake_left(&tag);
 }
