@@ -71,23 +71,34 @@ fn hint_of(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(f) = e.downcast_ref::<Failure>() {
         return f.hint.clone();
     }
+    // Every `thiserror` type of the library, outermost wrappers included: a transparent wrapper
+    // hands `source()` to its inner error's cause, so the inner type is not in the chain and the
+    // wrapper must answer for it. `every_library_error_declares_a_hint` keeps this list whole.
     try_hint!(
         crate::pin::PinError,
         crate::pin::ManifestError,
+        crate::pin::version::VersionError,
         crate::platform::PlatformError,
         crate::store::StoreError,
         crate::store::LockError,
         crate::store::remove::RemoveError,
+        crate::store::layout::IntegrityError,
         crate::github::GithubError,
         crate::net::NetError,
         crate::unpack::UnpackError,
         crate::plan::PlanError,
         crate::install::InstallError,
         crate::appserver::AppServerError,
+        crate::appserver::protocol::ProtocolError,
+        crate::prove::VersionError,
         crate::python::PythonError,
         crate::provision::AllSourcesFailed,
+        crate::sources::UnknownSource,
         crate::sources::pyindex::IndexError,
         crate::sources::npm::NpmError,
+        crate::verify::DigestError,
+        crate::verify::SumsError,
+        crate::interrupt::Interrupted,
     );
     None
 }
@@ -167,5 +178,60 @@ mod tests {
         let report = ErrorReport::of(&err);
         assert!(report.causes.is_empty());
         assert_eq!(report.hint.as_deref(), Some("install it"));
+    }
+
+    /// A new error type without a hint, or one missing from `hint_of`'s list, fails here: the
+    /// list is checked against every `thiserror` derive in `src/`.
+    #[test]
+    fn every_library_error_declares_a_hint() {
+        // Payloads that never travel as errors on their own.
+        const EXEMPT: &[(&str, &str)] = &[("PinProblem", "a warning's payload; PinWarning::hint")];
+        let list = include_str!("error.rs");
+        let list = &list[list.find("try_hint!(").unwrap()..];
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, _) in text.match_indices("thiserror::Error)]") {
+                    let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+                    if !text[line_start..i].contains("#[derive(") {
+                        continue;
+                    }
+                    let after = &text[i..];
+                    let decl = [after.find("pub enum "), after.find("pub struct ")]
+                        .into_iter()
+                        .flatten()
+                        .min();
+                    let Some(decl) = decl else {
+                        continue;
+                    };
+                    let rest = &after[decl..];
+                    let name: String = rest
+                        .split_whitespace()
+                        .nth(2)
+                        .unwrap_or_default()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let listed = list.contains(&format!("::{name},"));
+                    if !listed && !EXEMPT.iter().any(|(n, _)| *n == name) {
+                        missing.push(format!("{name} ({})", p.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "errors without a hint in hint_of: {missing:?}"
+        );
     }
 }

@@ -24,6 +24,13 @@ pub const EXIT_CODE: u8 = 130;
 #[error("interrupted")]
 pub struct Interrupted;
 
+impl Interrupted {
+    /// Nothing to fix: the user asked to stop.
+    pub fn hint(&self) -> String {
+        String::new()
+    }
+}
+
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// How many [`or_interrupted`] futures are running: they clean up before the process exits.
 static SCOPES: AtomicUsize = AtomicUsize::new(0);

@@ -41,6 +41,13 @@ pub enum VersionError {
 }
 
 impl VersionError {
+    pub fn hint(&self) -> String {
+        match self {
+            VersionError::ScratchHome { .. } => "the temporary directory must be writable: check TMPDIR".into(),
+            _ => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
+        }
+    }
+
     /// The underlying I/O error; a timeout as `TimedOut`.
     pub fn into_io(self) -> std::io::Error {
         match self {

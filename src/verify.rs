@@ -23,6 +23,13 @@ pub struct Sha256([u8; 32]);
 #[error("`{0}` is not a sha256 digest (expected 64 hex digits)")]
 pub struct DigestError(pub String);
 
+impl DigestError {
+    pub fn hint(&self) -> String {
+        "give the sha256 as 64 hex digits (optionally prefixed `sha256:`), as `sha256sum` prints it"
+            .into()
+    }
+}
+
 impl Sha256 {
     pub fn of(bytes: &[u8]) -> Sha256 {
         Sha256(Sha256Hasher::digest(bytes).into())
@@ -354,6 +361,12 @@ pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
 pub struct SumsError {
     pub line: usize,
     pub reason: String,
+}
+
+impl SumsError {
+    pub fn hint(&self) -> String {
+        "the release's checksum file is not in `sha256sum` format; pin digests with `codex-bootstrap pin` from a trusted network".into()
+    }
 }
 
 /// Parse `sha256sum` output: `<64 hex>  <name>` or `<64 hex> *<name>` (binary mode), one per

@@ -38,6 +38,12 @@ pub enum ProtocolError {
     },
 }
 
+impl ProtocolError {
+    pub fn hint(&self) -> String {
+        "the runtime speaks a protocol this client does not understand: check that the runtime is the pinned version (`codex-bootstrap doctor`), or report it with the line quoted above".into()
+    }
+}
+
 /// A response's `result`, for [`decode`] and its errors.
 pub const RESULT: &str = "result";
 /// A notification's `params`, for [`decode`] and its errors.

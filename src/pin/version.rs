@@ -58,6 +58,12 @@ pub struct VersionError {
     reason: String,
 }
 
+impl VersionError {
+    pub fn hint(&self) -> String {
+        "write the version as Codex spells it (`0.163.0`, `0.154.0-alpha.6`) or as PEP 440 does (`0.154.0a6`), or `latest`".into()
+    }
+}
+
 impl CodexVersion {
     /// Parse any accepted spelling: `0.163.0`, `v0.163.0`, `rust-v0.163.0`,
     /// `0.154.0-alpha.6`, `0.154.0-alpha.6.2`, `0.154.0a6`, `0.154.0a6.post2`, `0.154.0rc1`.

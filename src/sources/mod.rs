@@ -63,6 +63,12 @@ pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, S
 #[error("`{0}` is not a source (expected github, python-index, npm or auto)")]
 pub struct UnknownSource(pub String);
 
+impl UnknownSource {
+    pub fn hint(&self) -> String {
+        "pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES".into()
+    }
+}
+
 /// Parse `--source` values (each may be a comma list) into an order without repeats. Empty
 /// means `auto`. A mirror, when given, goes first.
 pub fn parse_order(values: &[String], mirror: bool) -> Result<Vec<SourceKind>, UnknownSource> {

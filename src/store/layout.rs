@@ -541,6 +541,12 @@ pub enum IntegrityError {
     },
 }
 
+impl IntegrityError {
+    pub fn hint(&self) -> String {
+        "the runtime changed after it was installed: reinstall it with `codex-bootstrap install --force`".into()
+    }
+}
+
 impl InstalledRuntime {
     /// Re-hash every installed file against the receipt; report the first that differs.
     /// Sizes are checked for all files first, so a truncation is found without hashing.
