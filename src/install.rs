@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 use crate::net::download::{self, Chunk, Fetched, Transfer};
-use crate::net::{Http, NetError};
+use crate::net::{Http, NetError, Progress};
 use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
@@ -126,7 +126,7 @@ pub struct Job<'a> {
     pub force: bool,
     /// The sha256 `bin/codex` must have, and the manifest that pins it.
     pub codex_sha256: Option<(Sha256, String)>,
-    pub progress: &'a indicatif::ProgressBar,
+    pub progress: &'a dyn Progress,
 }
 
 /// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
