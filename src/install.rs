@@ -14,16 +14,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
-use crate::fs::sync_dir;
 use crate::net::download::{self, Chunk, Fetched, Transfer};
-use crate::net::{Http, NetError};
+use crate::net::{Http, NetError, Progress};
 use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
 use crate::store::receipt::{Receipt, SCHEMA};
-use crate::store::{InstalledRuntime, Store, StoreError};
+use crate::store::{InstalledRuntime, Staging, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
 use crate::verify::{Digest, DigestSource, Sha256};
 
@@ -128,43 +126,13 @@ pub struct Job<'a> {
     pub force: bool,
     /// The sha256 `bin/codex` must have, and the manifest that pins it.
     pub codex_sha256: Option<(Sha256, String)>,
-    pub progress: &'a indicatif::ProgressBar,
-}
-
-/// Remove staging directories left by crashed installers of this artifact. Call with the lock
-/// held: then no live installer owns them.
-pub fn clean_stale_staging(store: &Store, version: &CodexVersion, target: &Target) {
-    let prefix = format!("{STAGING_PREFIX}{target}-");
-    let Ok(entries) = std::fs::read_dir(store.version_dir(version)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) || name.starts_with(&format!(".trash-{target}-")) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-/// The partial-download path for an asset: keyed by its expected digest, so a partial from
-/// another build of the same name is never mixed in.
-pub fn partial_path(store: &Store, asset: &Asset) -> PathBuf {
-    store.downloads_dir().join(format!(
-        "{}-{}.partial",
-        asset.expected.digest.key(),
-        asset.name
-    ))
+    pub progress: &'a dyn Progress,
 }
 
 /// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
 pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
-    let version_dir = store.version_dir(job.version);
-    refuse_symlink(&store.runtimes_dir())?;
-    crate::fs::create_dirs(&version_dir).map_err(StoreError::io("create", &version_dir))?;
-    refuse_symlink(&version_dir)?;
-    let partial = partial_path(store, job.asset);
+    let partial = store.partial_path(&job.asset.expected.digest, &job.asset.name);
     let source = match local_path(&job.asset.url) {
         Some(path) => Source::File(path),
         None => Source::Http(Transfer {
@@ -177,13 +145,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
 
     // A server that ignores Range, or whose file changed, makes us start over; twice is plenty.
     for _ in 0..3 {
-        let staging = tempfile::Builder::new()
-            .prefix(&format!("{STAGING_PREFIX}{}-", job.target))
-            .tempdir_in(&version_dir)
-            .map_err(StoreError::io(
-                "create a staging directory in",
-                &version_dir,
-            ))?;
+        let staging = Staging::new(store, job.version, job.target)?;
         let pkg = staging.path().to_path_buf();
         tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
@@ -261,7 +223,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             path_dir: layout.path_dir,
             files: unpacked.files,
         };
-        let runtime = publish(store, staging, receipt, job.force)?;
+        let runtime = staging.commit(receipt, job.force)?;
         tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
@@ -315,7 +277,7 @@ async fn fetch_and_unpack(
 
 /// The unpacker thread and the channel feeding it. Dropped part way (Ctrl-C drops the install
 /// future mid-download), it closes the channel and waits for the thread, so nothing is written
-/// into the staging dir once its `TempDir` is being removed.
+/// into the staging dir once its `Staging` is being removed.
 struct Unpacker {
     tx: Option<mpsc::Sender<Chunk>>,
     thread: Option<std::thread::JoinHandle<Result<Unpacked, UnpackError>>>,
@@ -401,63 +363,17 @@ async fn prove(codex: &Path, version: &CodexVersion) -> Result<(), InstallError>
     Ok(())
 }
 
-/// Write the receipt, make the staging dir the runtime with one rename, and make it durable.
-fn publish(
-    store: &Store,
-    staging: tempfile::TempDir,
-    receipt: Receipt,
-    force: bool,
-) -> Result<InstalledRuntime, InstallError> {
-    let final_dir = store.runtime_dir(&receipt.version, &receipt.target);
-    let version_dir = store.version_dir(&receipt.version);
-    let receipt_path = staging.path().join(crate::store::RECEIPT_NAME);
-    crate::fs::write_durable(&receipt_path, &receipt.to_json())
-        .map_err(StoreError::io("write the receipt", &receipt_path))?;
-    if force && final_dir.exists() {
-        refuse_symlink(&final_dir)?;
-        let trash = version_dir.join(format!(".trash-{}-{}", receipt.target, std::process::id()));
-        std::fs::rename(&final_dir, &trash).map_err(StoreError::io("move aside", &final_dir))?;
-        let _ = std::fs::remove_dir_all(&trash);
-    } else if final_dir.exists() {
-        // An incomplete directory without a receipt (e.g. made by hand): not ours to keep.
-        refuse_symlink(&final_dir)?;
-        std::fs::remove_dir_all(&final_dir).map_err(StoreError::io("remove", &final_dir))?;
-    }
-    let staged = staging.keep();
-    // tempfile makes staging dirs 0700; a published runtime is readable, not writable, by others.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
-    }
-    std::fs::rename(&staged, &final_dir).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staged);
-        StoreError::io("rename the staged runtime into", &final_dir)(e)
-    })?;
-    sync_dir(&version_dir);
-    Ok(InstalledRuntime {
-        dir: final_dir,
-        receipt,
-    })
-}
-
 /// Move the verified archive from `.partial` to its final name, so `mirror --from-cache` and
 /// reinstalls need no network. Best effort: the runtime is already installed.
 fn keep_archive(store: &Store, partial: &Path, asset: &Asset, sha256: &Sha256) {
     if partial.exists() {
-        let dest = archive_path(store, &asset.name, sha256);
+        let dest = store.archive_path(&asset.name, sha256);
         if let Some(dir) = dest.parent() {
             let _ = crate::fs::create_dirs(dir);
         }
         let _ = std::fs::rename(partial, dest);
         download::discard_partial(partial);
     }
-}
-
-/// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`, keyed by its actual
-/// sha256 whichever digest verified it.
-pub fn archive_path(store: &Store, name: &str, sha256: &Sha256) -> PathBuf {
-    store.downloads_dir().join(sha256.to_hex()).join(name)
 }
 
 /// A blocking `Read` over the chunks the downloader sends.

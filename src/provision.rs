@@ -579,7 +579,7 @@ pub fn provision(
             return Ok(done(Outcome::AlreadyInstalled(rt)));
         }
     }
-    install::clean_stale_staging(&ctx.store, &version, &ctx.target);
+    crate::store::staging::clean_stale(&ctx.store, &version, &ctx.target);
 
     let job = JobInputs {
         ctx,

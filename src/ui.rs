@@ -9,6 +9,8 @@ use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use crate::net::Progress;
+
 /// `--color`: when to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorWhen {
@@ -150,7 +152,8 @@ impl Ui {
         let _ = anstream::stderr().write_all(out.as_bytes());
     }
 
-    /// A byte progress bar, or a hidden one when nobody watches.
+    /// A byte progress bar (a [`Progress`] for the library), or a hidden one when nobody
+    /// watches.
     pub fn progress(&self, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
         if !(self.chatty && self.interactive) {
             return indicatif::ProgressBar::hidden();
@@ -172,6 +175,19 @@ impl Ui {
         bar.set_style(style);
         bar.set_prefix(what.to_string());
         bar
+    }
+}
+
+/// The terminal's bar reports the library's progress.
+impl Progress for indicatif::ProgressBar {
+    fn set_length(&self, n: u64) {
+        indicatif::ProgressBar::set_length(self, n);
+    }
+    fn set_position(&self, n: u64) {
+        indicatif::ProgressBar::set_position(self, n);
+    }
+    fn inc(&self, n: u64) {
+        indicatif::ProgressBar::inc(self, n);
     }
 }
 

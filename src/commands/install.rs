@@ -129,12 +129,8 @@ fn install_python(
     let started = Instant::now();
     // A runtime that came from the Python index keeps its verified wheel: its own files go in.
     let r = &runtime.receipt;
-    let wheel = Some(crate::install::archive_path(
-        &ctx.store,
-        &r.asset,
-        &r.archive_sha256,
-    ))
-    .filter(|p| r.asset.ends_with(".whl") && p.is_file());
+    let wheel = Some(ctx.store.archive_path(&r.asset, &r.archive_sha256))
+        .filter(|p| r.asset.ends_with(".whl") && p.is_file());
     let opts = crate::python::PythonOptions {
         interpreter: Some(py.to_path_buf()).filter(|p| !p.as_os_str().is_empty()),
         break_system_packages,

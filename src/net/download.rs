@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::net::client::{log_reason, retry_after_of, Http, NetError};
+use crate::net::progress::Progress;
 use crate::verify::{Hasher, Sha256, Sha512};
 
 /// Chunks handed to the consumer.
@@ -61,7 +62,7 @@ pub async fn fetch(
     http: &Http,
     t: &Transfer,
     sink: Option<&mpsc::Sender<Chunk>>,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
     let write_err = |source| NetError::Write {
         path: t.partial.display().to_string(),
@@ -258,7 +259,7 @@ async fn replay_partial(
     partial: &Path,
     hasher: &mut Hasher,
     sink: Option<&mpsc::Sender<Chunk>>,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> std::io::Result<u64> {
     let mut file = match tokio::fs::File::open(partial).await {
         Ok(f) => f,
@@ -288,7 +289,7 @@ pub async fn read_local(
     path: &Path,
     sha512: bool,
     sink: Option<&mpsc::Sender<Chunk>>,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
     let mut hasher = if sha512 {
         Hasher::with_sha512()

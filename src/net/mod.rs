@@ -3,7 +3,9 @@
 
 pub mod client;
 pub mod download;
+pub mod progress;
 pub mod retry;
 
 pub use client::{redact_userinfo, Credential, Http, NetConfig, NetError, ScopedCredential, Token};
 pub use download::{Fetched, Transfer};
+pub use progress::{NoProgress, Progress};

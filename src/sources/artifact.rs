@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::net::{download, Fetched, Http, Transfer};
+use crate::net::{download, Fetched, Http, Progress, Transfer};
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
 use crate::verify::{Digest, Hasher, Sha256, Sha512};
@@ -23,7 +23,7 @@ pub async fn fetch_verified(
     http: &Http,
     asset: &Asset,
     dir: &Path,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Fetched256, String> {
     let dest = dir.join(&asset.name);
     let sha512 = asset.expected.digest.is_sha512();

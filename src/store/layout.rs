@@ -8,8 +8,10 @@
 //! ```text
 //! <data>/runtimes/<version>/<target>/             the package, plus RECEIPT_NAME
 //! <data>/runtimes/<version>/.staging-<target>-*   an install in progress (or a crashed one)
+//! <data>/runtimes/<version>/.trash-<target>-<pid> a runtime moved aside to be deleted
 //! <cache>/CACHEDIR.TAG                            "not worth backing up"
-//! <cache>/downloads/<sha256>-<asset>.partial      a resumable download, keyed by digest
+//! <cache>/downloads/<key>-<asset>.partial         a resumable download; <key> is the first 16
+//!                                                 hex digits of the expected digest
 //! <cache>/downloads/<sha256>/<asset>              a verified archive, kept for mirrors
 //! <cache>/locks/<version>-<target>.lock           serialises installers of one artifact
 //! <cache>/registries.json                         where the Python index and npm were found
@@ -33,6 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::receipt::{Receipt, SCHEMA};
+use crate::verify::{Digest, Sha256};
 
 /// The environment variable that puts the whole store under one root (as `--cache-dir` does).
 pub const HOME_ENV: &str = "CODEX_BOOTSTRAP_HOME";
@@ -44,6 +47,8 @@ pub const CACHE_ENV: &str = "CODEX_BOOTSTRAP_CACHE_DIR";
 pub const RECEIPT_NAME: &str = ".codex-bootstrap-receipt.json";
 /// Prefix of staging directories beside the final runtime directories.
 pub const STAGING_PREFIX: &str = ".staging-";
+/// Prefix of runtime directories moved aside to be deleted.
+pub const TRASH_PREFIX: &str = ".trash-";
 /// The cache directory tag's file name (<https://bford.info/cachedir/>).
 pub const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
 /// The tag's content: the standard signature line first, which is what tools check.
@@ -248,6 +253,21 @@ impl Store {
     }
     pub fn downloads_dir(&self) -> PathBuf {
         self.cache.join("downloads")
+    }
+    /// The resumable download of asset `name`: keyed by its expected digest, so a partial from
+    /// another build of the same name is never mixed in.
+    pub fn partial_path(&self, expected: &Digest, name: &str) -> PathBuf {
+        self.downloads_dir()
+            .join(format!("{}-{name}.partial", expected.key()))
+    }
+    /// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`, keyed by its
+    /// actual sha256 whichever digest verified it. Only names the path: creates nothing.
+    pub fn archive_path(&self, name: &str, sha256: &Sha256) -> PathBuf {
+        self.archive_dir(sha256).join(name)
+    }
+    /// The directory that holds the kept archive with this sha256.
+    pub fn archive_dir(&self, sha256: &Sha256) -> PathBuf {
+        self.downloads_dir().join(sha256.to_hex())
     }
     pub fn locks_dir(&self) -> PathBuf {
         self.cache.join("locks")
@@ -663,6 +683,22 @@ mod tests {
             assert_eq!(s.cache_tag(), p("/ci/store/downloads/CACHEDIR.TAG"));
             assert_eq!(s.legacy_runtimes_dir(), None);
         }
+    }
+
+    #[test]
+    fn partials_are_keyed_by_the_expected_digest_and_archives_by_their_sha256() {
+        let s = Store::at(p("/c"));
+        let sha = Sha256::of(b"archive");
+        let hex = sha.to_hex();
+        assert_eq!(
+            s.partial_path(&Digest::Sha256(sha), "codex.tar.gz"),
+            p(&format!("/c/downloads/{}-codex.tar.gz.partial", &hex[..16]))
+        );
+        assert_eq!(
+            s.archive_path("codex.tar.gz", &sha),
+            p(&format!("/c/downloads/{hex}/codex.tar.gz"))
+        );
+        assert_eq!(s.archive_dir(&sha), p(&format!("/c/downloads/{hex}")));
     }
 
     #[test]

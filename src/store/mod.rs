@@ -9,6 +9,7 @@ pub mod layout;
 pub mod lock;
 pub mod receipt;
 pub mod remove;
+pub mod staging;
 
 pub use layout::{
     Adopted, InstalledRuntime, Locations, Store, StoreError, CACHEDIR_TAG, CACHE_ENV, DATA_ENV,
@@ -16,3 +17,4 @@ pub use layout::{
 };
 pub use lock::{ArtifactLock, LockError, LOCK_TIMEOUT_ENV};
 pub use receipt::{FileRecord, Receipt};
+pub use staging::{move_aside_and_remove, Staging};

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::pin::CodexVersion;
 use crate::platform::Target;
-use crate::store::layout::{refuse_symlink, STAGING_PREFIX};
+use crate::store::layout::refuse_symlink;
+use crate::store::staging::{is_leftover_dir_name, move_aside_and_remove};
 use crate::store::{ArtifactLock, LockError, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +38,14 @@ pub fn remove_runtime(
 ) -> Result<bool, RemoveError> {
     store.prepare_cache()?;
     let _lock = ArtifactLock::acquire(&store.lock_path(version, target), || {})?;
-    let archive = store.installed(version, target).ok().flatten().map(|rt| {
-        store
-            .downloads_dir()
-            .join(rt.receipt.archive_sha256.to_hex())
-    });
-    let mut removed = remove_dir(&store.runtime_dir(version, target), target)?;
+    let archive = store
+        .installed(version, target)
+        .ok()
+        .flatten()
+        .map(|rt| store.archive_dir(&rt.receipt.archive_sha256));
+    let mut removed = remove_dir(&store.runtime_dir(version, target))?;
     if let Some(old) = store.installed_legacy(version, target) {
-        removed |= remove_dir(&old.dir, target)?;
+        removed |= remove_dir(&old.dir)?;
     }
     if let Some(a) = archive.filter(|_| removed) {
         let _ = std::fs::remove_dir_all(a);
@@ -56,13 +57,13 @@ pub fn remove_runtime(
 /// only shadow nothing and take room. Call with the artifact lock held. Best effort.
 pub fn discard_legacy(store: &Store, version: &CodexVersion, target: &Target) {
     if let Some(old) = store.installed_legacy(version, target) {
-        let _ = remove_dir(&old.dir, target);
+        let _ = remove_dir(&old.dir);
     }
 }
 
 /// Move `dir` aside in its version directory, delete it, and drop the version directory once
 /// empty. False when there was nothing to remove.
-fn remove_dir(dir: &Path, target: &Target) -> Result<bool, StoreError> {
+fn remove_dir(dir: &Path) -> Result<bool, StoreError> {
     refuse_symlink(dir)?;
     if !dir.exists() {
         return Ok(false);
@@ -70,9 +71,7 @@ fn remove_dir(dir: &Path, target: &Target) -> Result<bool, StoreError> {
     let Some(version_dir) = dir.parent() else {
         return Ok(false);
     };
-    let trash = version_dir.join(format!(".trash-{target}-{}", std::process::id()));
-    std::fs::rename(dir, &trash).map_err(StoreError::io("move aside", dir))?;
-    std::fs::remove_dir_all(&trash).map_err(StoreError::io("remove", &trash))?;
+    move_aside_and_remove(dir)??;
     let _ = std::fs::remove_dir(version_dir);
     Ok(true)
 }
@@ -95,7 +94,7 @@ pub fn leftovers(store: &Store) -> Vec<PathBuf> {
         for v in std::fs::read_dir(runtimes).into_iter().flatten().flatten() {
             for e in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(STAGING_PREFIX) || name.starts_with(".trash-") {
+                if is_leftover_dir_name(&name) {
                     out.push(e.path());
                 }
             }
