@@ -31,6 +31,7 @@ pub mod platform;
 pub mod prove;
 pub mod provision;
 pub mod python;
+pub mod report;
 pub mod sources;
 pub mod store;
 pub mod ui;

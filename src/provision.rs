@@ -19,9 +19,9 @@ use crate::net::{Http, NetConfig, Token};
 use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
 use crate::plan::{Asset, Sources};
 use crate::platform::{AssetKind, Target};
+use crate::report::{human_bytes, Reporter};
 use crate::sources::{self, locate, Location, SourceFailure, SourceKind};
 use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
-use crate::ui::{human_bytes, Ui};
 use crate::verify::{DigestSource, Expected};
 
 /// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
@@ -331,7 +331,11 @@ impl Online {
 
     /// `latest` -> a version: the first source in order that can say, reported with where the
     /// answer came from.
-    pub fn resolve_version(&self, ctx: &Context, ui: &Ui) -> anyhow::Result<CodexVersion> {
+    pub fn resolve_version(
+        &self,
+        ctx: &Context,
+        ui: &dyn Reporter,
+    ) -> anyhow::Result<CodexVersion> {
         Ok(self.resolve_version_from(ctx, ui)?.0)
     }
 
@@ -339,7 +343,7 @@ impl Online {
     pub fn resolve_version_from(
         &self,
         ctx: &Context,
-        ui: &Ui,
+        ui: &dyn Reporter,
     ) -> anyhow::Result<(CodexVersion, Option<String>)> {
         match &ctx.pin.request {
             Request::Exact(v) => Ok((v.clone(), None)),
@@ -498,7 +502,10 @@ pub struct Provisioned {
 
 /// Make sure the pinned runtime is installed (the warm path when it is), quietly unless `ui`
 /// says otherwise. Used by `install`, `quickstart`, `wheel` and `install --python`.
-pub fn ensure_installed(settings: &Settings, ui: &Ui) -> anyhow::Result<InstalledRuntime> {
+pub fn ensure_installed(
+    settings: &Settings,
+    ui: &dyn Reporter,
+) -> anyhow::Result<InstalledRuntime> {
     let ctx = Context::resolve(settings)?;
     Ok(provision(&ctx, false, None, ui)?.outcome.into_runtime())
 }
@@ -523,7 +530,7 @@ pub fn provision(
     ctx: &Context,
     force: bool,
     archive: Option<&LocalArchive>,
-    ui: &Ui,
+    ui: &dyn Reporter,
 ) -> anyhow::Result<Provisioned> {
     let started = Instant::now();
     let resolved = std::cell::RefCell::new(None);
@@ -662,7 +669,7 @@ pub fn provision(
 
 /// Take the artifact lock of `version`, saying so when another process holds it. The cache
 /// directory (where locks live) is made first, with its `CACHEDIR.TAG`.
-fn lock(ctx: &Context, version: &CodexVersion, ui: &Ui) -> anyhow::Result<ArtifactLock> {
+fn lock(ctx: &Context, version: &CodexVersion, ui: &dyn Reporter) -> anyhow::Result<ArtifactLock> {
     ctx.store.prepare_cache()?;
     let lock_path = ctx.store.lock_path(version, &ctx.target);
     Ok(ArtifactLock::acquire(&lock_path, || {
@@ -682,7 +689,7 @@ fn lock(ctx: &Context, version: &CodexVersion, ui: &Ui) -> anyhow::Result<Artifa
 fn adopt_legacy(
     ctx: &Context,
     version: &CodexVersion,
-    ui: &Ui,
+    ui: &dyn Reporter,
 ) -> anyhow::Result<Option<InstalledRuntime>> {
     let _lock = lock(ctx, version, ui)?;
     Ok(match ctx.store.adopt_legacy(version, &ctx.target)? {
@@ -696,7 +703,7 @@ fn report_adoption(
     adopted: Adopted,
     version: &CodexVersion,
     ctx: &Context,
-    ui: &Ui,
+    ui: &dyn Reporter,
 ) -> InstalledRuntime {
     match &adopted {
         Adopted::Moved { from, runtime } => ui.status(
@@ -727,7 +734,7 @@ struct JobInputs<'a> {
     tag: String,
     codex_sha256: Option<(crate::verify::Sha256, String)>,
     force: bool,
-    ui: &'a Ui,
+    ui: &'a dyn Reporter,
 }
 
 impl JobInputs<'_> {
@@ -761,11 +768,9 @@ impl JobInputs<'_> {
             asset,
             force: self.force,
             codex_sha256: self.codex_sha256.clone(),
-            progress: &progress,
+            progress: progress.as_ref(),
         };
-        let outcome = install::run(self.http, &job).await;
-        progress.finish_and_clear();
-        outcome
+        install::run(self.http, &job).await
     }
 }
 

@@ -191,19 +191,38 @@ impl Progress for indicatif::ProgressBar {
     }
 }
 
-/// `1.2 MiB`-style sizes for people.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
+pub use crate::report::human_bytes;
+
+/// A terminal bar that clears itself when the library is done with it.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Progress for ClearOnDrop {
+    fn set_length(&self, n: u64) {
+        self.0.set_length(n);
     }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
+    fn set_position(&self, n: u64) {
+        self.0.set_position(n);
+    }
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl crate::report::Reporter for Ui {
+    fn status(&self, verb: &str, message: &str) {
+        Ui::status(self, verb, message);
+    }
+    fn warn(&self, message: &str) {
+        Ui::warn(self, message);
+    }
+    fn progress(&self, total: Option<u64>, what: &str) -> Box<dyn Progress> {
+        Box::new(ClearOnDrop(Ui::progress(self, total, what)))
     }
 }
 

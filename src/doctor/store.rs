@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::fs::free_space;
 use crate::pin::CodexVersion;
 use crate::platform::Target;
+use crate::report::human_bytes;
 use crate::store::{InstalledRuntime, Store};
-use crate::ui::human_bytes;
 
 use super::{Check, Status};
 

@@ -1,5 +1,5 @@
 //! How the library reports the progress of a transfer, without knowing who watches: the
-//! terminal's bar ([`crate::ui::Ui::progress`]), or nobody ([`NoProgress`]).
+//! terminal's bar (the UI implements it), or nobody ([`NoProgress`]).
 
 /// A byte counter someone may be watching. Calls are cheap and may come often.
 pub trait Progress {
