@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{assert_exit, describe, stderr, stdout, TestContext};
-use crate::fixture::{host_target, package_gz, sha256_hex, Package};
+use crate::common::{assert_exit, describe, host_target, stderr, stdout, TestContext, TAG, V};
+use crate::fixture::{package_gz, sha256_hex, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
 
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 /// This crate's version: the release of codex-bootstrap the action looks for.
 const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 

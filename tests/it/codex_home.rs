@@ -1,18 +1,12 @@
 //! `install` and doctor's `--version` checks leave the user's `CODEX_HOME` as they found it:
 //! the fixture's `codex`, like the real one, writes into `CODEX_HOME` on every run.
 
-use crate::common::{assert_exit, TestContext};
-use crate::fixture::{host_target, package_gz, publish_and_install, Package, CODEX_HOME_LOG};
+use crate::common::{assert_exit, runtime_dir, TestContext, V};
+use crate::fixture::{package_gz, publish_and_install, Package, CODEX_HOME_LOG};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
-const V: &str = "0.163.0";
-
 fn codex(ctx: &TestContext) -> std::path::PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(V)
-        .join(host_target())
-        .join("bin/codex")
+    runtime_dir(ctx, V).join("bin/codex")
 }
 
 fn entries(dir: &std::path::Path) -> Vec<String> {

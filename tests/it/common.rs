@@ -9,6 +9,26 @@ use crate::support::github::ReleaseServer;
 use crate::support::npm::NpmRegistry;
 use crate::support::pyindex::PythonIndex;
 
+/// The release most tests install, and its tag.
+pub const V: &str = "0.163.0";
+pub const TAG: &str = "rust-v0.163.0";
+
+/// The host's target triple as codex-bootstrap sees it.
+pub fn host_target() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-musl",
+        _ => "x86_64-unknown-linux-musl",
+    }
+}
+
+/// Where `version` is installed for the host target in `ctx`'s store.
+pub fn runtime_dir(ctx: &TestContext, version: &str) -> PathBuf {
+    ctx.cache_dir()
+        .join("runtimes")
+        .join(version)
+        .join(host_target())
+}
+
 /// Environment variables that would make a test depend on the machine it runs on.
 const SCRUBBED: &[&str] = &[
     "GH_TOKEN",

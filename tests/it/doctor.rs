@@ -1,25 +1,14 @@
 //! `doctor` against broken states built on purpose: each check's status and hint.
 
-use std::path::PathBuf;
-
-use crate::common::{assert_exit, stdout, TestContext};
+use crate::common::{assert_exit, host_target, runtime_dir, stdout, TestContext, V};
 use crate::fixture::{publish_and_install, Package};
 use crate::support::github::ReleaseServer;
-
-const V: &str = "0.163.0";
 
 /// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
 fn installed() -> (TestContext, ReleaseServer) {
     let ctx = TestContext::new();
     let server = publish_and_install(&ctx, V, &Package::fake_app_server(V));
     (ctx, server)
-}
-
-fn runtime_dir(ctx: &TestContext) -> PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(V)
-        .join(crate::fixture::host_target())
 }
 
 /// Run `doctor --json ARGS` and return (exit code, checks by id).
@@ -136,7 +125,7 @@ fn a_missing_runtime_fails_with_the_install_command() {
 #[test]
 fn a_truncated_file_is_named() {
     let (ctx, _server) = installed();
-    let victim = runtime_dir(&ctx).join("codex-resources/bwrap");
+    let victim = runtime_dir(&ctx, V).join("codex-resources/bwrap");
     let len = std::fs::metadata(&victim).unwrap().len();
     std::fs::OpenOptions::new()
         .write(true)
@@ -153,7 +142,7 @@ fn a_truncated_file_is_named() {
 #[test]
 fn a_modified_file_is_named() {
     let (ctx, _server) = installed();
-    let victim = runtime_dir(&ctx).join("codex-path/rg");
+    let victim = runtime_dir(&ctx, V).join("codex-path/rg");
     let mut bytes = std::fs::read(&victim).unwrap();
     bytes[0] ^= 0x20;
     std::fs::write(&victim, &bytes).unwrap();
@@ -195,7 +184,7 @@ fn another_codex_first_on_path_is_shown_with_its_version() {
     assert_check(&report, "path", "warn", "export PATH=");
 
     // With the runtime first on PATH, the check passes.
-    let path = format!("{}:{path}", runtime_dir(&ctx).join("bin").display());
+    let path = format!("{}:{path}", runtime_dir(&ctx, V).join("bin").display());
     let (_, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
     assert_check(&report, "path", "ok", "is this runtime");
 }
@@ -255,7 +244,7 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
         .cache_dir()
         .join("runtimes")
         .join(V)
-        .join(format!(".staging-{}-dead", crate::fixture::host_target()));
+        .join(format!(".staging-{}-dead", host_target()));
     std::fs::create_dir_all(&staging).unwrap();
     std::fs::create_dir_all(ctx.cache_dir().join("downloads")).unwrap();
     std::fs::write(

@@ -4,13 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{assert_exit, describe, stderr, TestContext};
-use crate::fixture::{host_target, package_gz, Entry, Package};
+use crate::common::{assert_exit, describe, host_target, runtime_dir, stderr, TestContext, TAG, V};
+use crate::fixture::{package_gz, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, Response, TestServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 fn download_path() -> String {
     format!("/download/{TAG}/{}", package_gz())
@@ -53,13 +50,9 @@ fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::pr
     cmd.output().expect("run install")
 }
 
-fn runtime_dir(ctx: &TestContext) -> std::path::PathBuf {
-    ctx.cache_dir().join("runtimes").join(V).join(host_target())
-}
-
 /// The store holds nothing for the pin, or a complete runtime that matches its receipt.
 fn assert_store_consistent(ctx: &TestContext) {
-    let dir = runtime_dir(ctx);
+    let dir = runtime_dir(ctx, V);
     if !dir.exists() {
         return;
     }
@@ -96,7 +89,7 @@ fn a_body_truncated_on_every_attempt_gives_up_keeping_the_partial() {
     let err = stderr(&out);
     assert!(err.contains("failed after 3 attempts"), "{err}");
     assert!(err.contains("hint:"), "{err}");
-    assert!(!runtime_dir(&ctx).exists());
+    assert!(!runtime_dir(&ctx, V).exists());
     assert_eq!(partials(&ctx), 1, "the partial is kept for a later resume");
 }
 
@@ -227,7 +220,7 @@ fn one_corrupted_byte_is_a_mismatch_and_leaves_nothing() {
         "{}",
         stderr(&out)
     );
-    assert!(!runtime_dir(&ctx).exists());
+    assert!(!runtime_dir(&ctx, V).exists());
     assert_eq!(partials(&ctx), 0, "the corrupt partial is deleted");
 }
 
@@ -363,7 +356,7 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
         std::thread::sleep(Duration::from_millis(seed % 400));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let dir = runtime_dir(&ctx);
+        let dir = runtime_dir(&ctx, V);
         if dir.exists() {
             assert!(
                 dir.join(".codex-bootstrap-receipt.json").is_file(),
@@ -524,7 +517,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
         let out = install(&ctx, &server, &[]);
         assert_exit(&out, 1);
         assert!(stderr(&out).contains("hint:"), "{what}: {}", stderr(&out));
-        assert!(!runtime_dir(&ctx).exists(), "{what}");
+        assert!(!runtime_dir(&ctx, V).exists(), "{what}");
         assert!(!Path::new("/tmp/codex-bootstrap-evil").exists(), "{what}");
         assert!(
             !ctx.root().join("evil").exists() && !ctx.cache_dir().join("evil").exists(),

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use crate::common::host_target;
+
 pub mod npm_tarballs;
 pub mod wheels;
 
@@ -15,8 +17,6 @@ pub use wheels::{
     host_manylinux_tag, host_wheel_tag, record_hash, wheel, wheel_name, wheel_with_duplicate,
     wheel_with_traversal, WHEEL_ESCAPE,
 };
-
-pub const TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// One archive entry.
 #[derive(Clone)]
@@ -43,14 +43,6 @@ pub enum Entry {
 #[derive(Clone)]
 pub struct Package {
     pub entries: Vec<Entry>,
-}
-
-/// The host's target triple as codex-bootstrap sees it.
-pub fn host_target() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "aarch64-unknown-linux-musl",
-        _ => TARGET,
-    }
 }
 
 impl Package {

@@ -1,14 +1,9 @@
 //! Fleets and air gaps: pin, mirror, --archive, list/which/uninstall/prune, cache-key,
 //! completions. The composite action's steps are in `action.rs`.
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
-use crate::fixture::{
-    host_target, package_gz, package_zst, publish_and_install, sha256_hex, Package,
-};
+use crate::common::{assert_exit, host_target, runtime_dir, stderr, stdout, TestContext, TAG, V};
+use crate::fixture::{package_gz, package_zst, publish_and_install, sha256_hex, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 fn api_args(server: &ReleaseServer) -> Vec<String> {
     vec![
@@ -432,12 +427,5 @@ fn uninstall_waiting_on_a_held_lock_names_the_timeout_variable() {
         err.contains("hint:") && err.contains("CODEX_BOOTSTRAP_LOCK_TIMEOUT"),
         "{err}"
     );
-    assert!(
-        ctx.cache_dir()
-            .join("runtimes")
-            .join(V)
-            .join(host_target())
-            .exists(),
-        "nothing was removed"
-    );
+    assert!(runtime_dir(&ctx, V).exists(), "nothing was removed");
 }

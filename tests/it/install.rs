@@ -2,13 +2,10 @@
 
 use std::path::Path;
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
+use crate::common::{assert_exit, host_target, runtime_dir, stderr, stdout, TestContext, TAG, V};
 use crate::fixture::{package_gz, package_zst, sha256_hex, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 /// A release server with the fixture package published as `.tar.gz` (API digest).
 fn release_with_gz() -> (ReleaseServer, Vec<u8>) {
@@ -39,19 +36,12 @@ impl TestContext {
         self.run(args)
     }
 
-    fn runtime_dir(&self) -> std::path::PathBuf {
-        self.cache_dir()
-            .join("runtimes")
-            .join(V)
-            .join(crate::fixture::host_target())
-    }
-
     fn pin_manifest(&self, asset: &str, bytes: &[u8]) {
         std::fs::write(
             self.work_dir().join("codex-runtime.toml"),
             format!(
                 "[runtime]\nversion = \"{V}\"\n\n[targets.{}]\nasset = \"{asset}\"\nsize = {}\nsha256 = \"{}\"\n",
-                crate::fixture::host_target(),
+                host_target(),
                 bytes.len(),
                 sha256_hex(bytes)
             ),
@@ -61,7 +51,7 @@ impl TestContext {
 }
 
 fn assert_installed(ctx: &TestContext) {
-    let codex = ctx.runtime_dir().join("bin/codex");
+    let codex = runtime_dir(ctx, V).join("bin/codex");
     let out = std::process::Command::new(&codex)
         .arg("--version")
         .output()
@@ -70,14 +60,13 @@ fn assert_installed(ctx: &TestContext) {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("codex-cli {V}")
     );
-    assert!(ctx
-        .runtime_dir()
+    assert!(runtime_dir(ctx, V)
         .join(".codex-bootstrap-receipt.json")
         .is_file());
 }
 
 fn assert_nothing_installed(ctx: &TestContext) {
-    assert!(!ctx.runtime_dir().exists(), "a runtime was installed");
+    assert!(!runtime_dir(ctx, V).exists(), "a runtime was installed");
     let leftovers: Vec<_> = std::fs::read_dir(ctx.cache_dir().join("runtimes").join(V))
         .into_iter()
         .flatten()
@@ -111,7 +100,7 @@ fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     assert_installed(&ctx);
     assert_eq!(
         stdout(&out).trim(),
-        ctx.runtime_dir().join("bin/codex").display().to_string()
+        runtime_dir(&ctx, V).join("bin/codex").display().to_string()
     );
     assert!(
         stderr(&out).contains("GitHub release API asset digest"),
@@ -125,7 +114,7 @@ fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     );
 
     let receipt: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(ctx.runtime_dir().join(".codex-bootstrap-receipt.json")).unwrap(),
+        &std::fs::read(runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(receipt["archive_sha256"], sha256_hex(&gz));
@@ -533,7 +522,7 @@ fn print_path_and_dry_run() {
     assert_exit(&out, 0);
     assert_eq!(
         stdout(&out),
-        format!("{}\n", ctx.runtime_dir().join("bin/codex").display())
+        format!("{}\n", runtime_dir(&ctx, V).join("bin/codex").display())
     );
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
@@ -550,7 +539,7 @@ fn github_actions_files_are_written() {
         .env("GITHUB_PATH", &path_file)
         .env("GITHUB_OUTPUT", &output_file);
     assert_exit(&cmd.output().unwrap(), 0);
-    let bin = ctx.runtime_dir().join("bin");
+    let bin = runtime_dir(&ctx, V).join("bin");
     assert_eq!(
         std::fs::read_to_string(&path_file).unwrap(),
         format!("{}\n", bin.display())

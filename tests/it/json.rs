@@ -5,12 +5,9 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, describe, stderr, PointAt, TestContext};
-use crate::fixture::{fake_app_server, host_target, package_gz, publish_and_install, Package};
+use crate::common::{assert_exit, describe, host_target, stderr, PointAt, TestContext, TAG, V};
+use crate::fixture::{fake_app_server, package_gz, publish_and_install, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 /// stdout as the one JSON document it must be, after requiring exit `code`.
 #[track_caller]

@@ -3,17 +3,12 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, stderr, stdout, PointAt, TestContext};
-use crate::fixture::{
-    host_target, host_wheel_tag, npm_tarball, package_gz, wheel, wheel_name, Package,
-};
+use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, TAG, V};
+use crate::fixture::{host_wheel_tag, npm_tarball, package_gz, wheel, wheel_name, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
 use crate::support::npm::{npm_platform, NpmRegistry};
 use crate::support::pyindex::PythonIndex;
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 const GH_SENTINEL: &str = "ghp_SENTINEL_log_token";
 const INDEX_SENTINEL: &str = "pw_SENTINEL_log_index";

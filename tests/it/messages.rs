@@ -4,13 +4,10 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
-use crate::fixture::{fake_app_server, host_target, package_gz, publish_and_install, Package};
+use crate::common::{assert_exit, host_target, stderr, stdout, TestContext, TAG, V};
+use crate::fixture::{fake_app_server, package_gz, publish_and_install, Package};
 use crate::json::redacted_host;
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 fn release(digest: DigestMode) -> ReleaseServer {
     let server = ReleaseServer::start();

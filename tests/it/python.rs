@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, stderr, TestContext};
+use crate::common::{assert_exit, runtime_dir, stderr, TestContext};
 use crate::fixture::{publish_and_install, Package};
 
 fn python3() -> Option<PathBuf> {
@@ -125,11 +125,7 @@ fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
 
     // The store is never written through the environment: files are copies or reflinks.
     let env_codex = site.join("codex_cli_bin/bin/codex");
-    let store_codex = ctx
-        .cache_dir()
-        .join("runtimes/0.163.0")
-        .join(crate::fixture::host_target())
-        .join("bin/codex");
+    let store_codex = runtime_dir(&ctx, "0.163.0").join("bin/codex");
     std::fs::write(&env_codex, b"#!/bin/sh\necho tampered\n").unwrap();
     assert!(std::fs::read_to_string(&store_codex)
         .unwrap()

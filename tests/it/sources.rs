@@ -7,20 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{assert_exit, describe, stderr, stdout, PointAt, TestContext};
+use crate::common::{
+    assert_exit, describe, host_target, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V,
+};
 use crate::fixture::{
-    host_manylinux_tag, host_target, host_wheel_tag, npm_tarball,
-    npm_tarball_with_escaping_symlink, npm_tarball_with_traversal, package_gz, sha256_hex, wheel,
-    wheel_name, wheel_with_duplicate, wheel_with_traversal, Package,
+    host_manylinux_tag, host_wheel_tag, npm_tarball, npm_tarball_with_escaping_symlink,
+    npm_tarball_with_traversal, package_gz, sha256_hex, wheel, wheel_name, wheel_with_duplicate,
+    wheel_with_traversal, Package,
 };
 use crate::install::assert_no_file_contains;
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, TestServer};
 use crate::support::npm::{npm_platform, tarball_name, NpmRegistry};
 use crate::support::pyindex::{PythonIndex, PROJECT};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and assertions
@@ -82,13 +81,6 @@ fn run(cmd: &mut Command) -> Output {
 fn installed(out: &Output) -> serde_json::Value {
     assert_exit(out, 0);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(out)))
-}
-
-fn runtime_dir(ctx: &TestContext, version: &str) -> PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(version)
-        .join(host_target())
 }
 
 /// The runtime of `version` is installed, runs, and `--json` said where it came from.

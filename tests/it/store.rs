@@ -8,11 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
-use crate::fixture::{host_target, package_gz, Package};
+use crate::common::{assert_exit, host_target, stderr, stdout, TestContext, V};
+use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
-const V: &str = "0.163.0";
 const OLD: &str = "0.162.0";
 const SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
 

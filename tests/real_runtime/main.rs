@@ -14,12 +14,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assert_exit, stderr, stdout, TestContext};
+use common::{assert_exit, runtime_dir, stderr, stdout, TestContext, TAG, V};
 use support::github::{Asset, DigestMode, ReleaseServer};
 use support::model::{MockModel, Usage};
 
-const VERSION: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// The real package, packed like a release: `.tar.gz`, `.tar.zst`, and their SHA256SUMS.
@@ -45,8 +43,7 @@ fn real_package() -> &'static RealPackage {
             .find(|p| {
                 p.file_name().is_some_and(|n| {
                     let n = n.to_string_lossy();
-                    n.starts_with(&format!("openai_codex_cli_bin-{VERSION}-"))
-                        && n.ends_with(".whl")
+                    n.starts_with(&format!("openai_codex_cli_bin-{V}-")) && n.ends_with(".whl")
                 })
             })
             .expect("the openai-codex-cli-bin wheel is in CODEX_BOOTSTRAP_REAL_WHEEL_DIR");
@@ -134,10 +131,6 @@ fn install_args(server: &ReleaseServer) -> Vec<String> {
     ]
 }
 
-fn runtime_dir(ctx: &TestContext) -> PathBuf {
-    ctx.cache_dir().join("runtimes").join(VERSION).join(TARGET)
-}
-
 #[test]
 #[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
 fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
@@ -149,7 +142,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(json["verified_by"]["kind"], "sha256-sums");
-    assert_eq!(json["version"], VERSION);
+    assert_eq!(json["version"], V);
     let codex = PathBuf::from(json["path"].as_str().expect("path"));
     let version = std::process::Command::new(&codex)
         .arg("--version")
@@ -157,7 +150,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
         .expect("run the installed codex");
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
-        format!("codex-cli {VERSION}")
+        format!("codex-cli {V}")
     );
     for f in [
         "bin/codex-code-mode-host",
@@ -165,7 +158,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
         "codex-resources/bwrap",
         "codex-package.json",
     ] {
-        assert!(runtime_dir(&ctx).join(f).is_file(), "{f} is missing");
+        assert!(runtime_dir(&ctx, V).join(f).is_file(), "{f} is missing");
     }
 
     // Warm: no request, same path; and --verify re-hashes 377 MB against the receipt.
@@ -191,7 +184,7 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
     std::fs::write(
         ctx.work_dir().join("codex-runtime.toml"),
         format!(
-            "[runtime]\nversion = \"{VERSION}\"\n[targets.{TARGET}]\nasset = \"{}\"\nsize = {}\nsha256 = \"{}\"\n",
+            "[runtime]\nversion = \"{V}\"\n[targets.{TARGET}]\nasset = \"{}\"\nsize = {}\nsha256 = \"{}\"\n",
             zst_name(),
             pkg.zst.len(),
             sha256_hex(&pkg.zst)
@@ -250,7 +243,7 @@ fn quickstart_runs_one_real_turn_against_the_loopback_model() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(v["final_response"], "The loopback model says hello.");
     assert_eq!(v["status"], "completed");
-    assert_eq!(v["runtime_version"], VERSION);
+    assert_eq!(v["runtime_version"], V);
     assert_eq!(v["usage"]["input_tokens"], 321);
     assert_eq!(v["usage"]["cached_input_tokens"], 20);
     assert_eq!(v["usage"]["output_tokens"], 17);
@@ -316,7 +309,7 @@ fn doctor_is_all_ok_offline_and_runs_a_turn() {
     // With the runtime first on PATH, every offline check passes.
     let path = format!(
         "{}:{}",
-        runtime_dir(&ctx).join("bin").display(),
+        runtime_dir(&ctx, V).join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let mut cmd = ctx.cmd(["doctor", "--offline", "--json"]);
@@ -377,7 +370,7 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
         .arg(&py)
         .args(["install", "--quiet", "--no-index", "--find-links"])
         .arg(&sdk)
-        .arg(format!("openai-codex=={VERSION}"))
+        .arg(format!("openai-codex=={V}"))
         .output()
         .expect("pip install the SDK");
     assert!(
@@ -431,7 +424,7 @@ fn installs_from_the_real_python_index_and_npm_identical_to_github() {
     let server = release_gz_via_sums();
     let out = github_ctx.run(install_args(&server));
     assert_exit(&out, 0);
-    let reference = std::fs::read(runtime_dir(&github_ctx).join("bin/codex")).expect("codex");
+    let reference = std::fs::read(runtime_dir(&github_ctx, V).join("bin/codex")).expect("codex");
 
     for (source, asset_suffix) in [("python-index", ".whl"), ("npm", "-linux-x64.tgz")] {
         let ctx = TestContext::new();
@@ -454,7 +447,7 @@ fn installs_from_the_real_python_index_and_npm_identical_to_github() {
                 .ends_with(asset_suffix),
             "{json}"
         );
-        let codex = std::fs::read(runtime_dir(&ctx).join("bin/codex")).expect("codex");
+        let codex = std::fs::read(runtime_dir(&ctx, V).join("bin/codex")).expect("codex");
         assert!(
             codex == reference,
             "bin/codex from {source} differs from the GitHub-layout install"
