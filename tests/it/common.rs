@@ -29,6 +29,33 @@ pub fn runtime_dir(ctx: &TestContext, version: &str) -> PathBuf {
         .join(host_target())
 }
 
+/// `V` is installed in `ctx`'s store: its `codex --version` answers and its receipt is there.
+#[track_caller]
+pub fn assert_installed(ctx: &TestContext) {
+    let codex = runtime_dir(ctx, V).join("bin/codex");
+    let out = Command::new(&codex).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("codex-cli {V}")
+    );
+    assert!(runtime_dir(ctx, V)
+        .join(".codex-bootstrap-receipt.json")
+        .is_file());
+}
+
+/// Nothing of `V` is in `ctx`'s store: no runtime and no staging left behind.
+#[track_caller]
+pub fn assert_nothing_installed(ctx: &TestContext) {
+    assert!(!runtime_dir(ctx, V).exists(), "a runtime was installed");
+    let leftovers: Vec<_> = std::fs::read_dir(ctx.cache_dir().join("runtimes").join(V))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
+
 /// Environment variables that would make a test depend on the machine it runs on.
 const SCRUBBED: &[&str] = &[
     "GH_TOKEN",

@@ -4,7 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{assert_exit, describe, host_target, runtime_dir, stderr, TestContext, TAG, V};
+use crate::common::{
+    assert_exit, assert_installed, assert_nothing_installed, describe, host_target, runtime_dir,
+    stderr, PointAt, TestContext, TAG, V,
+};
 use crate::fixture::{package_gz, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, Response, TestServer};
@@ -39,15 +42,11 @@ fn pseudo_random(n: usize) -> Vec<u8> {
 }
 
 fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
-    let mut cmd = ctx.cmd(["install"]);
-    cmd.args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
-    cmd.args(extra);
-    cmd.output().expect("run install")
+    ctx.cmd(["install"])
+        .args(extra)
+        .github(server)
+        .output()
+        .expect("run install")
 }
 
 /// The store holds nothing for the pin, or a complete runtime that matches its receipt.
@@ -235,15 +234,10 @@ fn a_redirect_to_another_host_carries_no_token() {
         &format!("/repos/openai/codex/releases/tags/{TAG}"),
         Fault::Redirect(target),
     );
-    let mut cmd = ctx.cmd([
-        "install",
-        "-q",
-        "--github-api-url",
-        &front.url(),
-        "--github-download-url",
-        &real.download_url(),
-    ]);
-    cmd.env("GH_TOKEN", "ghp_SENTINEL_redirect");
+    let mut cmd = ctx.cmd(["install", "-q"]);
+    cmd.github(&real)
+        .env("CODEX_BOOTSTRAP_GITHUB_API", front.url())
+        .env("GH_TOKEN", "ghp_SENTINEL_redirect");
     let out = cmd.output().unwrap();
     assert_exit(&out, 0);
     let first = &front.requests()[0];
@@ -291,12 +285,7 @@ fn a_full_disk_while_unpacking_removes_the_staging_and_names_the_directory() {
     };
     let (server, _) = release();
     let mut cmd = ctx.cmd(["install", "--cache-dir"]);
-    cmd.arg(&cache).args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    cmd.arg(&cache).github(&server);
     let out = cmd.output().unwrap();
     assert_exit(&out, 1);
     let err = stderr(&out);
@@ -346,12 +335,7 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let mut cmd = ctx.cmd(["install", "-q", "--force"]);
-        cmd.args([
-            "--github-api-url",
-            &server.api_url(),
-            "--github-download-url",
-            &server.download_url(),
-        ]);
+        cmd.github(&server);
         let mut child = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(seed % 400));
         let _ = child.kill(); // SIGKILL
@@ -380,6 +364,8 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
     );
 }
 
+/// Eight installers of one pin at once: one download, the same path printed by all, one
+/// complete runtime.
 #[test]
 fn eight_concurrent_installers_download_once_and_agree() {
     let ctx = TestContext::new();
@@ -387,14 +373,9 @@ fn eight_concurrent_installers_download_once_and_agree() {
     let children: Vec<_> = (0..8)
         .map(|_| {
             let mut cmd = ctx.cmd(["install", "--print-path"]);
-            cmd.args([
-                "--github-api-url",
-                &server.api_url(),
-                "--github-download-url",
-                &server.download_url(),
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+            cmd.github(&server)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
             cmd.spawn().unwrap()
         })
         .collect();
@@ -406,7 +387,12 @@ fn eight_concurrent_installers_download_once_and_agree() {
         assert_exit(o, 0);
         assert_eq!(o.stdout, outs[0].stdout, "{}", describe(o));
     }
-    assert_eq!(server.http().requests_to(&download_path()).len(), 1);
+    assert_eq!(
+        server.http().requests_to(&download_path()).len(),
+        1,
+        "exactly one download"
+    );
+    assert_installed(&ctx);
 }
 
 #[test]
@@ -432,12 +418,7 @@ fn installers_of_different_pins_do_not_block_each_other() {
         "--read-timeout",
         "30",
     ]);
-    cmd.args([
-        "--github-api-url",
-        &slow.api_url(),
-        "--github-download-url",
-        &slow.download_url(),
-    ]);
+    cmd.github(&slow);
     let mut stalled = cmd.spawn().unwrap();
     // Wait until the stalled installer holds its lock and is mid-download.
     for _ in 0..200 {
@@ -481,6 +462,14 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
             }),
         ),
         (
+            "dot-dot at the top",
+            Package::codex(V).with(Entry::File {
+                path: "../../evil".into(),
+                data: b"x".to_vec(),
+                mode: 0o644,
+            }),
+        ),
+        (
             "escaping symlink",
             Package::codex(V).with(Entry::Symlink {
                 path: "bin/up".into(),
@@ -488,10 +477,44 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
             }),
         ),
         (
+            "escaping symlink in codex-path",
+            Package::codex(V).with(Entry::Symlink {
+                path: "codex-path/link".into(),
+                target: "../../../../tmp".into(),
+            }),
+        ),
+        (
+            "a file written through a symlink",
+            Package::codex(V)
+                .with(Entry::Symlink {
+                    path: "out".into(),
+                    target: "codex-path".into(),
+                })
+                .with(Entry::File {
+                    path: "out/evil".into(),
+                    data: b"x".to_vec(),
+                    mode: 0o644,
+                }),
+        ),
+        (
             "hard link outside",
             Package::codex(V).with(Entry::HardLink {
                 path: "bin/pw".into(),
                 target: "/etc/passwd".into(),
+            }),
+        ),
+        (
+            "hard link outside from codex-path",
+            Package::codex(V).with(Entry::HardLink {
+                path: "codex-path/pw".into(),
+                target: "/etc/passwd".into(),
+            }),
+        ),
+        (
+            "hard link with dot-dot",
+            Package::codex(V).with(Entry::HardLink {
+                path: "codex-path/up".into(),
+                target: "../../evil".into(),
             }),
         ),
         (
@@ -516,8 +539,10 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
         );
         let out = install(&ctx, &server, &[]);
         assert_exit(&out, 1);
-        assert!(stderr(&out).contains("hint:"), "{what}: {}", stderr(&out));
-        assert!(!runtime_dir(&ctx, V).exists(), "{what}");
+        let err = stderr(&out);
+        assert!(err.contains("hint:"), "{what}: {err}");
+        assert!(err.contains("refused"), "{what}: {err}");
+        assert_nothing_installed(&ctx);
         assert!(!Path::new("/tmp/codex-bootstrap-evil").exists(), "{what}");
         assert!(
             !ctx.root().join("evil").exists() && !ctx.cache_dir().join("evil").exists(),
@@ -623,14 +648,8 @@ fn nothing_in_the_store_is_group_or_world_writable_even_with_umask_0() {
         "umask 000; exec \"$0\" \"$@\"",
         env!("CARGO_BIN_EXE_codex-bootstrap"),
     ])
-    .args([
-        "install",
-        "-q",
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    .args(["install", "-q"])
+    .github(&server);
     let out = sh.output().unwrap();
     assert_exit(&out, 0);
     fn walk(p: &Path, out: &mut Vec<std::path::PathBuf>) {
