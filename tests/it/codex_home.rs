@@ -1,7 +1,7 @@
 //! `install` and doctor's `--version` checks leave the user's `CODEX_HOME` as they found it:
 //! the fixture's `codex`, like the real one, writes into `CODEX_HOME` on every run.
 
-use crate::common::{assert_exit, runtime_dir, TestContext, V};
+use crate::common::{assert_exit, runtime_dir, PointAt, TestContext, V};
 use crate::fixture::{package_gz, publish_and_install, Package, CODEX_HOME_LOG};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
@@ -34,8 +34,7 @@ fn install_runs_codex_with_a_private_codex_home_and_removes_it() {
     );
     let out = ctx
         .cmd(["install", "-q"])
-        .args(["--github-api-url", &server.api_url()])
-        .args(["--github-download-url", &server.download_url()])
+        .github(&server)
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();

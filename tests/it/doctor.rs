@@ -1,6 +1,6 @@
 //! `doctor` against broken states built on purpose: each check's status and hint.
 
-use crate::common::{assert_exit, host_target, runtime_dir, stdout, TestContext, V};
+use crate::common::{assert_exit, host_target, runtime_dir, stdout, PointAt, TestContext, V};
 use crate::fixture::{publish_and_install, Package};
 use crate::support::github::ReleaseServer;
 
@@ -11,10 +11,18 @@ fn installed() -> (TestContext, ReleaseServer) {
     (ctx, server)
 }
 
-/// Run `doctor --json ARGS` and return (exit code, checks by id).
-fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+/// Run `doctor --json ARGS`, pointed at `server` if given, and return (exit code, checks by id).
+fn doctor(
+    ctx: &TestContext,
+    server: Option<&ReleaseServer>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, serde_json::Value) {
     let mut cmd = ctx.cmd(["doctor", "--json"]);
     cmd.args(args);
+    if let Some(server) = server {
+        cmd.github(server);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -49,7 +57,7 @@ fn assert_check(report: &serde_json::Value, id: &str, status: &str, needle: &str
 #[test]
 fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
     let (ctx, server) = installed();
-    let (code, report) = doctor(&ctx, &["--github-api-url", &server.api_url()], &[]);
+    let (code, report) = doctor(&ctx, Some(&server), &[], &[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["ok"], true);
     // The snapshot: each check's id and status, in order, with paths and timings filtered.
@@ -111,7 +119,7 @@ fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
 #[test]
 fn a_missing_runtime_fails_with_the_install_command() {
     let ctx = TestContext::new();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(
         &report,
@@ -133,7 +141,7 @@ fn a_truncated_file_is_named() {
         .unwrap()
         .set_len(len / 2)
         .unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(&report, "integrity", "fail", "codex-resources/bwrap");
     assert_check(&report, "integrity", "fail", "install --force");
@@ -146,7 +154,7 @@ fn a_modified_file_is_named() {
     let mut bytes = std::fs::read(&victim).unwrap();
     bytes[0] ^= 0x20;
     std::fs::write(&victim, &bytes).unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(&report, "integrity", "fail", "`codex-path/rg` has sha256");
 }
@@ -154,7 +162,12 @@ fn a_modified_file_is_named() {
 #[test]
 fn a_binary_reporting_another_version_fails_executes() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &["--offline"], &[("FAKE_CODEX_VERSION", "0.150.0")]);
+    let (code, report) = doctor(
+        &ctx,
+        None,
+        &["--offline"],
+        &[("FAKE_CODEX_VERSION", "0.150.0")],
+    );
     assert_eq!(code, 1);
     assert_check(&report, "executes", "fail", "codex-cli 0.150.0");
     assert_check(&report, "integrity", "ok", "match the receipt");
@@ -177,7 +190,7 @@ fn another_codex_first_on_path_is_shown_with_its_version() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let (code, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[("PATH", &path)]);
     assert_eq!(code, 0, "a PATH problem is a warning");
     assert_check(&report, "path", "warn", &other.display().to_string());
     assert_check(&report, "path", "warn", "codex-cli 0.150.0");
@@ -185,7 +198,7 @@ fn another_codex_first_on_path_is_shown_with_its_version() {
 
     // With the runtime first on PATH, the check passes.
     let path = format!("{}:{path}", runtime_dir(&ctx, V).join("bin").display());
-    let (_, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    let (_, report) = doctor(&ctx, None, &["--offline"], &[("PATH", &path)]);
     assert_check(&report, "path", "ok", "is this runtime");
 }
 
@@ -194,6 +207,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
     let (ctx, _server) = installed();
     let (code, report) = doctor(
         &ctx,
+        None,
         &["--offline"],
         &[("FAKE_APP_SERVER_MODE", "auth-required")],
     );
@@ -201,6 +215,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
     assert_check(&report, "auth", "warn", "codex login");
     let (_, report) = doctor(
         &ctx,
+        None,
         &["--offline"],
         &[
             ("FAKE_APP_SERVER_MODE", "auth-required"),
@@ -214,7 +229,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
 #[test]
 fn an_unreachable_api_is_a_warning_naming_the_proxy_fix() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &[], &[]);
+    let (code, report) = doctor(&ctx, None, &[], &[]);
     assert_eq!(code, 0);
     assert_check(&report, "network", "warn", "unreachable");
     assert_check(&report, "network", "warn", "proxy");
@@ -226,6 +241,7 @@ fn an_unwritable_cache_fails_with_the_flag_to_move_it() {
     // sysfs refuses new directories even to root.
     let (code, report) = doctor(
         &ctx,
+        None,
         &[
             "--offline",
             "--cache-dir",
@@ -252,7 +268,7 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
         b"half",
     )
     .unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 0);
     assert_check(&report, "cache", "warn", "2 leftover(s)");
     assert_check(&report, "cache", "warn", ".staging-");
@@ -261,11 +277,12 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
 #[test]
 fn doctor_turn_runs_one_turn() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &["--offline", "--turn"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline", "--turn"], &[]);
     assert_eq!(code, 0, "{report}");
     assert_check(&report, "turn", "ok", "Hello from the fake.");
     let (code, report) = doctor(
         &ctx,
+        None,
         &["--offline", "--turn"],
         &[("FAKE_APP_SERVER_MODE", "fail-turn")],
     );
@@ -315,7 +332,8 @@ fn an_empty_trust_store_falls_back_to_the_bundled_roots_and_doctor_says_so() {
     std::fs::create_dir(&empty_dir).unwrap();
     let (code, report) = doctor(
         &ctx,
-        &["--github-api-url", &server.api_url()],
+        Some(&server),
+        &[],
         &[
             ("SSL_CERT_FILE", empty.to_str().unwrap()),
             ("SSL_CERT_DIR", empty_dir.to_str().unwrap()),
@@ -334,7 +352,8 @@ fn a_cert_file_with_a_root_is_trusted_alone() {
     std::fs::write(&ca, ONE_ROOT).unwrap();
     let (code, report) = doctor(
         &ctx,
-        &["--github-api-url", &server.api_url()],
+        Some(&server),
+        &[],
         &[("SSL_CERT_FILE", ca.to_str().unwrap())],
     );
     assert_eq!(code, 0, "{report}");

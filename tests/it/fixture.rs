@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use crate::common::host_target;
+use crate::common::{host_target, PointAt};
 
 pub mod npm_tarballs;
 pub mod wheels;
@@ -216,16 +216,11 @@ pub fn publish_and_install(
         &format!("rust-v{version}"),
         &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
     );
-    let out = ctx.run([
-        "install",
-        "-q",
-        "--version",
-        version,
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    let out = ctx
+        .cmd(["install", "-q", "--version", version])
+        .github(&server)
+        .output()
+        .expect("run install");
     crate::common::assert_exit(&out, 0);
     server
 }

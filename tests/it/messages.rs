@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, host_target, stderr, stdout, TestContext, TAG, V};
+use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, TAG, V};
 use crate::fixture::{fake_app_server, package_gz, publish_and_install, Package};
 use crate::json::redacted_host;
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
@@ -23,15 +23,11 @@ fn release(digest: DigestMode) -> ReleaseServer {
 }
 
 fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> Output {
-    let mut cmd = ctx.cmd(["install"]);
-    cmd.args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ])
-    .args(extra);
-    cmd.output().expect("run codex-bootstrap")
+    ctx.cmd(["install"])
+        .args(extra)
+        .github(server)
+        .output()
+        .expect("run codex-bootstrap")
 }
 
 /// stderr of a failed command, with run-specific text redacted.

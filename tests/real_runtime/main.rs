@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assert_exit, runtime_dir, stderr, stdout, TestContext, TAG, V};
+use common::{assert_exit, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V};
 use support::github::{Asset, DigestMode, ReleaseServer};
 use support::model::{MockModel, Usage};
 
@@ -121,14 +121,13 @@ fn release_gz_via_sums() -> ReleaseServer {
     server
 }
 
-fn install_args(server: &ReleaseServer) -> Vec<String> {
-    vec![
-        "install".into(),
-        "--github-api-url".into(),
-        server.api_url(),
-        "--github-download-url".into(),
-        server.download_url(),
-    ]
+/// `codex-bootstrap install EXTRA` pointed at `server`.
+fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
+    ctx.cmd(["install"])
+        .args(extra)
+        .github(server)
+        .output()
+        .expect("run install")
 }
 
 #[test]
@@ -136,9 +135,7 @@ fn install_args(server: &ReleaseServer) -> Vec<String> {
 fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
     let ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let mut args = install_args(&server);
-    args.push("--json".into());
-    let out = ctx.run(&args);
+    let out = install(&ctx, &server, &["--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(json["verified_by"]["kind"], "sha256-sums");
@@ -163,9 +160,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
 
     // Warm: no request, same path; and --verify re-hashes 377 MB against the receipt.
     let before = server.requests().len();
-    let mut warm = install_args(&server);
-    warm.extend(["--print-path".into(), "--verify".into()]);
-    let out = ctx.run(&warm);
+    let out = install(&ctx, &server, &["--print-path", "--verify"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), codex.display().to_string());
     assert_eq!(server.requests().len(), before);
@@ -191,7 +186,7 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
         ),
     )
     .expect("write the manifest");
-    let out = ctx.run(install_args(&server));
+    let out = install(&ctx, &server, &[]);
     assert_exit(&out, 0);
     assert!(
         stderr(&out).contains("codex-runtime.toml"),
@@ -209,19 +204,22 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
 
 /// Install the real runtime from the loopback release (SHA256SUMS path), quietly.
 fn installed(ctx: &TestContext, server: &ReleaseServer) {
-    let mut args = install_args(server);
-    args.push("-q".into());
-    assert_exit(&ctx.run(&args), 0);
+    assert_exit(&install(ctx, server, &["-q"]), 0);
 }
 
-fn quickstart_args(server: &ReleaseServer, model: &MockModel, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["quickstart".to_string()];
-    args.extend(install_args(server).into_iter().skip(1));
+/// `codex-bootstrap quickstart EXTRA` pointed at `server`, with `model` as the provider.
+fn quickstart(
+    ctx: &TestContext,
+    server: &ReleaseServer,
+    model: &MockModel,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut cmd = ctx.cmd(["quickstart"]);
+    cmd.github(server);
     for kv in model.config_overrides() {
-        args.extend(["-c".to_string(), kv]);
+        cmd.args(["-c".to_string(), kv]);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    cmd.args(extra).output().expect("run quickstart")
 }
 
 #[test]
@@ -238,7 +236,7 @@ fn quickstart_runs_one_real_turn_against_the_loopback_model() {
         total_tokens: 338,
     };
     let model = MockModel::start("The loopback model says hello.", usage);
-    let out = ctx.run(quickstart_args(&server, &model, &["--json", "Say hello"]));
+    let out = quickstart(&ctx, &server, &model, &["--json", "Say hello"]);
     assert_exit(&out, 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(v["final_response"], "The loopback model says hello.");
@@ -255,7 +253,7 @@ fn quickstart_runs_one_real_turn_against_the_loopback_model() {
     );
 
     // Streaming text mode prints the reply to stdout.
-    let out = ctx.run(quickstart_args(&server, &model, &["Say hello"]));
+    let out = quickstart(&ctx, &server, &model, &["Say hello"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), "The loopback model says hello.");
     assert!(
@@ -276,9 +274,8 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let mut args = vec!["quickstart".to_string()];
-    args.extend(install_args(&server).into_iter().skip(1));
-    args.extend([
+    let mut cmd = ctx.cmd(["quickstart"]);
+    cmd.github(&server).args([
         "-c".into(),
         "model_provider=\"mock\"".into(),
         "-c".into(),
@@ -288,7 +285,7 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
         "Say hello".into(),
     ]);
     let started = std::time::Instant::now();
-    let out = ctx.run(&args);
+    let out = cmd.output().expect("run quickstart");
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("error:") && err.contains("hint:"), "{err}");
@@ -422,7 +419,7 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
 fn installs_from_the_real_python_index_and_npm_identical_to_github() {
     let github_ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let out = github_ctx.run(install_args(&server));
+    let out = install(&github_ctx, &server, &[]);
     assert_exit(&out, 0);
     let reference = std::fs::read(runtime_dir(&github_ctx, V).join("bin/codex")).expect("codex");
 
