@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{assert_exit, describe, host_target, stderr, stdout, TestContext, TAG, V};
-use crate::fixture::{package_gz, sha256_hex, Package};
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::common::{assert_exit, describe, host_target, stderr, stdout, TestContext, V};
+use crate::fixture::{release_gz, sha256_hex, Package};
+use crate::support::github::{DigestMode, ReleaseServer};
 use crate::support::http::Fault;
 
 /// This crate's version: the release of codex-bootstrap the action looks for.
@@ -303,12 +303,8 @@ fn sums_line(name: &str, bytes: &[u8]) -> String {
 
 /// The Codex release with the fake app-server as `codex`, for the host target.
 fn codex_release() -> ReleaseServer {
-    let server = ReleaseServer::start();
     let pkg = Package::fake_app_server(V);
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
+    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
     server
 }
 

@@ -2,8 +2,8 @@
 //! the fixture's `codex`, like the real one, writes into `CODEX_HOME` on every run.
 
 use crate::common::{assert_exit, runtime_dir, PointAt, TestContext, V};
-use crate::fixture::{package_gz, publish_and_install, Package, CODEX_HOME_LOG};
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::fixture::{codex_release, publish_and_install, Package, CODEX_HOME_LOG};
+use crate::support::github::DigestMode;
 
 fn codex(ctx: &TestContext) -> std::path::PathBuf {
     runtime_dir(ctx, V).join("bin/codex")
@@ -23,15 +23,7 @@ fn install_runs_codex_with_a_private_codex_home_and_removes_it() {
     let ctx = TestContext::new();
     let tmp = ctx.root().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
-    let server = ReleaseServer::start();
-    server.add_release(
-        "rust-v0.163.0",
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::Api,
-        )],
-    );
+    let server = codex_release(DigestMode::Api);
     let out = ctx
         .cmd(["install", "-q"])
         .github(&server)

@@ -8,7 +8,7 @@ use crate::common::{
     assert_exit, assert_installed, assert_nothing_installed, describe, host_target, runtime_dir,
     stderr, PointAt, TestContext, TAG, V,
 };
-use crate::fixture::{package_gz, Entry, Package};
+use crate::fixture::{package_gz, release_gz, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, Response, TestServer};
 
@@ -18,13 +18,9 @@ fn download_path() -> String {
 
 /// A release whose package is big enough to be cut in the middle.
 fn release() -> (ReleaseServer, Vec<u8>) {
-    let server = ReleaseServer::start();
     let pkg = Package::codex(V).file("codex-resources/blob", &pseudo_random(768 * 1024), 0o644);
     let gz = pkg.tar_gz();
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let server = release_gz(V, gz.clone(), DigestMode::Api);
     (server, gz)
 }
 
@@ -102,11 +98,7 @@ fn a_partial_left_behind_is_resumed_by_the_next_run() {
     assert_exit(&install(&ctx, &server, &["--retries", "1"]), 1);
     assert_eq!(partials(&ctx), 1);
     // A new server without the fault: the next run sends a Range request for the rest.
-    let good = ReleaseServer::start();
-    good.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let good = release_gz(V, gz.clone(), DigestMode::Api);
     assert_exit(&install(&ctx, &good, &[]), 0);
     let reqs = good.http().requests_to(&download_path());
     assert_eq!(reqs.len(), 1);
@@ -323,12 +315,8 @@ fn an_unwritable_cache_is_a_clear_error() {
 #[test]
 fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
     let ctx = TestContext::new();
-    let server = ReleaseServer::start();
     let pkg = Package::codex(V).file("codex-resources/blob", &pseudo_random(6 << 20), 0o644);
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
+    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for round in 0..12 {
         seed ^= seed << 13;
@@ -532,11 +520,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     ];
     for (what, pkg) in cases {
         let ctx = TestContext::new();
-        let server = ReleaseServer::start();
-        server.add_release(
-            TAG,
-            &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-        );
+        let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
         let out = install(&ctx, &server, &[]);
         assert_exit(&out, 1);
         let err = stderr(&out);

@@ -203,6 +203,32 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A release server with `gz` published as `version`'s `.tar.gz`, its digest as `digest` says.
+pub fn release_gz(
+    version: &str,
+    gz: Vec<u8>,
+    digest: crate::support::github::DigestMode,
+) -> crate::support::github::ReleaseServer {
+    use crate::support::github::{Asset, ReleaseServer};
+    let server = ReleaseServer::start();
+    server.add_release(
+        &format!("rust-v{version}"),
+        &[Asset::new(&package_gz(), gz, digest)],
+    );
+    server
+}
+
+/// A release server with the fixture package of `V` as its `.tar.gz`.
+pub fn codex_release(
+    digest: crate::support::github::DigestMode,
+) -> crate::support::github::ReleaseServer {
+    release_gz(
+        crate::common::V,
+        Package::codex(crate::common::V).tar_gz(),
+        digest,
+    )
+}
+
 /// Publish `pkg` as `version`'s `.tar.gz` (API digest) on a new release server and install it
 /// into `ctx`'s cache; returns the server for later requests.
 pub fn publish_and_install(
@@ -210,12 +236,8 @@ pub fn publish_and_install(
     version: &str,
     pkg: &Package,
 ) -> crate::support::github::ReleaseServer {
-    use crate::support::github::{Asset, DigestMode, ReleaseServer};
-    let server = ReleaseServer::start();
-    server.add_release(
-        &format!("rust-v{version}"),
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
+    use crate::support::github::DigestMode;
+    let server = release_gz(version, pkg.tar_gz(), DigestMode::Api);
     let out = ctx
         .cmd(["install", "-q", "--version", version])
         .github(&server)

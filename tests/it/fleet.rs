@@ -4,7 +4,9 @@
 use crate::common::{
     assert_exit, host_target, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V,
 };
-use crate::fixture::{package_gz, package_zst, publish_and_install, sha256_hex, Package};
+use crate::fixture::{
+    package_gz, package_zst, publish_and_install, release_gz, sha256_hex, Package,
+};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
 /// A release with every supported target: zstd with API digests for two, gzip covered only by
@@ -336,16 +338,12 @@ fn prune_beside_a_concurrent_install_is_safe() {
     for v in ["0.161.0", "0.162.0"] {
         publish_and_install(&ctx, v, &Package::codex(v));
     }
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V)
-                .file("big", &vec![1u8; 4 << 20], 0o644)
-                .tar_gz(),
-            DigestMode::Api,
-        )],
+    let server = release_gz(
+        V,
+        Package::codex(V)
+            .file("big", &vec![1u8; 4 << 20], 0o644)
+            .tar_gz(),
+        DigestMode::Api,
     );
     let mut install = ctx.cmd(["install", "-q"]);
     install.github(&server);

@@ -6,18 +6,14 @@ use crate::common::{
     assert_exit, assert_installed, assert_nothing_installed, host_target, runtime_dir, stderr,
     stdout, PointAt, TestContext, TAG, V,
 };
-use crate::fixture::{package_gz, package_zst, sha256_hex, Package};
+use crate::fixture::{package_gz, package_zst, release_gz, sha256_hex, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
 
 /// A release server with the fixture package published as `.tar.gz` (API digest).
 fn release_with_gz() -> (ReleaseServer, Vec<u8>) {
-    let server = ReleaseServer::start();
     let gz = Package::codex(V).tar_gz();
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let server = release_gz(V, gz.clone(), DigestMode::Api);
     (server, gz)
 }
 
@@ -50,8 +46,7 @@ impl TestContext {
 /// stderr for further checks.
 fn assert_refused(pkg: &Package, digest: DigestMode, needle: &str) -> (TestContext, String) {
     let ctx = TestContext::new();
-    let server = ReleaseServer::start();
-    server.add_release(TAG, &[Asset::new(&package_gz(), pkg.tar_gz(), digest)]);
+    let server = release_gz(V, pkg.tar_gz(), digest);
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     let err = stderr(&out);

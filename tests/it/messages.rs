@@ -4,23 +4,10 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, TAG, V};
-use crate::fixture::{fake_app_server, package_gz, publish_and_install, Package};
+use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, V};
+use crate::fixture::{codex_release, fake_app_server, publish_and_install, Package};
 use crate::json::redacted_host;
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-fn release(digest: DigestMode) -> ReleaseServer {
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            digest,
-        )],
-    );
-    server
-}
+use crate::support::github::{DigestMode, ReleaseServer};
 
 fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> Output {
     ctx.cmd(["install"])
@@ -42,7 +29,7 @@ fn failure(ctx: &TestContext, name: &str, out: &Output) {
 #[test]
 fn checksum_mismatch() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Wrong);
+    let server = codex_release(DigestMode::Wrong);
     let out = install(&ctx, &server, &["--source", "github"]);
     failure(&ctx, "checksum_mismatch", &out);
 }
@@ -50,7 +37,7 @@ fn checksum_mismatch() {
 #[test]
 fn rate_limit() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     server.rate_limited(4_000_000_000);
     let out = install(&ctx, &server, &["--source", "github"]);
     failure(&ctx, "rate_limit", &out);
@@ -66,7 +53,7 @@ fn offline_every_source_unreachable() {
 #[test]
 fn unwritable_cache() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     let out = install(
         &ctx,
         &server,
