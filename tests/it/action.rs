@@ -302,10 +302,8 @@ fn sums_line(name: &str, bytes: &[u8]) -> String {
 }
 
 /// The Codex release with the fake app-server as `codex`, for the host target.
-fn codex_release() -> ReleaseServer {
-    let pkg = Package::fake_app_server(V);
-    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
-    server
+fn fake_app_server_release() -> ReleaseServer {
+    release_gz(V, Package::fake_app_server(V).tar_gz(), DigestMode::Api)
 }
 
 /// The composite action's shell steps, run by bash the way the runner runs them, taken from
@@ -316,7 +314,7 @@ fn codex_release() -> ReleaseServer {
 #[test]
 fn the_actions_shell_steps_install_and_export_outputs() {
     let ctx = TestContext::new();
-    let server = codex_release();
+    let server = fake_app_server_release();
     let target = host_target();
     let archive_name = format!("codex-bootstrap-{target}.tar.gz");
     let archive = tool_archive(target, &tool_binary());
@@ -508,7 +506,7 @@ fn the_action_builds_codex_bootstrap_from_source_without_a_release_archive() {
     ];
     for (case, release, arch) in cases {
         let ctx = TestContext::new();
-        let server = codex_release();
+        let server = fake_app_server_release();
         if release {
             publish_tool(
                 &server,
