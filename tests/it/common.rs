@@ -193,6 +193,15 @@ impl TestContext {
         cmd
     }
 
+    /// `codex-bootstrap install EXTRA` pointed at `server`, run and captured.
+    pub fn install(&self, server: &ReleaseServer, extra: &[&str]) -> Output {
+        self.cmd(["install"])
+            .args(extra)
+            .github(server)
+            .output()
+            .expect("run install")
+    }
+
     /// Run and capture.
     pub fn run<I, S>(&self, args: I) -> Output
     where

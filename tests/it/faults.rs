@@ -37,14 +37,6 @@ fn pseudo_random(n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
-    ctx.cmd(["install"])
-        .args(extra)
-        .github(server)
-        .output()
-        .expect("run install")
-}
-
 /// The store holds nothing for the pin, or a complete runtime that matches its receipt.
 fn assert_store_consistent(ctx: &TestContext) {
     let dir = runtime_dir(ctx, V);
@@ -79,7 +71,7 @@ fn a_body_truncated_on_every_attempt_gives_up_keeping_the_partial() {
     server
         .http()
         .fault(&download_path(), Fault::CutEveryTime(gz.len() as u64 / 4));
-    let out = install(&ctx, &server, &["--retries", "3"]);
+    let out = ctx.install(&server, &["--retries", "3"]);
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("failed after 3 attempts"), "{err}");
@@ -95,11 +87,11 @@ fn a_partial_left_behind_is_resumed_by_the_next_run() {
     server
         .http()
         .fault(&download_path(), Fault::CutEveryTime(gz.len() as u64 / 2));
-    assert_exit(&install(&ctx, &server, &["--retries", "1"]), 1);
+    assert_exit(&ctx.install(&server, &["--retries", "1"]), 1);
     assert_eq!(partials(&ctx), 1);
     // A new server without the fault: the next run sends a Range request for the rest.
     let good = release_gz(V, gz.clone(), DigestMode::Api);
-    assert_exit(&install(&ctx, &good, &[]), 0);
+    assert_exit(&ctx.install(&good, &[]), 0);
     let reqs = good.http().requests_to(&download_path());
     assert_eq!(reqs.len(), 1);
     let range = reqs[0].headers.get("range").cloned().unwrap_or_default();
@@ -115,7 +107,7 @@ fn a_server_that_ignores_range_is_restarted_from_zero() {
         .http()
         .fault(&download_path(), Fault::CutAfter(gz.len() as u64 / 2));
     server.http().fault(&download_path(), Fault::IgnoreRange);
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     // Cut, then a full 200 to the Range request (thrown away), then a fresh full download.
@@ -130,7 +122,7 @@ fn a_stalled_transfer_times_out_and_the_retry_succeeds() {
         &download_path(),
         Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(5)),
     );
-    let out = install(&ctx, &server, &["--read-timeout", "1"]);
+    let out = ctx.install(&server, &["--read-timeout", "1"]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     assert_eq!(server.http().requests_to(&download_path()).len(), 2);
@@ -146,7 +138,7 @@ fn server_errors_then_success_and_retry_after_are_honoured() {
             "/repos/openai/codex/releases/tags/rust-v0.163.0",
             Fault::status(status),
         );
-        assert_exit(&install(&ctx, &server, &[]), 0);
+        assert_exit(&ctx.install(&server, &[]), 0);
     }
     let ctx = TestContext::new();
     let (server, _) = release();
@@ -155,7 +147,7 @@ fn server_errors_then_success_and_retry_after_are_honoured() {
         Fault::Status(429, vec![("retry-after".into(), "1".into())], Vec::new()),
     );
     let started = std::time::Instant::now();
-    assert_exit(&install(&ctx, &server, &[]), 0);
+    assert_exit(&ctx.install(&server, &[]), 0);
     // Retry-After was waited for (a lower bound: the retry cannot come sooner).
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
@@ -204,7 +196,7 @@ fn one_corrupted_byte_is_a_mismatch_and_leaves_nothing() {
     server
         .http()
         .fault(&download_path(), Fault::CorruptByte(gz.len() as u64 / 2));
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("checksum mismatch"),
@@ -299,8 +291,7 @@ fn a_full_disk_while_unpacking_removes_the_staging_and_names_the_directory() {
 fn an_unwritable_cache_is_a_clear_error() {
     let ctx = TestContext::new();
     let (server, _) = release();
-    let out = install(
-        &ctx,
+    let out = ctx.install(
         &server,
         &["--cache-dir", "/sys/kernel/codex-bootstrap-cache"],
     );
@@ -337,7 +328,7 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
         }
         assert_store_consistent(&ctx);
     }
-    let out = install(&ctx, &server, &["-q"]);
+    let out = ctx.install(&server, &["-q"]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     assert_exit(
@@ -386,14 +377,10 @@ fn eight_concurrent_installers_download_once_and_agree() {
 #[test]
 fn installers_of_different_pins_do_not_block_each_other() {
     let ctx = TestContext::new();
-    let slow = ReleaseServer::start();
     let pkg =
         Package::codex("0.162.0").file("codex-resources/blob", &pseudo_random(256 * 1024), 0o644);
     let gz = pkg.tar_gz();
-    slow.add_release(
-        "rust-v0.162.0",
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let slow = release_gz("0.162.0", gz.clone(), DigestMode::Api);
     slow.http().fault(
         &format!("/download/rust-v0.162.0/{}", package_gz()),
         Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(20)),
@@ -420,7 +407,7 @@ fn installers_of_different_pins_do_not_block_each_other() {
         std::thread::sleep(Duration::from_millis(25));
     }
     let (fast, _) = release();
-    let out = install(&ctx, &fast, &["-q"]);
+    let out = ctx.install(&fast, &["-q"]);
     assert_exit(&out, 0);
     assert!(
         stalled.try_wait().unwrap().is_none(),
@@ -521,7 +508,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     for (what, pkg) in cases {
         let ctx = TestContext::new();
         let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
-        let out = install(&ctx, &server, &[]);
+        let out = ctx.install(&server, &[]);
         assert_exit(&out, 1);
         let err = stderr(&out);
         assert!(err.contains("hint:"), "{what}: {err}");
@@ -555,7 +542,7 @@ fn a_decompression_bomb_is_refused_before_it_fills_the_disk() {
     let server = ReleaseServer::start();
     let name = format!("codex-package-{}.tar.zst", host_target());
     server.add_release(TAG, &[Asset::new(&name, bomb, DigestMode::Api)]);
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("decompression bomb"),
@@ -603,7 +590,7 @@ fn malformed_api_json_is_a_clear_error() {
             Response::new(200, "{\"tag_name\": 3, \"assets\": \"no\"")
                 .header("content-type", "application/json")
         });
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
 }
@@ -661,7 +648,7 @@ fn symlinks_planted_in_the_store_are_refused() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::create_dir_all(ctx.cache_dir().join("runtimes")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, ctx.cache_dir().join("runtimes").join(V)).unwrap();
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
     assert!(
@@ -680,7 +667,7 @@ fn symlinks_planted_in_the_store_are_refused() {
             .join(format!("{V}-{}.lock", host_target())),
     )
     .unwrap();
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");

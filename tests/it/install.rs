@@ -18,15 +18,6 @@ fn release_with_gz() -> (ReleaseServer, Vec<u8>) {
 }
 
 impl TestContext {
-    /// `codex-bootstrap install EXTRA` pointed at `server`.
-    fn install(&self, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
-        self.cmd(["install"])
-            .args(extra)
-            .github(server)
-            .output()
-            .expect("run install")
-    }
-
     fn pin_manifest(&self, asset: &str, bytes: &[u8]) {
         std::fs::write(
             self.work_dir().join("codex-runtime.toml"),

@@ -4,18 +4,10 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, V};
+use crate::common::{assert_exit, host_target, stderr, stdout, TestContext, V};
 use crate::fixture::{codex_release, fake_app_server, publish_and_install, Package};
 use crate::json::redacted_host;
-use crate::support::github::{DigestMode, ReleaseServer};
-
-fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> Output {
-    ctx.cmd(["install"])
-        .args(extra)
-        .github(server)
-        .output()
-        .expect("run codex-bootstrap")
-}
+use crate::support::github::DigestMode;
 
 /// stderr of a failed command, with run-specific text redacted.
 fn failure(ctx: &TestContext, name: &str, out: &Output) {
@@ -30,7 +22,7 @@ fn failure(ctx: &TestContext, name: &str, out: &Output) {
 fn checksum_mismatch() {
     let ctx = TestContext::new();
     let server = codex_release(DigestMode::Wrong);
-    let out = install(&ctx, &server, &["--source", "github"]);
+    let out = ctx.install(&server, &["--source", "github"]);
     failure(&ctx, "checksum_mismatch", &out);
 }
 
@@ -39,7 +31,7 @@ fn rate_limit() {
     let ctx = TestContext::new();
     let server = codex_release(DigestMode::Api);
     server.rate_limited(4_000_000_000);
-    let out = install(&ctx, &server, &["--source", "github"]);
+    let out = ctx.install(&server, &["--source", "github"]);
     failure(&ctx, "rate_limit", &out);
 }
 
@@ -54,8 +46,7 @@ fn offline_every_source_unreachable() {
 fn unwritable_cache() {
     let ctx = TestContext::new();
     let server = codex_release(DigestMode::Api);
-    let out = install(
-        &ctx,
+    let out = ctx.install(
         &server,
         &["--cache-dir", "/sys/kernel/codex-bootstrap-cache"],
     );

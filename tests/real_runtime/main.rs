@@ -121,21 +121,12 @@ fn release_gz_via_sums() -> ReleaseServer {
     server
 }
 
-/// `codex-bootstrap install EXTRA` pointed at `server`.
-fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
-    ctx.cmd(["install"])
-        .args(extra)
-        .github(server)
-        .output()
-        .expect("run install")
-}
-
 #[test]
 #[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
 fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
     let ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let out = install(&ctx, &server, &["--json"]);
+    let out = ctx.install(&server, &["--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(json["verified_by"]["kind"], "sha256-sums");
@@ -160,7 +151,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
 
     // Warm: no request, same path; and --verify re-hashes 377 MB against the receipt.
     let before = server.requests().len();
-    let out = install(&ctx, &server, &["--print-path", "--verify"]);
+    let out = ctx.install(&server, &["--print-path", "--verify"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), codex.display().to_string());
     assert_eq!(server.requests().len(), before);
@@ -186,7 +177,7 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
         ),
     )
     .expect("write the manifest");
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert!(
         stderr(&out).contains("codex-runtime.toml"),
@@ -204,7 +195,7 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
 
 /// Install the real runtime from the loopback release (SHA256SUMS path), quietly.
 fn installed(ctx: &TestContext, server: &ReleaseServer) {
-    assert_exit(&install(ctx, server, &["-q"]), 0);
+    assert_exit(&ctx.install(server, &["-q"]), 0);
 }
 
 /// `codex-bootstrap quickstart EXTRA` pointed at `server`, with `model` as the provider.
@@ -419,7 +410,7 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
 fn installs_from_the_real_python_index_and_npm_identical_to_github() {
     let github_ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let out = install(&github_ctx, &server, &[]);
+    let out = github_ctx.install(&server, &[]);
     assert_exit(&out, 0);
     let reference = std::fs::read(runtime_dir(&github_ctx, V).join("bin/codex")).expect("codex");
 
