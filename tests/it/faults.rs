@@ -135,7 +135,7 @@ fn server_errors_then_success_and_retry_after_are_honoured() {
         let (server, _) = release();
         server.http().fault(&download_path(), Fault::status(status));
         server.http().fault(
-            "/repos/openai/codex/releases/tags/rust-v0.163.0",
+            &format!("/repos/openai/codex/releases/tags/{TAG}"),
             Fault::status(status),
         );
         assert_exit(&ctx.install(&server, &[]), 0);

@@ -65,7 +65,7 @@ fn pin_writes_digests_that_a_later_install_uses_with_the_api_down() {
     assert_eq!(
         server
             .http()
-            .count("/download/rust-v0.163.0/codex-package_SHA256SUMS"),
+            .count(&format!("/download/{TAG}/codex-package_SHA256SUMS")),
         1,
         "SUMS fetched once"
     );
