@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{assert_exit, describe, stderr, stdout, TestContext};
-use crate::fixture::{host_target, package_gz, sha256_hex, Package};
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::common::{assert_exit, describe, host_target, stderr, stdout, TestContext, V};
+use crate::fixture::{release_gz, sha256_hex, Package};
+use crate::support::github::{DigestMode, ReleaseServer};
 use crate::support::http::Fault;
 
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 /// This crate's version: the release of codex-bootstrap the action looks for.
 const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -304,14 +302,8 @@ fn sums_line(name: &str, bytes: &[u8]) -> String {
 }
 
 /// The Codex release with the fake app-server as `codex`, for the host target.
-fn codex_release() -> ReleaseServer {
-    let server = ReleaseServer::start();
-    let pkg = Package::fake_app_server(V);
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
-    server
+fn fake_app_server_release() -> ReleaseServer {
+    release_gz(V, Package::fake_app_server(V).tar_gz(), DigestMode::Api)
 }
 
 /// The composite action's shell steps, run by bash the way the runner runs them, taken from
@@ -322,7 +314,7 @@ fn codex_release() -> ReleaseServer {
 #[test]
 fn the_actions_shell_steps_install_and_export_outputs() {
     let ctx = TestContext::new();
-    let server = codex_release();
+    let server = fake_app_server_release();
     let target = host_target();
     let archive_name = format!("codex-bootstrap-{target}.tar.gz");
     let archive = tool_archive(target, &tool_binary());
@@ -514,7 +506,7 @@ fn the_action_builds_codex_bootstrap_from_source_without_a_release_archive() {
     ];
     for (case, release, arch) in cases {
         let ctx = TestContext::new();
-        let server = codex_release();
+        let server = fake_app_server_release();
         if release {
             publish_tool(
                 &server,

@@ -1,18 +1,12 @@
 //! `install` and doctor's `--version` checks leave the user's `CODEX_HOME` as they found it:
 //! the fixture's `codex`, like the real one, writes into `CODEX_HOME` on every run.
 
-use crate::common::{assert_exit, TestContext};
-use crate::fixture::{host_target, package_gz, publish_and_install, Package, CODEX_HOME_LOG};
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
+use crate::common::{assert_exit, runtime_dir, PointAt, TestContext, V};
+use crate::fixture::{codex_release, publish_and_install, Package, CODEX_HOME_LOG};
+use crate::support::github::DigestMode;
 
 fn codex(ctx: &TestContext) -> std::path::PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(V)
-        .join(host_target())
-        .join("bin/codex")
+    runtime_dir(ctx, V).join("bin/codex")
 }
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
@@ -29,19 +23,10 @@ fn install_runs_codex_with_a_private_codex_home_and_removes_it() {
     let ctx = TestContext::new();
     let tmp = ctx.root().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
-    let server = ReleaseServer::start();
-    server.add_release(
-        "rust-v0.163.0",
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::Api,
-        )],
-    );
+    let server = codex_release(DigestMode::Api);
     let out = ctx
         .cmd(["install", "-q"])
-        .args(["--github-api-url", &server.api_url()])
-        .args(["--github-download-url", &server.download_url()])
+        .github(&server)
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();

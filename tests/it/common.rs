@@ -9,6 +9,53 @@ use crate::support::github::ReleaseServer;
 use crate::support::npm::NpmRegistry;
 use crate::support::pyindex::PythonIndex;
 
+/// The release most tests install, and its tag.
+pub const V: &str = "0.163.0";
+pub const TAG: &str = "rust-v0.163.0";
+
+/// The host's target triple as codex-bootstrap sees it.
+pub fn host_target() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-musl",
+        _ => "x86_64-unknown-linux-musl",
+    }
+}
+
+/// Where `version` is installed for the host target in `ctx`'s store.
+pub fn runtime_dir(ctx: &TestContext, version: &str) -> PathBuf {
+    ctx.cache_dir()
+        .join("runtimes")
+        .join(version)
+        .join(host_target())
+}
+
+/// `V` is installed in `ctx`'s store: its `codex --version` answers and its receipt is there.
+#[track_caller]
+pub fn assert_installed(ctx: &TestContext) {
+    let codex = runtime_dir(ctx, V).join("bin/codex");
+    let out = Command::new(&codex).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("codex-cli {V}")
+    );
+    assert!(runtime_dir(ctx, V)
+        .join(".codex-bootstrap-receipt.json")
+        .is_file());
+}
+
+/// Nothing of `V` is in `ctx`'s store: no runtime and no staging left behind.
+#[track_caller]
+pub fn assert_nothing_installed(ctx: &TestContext) {
+    assert!(!runtime_dir(ctx, V).exists(), "a runtime was installed");
+    let leftovers: Vec<_> = std::fs::read_dir(ctx.cache_dir().join("runtimes").join(V))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
+
 /// Environment variables that would make a test depend on the machine it runs on.
 const SCRUBBED: &[&str] = &[
     "GH_TOKEN",
@@ -144,6 +191,15 @@ impl TestContext {
             .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "5")
             .stdin(std::process::Stdio::null());
         cmd
+    }
+
+    /// `codex-bootstrap install EXTRA` pointed at `server`, run and captured.
+    pub fn install(&self, server: &ReleaseServer, extra: &[&str]) -> Output {
+        self.cmd(["install"])
+            .args(extra)
+            .github(server)
+            .output()
+            .expect("run install")
     }
 
     /// Run and capture.

@@ -1,12 +1,8 @@
 //! `doctor` against broken states built on purpose: each check's status and hint.
 
-use std::path::PathBuf;
-
-use crate::common::{assert_exit, stdout, TestContext};
+use crate::common::{assert_exit, host_target, runtime_dir, stdout, PointAt, TestContext, V};
 use crate::fixture::{publish_and_install, Package};
 use crate::support::github::ReleaseServer;
-
-const V: &str = "0.163.0";
 
 /// A context with the pin installed from a loopback release; `bin/codex` is the fake server.
 fn installed() -> (TestContext, ReleaseServer) {
@@ -15,17 +11,18 @@ fn installed() -> (TestContext, ReleaseServer) {
     (ctx, server)
 }
 
-fn runtime_dir(ctx: &TestContext) -> PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(V)
-        .join(crate::fixture::host_target())
-}
-
-/// Run `doctor --json ARGS` and return (exit code, checks by id).
-fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+/// Run `doctor --json ARGS`, pointed at `server` if given, and return (exit code, checks by id).
+fn doctor(
+    ctx: &TestContext,
+    server: Option<&ReleaseServer>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, serde_json::Value) {
     let mut cmd = ctx.cmd(["doctor", "--json"]);
     cmd.args(args);
+    if let Some(server) = server {
+        cmd.github(server);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -60,7 +57,7 @@ fn assert_check(report: &serde_json::Value, id: &str, status: &str, needle: &str
 #[test]
 fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
     let (ctx, server) = installed();
-    let (code, report) = doctor(&ctx, &["--github-api-url", &server.api_url()], &[]);
+    let (code, report) = doctor(&ctx, Some(&server), &[], &[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["ok"], true);
     // The snapshot: each check's id and status, in order, with paths and timings filtered.
@@ -122,7 +119,7 @@ fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
 #[test]
 fn a_missing_runtime_fails_with_the_install_command() {
     let ctx = TestContext::new();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(
         &report,
@@ -136,7 +133,7 @@ fn a_missing_runtime_fails_with_the_install_command() {
 #[test]
 fn a_truncated_file_is_named() {
     let (ctx, _server) = installed();
-    let victim = runtime_dir(&ctx).join("codex-resources/bwrap");
+    let victim = runtime_dir(&ctx, V).join("codex-resources/bwrap");
     let len = std::fs::metadata(&victim).unwrap().len();
     std::fs::OpenOptions::new()
         .write(true)
@@ -144,7 +141,7 @@ fn a_truncated_file_is_named() {
         .unwrap()
         .set_len(len / 2)
         .unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(&report, "integrity", "fail", "codex-resources/bwrap");
     assert_check(&report, "integrity", "fail", "install --force");
@@ -153,11 +150,11 @@ fn a_truncated_file_is_named() {
 #[test]
 fn a_modified_file_is_named() {
     let (ctx, _server) = installed();
-    let victim = runtime_dir(&ctx).join("codex-path/rg");
+    let victim = runtime_dir(&ctx, V).join("codex-path/rg");
     let mut bytes = std::fs::read(&victim).unwrap();
     bytes[0] ^= 0x20;
     std::fs::write(&victim, &bytes).unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 1);
     assert_check(&report, "integrity", "fail", "`codex-path/rg` has sha256");
 }
@@ -165,7 +162,12 @@ fn a_modified_file_is_named() {
 #[test]
 fn a_binary_reporting_another_version_fails_executes() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &["--offline"], &[("FAKE_CODEX_VERSION", "0.150.0")]);
+    let (code, report) = doctor(
+        &ctx,
+        None,
+        &["--offline"],
+        &[("FAKE_CODEX_VERSION", "0.150.0")],
+    );
     assert_eq!(code, 1);
     assert_check(&report, "executes", "fail", "codex-cli 0.150.0");
     assert_check(&report, "integrity", "ok", "match the receipt");
@@ -188,15 +190,15 @@ fn another_codex_first_on_path_is_shown_with_its_version() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let (code, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[("PATH", &path)]);
     assert_eq!(code, 0, "a PATH problem is a warning");
     assert_check(&report, "path", "warn", &other.display().to_string());
     assert_check(&report, "path", "warn", "codex-cli 0.150.0");
     assert_check(&report, "path", "warn", "export PATH=");
 
     // With the runtime first on PATH, the check passes.
-    let path = format!("{}:{path}", runtime_dir(&ctx).join("bin").display());
-    let (_, report) = doctor(&ctx, &["--offline"], &[("PATH", &path)]);
+    let path = format!("{}:{path}", runtime_dir(&ctx, V).join("bin").display());
+    let (_, report) = doctor(&ctx, None, &["--offline"], &[("PATH", &path)]);
     assert_check(&report, "path", "ok", "is this runtime");
 }
 
@@ -205,6 +207,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
     let (ctx, _server) = installed();
     let (code, report) = doctor(
         &ctx,
+        None,
         &["--offline"],
         &[("FAKE_APP_SERVER_MODE", "auth-required")],
     );
@@ -212,6 +215,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
     assert_check(&report, "auth", "warn", "codex login");
     let (_, report) = doctor(
         &ctx,
+        None,
         &["--offline"],
         &[
             ("FAKE_APP_SERVER_MODE", "auth-required"),
@@ -225,7 +229,7 @@ fn no_auth_is_a_warning_with_the_fix_and_keys_are_never_printed() {
 #[test]
 fn an_unreachable_api_is_a_warning_naming_the_proxy_fix() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &[], &[]);
+    let (code, report) = doctor(&ctx, None, &[], &[]);
     assert_eq!(code, 0);
     assert_check(&report, "network", "warn", "unreachable");
     assert_check(&report, "network", "warn", "proxy");
@@ -237,6 +241,7 @@ fn an_unwritable_cache_fails_with_the_flag_to_move_it() {
     // sysfs refuses new directories even to root.
     let (code, report) = doctor(
         &ctx,
+        None,
         &[
             "--offline",
             "--cache-dir",
@@ -255,7 +260,7 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
         .cache_dir()
         .join("runtimes")
         .join(V)
-        .join(format!(".staging-{}-dead", crate::fixture::host_target()));
+        .join(format!(".staging-{}-dead", host_target()));
     std::fs::create_dir_all(&staging).unwrap();
     std::fs::create_dir_all(ctx.cache_dir().join("downloads")).unwrap();
     std::fs::write(
@@ -263,7 +268,7 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
         b"half",
     )
     .unwrap();
-    let (code, report) = doctor(&ctx, &["--offline"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline"], &[]);
     assert_eq!(code, 0);
     assert_check(&report, "cache", "warn", "2 leftover(s)");
     assert_check(&report, "cache", "warn", ".staging-");
@@ -272,11 +277,12 @@ fn leftovers_of_a_killed_install_are_reported_with_the_cleanup() {
 #[test]
 fn doctor_turn_runs_one_turn() {
     let (ctx, _server) = installed();
-    let (code, report) = doctor(&ctx, &["--offline", "--turn"], &[]);
+    let (code, report) = doctor(&ctx, None, &["--offline", "--turn"], &[]);
     assert_eq!(code, 0, "{report}");
     assert_check(&report, "turn", "ok", "Hello from the fake.");
     let (code, report) = doctor(
         &ctx,
+        None,
         &["--offline", "--turn"],
         &[("FAKE_APP_SERVER_MODE", "fail-turn")],
     );
@@ -326,7 +332,8 @@ fn an_empty_trust_store_falls_back_to_the_bundled_roots_and_doctor_says_so() {
     std::fs::create_dir(&empty_dir).unwrap();
     let (code, report) = doctor(
         &ctx,
-        &["--github-api-url", &server.api_url()],
+        Some(&server),
+        &[],
         &[
             ("SSL_CERT_FILE", empty.to_str().unwrap()),
             ("SSL_CERT_DIR", empty_dir.to_str().unwrap()),
@@ -345,7 +352,8 @@ fn a_cert_file_with_a_root_is_trusted_alone() {
     std::fs::write(&ca, ONE_ROOT).unwrap();
     let (code, report) = doctor(
         &ctx,
-        &["--github-api-url", &server.api_url()],
+        Some(&server),
+        &[],
         &[("SSL_CERT_FILE", ca.to_str().unwrap())],
     );
     assert_eq!(code, 0, "{report}");

@@ -4,13 +4,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{assert_exit, describe, stderr, TestContext};
-use crate::fixture::{host_target, package_gz, Entry, Package};
+use crate::common::{
+    assert_exit, assert_installed, assert_nothing_installed, describe, host_target, runtime_dir,
+    stderr, PointAt, TestContext, TAG, V,
+};
+use crate::fixture::{package_gz, release_gz, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, Response, TestServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 fn download_path() -> String {
     format!("/download/{TAG}/{}", package_gz())
@@ -18,13 +18,9 @@ fn download_path() -> String {
 
 /// A release whose package is big enough to be cut in the middle.
 fn release() -> (ReleaseServer, Vec<u8>) {
-    let server = ReleaseServer::start();
     let pkg = Package::codex(V).file("codex-resources/blob", &pseudo_random(768 * 1024), 0o644);
     let gz = pkg.tar_gz();
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let server = release_gz(V, gz.clone(), DigestMode::Api);
     (server, gz)
 }
 
@@ -41,25 +37,9 @@ fn pseudo_random(n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> std::process::Output {
-    let mut cmd = ctx.cmd(["install"]);
-    cmd.args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
-    cmd.args(extra);
-    cmd.output().expect("run install")
-}
-
-fn runtime_dir(ctx: &TestContext) -> std::path::PathBuf {
-    ctx.cache_dir().join("runtimes").join(V).join(host_target())
-}
-
 /// The store holds nothing for the pin, or a complete runtime that matches its receipt.
 fn assert_store_consistent(ctx: &TestContext) {
-    let dir = runtime_dir(ctx);
+    let dir = runtime_dir(ctx, V);
     if !dir.exists() {
         return;
     }
@@ -91,12 +71,12 @@ fn a_body_truncated_on_every_attempt_gives_up_keeping_the_partial() {
     server
         .http()
         .fault(&download_path(), Fault::CutEveryTime(gz.len() as u64 / 4));
-    let out = install(&ctx, &server, &["--retries", "3"]);
+    let out = ctx.install(&server, &["--retries", "3"]);
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("failed after 3 attempts"), "{err}");
     assert!(err.contains("hint:"), "{err}");
-    assert!(!runtime_dir(&ctx).exists());
+    assert!(!runtime_dir(&ctx, V).exists());
     assert_eq!(partials(&ctx), 1, "the partial is kept for a later resume");
 }
 
@@ -107,15 +87,11 @@ fn a_partial_left_behind_is_resumed_by_the_next_run() {
     server
         .http()
         .fault(&download_path(), Fault::CutEveryTime(gz.len() as u64 / 2));
-    assert_exit(&install(&ctx, &server, &["--retries", "1"]), 1);
+    assert_exit(&ctx.install(&server, &["--retries", "1"]), 1);
     assert_eq!(partials(&ctx), 1);
     // A new server without the fault: the next run sends a Range request for the rest.
-    let good = ReleaseServer::start();
-    good.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
-    assert_exit(&install(&ctx, &good, &[]), 0);
+    let good = release_gz(V, gz.clone(), DigestMode::Api);
+    assert_exit(&ctx.install(&good, &[]), 0);
     let reqs = good.http().requests_to(&download_path());
     assert_eq!(reqs.len(), 1);
     let range = reqs[0].headers.get("range").cloned().unwrap_or_default();
@@ -131,7 +107,7 @@ fn a_server_that_ignores_range_is_restarted_from_zero() {
         .http()
         .fault(&download_path(), Fault::CutAfter(gz.len() as u64 / 2));
     server.http().fault(&download_path(), Fault::IgnoreRange);
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     // Cut, then a full 200 to the Range request (thrown away), then a fresh full download.
@@ -146,7 +122,7 @@ fn a_stalled_transfer_times_out_and_the_retry_succeeds() {
         &download_path(),
         Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(5)),
     );
-    let out = install(&ctx, &server, &["--read-timeout", "1"]);
+    let out = ctx.install(&server, &["--read-timeout", "1"]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     assert_eq!(server.http().requests_to(&download_path()).len(), 2);
@@ -159,10 +135,10 @@ fn server_errors_then_success_and_retry_after_are_honoured() {
         let (server, _) = release();
         server.http().fault(&download_path(), Fault::status(status));
         server.http().fault(
-            "/repos/openai/codex/releases/tags/rust-v0.163.0",
+            &format!("/repos/openai/codex/releases/tags/{TAG}"),
             Fault::status(status),
         );
-        assert_exit(&install(&ctx, &server, &[]), 0);
+        assert_exit(&ctx.install(&server, &[]), 0);
     }
     let ctx = TestContext::new();
     let (server, _) = release();
@@ -171,7 +147,7 @@ fn server_errors_then_success_and_retry_after_are_honoured() {
         Fault::Status(429, vec![("retry-after".into(), "1".into())], Vec::new()),
     );
     let started = std::time::Instant::now();
-    assert_exit(&install(&ctx, &server, &[]), 0);
+    assert_exit(&ctx.install(&server, &[]), 0);
     // Retry-After was waited for (a lower bound: the retry cannot come sooner).
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
@@ -220,14 +196,14 @@ fn one_corrupted_byte_is_a_mismatch_and_leaves_nothing() {
     server
         .http()
         .fault(&download_path(), Fault::CorruptByte(gz.len() as u64 / 2));
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("checksum mismatch"),
         "{}",
         stderr(&out)
     );
-    assert!(!runtime_dir(&ctx).exists());
+    assert!(!runtime_dir(&ctx, V).exists());
     assert_eq!(partials(&ctx), 0, "the corrupt partial is deleted");
 }
 
@@ -242,15 +218,10 @@ fn a_redirect_to_another_host_carries_no_token() {
         &format!("/repos/openai/codex/releases/tags/{TAG}"),
         Fault::Redirect(target),
     );
-    let mut cmd = ctx.cmd([
-        "install",
-        "-q",
-        "--github-api-url",
-        &front.url(),
-        "--github-download-url",
-        &real.download_url(),
-    ]);
-    cmd.env("GH_TOKEN", "ghp_SENTINEL_redirect");
+    let mut cmd = ctx.cmd(["install", "-q"]);
+    cmd.github(&real)
+        .env("CODEX_BOOTSTRAP_GITHUB_API", front.url())
+        .env("GH_TOKEN", "ghp_SENTINEL_redirect");
     let out = cmd.output().unwrap();
     assert_exit(&out, 0);
     let first = &front.requests()[0];
@@ -298,12 +269,7 @@ fn a_full_disk_while_unpacking_removes_the_staging_and_names_the_directory() {
     };
     let (server, _) = release();
     let mut cmd = ctx.cmd(["install", "--cache-dir"]);
-    cmd.arg(&cache).args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    cmd.arg(&cache).github(&server);
     let out = cmd.output().unwrap();
     assert_exit(&out, 1);
     let err = stderr(&out);
@@ -325,8 +291,7 @@ fn a_full_disk_while_unpacking_removes_the_staging_and_names_the_directory() {
 fn an_unwritable_cache_is_a_clear_error() {
     let ctx = TestContext::new();
     let (server, _) = release();
-    let out = install(
-        &ctx,
+    let out = ctx.install(
         &server,
         &["--cache-dir", "/sys/kernel/codex-bootstrap-cache"],
     );
@@ -341,29 +306,20 @@ fn an_unwritable_cache_is_a_clear_error() {
 #[test]
 fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
     let ctx = TestContext::new();
-    let server = ReleaseServer::start();
     let pkg = Package::codex(V).file("codex-resources/blob", &pseudo_random(6 << 20), 0o644);
-    server.add_release(
-        TAG,
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
+    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for round in 0..12 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let mut cmd = ctx.cmd(["install", "-q", "--force"]);
-        cmd.args([
-            "--github-api-url",
-            &server.api_url(),
-            "--github-download-url",
-            &server.download_url(),
-        ]);
+        cmd.github(&server);
         let mut child = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(seed % 400));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let dir = runtime_dir(&ctx);
+        let dir = runtime_dir(&ctx, V);
         if dir.exists() {
             assert!(
                 dir.join(".codex-bootstrap-receipt.json").is_file(),
@@ -372,7 +328,7 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
         }
         assert_store_consistent(&ctx);
     }
-    let out = install(&ctx, &server, &["-q"]);
+    let out = ctx.install(&server, &["-q"]);
     assert_exit(&out, 0);
     assert_store_consistent(&ctx);
     assert_exit(
@@ -387,6 +343,8 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
     );
 }
 
+/// Eight installers of one pin at once: one download, the same path printed by all, one
+/// complete runtime.
 #[test]
 fn eight_concurrent_installers_download_once_and_agree() {
     let ctx = TestContext::new();
@@ -394,14 +352,9 @@ fn eight_concurrent_installers_download_once_and_agree() {
     let children: Vec<_> = (0..8)
         .map(|_| {
             let mut cmd = ctx.cmd(["install", "--print-path"]);
-            cmd.args([
-                "--github-api-url",
-                &server.api_url(),
-                "--github-download-url",
-                &server.download_url(),
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+            cmd.github(&server)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
             cmd.spawn().unwrap()
         })
         .collect();
@@ -413,20 +366,21 @@ fn eight_concurrent_installers_download_once_and_agree() {
         assert_exit(o, 0);
         assert_eq!(o.stdout, outs[0].stdout, "{}", describe(o));
     }
-    assert_eq!(server.http().requests_to(&download_path()).len(), 1);
+    assert_eq!(
+        server.http().requests_to(&download_path()).len(),
+        1,
+        "exactly one download"
+    );
+    assert_installed(&ctx);
 }
 
 #[test]
 fn installers_of_different_pins_do_not_block_each_other() {
     let ctx = TestContext::new();
-    let slow = ReleaseServer::start();
     let pkg =
         Package::codex("0.162.0").file("codex-resources/blob", &pseudo_random(256 * 1024), 0o644);
     let gz = pkg.tar_gz();
-    slow.add_release(
-        "rust-v0.162.0",
-        &[Asset::new(&package_gz(), gz.clone(), DigestMode::Api)],
-    );
+    let slow = release_gz("0.162.0", gz.clone(), DigestMode::Api);
     slow.http().fault(
         &format!("/download/rust-v0.162.0/{}", package_gz()),
         Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(20)),
@@ -439,12 +393,7 @@ fn installers_of_different_pins_do_not_block_each_other() {
         "--read-timeout",
         "30",
     ]);
-    cmd.args([
-        "--github-api-url",
-        &slow.api_url(),
-        "--github-download-url",
-        &slow.download_url(),
-    ]);
+    cmd.github(&slow);
     let mut stalled = cmd.spawn().unwrap();
     // Wait until the stalled installer holds its lock and is mid-download.
     for _ in 0..200 {
@@ -458,7 +407,7 @@ fn installers_of_different_pins_do_not_block_each_other() {
         std::thread::sleep(Duration::from_millis(25));
     }
     let (fast, _) = release();
-    let out = install(&ctx, &fast, &["-q"]);
+    let out = ctx.install(&fast, &["-q"]);
     assert_exit(&out, 0);
     assert!(
         stalled.try_wait().unwrap().is_none(),
@@ -488,6 +437,14 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
             }),
         ),
         (
+            "dot-dot at the top",
+            Package::codex(V).with(Entry::File {
+                path: "../../evil".into(),
+                data: b"x".to_vec(),
+                mode: 0o644,
+            }),
+        ),
+        (
             "escaping symlink",
             Package::codex(V).with(Entry::Symlink {
                 path: "bin/up".into(),
@@ -495,10 +452,44 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
             }),
         ),
         (
+            "escaping symlink in codex-path",
+            Package::codex(V).with(Entry::Symlink {
+                path: "codex-path/link".into(),
+                target: "../../../../tmp".into(),
+            }),
+        ),
+        (
+            "a file written through a symlink",
+            Package::codex(V)
+                .with(Entry::Symlink {
+                    path: "out".into(),
+                    target: "codex-path".into(),
+                })
+                .with(Entry::File {
+                    path: "out/evil".into(),
+                    data: b"x".to_vec(),
+                    mode: 0o644,
+                }),
+        ),
+        (
             "hard link outside",
             Package::codex(V).with(Entry::HardLink {
                 path: "bin/pw".into(),
                 target: "/etc/passwd".into(),
+            }),
+        ),
+        (
+            "hard link outside from codex-path",
+            Package::codex(V).with(Entry::HardLink {
+                path: "codex-path/pw".into(),
+                target: "/etc/passwd".into(),
+            }),
+        ),
+        (
+            "hard link with dot-dot",
+            Package::codex(V).with(Entry::HardLink {
+                path: "codex-path/up".into(),
+                target: "../../evil".into(),
             }),
         ),
         (
@@ -516,15 +507,13 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     ];
     for (what, pkg) in cases {
         let ctx = TestContext::new();
-        let server = ReleaseServer::start();
-        server.add_release(
-            TAG,
-            &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-        );
-        let out = install(&ctx, &server, &[]);
+        let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
+        let out = ctx.install(&server, &[]);
         assert_exit(&out, 1);
-        assert!(stderr(&out).contains("hint:"), "{what}: {}", stderr(&out));
-        assert!(!runtime_dir(&ctx).exists(), "{what}");
+        let err = stderr(&out);
+        assert!(err.contains("hint:"), "{what}: {err}");
+        assert!(err.contains("refused"), "{what}: {err}");
+        assert_nothing_installed(&ctx);
         assert!(!Path::new("/tmp/codex-bootstrap-evil").exists(), "{what}");
         assert!(
             !ctx.root().join("evil").exists() && !ctx.cache_dir().join("evil").exists(),
@@ -553,7 +542,7 @@ fn a_decompression_bomb_is_refused_before_it_fills_the_disk() {
     let server = ReleaseServer::start();
     let name = format!("codex-package-{}.tar.zst", host_target());
     server.add_release(TAG, &[Asset::new(&name, bomb, DigestMode::Api)]);
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("decompression bomb"),
@@ -601,7 +590,7 @@ fn malformed_api_json_is_a_clear_error() {
             Response::new(200, "{\"tag_name\": 3, \"assets\": \"no\"")
                 .header("content-type", "application/json")
         });
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
 }
@@ -630,14 +619,8 @@ fn nothing_in_the_store_is_group_or_world_writable_even_with_umask_0() {
         "umask 000; exec \"$0\" \"$@\"",
         env!("CARGO_BIN_EXE_codex-bootstrap"),
     ])
-    .args([
-        "install",
-        "-q",
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    .args(["install", "-q"])
+    .github(&server);
     let out = sh.output().unwrap();
     assert_exit(&out, 0);
     fn walk(p: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -665,7 +648,7 @@ fn symlinks_planted_in_the_store_are_refused() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::create_dir_all(ctx.cache_dir().join("runtimes")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, ctx.cache_dir().join("runtimes").join(V)).unwrap();
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
     assert!(
@@ -684,7 +667,7 @@ fn symlinks_planted_in_the_store_are_refused() {
             .join(format!("{V}-{}.lock", host_target())),
     )
     .unwrap();
-    let out = install(&ctx, &server, &[]);
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use crate::common::{host_target, PointAt};
+
 pub mod npm_tarballs;
 pub mod wheels;
 
@@ -15,8 +17,6 @@ pub use wheels::{
     host_manylinux_tag, host_wheel_tag, record_hash, wheel, wheel_name, wheel_with_duplicate,
     wheel_with_traversal, WHEEL_ESCAPE,
 };
-
-pub const TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// One archive entry.
 #[derive(Clone)]
@@ -43,14 +43,6 @@ pub enum Entry {
 #[derive(Clone)]
 pub struct Package {
     pub entries: Vec<Entry>,
-}
-
-/// The host's target triple as codex-bootstrap sees it.
-pub fn host_target() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "aarch64-unknown-linux-musl",
-        _ => TARGET,
-    }
 }
 
 impl Package {
@@ -211,6 +203,32 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A release server with `gz` published as `version`'s `.tar.gz`, its digest as `digest` says.
+pub fn release_gz(
+    version: &str,
+    gz: Vec<u8>,
+    digest: crate::support::github::DigestMode,
+) -> crate::support::github::ReleaseServer {
+    use crate::support::github::{Asset, ReleaseServer};
+    let server = ReleaseServer::start();
+    server.add_release(
+        &format!("rust-v{version}"),
+        &[Asset::new(&package_gz(), gz, digest)],
+    );
+    server
+}
+
+/// A release server with the fixture package of `V` as its `.tar.gz`.
+pub fn codex_release(
+    digest: crate::support::github::DigestMode,
+) -> crate::support::github::ReleaseServer {
+    release_gz(
+        crate::common::V,
+        Package::codex(crate::common::V).tar_gz(),
+        digest,
+    )
+}
+
 /// Publish `pkg` as `version`'s `.tar.gz` (API digest) on a new release server and install it
 /// into `ctx`'s cache; returns the server for later requests.
 pub fn publish_and_install(
@@ -218,22 +236,13 @@ pub fn publish_and_install(
     version: &str,
     pkg: &Package,
 ) -> crate::support::github::ReleaseServer {
-    use crate::support::github::{Asset, DigestMode, ReleaseServer};
-    let server = ReleaseServer::start();
-    server.add_release(
-        &format!("rust-v{version}"),
-        &[Asset::new(&package_gz(), pkg.tar_gz(), DigestMode::Api)],
-    );
-    let out = ctx.run([
-        "install",
-        "-q",
-        "--version",
-        version,
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    use crate::support::github::DigestMode;
+    let server = release_gz(version, pkg.tar_gz(), DigestMode::Api);
+    let out = ctx
+        .cmd(["install", "-q", "--version", version])
+        .github(&server)
+        .output()
+        .expect("run install");
     crate::common::assert_exit(&out, 0);
     server
 }

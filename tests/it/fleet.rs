@@ -1,23 +1,13 @@
 //! Fleets and air gaps: pin, mirror, --archive, list/which/uninstall/prune, cache-key,
 //! completions. The composite action's steps are in `action.rs`.
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
+use crate::common::{
+    assert_exit, host_target, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V,
+};
 use crate::fixture::{
-    host_target, package_gz, package_zst, publish_and_install, sha256_hex, Package,
+    package_gz, package_zst, publish_and_install, release_gz, sha256_hex, Package,
 };
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
-
-fn api_args(server: &ReleaseServer) -> Vec<String> {
-    vec![
-        "--github-api-url".into(),
-        server.api_url(),
-        "--github-download-url".into(),
-        server.download_url(),
-    ]
-}
 
 /// A release with every supported target: zstd with API digests for two, gzip covered only by
 /// SHA256SUMS for the others.
@@ -63,9 +53,8 @@ fn full_release() -> ReleaseServer {
 fn pin_writes_digests_that_a_later_install_uses_with_the_api_down() {
     let ctx = TestContext::new();
     let server = full_release();
-    let mut args = vec!["pin".to_string(), V.to_string()];
-    args.extend(api_args(&server));
-    let out = ctx.run(&args);
+    let pin = || ctx.cmd(["pin", V]).github(&server).output().unwrap();
+    let out = pin();
     assert_exit(&out, 0);
     let manifest = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
     assert!(
@@ -76,7 +65,7 @@ fn pin_writes_digests_that_a_later_install_uses_with_the_api_down() {
     assert_eq!(
         server
             .http()
-            .count("/download/rust-v0.163.0/codex-package_SHA256SUMS"),
+            .count(&format!("/download/{TAG}/codex-package_SHA256SUMS")),
         1,
         "SUMS fetched once"
     );
@@ -87,7 +76,7 @@ fn pin_writes_digests_that_a_later_install_uses_with_the_api_down() {
     );
 
     // Re-pinning the same version reports no change.
-    let out = ctx.run(&args);
+    let out = pin();
     assert!(
         stdout(&out).contains("= x86_64-unknown-linux-musl"),
         "{}",
@@ -96,14 +85,12 @@ fn pin_writes_digests_that_a_later_install_uses_with_the_api_down() {
 
     // Now the API is gone: install needs only the download.
     let api_before = server.http().count("/repos/");
-    let out = ctx.run([
-        "install",
-        "--json",
-        "--github-api-url",
-        "http://127.0.0.1:9/down",
-        "--github-download-url",
-        &server.download_url(),
-    ]);
+    let out = ctx
+        .cmd(["install", "--json"])
+        .github(&server)
+        .env("CODEX_BOOTSTRAP_GITHUB_API", "http://127.0.0.1:9/down")
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     assert_eq!(
         server.http().count("/repos/"),
@@ -145,15 +132,12 @@ fn mirror_from_the_network_verifies_what_it_writes() {
     let ctx = TestContext::new();
     let server = full_release();
     let out_dir = ctx.root().join("m");
-    let mut args = vec![
-        "mirror".to_string(),
-        "--targets".into(),
-        "all".into(),
-        "--out".into(),
-        out_dir.display().to_string(),
-    ];
-    args.extend(api_args(&server));
-    let out = ctx.run(&args);
+    let out = ctx
+        .cmd(["mirror", "--targets", "all", "--out"])
+        .arg(&out_dir)
+        .github(&server)
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     let sums = std::fs::read_to_string(out_dir.join(TAG).join("codex-package_SHA256SUMS")).unwrap();
     assert_eq!(sums.lines().count(), 6, "{sums}");
@@ -354,19 +338,15 @@ fn prune_beside_a_concurrent_install_is_safe() {
     for v in ["0.161.0", "0.162.0"] {
         publish_and_install(&ctx, v, &Package::codex(v));
     }
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V)
-                .file("big", &vec![1u8; 4 << 20], 0o644)
-                .tar_gz(),
-            DigestMode::Api,
-        )],
+    let server = release_gz(
+        V,
+        Package::codex(V)
+            .file("big", &vec![1u8; 4 << 20], 0o644)
+            .tar_gz(),
+        DigestMode::Api,
     );
     let mut install = ctx.cmd(["install", "-q"]);
-    install.args(api_args(&server));
+    install.github(&server);
     let child = install.spawn().unwrap();
     let pruned = ctx.run(["prune", "--keep", "0"]);
     let installed = child.wait_with_output().unwrap();
@@ -432,12 +412,5 @@ fn uninstall_waiting_on_a_held_lock_names_the_timeout_variable() {
         err.contains("hint:") && err.contains("CODEX_BOOTSTRAP_LOCK_TIMEOUT"),
         "{err}"
     );
-    assert!(
-        ctx.cache_dir()
-            .join("runtimes")
-            .join(V)
-            .join(host_target())
-            .exists(),
-        "nothing was removed"
-    );
+    assert!(runtime_dir(&ctx, V).exists(), "nothing was removed");
 }

@@ -7,13 +7,10 @@ use std::process::{Child, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_exit, stderr, PointAt, TestContext};
-use crate::fixture::{host_target, package_gz, Package};
+use crate::common::{assert_exit, host_target, stderr, PointAt, TestContext, TAG, V};
+use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 fn download_path() -> String {
     format!("/download/{TAG}/{}", package_gz())

@@ -5,12 +5,9 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, describe, stderr, PointAt, TestContext};
-use crate::fixture::{fake_app_server, host_target, package_gz, publish_and_install, Package};
+use crate::common::{assert_exit, describe, host_target, stderr, PointAt, TestContext, TAG, V};
+use crate::fixture::{codex_release, fake_app_server, package_gz, publish_and_install, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 /// stdout as the one JSON document it must be, after requiring exit `code`.
 #[track_caller]
@@ -70,20 +67,6 @@ fn redact_sizes(s: &mut insta::Settings) {
     s.add_filter(r#""size": \d+"#, r#""size": "[SIZE]""#);
 }
 
-/// A release of `V` with the fixture package as `.tar.gz`, digest as `digest` says.
-fn release(digest: DigestMode) -> ReleaseServer {
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            digest,
-        )],
-    );
-    server
-}
-
 /// A context with `V` installed (its `bin/codex` the fake app-server, so doctor can drive it).
 fn installed() -> TestContext {
     let ctx = TestContext::new();
@@ -94,7 +77,7 @@ fn installed() -> TestContext {
 #[test]
 fn install_json() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     let json = json_of(
         &ctx.cmd(["install", "--json"])
             .github(&server)
@@ -109,7 +92,7 @@ fn install_json() {
 #[test]
 fn install_dry_run_json() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     let out = ctx
         .cmd(["install", "--dry-run", "--json", "--source", "github"])
         .github(&server)
@@ -326,7 +309,7 @@ fn error_of(out: &Output, code: i32) -> serde_json::Value {
 #[test]
 fn error_json_for_a_checksum_mismatch() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Wrong);
+    let server = codex_release(DigestMode::Wrong);
     let out = ctx
         .cmd(["install", "--json", "--source", "github"])
         .github(&server)
@@ -340,7 +323,7 @@ fn error_json_for_a_checksum_mismatch() {
 #[test]
 fn error_json_for_an_unknown_version() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     let out = ctx
         .cmd([
             "install",

@@ -3,35 +3,19 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, stderr, stdout, PointAt, TestContext};
+use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, TAG, V};
 use crate::fixture::{
-    host_target, host_wheel_tag, npm_tarball, package_gz, wheel, wheel_name, Package,
+    codex_release, host_wheel_tag, npm_tarball, package_gz, wheel, wheel_name, Package,
 };
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::support::github::DigestMode;
 use crate::support::http::Fault;
 use crate::support::npm::{npm_platform, NpmRegistry};
 use crate::support::pyindex::PythonIndex;
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 const GH_SENTINEL: &str = "ghp_SENTINEL_log_token";
 const INDEX_SENTINEL: &str = "pw_SENTINEL_log_index";
 const NPM_SENTINEL: &str = "npm_SENTINEL_log_token";
 const PROXY_SENTINEL: &str = "pw_SENTINEL_log_proxy";
-
-fn github_release() -> ReleaseServer {
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::Api,
-        )],
-    );
-    server
-}
 
 #[track_caller]
 fn assert_no_secret(out: &Output) {
@@ -80,7 +64,7 @@ fn vv_logs_every_request_and_decision_and_never_a_credential() {
         ),
     )
     .unwrap();
-    let github = github_release();
+    let github = codex_release(DigestMode::Api);
     let with_secrets = |args: &[&str]| {
         let mut cmd = ctx.cmd(args);
         cmd.github(&github)
@@ -149,7 +133,7 @@ fn vv_logs_every_request_and_decision_and_never_a_credential() {
 #[test]
 fn v_logs_the_reason_for_each_retry() {
     let ctx = TestContext::new();
-    let github = github_release();
+    let github = codex_release(DigestMode::Api);
     let download = format!("/download/{TAG}/{}", package_gz());
     github.http().fault(&download, Fault::status(503));
     github.http().fault(&download, Fault::CutAfter(100));
@@ -169,7 +153,7 @@ fn v_logs_the_reason_for_each_retry() {
 #[test]
 fn without_v_nothing_is_logged_and_the_variable_takes_a_filter() {
     let ctx = TestContext::new();
-    let github = github_release();
+    let github = codex_release(DigestMode::Api);
     let out = ctx.cmd(["install"]).github(&github).output().unwrap();
     assert_exit(&out, 0);
     assert!(!stderr(&out).contains("DEBUG"), "{}", stderr(&out));

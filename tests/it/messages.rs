@@ -4,38 +4,10 @@
 
 use std::process::Output;
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
-use crate::fixture::{fake_app_server, host_target, package_gz, publish_and_install, Package};
+use crate::common::{assert_exit, host_target, stderr, stdout, TestContext, V};
+use crate::fixture::{codex_release, fake_app_server, publish_and_install, Package};
 use crate::json::redacted_host;
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
-
-fn release(digest: DigestMode) -> ReleaseServer {
-    let server = ReleaseServer::start();
-    server.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            digest,
-        )],
-    );
-    server
-}
-
-fn install(ctx: &TestContext, server: &ReleaseServer, extra: &[&str]) -> Output {
-    let mut cmd = ctx.cmd(["install"]);
-    cmd.args([
-        "--github-api-url",
-        &server.api_url(),
-        "--github-download-url",
-        &server.download_url(),
-    ])
-    .args(extra);
-    cmd.output().expect("run codex-bootstrap")
-}
+use crate::support::github::DigestMode;
 
 /// stderr of a failed command, with run-specific text redacted.
 fn failure(ctx: &TestContext, name: &str, out: &Output) {
@@ -49,17 +21,17 @@ fn failure(ctx: &TestContext, name: &str, out: &Output) {
 #[test]
 fn checksum_mismatch() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Wrong);
-    let out = install(&ctx, &server, &["--source", "github"]);
+    let server = codex_release(DigestMode::Wrong);
+    let out = ctx.install(&server, &["--source", "github"]);
     failure(&ctx, "checksum_mismatch", &out);
 }
 
 #[test]
 fn rate_limit() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
+    let server = codex_release(DigestMode::Api);
     server.rate_limited(4_000_000_000);
-    let out = install(&ctx, &server, &["--source", "github"]);
+    let out = ctx.install(&server, &["--source", "github"]);
     failure(&ctx, "rate_limit", &out);
 }
 
@@ -73,9 +45,8 @@ fn offline_every_source_unreachable() {
 #[test]
 fn unwritable_cache() {
     let ctx = TestContext::new();
-    let server = release(DigestMode::Api);
-    let out = install(
-        &ctx,
+    let server = codex_release(DigestMode::Api);
+    let out = ctx.install(
         &server,
         &["--cache-dir", "/sys/kernel/codex-bootstrap-cache"],
     );

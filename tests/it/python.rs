@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, stderr, TestContext};
+use crate::common::{assert_exit, runtime_dir, stderr, TestContext, V};
 use crate::fixture::{publish_and_install, Package};
 
 fn python3() -> Option<PathBuf> {
@@ -93,12 +93,12 @@ fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
         return;
     }
     let ctx = TestContext::new();
-    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    publish_and_install(&ctx, V, &Package::codex(V));
     let py = venv(&ctx, "venv");
     let site = site_packages(&py);
     let before = listing(&site);
 
-    let json = install_python(&ctx, "0.163.0", &py);
+    let json = install_python(&ctx, V, &py);
     assert_eq!(json["python"]["action"], "installed", "{json}");
     let show = pip(&py, &["show", "-f", "openai-codex-cli-bin"]);
     let text = String::from_utf8_lossy(&show.stdout);
@@ -120,22 +120,18 @@ fn install_python_then_pip_sees_it_imports_it_and_uninstalls_it_cleanly() {
     );
 
     // Idempotent: nothing to do the second time.
-    let json = install_python(&ctx, "0.163.0", &py);
+    let json = install_python(&ctx, V, &py);
     assert_eq!(json["python"]["action"], "already-installed");
 
     // The store is never written through the environment: files are copies or reflinks.
     let env_codex = site.join("codex_cli_bin/bin/codex");
-    let store_codex = ctx
-        .cache_dir()
-        .join("runtimes/0.163.0")
-        .join(crate::fixture::host_target())
-        .join("bin/codex");
+    let store_codex = runtime_dir(&ctx, V).join("bin/codex");
     std::fs::write(&env_codex, b"#!/bin/sh\necho tampered\n").unwrap();
     assert!(std::fs::read_to_string(&store_codex)
         .unwrap()
         .contains("codex-cli 0.163.0"));
     // ...and a damaged install is repaired by the next run.
-    let json = install_python(&ctx, "0.163.0", &py);
+    let json = install_python(&ctx, V, &py);
     assert_ne!(json["python"]["action"], "already-installed");
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
 
@@ -155,11 +151,11 @@ fn another_version_is_replaced() {
     }
     let ctx = TestContext::new();
     publish_and_install(&ctx, "0.162.0", &Package::codex("0.162.0"));
-    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    publish_and_install(&ctx, V, &Package::codex(V));
     let py = venv(&ctx, "venv");
     install_python(&ctx, "0.162.0", &py);
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.162.0");
-    let json = install_python(&ctx, "0.163.0", &py);
+    let json = install_python(&ctx, V, &py);
     assert_eq!(json["python"]["action"], "replaced");
     assert_eq!(json["python"]["previous"], "0.162.0");
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
@@ -173,7 +169,7 @@ fn an_externally_managed_interpreter_is_refused_without_the_flag() {
         return;
     }
     let ctx = TestContext::new();
-    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    publish_and_install(&ctx, V, &Package::codex(V));
     // A stand-in for a distribution's system Python: it reports what a PEP 668 interpreter
     // reports (EXTERNALLY-MANAGED in its stdlib, not a venv), with a site dir of our own.
     let site = ctx.root().join("system-site");
@@ -215,7 +211,7 @@ fn the_wheel_is_valid_and_pip_installs_it() {
         return;
     }
     let ctx = TestContext::new();
-    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    publish_and_install(&ctx, V, &Package::codex(V));
     let out_dir = ctx.root().join("dist");
     let mut cmd = ctx.cmd(["wheel", "-q", "--out"]);
     cmd.arg(&out_dir);
@@ -279,7 +275,7 @@ fn doctor_checks_the_python_environment() {
         return;
     }
     let ctx = TestContext::new();
-    publish_and_install(&ctx, "0.163.0", &Package::codex("0.163.0"));
+    publish_and_install(&ctx, V, &Package::codex(V));
     let py = venv(&ctx, "venv");
     let doctor = |ctx: &TestContext| {
         let mut cmd = ctx.cmd(["doctor", "--offline", "--json", "--python"]);
@@ -300,7 +296,7 @@ fn doctor_checks_the_python_environment() {
         c["hint"].as_str().unwrap().contains("install --python"),
         "{c}"
     );
-    install_python(&ctx, "0.163.0", &py);
+    install_python(&ctx, V, &py);
     let c = doctor(&ctx);
     assert_eq!(c["status"], "ok", "{c}");
     assert!(

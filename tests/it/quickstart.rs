@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
+use crate::common::{assert_exit, stderr, stdout, TestContext, V};
 use crate::fixture::fake_app_server;
 
 fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::Output, Duration) {
@@ -58,7 +58,7 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(v["final_response"], "Hello from the fake.");
     assert_eq!(v["status"], "completed");
     assert_eq!(v["usage"]["total_tokens"], 15);
-    assert_eq!(v["runtime_version"], "0.163.0");
+    assert_eq!(v["runtime_version"], V);
     assert_eq!(v["thread_id"], "thread-1");
     assert_eq!(v["turn_id"], "turn-1");
     assert!(v["duration_ms"].is_u64() && v["items"].is_array(), "{v}");

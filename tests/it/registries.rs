@@ -6,16 +6,14 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use crate::common::{assert_exit, stderr, TestContext};
+use crate::common::{assert_exit, host_target, stderr, TestContext, V};
 use crate::fixture::{
-    host_target, host_wheel_tag, npm_escape, npm_tarball, npm_tarball_with_escaping_symlink,
+    host_wheel_tag, npm_escape, npm_tarball, npm_tarball_with_escaping_symlink,
     npm_tarball_with_traversal, record_hash, sha256_hex, wheel, wheel_name, wheel_with_duplicate,
     wheel_with_traversal, Package, WHEEL_ESCAPE,
 };
 use crate::support::npm::{self, NpmRegistry};
 use crate::support::pyindex::{self, basic_auth_header, PythonIndex, PROJECT};
-
-const V: &str = "0.163.0";
 
 struct Reply {
     status: u16,

@@ -7,20 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{assert_exit, describe, stderr, stdout, PointAt, TestContext};
+use crate::common::{
+    assert_exit, describe, host_target, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V,
+};
 use crate::fixture::{
-    host_manylinux_tag, host_target, host_wheel_tag, npm_tarball,
-    npm_tarball_with_escaping_symlink, npm_tarball_with_traversal, package_gz, sha256_hex, wheel,
-    wheel_name, wheel_with_duplicate, wheel_with_traversal, Package,
+    codex_release, host_manylinux_tag, host_wheel_tag, npm_tarball,
+    npm_tarball_with_escaping_symlink, npm_tarball_with_traversal, package_gz, release_gz,
+    sha256_hex, wheel, wheel_name, wheel_with_duplicate, wheel_with_traversal, Package,
 };
 use crate::install::assert_no_file_contains;
-use crate::support::github::{Asset, DigestMode, ReleaseServer};
+use crate::support::github::{DigestMode, ReleaseServer};
 use crate::support::http::{Fault, TestServer};
 use crate::support::npm::{npm_platform, tarball_name, NpmRegistry};
 use crate::support::pyindex::{PythonIndex, PROJECT};
-
-const V: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and assertions
@@ -56,10 +55,9 @@ fn npm_with_tarball() -> NpmRegistry {
 
 /// A GitHub release of `V` whose `.tar.gz` is served with one byte flipped.
 fn tampered_github() -> ReleaseServer {
-    let server = ReleaseServer::start();
     let gz = Package::codex(V).tar_gz();
     let len = gz.len() as u64;
-    server.add_release(TAG, &[Asset::new(&package_gz(), gz, DigestMode::Api)]);
+    let server = release_gz(V, gz, DigestMode::Api);
     server.http().fault(
         &format!("/download/{TAG}/{}", package_gz()),
         Fault::CorruptByte(len / 2),
@@ -82,13 +80,6 @@ fn run(cmd: &mut Command) -> Output {
 fn installed(out: &Output) -> serde_json::Value {
     assert_exit(out, 0);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(out)))
-}
-
-fn runtime_dir(ctx: &TestContext, version: &str) -> PathBuf {
-    ctx.cache_dir()
-        .join("runtimes")
-        .join(version)
-        .join(host_target())
 }
 
 /// The runtime of `version` is installed, runs, and `--json` said where it came from.
@@ -201,15 +192,7 @@ fn github_unreachable_falls_over_to_the_python_index() {
 #[test]
 fn github_rate_limited_without_a_token_falls_over_to_the_index() {
     let ctx = TestContext::new();
-    let github = ReleaseServer::start();
-    github.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::Api,
-        )],
-    );
+    let github = codex_release(DigestMode::Api);
     github.rate_limited(4_000_000_000);
     let (index, name) = index_with_wheel();
     let out = run(install_cmd(&ctx, &[]).github(&github).python_index(&index));
@@ -400,15 +383,7 @@ fn the_musllinux_wheel_is_preferred_over_the_manylinux_one() {
 fn source_restricts_and_orders_the_candidates() {
     // Only the index: a working GitHub is not asked.
     let ctx = TestContext::new();
-    let github = ReleaseServer::start();
-    github.add_release(
-        TAG,
-        &[Asset::new(
-            &package_gz(),
-            Package::codex(V).tar_gz(),
-            DigestMode::Api,
-        )],
-    );
+    let github = codex_release(DigestMode::Api);
     let (index, _) = index_with_wheel();
     let npm = npm_with_tarball();
     let out = run(install_cmd(&ctx, &["--source", "python-index"])

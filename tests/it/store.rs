@@ -8,11 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, stderr, stdout, TestContext};
-use crate::fixture::{host_target, package_gz, Package};
+use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, V};
+use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
-const V: &str = "0.163.0";
 const OLD: &str = "0.162.0";
 const SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
 
@@ -64,8 +63,7 @@ fn split(ctx: &TestContext, server: &ReleaseServer, args: &[&str]) -> Command {
     cmd.env_remove("CODEX_BOOTSTRAP_HOME")
         .env("XDG_DATA_HOME", xdg_data(ctx))
         .env("XDG_CACHE_HOME", xdg_cache(ctx))
-        .env("CODEX_BOOTSTRAP_GITHUB_API", server.api_url())
-        .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", server.download_url());
+        .github(server);
     cmd
 }
 
@@ -171,12 +169,7 @@ fn the_data_and_cache_variables_move_each_directory() {
 fn one_root_keeps_everything_together_and_tags_only_the_downloads() {
     let ctx = TestContext::new();
     let server = releases(&[V]);
-    let out = ctx
-        .cmd(["install", "-q"])
-        .env("CODEX_BOOTSTRAP_GITHUB_API", server.api_url())
-        .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", server.download_url())
-        .output()
-        .unwrap();
+    let out = ctx.cmd(["install", "-q"]).github(&server).output().unwrap();
     assert_exit(&out, 0);
     let root = ctx.cache_dir();
     assert_eq!(names(&root), ["downloads", "locks", "runtimes"]);

@@ -14,12 +14,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assert_exit, stderr, stdout, TestContext};
+use common::{assert_exit, runtime_dir, stderr, stdout, PointAt, TestContext, TAG, V};
 use support::github::{Asset, DigestMode, ReleaseServer};
 use support::model::{MockModel, Usage};
 
-const VERSION: &str = "0.163.0";
-const TAG: &str = "rust-v0.163.0";
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// The real package, packed like a release: `.tar.gz`, `.tar.zst`, and their SHA256SUMS.
@@ -45,8 +43,7 @@ fn real_package() -> &'static RealPackage {
             .find(|p| {
                 p.file_name().is_some_and(|n| {
                     let n = n.to_string_lossy();
-                    n.starts_with(&format!("openai_codex_cli_bin-{VERSION}-"))
-                        && n.ends_with(".whl")
+                    n.starts_with(&format!("openai_codex_cli_bin-{V}-")) && n.ends_with(".whl")
                 })
             })
             .expect("the openai-codex-cli-bin wheel is in CODEX_BOOTSTRAP_REAL_WHEEL_DIR");
@@ -124,32 +121,16 @@ fn release_gz_via_sums() -> ReleaseServer {
     server
 }
 
-fn install_args(server: &ReleaseServer) -> Vec<String> {
-    vec![
-        "install".into(),
-        "--github-api-url".into(),
-        server.api_url(),
-        "--github-download-url".into(),
-        server.download_url(),
-    ]
-}
-
-fn runtime_dir(ctx: &TestContext) -> PathBuf {
-    ctx.cache_dir().join("runtimes").join(VERSION).join(TARGET)
-}
-
 #[test]
 #[ignore = "needs the real runtime wheel: run .ci/real-runtime"]
 fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
     let ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let mut args = install_args(&server);
-    args.push("--json".into());
-    let out = ctx.run(&args);
+    let out = ctx.install(&server, &["--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(json["verified_by"]["kind"], "sha256-sums");
-    assert_eq!(json["version"], VERSION);
+    assert_eq!(json["version"], V);
     let codex = PathBuf::from(json["path"].as_str().expect("path"));
     let version = std::process::Command::new(&codex)
         .arg("--version")
@@ -157,7 +138,7 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
         .expect("run the installed codex");
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
-        format!("codex-cli {VERSION}")
+        format!("codex-cli {V}")
     );
     for f in [
         "bin/codex-code-mode-host",
@@ -165,14 +146,12 @@ fn installs_the_real_tar_gz_verified_by_sha256sums_and_runs_it() {
         "codex-resources/bwrap",
         "codex-package.json",
     ] {
-        assert!(runtime_dir(&ctx).join(f).is_file(), "{f} is missing");
+        assert!(runtime_dir(&ctx, V).join(f).is_file(), "{f} is missing");
     }
 
     // Warm: no request, same path; and --verify re-hashes 377 MB against the receipt.
     let before = server.requests().len();
-    let mut warm = install_args(&server);
-    warm.extend(["--print-path".into(), "--verify".into()]);
-    let out = ctx.run(&warm);
+    let out = ctx.install(&server, &["--print-path", "--verify"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), codex.display().to_string());
     assert_eq!(server.requests().len(), before);
@@ -191,14 +170,14 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
     std::fs::write(
         ctx.work_dir().join("codex-runtime.toml"),
         format!(
-            "[runtime]\nversion = \"{VERSION}\"\n[targets.{TARGET}]\nasset = \"{}\"\nsize = {}\nsha256 = \"{}\"\n",
+            "[runtime]\nversion = \"{V}\"\n[targets.{TARGET}]\nasset = \"{}\"\nsize = {}\nsha256 = \"{}\"\n",
             zst_name(),
             pkg.zst.len(),
             sha256_hex(&pkg.zst)
         ),
     )
     .expect("write the manifest");
-    let out = ctx.run(install_args(&server));
+    let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
     assert!(
         stderr(&out).contains("codex-runtime.toml"),
@@ -216,19 +195,22 @@ fn installs_the_real_tar_zst_with_a_pinned_digest_and_no_api_request() {
 
 /// Install the real runtime from the loopback release (SHA256SUMS path), quietly.
 fn installed(ctx: &TestContext, server: &ReleaseServer) {
-    let mut args = install_args(server);
-    args.push("-q".into());
-    assert_exit(&ctx.run(&args), 0);
+    assert_exit(&ctx.install(server, &["-q"]), 0);
 }
 
-fn quickstart_args(server: &ReleaseServer, model: &MockModel, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["quickstart".to_string()];
-    args.extend(install_args(server).into_iter().skip(1));
+/// `codex-bootstrap quickstart EXTRA` pointed at `server`, with `model` as the provider.
+fn quickstart(
+    ctx: &TestContext,
+    server: &ReleaseServer,
+    model: &MockModel,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut cmd = ctx.cmd(["quickstart"]);
+    cmd.github(server);
     for kv in model.config_overrides() {
-        args.extend(["-c".to_string(), kv]);
+        cmd.args(["-c".to_string(), kv]);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    cmd.args(extra).output().expect("run quickstart")
 }
 
 #[test]
@@ -245,12 +227,12 @@ fn quickstart_runs_one_real_turn_against_the_loopback_model() {
         total_tokens: 338,
     };
     let model = MockModel::start("The loopback model says hello.", usage);
-    let out = ctx.run(quickstart_args(&server, &model, &["--json", "Say hello"]));
+    let out = quickstart(&ctx, &server, &model, &["--json", "Say hello"]);
     assert_exit(&out, 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
     assert_eq!(v["final_response"], "The loopback model says hello.");
     assert_eq!(v["status"], "completed");
-    assert_eq!(v["runtime_version"], VERSION);
+    assert_eq!(v["runtime_version"], V);
     assert_eq!(v["usage"]["input_tokens"], 321);
     assert_eq!(v["usage"]["cached_input_tokens"], 20);
     assert_eq!(v["usage"]["output_tokens"], 17);
@@ -262,7 +244,7 @@ fn quickstart_runs_one_real_turn_against_the_loopback_model() {
     );
 
     // Streaming text mode prints the reply to stdout.
-    let out = ctx.run(quickstart_args(&server, &model, &["Say hello"]));
+    let out = quickstart(&ctx, &server, &model, &["Say hello"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), "The loopback model says hello.");
     assert!(
@@ -283,9 +265,8 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let mut args = vec!["quickstart".to_string()];
-    args.extend(install_args(&server).into_iter().skip(1));
-    args.extend([
+    let mut cmd = ctx.cmd(["quickstart"]);
+    cmd.github(&server).args([
         "-c".into(),
         "model_provider=\"mock\"".into(),
         "-c".into(),
@@ -295,7 +276,7 @@ fn quickstart_with_the_model_endpoint_down_fails_within_the_timeout() {
         "Say hello".into(),
     ]);
     let started = std::time::Instant::now();
-    let out = ctx.run(&args);
+    let out = cmd.output().expect("run quickstart");
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("error:") && err.contains("hint:"), "{err}");
@@ -316,7 +297,7 @@ fn doctor_is_all_ok_offline_and_runs_a_turn() {
     // With the runtime first on PATH, every offline check passes.
     let path = format!(
         "{}:{}",
-        runtime_dir(&ctx).join("bin").display(),
+        runtime_dir(&ctx, V).join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let mut cmd = ctx.cmd(["doctor", "--offline", "--json"]);
@@ -377,7 +358,7 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
         .arg(&py)
         .args(["install", "--quiet", "--no-index", "--find-links"])
         .arg(&sdk)
-        .arg(format!("openai-codex=={VERSION}"))
+        .arg(format!("openai-codex=={V}"))
         .output()
         .expect("pip install the SDK");
     assert!(
@@ -429,9 +410,9 @@ fn the_official_python_sdk_runs_a_turn_on_the_runtime_we_installed() {
 fn installs_from_the_real_python_index_and_npm_identical_to_github() {
     let github_ctx = TestContext::new();
     let server = release_gz_via_sums();
-    let out = github_ctx.run(install_args(&server));
+    let out = github_ctx.install(&server, &[]);
     assert_exit(&out, 0);
-    let reference = std::fs::read(runtime_dir(&github_ctx).join("bin/codex")).expect("codex");
+    let reference = std::fs::read(runtime_dir(&github_ctx, V).join("bin/codex")).expect("codex");
 
     for (source, asset_suffix) in [("python-index", ".whl"), ("npm", "-linux-x64.tgz")] {
         let ctx = TestContext::new();
@@ -454,7 +435,7 @@ fn installs_from_the_real_python_index_and_npm_identical_to_github() {
                 .ends_with(asset_suffix),
             "{json}"
         );
-        let codex = std::fs::read(runtime_dir(&ctx).join("bin/codex")).expect("codex");
+        let codex = std::fs::read(runtime_dir(&ctx, V).join("bin/codex")).expect("codex");
         assert!(
             codex == reference,
             "bin/codex from {source} differs from the GitHub-layout install"
