@@ -11,8 +11,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use futures_util::stream::{FuturesOrdered, StreamExt};
-
 use crate::error::Failure;
 use crate::install::{self, InstallError, Job, Outcome};
 use crate::net::{Http, NetConfig, Token};
@@ -59,6 +57,9 @@ pub struct Context {
     pub settings: Settings,
     cwd: PathBuf,
     registries: std::sync::OnceLock<(Location, Location)>,
+    /// The registries' credentials, shared with the HTTP client: filled in when (and only if)
+    /// a registry source is reached and located.
+    credentials: crate::net::Credentials,
 }
 
 impl Context {
@@ -108,6 +109,7 @@ impl Context {
             settings: settings.clone(),
             cwd,
             registries: std::sync::OnceLock::new(),
+            credentials: crate::net::Credentials::default(),
         })
     }
 
@@ -119,7 +121,9 @@ impl Context {
         }
     }
 
-    /// Where the Python index and the npm registry are (located once; may ask pip and npm).
+    /// Where the Python index and the npm registry are: located once, the first time a
+    /// registry source is reached (it may ask pip and npm), and their credentials handed to the
+    /// HTTP client.
     pub fn registries(&self) -> &(Location, Location) {
         self.registries.get_or_init(|| {
             let inputs = |flag: &Option<String>| locate::LocateInputs {
@@ -142,6 +146,12 @@ impl Context {
             } else {
                 Location::Missing("not among the sources".into())
             };
+            self.credentials.add(
+                [&python, &npm]
+                    .into_iter()
+                    .filter_map(|l| l.found())
+                    .flat_map(|l| l.credentials.clone()),
+            );
             (python, npm)
         })
     }
@@ -274,6 +284,15 @@ pub struct Online {
     pub http: Http,
 }
 
+impl sources::Registries for Context {
+    fn python_index(&self) -> &Location {
+        &self.registries().0
+    }
+    fn npm(&self) -> &Location {
+        &self.registries().1
+    }
+}
+
 impl Online {
     pub fn new(ctx: &Context) -> anyhow::Result<Online> {
         use anyhow::Context as _;
@@ -283,12 +302,6 @@ impl Online {
             .build()
             .context("could not start the async runtime")?;
         let api_origin = reqwest::Url::parse(&settings.github_api_url).ok();
-        let (python, npm) = ctx.registries();
-        let credentials = [python, npm]
-            .into_iter()
-            .filter_map(Location::found)
-            .flat_map(|l| l.credentials.clone())
-            .collect();
         let http = Http::new(NetConfig {
             connect_timeout: std::time::Duration::from_secs(settings.connect_timeout.max(1)),
             read_timeout: std::time::Duration::from_secs(settings.read_timeout.max(1)),
@@ -296,7 +309,7 @@ impl Online {
             attempts: settings.retries.max(1),
             token: Token::from_env().map(|(t, _)| t),
             api_origin,
-            credentials,
+            credentials: ctx.credentials.clone(),
         })?;
         Ok(Online { runtime, http })
     }
@@ -316,7 +329,6 @@ impl Online {
         version: &'a CodexVersion,
         target: &'a Target,
     ) -> sources::Inputs<'a> {
-        let (python_index, npm) = ctx.registries();
         sources::Inputs {
             http: &self.http,
             pin: &ctx.pin,
@@ -324,8 +336,7 @@ impl Online {
             target,
             github: &ctx.github,
             mirror: ctx.mirror.as_ref(),
-            python_index,
-            npm,
+            registries: ctx,
         }
     }
 
@@ -615,18 +626,12 @@ pub fn provision(
     let inputs = online.inputs(ctx, &version);
     // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
     let outcome = online.runtime.block_on(crate::interrupt::or_interrupted(async {
-        // Every source's metadata is asked for at once; answers are taken in order, so a
-        // source that never answers costs no more than the slowest of the others.
-        let mut pending: FuturesOrdered<_> = ctx
-            .order
-            .iter()
-            .map(|k| {
-                let inputs = &inputs;
-                async move { (*k, sources::settle(inputs, *k).await) }
-            })
-            .collect();
+        // In order, one at a time: a later source (and its registry lookup, which may ask pip
+        // or npm) is not touched when an earlier one serves; one that never answered costs no
+        // retries, so the next starts at once.
         let mut failures: Vec<SourceFailure> = Vec::new();
-        while let Some((source, settled)) = pending.next().await {
+        for &source in &ctx.order {
+            let settled = sources::settle(&inputs, source).await;
             let asset = match settled {
                 Ok(a) => a,
                 Err(failed) => {

@@ -64,6 +64,33 @@ pub enum Credential {
     Bearer(Token),
 }
 
+/// The registry credentials a client may use, filled in as registries are located.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials(Arc<std::sync::RwLock<Vec<ScopedCredential>>>);
+
+impl Credentials {
+    /// Add credentials (one scope is kept once).
+    pub fn add(&self, more: impl IntoIterator<Item = ScopedCredential>) {
+        if let Ok(mut all) = self.0.write() {
+            for c in more {
+                if !all.iter().any(|have| have.scope == c.scope) {
+                    all.push(c);
+                }
+            }
+            // The most specific scope first, so it wins.
+            all.sort_by_key(|c| std::cmp::Reverse(c.scope.path().len()));
+        }
+    }
+
+    /// The credential to send to `url`, if any.
+    pub fn for_url(&self, url: &Url) -> Option<Credential> {
+        let all = self.0.read().ok()?;
+        all.iter()
+            .find(|c| c.applies_to(url))
+            .map(|c| c.credential.clone())
+    }
+}
+
 /// Credentials and the URL prefix they may be sent under (same scheme, host and port, and a
 /// path below the prefix's).
 #[derive(Clone, Debug)]
@@ -95,8 +122,9 @@ pub struct NetConfig {
     pub token: Option<Token>,
     /// Requests to this origin (the GitHub API) carry the token; no other request does.
     pub api_origin: Option<Url>,
-    /// Registry credentials, each sent only under its own URL.
-    pub credentials: Vec<ScopedCredential>,
+    /// Registry credentials, each sent only under its own URL. Shared: a registry located after
+    /// the client was built (only when its source is reached) adds its credentials here.
+    pub credentials: Credentials,
 }
 
 impl Default for NetConfig {
@@ -108,7 +136,7 @@ impl Default for NetConfig {
             attempts: 5,
             token: None,
             api_origin: None,
-            credentials: Vec::new(),
+            credentials: Credentials::default(),
         }
     }
 }
@@ -427,8 +455,8 @@ impl Http {
     /// Registry credentials are attached only when `url` is under the URL they belong to.
     pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
         let mut req = self.client.get(url.clone());
-        if let Some(c) = self.config.credentials.iter().find(|c| c.applies_to(url)) {
-            req = match &c.credential {
+        if let Some(c) = self.config.credentials.for_url(url) {
+            req = match &c {
                 Credential::Basic { user, password } => req.basic_auth(user, Some(&password.0)),
                 Credential::Bearer(t) => req.bearer_auth(&t.0),
             };

@@ -6,6 +6,8 @@ pub mod download;
 pub mod progress;
 pub mod retry;
 
-pub use client::{redact_userinfo, Credential, Http, NetConfig, NetError, ScopedCredential, Token};
+pub use client::{
+    redact_userinfo, Credential, Credentials, Http, NetConfig, NetError, ScopedCredential, Token,
+};
 pub use download::{Fetched, Transfer};
 pub use progress::{NoProgress, Progress};

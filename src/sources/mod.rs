@@ -164,8 +164,14 @@ pub struct Inputs<'a> {
     pub target: &'a Target,
     pub github: &'a Sources,
     pub mirror: Option<&'a Sources>,
-    pub python_index: &'a Location,
-    pub npm: &'a Location,
+    /// Where the registries are; asked only when a registry source is reached.
+    pub registries: &'a dyn Registries,
+}
+
+/// Where the Python index and the npm registry are, located on first use.
+pub trait Registries {
+    fn python_index(&self) -> &Location;
+    fn npm(&self) -> &Location;
 }
 
 /// The one-line reason of an error chain: what failed (the outermost message) and why (the
@@ -283,7 +289,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
         }
     }
 
-    let located = match inputs.python_index {
+    let located = match inputs.registries.python_index() {
         Location::Found(l) => l,
         Location::Missing(reason) => return Err(reason.clone().into()),
     };
@@ -402,7 +408,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
 }
 
 async fn npm(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
-    let located = match inputs.npm {
+    let located = match inputs.registries.npm() {
         Location::Found(l) => l,
         Location::Missing(reason) => return Err(reason.clone().into()),
     };
@@ -482,7 +488,11 @@ pub async fn latest(
             Ok((v, "GitHub's latest release".into()))
         }
         SourceKind::PythonIndex => {
-            let located = inputs.python_index.found().ok_or("no Python index found")?;
+            let located = inputs
+                .registries
+                .python_index()
+                .found()
+                .ok_or("no Python index found")?;
             let files = pyindex::project_files(inputs.http, &located.url)
                 .await
                 .map_err(|e| Failed::of(&e))?;
@@ -491,7 +501,11 @@ pub async fn latest(
             Ok((v, "the newest stable version on the Python index".into()))
         }
         SourceKind::Npm => {
-            let located = inputs.npm.found().ok_or("no npm registry found")?;
+            let located = inputs
+                .registries
+                .npm()
+                .found()
+                .ok_or("no npm registry found")?;
             let p = npm::packument(inputs.http, &located.url)
                 .await
                 .map_err(|e| Failed::of(&e))?;
