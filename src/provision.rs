@@ -56,7 +56,8 @@ pub struct Context {
     pub order: Vec<SourceKind>,
     pub settings: Settings,
     cwd: PathBuf,
-    registries: std::sync::OnceLock<(Location, Location)>,
+    python_index: std::sync::OnceLock<Location>,
+    npm_registry: std::sync::OnceLock<Location>,
     /// The registries' credentials, shared with the HTTP client: filled in when (and only if)
     /// a registry source is reached and located.
     credentials: crate::net::Credentials,
@@ -108,7 +109,8 @@ impl Context {
             order,
             settings: settings.clone(),
             cwd,
-            registries: std::sync::OnceLock::new(),
+            python_index: std::sync::OnceLock::new(),
+            npm_registry: std::sync::OnceLock::new(),
             credentials: crate::net::Credentials::default(),
         })
     }
@@ -121,39 +123,58 @@ impl Context {
         }
     }
 
-    /// Where the Python index and the npm registry are: located once, the first time a
-    /// registry source is reached (it may ask pip and npm), and their credentials handed to the
-    /// HTTP client.
-    pub fn registries(&self) -> &(Location, Location) {
-        self.registries.get_or_init(|| {
-            let inputs = |flag: &Option<String>| locate::LocateInputs {
-                flag: flag.clone(),
-                cwd: self.cwd.clone(),
-                python: self
-                    .settings
-                    .python
-                    .clone()
-                    .filter(|p| !p.as_os_str().is_empty()),
-                cache_file: self.store.registries_file(),
-            };
-            let python = if self.order.contains(&SourceKind::PythonIndex) {
-                locate::python_index(&inputs(&self.settings.index_url))
-            } else {
-                Location::Missing("not among the sources".into())
-            };
-            let npm = if self.order.contains(&SourceKind::Npm) {
-                locate::npm_registry(&inputs(&self.settings.npm_registry))
-            } else {
-                Location::Missing("not among the sources".into())
-            };
-            self.credentials.add(
-                [&python, &npm]
-                    .into_iter()
-                    .filter_map(|l| l.found())
-                    .flat_map(|l| l.credentials.clone()),
-            );
-            (python, npm)
+    /// Where the Python index and the npm registry are, each located on first use.
+    pub fn registries(&self) -> (&Location, &Location) {
+        (self.python_index(), self.npm_registry())
+    }
+
+    /// The Python index, located the first time its source is reached (it may ask pip).
+    pub fn python_index(&self) -> &Location {
+        self.python_index.get_or_init(|| {
+            self.locate(
+                SourceKind::PythonIndex,
+                &self.settings.index_url,
+                locate::python_index,
+            )
         })
+    }
+
+    /// The npm registry, located the first time its source is reached (it may ask npm).
+    pub fn npm_registry(&self) -> &Location {
+        self.npm_registry.get_or_init(|| {
+            self.locate(
+                SourceKind::Npm,
+                &self.settings.npm_registry,
+                locate::npm_registry,
+            )
+        })
+    }
+
+    /// Locate one registry and hand its credentials to the HTTP client. Each is located on its
+    /// own: reaching the Python index never runs `npm`.
+    fn locate(
+        &self,
+        kind: SourceKind,
+        flag: &Option<String>,
+        find: fn(&locate::LocateInputs) -> Location,
+    ) -> Location {
+        if !self.order.contains(&kind) {
+            return Location::Missing("not among the sources".into());
+        }
+        let location = find(&locate::LocateInputs {
+            flag: flag.clone(),
+            cwd: self.cwd.clone(),
+            python: self
+                .settings
+                .python
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
+            cache_file: self.store.registries_file(),
+        });
+        if let Some(l) = location.found() {
+            self.credentials.add(l.credentials.clone());
+        }
+        location
     }
 
     /// The `bin/codex` digest a manifest pins for this version and target.
@@ -286,10 +307,10 @@ pub struct Online {
 
 impl sources::Registries for Context {
     fn python_index(&self) -> &Location {
-        &self.registries().0
+        Context::python_index(self)
     }
     fn npm(&self) -> &Location {
-        &self.registries().1
+        self.npm_registry()
     }
 }
 
