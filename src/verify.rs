@@ -333,10 +333,24 @@ impl<R: Read> HashingReader<R> {
         }
     }
 
+    /// Also compute sha512 (an npm integrity).
+    pub fn with_sha512(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Hasher::with_sha512(),
+        }
+    }
+
     /// Read the rest to EOF (so trailing bytes are hashed too), then return the digest and size.
-    pub fn finish(mut self) -> io::Result<(Sha256, u64)> {
+    pub fn finish(self) -> io::Result<(Sha256, u64)> {
+        let (sha256, _, size) = self.finish_all()?;
+        Ok((sha256, size))
+    }
+
+    /// [`HashingReader::finish`], with the sha512 when [`HashingReader::with_sha512`] asked for it.
+    pub fn finish_all(mut self) -> io::Result<(Sha256, Option<Sha512>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok(self.hasher.finish())
+        Ok(self.hasher.finish_all())
     }
 }
 

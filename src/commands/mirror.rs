@@ -318,17 +318,7 @@ fn copy_verified(
 }
 
 fn hash_both(path: &Path) -> std::io::Result<(Sha256, Sha512, u64)> {
-    use std::io::Read;
-    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-    let mut h = crate::verify::Hasher::with_sha512();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    let (sha256, sha512, size) = h.finish_all();
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let (sha256, sha512, size) = crate::verify::HashingReader::with_sha512(file).finish_all()?;
     Ok((sha256, sha512.unwrap_or(Sha512::of(b"")), size))
 }

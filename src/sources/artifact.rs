@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::net::{download, Fetched, Http, Progress, Transfer};
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::verify::{Digest, Hasher, Sha256, Sha512};
+use crate::verify::{Digest, HashingReader, Sha256, Sha512};
 
 /// A downloaded, verified archive.
 #[derive(Debug, Clone)]
@@ -83,16 +83,7 @@ pub fn codex_sha256(file: &Path, kind: AssetKind, target: &Target) -> Result<Sha
     let err = |e: std::io::Error| format!("could not read `{}`: {e}", file.display());
     let open = || std::fs::File::open(file).map_err(err);
     let hash = |r: &mut dyn Read| -> Result<Sha256, String> {
-        let mut h = Hasher::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = r.read(&mut buf).map_err(err)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(h.finish().0)
+        Ok(HashingReader::new(r).finish().map_err(err)?.0)
     };
     let tar_member = |reader: Box<dyn Read>, wanted: String| -> Result<Sha256, String> {
         let mut archive = tar::Archive::new(reader);
