@@ -2,10 +2,55 @@
 //! and atomic writes, directory sync, executability, `which`, free space, and copy-on-write
 //! copies. One home, so each trap (a rename that is not durable until its directory is synced,
 //! a half-written manifest seen by a reader, a hard link that would let a venv write into the
-//! immutable store) is handled once.
+//! immutable store) is handled once. [`IoError`] is the library's one I/O error: what it was
+//! doing, on which path, and the OS's reason.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use crate::error::Hint;
+
+/// A file-system call that failed: what it was doing (`create`, `write`, `lock`...), on which
+/// path, and the OS's reason. A module's own error wraps it (`Io(#[from] IoError)`) to suggest
+/// its own fix.
+#[derive(Debug, thiserror::Error)]
+#[error("could not {action} `{}`", path.display())]
+pub struct IoError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+impl IoError {
+    /// For `map_err`: `fs::create_dirs(dir).map_err(IoError::at("create", dir))?`.
+    pub fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
+        let path = path.to_path_buf();
+        move |source| IoError {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// The OS's reason, for a hint that depends on it.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+impl Hint for IoError {
+    fn hint(&self) -> String {
+        match self.kind() {
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
+                "make `{}` writable for this user, or choose another directory",
+                self.path.parent().unwrap_or(&self.path).display()
+            ),
+            io::ErrorKind::StorageFull => "free some disk space".into(),
+            _ => String::new(),
+        }
+    }
+}
 
 /// `mkdir -p` with mode 0755 on Unix (the store is readable, never writable, by others).
 pub fn create_dirs(path: &Path) -> io::Result<()> {

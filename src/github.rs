@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use crate::error::Hint;
 use crate::net::client::{Http, NetError, TOKEN_ENVS};
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -88,8 +89,8 @@ fn reset_note(reset: &Option<SystemTime>) -> String {
     )
 }
 
-impl GithubError {
-    pub fn hint(&self) -> String {
+impl Hint for GithubError {
+    fn hint(&self) -> String {
         match self {
             GithubError::RateLimited { authenticated: false, .. } => format!(
                 "set {} to a GitHub token (5,000 requests an hour), or pin digests with `codex-bootstrap pin` so install makes no API request",

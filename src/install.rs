@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
+use crate::error::Hint;
 use crate::net::download::{self, Chunk, Fetched, Transfer};
 use crate::net::{Http, NetError, Progress};
 use crate::package;
@@ -71,8 +72,8 @@ pub struct Mismatch {
     pub source_of: DigestSource,
 }
 
-impl InstallError {
-    pub fn hint(&self) -> String {
+impl Hint for InstallError {
+    fn hint(&self) -> String {
         match self {
             InstallError::DigestMismatch(m) => match &m.source_of {
                 DigestSource::Manifest { path } => format!(
@@ -133,7 +134,7 @@ pub struct Job<'a> {
 pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
     let partial = store.partial_path(&job.asset.expected.digest, &job.asset.name);
-    let source = match local_path(&job.asset.url) {
+    let source = match crate::net::local_path(&job.asset.url) {
         Some(path) => Source::File(path),
         None => Source::Http(Transfer {
             url: http.url(&job.asset.url)?,
@@ -321,14 +322,6 @@ async fn fetch(
         }
         Source::Http(t) => download::fetch(http, t, sink, job.progress).await,
     }
-}
-
-/// `file:///dir/x` -> `/dir/x`.
-pub fn local_path(url: &str) -> Option<PathBuf> {
-    let u = reqwest::Url::parse(url).ok()?;
-    (u.scheme() == "file")
-        .then(|| u.to_file_path().ok())
-        .flatten()
 }
 
 /// Run `codex --version` from the staging dir and require the pinned version. It runs in a

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Notify;
 
+use crate::error::Hint;
+
 /// The exit code of a process ended by Ctrl-C: 128 + SIGINT, what a shell reports for it.
 pub const EXIT_CODE: u8 = 130;
 
@@ -24,9 +26,9 @@ pub const EXIT_CODE: u8 = 130;
 #[error("interrupted")]
 pub struct Interrupted;
 
-impl Interrupted {
+impl Hint for Interrupted {
     /// Nothing to fix: the user asked to stop.
-    pub fn hint(&self) -> String {
+    fn hint(&self) -> String {
         String::new()
     }
 }
@@ -127,13 +129,7 @@ pub async fn or_interrupted<F: Future>(work: F) -> Result<F::Output, Interrupted
 
 /// Whether an error chain says the user pressed Ctrl-C.
 pub fn is_interrupted(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.is::<Interrupted>()
-            || matches!(
-                c.downcast_ref::<crate::appserver::AppServerError>(),
-                Some(crate::appserver::AppServerError::Interrupted)
-            )
-    })
+    err.chain().any(|c| c.is::<Interrupted>())
 }
 
 #[cfg(unix)]
@@ -168,10 +164,14 @@ mod tests {
     #[test]
     fn interrupted_errors_are_recognised_through_context() {
         use anyhow::Context as _;
+        /// A module's own error for Ctrl-C, with `Interrupted` as its source.
+        #[derive(Debug, thiserror::Error)]
+        #[error("interrupted")]
+        struct Wrapper(#[source] Interrupted);
         let err = Err::<(), _>(Interrupted).context("installing").unwrap_err();
         assert!(is_interrupted(&err));
-        let app = anyhow::Error::from(crate::appserver::AppServerError::Interrupted);
-        assert!(is_interrupted(&app));
+        let wrapped = anyhow::Error::from(Wrapper(Interrupted));
+        assert!(is_interrupted(&wrapped));
         assert!(!is_interrupted(&anyhow::anyhow!("interrupted")));
     }
 }

@@ -12,6 +12,10 @@
 //! atomically, [`python`] exposes it to a Python environment, [`prove`] runs its
 //! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`commands`] only
 //! orchestrates.
+//!
+//! Every library error implements [`error::Hint`] where it is declared; [`hints`], above all of
+//! them, finds the fix for a whole error chain. Library modules never import [`commands`],
+//! [`cli`] or [`ui`], and import each other without a cycle (`tests/it/layering.rs`).
 
 pub mod appserver;
 pub mod cli;
@@ -20,6 +24,7 @@ pub mod doctor;
 pub mod error;
 pub mod fs;
 pub mod github;
+pub mod hints;
 pub mod install;
 pub mod interrupt;
 pub mod logging;

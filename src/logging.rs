@@ -76,7 +76,7 @@ pub fn url(url: &url::Url) -> String {
     }
 }
 
-/// [`url`] for a string that may not parse.
+/// [`url()`] for a string that may not parse.
 pub fn url_str(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(u) => url(&u),

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use codex_bootstrap::{cli::Cli, commands, error, interrupt, logging};
+use codex_bootstrap::{cli::Cli, commands, error, hints, interrupt, logging};
 
 fn main() -> ExitCode {
     // clap prints help and usage errors while parsing: `--color` must apply to them too.
@@ -41,13 +41,13 @@ fn main() -> ExitCode {
         Err(err) => {
             // Scripts read the failure from stdout; people still get it on stderr.
             if json {
-                let _ = commands::print_json(&error::ErrorReport::of(&err));
+                let _ = commands::print_json(&hints::ErrorReport::of(&err));
             }
             let ui = codex_bootstrap::ui::Ui::stderr_only();
             ui.error(&err);
             if interrupted || interrupt::is_interrupted(&err) {
                 ExitCode::from(interrupt::EXIT_CODE)
-            } else if error::is_usage(&err) {
+            } else if hints::is_usage(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

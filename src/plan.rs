@@ -7,8 +7,11 @@
 //! [`Plan::settle`] makes that one request (and fetches `codex-package_SHA256SUMS` only when the
 //! chosen asset has no API digest of its own).
 
+use std::fmt;
+
 use serde::Serialize;
 
+use crate::error::Hint;
 use crate::github::{Github, GithubError, Release};
 use crate::net::NetError;
 use crate::pin::{CodexVersion, Pin, PinSource};
@@ -16,6 +19,37 @@ use crate::platform::{AssetKind, Target};
 use crate::verify::{
     parse_sha256sums, DigestSource, Expected, Sha256, SumsError, SHA256SUMS_ASSET,
 };
+
+/// One place the runtime can come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// `--mirror`: a directory or URL in GitHub's release-download layout.
+    Mirror,
+    Github,
+    PythonIndex,
+    Npm,
+    /// `install --archive`: a local file.
+    Archive,
+}
+
+impl SourceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Mirror => "mirror",
+            SourceKind::Github => "github",
+            SourceKind::PythonIndex => "python-index",
+            SourceKind::Npm => "npm",
+            SourceKind::Archive => "archive",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Where release files come from.
 #[derive(Debug, Clone, Serialize)]
@@ -28,11 +62,11 @@ pub struct Sources {
 
 impl Sources {
     /// The source these URLs belong to.
-    pub fn kind(&self) -> crate::sources::SourceKind {
+    pub fn kind(&self) -> SourceKind {
         if self.mirror {
-            crate::sources::SourceKind::Mirror
+            SourceKind::Mirror
         } else {
-            crate::sources::SourceKind::Github
+            SourceKind::Github
         }
     }
 
@@ -50,7 +84,7 @@ pub struct Asset {
     pub url: String,
     pub expected: Expected,
     /// Which source serves it.
-    pub source: crate::sources::SourceKind,
+    pub source: SourceKind,
 }
 
 /// What is known before the network is asked.
@@ -102,8 +136,8 @@ pub enum PlanError {
     Net(#[from] NetError),
 }
 
-impl PlanError {
-    pub fn hint(&self) -> String {
+impl Hint for PlanError {
+    fn hint(&self) -> String {
         match self {
             PlanError::NoAsset { .. } => "pick another `--version` or `--target`".into(),
             PlanError::NoDigest { asset, .. } => format!(

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::Hint;
+
 /// Every target Codex publishes a runtime for.
 pub const SUPPORTED_TARGETS: &[&str] = &[
     "x86_64-unknown-linux-musl",
@@ -29,12 +31,16 @@ pub enum PlatformError {
     UnsupportedHost { os: String, arch: String },
 }
 
-impl PlatformError {
-    pub fn hint(&self) -> String {
+impl Hint for PlatformError {
+    fn hint(&self) -> String {
         format!(
             "supported targets: {}; pass one with `--target`",
             SUPPORTED_TARGETS.join(", ")
         )
+    }
+    /// `--target` named a triple that is not one; an unsupported host is not the user's typo.
+    fn is_usage(&self) -> bool {
+        matches!(self, PlatformError::UnknownTarget(_))
     }
 }
 

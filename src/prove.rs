@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::error::Hint;
 use crate::pin::CodexVersion;
 
 /// Why `codex --version` gave no answer.
@@ -41,13 +42,6 @@ pub enum VersionError {
 }
 
 impl VersionError {
-    pub fn hint(&self) -> String {
-        match self {
-            VersionError::ScratchHome { .. } => "the temporary directory must be writable: check TMPDIR".into(),
-            _ => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
-        }
-    }
-
     /// The underlying I/O error; a timeout as `TimedOut`.
     pub fn into_io(self) -> std::io::Error {
         match self {
@@ -57,6 +51,15 @@ impl VersionError {
             e @ VersionError::TimedOut { .. } => {
                 std::io::Error::new(std::io::ErrorKind::TimedOut, e.to_string())
             }
+        }
+    }
+}
+
+impl Hint for VersionError {
+    fn hint(&self) -> String {
+        match self {
+            VersionError::ScratchHome { .. } => "the temporary directory must be writable: check TMPDIR".into(),
+            _ => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
         }
     }
 }

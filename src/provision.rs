@@ -432,14 +432,14 @@ fn list(failures: &[SourceFailure]) -> String {
 }
 
 impl AllSourcesFailed {
-    /// Each source's own fix (once each), then the general one.
-    pub fn hint(&self) -> String {
+    /// Each source's own fix (once each), then the general one. `hint_of` finds the fix in a
+    /// source's error chain ([`crate::hints::hint_for`]).
+    pub fn hint_with(&self, hint_of: impl Fn(&anyhow::Error) -> Option<String>) -> String {
         let mut hints: Vec<String> = Vec::new();
         for f in &self.failures {
-            if let Some(h) = &f.hint {
-                let line = format!("{}: {h}", f.source);
+            if let Some(h) = f.error.as_ref().and_then(&hint_of) {
                 if !hints.iter().any(|x| x.ends_with(h.as_str())) {
-                    hints.push(line);
+                    hints.push(format!("{}: {h}", f.source));
                 }
             }
         }
@@ -594,7 +594,7 @@ pub fn provision(
     let online = Online::new(ctx)?;
     // Vet the mirror before any request: a refused mirror should fail fast.
     if let Some(m) = &ctx.mirror {
-        if install::local_path(&m.download_base).is_none() {
+        if crate::net::local_path(&m.download_base).is_none() {
             online.http.url(&m.download_base)?;
         }
     }
@@ -673,7 +673,7 @@ pub fn provision(
             match job.install(&asset).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if source_specific(&e) => {
-                    let failed = sources::Failed::of(&e);
+                    let failed = sources::Failed::of(e);
                     tracing::debug!(%source, reason = %failed.reason, "source failed; trying the next");
                     ui.warn(&format!(
                         "{source} failed, trying the next source: {}",

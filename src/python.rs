@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::error::Hint;
+use crate::fs::IoError;
 use crate::store::{InstalledRuntime, RECEIPT_NAME};
 use crate::verify::Sha256;
 
@@ -84,17 +86,12 @@ pub enum PythonError {
     NotFound,
     #[error("`{path}` in the RECORD of {dist} points outside the environment")]
     UnsafeRecord { dist: String, path: String },
-    #[error("could not {action} `{path}`")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-impl PythonError {
-    pub fn hint(&self) -> String {
+impl Hint for PythonError {
+    fn hint(&self) -> String {
         match self {
             PythonError::Run { .. } | PythonError::Probe { .. } => {
                 "pass an interpreter with `--python PATH`".into()
@@ -104,16 +101,7 @@ impl PythonError {
             }
             PythonError::ExternallyManaged { .. } => "create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into(),
             PythonError::UnsafeRecord { .. } => "the environment's metadata is damaged: remove the distribution by hand".into(),
-            PythonError::Io { .. } => "check that the environment is writable".into(),
-        }
-    }
-
-    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> PythonError {
-        let path = path.to_path_buf();
-        move |source| PythonError::Io {
-            action,
-            path,
-            source,
+            PythonError::Io(_) => "check that the environment is writable".into(),
         }
     }
 }
@@ -448,14 +436,14 @@ pub fn install_runtime(
     // A package directory left without metadata (an interrupted install) is ours to replace.
     let pkg = site.join(MODULE);
     if pkg.exists() {
-        std::fs::remove_dir_all(&pkg).map_err(PythonError::io("remove", &pkg))?;
+        std::fs::remove_dir_all(&pkg).map_err(IoError::at("remove", &pkg))?;
     }
 
     // Package first (staged, then renamed), metadata last: pip only sees a complete install.
     let staging = tempfile::Builder::new()
         .prefix(".codex_cli_bin-")
         .tempdir_in(&site)
-        .map_err(PythonError::io("create a staging directory in", &site))?;
+        .map_err(IoError::at("create a staging directory in", &site))?;
     let mut method = "reflink";
     let dist_dir = site.join(&dist_info);
     for (path, source, _) in &files {
@@ -469,16 +457,12 @@ pub fn install_runtime(
         }
         let dest = base.join(&rel);
         if let Some(parent) = dest.parent() {
-            crate::fs::create_dirs(parent).map_err(PythonError::io("create", parent))?;
+            crate::fs::create_dirs(parent).map_err(IoError::at("create", parent))?;
         }
         match source {
-            Source::Bytes(b) => {
-                std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?
-            }
+            Source::Bytes(b) => std::fs::write(&dest, b).map_err(IoError::at("write", &dest))?,
             Source::Store(from) => {
-                if !crate::fs::reflink_or_copy(from, &dest)
-                    .map_err(PythonError::io("copy", &dest))?
-                {
+                if !crate::fs::reflink_or_copy(from, &dest).map_err(IoError::at("copy", &dest))? {
                     method = "copy";
                 }
             }
@@ -490,21 +474,20 @@ pub fn install_runtime(
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
     }
-    std::fs::rename(&staged, &pkg).map_err(PythonError::io("rename into", &pkg))?;
-    crate::fs::create_dirs(&dist_dir).map_err(PythonError::io("create", &dist_dir))?;
+    std::fs::rename(&staged, &pkg).map_err(IoError::at("rename into", &pkg))?;
+    crate::fs::create_dirs(&dist_dir).map_err(IoError::at("create", &dist_dir))?;
     for (path, source, _) in &files {
         if let (Some(rel), Source::Bytes(b)) = (path.strip_prefix(&format!("{dist_info}/")), source)
         {
             let dest = dist_dir.join(rel);
-            std::fs::write(&dest, b).map_err(PythonError::io("write", &dest))?;
+            std::fs::write(&dest, b).map_err(IoError::at("write", &dest))?;
         }
     }
     let installer = dist_dir.join("INSTALLER");
     std::fs::write(&installer, format!("{INSTALLER}\n"))
-        .map_err(PythonError::io("write", &installer))?;
+        .map_err(IoError::at("write", &installer))?;
     let record_path = dist_dir.join("RECORD");
-    std::fs::write(&record_path, &expected_record)
-        .map_err(PythonError::io("write", &record_path))?;
+    std::fs::write(&record_path, &expected_record).map_err(IoError::at("write", &record_path))?;
     let action = if previous.is_some() {
         "replaced"
     } else {
@@ -572,7 +555,7 @@ fn remove_distribution(site: &Path, dist_info: &str) -> Result<(), PythonError> 
         match std::fs::remove_file(&full) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(PythonError::io("remove", &full)(e)),
+            Err(e) => return Err(IoError::at("remove", &full)(e).into()),
         }
         let mut parent = rel.parent();
         while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
@@ -588,7 +571,7 @@ fn remove_distribution(site: &Path, dist_info: &str) -> Result<(), PythonError> 
     }
     let info = site.join(dist_info);
     if info.exists() {
-        std::fs::remove_dir_all(&info).map_err(PythonError::io("remove", &info))?;
+        std::fs::remove_dir_all(&info).map_err(IoError::at("remove", &info))?;
     }
     Ok(())
 }
@@ -605,16 +588,12 @@ pub fn wheel_name(runtime: &InstalledRuntime) -> String {
 /// Build `openai_codex_cli_bin-<v>-py3-none-<platform>.whl` in `out_dir`.
 pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf, PythonError> {
     use zip::write::SimpleFileOptions;
-    crate::fs::create_dirs(out_dir).map_err(PythonError::io("create", out_dir))?;
+    crate::fs::create_dirs(out_dir).map_err(IoError::at("create", out_dir))?;
     let path = out_dir.join(wheel_name(runtime));
     let tmp = tempfile::NamedTempFile::new_in(out_dir)
-        .map_err(PythonError::io("create a file in", out_dir))?;
+        .map_err(IoError::at("create a file in", out_dir))?;
     let (dist_info, files) = own_distribution(runtime);
-    let zio = |e: zip::result::ZipError| PythonError::Io {
-        action: "write",
-        path: path.clone(),
-        source: std::io::Error::other(e),
-    };
+    let zio = |e: zip::result::ZipError| IoError::at("write", &path)(std::io::Error::other(e));
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
     // Fast deflate: the binaries shrink ~2.6x at level 1, and level 9 buys little on them.
     let base = SimpleFileOptions::default()
@@ -627,10 +606,10 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
         let options = base.unix_permissions(if executable { 0o755 } else { 0o644 });
         zip.start_file(name.as_str(), options).map_err(zio)?;
         match source {
-            Source::Bytes(b) => zip.write_all(&b).map_err(PythonError::io("write", &path))?,
+            Source::Bytes(b) => zip.write_all(&b).map_err(IoError::at("write", &path))?,
             Source::Store(from) => {
-                let mut f = std::fs::File::open(&from).map_err(PythonError::io("read", &from))?;
-                std::io::copy(&mut f, &mut zip).map_err(PythonError::io("write", &path))?;
+                let mut f = std::fs::File::open(&from).map_err(IoError::at("read", &from))?;
+                std::io::copy(&mut f, &mut zip).map_err(IoError::at("write", &path))?;
             }
         }
         lines.push(line);
@@ -638,10 +617,10 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
     zip.start_file(format!("{dist_info}/RECORD"), base.unix_permissions(0o644))
         .map_err(zio)?;
     zip.write_all(record(&lines, &dist_info).as_bytes())
-        .map_err(PythonError::io("write", &path))?;
+        .map_err(IoError::at("write", &path))?;
     zip.finish().map_err(zio)?;
     tmp.persist(&path)
-        .map_err(|e| PythonError::io("write", &path)(e.error))?;
+        .map_err(|e| IoError::at("write", &path)(e.error))?;
     Ok(path)
 }
 

@@ -146,7 +146,7 @@ impl Ui {
             }
             last = text;
         }
-        if let Some(hint) = crate::error::hint_for(err) {
+        if let Some(hint) = crate::hints::hint_for(err) {
             out.push_str(&format!("{}: {hint}\n", self.styled(HINT, "hint")));
         }
         let _ = anstream::stderr().write_all(out.as_bytes());

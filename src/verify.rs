@@ -12,6 +12,8 @@ use std::str::FromStr;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256 as Sha256Hasher, Sha512 as Sha512Hasher};
 
+use crate::error::Hint;
+
 /// The name of the checksum file Codex releases publish beside the package assets.
 pub const SHA256SUMS_ASSET: &str = "codex-package_SHA256SUMS";
 
@@ -23,8 +25,8 @@ pub struct Sha256([u8; 32]);
 #[error("`{0}` is not a sha256 digest (expected 64 hex digits)")]
 pub struct DigestError(pub String);
 
-impl DigestError {
-    pub fn hint(&self) -> String {
+impl Hint for DigestError {
+    fn hint(&self) -> String {
         "give the sha256 as 64 hex digits (optionally prefixed `sha256:`), as `sha256sum` prints it"
             .into()
     }
@@ -377,8 +379,8 @@ pub struct SumsError {
     pub reason: String,
 }
 
-impl SumsError {
-    pub fn hint(&self) -> String {
+impl Hint for SumsError {
+    fn hint(&self) -> String {
         "the release's checksum file is not in `sha256sum` format; pin digests with `codex-bootstrap pin` from a trusted network".into()
     }
 }

@@ -95,7 +95,7 @@ impl AppServer {
             r = tokio::time::timeout(limit, work(&mut server)) => r.unwrap_or_else(|_| {
                 Err(Error::Timeout { secs: limit.as_secs(), stderr_tail: String::new() })
             }),
-            () = stop => Err(Error::Interrupted),
+            () = stop => Err(Error::Interrupted(crate::interrupt::Interrupted)),
         };
         match outcome {
             Ok(value) => {

@@ -7,6 +7,8 @@
 //! typed structs, [`client`] the Codex conversation over a session and the one scope that
 //! starts and ends a server ([`AppServer::supervise`]), and [`turn`] one whole turn.
 
+use crate::error::Hint;
+
 pub mod client;
 pub mod msg;
 pub mod process;
@@ -47,8 +49,10 @@ pub enum AppServerError {
     Timeout { secs: u64, stderr_tail: String },
     #[error("OpenAI authentication is required and none is configured")]
     AuthRequired,
+    /// Ctrl-C ended the conversation; the chain carries [`crate::interrupt::Interrupted`], so the
+    /// process exits 130.
     #[error("interrupted")]
-    Interrupted,
+    Interrupted(#[source] crate::interrupt::Interrupted),
     #[error("could not talk to the app-server")]
     Io(#[from] std::io::Error),
 }
@@ -68,8 +72,8 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-impl AppServerError {
-    pub fn hint(&self) -> String {
+impl Hint for AppServerError {
+    fn hint(&self) -> String {
         match self {
             AppServerError::Spawn { .. } => "install the runtime with `codex-bootstrap install`, or check `--codex PATH`".into(),
             AppServerError::Exited { .. } | AppServerError::Eof { .. } => {
@@ -81,7 +85,7 @@ impl AppServerError {
             AppServerError::TurnFailed { .. } => "check the model endpoint and credentials (`codex-bootstrap doctor --turn`)".into(),
             AppServerError::Timeout { .. } => "raise `--timeout`, or check that the model endpoint is reachable".into(),
             AppServerError::AuthRequired => "run `codex login`, or set OPENAI_API_KEY (or CODEX_API_KEY); a custom model provider can be configured with `-c`".into(),
-            AppServerError::Interrupted => String::new(),
+            AppServerError::Interrupted(_) => String::new(),
             AppServerError::Io(_) => "the app-server stopped reading its input: run `codex-bootstrap doctor`".into(),
         }
     }

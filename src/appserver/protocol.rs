@@ -14,6 +14,8 @@ use serde_json::Value;
 
 use super::transport::MAX_LINE;
 
+use crate::error::Hint;
+
 /// Everything the app-server said that this client cannot accept.
 #[derive(Debug, thiserror::Error)]
 pub enum ProtocolError {
@@ -38,8 +40,8 @@ pub enum ProtocolError {
     },
 }
 
-impl ProtocolError {
-    pub fn hint(&self) -> String {
+impl Hint for ProtocolError {
+    fn hint(&self) -> String {
         "the runtime speaks a protocol this client does not understand: check that the runtime is the pinned version (`codex-bootstrap doctor`), or report it with the line quoted above".into()
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::error::Hint;
 use crate::provision::{Context, Online};
 
 use super::{Check, Status};
@@ -88,7 +89,7 @@ pub fn network(ctx: &Context) -> Check {
     }
     if let Some(mirror) = &ctx.mirror {
         let base = &mirror.download_base;
-        let reachable = match crate::install::local_path(base) {
+        let reachable = match crate::net::local_path(base) {
             Some(dir) => dir.is_dir(),
             None => online.http.url(base).ok().is_some_and(|u| {
                 online.runtime.block_on(async {

@@ -1,5 +1,6 @@
 //! Where the runtime comes from: this host's platform, and the pin.
 
+use crate::error::Hint;
 use crate::pin::{CodexVersion, Pin, PinVia};
 use crate::platform::Target;
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::error::Hint;
 use crate::pin::CodexVersion;
 
 use super::runtime::codex_version;

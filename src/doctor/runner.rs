@@ -51,7 +51,7 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     let ctx = match Context::resolve(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
-            let hint = crate::error::hint_for(&e)
+            let hint = crate::hints::hint_for(&e)
                 .unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
             report.push(Check::fail("pin", format!("{e:#}"), hint));
             return report;

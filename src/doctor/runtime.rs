@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::appserver::{AccountInfo, AppServer, AppServerError, SpawnOptions};
+use crate::error::Hint;
 use crate::fs::which;
 use crate::prove::{reported_version, VersionError};
 use crate::store::InstalledRuntime;

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::error::Hint;
 use crate::fs::free_space;
 use crate::pin::CodexVersion;
 use crate::platform::Target;

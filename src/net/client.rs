@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use reqwest::{header, Url};
 
+use crate::error::Hint;
+
 /// The environment variables a token may come from, in order.
 pub const TOKEN_ENVS: &[&str] = &["GH_TOKEN", "GITHUB_TOKEN"];
 
@@ -206,7 +208,21 @@ fn proxy_note(proxy: &Option<String>) -> String {
 }
 
 impl NetError {
-    pub fn hint(&self) -> String {
+    /// Whether another attempt may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
+                true
+            }
+            NetError::Request { source, .. } => super::retry::error_is_transient(source),
+            NetError::Status { status, .. } => super::retry::status_is_transient(*status),
+            _ => false,
+        }
+    }
+}
+
+impl Hint for NetError {
+    fn hint(&self) -> String {
         match self {
             NetError::BadUrl { .. } => "check the URL given to `--mirror` / `--github-api-url`".into(),
             NetError::InsecureUrl { .. } => "use https://, or pass `--allow-http` if this host is trusted".into(),
@@ -227,18 +243,6 @@ impl NetError {
             NetError::Client(_) => "check SSL_CERT_FILE and the proxy variables".into(),
             NetError::File { .. } => "check the path given to `--mirror file://…`".into(),
             NetError::Write { .. } => "the cache must be writable, with room for the download: see `--cache-dir`".into(),
-        }
-    }
-
-    /// Whether another attempt may succeed.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
-                true
-            }
-            NetError::Request { source, .. } => super::retry::error_is_transient(source),
-            NetError::Status { status, .. } => super::retry::status_is_transient(*status),
-            _ => false,
         }
     }
 }

@@ -11,3 +11,14 @@ pub use client::{
 };
 pub use download::{Fetched, Transfer};
 pub use progress::{NoProgress, Progress};
+
+use std::path::PathBuf;
+
+/// `file:///dir/x` -> `/dir/x`: a mirror or an asset on the local file system, read without
+/// the network.
+pub fn local_path(url: &str) -> Option<PathBuf> {
+    let u = reqwest::Url::parse(url).ok()?;
+    (u.scheme() == "file")
+        .then(|| u.to_file_path().ok())
+        .flatten()
+}

@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Hint;
 use crate::pin::version::CodexVersion;
 use crate::platform::{AssetKind, Target};
 use crate::verify::{Sha256, Sha512};
@@ -139,8 +140,8 @@ pub enum ManifestError {
     },
 }
 
-impl ManifestError {
-    pub fn hint(&self) -> String {
+impl Hint for ManifestError {
+    fn hint(&self) -> String {
         "the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one".to_string()
     }
 }

@@ -19,6 +19,7 @@ pub use discover::{Discovery, LockedWheel, PinProblem, PinVia, PinWarning, Proje
 pub use manifest::{Manifest, ManifestError, PinnedAsset};
 pub use version::{CodexVersion, VersionError};
 
+use crate::error::Hint;
 use crate::platform::Target;
 
 /// The environment variable that pins a version.
@@ -90,8 +91,8 @@ pub enum PinError {
     Manifest(#[from] ManifestError),
 }
 
-impl PinError {
-    pub fn hint(&self) -> String {
+impl Hint for PinError {
+    fn hint(&self) -> String {
         match self {
             PinError::Version { .. } => {
                 "use a Codex version such as `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, or `latest`"

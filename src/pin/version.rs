@@ -11,6 +11,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::Hint;
+
 /// Release tag prefix used by openai/codex for the Rust CLI.
 pub const TAG_PREFIX: &str = "rust-v";
 
@@ -58,9 +60,13 @@ pub struct VersionError {
     reason: String,
 }
 
-impl VersionError {
-    pub fn hint(&self) -> String {
+impl Hint for VersionError {
+    fn hint(&self) -> String {
         "write the version as Codex spells it (`0.163.0`, `0.154.0-alpha.6`) or as PEP 440 does (`0.154.0a6`), or `latest`".into()
+    }
+    /// A version the user typed (or wrote in a pin file) that is not one.
+    fn is_usage(&self) -> bool {
+        true
     }
 }
 

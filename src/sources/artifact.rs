@@ -27,7 +27,7 @@ pub async fn fetch_verified(
 ) -> Result<Fetched256, String> {
     let dest = dir.join(&asset.name);
     let sha512 = asset.expected.digest.is_sha512();
-    let fetched = match crate::install::local_path(&asset.url) {
+    let fetched = match crate::net::local_path(&asset.url) {
         Some(path) => {
             let f = download::read_local(&path, sha512, None, progress)
                 .await

@@ -12,10 +12,7 @@ pub mod locate;
 pub mod npm;
 pub mod pyindex;
 
-use std::fmt;
-
-use serde::Serialize;
-
+use crate::error::Hint;
 use crate::github::Github;
 use crate::net::Http;
 use crate::pin::{CodexVersion, Pin};
@@ -23,38 +20,8 @@ use crate::plan::{Asset, Plan, Sources};
 use crate::platform::{AssetKind, Target};
 use crate::verify::{Digest, DigestSource, Expected};
 
+pub use crate::plan::SourceKind;
 pub use locate::{Located, Location};
-
-/// One place the runtime can come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    /// `--mirror`: a directory or URL in GitHub's release-download layout.
-    Mirror,
-    Github,
-    PythonIndex,
-    Npm,
-    /// `install --archive`: a local file.
-    Archive,
-}
-
-impl SourceKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Mirror => "mirror",
-            SourceKind::Github => "github",
-            SourceKind::PythonIndex => "python-index",
-            SourceKind::Npm => "npm",
-            SourceKind::Archive => "archive",
-        }
-    }
-}
-
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// The order `auto` stands for.
 pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];
@@ -63,8 +30,8 @@ pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, S
 #[error("`{0}` is not a source (expected github, python-index, npm or auto)")]
 pub struct UnknownSource(pub String);
 
-impl UnknownSource {
-    pub fn hint(&self) -> String {
+impl Hint for UnknownSource {
+    fn hint(&self) -> String {
         "pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES".into()
     }
 }
@@ -108,27 +75,27 @@ pub fn parse_order(values: &[String], mirror: bool) -> Result<Vec<SourceKind>, U
 }
 
 /// Why a source could not provide the runtime: one line, for the list shown when all fail,
-/// and the fix its error suggests.
-#[derive(Debug, Clone, Serialize)]
+/// and the error behind it, whose hint is the fix for that source ([`crate::hints`]).
+#[derive(Debug)]
 pub struct SourceFailure {
     pub source: SourceKind,
     pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub error: Option<anyhow::Error>,
 }
 
-/// A source's reason for not serving the runtime, with the hint of the error behind it.
-#[derive(Debug, Clone)]
+/// A source's reason for not serving the runtime, with the error behind it.
+#[derive(Debug)]
 pub struct Failed {
     pub reason: String,
-    pub hint: Option<String>,
+    pub error: Option<anyhow::Error>,
 }
 
 impl Failed {
-    pub fn of(err: &(dyn std::error::Error + 'static)) -> Failed {
+    pub fn of(err: impl Into<anyhow::Error>) -> Failed {
+        let err = err.into();
         Failed {
-            reason: reason_of(err),
-            hint: crate::error::chain_hint(err),
+            reason: reason_of(err.as_ref()),
+            error: Some(err),
         }
     }
 
@@ -136,14 +103,17 @@ impl Failed {
         SourceFailure {
             source,
             reason: self.reason,
-            hint: self.hint,
+            error: self.error,
         }
     }
 }
 
 impl From<String> for Failed {
     fn from(reason: String) -> Failed {
-        Failed { reason, hint: None }
+        Failed {
+            reason,
+            error: None,
+        }
     }
 }
 
@@ -151,7 +121,7 @@ impl From<&str> for Failed {
     fn from(reason: &str) -> Failed {
         Failed {
             reason: reason.to_string(),
-            hint: None,
+            error: None,
         }
     }
 }
@@ -255,7 +225,7 @@ async fn github_like(inputs: &Inputs<'_>, sources: &Sources) -> Result<Asset, Fa
         sources.clone(),
     );
     let github = Github::new(inputs.http, &sources.api_url);
-    plan.settle(&github).await.map_err(|e| Failed::of(&e))
+    plan.settle(&github).await.map_err(Failed::of)
 }
 
 async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
@@ -295,7 +265,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
     };
     let files = pyindex::project_files(inputs.http, &located.url)
         .await
-        .map_err(|e| Failed::of(&e))?;
+        .map_err(Failed::of)?;
     let of_version: Vec<&pyindex::IndexFile> = files
         .iter()
         .filter(|f| {
@@ -414,7 +384,7 @@ async fn npm(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
     };
     let packument = npm::packument(inputs.http, &located.url)
         .await
-        .map_err(|e| Failed::of(&e))?;
+        .map_err(Failed::of)?;
     let tarball = packument
         .tarball(inputs.version, inputs.target)
         .ok_or_else(|| {
@@ -483,8 +453,8 @@ pub async fn latest(
     match kind {
         SourceKind::Github | SourceKind::Mirror => {
             let github = Github::new(inputs.http, &inputs.github.api_url);
-            let release = github.latest().await.map_err(|e| Failed::of(&e))?;
-            let v = CodexVersion::parse(&release.tag_name).map_err(|e| Failed::of(&e))?;
+            let release = github.latest().await.map_err(Failed::of)?;
+            let v = CodexVersion::parse(&release.tag_name).map_err(Failed::of)?;
             Ok((v, "GitHub's latest release".into()))
         }
         SourceKind::PythonIndex => {
@@ -495,7 +465,7 @@ pub async fn latest(
                 .ok_or("no Python index found")?;
             let files = pyindex::project_files(inputs.http, &located.url)
                 .await
-                .map_err(|e| Failed::of(&e))?;
+                .map_err(Failed::of)?;
             let v = pyindex::newest_stable(&files, &inputs.target.wheel_platform_tags())
                 .ok_or("the index has no stable wheel for this target")?;
             Ok((v, "the newest stable version on the Python index".into()))
@@ -508,7 +478,7 @@ pub async fn latest(
                 .ok_or("no npm registry found")?;
             let p = npm::packument(inputs.http, &located.url)
                 .await
-                .map_err(|e| Failed::of(&e))?;
+                .map_err(Failed::of)?;
             let v = p
                 .latest()
                 .ok_or("the packument has no usable `latest` dist-tag")?;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use url::Url;
 
+use crate::error::Hint;
 use crate::net::{Http, NetError};
 use crate::pin::CodexVersion;
 use crate::platform::Target;
@@ -69,8 +70,8 @@ pub enum NpmError {
     Net(#[from] NetError),
 }
 
-impl NpmError {
-    pub fn hint(&self) -> String {
+impl Hint for NpmError {
+    fn hint(&self) -> String {
         match self {
             NpmError::NoPackage { .. } => "this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into(),
             NpmError::Unauthorized { .. } => "add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into(),

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use url::Url;
 
+use crate::error::Hint;
 use crate::net::{Http, NetError};
 use crate::verify::Sha256;
 
@@ -42,8 +43,8 @@ pub enum IndexError {
     Net(#[from] NetError),
 }
 
-impl IndexError {
-    pub fn hint(&self) -> String {
+impl Hint for IndexError {
+    fn hint(&self) -> String {
         match self {
             IndexError::NoProject { .. } => "this index does not mirror openai-codex-cli-bin: point `--index-url` at one that does, or use another `--source`".into(),
             IndexError::Unauthorized { .. } => "give the index's credentials in its URL (`https://user:password@host/simple`) or in netrc (NETRC, ~/.netrc)".into(),

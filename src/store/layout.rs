@@ -32,6 +32,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Hint;
+use crate::fs::IoError;
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::receipt::{Receipt, SCHEMA};
@@ -72,26 +74,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("could not {action} `{path}`")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-impl StoreError {
-    pub fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
-        let path = path.to_path_buf();
-        move |source| StoreError::Io {
-            action,
-            path,
-            source,
-        }
-    }
-
-    pub fn hint(&self) -> String {
+impl Hint for StoreError {
+    fn hint(&self) -> String {
         match self {
             StoreError::NoCacheDir => format!(
                 "set {CACHE_ENV}, or put everything under one root with {HOME_ENV} or `--cache-dir DIR`"
@@ -104,7 +92,7 @@ impl StoreError {
                 path.display()
             ),
             StoreError::Receipt { .. } => "reinstall with `codex-bootstrap install --force`".into(),
-            StoreError::Io { source, .. } => match source.kind() {
+            StoreError::Io(e) => match e.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
                     format!("the store must be writable: pass `--cache-dir DIR` or set {HOME_ENV} (or {DATA_ENV} and {CACHE_ENV})")
                 }
@@ -175,7 +163,7 @@ impl Store {
         let absolute = |p: PathBuf| -> Result<PathBuf, StoreError> {
             if p.is_relative() {
                 Ok(std::env::current_dir()
-                    .map_err(StoreError::io("read the current directory", &p))?
+                    .map_err(IoError::at("read the current directory", &p))?
                     .join(p))
             } else {
                 Ok(p)
@@ -295,7 +283,7 @@ impl Store {
         let Some(dir) = tag.parent() else {
             return Ok(());
         };
-        crate::fs::create_dirs(dir).map_err(StoreError::io("create", dir))?;
+        crate::fs::create_dirs(dir).map_err(IoError::at("create", dir))?;
         refuse_symlink(dir)?;
         // `create_new` neither follows a link planted at the name nor rewrites an existing tag.
         let created = std::fs::OpenOptions::new()
@@ -305,7 +293,7 @@ impl Store {
             .and_then(|mut f| std::io::Write::write_all(&mut f, CACHEDIR_TAG_CONTENT.as_bytes()));
         match created {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                Err(StoreError::io("write", &tag)(e))
+                Err(IoError::at("write", &tag)(e).into())
             }
             _ => Ok(()),
         }
@@ -368,7 +356,7 @@ impl Store {
         if dest.exists() {
             // A directory without a receipt (made by hand, or half-removed): not a runtime.
             refuse_symlink(&dest)?;
-            std::fs::remove_dir_all(&dest).map_err(StoreError::io("remove", &dest))?;
+            std::fs::remove_dir_all(&dest).map_err(IoError::at("remove", &dest))?;
         }
         match std::fs::rename(&old.dir, &dest) {
             Ok(()) => {
@@ -561,8 +549,8 @@ pub enum IntegrityError {
     },
 }
 
-impl IntegrityError {
-    pub fn hint(&self) -> String {
+impl Hint for IntegrityError {
+    fn hint(&self) -> String {
         "the runtime changed after it was installed: reinstall it with `codex-bootstrap install --force`".into()
     }
 }

@@ -8,6 +8,8 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::error::Hint;
+use crate::fs::IoError;
 use crate::store::layout::refuse_symlink;
 
 /// How long to wait for another installer, in seconds.
@@ -20,22 +22,18 @@ pub enum LockError {
     Timeout { path: PathBuf, timeout: Duration },
     #[error("`{path}` is a symbolic link; the store refuses to follow it")]
     Symlink { path: PathBuf },
-    #[error("could not lock `{path}`")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-impl LockError {
-    pub fn hint(&self) -> String {
+impl Hint for LockError {
+    fn hint(&self) -> String {
         match self {
             LockError::Timeout { .. } => format!(
                 "another codex-bootstrap is still installing; wait for it, or raise {LOCK_TIMEOUT_ENV} (seconds)"
             ),
             LockError::Symlink { path } => format!("remove `{}` and rerun", path.display()),
-            LockError::Io { .. } => "the cache must be writable: pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME".into(),
+            LockError::Io(_) => "the cache must be writable: pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME".into(),
         }
     }
 }
@@ -62,10 +60,7 @@ impl ArtifactLock {
         timeout: Duration,
         on_wait: impl FnOnce(),
     ) -> Result<ArtifactLock, LockError> {
-        let io = |source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| LockError::Io(IoError::at("lock", path)(source));
         if let Some(parent) = path.parent() {
             crate::fs::create_dirs(parent).map_err(io)?;
         }

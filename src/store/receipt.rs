@@ -29,7 +29,7 @@ pub struct Receipt {
     pub verified_by: DigestSource,
     /// Which source served the archive (absent in receipts written before there were several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::sources::SourceKind>,
+    pub source: Option<crate::plan::SourceKind>,
     /// Seconds since the Unix epoch.
     pub installed_at: u64,
     /// The codex executable, relative to the runtime directory (`bin/codex`).

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Hint;
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::layout::refuse_symlink;
@@ -17,10 +18,10 @@ pub enum RemoveError {
     Store(#[from] StoreError),
 }
 
-impl RemoveError {
+impl Hint for RemoveError {
     /// `#[error(transparent)]` hands `source()` to the inner error's cause, so the inner error
     /// itself is not in the chain: its hint has to be passed on here.
-    pub fn hint(&self) -> String {
+    fn hint(&self) -> String {
         match self {
             RemoveError::Lock(e) => e.hint(),
             RemoveError::Store(e) => e.hint(),

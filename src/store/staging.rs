@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::fs::{create_dirs, sync_dir, write_durable};
+use crate::fs::{create_dirs, sync_dir, write_durable, IoError};
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::layout::{refuse_symlink, STAGING_PREFIX, TRASH_PREFIX};
@@ -33,15 +33,12 @@ impl Staging {
     ) -> Result<Staging, StoreError> {
         let version_dir = store.version_dir(version);
         refuse_symlink(&store.runtimes_dir())?;
-        create_dirs(&version_dir).map_err(StoreError::io("create", &version_dir))?;
+        create_dirs(&version_dir).map_err(IoError::at("create", &version_dir))?;
         refuse_symlink(&version_dir)?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{target}-"))
             .tempdir_in(&version_dir)
-            .map_err(StoreError::io(
-                "create a staging directory in",
-                &version_dir,
-            ))?;
+            .map_err(IoError::at("create a staging directory in", &version_dir))?;
         Ok(Staging {
             dir,
             final_dir: store.runtime_dir(version, target),
@@ -61,14 +58,14 @@ impl Staging {
         let final_dir = self.final_dir;
         let receipt_path = self.dir.path().join(RECEIPT_NAME);
         write_durable(&receipt_path, &receipt.to_json())
-            .map_err(StoreError::io("write the receipt", &receipt_path))?;
+            .map_err(IoError::at("write the receipt", &receipt_path))?;
         if force && final_dir.exists() {
             // Gone from view is what matters here: trash that resists deletion is cleaned by
             // the next install or `prune`.
             let _ = move_aside_and_remove(&final_dir)?;
         } else if final_dir.exists() {
             refuse_symlink(&final_dir)?;
-            std::fs::remove_dir_all(&final_dir).map_err(StoreError::io("remove", &final_dir))?;
+            std::fs::remove_dir_all(&final_dir).map_err(IoError::at("remove", &final_dir))?;
         }
         let staged = self.dir.keep();
         // tempfile makes staging dirs 0700; a published runtime is readable, not writable, by
@@ -80,7 +77,7 @@ impl Staging {
         }
         std::fs::rename(&staged, &final_dir).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
-            StoreError::io("rename the staged runtime into", &final_dir)(e)
+            IoError::at("rename the staged runtime into", &final_dir)(e)
         })?;
         if let Some(version_dir) = final_dir.parent() {
             sync_dir(version_dir);
@@ -99,18 +96,19 @@ impl Staging {
 pub fn move_aside_and_remove(dir: &Path) -> Result<Result<(), StoreError>, StoreError> {
     refuse_symlink(dir)?;
     let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
-        return Err(StoreError::io("move aside", dir)(std::io::Error::new(
+        return Err(IoError::at("move aside", dir)(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a directory inside the store",
-        )));
+        ))
+        .into());
     };
     let trash = parent.join(format!(
         "{TRASH_PREFIX}{}-{}",
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::rename(dir, &trash).map_err(StoreError::io("move aside", dir))?;
-    Ok(std::fs::remove_dir_all(&trash).map_err(StoreError::io("remove", &trash)))
+    std::fs::rename(dir, &trash).map_err(IoError::at("move aside", dir))?;
+    Ok(std::fs::remove_dir_all(&trash).map_err(|e| IoError::at("remove", &trash)(e).into()))
 }
 
 /// Remove staging and trash directories left by crashed installers of this artifact. Call with

@@ -22,6 +22,7 @@ use std::any::Any;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::error::Hint;
 use crate::platform::AssetKind;
 use crate::store::FileRecord;
 
@@ -78,7 +79,19 @@ pub enum UnpackError {
 }
 
 impl UnpackError {
-    pub fn hint(&self) -> String {
+    /// The error for a thread of the unpack that panicked, with its panic message.
+    pub fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        UnpackError::Panicked { thread, message }
+    }
+}
+
+impl Hint for UnpackError {
+    fn hint(&self) -> String {
         match self {
             UnpackError::Write { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
                 "free disk space (the runtime needs about 400 MB), or move the cache with `--cache-dir DIR`".into()
@@ -88,16 +101,6 @@ impl UnpackError {
             UnpackError::Panicked { .. } => "this is a bug in codex-bootstrap, not a fault of the archive; nothing was installed: run the command again, and report it with this output if it recurs".into(),
             _ => "this archive is not safe to install; if it came from a mirror, rebuild the mirror from a trusted source".into(),
         }
-    }
-
-    /// The error for a thread of the unpack that panicked, with its panic message.
-    pub fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".into());
-        UnpackError::Panicked { thread, message }
     }
 }
 
