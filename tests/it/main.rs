@@ -16,6 +16,7 @@ mod fleet;
 mod install;
 mod interrupt;
 mod json;
+mod layering;
 mod logging;
 mod messages;
 mod python;
