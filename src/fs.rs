@@ -1,9 +1,9 @@
 //! File-system primitives the rest of the crate shares: directories with known modes, durable
-//! and atomic writes, directory sync, executability, `which`, free space, and copy-on-write
-//! copies. One home, so each trap (a rename that is not durable until its directory is synced,
-//! a half-written manifest seen by a reader, a hard link that would let a venv write into the
-//! immutable store) is handled once. [`IoError`] is the library's one I/O error: what it was
-//! doing, on which path, and the OS's reason.
+//! and atomic writes, directory sync, symlink detection, executability, `which`, free space,
+//! and copy-on-write copies. One home, so each trap (a rename that is not durable until its
+//! directory is synced, a half-written manifest seen by a reader, a hard link that would let a
+//! venv write into the immutable store) is handled once. [`IoError`] is the library's one I/O
+//! error: what it was doing, on which path, and the OS's reason.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +62,13 @@ pub fn create_dirs(path: &Path) -> io::Result<()> {
         b.mode(0o755);
     }
     b.create(path)
+}
+
+/// Whether `path` itself is a symbolic link (never followed). The store refuses one where it
+/// expects a real file or directory: a link planted in a shared cache would let someone else
+/// choose what is executed or overwritten.
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// A relative path with `/` separators, as receipts and RECORD files spell them.

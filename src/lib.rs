@@ -3,15 +3,16 @@
 //! The data flow runs one way, and the modules follow it:
 //!
 //! ```text
-//! pin -> plan -> fetch -> verify -> unpack -> store -> (python) -> prove
+//! pin -> plan -> download -> verify -> unpack -> store -> (python) -> prove
 //! ```
 //!
 //! [`pin`] decides which runtime version, [`plan`] turns it into one asset, one URL and one
-//! expected digest, [`net`] and [`github`] fetch, [`verify`] hashes, [`unpack`] extracts
+//! expected digest ([`sources`] for each channel, [`github`] asks the release API),
+//! [`net::download`] downloads it resumably, [`verify`] hashes, [`unpack`] extracts
 //! defensively, [`package`] checks the runtime's layout, [`store`] makes it visible
 //! atomically, [`python`] exposes it to a Python environment, [`prove`] runs its
-//! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`commands`] only
-//! orchestrates.
+//! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`provision`] runs the
+//! flow for one runtime; [`commands`] only orchestrates.
 //!
 //! Every library error implements [`error::Hint`] where it is declared; [`hints`], above all of
 //! them, finds the fix for a whole error chain. Library modules never import [`commands`],

@@ -483,12 +483,12 @@ fn list_in(runtimes: &Path) -> Vec<InstalledRuntime> {
 /// Refuse a symlink where the store expects a real directory or file: following a link planted
 /// in a shared cache would let someone else choose what we execute or overwrite.
 pub fn refuse_symlink(path: &Path) -> Result<(), StoreError> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(StoreError::Symlink {
+    if crate::fs::is_symlink(path) {
+        return Err(StoreError::Symlink {
             path: path.to_path_buf(),
-        }),
-        _ => Ok(()),
+        });
     }
+    Ok(())
 }
 
 /// A complete runtime in the store.

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use crate::error::Hint;
 use crate::fs::IoError;
-use crate::store::layout::refuse_symlink;
 
 /// How long to wait for another installer, in seconds.
 pub const LOCK_TIMEOUT_ENV: &str = "CODEX_BOOTSTRAP_LOCK_TIMEOUT";
@@ -64,7 +63,7 @@ impl ArtifactLock {
         if let Some(parent) = path.parent() {
             crate::fs::create_dirs(parent).map_err(io)?;
         }
-        if refuse_symlink(path).is_err() {
+        if crate::fs::is_symlink(path) {
             return Err(LockError::Symlink {
                 path: path.to_path_buf(),
             });
