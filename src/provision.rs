@@ -2,11 +2,12 @@
 //! runtime (install, quickstart, wheel, pin, mirror, doctor).
 //!
 //! Warm path first (the pin is installed: a stat and a receipt read, no lock, no async runtime,
-//! no HTTP client). Otherwise: take the artifact lock, re-check, then try the sources in order.
-//! Their metadata is asked for concurrently, and consumed in order: a source that cannot be
-//! reached or cannot serve this version and target hands over to the next at once; a checksum
-//! mismatch on one source is a warning and the next is tried. The store's guarantees (lock,
-//! staging, rename, receipt) are the same whichever source served the bytes.
+//! no HTTP client). Otherwise: take the artifact lock, re-check, then ask the sources in order,
+//! one at a time (a later source, and the pip or npm lookup that locates its registry, is not
+//! touched when an earlier one serves): a source that cannot be reached or cannot serve this
+//! version and target hands over to the next at once; a checksum mismatch on one source is a
+//! warning and the next is tried. The store's guarantees (lock, staging, rename, receipt) are
+//! the same whichever source served the bytes.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! `codex-bootstrap pin [VERSION|latest]`: write a manifest with, for every supported target,
-//! what each reachable channel serves (the GitHub asset, the wheel, the npm tarball, with sizes
-//! and digests) and the sha256 of `bin/codex` itself, so later installs trust no channel for
-//! more than the bytes and need no GitHub API request.
+//! what each reachable channel serves and the sha256 of `bin/codex` ([`crate::survey`] reads
+//! them), so later installs trust no channel for more than the bytes and need no GitHub API
+//! request; show what changed.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,10 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{heading, OnlineArgs};
-use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
-use crate::plan::{choose_asset, Asset};
-use crate::platform::{AssetKind, Target, SUPPORTED_TARGETS};
+use crate::platform::Target;
 use crate::provision::{Context, Online};
 use crate::ui::Ui;
 
@@ -101,71 +99,12 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;
     let version: CodexVersion = online.resolve_version(&ctx, &ui)?;
-    let channels = Channels::read(&online, &ctx, &version, &ui);
-    if channels.is_empty() {
-        return Err(crate::error::Failure::new(format!(
-            "no source could describe codex {version}"
-        ))
-        .hint("check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`")
-        .into());
-    }
-    // Archives are only hashed here, never kept: scratch space in the cache, else the system's.
-    let scratch = ctx
-        .store
-        .prepare_cache()
-        .ok()
-        .and_then(|()| tempfile::tempdir_in(ctx.store.cache_dir()).ok())
-        .map_or_else(tempfile::tempdir, Ok)?;
-    let mut targets = std::collections::BTreeMap::new();
-    let mut missing_targets = Vec::new();
-    for t in SUPPORTED_TARGETS {
-        let target: Target = t.parse()?;
-        let (mut entry, candidates) = channels.target(&online, &ctx, &target, &ui);
-        if candidates.is_empty() {
-            ui.warn(&format!("no source has codex {version} for {t}"));
-            missing_targets.push(t.to_string());
-            continue;
-        }
-        // `bin/codex` is the same in every channel: hash it from the first archive that
-        // downloads and verifies (the one it came from is then also sized).
-        for asset in &candidates {
-            ui.status(
-                "Hashing",
-                &format!("bin/codex of {} ({})", asset.name, asset.source),
-            );
-            let bar = ui.progress(asset.size, "Fetching");
-            let fetched = online
-                .runtime
-                .block_on(crate::sources::artifact::fetch_verified(
-                    &online.http,
-                    asset,
-                    scratch.path(),
-                    &bar,
-                ));
-            bar.finish_and_clear();
-            let result = fetched.and_then(|f| {
-                let d = crate::sources::artifact::codex_sha256(&f.path, asset.kind, &target);
-                let _ = std::fs::remove_file(&f.path);
-                d.map(|d| (d, f.size))
-            });
-            match result {
-                Ok((codex, size)) => {
-                    entry.codex_sha256 = Some(codex);
-                    if let Some(n) = entry.npm.as_mut().filter(|n| n.file == asset.name) {
-                        n.size = Some(size);
-                    }
-                    break;
-                }
-                Err(reason) => ui.warn(&format!("{}: {reason}", asset.source)),
-            }
-        }
-        targets.insert(target, entry);
-    }
+    let survey = crate::survey::version(&online, &ctx, &version, &ui)?;
     let manifest = Manifest {
         origin: args.manifest.display().to_string(),
         version: version.clone(),
         tag: version.tag(),
-        targets,
+        targets: survey.targets,
     };
     let old = Manifest::load(&args.manifest).ok();
     let text = manifest.to_toml();
@@ -213,7 +152,11 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
                     codex_sha256: a.codex_sha256,
                 })
                 .collect(),
-            missing_targets,
+            missing_targets: survey
+                .missing_targets
+                .iter()
+                .map(Target::to_string)
+                .collect(),
         })?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -241,161 +184,4 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "  (was codex {v})")?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What each reachable channel publishes for one version.
-struct Channels {
-    release: Option<crate::github::Release>,
-    wheels: Option<Vec<crate::sources::pyindex::IndexFile>>,
-    npm: Option<crate::sources::npm::Packument>,
-    version: CodexVersion,
-    /// `codex-package_SHA256SUMS`, fetched at most once for all targets.
-    sums: std::cell::RefCell<Option<Vec<(String, crate::verify::Sha256)>>>,
-}
-
-impl Channels {
-    fn read(online: &Online, ctx: &Context, version: &CodexVersion, ui: &Ui) -> Channels {
-        use crate::sources::{npm, pyindex, reason_of, SourceKind};
-        let (python, registry) = ctx.registries();
-        let warn = |kind: SourceKind, reason: String| {
-            ui.warn(&format!("{kind}: {reason}; nothing pinned from it"))
-        };
-        let mut c = Channels {
-            release: None,
-            wheels: None,
-            npm: None,
-            version: version.clone(),
-            sums: Default::default(),
-        };
-        if ctx.order.contains(&SourceKind::Github) {
-            match online
-                .runtime
-                .block_on(online.github(ctx).release(&version.tag()))
-            {
-                Ok(r) => c.release = Some(r),
-                Err(e) => warn(SourceKind::Github, reason_of(&e)),
-            }
-        }
-        if ctx.order.contains(&SourceKind::PythonIndex) {
-            match python.found() {
-                Some(l) => match online
-                    .runtime
-                    .block_on(pyindex::project_files(&online.http, &l.url))
-                {
-                    Ok(f) => c.wheels = Some(f),
-                    Err(e) => warn(SourceKind::PythonIndex, reason_of(&e)),
-                },
-                None => warn(SourceKind::PythonIndex, "no Python index found".into()),
-            }
-        }
-        if ctx.order.contains(&SourceKind::Npm) {
-            match registry.found() {
-                Some(l) => match online
-                    .runtime
-                    .block_on(npm::packument(&online.http, &l.url))
-                {
-                    Ok(p) => c.npm = Some(p),
-                    Err(e) => warn(SourceKind::Npm, reason_of(&e)),
-                },
-                None => warn(SourceKind::Npm, "no npm registry found".into()),
-            }
-        }
-        c
-    }
-
-    fn is_empty(&self) -> bool {
-        self.release.is_none() && self.wheels.is_none() && self.npm.is_none()
-    }
-
-    /// The pins for one target, and the archives that could be hashed for `bin/codex` (npm
-    /// first: it streams; then the wheel; then GitHub's).
-    fn target(
-        &self,
-        online: &Online,
-        ctx: &Context,
-        target: &Target,
-        ui: &Ui,
-    ) -> (PinnedAsset, Vec<Asset>) {
-        use crate::sources::SourceKind;
-        use crate::verify::{Digest, DigestSource, Expected};
-        let mut entry = PinnedAsset::default();
-        let mut candidates = Vec::new();
-        if let Some(p) = &self.npm {
-            if let Some(tb) = p.tarball(&self.version, target) {
-                if let Some(integrity) = tb.integrity {
-                    entry.npm = Some(PinnedNpm {
-                        file: tb.file.clone(),
-                        size: None,
-                        integrity,
-                    });
-                    candidates.push(Asset {
-                        name: tb.file,
-                        kind: AssetKind::NpmTarball,
-                        size: None,
-                        url: tb.url,
-                        expected: Expected {
-                            digest: Digest::Sha512(integrity),
-                            source: DigestSource::NpmIntegrity,
-                        },
-                        source: SourceKind::Npm,
-                    });
-                }
-            }
-        }
-        if let Some(files) = &self.wheels {
-            let wheel = target.wheel_platform_tags().into_iter().find_map(|tag| {
-                files.iter().find(|f| {
-                    f.yanked.is_none()
-                        && f.sha256.is_some()
-                        && crate::platform::wheel_has_platform(&f.filename, tag)
-                        && crate::platform::wheel_version(&f.filename)
-                            .and_then(|v| CodexVersion::parse(v).ok())
-                            .as_ref()
-                            == Some(&self.version)
-                })
-            });
-            if let Some(f) = wheel {
-                let sha256 = f.sha256.unwrap_or(crate::verify::Sha256::of(b""));
-                entry.wheel = Some(PinnedWheel {
-                    file: f.filename.clone(),
-                    size: f.size,
-                    sha256,
-                });
-                candidates.push(Asset {
-                    name: f.filename.clone(),
-                    kind: AssetKind::Wheel,
-                    size: f.size,
-                    url: f.url.clone(),
-                    expected: Expected::sha256(sha256, DigestSource::PythonIndex),
-                    source: SourceKind::PythonIndex,
-                });
-            }
-        }
-        if let Some(release) = &self.release {
-            let github = online.github(ctx);
-            match online.runtime.block_on(choose_asset(
-                &github,
-                release,
-                target,
-                &target.asset_candidates(),
-                &ctx.github,
-                &mut self.sums.borrow_mut(),
-            )) {
-                Ok(asset) => {
-                    if let Digest::Sha256(d) = asset.expected.digest {
-                        entry.asset = Some(asset.name.clone());
-                        entry.size = asset.size;
-                        entry.sha256 = Some(d);
-                    }
-                    candidates.push(asset);
-                }
-                // A release without a build for some platform still pins the others.
-                Err(crate::plan::PlanError::NoAsset { .. }) => {
-                    ui.warn(&format!("{} has no asset for {target}", release.tag_name))
-                }
-                Err(e) => ui.warn(&format!("github: {}", crate::sources::reason_of(&e))),
-            }
-        }
-        (entry, candidates)
-    }
 }

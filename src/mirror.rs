@@ -1,0 +1,282 @@
+//! A static mirror in release-download layout (`DIR/rust-v<V>/<asset>`,
+//! `codex-package_SHA256SUMS`, `codex-runtime.toml`) that any web server, object store or CDN can
+//! serve to `install --mirror`. The archives come from the sources in order (a GitHub asset, a
+//! wheel or an npm tarball, each pinned in the mirror's manifest as such), or, offline, from the
+//! verified archives the store kept. Every file is verified as it is copied into place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::error::Failure;
+use crate::fs::IoError;
+use crate::pin::manifest::{PinnedNpm, PinnedWheel};
+use crate::pin::{CodexVersion, Manifest, PinnedAsset};
+use crate::platform::{AssetKind, Target};
+use crate::provision::{AllSourcesFailed, Context, Online};
+use crate::report::{human_bytes, Reporter};
+use crate::sources::Failed;
+use crate::verify::{Digest, HashingReader, Sha256, Sha512, SHA256SUMS_ASSET};
+
+/// Where the archives come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The sources of the context, in order.
+    Sources,
+    /// The verified archives the local store kept: no network.
+    Store,
+}
+
+/// A mirror written: what `mirror --json` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct Mirror {
+    pub version: String,
+    pub tag: String,
+    /// `DIR/rust-v<V>`: what to serve is `DIR`.
+    pub release_dir: PathBuf,
+    pub manifest: PathBuf,
+    pub sha256sums: PathBuf,
+    pub files: Vec<MirroredFile>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct MirroredFile {
+    pub target: String,
+    pub name: String,
+    pub size: u64,
+    pub sha256: Sha256,
+    /// Where the bytes came from: `github`, `python-index`, `npm`, `mirror` or `cache`.
+    pub source: String,
+}
+
+/// Fill `out` with the runtime of the context's version for each of `targets`.
+pub fn build(
+    ctx: &Context,
+    out: &Path,
+    targets: &[Target],
+    from: Origin,
+    ui: &dyn Reporter,
+) -> anyhow::Result<Mirror> {
+    // Downloads land here first and are verified before they are copied into place.
+    crate::fs::create_dirs(out).with_context(|| format!("could not create `{}`", out.display()))?;
+    let staging = tempfile::tempdir_in(out)?;
+    let (version, files) = match from {
+        Origin::Store => from_store(ctx, targets)?,
+        Origin::Sources => from_sources(ctx, targets, ui, staging.path())?,
+    };
+    let release_dir = out.join(version.tag());
+    crate::fs::create_dirs(&release_dir)
+        .with_context(|| format!("could not create `{}`", release_dir.display()))?;
+    let mut pinned: std::collections::BTreeMap<Target, PinnedAsset> = Default::default();
+    let mut sums = String::new();
+    let mut mirrored = Vec::new();
+    for Archive {
+        target,
+        name,
+        path,
+        expected,
+        source,
+    } in files
+    {
+        let dest = release_dir.join(&name);
+        let (size, sha256, sha512) = copy_verified(&path, &dest, expected)?;
+        ui.status("Mirrored", &format!("{name} ({})", human_bytes(size)));
+        sums.push_str(&format!("{sha256}  {name}\n"));
+        mirrored.push(MirroredFile {
+            target: target.to_string(),
+            name: name.clone(),
+            size,
+            sha256,
+            source,
+        });
+        let entry = pinned.entry(target).or_default();
+        match AssetKind::from_name(&name) {
+            Some(AssetKind::Wheel) => {
+                entry.wheel = Some(PinnedWheel {
+                    file: name,
+                    size: Some(size),
+                    sha256,
+                })
+            }
+            Some(AssetKind::NpmTarball) => {
+                entry.npm = Some(PinnedNpm {
+                    file: name,
+                    size: Some(size),
+                    integrity: sha512,
+                })
+            }
+            _ => {
+                entry.asset = Some(name);
+                entry.size = Some(size);
+                entry.sha256 = Some(sha256);
+            }
+        }
+    }
+    // Keep what the project already pins about bin/codex: the mirror must agree with it.
+    for (t, e) in pinned.iter_mut() {
+        e.codex_sha256 = ctx.codex_sha256_for(&version, t);
+    }
+    let sums_path = release_dir.join(SHA256SUMS_ASSET);
+    crate::fs::write_atomic(&sums_path, sums.as_bytes())
+        .with_context(|| format!("could not write `{}`", sums_path.display()))?;
+    let manifest = Manifest {
+        origin: String::new(),
+        version: version.clone(),
+        tag: version.tag(),
+        targets: pinned,
+    };
+    let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
+    crate::fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())
+        .with_context(|| format!("could not write `{}`", manifest_path.display()))?;
+    Ok(Mirror {
+        version: version.to_string(),
+        tag: version.tag(),
+        release_dir,
+        manifest: manifest_path,
+        sha256sums: sums_path,
+        files: mirrored,
+    })
+}
+
+/// An archive to mirror: verified against `expected` as it is copied into place.
+struct Archive {
+    target: Target,
+    name: String,
+    path: PathBuf,
+    expected: Digest,
+    /// The source that served it, or `cache`.
+    source: String,
+}
+
+/// The verified archives the store kept for each target of the pinned version.
+fn from_store(ctx: &Context, targets: &[Target]) -> anyhow::Result<(CodexVersion, Vec<Archive>)> {
+    let Some(version) = ctx.exact_version().cloned() else {
+        return Err(Failure::new("`--from-cache` needs an exact version")
+            .hint("name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`")
+            .usage()
+            .into());
+    };
+    let mut files = Vec::new();
+    for t in targets {
+        let rt = ctx.store.installed(&version, t)?.ok_or_else(|| {
+            Failure::new(format!("codex {version} ({t}) is not in the store")).hint(format!(
+                "install it first: `codex-bootstrap install {version} --target {t}`"
+            ))
+        })?;
+        let archive = ctx
+            .store
+            .downloads_dir()
+            .join(rt.receipt.archive_sha256.to_hex())
+            .join(&rt.receipt.asset);
+        if !archive.is_file() {
+            return Err(Failure::new(format!("the archive of codex {version} ({t}) was not kept in the store"))
+                .hint("runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source")
+                .into());
+        }
+        files.push(Archive {
+            target: t.clone(),
+            name: rt.receipt.asset.clone(),
+            path: archive,
+            expected: Digest::Sha256(rt.receipt.archive_sha256),
+            source: "cache".into(),
+        });
+    }
+    Ok((version, files))
+}
+
+/// Download each target's archive from the first source that serves it and verifies.
+fn from_sources(
+    ctx: &Context,
+    targets: &[Target],
+    ui: &dyn Reporter,
+    staging: &Path,
+) -> anyhow::Result<(CodexVersion, Vec<Archive>)> {
+    let online = Online::new(ctx)?;
+    let version = online.resolve_version(ctx, ui)?;
+    let mut files = Vec::new();
+    for t in targets {
+        let mut failures = Vec::new();
+        let mut done = None;
+        for kind in &ctx.order {
+            let asset = match online.runtime.block_on(crate::sources::settle(
+                &online.inputs_for(ctx, &version, t),
+                *kind,
+            )) {
+                Ok(a) => a,
+                Err(failed) => {
+                    failures.push(failed.at(*kind));
+                    continue;
+                }
+            };
+            ui.status("Fetching", &format!("{} from {kind}", asset.name));
+            let bar = ui.progress(asset.size, "Fetching");
+            let fetched = online
+                .runtime
+                .block_on(crate::sources::artifact::fetch_verified(
+                    &online.http,
+                    &asset,
+                    staging,
+                    &*bar,
+                ));
+            drop(bar);
+            match fetched {
+                Ok(f) => {
+                    done = Some(Archive {
+                        target: t.clone(),
+                        name: asset.name.clone(),
+                        path: f.path,
+                        expected: asset.expected.digest,
+                        source: kind.to_string(),
+                    });
+                    break;
+                }
+                Err(reason) => {
+                    ui.warn(&format!("{kind} failed, trying the next source: {reason}"));
+                    failures.push(Failed::from(reason).at(*kind));
+                }
+            }
+        }
+        match done {
+            Some(f) => files.push(f),
+            None => {
+                return Err(AllSourcesFailed {
+                    what: format!("mirror codex {version} for {t}"),
+                    failures,
+                }
+                .into())
+            }
+        }
+    }
+    Ok((version, files))
+}
+
+/// Copy `from` to `to` through a temp file, hashing; refuse a digest that differs. Returns
+/// the size and both digests (a mirror's manifest pins npm tarballs by sha512).
+fn copy_verified(
+    from: &Path,
+    to: &Path,
+    expected: Digest,
+) -> anyhow::Result<(u64, Sha256, Sha512)> {
+    let (actual, sha512, size) =
+        hash_both(from).with_context(|| format!("could not read `{}`", from.display()))?;
+    if !expected.matches(&actual, Some(&sha512)) {
+        return Err(Failure::new(format!(
+            "`{}` has sha256 {actual}, expected {expected}",
+            from.display()
+        ))
+        .hint("the local copy is damaged: reinstall it with `codex-bootstrap install --force`")
+        .into());
+    }
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(IoError::at("write into", dir))?;
+    std::fs::copy(from, tmp.path()).map_err(IoError::at("write", to))?;
+    tmp.persist(to)
+        .map_err(|e| IoError::at("write", to)(e.error))?;
+    Ok((size, actual, sha512))
+}
+
+fn hash_both(path: &Path) -> std::io::Result<(Sha256, Sha512, u64)> {
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let (sha256, sha512, size) = HashingReader::with_sha512(file).finish_all()?;
+    Ok((sha256, sha512.unwrap_or(Sha512::of(b"")), size))
+}
