@@ -21,7 +21,7 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 
 fn hint_of(e: &(dyn Error + 'static)) -> Option<String> {
     // A composite: each source's own fix, found in each source's error chain.
-    if let Some(all) = e.downcast_ref::<crate::provision::AllSourcesFailed>() {
+    if let Some(all) = e.downcast_ref::<crate::sources::AllSourcesFailed>() {
         return Some(all.hint_with(hint_for));
     }
     declared(e).map(|h| h.hint()).filter(|h| !h.is_empty())

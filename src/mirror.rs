@@ -12,10 +12,11 @@ use crate::error::Failure;
 use crate::fs::IoError;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
+use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::provision::{AllSourcesFailed, Context, Online};
+use crate::provision::{Context, Online};
 use crate::report::{human_bytes, Reporter};
-use crate::sources::Failed;
+use crate::sources::{Attempt, Failed};
 use crate::verify::{Digest, HashingReader, Sha256, Sha512, SHA256SUMS_ASSET};
 
 /// Where the archives come from.
@@ -195,57 +196,33 @@ fn from_sources(
     let version = online.resolve_version(ctx, ui)?;
     let mut files = Vec::new();
     for t in targets {
-        let mut failures = Vec::new();
-        let mut done = None;
-        for kind in &ctx.order {
-            let asset = match online.runtime.block_on(crate::sources::settle(
-                &online.inputs_for(ctx, &version, t),
-                *kind,
-            )) {
-                Ok(a) => a,
-                Err(failed) => {
-                    failures.push(failed.at(*kind));
-                    continue;
-                }
-            };
-            ui.status("Fetching", &format!("{} from {kind}", asset.name));
-            let bar = ui.progress(asset.size, "Fetching");
-            let fetched = online
-                .runtime
-                .block_on(crate::sources::artifact::fetch_verified(
-                    &online.http,
-                    &asset,
-                    staging,
-                    &*bar,
-                ));
-            drop(bar);
-            match fetched {
-                Ok(f) => {
-                    done = Some(Archive {
+        let inputs = online.inputs_for(ctx, &version, t);
+        let what = || format!("mirror codex {version} for {t}");
+        let archive = online.runtime.block_on(crate::sources::first_served(
+            &inputs,
+            &ctx.order,
+            what,
+            ui,
+            async |asset: &Asset| {
+                ui.status("Fetching", &format!("{} from {}", asset.name, asset.source));
+                let bar = ui.progress(asset.size, "Fetching");
+                let fetched =
+                    crate::sources::artifact::fetch_verified(&online.http, asset, staging, &*bar)
+                        .await;
+                drop(bar);
+                match fetched {
+                    Ok(f) => Attempt::Served(Archive {
                         target: t.clone(),
                         name: asset.name.clone(),
                         path: f.path,
                         expected: asset.expected.digest,
-                        source: kind.to_string(),
-                    });
-                    break;
+                        source: asset.source.to_string(),
+                    }),
+                    Err(reason) => Attempt::Next(Failed::from(reason)),
                 }
-                Err(reason) => {
-                    ui.warn(&format!("{kind} failed, trying the next source: {reason}"));
-                    failures.push(Failed::from(reason).at(*kind));
-                }
-            }
-        }
-        match done {
-            Some(f) => files.push(f),
-            None => {
-                return Err(AllSourcesFailed {
-                    what: format!("mirror codex {version} for {t}"),
-                    failures,
-                }
-                .into())
-            }
-        }
+            },
+        ))?;
+        files.push(archive);
     }
     Ok((version, files))
 }

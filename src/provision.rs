@@ -19,7 +19,7 @@ use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
 use crate::plan::{Asset, Sources};
 use crate::platform::{AssetKind, Target};
 use crate::report::{human_bytes, Reporter};
-use crate::sources::{self, locate, Location, SourceFailure, SourceKind};
+use crate::sources::{self, locate, AllSourcesFailed, Attempt, Location, SourceKind};
 use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
 use crate::verify::{DigestSource, Expected};
 
@@ -407,48 +407,6 @@ impl Online {
     }
 }
 
-/// Every source failed: each one and why.
-#[derive(Debug, thiserror::Error)]
-#[error("could not {what} from any source:{}", list(.failures))]
-pub struct AllSourcesFailed {
-    pub what: String,
-    pub failures: Vec<SourceFailure>,
-}
-
-fn list(failures: &[SourceFailure]) -> String {
-    if failures.is_empty() {
-        return " no source was tried".into();
-    }
-    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
-    failures
-        .iter()
-        .map(|f| {
-            format!(
-                "\n  {:>12}: {}",
-                f.source.name(),
-                f.reason.replace('\n', &format!("\n{:16}", ""))
-            )
-        })
-        .collect()
-}
-
-impl AllSourcesFailed {
-    /// Each source's own fix (once each), then the general one. `hint_of` finds the fix in a
-    /// source's error chain ([`crate::hints::hint_for`]).
-    pub fn hint_with(&self, hint_of: impl Fn(&anyhow::Error) -> Option<String>) -> String {
-        let mut hints: Vec<String> = Vec::new();
-        for f in &self.failures {
-            if let Some(h) = f.error.as_ref().and_then(&hint_of) {
-                if !hints.iter().any(|x| x.ends_with(h.as_str())) {
-                    hints.push(format!("{}: {h}", f.source));
-                }
-            }
-        }
-        hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
-        hints.join("\n      ")
-    }
-}
-
 /// `install --archive`: a local file instead of a download.
 #[derive(Debug, Clone)]
 pub struct LocalArchive {
@@ -646,51 +604,22 @@ pub fn provision(
     }
 
     let inputs = online.inputs(ctx, &version);
+    let what = || format!("install codex {version} for {}", ctx.target);
     // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
-    let outcome = online.runtime.block_on(crate::interrupt::or_interrupted(async {
-        // In order, one at a time: a later source (and its registry lookup, which may ask pip
-        // or npm) is not touched when an earlier one serves; one that never answered costs no
-        // retries, so the next starts at once.
-        let mut failures: Vec<SourceFailure> = Vec::new();
-        for &source in &ctx.order {
-            let settled = sources::settle(&inputs, source).await;
-            let asset = match settled {
-                Ok(a) => a,
-                Err(failed) => {
-                    tracing::debug!(%source, reason = %failed.reason, "source skipped");
-                    ui.status("Skipping", &format!("{source}: {}", failed.reason));
-                    failures.push(failed.at(source));
-                    continue;
-                }
-            };
-            tracing::debug!(
-                %source,
-                asset = %asset.name,
-                url = %crate::logging::url_str(&asset.url),
-                expected = %asset.expected.digest,
-                from = %asset.expected.source,
-                "source chosen"
-            );
-            match job.install(&asset).await {
-                Ok(outcome) => return Ok(outcome),
-                Err(e) if source_specific(&e) => {
-                    let failed = sources::Failed::of(e);
-                    tracing::debug!(%source, reason = %failed.reason, "source failed; trying the next");
-                    ui.warn(&format!(
-                        "{source} failed, trying the next source: {}",
-                        failed.reason
-                    ));
-                    failures.push(failed.at(source));
-                }
-                Err(e) => return Err(anyhow::Error::from(e)),
-            }
-        }
-        Err(AllSourcesFailed {
-            what: format!("install codex {version} for {}", ctx.target),
-            failures,
-        }
-        .into())
-    }))??;
+    let outcome =
+        online
+            .runtime
+            .block_on(crate::interrupt::or_interrupted(sources::first_served(
+                &inputs,
+                &ctx.order,
+                what,
+                ui,
+                async |asset: &Asset| match job.install(asset).await {
+                    Ok(outcome) => Attempt::Served(outcome),
+                    Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
+                    Err(e) => Attempt::Abort(e.into()),
+                },
+            )))??;
     Ok(settled(outcome))
 }
 

@@ -18,6 +18,7 @@ use crate::net::Http;
 use crate::pin::{CodexVersion, Pin};
 use crate::plan::{Asset, Plan, Sources};
 use crate::platform::{AssetKind, Target};
+use crate::report::Reporter;
 use crate::verify::{Digest, DigestSource, Expected};
 
 pub use crate::plan::SourceKind;
@@ -124,6 +125,109 @@ impl From<&str> for Failed {
             error: None,
         }
     }
+}
+
+/// Every source failed: each one and why.
+#[derive(Debug, thiserror::Error)]
+#[error("could not {what} from any source:{}", list(.failures))]
+pub struct AllSourcesFailed {
+    pub what: String,
+    pub failures: Vec<SourceFailure>,
+}
+
+fn list(failures: &[SourceFailure]) -> String {
+    if failures.is_empty() {
+        return " no source was tried".into();
+    }
+    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "\n  {:>12}: {}",
+                f.source.name(),
+                f.reason.replace('\n', &format!("\n{:16}", ""))
+            )
+        })
+        .collect()
+}
+
+impl AllSourcesFailed {
+    /// Each source's own fix (once each), then the general one. `hint_of` finds the fix in a
+    /// source's error chain ([`crate::hints::hint_for`]).
+    pub fn hint_with(&self, hint_of: impl Fn(&anyhow::Error) -> Option<String>) -> String {
+        let mut hints: Vec<String> = Vec::new();
+        for f in &self.failures {
+            if let Some(h) = f.error.as_ref().and_then(&hint_of) {
+                if !hints.iter().any(|x| x.ends_with(h.as_str())) {
+                    hints.push(format!("{}: {h}", f.source));
+                }
+            }
+        }
+        hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
+        hints.join("\n      ")
+    }
+}
+
+/// What trying one settled asset came to.
+pub enum Attempt<T> {
+    /// It served: no later source is asked.
+    Served(T),
+    /// This source failed (a checksum mismatch, a broken archive): the next one is tried.
+    Next(Failed),
+    /// A failure no other source can mend (the store is not writable): stop here.
+    Abort(anyhow::Error),
+}
+
+/// Ask the sources in `order`, one at a time: each settles its asset (one that cannot is
+/// skipped, saying why) and `attempt` tries it; the first that serves wins. A later source,
+/// and the pip or npm lookup that locates its registry, is not touched when an earlier one
+/// serves; one that never answered costs no retries, so the next starts at once. When none
+/// serves, [`AllSourcesFailed`] lists each with its reason; `what` names the job in it.
+pub async fn first_served<T>(
+    inputs: &Inputs<'_>,
+    order: &[SourceKind],
+    what: impl FnOnce() -> String,
+    ui: &dyn Reporter,
+    mut attempt: impl AsyncFnMut(&Asset) -> Attempt<T>,
+) -> anyhow::Result<T> {
+    let mut failures: Vec<SourceFailure> = Vec::new();
+    for &source in order {
+        let asset = match settle(inputs, source).await {
+            Ok(a) => a,
+            Err(failed) => {
+                tracing::debug!(%source, reason = %failed.reason, "source skipped");
+                ui.status("Skipping", &format!("{source}: {}", failed.reason));
+                failures.push(failed.at(source));
+                continue;
+            }
+        };
+        tracing::debug!(
+            %source,
+            asset = %asset.name,
+            url = %crate::logging::url_str(&asset.url),
+            expected = %asset.expected.digest,
+            from = %asset.expected.source,
+            "source chosen"
+        );
+        match attempt(&asset).await {
+            Attempt::Served(t) => return Ok(t),
+            Attempt::Next(failed) => {
+                tracing::debug!(%source, reason = %failed.reason, "source failed; trying the next");
+                ui.warn(&format!(
+                    "{source} failed, trying the next source: {}",
+                    failed.reason
+                ));
+                failures.push(failed.at(source));
+            }
+            Attempt::Abort(e) => return Err(e),
+        }
+    }
+    Err(AllSourcesFailed {
+        what: what(),
+        failures,
+    }
+    .into())
 }
 
 /// Everything a source needs to settle an asset.

@@ -42,6 +42,16 @@ fn index_with_wheel() -> (PythonIndex, String) {
     (PythonIndex::builder().wheel(&name, bytes).start(), name)
 }
 
+/// An index serving `V`'s host wheel with one byte flipped (its listed hash is the true one).
+fn index_with_tampered_wheel() -> (PythonIndex, String) {
+    let (name, bytes) = host_wheel(V);
+    let index = PythonIndex::builder()
+        .wheel(&name, bytes)
+        .tamper(&name)
+        .start();
+    (index, name)
+}
+
 fn host_npm_tarball(version: &str) -> Vec<u8> {
     npm_tarball(version, host_target(), &Package::codex(version))
 }
@@ -269,11 +279,7 @@ fn a_transient_index_error_is_retried_on_the_index() {
 #[test]
 fn a_tampered_wheel_is_a_warning_then_npm_serves_the_runtime() {
     let ctx = TestContext::new();
-    let (name, bytes) = host_wheel(V);
-    let index = PythonIndex::builder()
-        .wheel(&name, bytes)
-        .tamper(&name)
-        .start();
+    let (index, name) = index_with_tampered_wheel();
     let npm = npm_with_tarball();
     let out = run(install_cmd(&ctx, &[])
         .python_index(&index)
@@ -289,11 +295,7 @@ fn a_tampered_wheel_is_a_warning_then_npm_serves_the_runtime() {
 fn every_source_tampered_exits_1_names_each_and_installs_nothing() {
     let ctx = TestContext::new();
     let github = tampered_github();
-    let (name, bytes) = host_wheel(V);
-    let index = PythonIndex::builder()
-        .wheel(&name, bytes)
-        .tamper(&name)
-        .start();
+    let (index, name) = index_with_tampered_wheel();
     let npm = NpmRegistry::builder()
         .tarball(V, platform(), host_npm_tarball(V))
         .corrupt(V, platform())
@@ -454,6 +456,48 @@ fn dry_run_lists_the_sources_in_order_with_their_urls() {
     assert!(index.requests().is_empty(), "--dry-run touched the index");
     assert!(npm.requests().is_empty(), "--dry-run touched npm");
     assert!(!ctx.cache_dir().join("runtimes").exists());
+}
+
+/// `mirror` asks the sources the way `install` does: GitHub (unreachable here) is skipped, the
+/// index's tampered wheel is a warning, and npm's tarball is mirrored and pinned by its sha512.
+#[test]
+fn mirror_fails_over_like_install_and_pins_what_served() {
+    let ctx = TestContext::new();
+    let (index, name) = index_with_tampered_wheel();
+    let tgz = host_npm_tarball(V);
+    let npm = NpmRegistry::builder()
+        .tarball(V, platform(), tgz.clone())
+        .start();
+    let out_dir = ctx.root().join("m");
+    let out = run(ctx
+        .cmd(["mirror", V, "--out"])
+        .arg(&out_dir)
+        .python_index(&index)
+        .npm_registry(&npm));
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out)
+            .lines()
+            .any(|l| l.trim_start().starts_with("Skipping github")),
+        "{}",
+        stderr(&out)
+    );
+    assert_warning_names(&out, "python-index");
+    let release = out_dir.join(TAG);
+    let file = tarball_name(V, Some(platform()));
+    assert_eq!(std::fs::read(release.join(&file)).unwrap(), tgz);
+    assert!(
+        !release.join(&name).exists(),
+        "the tampered wheel is not mirrored"
+    );
+    let sums = std::fs::read_to_string(release.join("codex-package_SHA256SUMS")).unwrap();
+    assert_eq!(sums, format!("{}  {file}\n", sha256_hex(&tgz)));
+    let manifest = std::fs::read_to_string(release.join("codex-runtime.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!("[targets.{}.npm]", host_target()))
+            && manifest.contains(&crate::support::npm::integrity(&tgz)),
+        "{manifest}"
+    );
 }
 
 #[test]
