@@ -775,28 +775,22 @@ mod tests {
         );
     }
 
+    /// A store on platform directories under `root` (where old-layout runtimes are looked for).
+    fn platform_store(root: &Path) -> Store {
+        Store::from_locations(Locations {
+            platform_data: Some(root.join("share")),
+            platform_cache: Some(root.join("cache")),
+            ..Locations::default()
+        })
+        .unwrap()
+    }
+
     /// A minimal runtime with a receipt under `runtimes`.
     fn plant(runtimes: &Path, version: &str, target: &str) -> PathBuf {
         let dir = runtimes.join(version).join(target);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
         std::fs::write(dir.join("bin/codex"), b"#!/bin/sh\n").unwrap();
-        let receipt = Receipt {
-            schema: SCHEMA,
-            installer: "test".into(),
-            version: version.parse().unwrap(),
-            tag: format!("rust-v{version}"),
-            target: target.parse().unwrap(),
-            asset: "a.tar.gz".into(),
-            source_url: "file:///a.tar.gz".into(),
-            archive_sha256: crate::verify::Sha256::of(b"a"),
-            archive_size: 1,
-            verified_by: crate::verify::DigestSource::Unverified,
-            source: None,
-            installed_at: 0,
-            entrypoint: "bin/codex".into(),
-            path_dir: None,
-            files: Vec::new(),
-        };
+        let receipt = Receipt::for_test(version, target);
         std::fs::write(dir.join(RECEIPT_NAME), receipt.to_json()).unwrap();
         dir
     }
@@ -804,12 +798,7 @@ mod tests {
     #[test]
     fn an_old_layout_runtime_is_found_listed_and_moved_with_one_rename() {
         let d = tempfile::tempdir().unwrap();
-        let s = Store::from_locations(Locations {
-            platform_data: Some(d.path().join("share")),
-            platform_cache: Some(d.path().join("cache")),
-            ..Locations::default()
-        })
-        .unwrap();
+        let s = platform_store(d.path());
         let t = "x86_64-unknown-linux-musl";
         let (v, target): (CodexVersion, Target) = ("0.163.0".parse().unwrap(), t.parse().unwrap());
         let old = plant(s.legacy_runtimes_dir().unwrap(), "0.163.0", t);
@@ -850,12 +839,7 @@ mod tests {
     #[test]
     fn a_broken_old_receipt_is_no_runtime_and_no_error() {
         let d = tempfile::tempdir().unwrap();
-        let s = Store::from_locations(Locations {
-            platform_data: Some(d.path().join("share")),
-            platform_cache: Some(d.path().join("cache")),
-            ..Locations::default()
-        })
-        .unwrap();
+        let s = platform_store(d.path());
         let t = "x86_64-unknown-linux-musl";
         let old = plant(s.legacy_runtimes_dir().unwrap(), "0.163.0", t);
         std::fs::write(old.join(RECEIPT_NAME), b"{not json").unwrap();

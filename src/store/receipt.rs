@@ -66,3 +66,27 @@ impl Receipt {
         serde_json::to_vec_pretty(self).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+impl Receipt {
+    /// A receipt for store tests: `version` for `target`, from an unverified `a.tar.gz`, no files.
+    pub(crate) fn for_test(version: &str, target: &str) -> Receipt {
+        Receipt {
+            schema: SCHEMA,
+            installer: "test".into(),
+            version: version.parse().expect("a test version"),
+            tag: format!("rust-v{version}"),
+            target: target.parse().expect("a test target"),
+            asset: "a.tar.gz".into(),
+            source_url: "file:///a.tar.gz".into(),
+            archive_sha256: Sha256::of(b"a"),
+            archive_size: 1,
+            verified_by: DigestSource::Unverified,
+            source: None,
+            installed_at: 0,
+            entrypoint: "bin/codex".into(),
+            path_dir: None,
+            files: Vec::new(),
+        }
+    }
+}

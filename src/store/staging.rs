@@ -136,29 +136,12 @@ pub fn is_leftover_dir_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::receipt::SCHEMA;
 
     const V: &str = "0.163.0";
     const T: &str = "x86_64-unknown-linux-musl";
 
     fn receipt() -> Receipt {
-        Receipt {
-            schema: SCHEMA,
-            installer: "test".into(),
-            version: V.parse().unwrap(),
-            tag: format!("rust-v{V}"),
-            target: T.parse().unwrap(),
-            asset: "a.tar.gz".into(),
-            source_url: "file:///a.tar.gz".into(),
-            archive_sha256: crate::verify::Sha256::of(b"a"),
-            archive_size: 1,
-            verified_by: crate::verify::DigestSource::Unverified,
-            source: None,
-            installed_at: 0,
-            entrypoint: "bin/codex".into(),
-            path_dir: None,
-            files: Vec::new(),
-        }
+        Receipt::for_test(V, T)
     }
 
     fn stage(store: &Store, content: &[u8]) -> Staging {
