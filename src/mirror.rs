@@ -166,9 +166,7 @@ fn from_store(ctx: &Context, targets: &[Target]) -> anyhow::Result<(CodexVersion
         })?;
         let archive = ctx
             .store
-            .downloads_dir()
-            .join(rt.receipt.archive_sha256.to_hex())
-            .join(&rt.receipt.asset);
+            .archive_path(&rt.receipt.asset, &rt.receipt.archive_sha256);
         if !archive.is_file() {
             return Err(Failure::new(format!("the archive of codex {version} ({t}) was not kept in the store"))
                 .hint("runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source")

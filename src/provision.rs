@@ -85,8 +85,7 @@ impl Context {
             }),
             _ => None,
         };
-        let order = sources::parse_order(&settings.sources, mirror.is_some())
-            .map_err(|e| Failure::new(e.to_string()).hint("pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES").usage())?;
+        let order = sources::parse_order(&settings.sources, mirror.is_some())?;
         let version = match &pin.request {
             Request::Exact(v) => v.to_string(),
             Request::Latest => "latest".into(),

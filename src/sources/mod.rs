@@ -35,6 +35,10 @@ impl Hint for UnknownSource {
     fn hint(&self) -> String {
         "pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES".into()
     }
+    /// A `--source` value (or CODEX_BOOTSTRAP_SOURCES) that names no source.
+    fn is_usage(&self) -> bool {
+        true
+    }
 }
 
 /// Parse `--source` values (each may be a comma list) into an order without repeats. Empty
