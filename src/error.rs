@@ -56,6 +56,11 @@ pub trait Hint {
     /// The fix to suggest, as one imperative sentence, or empty when there is nothing to do
     /// (the user pressed Ctrl-C); an inner error's hint is shown then.
     fn hint(&self) -> String;
+    /// The hint of an error that holds others (every source failed, each for its own reason),
+    /// given a function that finds the hint of one of them; the others need only [`Hint::hint`].
+    fn hint_with(&self, _inner: &dyn Fn(&anyhow::Error) -> Option<String>) -> String {
+        self.hint()
+    }
     /// Whether the command line itself was wrong: exit code 2 instead of 1.
     fn is_usage(&self) -> bool {
         false

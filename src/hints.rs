@@ -20,11 +20,10 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 }
 
 fn hint_of(e: &(dyn Error + 'static)) -> Option<String> {
-    // A composite: each source's own fix, found in each source's error chain.
-    if let Some(all) = e.downcast_ref::<crate::sources::AllSourcesFailed>() {
-        return Some(all.hint_with(hint_for));
-    }
-    declared(e).map(|h| h.hint()).filter(|h| !h.is_empty())
+    // An error that holds others (every source failed) finds their hints the same way.
+    declared(e)
+        .map(|h| h.hint_with(&hint_for))
+        .filter(|h| !h.is_empty())
 }
 
 /// The [`Hint`] of one error in a chain, when it is one of the library's.
@@ -36,8 +35,7 @@ fn declared<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a dyn Hint> {
     }
     // Every `thiserror` type of the library, outermost wrappers included: a transparent wrapper
     // hands `source()` to its inner error's cause, so the inner type is not in the chain and the
-    // wrapper must answer for it. `every_library_error_declares_a_hint` keeps this list (and
-    // the composite in `hint_of`) whole.
+    // wrapper must answer for it. `every_library_error_declares_a_hint` keeps this list whole.
     try_hint!(
         Failure,
         crate::pin::PinError,
@@ -59,6 +57,7 @@ fn declared<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a dyn Hint> {
         crate::prove::VersionError,
         crate::python::PythonError,
         crate::sources::UnknownSource,
+        crate::sources::AllSourcesFailed,
         crate::sources::pyindex::IndexError,
         crate::sources::npm::NpmError,
         crate::verify::DigestError,
@@ -128,7 +127,7 @@ mod tests {
         const EXEMPT: &[(&str, &str)] = &[("PinProblem", "a warning's payload; PinWarning::hint")];
         let list = include_str!("hints.rs");
         let list =
-            &list[list.find("fn hint_of(").unwrap()..list.find("pub struct ErrorReport").unwrap()];
+            &list[list.find("try_hint!(\n").unwrap()..list.find("pub struct ErrorReport").unwrap()];
         let mut missing = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),

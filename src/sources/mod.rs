@@ -156,13 +156,18 @@ fn list(failures: &[SourceFailure]) -> String {
         .collect()
 }
 
-impl AllSourcesFailed {
-    /// Each source's own fix (once each), then the general one. `hint_of` finds the fix in a
-    /// source's error chain ([`crate::hints::hint_for`]).
-    pub fn hint_with(&self, hint_of: impl Fn(&anyhow::Error) -> Option<String>) -> String {
+impl Hint for AllSourcesFailed {
+    /// The general fix alone; [`crate::hints`] asks [`Hint::hint_with`] for each source's too.
+    fn hint(&self) -> String {
+        self.hint_with(&|_| None)
+    }
+
+    /// Each source's own fix (once each), found in its error chain by `inner`, then the
+    /// general one.
+    fn hint_with(&self, inner: &dyn Fn(&anyhow::Error) -> Option<String>) -> String {
         let mut hints: Vec<String> = Vec::new();
         for f in &self.failures {
-            if let Some(h) = f.error.as_ref().and_then(&hint_of) {
+            if let Some(h) = f.error.as_ref().and_then(inner) {
                 if !hints.iter().any(|x| x.ends_with(h.as_str())) {
                     hints.push(format!("{}: {h}", f.source));
                 }
