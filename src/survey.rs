@@ -193,19 +193,16 @@ impl Channels {
             }
         }
         if let Some(files) = &self.wheels {
+            // The first platform tag (most compatible first) with a listed, hashed wheel.
             let wheel = target.wheel_platform_tags().into_iter().find_map(|tag| {
-                files.iter().find(|f| {
-                    f.yanked.is_none()
-                        && f.sha256.is_some()
-                        && crate::platform::wheel_has_platform(&f.filename, tag)
-                        && crate::platform::wheel_version(&f.filename)
-                            .and_then(|v| CodexVersion::parse(v).ok())
-                            .as_ref()
-                            == Some(&self.version)
+                files.iter().find_map(|f| {
+                    let listed = f.yanked.is_none()
+                        && f.has_platform(&[tag])
+                        && f.version().as_ref() == Some(&self.version);
+                    f.sha256.filter(|_| listed).map(|sha256| (f, sha256))
                 })
             });
-            if let Some(f) = wheel {
-                let sha256 = f.sha256.unwrap_or(Sha256::of(b""));
+            if let Some((f, sha256)) = wheel {
                 entry.wheel = Some(PinnedWheel {
                     file: f.filename.clone(),
                     size: f.size,

@@ -381,12 +381,7 @@ async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
         .map_err(Failed::of)?;
     let of_version: Vec<&pyindex::IndexFile> = files
         .iter()
-        .filter(|f| {
-            crate::platform::wheel_version(&f.filename)
-                .and_then(|v| CodexVersion::parse(v).ok())
-                .as_ref()
-                == Some(version)
-        })
+        .filter(|f| f.version().as_ref() == Some(version))
         .collect();
     if of_version.is_empty() {
         return Err(failed!(

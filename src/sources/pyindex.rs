@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::error::Hint;
 use crate::net::{Http, NetError};
+use crate::pin::CodexVersion;
 use crate::verify::Sha256;
 
 /// The runtime's distribution name (PEP 503 normalised).
@@ -27,6 +28,19 @@ pub struct IndexFile {
     pub size: Option<u64>,
     /// The reason, when yanked (an empty reason is still a yank).
     pub yanked: Option<String>,
+}
+
+impl IndexFile {
+    /// The Codex version of a wheel, read from its file name.
+    pub fn version(&self) -> Option<CodexVersion> {
+        crate::platform::wheel_version(&self.filename).and_then(|v| CodexVersion::parse(v).ok())
+    }
+
+    /// Whether this is a wheel for one of the platform `tags`.
+    pub fn has_platform(&self, tags: &[&str]) -> bool {
+        tags.iter()
+            .any(|t| crate::platform::wheel_has_platform(&self.filename, t))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,16 +258,11 @@ fn absolute(page: &Url, href: &str) -> (String, Option<Sha256>) {
 }
 
 /// The newest stable version with a non-yanked wheel whose platform tag is one of `tags`.
-pub fn newest_stable(files: &[IndexFile], tags: &[&str]) -> Option<crate::pin::CodexVersion> {
+pub fn newest_stable(files: &[IndexFile], tags: &[&str]) -> Option<CodexVersion> {
     files
         .iter()
-        .filter(|f| f.yanked.is_none())
-        .filter(|f| {
-            tags.iter()
-                .any(|t| crate::platform::wheel_has_platform(&f.filename, t))
-        })
-        .filter_map(|f| crate::platform::wheel_version(&f.filename))
-        .filter_map(|v| crate::pin::CodexVersion::parse(v).ok())
+        .filter(|f| f.yanked.is_none() && f.has_platform(tags))
+        .filter_map(IndexFile::version)
         .filter(|v| !v.is_prerelease())
         .max()
 }
