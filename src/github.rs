@@ -119,6 +119,14 @@ pub fn release_url(api_url: &str, tag: &str) -> String {
     )
 }
 
+/// `{api}/repos/openai/codex/releases/latest`.
+pub fn latest_url(api_url: &str) -> String {
+    format!(
+        "{}/repos/{REPO}/releases/latest",
+        api_url.trim_end_matches('/')
+    )
+}
+
 /// A client for the release API.
 pub struct Github<'a> {
     pub http: &'a Http,
@@ -138,7 +146,7 @@ impl<'a> Github<'a> {
     }
 
     pub fn latest_url(&self) -> String {
-        format!("{}/repos/{REPO}/releases/latest", self.api_url)
+        latest_url(&self.api_url)
     }
 
     /// `GET /repos/openai/codex/releases/tags/{tag}`.

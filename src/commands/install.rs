@@ -297,11 +297,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             let latest = crate::provision::SourcePlan {
                 source: crate::sources::SourceKind::Github,
                 location: None,
-                urls: vec![format!(
-                    "{}/repos/{}/releases/latest",
-                    ctx.github.api_url,
-                    crate::github::REPO
-                )],
+                urls: vec![crate::github::latest_url(&ctx.github.api_url)],
                 skipped: None,
             };
             (None, vec![latest], "latest".to_string())
