@@ -624,12 +624,8 @@ fn remember(file: &Path, key: &str, value: &str) {
         .unwrap_or_default();
     r.answers.insert(key.to_string(), value.to_string());
     if let (Some(dir), Ok(json)) = (file.parent(), serde_json::to_vec_pretty(&r)) {
-        let _ = std::fs::create_dir_all(dir);
-        // Best effort, atomically: a torn file would only cost one more question to pip/npm.
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, json).is_ok() {
-            let _ = std::fs::rename(&tmp, file);
-        }
+        // Best effort, atomically: a failed write only costs one more question to pip/npm.
+        let _ = crate::fs::create_dirs(dir).and_then(|()| crate::fs::write_atomic(file, &json));
     }
 }
 
