@@ -35,17 +35,11 @@ pub struct Token(String);
 impl Token {
     /// `GH_TOKEN`, else `GITHUB_TOKEN`; empty values do not count.
     pub fn from_env() -> Option<(Token, &'static str)> {
-        TOKEN_ENVS.iter().find_map(|name| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(|v| (Token(v), *name))
-        })
+        TOKEN_ENVS
+            .iter()
+            .find_map(|name| env_nonempty(name).map(|v| (Token(v), *name)))
     }
-}
 
-impl Token {
     pub fn new(secret: impl Into<String>) -> Token {
         Token(secret.into())
     }
@@ -748,9 +742,15 @@ pub fn proxy_for(url: &Url) -> Option<String> {
 }
 
 fn env_any(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    names.iter().find_map(|n| env_nonempty(n))
+}
+
+/// The variable's value, trimmed, unless it is unset or blank.
+pub fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// `http://user:secret@proxy:3128` -> `http://proxy:3128`.

@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::net::{Credential, ScopedCredential, Token};
+use crate::net::client::env_nonempty;
+use crate::net::{redact_userinfo, Credential, ScopedCredential, Token};
 
 /// A registry's base URL, where that answer came from, and the credentials configured for it.
 #[derive(Debug, Clone)]
@@ -107,7 +108,7 @@ fn locate_python_index(inputs: &LocateInputs) -> Location {
                 credentials,
             })
         }
-        Err(()) => Location::Missing(format!("{from} is not a URL: `{}`", redact(&raw))),
+        Err(()) => Location::Missing(format!("{from} is not a URL: `{}`", redact_userinfo(&raw))),
     }
 }
 
@@ -264,7 +265,7 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
     let (url, basic) = match split_credentials(&raw) {
         Ok(found) => found,
         Err(()) => {
-            return Location::Missing(format!("{from} is not a URL: `{}`", redact(&raw)));
+            return Location::Missing(format!("{from} is not a URL: `{}`", redact_userinfo(&raw)));
         }
     };
     let mut credentials = Vec::new();
@@ -384,10 +385,6 @@ fn origin_of(url: &Url) -> Url {
     u.set_query(None);
     u.set_fragment(None);
     u
-}
-
-fn redact(raw: &str) -> String {
-    crate::net::redact_userinfo(raw)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -542,13 +539,6 @@ fn ini_value(text: &str, section: &str, keys: &[&str]) -> Option<String> {
         }
     }
     None
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// Run a short command with a bound, returning its trimmed stdout when it succeeded.
