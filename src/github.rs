@@ -159,6 +159,11 @@ impl<'a> Github<'a> {
         self.get_release(&self.latest_url(), "latest").await
     }
 
+    /// The release at `url` (what a plan names), `tag` naming it in errors.
+    pub async fn release_at(&self, url: &str, tag: &str) -> Result<Release, GithubError> {
+        self.get_release(url, tag).await
+    }
+
     async fn get_release(&self, url: &str, tag: &str) -> Result<Release, GithubError> {
         let parsed = self.http.url(url)?;
         let (status, headers, body) = self.http.get_small(&parsed, true, MAX_JSON).await?;

@@ -58,9 +58,13 @@ fn declared<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a dyn Hint> {
         crate::python::PythonError,
         crate::sources::UnknownSource,
         crate::sources::AllSourcesFailed,
+        crate::sources::RunError,
+        crate::sources::SourceError,
+        crate::sources::artifact::ArtifactError,
         crate::sources::pyindex::IndexError,
         crate::sources::npm::NpmError,
         crate::verify::DigestError,
+        crate::verify::DigestMismatch,
         crate::verify::SumsError,
         crate::interrupt::Interrupted,
     );

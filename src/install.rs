@@ -133,14 +133,14 @@ pub struct Job<'a> {
 /// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
 pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
-    let partial = store.partial_path(&job.asset.expected.digest, &job.asset.name);
+    let partial = store.partial_path(&job.asset.expected.primary().digest, &job.asset.name);
     let source = match crate::net::local_path(&job.asset.url) {
         Some(path) => Source::File(path),
         None => Source::Http(Transfer {
             url: http.url(&job.asset.url)?,
             partial: partial.clone(),
             expected_size: job.asset.size,
-            sha512: job.asset.expected.digest.is_sha512(),
+            sha512: job.asset.expected.needs_sha512(),
         }),
     };
 
@@ -161,18 +161,14 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 size,
             } => (sha256, sha512, size),
         };
-        let expected = &job.asset.expected;
-        if !expected.digest.matches(&actual, sha512.as_ref()) {
+        if let Err(m) = job.asset.expected.check(&actual, sha512.as_ref()) {
             download::discard_partial(&partial);
             return Err(InstallError::DigestMismatch(Box::new(Mismatch {
                 asset: job.asset.name.clone(),
                 url: job.asset.url.clone(),
-                expected: expected.digest,
-                actual: match (expected.digest, sha512) {
-                    (Digest::Sha512(_), Some(d)) => Digest::Sha512(d),
-                    _ => Digest::Sha256(actual),
-                },
-                source_of: expected.source.clone(),
+                expected: m.expected.digest,
+                actual: m.actual,
+                source_of: m.expected.source,
             })));
         }
         let mut unpacked = match unpacked {
@@ -215,7 +211,8 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             source_url: job.asset.url.clone(),
             archive_sha256: actual,
             archive_size: size,
-            verified_by: job.asset.expected.source.clone(),
+            verified_by: job.asset.expected.primary().source.clone(),
+            checked: job.asset.expected.all().to_vec(),
             source: Some(job.asset.source),
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -317,7 +314,7 @@ async fn fetch(
     match source {
         Source::File(path) => {
             tracing::debug!(path = %path.display(), "reading the archive from a file");
-            let sha512 = job.asset.expected.digest.is_sha512();
+            let sha512 = job.asset.expected.needs_sha512();
             download::read_local(path, sha512, sink, job.progress).await
         }
         Source::Http(t) => download::fetch(http, t, sink, job.progress).await,

@@ -12,12 +12,12 @@ use crate::error::Failure;
 use crate::fs::IoError;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
-use crate::plan::Asset;
+use crate::plan::{Asset, Locate, Pins};
 use crate::platform::{AssetKind, Target};
 use crate::provision::{Context, Online};
 use crate::report::{human_bytes, Reporter};
-use crate::sources::{Attempt, Failed};
-use crate::verify::{Digest, HashingReader, Sha256, Sha512, SHA256SUMS_ASSET};
+use crate::sources::{Attempt, Failed, Session};
+use crate::verify::{Expectations, Expected, HashingReader, Sha256, Sha512, SHA256SUMS_ASSET};
 
 /// Where the archives come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub fn build(
     } in files
     {
         let dest = release_dir.join(&name);
-        let (size, sha256, sha512) = copy_verified(&path, &dest, expected)?;
+        let (size, sha256, sha512) = copy_verified(&path, &dest, &expected)?;
         ui.status("Mirrored", &format!("{name} ({})", human_bytes(size)));
         sums.push_str(&format!("{sha256}  {name}\n"));
         mirrored.push(MirroredFile {
@@ -144,7 +144,7 @@ struct Archive {
     target: Target,
     name: String,
     path: PathBuf,
-    expected: Digest,
+    expected: Expectations,
     /// The source that served it, or `cache`.
     source: String,
 }
@@ -176,7 +176,10 @@ fn from_store(ctx: &Context, targets: &[Target]) -> anyhow::Result<(CodexVersion
             target: t.clone(),
             name: rt.receipt.asset.clone(),
             path: archive,
-            expected: Digest::Sha256(rt.receipt.archive_sha256),
+            expected: Expectations::one(Expected::sha256(
+                rt.receipt.archive_sha256,
+                rt.receipt.verified_by.clone(),
+            )),
             source: "cache".into(),
         });
     }
@@ -191,14 +194,22 @@ fn from_sources(
     staging: &Path,
 ) -> anyhow::Result<(CodexVersion, Vec<Archive>)> {
     let online = Online::new(ctx)?;
-    let version = online.resolve_version(ctx, ui)?;
+    let session = Session::new(&online.http);
+    let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
     let mut files = Vec::new();
-    for t in targets {
-        let inputs = online.inputs_for(ctx, &version, t);
+    for (i, t) in targets.iter().enumerate() {
+        let inputs = ctx.plan_inputs(&version, t, Pins::Enforce);
+        let plan = inputs.plan(Locate::WhenReached, resolved.clone())?;
+        if i == 0 {
+            for w in &plan.warnings {
+                ui.warn(w);
+            }
+        }
         let what = || format!("mirror codex {version} for {t}");
-        let archive = online.runtime.block_on(crate::sources::first_served(
+        let archive = online.runtime.block_on(crate::sources::run(
+            &session,
             &inputs,
-            &ctx.order,
+            &plan,
             what,
             ui,
             async |asset: &Asset| {
@@ -213,10 +224,10 @@ fn from_sources(
                         target: t.clone(),
                         name: asset.name.clone(),
                         path: f.path,
-                        expected: asset.expected.digest,
+                        expected: asset.expected.clone(),
                         source: asset.source.to_string(),
                     }),
-                    Err(reason) => Attempt::Next(Failed::from(reason)),
+                    Err(e) => Attempt::Next(Failed::of(e)),
                 }
             },
         ))?;
@@ -230,17 +241,14 @@ fn from_sources(
 fn copy_verified(
     from: &Path,
     to: &Path,
-    expected: Digest,
+    expected: &Expectations,
 ) -> anyhow::Result<(u64, Sha256, Sha512)> {
     let (actual, sha512, size) =
         hash_both(from).with_context(|| format!("could not read `{}`", from.display()))?;
-    if !expected.matches(&actual, Some(&sha512)) {
-        return Err(Failure::new(format!(
-            "`{}` has sha256 {actual}, expected {expected}",
-            from.display()
-        ))
-        .hint("the local copy is damaged: reinstall it with `codex-bootstrap install --force`")
-        .into());
+    if let Err(m) = expected.check(&actual, Some(&sha512)) {
+        return Err(Failure::new(format!("`{}`: {m}", from.display()))
+            .hint("the local copy is damaged: reinstall it with `codex-bootstrap install --force`")
+            .into());
     }
     let dir = to.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(IoError::at("write into", dir))?;

@@ -16,12 +16,12 @@ use crate::error::Failure;
 use crate::install::{self, InstallError, Job, Outcome};
 use crate::net::{Http, NetConfig, Token};
 use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
-use crate::plan::{Asset, Sources};
+use crate::plan::{self, Asset, Locate, Pins, Sources};
 use crate::platform::{AssetKind, Target};
 use crate::report::{human_bytes, Reporter};
-use crate::sources::{self, locate, AllSourcesFailed, Attempt, Location, SourceKind};
+use crate::sources::{self, locate, AllSourcesFailed, Attempt, Location, Session, SourceKind};
 use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
-use crate::verify::{DigestSource, Expected};
+use crate::verify::{DigestSource, Expectations, Expected};
 
 /// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
 #[derive(Debug, Clone, Default)]
@@ -177,13 +177,6 @@ impl Context {
         location
     }
 
-    /// The `bin/codex` digest a manifest pins for this version and target.
-    pub fn codex_sha256(&self, version: &CodexVersion) -> Option<(crate::verify::Sha256, String)> {
-        self.pin
-            .pinned_asset(version, &self.target)
-            .and_then(|(m, a)| a.codex_sha256.map(|d| (d, m.origin.clone())))
-    }
-
     /// The `bin/codex` digest a manifest pins for `version` on `target`.
     pub fn codex_sha256_for(
         &self,
@@ -195,90 +188,55 @@ impl Context {
             .and_then(|(_, a)| a.codex_sha256)
     }
 
-    /// Every source in order with the URLs it would touch, or why it is skipped: what
-    /// `--dry-run` and `doctor` show.
-    pub fn source_plans(&self, version: &CodexVersion) -> Vec<SourcePlan> {
-        let (python, npm) = self.registries();
-        self.order
-            .iter()
-            .map(|kind| {
-                let (located, urls, skipped) = match kind {
-                    SourceKind::Github | SourceKind::Mirror => {
-                        let s = if *kind == SourceKind::Mirror {
-                            self.mirror.as_ref().unwrap_or(&self.github)
-                        } else {
-                            &self.github
-                        };
-                        let plan = crate::plan::Plan::offline(
-                            &self.pin,
-                            version.clone(),
-                            self.target.clone(),
-                            s.clone(),
-                        );
-                        (Some(s.download_base.clone()), plan.urls(), None)
-                    }
-                    SourceKind::PythonIndex => {
-                        let lock_url = self.pin.wheel_pins(version).and_then(|w| {
-                            self.target
-                                .wheel_platform_tags()
-                                .iter()
-                                .find_map(|t| w.for_platform(t))
-                                .and_then(|l| l.url.clone())
-                                .map(|u| format!("{u} (from {})", w.file.display()))
-                        });
-                        match (lock_url, python) {
-                            (Some(u), _) => (None, vec![u], None),
-                            (None, Location::Found(l)) => (
-                                Some(format!("{} (from {})", l.url, l.from)),
-                                vec![
-                                    sources::pyindex::project_url(&l.url),
-                                    format!(
-                                        "then the {} wheel it lists for {}",
-                                        version.pep440(),
-                                        self.target.wheel_platform_tags().join(" or ")
-                                    ),
-                                ],
-                                None,
-                            ),
-                            (None, Location::Missing(r)) => (None, vec![], Some(r.clone())),
-                        }
-                    }
-                    SourceKind::Npm => match npm {
-                        Location::Found(l) => (
-                            Some(format!("{} (from {})", l.url, l.from)),
-                            vec![
-                                sources::npm::packument_url(&l.url),
-                                format!(
-                                    "then the tarball of {}@{}",
-                                    sources::npm::PACKAGE,
-                                    sources::npm::version_key(version, &self.target)
-                                ),
-                            ],
-                            None,
-                        ),
-                        Location::Missing(r) => (None, vec![], Some(r.clone())),
-                    },
-                    SourceKind::Archive => (None, vec![], None),
-                };
-                SourcePlan {
-                    source: *kind,
-                    location: located,
-                    urls,
-                    skipped,
-                }
-            })
-            .collect()
+    /// What a plan of `version` for `target` is built from.
+    pub fn plan_inputs<'a>(
+        &'a self,
+        version: &'a CodexVersion,
+        target: &'a Target,
+        pins: Pins,
+    ) -> plan::Inputs<'a> {
+        plan::Inputs {
+            pin: &self.pin,
+            version,
+            target,
+            order: &self.order,
+            github: &self.github,
+            mirror: self.mirror.as_ref(),
+            wheel_tags: target
+                .wheel_platform_tags()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            pins,
+            registries: self,
+        }
     }
 }
 
-/// One source as `--dry-run` shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SourcePlan {
-    pub source: SourceKind,
-    pub location: Option<String>,
-    pub urls: Vec<String>,
-    /// Why this source will not be asked.
-    pub skipped: Option<String>,
+impl plan::Registries for Context {
+    fn python_index(&self) -> plan::Registry<'_> {
+        registry(Context::python_index(self))
+    }
+    fn npm(&self) -> plan::Registry<'_> {
+        registry(self.npm_registry())
+    }
+    fn located(&self, kind: SourceKind) -> bool {
+        match kind {
+            SourceKind::PythonIndex => self.python_index.get().is_some(),
+            SourceKind::Npm => self.npm_registry.get().is_some(),
+            _ => true,
+        }
+    }
+}
+
+fn registry(l: &Location) -> plan::Registry<'_> {
+    match l {
+        Location::Found(l) => plan::Registry::Found {
+            url: &l.url,
+            from: &l.from,
+        },
+        Location::Missing(reason) => plan::Registry::Missing(reason),
+    }
 }
 
 /// A mirror as a URL base: a bare directory path becomes `file://`.
@@ -305,15 +263,6 @@ pub struct Online {
     pub http: Http,
 }
 
-impl sources::Registries for Context {
-    fn python_index(&self) -> &Location {
-        Context::python_index(self)
-    }
-    fn npm(&self) -> &Location {
-        self.npm_registry()
-    }
-}
-
 impl Online {
     pub fn new(ctx: &Context) -> anyhow::Result<Online> {
         use anyhow::Context as _;
@@ -335,72 +284,36 @@ impl Online {
         Ok(Online { runtime, http })
     }
 
-    pub fn github<'a>(&'a self, ctx: &Context) -> crate::github::Github<'a> {
-        crate::github::Github::new(&self.http, &ctx.github.api_url)
-    }
-
-    fn inputs<'a>(&'a self, ctx: &'a Context, version: &'a CodexVersion) -> sources::Inputs<'a> {
-        self.inputs_for(ctx, version, &ctx.target)
-    }
-
-    /// What the sources need to settle `version` for `target`.
-    pub fn inputs_for<'a>(
-        &'a self,
-        ctx: &'a Context,
-        version: &'a CodexVersion,
-        target: &'a Target,
-    ) -> sources::Inputs<'a> {
-        sources::Inputs {
-            http: &self.http,
-            pin: &ctx.pin,
-            version,
-            target,
-            github: &ctx.github,
-            mirror: ctx.mirror.as_ref(),
-            registries: ctx,
-        }
-    }
-
-    /// `latest` -> a version: the first source in order that can say, reported with where the
-    /// answer came from.
+    /// `latest` -> a version, with how it was answered; an exact pin as it is.
     pub fn resolve_version(
         &self,
         ctx: &Context,
+        session: &Session<'_>,
         ui: &dyn Reporter,
-    ) -> anyhow::Result<CodexVersion> {
-        Ok(self.resolve_version_from(ctx, ui)?.0)
-    }
-
-    /// [`Online::resolve_version`], with where `latest` was answered (None for exact pins).
-    pub fn resolve_version_from(
-        &self,
-        ctx: &Context,
-        ui: &dyn Reporter,
-    ) -> anyhow::Result<(CodexVersion, Option<String>)> {
+    ) -> Result<(CodexVersion, Option<plan::Resolved>), AllSourcesFailed> {
         match &ctx.pin.request {
             Request::Exact(v) => Ok((v.clone(), None)),
             Request::Latest => {
-                let placeholder = ctx.pin.bundled.version.clone();
-                let inputs = self.inputs(ctx, &placeholder);
-                let mut failures = Vec::new();
-                for kind in &ctx.order {
-                    match self.runtime.block_on(sources::latest(&inputs, *kind)) {
-                        Ok((v, from)) => {
-                            tracing::debug!(source = %kind, %from, "latest = {v}");
-                            ui.status("Resolved", &format!("latest = {v} ({from})"));
-                            return Ok((v, Some(from)));
-                        }
-                        Err(failed) => {
-                            tracing::debug!(source = %kind, reason = %failed.reason, "could not resolve latest");
-                            failures.push(failed.at(*kind));
-                        }
-                    }
-                }
-                Err(AllSourcesFailed {
-                    what: "resolve `latest`".into(),
-                    failures,
-                }
-                .into())
+                let tags: Vec<String> = ctx
+                    .target
+                    .wheel_platform_tags()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                let latest = self.runtime.block_on(sources::latest(
+                    session,
+                    &ctx.order,
+                    &ctx.github.api_url,
+                    ctx,
+                    &ctx.target,
+                    &tags,
+                ))?;
+                tracing::debug!(from = %latest.resolved.from, "latest = {}", latest.version);
+                ui.status(
+                    "Resolved",
+                    &format!("latest = {} ({})", latest.version, latest.resolved.from),
+                );
+                Ok((latest.version, Some(latest.resolved)))
             }
         }
     }
@@ -434,34 +347,45 @@ impl LocalArchive {
         let size = std::fs::metadata(&path)
             .with_context(|| format!("could not read `{}`", path.display()))?
             .len();
-        let pinned = ctx
-            .pin
-            .pinned_asset(version, &ctx.target)
-            .and_then(|(m, a)| {
-                let origin = DigestSource::Manifest {
-                    path: m.origin.clone(),
-                };
-                if a.asset.as_deref() == Some(name.as_str()) {
-                    a.sha256.map(|d| Expected::sha256(d, origin))
-                } else if let Some(w) = a.wheel.as_ref().filter(|w| w.file == name) {
-                    Some(Expected::sha256(w.sha256, origin))
-                } else {
-                    a.npm.as_ref().filter(|n| n.file == name).map(|n| Expected {
-                        digest: crate::verify::Digest::Sha512(n.integrity),
-                        source: origin,
+        // The pins on this very file, as they compose, then `--sha256`: all must hold.
+        let pins = ctx
+            .plan_inputs(version, &ctx.target, Pins::Enforce)
+            .pins_for(kind, &name)?;
+        let mut hashed = None;
+        let mut hash = || -> anyhow::Result<crate::verify::Sha256> {
+            if let Some(h) = hashed {
+                return Ok(h);
+            }
+            let h = crate::verify::hash_file(&path)
+                .with_context(|| format!("could not read `{}`", path.display()))?
+                .0;
+            hashed = Some(h);
+            Ok(h)
+        };
+        let mut all = Vec::new();
+        for p in &pins {
+            let e = match p.narrow(None) {
+                Some(e) => e,
+                // Several accepted digests: the file's own says which one it must be.
+                None => {
+                    let actual = crate::verify::Digest::Sha256(hash()?);
+                    p.narrow(Some(&actual)).unwrap_or(Expected {
+                        digest: p.any_of[0],
+                        source: p.from.clone(),
                     })
                 }
-            });
-        let expected = match (pinned, self.sha256, self.trust) {
-            (Some(e), _, _) => e,
-            (None, Some(sha256), _) => Expected::sha256(sha256, DigestSource::Flag),
-            (None, None, true) => Expected::sha256(
-                crate::verify::hash_file(&path)
-                    .with_context(|| format!("could not read `{}`", path.display()))?
-                    .0,
-                DigestSource::Unverified,
-            ),
-            (None, None, false) => {
+            };
+            all.push(e);
+        }
+        if let Some(sha256) = self.sha256 {
+            all.push(Expected::sha256(sha256, DigestSource::Flag));
+        }
+        let expected = match Expectations::from_vec(all) {
+            Some(e) => e,
+            None if self.trust => {
+                Expectations::one(Expected::sha256(hash()?, DigestSource::Unverified))
+            }
+            None => {
                 return Err(Failure::new(format!("no digest to verify `{name}` against"))
                     .hint("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`")
                     .into())
@@ -556,8 +480,15 @@ pub fn provision(
             online.http.url(&m.download_base)?;
         }
     }
-    let (version, from) = online.resolve_version_from(ctx, ui)?;
-    *resolved.borrow_mut() = from;
+    let session = Session::new(&online.http);
+    let (version, resolved_latest) = online.resolve_version(ctx, &session, ui)?;
+    *resolved.borrow_mut() = resolved_latest.as_ref().map(|r| r.from.clone());
+    // The one plan: built before anything is downloaded, so conflicting pins stop us here.
+    let inputs = ctx.plan_inputs(&version, &ctx.target, Pins::Enforce);
+    let plan = inputs.plan(Locate::WhenReached, resolved_latest)?;
+    for w in &plan.warnings {
+        ui.warn(w);
+    }
     let _lock = lock(ctx, &version, ui)?;
     // Another installer may have finished while we waited (or, for `latest`, the version it
     // resolved to is one of the old layout's).
@@ -583,7 +514,10 @@ pub fn provision(
         http: &online.http,
         version: &version,
         tag: version.tag(),
-        codex_sha256: ctx.codex_sha256(&version),
+        codex_sha256: plan
+            .codex_sha256
+            .as_ref()
+            .map(|c| (c.sha256, c.from.clone())),
         force,
         ui,
     };
@@ -597,28 +531,27 @@ pub fn provision(
     };
     if let Some(a) = archive {
         let asset = a.asset(ctx, &version)?;
-        tracing::debug!(path = %a.path.display(), expected = %asset.expected.digest, from = %asset.expected.source, "source: local archive");
+        tracing::debug!(path = %a.path.display(), expected = %asset.expected.primary().digest, from = %asset.expected.primary().source, "source: local archive");
         let installed = crate::interrupt::or_interrupted(job.install(&asset));
         return Ok(settled(online.runtime.block_on(installed)??));
     }
 
-    let inputs = online.inputs(ctx, &version);
     let what = || format!("install codex {version} for {}", ctx.target);
     // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
-    let outcome =
-        online
-            .runtime
-            .block_on(crate::interrupt::or_interrupted(sources::first_served(
-                &inputs,
-                &ctx.order,
-                what,
-                ui,
-                async |asset: &Asset| match job.install(asset).await {
-                    Ok(outcome) => Attempt::Served(outcome),
-                    Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
-                    Err(e) => Attempt::Abort(e.into()),
-                },
-            )))??;
+    let outcome = online
+        .runtime
+        .block_on(crate::interrupt::or_interrupted(sources::run(
+            &session,
+            &inputs,
+            &plan,
+            what,
+            ui,
+            async |asset: &Asset| match job.install(asset).await {
+                Ok(outcome) => Attempt::Served(outcome),
+                Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
+                Err(e) => Attempt::Abort(e.into()),
+            },
+        )))??;
     Ok(settled(outcome))
 }
 
@@ -696,7 +629,7 @@ impl JobInputs<'_> {
     /// Fetch, verify, unpack and publish one asset.
     async fn install(&self, asset: &Asset) -> Result<Outcome, InstallError> {
         let ui = self.ui;
-        if asset.expected.source == DigestSource::Unverified {
+        if asset.expected.primary().source == DigestSource::Unverified {
             ui.warn(&format!(
                 "installing `{}` without verification (--trust-archive)",
                 asset.name

@@ -275,6 +275,86 @@ impl Expected {
     }
 }
 
+impl Expected {
+    /// Whether bytes with these digests satisfy this expectation; the mismatch names both.
+    pub fn check(
+        &self,
+        sha256: &Sha256,
+        sha512: Option<&Sha512>,
+    ) -> Result<(), Box<DigestMismatch>> {
+        if self.digest.matches(sha256, sha512) {
+            return Ok(());
+        }
+        Err(Box::new(DigestMismatch {
+            expected: self.clone(),
+            actual: match (self.digest, sha512) {
+                (Digest::Sha512(_), Some(d)) => Digest::Sha512(*d),
+                _ => Digest::Sha256(*sha256),
+            },
+        }))
+    }
+}
+
+/// Bytes that did not hash to what was expected: the one mismatch every channel reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected {} (from {}), got {actual}", .expected.digest, .expected.source)]
+pub struct DigestMismatch {
+    pub expected: Expected,
+    pub actual: Digest,
+}
+
+impl Hint for DigestMismatch {
+    fn hint(&self) -> String {
+        match &self.expected.source {
+            DigestSource::Manifest { path } | DigestSource::LockFile { path } => format!(
+                "if `{path}` is stale, re-pin (`codex-bootstrap pin`, `uv lock`); otherwise the bytes were changed on the way: check your mirror or proxy"
+            ),
+            _ => "the bytes were changed on the way or the source is corrupt: check your mirror or proxy, then retry".into(),
+        }
+    }
+}
+
+/// Every digest a file must have, most trusted first: all of them must hold (a project's pin,
+/// the bundled manifest's, the channel's own).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Expectations(Vec<Expected>);
+
+impl Expectations {
+    pub fn one(e: Expected) -> Expectations {
+        Expectations(vec![e])
+    }
+
+    /// `None` when there is nothing to check against.
+    pub fn from_vec(all: Vec<Expected>) -> Option<Expectations> {
+        (!all.is_empty()).then_some(Expectations(all))
+    }
+
+    /// The most trusted one: what the receipt's `verified_by` names.
+    pub fn primary(&self) -> &Expected {
+        // Never empty: both constructors refuse that.
+        &self.0[0]
+    }
+
+    pub fn all(&self) -> &[Expected] {
+        &self.0
+    }
+
+    /// Whether checking needs a sha512 too (npm's integrity).
+    pub fn needs_sha512(&self) -> bool {
+        self.0.iter().any(|e| e.digest.is_sha512())
+    }
+
+    /// The first expectation the bytes fail, if any.
+    pub fn check(
+        &self,
+        sha256: &Sha256,
+        sha512: Option<&Sha512>,
+    ) -> Result<(), Box<DigestMismatch>> {
+        self.0.iter().try_for_each(|e| e.check(sha256, sha512))
+    }
+}
+
 /// A running sha256 (and, for npm tarballs, sha512) with a byte count.
 #[derive(Clone, Default)]
 pub struct Hasher {

@@ -15,8 +15,11 @@ use serde::Serialize;
 use crate::cli::{heading, OnlineArgs};
 use crate::error::Failure;
 use crate::install::Outcome;
-use crate::plan::{Asset, Choice, Plan};
-use crate::provision::{provision, Context, LocalArchive, Provisioned};
+use crate::plan::{
+    ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,
+};
+use crate::provision::{provision, Context, LocalArchive, Online, Provisioned};
+use crate::sources::Session;
 use crate::store::InstalledRuntime;
 use crate::ui::{human_bytes, Ui};
 
@@ -275,7 +278,18 @@ fn report(
     Ok(())
 }
 
+/// `--dry-run`: the plan `install` would carry out, every registry located, `latest` resolved
+/// with metadata requests only; nothing is downloaded and nothing is written.
 fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    /// A source as `--dry-run --json` prints it: the plan's, with its URLs and why it is
+    /// skipped beside it (the keys scripts read before candidates were listed).
+    #[derive(Serialize)]
+    struct DrySource<'a> {
+        #[serde(flatten)]
+        plan: &'a SourcePlan,
+        urls: Vec<String>,
+        skipped: Option<&'a str>,
+    }
     #[derive(Serialize)]
     struct DryRun<'a> {
         version: String,
@@ -283,123 +297,155 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         target: &'a str,
         store_dir: PathBuf,
         installed: bool,
-        /// GitHub's plan (kept for scripts written before there were other sources).
-        plan: Option<&'a Plan>,
-        sources: Vec<crate::provision::SourcePlan>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resolved_from: Option<&'a str>,
+        /// The one plan, whole.
+        plan: &'a Plan,
+        sources: Vec<DrySource<'a>>,
         urls: Vec<String>,
     }
-    let (plan, sources, version_text) = match ctx.exact_version() {
-        Some(v) => {
-            let plan = Plan::offline(&ctx.pin, v.clone(), ctx.target.clone(), ctx.github.clone());
-            (Some(plan), ctx.source_plans(v), v.to_string())
-        }
-        None => {
-            let latest = crate::provision::SourcePlan {
-                source: crate::sources::SourceKind::Github,
-                location: None,
-                urls: vec![crate::github::latest_url(&ctx.github.api_url)],
-                skipped: None,
-            };
-            (None, vec![latest], "latest".to_string())
-        }
-    };
-    let urls: Vec<String> = sources
-        .iter()
-        .flat_map(|s| s.urls.iter().cloned())
-        .collect();
-    let installed = ctx
-        .exact_version()
-        .map(|v| ctx.store.installed(v, &ctx.target))
-        .transpose()?
-        .flatten();
-    let store_dir = match ctx.exact_version() {
-        Some(v) => ctx.store.runtime_dir(v, &ctx.target),
-        None => ctx.store.runtimes_dir(),
-    };
     let ui = Ui::new(true);
     for w in &ctx.pin.warnings {
         ui.warn(&w.to_string());
     }
+    let (version, resolved) = match ctx.exact_version() {
+        Some(v) => (v.clone(), None),
+        None => {
+            let online = Online::new(ctx)?;
+            let session = Session::new(&online.http);
+            online.resolve_version(ctx, &session, &Ui::new(true))?
+        }
+    };
+    let plan = ctx
+        .plan_inputs(&version, &ctx.target, Pins::Enforce)
+        .plan(Locate::Now, resolved)?;
+    for w in &plan.warnings {
+        ui.warn(w);
+    }
+    let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
+    let store_dir = ctx.store.runtime_dir(&version, &ctx.target);
     let mut out = std::io::stdout().lock();
     if args.json {
+        let sources = plan
+            .sources
+            .iter()
+            .map(|s| DrySource {
+                plan: s,
+                urls: s.urls(),
+                skipped: match &s.reach {
+                    Reach::Skipped { reason } => Some(reason),
+                    _ => None,
+                },
+            })
+            .collect();
         let d = DryRun {
-            version: version_text,
+            version: version.to_string(),
             pin_source: ctx.pin.source.to_string(),
             target: ctx.target.as_str(),
             store_dir,
-            installed: installed.is_some(),
-            plan: plan.as_ref(),
+            installed,
+            resolved_from: plan.resolved.as_ref().map(|r| r.from.as_str()),
+            urls: plan.urls(),
             sources,
-            urls,
+            plan: &plan,
         };
         super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "version:   {version_text}")?;
+    writeln!(out, "version:   {version}")?;
     writeln!(out, "pin:       {}", ctx.pin.source)?;
+    if let Some(r) = &plan.resolved {
+        writeln!(out, "latest:    {} ({})", version, r.from)?;
+    }
     writeln!(out, "target:    {}", ctx.target)?;
     writeln!(out, "install:   {}", store_dir.display())?;
-    if installed.is_some() {
+    if installed {
         writeln!(
             out,
             "state:     already installed: nothing would be downloaded"
         )?;
     }
-    if let Some((d, origin)) = ctx.exact_version().and_then(|v| ctx.codex_sha256(v)) {
+    if let Some(c) = &plan.codex_sha256 {
         writeln!(
             out,
-            "bin/codex: sha256 {d} (from {origin}), checked after any source"
+            "bin/codex: sha256 {} (from {}), checked after any source",
+            c.sha256, c.from
         )?;
     }
-    writeln!(out, "sources:   in order; the first that can serve it wins")?;
-    for (i, s) in sources.iter().enumerate() {
-        match &s.skipped {
-            Some(reason) => writeln!(out, "  {}. {}: skipped: {reason}", i + 1, s.source)?,
-            None => {
-                writeln!(
-                    out,
-                    "  {}. {}{}",
-                    i + 1,
-                    s.source,
-                    s.location
-                        .as_deref()
-                        .map(|l| format!(": {l}"))
-                        .unwrap_or_default()
-                )?;
-                for u in &s.urls {
-                    writeln!(out, "       {u}")?;
-                }
-            }
-        }
-    }
-    match plan.as_ref().map(|p| &p.choice) {
-        Some(Choice::Pinned(Asset {
-            name,
-            expected,
-            size,
-            ..
-        })) => {
-            writeln!(
-                out,
-                "github asset: {name}{}, {} from {}; no GitHub API request",
-                size.map(|s| format!(" ({})", human_bytes(s)))
-                    .unwrap_or_default(),
-                expected.digest,
-                expected.source
-            )?;
-        }
-        Some(Choice::FromRelease { candidates, .. }) => {
-            let names: Vec<_> = candidates.iter().map(|c| c.0.as_str()).collect();
-            writeln!(
-                out,
-                "github asset: first of {} present in the release; its API digest, else {} checked against its own API digest (1 GitHub API request)",
-                names.join(", "),
-                crate::verify::SHA256SUMS_ASSET
-            )?;
-        }
-        None => writeln!(out, "github asset: decided after resolving `latest`")?,
+    writeln!(
+        out,
+        "sources:   in order, each file in order; the first that serves wins"
+    )?;
+    for (i, s) in plan.sources.iter().enumerate() {
+        write_source(&mut out, i + 1, s, &version)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One source of the plan: where it is, what it asks first, then each candidate with its URL
+/// and every digest it must match.
+fn write_source(
+    out: &mut impl Write,
+    n: usize,
+    s: &SourcePlan,
+    version: &crate::pin::CodexVersion,
+) -> std::io::Result<()> {
+    if let Reach::Skipped { reason } = &s.reach {
+        return writeln!(out, "  {n}. {}: skipped: {reason}", s.source);
+    }
+    let location = s
+        .location
+        .as_deref()
+        .map(|l| format!(": {l}"))
+        .unwrap_or_default();
+    writeln!(out, "  {n}. {}{location}", s.source)?;
+    match &s.metadata {
+        Some(Metadata::GithubRelease { url, sha256sums }) => {
+            writeln!(out, "       asks {url} for the assets' digests")?;
+            writeln!(
+                out,
+                "       and {sha256sums} only if the chosen asset has none"
+            )?;
+        }
+        Some(Metadata::IndexPage { url }) => writeln!(out, "       asks {url}")?,
+        Some(Metadata::Packument { url }) => writeln!(out, "       asks {url}")?,
+        None if s.source == SourceKind::Github || s.source == SourceKind::Mirror => {
+            writeln!(out, "       no GitHub API request: the asset is pinned")?
+        }
+        None => {}
+    }
+    for (i, c) in s.candidates.iter().enumerate() {
+        let letter = (b'a' + (i % 26) as u8) as char;
+        let size = c
+            .size
+            .map(|b| format!(" ({})", human_bytes(b)))
+            .unwrap_or_default();
+        writeln!(out, "       {letter}. {}{size}", c.describe(version))?;
+        match &c.at {
+            Locator::Url { url } => writeln!(out, "          {url}")?,
+            Locator::ListedOn { page } => writeln!(out, "          as listed on {page}")?,
+        }
+        let mut checks: Vec<String> = c
+            .pins
+            .iter()
+            .map(|p| {
+                let digests: Vec<String> = p.any_of.iter().map(|d| d.to_string()).collect();
+                format!("{} (from {})", digests.join(" or "), p.from)
+            })
+            .collect();
+        if let Some(d) = c.channel_digest {
+            checks.push(match d {
+                ChannelDigest::GithubRelease => format!(
+                    "GitHub's API digest, else {} checked against its own",
+                    crate::verify::SHA256SUMS_ASSET
+                ),
+                ChannelDigest::PythonIndex => "the index's sha256".into(),
+                ChannelDigest::NpmIntegrity => "the registry's sha512 integrity".into(),
+            });
+        }
+        writeln!(out, "          must match: {}", checks.join("; "))?;
+    }
+    Ok(())
 }
 
 /// Under GitHub Actions, put codex on PATH for later steps and set step outputs.

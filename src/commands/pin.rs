@@ -98,8 +98,8 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(args.quiet || args.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;
-    let version: CodexVersion = online.resolve_version(&ctx, &ui)?;
-    let survey = crate::survey::version(&online, &ctx, &version, &ui)?;
+    let survey = crate::survey::version(&online, &ctx, &ui)?;
+    let version: CodexVersion = survey.version.clone();
     let manifest = Manifest {
         origin: args.manifest.display().to_string(),
         version: version.clone(),

@@ -4,10 +4,52 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::net::{download, Fetched, Http, Progress, Transfer};
+use crate::error::Hint;
+use crate::net::{download, Fetched, Http, NetError, Progress, Transfer};
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
-use crate::verify::{Digest, HashingReader, Sha256, Sha512};
+use crate::verify::{DigestMismatch, HashingReader, Sha256, Sha512};
+
+/// A whole archive could not be fetched, verified or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("checksum mismatch for `{name}`: {mismatch}")]
+    Mismatch {
+        name: String,
+        #[source]
+        mismatch: Box<DigestMismatch>,
+    },
+    #[error("the server kept restarting `{url}`")]
+    Unstable { url: String },
+    #[error("could not read `{}`", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a {what}: {reason}", .path.display())]
+    NotAnArchive {
+        path: PathBuf,
+        what: &'static str,
+        reason: String,
+    },
+    #[error("`{}` has no `{member}`", .path.display())]
+    NoMember { path: PathBuf, member: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+impl Hint for ArtifactError {
+    fn hint(&self) -> String {
+        match self {
+            ArtifactError::Mismatch { .. } => "nothing was kept: if the pin is stale, re-pin with `codex-bootstrap pin`; otherwise check your mirror or proxy for tampering".into(),
+            ArtifactError::Unstable { .. } => "the server ignores range requests and changes its content; try again later".into(),
+            ArtifactError::Read { .. } => "check that the directory is readable and the disk is not full".into(),
+            ArtifactError::NotAnArchive { .. } | ArtifactError::NoMember { .. } => "the archive is not a Codex runtime; check where it came from".into(),
+            ArtifactError::Net(e) => e.hint(),
+        }
+    }
+}
 
 /// A downloaded, verified archive.
 #[derive(Debug, Clone)]
@@ -18,35 +60,32 @@ pub struct Fetched256 {
     pub size: u64,
 }
 
-/// Download `asset` to `dir/<name>` and check it against its expected digest.
+/// Download `asset` to `dir/<name>` and check it against every digest it must have.
 pub async fn fetch_verified(
     http: &Http,
     asset: &Asset,
     dir: &Path,
     progress: &dyn Progress,
-) -> Result<Fetched256, String> {
+) -> Result<Fetched256, ArtifactError> {
     let dest = dir.join(&asset.name);
-    let sha512 = asset.expected.digest.is_sha512();
+    let sha512 = asset.expected.needs_sha512();
     let fetched = match crate::net::local_path(&asset.url) {
         Some(path) => {
-            let f = download::read_local(&path, sha512, None, progress)
-                .await
-                .map_err(|e| super::reason_of(&e))?;
-            std::fs::copy(&path, &dest)
-                .map_err(|e| format!("could not copy `{}`: {e}", path.display()))?;
+            let f = download::read_local(&path, sha512, None, progress).await?;
+            std::fs::copy(&path, &dest).map_err(|source| ArtifactError::Read {
+                path: path.clone(),
+                source,
+            })?;
             f
         }
         None => {
-            let url = http.url(&asset.url).map_err(|e| super::reason_of(&e))?;
             let transfer = Transfer {
-                url,
+                url: http.url(&asset.url)?,
                 partial: dest.clone(),
                 expected_size: asset.size,
                 sha512,
             };
-            download::fetch(http, &transfer, None, progress)
-                .await
-                .map_err(|e| super::reason_of(&e))?
+            download::fetch(http, &transfer, None, progress).await?
         }
     };
     let Fetched::Complete {
@@ -56,18 +95,16 @@ pub async fn fetch_verified(
     } = fetched
     else {
         download::discard_partial(&dest);
-        return Err(format!("the server kept restarting `{}`", asset.url));
+        return Err(ArtifactError::Unstable {
+            url: asset.url.clone(),
+        });
     };
-    if !asset.expected.digest.matches(&sha256, sha512.as_ref()) {
+    if let Err(mismatch) = asset.expected.check(&sha256, sha512.as_ref()) {
         download::discard_partial(&dest);
-        let actual = match (asset.expected.digest, sha512) {
-            (Digest::Sha512(_), Some(d)) => Digest::Sha512(d),
-            _ => Digest::Sha256(sha256),
-        };
-        return Err(format!(
-            "checksum mismatch for `{}`: expected {} (from {}), got {actual}",
-            asset.name, asset.expected.digest, asset.expected.source
-        ));
+        return Err(ArtifactError::Mismatch {
+            name: asset.name.clone(),
+            mismatch,
+        });
     }
     Ok(Fetched256 {
         path: dest,
@@ -78,14 +115,30 @@ pub async fn fetch_verified(
 }
 
 /// The sha256 of the archive's `bin/codex` (`bin/codex.exe` on Windows), read in one pass.
-pub fn codex_sha256(file: &Path, kind: AssetKind, target: &Target) -> Result<Sha256, String> {
+pub fn codex_sha256(
+    file: &Path,
+    kind: AssetKind,
+    target: &Target,
+) -> Result<Sha256, ArtifactError> {
     let exe = target.exe_name("codex");
-    let err = |e: std::io::Error| format!("could not read `{}`: {e}", file.display());
+    let err = |source: std::io::Error| ArtifactError::Read {
+        path: file.to_path_buf(),
+        source,
+    };
     let open = || std::fs::File::open(file).map_err(err);
-    let hash = |r: &mut dyn Read| -> Result<Sha256, String> {
+    let hash = |r: &mut dyn Read| -> Result<Sha256, ArtifactError> {
         Ok(HashingReader::new(r).finish().map_err(err)?.0)
     };
-    let tar_member = |reader: Box<dyn Read>, wanted: String| -> Result<Sha256, String> {
+    let no_member = |member: String| ArtifactError::NoMember {
+        path: file.to_path_buf(),
+        member,
+    };
+    let not_an = |what: &'static str, reason: String| ArtifactError::NotAnArchive {
+        path: file.to_path_buf(),
+        what,
+        reason,
+    };
+    let tar_member = |reader: Box<dyn Read>, wanted: String| -> Result<Sha256, ArtifactError> {
         let mut archive = tar::Archive::new(reader);
         for entry in archive.entries().map_err(err)? {
             let mut entry = entry.map_err(err)?;
@@ -94,12 +147,12 @@ pub fn codex_sha256(file: &Path, kind: AssetKind, target: &Target) -> Result<Sha
                 return hash(&mut entry);
             }
         }
-        Err(format!("`{}` has no `{wanted}`", file.display()))
+        Err(no_member(wanted))
     };
     match kind {
         AssetKind::Wheel | AssetKind::LegacyZip => {
             let mut zip = zip::ZipArchive::new(std::io::BufReader::new(open()?))
-                .map_err(|e| format!("`{}` is not a zip: {e}", file.display()))?;
+                .map_err(|e| not_an("zip", e.to_string()))?;
             let wanted = if kind == AssetKind::Wheel {
                 format!("codex_cli_bin/bin/{exe}")
             } else {
@@ -115,7 +168,7 @@ pub fn codex_sha256(file: &Path, kind: AssetKind, target: &Target) -> Result<Sha
             };
             let mut entry = zip
                 .by_name(&wanted)
-                .map_err(|_| format!("`{}` has no `{wanted}`", file.display()))?;
+                .map_err(|_| no_member(wanted.clone()))?;
             hash(&mut entry)
         }
         AssetKind::NpmTarball => tar_member(
@@ -133,7 +186,7 @@ pub fn codex_sha256(file: &Path, kind: AssetKind, target: &Target) -> Result<Sha
         AssetKind::PackageTarZst => tar_member(
             Box::new(
                 zstd::stream::read::Decoder::new(open()?)
-                    .map_err(|e| format!("`{}` is not zstd: {e}", file.display()))?,
+                    .map_err(|e| not_an("zstd stream", e.to_string()))?,
             ),
             format!("bin/{exe}"),
         ),

@@ -15,7 +15,7 @@ use crate::platform::Target;
 use crate::verify::Sha512;
 
 /// The package, URL-encoded as registries expect a scoped name in a path.
-pub const PACKAGE_PATH: &str = "@openai%2fcodex";
+pub use crate::plan::NPM_PACKAGE_PATH as PACKAGE_PATH;
 /// The package as users write it.
 pub const PACKAGE: &str = "@openai/codex";
 
@@ -81,12 +81,15 @@ impl Hint for NpmError {
     }
 }
 
-pub fn packument_url(registry: &Url) -> String {
-    format!("{}/{PACKAGE_PATH}", registry.as_str().trim_end_matches('/'))
-}
+pub use crate::plan::packument_url;
 
 pub async fn packument(http: &Http, registry: &Url) -> Result<Packument, NpmError> {
-    let doc = packument_url(registry);
+    packument_at(http, &packument_url(registry)).await
+}
+
+/// Fetch and parse the packument at `doc` (what a plan names).
+pub async fn packument_at(http: &Http, doc: &str) -> Result<Packument, NpmError> {
+    let doc = doc.to_string();
     let url = http.url(&doc)?;
     let (status, _, body) = http
         .get_small_accepting(&url, false, Some(ACCEPT), 256 << 20)
@@ -103,10 +106,7 @@ pub async fn packument(http: &Http, registry: &Url) -> Result<Packument, NpmErro
     })
 }
 
-/// `<version>-<platform>`: the npm version of a target's package.
-pub fn version_key(version: &CodexVersion, target: &Target) -> String {
-    format!("{version}-{}", target.npm_platform())
-}
+pub use crate::plan::npm_version_key as version_key;
 
 impl Packument {
     /// The tarball of `version` for `target`, if published.

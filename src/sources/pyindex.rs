@@ -70,12 +70,17 @@ impl Hint for IndexError {
 
 /// The project page URL under an index base.
 pub fn project_url(index: &Url) -> String {
-    format!("{}/{PROJECT}/", index.as_str().trim_end_matches('/'))
+    crate::plan::index_page_url(index)
 }
 
-/// Fetch and parse the project page.
+/// Fetch and parse the project page of an index.
 pub async fn project_files(http: &Http, index: &Url) -> Result<Vec<IndexFile>, IndexError> {
-    let page = project_url(index);
+    page_files(http, &project_url(index)).await
+}
+
+/// Fetch and parse the project page at `page` (what a plan names).
+pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, IndexError> {
+    let page = page.to_string();
     let url = http.url(&page)?;
     let (status, headers, body) = http
         .get_small_accepting(&url, false, Some(ACCEPT), 32 << 20)

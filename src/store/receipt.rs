@@ -27,6 +27,10 @@ pub struct Receipt {
     pub archive_sha256: Sha256,
     pub archive_size: u64,
     pub verified_by: DigestSource,
+    /// Every digest the archive was checked against, most trusted first (absent in receipts
+    /// written before pins composed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked: Vec<crate::verify::Expected>,
     /// Which source served the archive (absent in receipts written before there were several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::plan::SourceKind>,
@@ -82,6 +86,7 @@ impl Receipt {
             archive_sha256: Sha256::of(b"a"),
             archive_size: 1,
             verified_by: DigestSource::Unverified,
+            checked: Vec::new(),
             source: None,
             installed_at: 0,
             entrypoint: "bin/codex".into(),
