@@ -106,13 +106,24 @@ impl Hint for PinError {
 /// A test knob: drop the bundled manifest's per-target pins (fixture archives cannot match the
 /// real digests). Project manifests and lock files still apply.
 pub const TEST_IGNORE_BUNDLED_PINS: &str = "__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS";
+/// A test knob: read the bundled manifest from this file instead, so tests can pin fixture
+/// archives at the bundled level and check how project pins compose with it.
+pub const TEST_BUNDLED_MANIFEST: &str = "__CODEX_BOOTSTRAP_TEST_BUNDLED_MANIFEST";
 
 impl Pin {
     /// Resolve the pin for a run started in `cwd`.
     pub fn resolve(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Pin, PinError> {
-        let mut bundled = Manifest::bundled()?;
+        let mut bundled = match std::env::var_os(TEST_BUNDLED_MANIFEST) {
+            Some(path) => Manifest {
+                origin: manifest::BUNDLED_NAME.into(),
+                ..Manifest::load(Path::new(&path))?
+            },
+            None => Manifest::bundled()?,
+        };
         // Tests serve fixture archives as 0.163.0, whose bytes cannot match the real pins.
-        if std::env::var_os(TEST_IGNORE_BUNDLED_PINS).is_some() {
+        if std::env::var_os(TEST_IGNORE_BUNDLED_PINS).is_some()
+            && std::env::var_os(TEST_BUNDLED_MANIFEST).is_none()
+        {
             bundled.targets.clear();
         }
         let Discovery {

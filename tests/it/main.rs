@@ -19,6 +19,7 @@ mod json;
 mod layering;
 mod logging;
 mod messages;
+mod plan;
 mod python;
 mod quickstart;
 mod registries;
