@@ -199,6 +199,8 @@ struct InstallReport<'a> {
     sha256: String,
     asset: &'a str,
     verified_by: &'a crate::verify::DigestSource,
+    /// Every digest the archive was checked against (the pins and the channel's own).
+    checked: &'a [crate::verify::Expected],
     source: String,
     source_url: &'a str,
     pin_source: String,
@@ -236,6 +238,7 @@ fn report(
             sha256: r.archive_sha256.to_hex(),
             asset: &r.asset,
             verified_by: &r.verified_by,
+            checked: &r.checked,
             source: crate::provision::source_of(runtime),
             source_url: &r.source_url,
             pin_source: p.pin_source.to_string(),
@@ -268,11 +271,18 @@ fn report(
             crate::provision::source_of(runtime),
             crate::net::redact_userinfo(&r.source_url)
         )?;
-        writeln!(
-            err,
-            "{:>12} sha256 {} from {}",
-            "verified:", r.archive_sha256, r.verified_by
-        )?;
+        if r.checked.len() > 1 {
+            for (i, e) in r.checked.iter().enumerate() {
+                let label = if i == 0 { "verified:" } else { "" };
+                writeln!(err, "{label:>12} {} from {}", e.digest, e.source)?;
+            }
+        } else {
+            writeln!(
+                err,
+                "{:>12} sha256 {} from {}",
+                "verified:", r.archive_sha256, r.verified_by
+            )?;
+        }
     }
     writeln!(stdout, "{}", runtime.codex_path().display())?;
     Ok(())
