@@ -350,12 +350,25 @@ fn line_at(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// A TOML error's message and line.
-fn toml_error(text: &str, e: &toml::de::Error) -> (Option<usize>, String) {
-    (
-        e.span().map(|s| line_at(text, s.start)),
-        e.message().trim().to_string(),
-    )
+/// A TOML file's text and what it deserializes to, or a warning: that it could not be read, or
+/// `problem` made of the parser's message, at the line the parser names.
+fn read_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    problem: fn(String) -> PinProblem,
+    warnings: &mut Vec<PinWarning>,
+) -> Option<(String, T)> {
+    let text = read_or_warn(path, warnings)?;
+    match toml::from_str(&text) {
+        Ok(doc) => Some((text, doc)),
+        Err(e) => {
+            warnings.push(PinWarning {
+                file: path.to_path_buf(),
+                line: e.span().map(|s| line_at(&text, s.start)),
+                problem: problem(e.message().trim().to_string()),
+            });
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,24 +4,12 @@
 use std::path::Path;
 
 use super::requirements::pin_in_requirement;
-use super::{line_at, read_or_warn, toml_error, Found, PinProblem, PinWarning};
+use super::{line_at, read_toml, Found, PinProblem, PinWarning};
 
 /// Pins in a `pyproject.toml`.
 pub(super) fn read(path: &Path, warnings: &mut Vec<PinWarning>) -> Vec<Found> {
-    let Some(text) = read_or_warn(path, warnings) else {
+    let Some((text, doc)) = read_toml::<toml::Table>(path, PinProblem::NotToml, warnings) else {
         return Vec::new();
-    };
-    let doc = match text.parse::<toml::Table>() {
-        Ok(doc) => doc,
-        Err(e) => {
-            let (line, message) = toml_error(&text, &e);
-            warnings.push(PinWarning {
-                file: path.to_path_buf(),
-                line,
-                problem: PinProblem::NotToml(message),
-            });
-            return Vec::new();
-        }
     };
     requirements(&doc)
         .iter()

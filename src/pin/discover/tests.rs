@@ -482,22 +482,31 @@ fn windows_line_endings_and_a_byte_order_mark() {
     assert!(pin.wheel_pins[0].allows(&sha(good)));
 }
 
-#[test]
-fn a_bad_pinned_version_is_a_warning_and_discovery_goes_on() {
+/// `name` holding `text` in a project nested in one pinned to 0.150.0: discovery passes over the
+/// inner file to the outer pin, with exactly one warning, returned with the inner directory.
+fn the_one_warning_on_the_way_up(
+    name: &str,
+    text: &str,
+) -> (tempfile::TempDir, PathBuf, PinWarning) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "requirements.txt", "openai-codex==0.150.0\n");
     let inner = dir.path().join("inner");
     std::fs::create_dir(&inner).unwrap();
-    write(
-        &inner,
-        "requirements.txt",
-        "# pinned by hand\nrequests==2.32.3\nopenai-codex-cli-bin==banana\n",
-    );
+    write(&inner, name, text);
     let found = discover(&inner).unwrap();
     assert_eq!(found.pin.unwrap().version.to_string(), "0.150.0");
     let [warning] = found.warnings.as_slice() else {
         panic!("{:?}", found.warnings)
     };
+    (dir, inner, warning.clone())
+}
+
+#[test]
+fn a_bad_pinned_version_is_a_warning_and_discovery_goes_on() {
+    let (_dir, inner, warning) = the_one_warning_on_the_way_up(
+        "requirements.txt",
+        "# pinned by hand\nrequests==2.32.3\nopenai-codex-cli-bin==banana\n",
+    );
     assert_eq!(
         warning.to_string(),
         format!(
@@ -550,20 +559,10 @@ fn a_bad_hash_is_a_warning_and_the_other_hashes_stand() {
 
 #[test]
 fn a_malformed_uv_lock_is_a_warning_with_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "requirements.txt", "openai-codex==0.150.0\n");
-    let inner = dir.path().join("inner");
-    std::fs::create_dir(&inner).unwrap();
-    write(
-        &inner,
+    let (_dir, inner, warning) = the_one_warning_on_the_way_up(
         "uv.lock",
         "version = 1\n\n[[package]]\nname = \"openai-codex-cli-bin\"\nversion = \"0.163.0\nsource = { registry = \"x\" }\n",
     );
-    let found = discover(&inner).unwrap();
-    assert_eq!(found.pin.unwrap().version.to_string(), "0.150.0");
-    let [warning] = found.warnings.as_slice() else {
-        panic!("{:?}", found.warnings)
-    };
     assert_eq!(warning.file, inner.join("uv.lock"));
     assert_eq!(warning.line, Some(5));
     assert!(

@@ -7,9 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::requirements::codex_dist;
-use super::{
-    line_at, read_or_warn, toml_error, Found, LockedWheel, PinProblem, PinWarning, RUNTIME_DIST,
-};
+use super::{line_at, read_toml, Found, LockedWheel, PinProblem, PinWarning, RUNTIME_DIST};
 use crate::pin::version::CodexVersion;
 use crate::verify::Sha256;
 
@@ -42,20 +40,8 @@ struct UvWheel {
 
 /// Pins in a `uv.lock`: the runtime and SDK packages, and the runtime's wheels.
 pub(super) fn read(path: &Path, warnings: &mut Vec<PinWarning>) -> Vec<Found> {
-    let Some(text) = read_or_warn(path, warnings) else {
+    let Some((text, lock)) = read_toml::<UvLock>(path, PinProblem::NotUvLock, warnings) else {
         return Vec::new();
-    };
-    let lock: UvLock = match toml::from_str(&text) {
-        Ok(lock) => lock,
-        Err(e) => {
-            let (line, message) = toml_error(&text, &e);
-            warnings.push(PinWarning {
-                file: path.to_path_buf(),
-                line,
-                problem: PinProblem::NotUvLock(message),
-            });
-            return Vec::new();
-        }
     };
     let mut found = Vec::new();
     for package in lock.package {
