@@ -9,6 +9,10 @@ use std::str::FromStr;
 
 use crate::error::Hint;
 
+mod wheel;
+
+pub use wheel::WheelFilename;
+
 /// Every target Codex publishes a runtime for.
 pub const SUPPORTED_TARGETS: &[&str] = &[
     "x86_64-unknown-linux-musl",
@@ -155,18 +159,20 @@ impl Target {
     }
 }
 
+/// The distribution name of the runtime's wheels as their file names spell it.
+const RUNTIME_WHEEL_NAME: &str = "openai_codex_cli_bin";
+
 /// Whether a wheel file name carries this platform tag. Wheel names may compress several tags
 /// with dots (`manylinux_2_17_x86_64.manylinux2014_x86_64`).
 pub fn wheel_has_platform(file: &str, tag: &str) -> bool {
-    file.strip_suffix(".whl")
-        .and_then(|stem| stem.rsplit('-').next())
-        .is_some_and(|platforms| platforms.split('.').any(|p| p == tag))
+    WheelFilename::parse(file).is_some_and(|w| w.has_platform(tag))
 }
 
 /// The version field of an `openai_codex_cli_bin-<version>-py3-none-<platform>.whl` name.
 pub fn wheel_version(file: &str) -> Option<&str> {
-    let rest = file.strip_prefix("openai_codex_cli_bin-")?;
-    rest.split('-').next()
+    WheelFilename::parse(file)
+        .filter(|w| w.name() == RUNTIME_WHEEL_NAME)
+        .map(|w| w.version())
 }
 
 impl FromStr for Target {

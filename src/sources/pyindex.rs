@@ -10,6 +10,7 @@ use url::Url;
 use crate::error::Hint;
 use crate::net::{Http, NetError};
 use crate::pin::CodexVersion;
+use crate::platform::WheelFilename;
 use crate::verify::Sha256;
 
 /// The runtime's distribution name (PEP 503 normalised).
@@ -38,8 +39,7 @@ impl IndexFile {
 
     /// Whether this is a wheel for one of the platform `tags`.
     pub fn has_platform(&self, tags: &[&str]) -> bool {
-        tags.iter()
-            .any(|t| crate::platform::wheel_has_platform(&self.filename, t))
+        WheelFilename::parse(&self.filename).is_some_and(|w| tags.iter().any(|t| w.has_platform(t)))
     }
 }
 

@@ -259,3 +259,127 @@ pub fn stderr(out: &Output) -> String {
 pub fn assert_exit(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{}", describe(out));
 }
+
+/// Whether the tests run in CI: `CI` set to `true` or `1`, as CI services set it (the same test
+/// as cargo-test-support's `is_ci`).
+pub fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test's precondition: `found` is `Ok` where the machine provides `what`, else the reason it
+/// does not. Off CI a missing precondition skips the test: the reason is printed and `None`
+/// returned, for the test to return. Under CI it fails the test, naming what was expected: CI
+/// provides every precondition, so there a skip would only hide a test that checks nothing.
+#[track_caller]
+pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
+    let why = match found {
+        Ok(t) => return Some(t),
+        Err(why) => why,
+    };
+    assert!(
+        !is_ci(),
+        "expected {what}: {why} (CI is set, so a missing precondition fails the test)"
+    );
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    eprintln!("SKIPPED {test}: expected {what}: {why}");
+    None
+}
+
+/// `Ok` when `program ARGS` runs and exits 0, else why not: a precondition for [`require`].
+pub fn command_runs(program: &str, args: &[&str]) -> Result<(), String> {
+    let shown = format!("`{program} {}`", args.join(" "));
+    match Command::new(program).args(args).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!("{shown} failed ({})", out.status)),
+        Err(e) => Err(format!("{shown} could not run: {e}")),
+    }
+}
+
+/// Poll `ready` until it holds. The minute is an upper bound to detect a hang, not a timing
+/// assertion: running out of it fails the test, naming `what` was waited for.
+#[track_caller]
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "waited a minute for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A tmpfs mounted for one test (`size` as `mount` takes it: `600k`, `64m`), unmounted on drop.
+/// As root it is mounted directly; otherwise through `sudo -n` (CI runners allow it), owned by
+/// the user running the tests.
+pub struct Tmpfs {
+    at: PathBuf,
+    sudo: bool,
+}
+
+impl Tmpfs {
+    /// Mount it at `at` (created if missing), or say why it could not be.
+    pub fn mount(at: &Path, size: &str) -> Result<Tmpfs, String> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::create_dir_all(at).map_err(|e| format!("cannot create {}: {e}", at.display()))?;
+        // The directory was just made by this process: its owner is who the tests run as.
+        let owner = std::fs::metadata(at).map_err(|e| e.to_string())?;
+        let sudo = owner.uid() != 0;
+        let mut cmd = Command::new(if sudo { "sudo" } else { "mount" });
+        if sudo {
+            cmd.args(["-n", "mount"]);
+        }
+        let shown = if sudo { "sudo -n mount" } else { "mount" };
+        let options = format!(
+            "size={size},mode=0755,uid={},gid={}",
+            owner.uid(),
+            owner.gid()
+        );
+        let out = cmd
+            .args(["-t", "tmpfs", "-o", &options, "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|e| format!("`{shown}` could not run: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`{shown} -t tmpfs` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let mounted = Tmpfs {
+            at: at.to_path_buf(),
+            sudo,
+        };
+        // A test that needs another file system must get one: compare the devices.
+        let dev = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.dev())
+                .map_err(|e| e.to_string())
+        };
+        let parent = at.parent().unwrap_or(Path::new("/"));
+        if dev(at)? == dev(parent)? {
+            return Err(format!(
+                "`{shown}` succeeded but {} is still on its parent's file system",
+                at.display()
+            ));
+        }
+        Ok(mounted)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let mut cmd = Command::new(if self.sudo { "sudo" } else { "umount" });
+        if self.sudo {
+            cmd.args(["-n", "umount"]);
+        }
+        // No panic in a drop that may run while unwinding; a mount left behind is reported.
+        if !cmd.arg(&self.at).status().is_ok_and(|s| s.success()) {
+            eprintln!("could not unmount the test tmpfs at {}", self.at.display());
+        }
+    }
+}

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::common::{
-    assert_exit, assert_installed, assert_nothing_installed, describe, host_target, runtime_dir,
-    stderr, PointAt, TestContext, TAG, V,
+    assert_exit, assert_installed, assert_nothing_installed, describe, host_target, require,
+    runtime_dir, stderr, wait_for, PointAt, TestContext, Tmpfs, TAG, V,
 };
 use crate::fixture::{package_gz, release_gz, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
@@ -37,12 +37,10 @@ fn pseudo_random(n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The store holds nothing for the pin, or a complete runtime that matches its receipt.
-fn assert_store_consistent(ctx: &TestContext) {
-    let dir = runtime_dir(ctx, V);
-    if !dir.exists() {
-        return;
-    }
+/// The store holds a complete runtime for the pin that matches its receipt: `--verify`, with
+/// GitHub unreachable, passes.
+#[track_caller]
+fn assert_verified(ctx: &TestContext) {
     let out = ctx.run([
         "install",
         "-q",
@@ -53,13 +51,53 @@ fn assert_store_consistent(ctx: &TestContext) {
     assert_exit(&out, 0);
 }
 
-fn partials(ctx: &TestContext) -> usize {
+/// After a crash the store holds a complete runtime for the pin, or none: `list` and the
+/// directory agree (no runtime directory without a receipt), and a listed runtime verifies.
+#[track_caller]
+fn assert_complete_or_absent(ctx: &TestContext, round: usize) {
+    let out = ctx.run(["list", "--json"]);
+    assert_exit(&out, 0);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("list --json");
+    let listed: Vec<&str> = rows
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["version"].as_str().expect("a version"))
+        .collect();
+    let dir = runtime_dir(ctx, V);
+    match listed.as_slice() {
+        [] => assert!(
+            !dir.exists(),
+            "round {round}: {} exists but holds no runtime `list` can read",
+            dir.display()
+        ),
+        [v] if *v == V => assert_verified(ctx),
+        other => panic!("round {round}: the store lists {other:?}"),
+    }
+}
+
+/// The `.partial` downloads in the store's cache.
+fn partial_files(ctx: &TestContext) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(ctx.cache_dir().join("downloads"))
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
-        .count()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect()
+}
+
+fn partials(ctx: &TestContext) -> usize {
+    partial_files(ctx).len()
+}
+
+/// How many bytes the `.partial` downloads hold.
+fn partial_bytes(ctx: &TestContext) -> u64 {
+    partial_files(ctx)
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 #[test]
@@ -109,7 +147,7 @@ fn a_server_that_ignores_range_is_restarted_from_zero() {
     server.http().fault(&download_path(), Fault::IgnoreRange);
     let out = ctx.install(&server, &[]);
     assert_exit(&out, 0);
-    assert_store_consistent(&ctx);
+    assert_verified(&ctx);
     // Cut, then a full 200 to the Range request (thrown away), then a fresh full download.
     assert!(server.http().requests_to(&download_path()).len() >= 2);
 }
@@ -124,7 +162,7 @@ fn a_stalled_transfer_times_out_and_the_retry_succeeds() {
     );
     let out = ctx.install(&server, &["--read-timeout", "1"]);
     assert_exit(&out, 0);
-    assert_store_consistent(&ctx);
+    assert_verified(&ctx);
     assert_eq!(server.http().requests_to(&download_path()).len(), 2);
 }
 
@@ -238,33 +276,14 @@ fn a_redirect_to_another_host_carries_no_token() {
     }
 }
 
-/// A tmpfs of `size` mounted for the test; unmounted on drop. None where mounting is not allowed.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).ok()?;
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Tmpfs(at.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_while_unpacking_removes_the_staging_and_names_the_directory() {
     let ctx = TestContext::new();
     let cache = ctx.root().join("small-fs");
-    let Some(_fs) = Tmpfs::mount(&cache, "600k") else {
-        eprintln!("SKIPPED: cannot mount a size-limited tmpfs here (needs root and CAP_SYS_ADMIN)");
+    let Some(_fs) = require(
+        "a 600 KiB tmpfs for the cache (root, or passwordless sudo)",
+        Tmpfs::mount(&cache, "600k"),
+    ) else {
         return;
     };
     let (server, _) = release();
@@ -303,44 +322,68 @@ fn an_unwritable_cache_is_a_clear_error() {
     );
 }
 
+/// `kill -9` at twelve moments of an install: random ones, and every fourth round in the middle
+/// of a transfer (the server stalls half-way through a fresh download, and the kill comes once
+/// its bytes are in the `.partial`). After every kill the store holds the complete runtime or
+/// none, and the next run completes.
 #[test]
 fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
+    use std::os::unix::process::ExitStatusExt;
     let ctx = TestContext::new();
     let pkg = Package::codex(V).file("codex-resources/blob", &pseudo_random(6 << 20), 0o644);
-    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
+    let gz = pkg.tar_gz();
+    let server = release_gz(V, gz.clone(), DigestMode::Api);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let (mut mid_transfer, mut killed_total) = (0, 0);
     for round in 0..12 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut cmd = ctx.cmd(["install", "-q", "--force"]);
-        cmd.github(&server);
-        let mut child = cmd.spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(seed % 400));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        let dir = runtime_dir(&ctx, V);
-        if dir.exists() {
-            assert!(
-                dir.join(".codex-bootstrap-receipt.json").is_file(),
-                "round {round}: a runtime without its receipt"
+        let stalled = round % 4 == 0;
+        if stalled {
+            for partial in partial_files(&ctx) {
+                std::fs::remove_file(partial).unwrap();
+            }
+            server.http().fault(
+                &download_path(),
+                Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(60)),
             );
         }
-        assert_store_consistent(&ctx);
+        let mut child = ctx
+            .cmd(["install", "-q", "--force"])
+            .github(&server)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if stalled {
+            wait_for("the stalled download to reach its .partial", || {
+                partial_bytes(&ctx) > 0
+            });
+        } else {
+            std::thread::sleep(Duration::from_millis(seed % 400));
+        }
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        // The kill landed (the installer died of it, rather than finishing first) while a
+        // `.partial` existed: a dead process cannot have made the one seen after it.
+        let killed = status.signal() == Some(libc::SIGKILL);
+        let partial = partials(&ctx) > 0;
+        assert!(
+            !stalled || (killed && partial),
+            "round {round}: the kill did not land mid-transfer ({status}, partial: {partial})"
+        );
+        mid_transfer += usize::from(killed && partial);
+        killed_total += usize::from(killed);
+        assert_complete_or_absent(&ctx, round);
     }
+    assert!(
+        mid_transfer >= 3,
+        "only {mid_transfer} kills landed mid-transfer"
+    );
+    eprintln!("{killed_total} of 12 kills landed, {mid_transfer} of them mid-transfer");
     let out = ctx.install(&server, &["-q"]);
     assert_exit(&out, 0);
-    assert_store_consistent(&ctx);
-    assert_exit(
-        &ctx.run([
-            "install",
-            "-q",
-            "--verify",
-            "--github-api-url",
-            "http://127.0.0.1:9/x",
-        ]),
-        0,
-    );
+    assert_verified(&ctx);
 }
 
 /// Eight installers of one pin at once: one download, the same path printed by all, one
@@ -396,16 +439,12 @@ fn installers_of_different_pins_do_not_block_each_other() {
     cmd.github(&slow);
     let mut stalled = cmd.spawn().unwrap();
     // Wait until the stalled installer holds its lock and is mid-download.
-    for _ in 0..200 {
-        if !slow
+    wait_for("the stalled installer's download request", || {
+        !slow
             .http()
             .requests_to(&format!("/download/rust-v0.162.0/{}", package_gz()))
             .is_empty()
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    });
     let (fast, _) = release();
     let out = ctx.install(&fast, &["-q"]);
     assert_exit(&out, 0);

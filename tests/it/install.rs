@@ -365,10 +365,13 @@ fn tokens_go_to_the_api_only_and_never_into_output_or_the_store() {
     assert_no_file_contains(&ctx.cache_dir(), sentinel);
 }
 
-/// Search every file under `dir` for `needle`.
+/// Search every file under `dir` for `needle`; there must be files to search.
+#[track_caller]
 pub fn assert_no_file_contains(dir: &Path, needle: &str) {
+    let mut read = 0;
     for e in walk(dir) {
         if let Ok(bytes) = std::fs::read(&e) {
+            read += 1;
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
                 "`{}` contains the secret",
@@ -376,6 +379,7 @@ pub fn assert_no_file_contains(dir: &Path, needle: &str) {
             );
         }
     }
+    assert!(read > 0, "no file under {} to search", dir.display());
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

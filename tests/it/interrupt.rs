@@ -7,7 +7,7 @@ use std::process::{Child, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_exit, host_target, stderr, PointAt, TestContext, TAG, V};
+use crate::common::{assert_exit, host_target, stderr, wait_for, PointAt, TestContext, TAG, V};
 use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::Fault;
@@ -33,19 +33,6 @@ fn stalling_release() -> ReleaseServer {
         Fault::StallAfter(half, Duration::from_secs(60)),
     );
     server
-}
-
-/// Poll `ready` until it holds (an upper bound to detect a hang, not a timing assertion).
-#[track_caller]
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "waited a minute for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn ctrl_c(child: &Child) {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_exit, stderr, stdout, TestContext, V};
+use crate::common::{assert_exit, stderr, stdout, wait_for, TestContext, V};
 use crate::fixture::fake_app_server;
 
 fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::Output, Duration) {
@@ -19,15 +19,12 @@ fn quickstart(ctx: &TestContext, mode: &str, extra: &[&str]) -> (std::process::O
 }
 
 /// No process tagged `tag` is left: the fake was killed and reaped, not orphaned.
+#[track_caller]
 fn assert_no_fake_left(tag: &str) {
     // SIGKILL is delivered at once but the exit is asynchronous: allow it a moment.
-    for _ in 0..100 {
-        if tagged(tag).is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("a fake app-server tagged {tag} is still running");
+    wait_for(&format!("the fake app-server tagged {tag} to exit"), || {
+        tagged(tag).is_empty()
+    });
 }
 
 /// A tag unique to this test context and mode, to find its fake among concurrent tests'.
@@ -183,14 +180,9 @@ fn ctrl_c_mid_turn_kills_the_child_and_exits_130() {
         .spawn()
         .expect("start quickstart");
     // Interrupt once the app-server is running.
-    let started = Instant::now();
-    while tagged(&tag).iter().all(|pid| *pid == child.id()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the fake app-server never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for("the fake app-server to start", || {
+        tagged(&tag).iter().any(|pid| *pid != child.id())
+    });
     let pid = i32::try_from(child.id()).expect("a pid fits in i32");
     // SAFETY: sends a signal to the child this test started and has not yet reaped.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use crate::common::{assert_exit, host_target, stderr, TestContext, V};
+use crate::common::{assert_exit, command_runs, host_target, require, stderr, TestContext, V};
 use crate::fixture::{
     host_wheel_tag, npm_escape, npm_tarball, npm_tarball_with_escaping_symlink,
     npm_tarball_with_traversal, record_hash, sha256_hex, wheel, wheel_name, wheel_with_duplicate,
@@ -585,13 +585,9 @@ fn a_wheel_is_a_valid_zip_with_modes_and_a_matching_record() {
     assert_eq!(recorded + 1, members.len(), "RECORD lists every member");
     assert_eq!(zip_central_directory(&bytes).len(), members.len());
 
-    // Python's own zipfile agrees, where there is a python3.
-    let python = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !python {
-        eprintln!("SKIPPED the zipfile cross-check: python3 is not available on this machine");
+    // Python's own zipfile agrees.
+    let python = command_runs("python3", &["--version"]);
+    if require("`python3` on PATH, for the zipfile cross-check", python).is_none() {
         return;
     }
     let (_dir, path) = write_temp(&name, &bytes);

@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, host_target, stderr, stdout, PointAt, TestContext, V};
+use crate::common::{
+    assert_exit, host_target, require, stderr, stdout, PointAt, TestContext, Tmpfs, V,
+};
 use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 
@@ -331,32 +333,13 @@ fn uninstall_and_force_reach_the_old_location_too() {
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
 }
 
-/// A tmpfs mounted for the test; unmounted on drop. None where mounting is not allowed.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).ok()?;
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
-            .arg(at)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Tmpfs(at.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn an_old_runtime_on_another_file_system_is_used_in_place() {
     let ctx = TestContext::new();
-    let Some(_fs) = Tmpfs::mount(&xdg_cache(&ctx)) else {
-        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+    let Some(_fs) = require(
+        "a tmpfs for the old cache, another file system (root, or passwordless sudo)",
+        Tmpfs::mount(&xdg_cache(&ctx), "64m"),
+    ) else {
         return;
     };
     let server = releases(&[V]);
