@@ -67,6 +67,17 @@ pub trait Hint {
     }
 }
 
+/// An error and its causes on one line, `what: why: why`, as anyhow's `{:#}` prints them.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut next = err.source();
+    while let Some(e) = next {
+        parts.push(e.to_string());
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// The `Caused by:` sentences of an error chain. Transparent wrappers repeat their inner
 /// message; each sentence is kept once.
 pub fn causes(err: &anyhow::Error) -> Vec<String> {

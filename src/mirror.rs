@@ -6,9 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
-use crate::error::Failure;
+use crate::error::Hint;
 use crate::fs::IoError;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, Manifest, PinnedAsset};
@@ -18,6 +16,79 @@ use crate::provision::{Context, Online};
 use crate::report::{human_bytes, Reporter};
 use crate::sources::{Attempt, Failed, Session};
 use crate::verify::{Expectations, Expected, HashingReader, Sha256, Sha512, SHA256SUMS_ASSET};
+
+/// Filling a mirror failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error("could not create `{}`", .0.display())]
+    Create(PathBuf, #[source] std::io::Error),
+    #[error("could not write `{}`", .0.display())]
+    Write(PathBuf, #[source] std::io::Error),
+    #[error("could not read `{}`", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
+    #[error("`--from-cache` needs an exact version")]
+    NeedsExactVersion,
+    #[error("codex {version} ({target}) is not in the store")]
+    NotInStore {
+        version: CodexVersion,
+        target: Target,
+    },
+    #[error("the archive of codex {version} ({target}) was not kept in the store")]
+    NotKept {
+        version: CodexVersion,
+        target: Target,
+    },
+    #[error("`{}`: {mismatch}", .path.display())]
+    Damaged {
+        path: PathBuf,
+        mismatch: Box<crate::verify::DigestMismatch>,
+    },
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Provision(#[from] crate::provision::ProvisionError),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
+    Latest(#[from] crate::sources::AllSourcesFailed),
+    #[error(transparent)]
+    Run(#[from] crate::sources::RunError),
+}
+
+impl Hint for MirrorError {
+    fn hint(&self) -> String {
+        match self {
+            MirrorError::Create(..) | MirrorError::Write(..) => {
+                "check that `--out` names a directory you can write to, on a disk with room".into()
+            }
+            MirrorError::Io(e) => e.hint(),
+            MirrorError::Read(..) => "check that the store is readable".into(),
+            MirrorError::NeedsExactVersion => {
+                "name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`".into()
+            }
+            MirrorError::NotInStore { version, target } => {
+                format!("install it first: `codex-bootstrap install {version} --target {target}`")
+            }
+            MirrorError::NotKept { .. } => "runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source".into(),
+            MirrorError::Damaged { .. } => "the local copy is damaged: reinstall it with `codex-bootstrap install --force`".into(),
+            MirrorError::Store(e) => e.hint(),
+            MirrorError::Provision(e) => e.hint(),
+            MirrorError::Plan(e) => e.hint(),
+            MirrorError::Latest(e) => e.hint(),
+            MirrorError::Run(e) => e.hint(),
+        }
+    }
+
+    fn is_usage(&self) -> bool {
+        match self {
+            MirrorError::NeedsExactVersion => true,
+            MirrorError::Provision(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+}
 
 /// Where the archives come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,17 +128,17 @@ pub fn build(
     targets: &[Target],
     from: Origin,
     ui: &dyn Reporter,
-) -> anyhow::Result<Mirror> {
+) -> Result<Mirror, MirrorError> {
     // Downloads land here first and are verified before they are copied into place.
-    crate::fs::create_dirs(out).with_context(|| format!("could not create `{}`", out.display()))?;
-    let staging = tempfile::tempdir_in(out)?;
+    crate::fs::create_dirs(out).map_err(|e| MirrorError::Create(out.to_path_buf(), e))?;
+    let staging = tempfile::tempdir_in(out).map_err(IoError::at("write into", out))?;
     let (version, files) = match from {
         Origin::Store => from_store(ctx, targets)?,
         Origin::Sources => from_sources(ctx, targets, ui, staging.path())?,
     };
     let release_dir = out.join(version.tag());
     crate::fs::create_dirs(&release_dir)
-        .with_context(|| format!("could not create `{}`", release_dir.display()))?;
+        .map_err(|e| MirrorError::Create(release_dir.clone(), e))?;
     let mut pinned: std::collections::BTreeMap<Target, PinnedAsset> = Default::default();
     let mut sums = String::new();
     let mut mirrored = Vec::new();
@@ -119,7 +190,7 @@ pub fn build(
     }
     let sums_path = release_dir.join(SHA256SUMS_ASSET);
     crate::fs::write_atomic(&sums_path, sums.as_bytes())
-        .with_context(|| format!("could not write `{}`", sums_path.display()))?;
+        .map_err(|e| MirrorError::Write(sums_path.clone(), e))?;
     let manifest = Manifest {
         origin: String::new(),
         version: version.clone(),
@@ -128,7 +199,7 @@ pub fn build(
     };
     let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
     crate::fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())
-        .with_context(|| format!("could not write `{}`", manifest_path.display()))?;
+        .map_err(|e| MirrorError::Write(manifest_path.clone(), e))?;
     Ok(Mirror {
         version: version.to_string(),
         tag: version.tag(),
@@ -150,27 +221,30 @@ struct Archive {
 }
 
 /// The verified archives the store kept for each target of the pinned version.
-fn from_store(ctx: &Context, targets: &[Target]) -> anyhow::Result<(CodexVersion, Vec<Archive>)> {
+fn from_store(
+    ctx: &Context,
+    targets: &[Target],
+) -> Result<(CodexVersion, Vec<Archive>), MirrorError> {
     let Some(version) = ctx.exact_version().cloned() else {
-        return Err(Failure::new("`--from-cache` needs an exact version")
-            .hint("name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`")
-            .usage()
-            .into());
+        return Err(MirrorError::NeedsExactVersion);
     };
     let mut files = Vec::new();
     for t in targets {
-        let rt = ctx.store.installed(&version, t)?.ok_or_else(|| {
-            Failure::new(format!("codex {version} ({t}) is not in the store")).hint(format!(
-                "install it first: `codex-bootstrap install {version} --target {t}`"
-            ))
-        })?;
+        let rt = ctx
+            .store
+            .installed(&version, t)?
+            .ok_or_else(|| MirrorError::NotInStore {
+                version: version.clone(),
+                target: t.clone(),
+            })?;
         let archive = ctx
             .store
             .archive_path(&rt.receipt.asset, &rt.receipt.archive_sha256);
         if !archive.is_file() {
-            return Err(Failure::new(format!("the archive of codex {version} ({t}) was not kept in the store"))
-                .hint("runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source")
-                .into());
+            return Err(MirrorError::NotKept {
+                version,
+                target: t.clone(),
+            });
         }
         files.push(Archive {
             target: t.clone(),
@@ -192,7 +266,7 @@ fn from_sources(
     targets: &[Target],
     ui: &dyn Reporter,
     staging: &Path,
-) -> anyhow::Result<(CodexVersion, Vec<Archive>)> {
+) -> Result<(CodexVersion, Vec<Archive>), MirrorError> {
     let online = Online::new(ctx)?;
     let session = Session::new(&online.http);
     let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
@@ -242,13 +316,14 @@ fn copy_verified(
     from: &Path,
     to: &Path,
     expected: &Expectations,
-) -> anyhow::Result<(u64, Sha256, Sha512)> {
+) -> Result<(u64, Sha256, Sha512), MirrorError> {
     let (actual, sha512, size) =
-        hash_both(from).with_context(|| format!("could not read `{}`", from.display()))?;
-    if let Err(m) = expected.check(&actual, Some(&sha512)) {
-        return Err(Failure::new(format!("`{}`: {m}", from.display()))
-            .hint("the local copy is damaged: reinstall it with `codex-bootstrap install --force`")
-            .into());
+        hash_both(from).map_err(|e| MirrorError::Read(from.to_path_buf(), e))?;
+    if let Err(mismatch) = expected.check(&actual, Some(&sha512)) {
+        return Err(MirrorError::Damaged {
+            path: from.to_path_buf(),
+            mismatch,
+        });
     }
     let dir = to.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(IoError::at("write into", dir))?;

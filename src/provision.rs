@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::error::Failure;
+use crate::error::Hint;
 use crate::install::{self, InstallError, Job, Outcome};
 use crate::net::{Http, NetConfig, Token};
 use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
@@ -44,6 +44,93 @@ pub struct Settings {
     pub retries: u32,
 }
 
+/// Making a runtime present failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("could not read the current directory")]
+    Cwd(#[source] std::io::Error),
+    #[error("invalid mirror path `{path}`")]
+    MirrorPath {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{0}` is neither a URL nor a directory")]
+    BadMirror(String),
+    #[error("could not start the async runtime")]
+    AsyncRuntime(#[source] std::io::Error),
+    #[error("invalid path `{}`", .0.display())]
+    ArchivePath(PathBuf, #[source] std::io::Error),
+    #[error("`{0}` is not a Codex release asset, runtime wheel or npm tarball")]
+    NotAnAsset(String),
+    #[error("could not read `{}`", .0.display())]
+    ReadArchive(PathBuf, #[source] std::io::Error),
+    #[error("no digest to verify `{0}` against")]
+    NoDigest(String),
+    #[error("`{}` is not an absolute path", .0.display())]
+    NotAbsolute(PathBuf),
+    #[error(transparent)]
+    Pin(#[from] crate::pin::PinError),
+    #[error(transparent)]
+    Platform(#[from] crate::platform::PlatformError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
+    #[error(transparent)]
+    Source(#[from] sources::UnknownSource),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    #[error(transparent)]
+    Latest(#[from] AllSourcesFailed),
+    #[error(transparent)]
+    Run(#[from] sources::RunError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Interrupted(#[from] crate::interrupt::Interrupted),
+}
+
+impl Hint for ProvisionError {
+    fn hint(&self) -> String {
+        match self {
+            ProvisionError::Cwd(_) => "run it from a directory that exists and can be read".into(),
+            ProvisionError::MirrorPath { .. } | ProvisionError::BadMirror(_) => {
+                "pass `--mirror https://host/path` or `--mirror file:///dir`".into()
+            }
+            ProvisionError::AsyncRuntime(_) => "the system refused a thread or a timer: check the process limits (`ulimit -u`)".into(),
+            ProvisionError::ArchivePath(..) | ProvisionError::NotAbsolute(_) | ProvisionError::ReadArchive(..) => {
+                "check the path given to `--archive`".into()
+            }
+            ProvisionError::NotAnAsset(_) => "pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz".into(),
+            ProvisionError::NoDigest(_) => "pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`".into(),
+            ProvisionError::Pin(e) => e.hint(),
+            ProvisionError::Platform(e) => e.hint(),
+            ProvisionError::Store(e) => e.hint(),
+            ProvisionError::Lock(e) => e.hint(),
+            ProvisionError::Source(e) => e.hint(),
+            ProvisionError::Net(e) => e.hint(),
+            ProvisionError::Plan(e) => e.hint(),
+            ProvisionError::Latest(e) => e.hint(),
+            ProvisionError::Run(e) => e.hint(),
+            ProvisionError::Install(e) => e.hint(),
+            ProvisionError::Interrupted(e) => e.hint(),
+        }
+    }
+
+    fn is_usage(&self) -> bool {
+        match self {
+            ProvisionError::BadMirror(_) | ProvisionError::NotAnAsset(_) => true,
+            ProvisionError::Pin(e) => e.is_usage(),
+            ProvisionError::Platform(e) => e.is_usage(),
+            ProvisionError::Source(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+}
+
 /// The resolved inputs of every runtime-resolving command: no network, no writes.
 pub struct Context {
     pub pin: Pin,
@@ -66,9 +153,8 @@ pub struct Context {
 
 impl Context {
     /// Pin, target, store and sources.
-    pub fn resolve(settings: &Settings) -> anyhow::Result<Context> {
-        use anyhow::Context as _;
-        let cwd = std::env::current_dir().context("could not read the current directory")?;
+    pub fn resolve(settings: &Settings) -> Result<Context, ProvisionError> {
+        let cwd = std::env::current_dir().map_err(ProvisionError::Cwd)?;
         let env = std::env::var(VERSION_ENV).ok();
         let pin = Pin::resolve(settings.version.as_deref(), env.as_deref(), &cwd)?;
         let target = match &settings.target {
@@ -240,21 +326,18 @@ fn registry(l: &Location) -> plan::Registry<'_> {
 }
 
 /// A mirror as a URL base: a bare directory path becomes `file://`.
-fn mirror_base(m: &str) -> anyhow::Result<String> {
-    use anyhow::Context as _;
+fn mirror_base(m: &str) -> Result<String, ProvisionError> {
     let m = m.trim().trim_end_matches('/');
     if m.contains("://") {
         return Ok(m.to_string());
     }
-    let path = std::path::absolute(m).with_context(|| format!("invalid mirror path `{m}`"))?;
+    let path = std::path::absolute(m).map_err(|source| ProvisionError::MirrorPath {
+        path: m.to_string(),
+        source,
+    })?;
     reqwest::Url::from_directory_path(&path)
         .map(|u| u.to_string().trim_end_matches('/').to_string())
-        .map_err(|_| {
-            Failure::new(format!("`{m}` is neither a URL nor a directory"))
-                .hint("pass `--mirror https://host/path` or `--mirror file:///dir`")
-                .usage()
-                .into()
-        })
+        .map_err(|_| ProvisionError::BadMirror(m.to_string()))
 }
 
 /// The network side, built only when the warm path did not answer.
@@ -264,13 +347,12 @@ pub struct Online {
 }
 
 impl Online {
-    pub fn new(ctx: &Context) -> anyhow::Result<Online> {
-        use anyhow::Context as _;
+    pub fn new(ctx: &Context) -> Result<Online, ProvisionError> {
         let settings = &ctx.settings;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .context("could not start the async runtime")?;
+            .map_err(ProvisionError::AsyncRuntime)?;
         let api_origin = reqwest::Url::parse(&settings.github_api_url).ok();
         let http = Http::new(NetConfig {
             connect_timeout: std::time::Duration::from_secs(settings.connect_timeout.max(1)),
@@ -331,33 +413,29 @@ impl LocalArchive {
     /// The asset for this file: its kind from its name, its expected digest from the manifest
     /// that pins that very file (as a GitHub asset or a wheel), else `--sha256`, else (with
     /// `--trust-archive`) whatever it hashes to, recorded as unverified.
-    fn asset(&self, ctx: &Context, version: &CodexVersion) -> anyhow::Result<Asset> {
-        use anyhow::Context as _;
+    fn asset(&self, ctx: &Context, version: &CodexVersion) -> Result<Asset, ProvisionError> {
         let path = std::path::absolute(&self.path)
-            .with_context(|| format!("invalid path `{}`", self.path.display()))?;
+            .map_err(|e| ProvisionError::ArchivePath(self.path.clone(), e))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let kind = AssetKind::from_name(&name).ok_or_else(|| {
-            Failure::new(format!("`{name}` is not a Codex release asset, runtime wheel or npm tarball"))
-                .hint("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz")
-                .usage()
-        })?;
+        let kind =
+            AssetKind::from_name(&name).ok_or_else(|| ProvisionError::NotAnAsset(name.clone()))?;
         let size = std::fs::metadata(&path)
-            .with_context(|| format!("could not read `{}`", path.display()))?
+            .map_err(|e| ProvisionError::ReadArchive(path.clone(), e))?
             .len();
         // The pins on this very file, as they compose, then `--sha256`: all must hold.
         let pins = ctx
             .plan_inputs(version, &ctx.target, Pins::Enforce)
             .pins_for(kind, &name)?;
         let mut hashed = None;
-        let mut hash = || -> anyhow::Result<crate::verify::Sha256> {
+        let mut hash = || -> Result<crate::verify::Sha256, ProvisionError> {
             if let Some(h) = hashed {
                 return Ok(h);
             }
             let h = crate::verify::hash_file(&path)
-                .with_context(|| format!("could not read `{}`", path.display()))?
+                .map_err(|e| ProvisionError::ReadArchive(path.clone(), e))?
                 .0;
             hashed = Some(h);
             Ok(h)
@@ -385,14 +463,10 @@ impl LocalArchive {
             None if self.trust => {
                 Expectations::one(Expected::sha256(hash()?, DigestSource::Unverified))
             }
-            None => {
-                return Err(Failure::new(format!("no digest to verify `{name}` against"))
-                    .hint("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`")
-                    .into())
-            }
+            None => return Err(ProvisionError::NoDigest(name)),
         };
         let url = reqwest::Url::from_file_path(&path)
-            .map_err(|_| Failure::new(format!("`{}` is not an absolute path", path.display())))?
+            .map_err(|_| ProvisionError::NotAbsolute(path.clone()))?
             .to_string();
         Ok(Asset {
             name,
@@ -419,7 +493,7 @@ pub struct Provisioned {
 pub fn ensure_installed(
     settings: &Settings,
     ui: &dyn Reporter,
-) -> anyhow::Result<InstalledRuntime> {
+) -> Result<InstalledRuntime, ProvisionError> {
     let ctx = Context::resolve(settings)?;
     Ok(provision(&ctx, false, None, ui)?.outcome.into_runtime())
 }
@@ -445,7 +519,7 @@ pub fn provision(
     force: bool,
     archive: Option<&LocalArchive>,
     ui: &dyn Reporter,
-) -> anyhow::Result<Provisioned> {
+) -> Result<Provisioned, ProvisionError> {
     let started = Instant::now();
     let resolved = std::cell::RefCell::new(None);
     let done = |outcome| Provisioned {
@@ -557,7 +631,11 @@ pub fn provision(
 
 /// Take the artifact lock of `version`, saying so when another process holds it. The cache
 /// directory (where locks live) is made first, with its `CACHEDIR.TAG`.
-fn lock(ctx: &Context, version: &CodexVersion, ui: &dyn Reporter) -> anyhow::Result<ArtifactLock> {
+fn lock(
+    ctx: &Context,
+    version: &CodexVersion,
+    ui: &dyn Reporter,
+) -> Result<ArtifactLock, ProvisionError> {
     ctx.store.prepare_cache()?;
     let lock_path = ctx.store.lock_path(version, &ctx.target);
     Ok(ArtifactLock::acquire(&lock_path, || {
@@ -578,7 +656,7 @@ fn adopt_legacy(
     ctx: &Context,
     version: &CodexVersion,
     ui: &dyn Reporter,
-) -> anyhow::Result<Option<InstalledRuntime>> {
+) -> Result<Option<InstalledRuntime>, ProvisionError> {
     let _lock = lock(ctx, version, ui)?;
     Ok(match ctx.store.adopt_legacy(version, &ctx.target)? {
         Some(adopted) => Some(report_adoption(adopted, version, ctx, ui)),

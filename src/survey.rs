@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::error::Failure;
+use crate::error::Hint;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, PinnedAsset};
 use crate::plan::{Asset, Locate, Pins, SourceKind};
@@ -16,6 +16,40 @@ use crate::provision::{Context, Online};
 use crate::report::Reporter;
 use crate::sources::{settle_first, Session, Verdict};
 use crate::verify::Digest;
+
+/// Reading the channels failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SurveyError {
+    #[error("no source could describe codex {0}")]
+    NothingAnswered(CodexVersion),
+    #[error("could not make scratch space for the archives to hash")]
+    Scratch(#[source] std::io::Error),
+    #[error(transparent)]
+    Platform(#[from] crate::platform::PlatformError),
+    #[error(transparent)]
+    Provision(#[from] crate::provision::ProvisionError),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
+    Latest(#[from] crate::sources::AllSourcesFailed),
+}
+
+impl Hint for SurveyError {
+    fn hint(&self) -> String {
+        match self {
+            SurveyError::NothingAnswered(_) => "check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`".into(),
+            SurveyError::Scratch(_) => "set TMPDIR to a writable directory with room for one archive".into(),
+            SurveyError::Platform(e) => e.hint(),
+            SurveyError::Provision(e) => e.hint(),
+            SurveyError::Plan(e) => e.hint(),
+            SurveyError::Latest(e) => e.hint(),
+        }
+    }
+
+    fn is_usage(&self) -> bool {
+        matches!(self, SurveyError::Provision(e) if e.is_usage())
+    }
+}
 
 /// The pins of one version.
 #[derive(Debug)]
@@ -28,7 +62,7 @@ pub struct Survey {
 
 /// Resolve the context's version, read every channel of `ctx.order` for it, and pin every
 /// supported target.
-pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> anyhow::Result<Survey> {
+pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Survey, SurveyError> {
     let session = Session::new(&online.http);
     let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
     // Archives are only hashed here, never kept: scratch space in the cache, else the system's.
@@ -37,7 +71,8 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> anyhow::Res
         .prepare_cache()
         .ok()
         .and_then(|()| tempfile::tempdir_in(ctx.store.cache_dir()).ok())
-        .map_or_else(tempfile::tempdir, Ok)?;
+        .map_or_else(tempfile::tempdir, Ok)
+        .map_err(SurveyError::Scratch)?;
     let mut targets = BTreeMap::new();
     let mut missing_targets = Vec::new();
     // A channel that could not be read at all is warned about once, and not asked again.
@@ -96,7 +131,7 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> anyhow::Res
                     &*bar,
                 ));
             drop(bar);
-            let result = fetched.map_err(anyhow::Error::from).and_then(|f| {
+            let result = fetched.and_then(|f| {
                 let d = crate::sources::artifact::codex_sha256(&f.path, asset.kind, &target);
                 let _ = std::fs::remove_file(&f.path);
                 Ok((d?, f.size))
@@ -116,18 +151,14 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> anyhow::Res
                 Err(e) => ui.warn(&format!(
                     "{}: {}",
                     asset.source,
-                    crate::sources::reason_of(e.as_ref())
+                    crate::sources::reason_of(&e)
                 )),
             }
         }
         targets.insert(target, entry);
     }
     if targets.is_empty() && unreadable.len() == ctx.order.len() {
-        return Err(Failure::new(format!(
-            "no source could describe codex {version}"
-        ))
-        .hint("check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`")
-        .into());
+        return Err(SurveyError::NothingAnswered(version));
     }
     Ok(Survey {
         version,

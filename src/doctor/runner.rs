@@ -51,9 +51,10 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     let ctx = match Context::resolve(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
-            let hint = crate::hints::hint_for(&e)
+            let hint = Some(crate::error::Hint::hint(&e))
+                .filter(|h| !h.is_empty())
                 .unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
-            report.push(Check::fail("pin", format!("{e:#}"), hint));
+            report.push(Check::fail("pin", crate::error::chain(&e), hint));
             return report;
         }
     };
