@@ -15,16 +15,19 @@ pub mod locate;
 pub mod npm;
 pub mod pyindex;
 
+mod failure;
+mod latest;
 mod run;
 
 use crate::error::Hint;
 
 pub use crate::plan::SourceKind;
-pub use locate::{Located, Location};
-pub use run::{
-    latest, reason_of, run, settle_first, AllSourcesFailed, Attempt, Failed, Latest, RunError,
-    Session, SourceError, SourceFailure, Verdict,
+pub use failure::{
+    reason_of, AllSourcesFailed, Failed, RunError, SourceError, SourceFailure, Verdict,
 };
+pub use latest::{latest, Latest};
+pub use locate::{Located, Location};
+pub use run::{run, settle_first, Attempt, Session};
 
 /// The order `auto` stands for.
 pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];

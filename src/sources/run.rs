@@ -10,301 +10,17 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{artifact, npm, pyindex};
-use crate::error::Hint;
-use crate::github::{Github, GithubError, Release};
-use crate::install::InstallError;
+use super::{
+    npm, pyindex, AllSourcesFailed, Failed, RunError, SourceError, SourceFailure, Verdict,
+};
+use crate::github::{Github, Release};
 use crate::net::{Http, NetError};
-use crate::pin::CodexVersion;
 use crate::plan::{
-    self, Asset, Candidate, ChannelDigest, ChannelDisagrees, Locate, Locator, Metadata, Plan,
-    PlanError, Reach, Resolved, SourceKind, SourcePlan,
+    self, Asset, Candidate, ChannelDigest, Locate, Locator, Metadata, Plan, Reach, SourceKind,
+    SourcePlan,
 };
 use crate::report::Reporter;
-use crate::verify::{
-    parse_sha256sums, Digest, DigestSource, Expected, Sha256, SumsError, SHA256SUMS_ASSET,
-};
-
-/// Why a source, or one of its files, could not serve.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// The source does not have it (a file the release lacks, a yanked wheel, no location).
-    #[error("{0}")]
-    Unserved(String),
-    /// A pin does not allow the digest the channel publishes: refused before any download.
-    #[error("{0}")]
-    Disagrees(Box<ChannelDisagrees>),
-    #[error("release `{tag}` has no runtime asset for `{target}` (looked for {})", .candidates.join(", "))]
-    NoAsset {
-        tag: String,
-        target: String,
-        candidates: Vec<String>,
-    },
-    #[error("no trustworthy sha256 for `{asset}` in release `{tag}`: GitHub publishes no digest for it, and no {SHA256SUMS_ASSET} with a digest of its own lists it")]
-    NoDigest { tag: String, asset: String },
-    #[error("{SHA256SUMS_ASSET} of `{tag}` does not match GitHub's digest for it (expected {expected}, got {actual})")]
-    SumsMismatch {
-        tag: String,
-        expected: Sha256,
-        actual: Sha256,
-    },
-    #[error("GitHub's digest for `{asset}` is malformed: `{digest}`")]
-    BadApiDigest { asset: String, digest: String },
-    #[error(transparent)]
-    Sums(#[from] SumsError),
-    #[error(transparent)]
-    Github(#[from] GithubError),
-    #[error(transparent)]
-    Index(#[from] pyindex::IndexError),
-    #[error(transparent)]
-    Npm(#[from] npm::NpmError),
-    #[error(transparent)]
-    Net(#[from] NetError),
-    #[error(transparent)]
-    Install(#[from] InstallError),
-    #[error(transparent)]
-    Artifact(#[from] artifact::ArtifactError),
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-}
-
-impl Hint for SourceError {
-    fn hint(&self) -> String {
-        match self {
-            SourceError::Unserved(_) => String::new(),
-            SourceError::Disagrees(_) => "nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into(),
-            SourceError::NoAsset { .. } => "pick another `--version` or `--target`".into(),
-            SourceError::NoDigest { asset, .. } => format!(
-                "pin its digest in codex-runtime.toml (`codex-bootstrap pin`), or pass `--archive FILE --sha256 HEX` for `{asset}`"
-            ),
-            SourceError::SumsMismatch { .. } => "the release's checksum file was tampered with or corrupted in transit; do not install it".into(),
-            SourceError::BadApiDigest { .. } | SourceError::Sums(_) => "pin digests in codex-runtime.toml with `codex-bootstrap pin` from a trusted network".into(),
-            SourceError::Github(e) => e.hint(),
-            SourceError::Index(e) => e.hint(),
-            SourceError::Npm(e) => e.hint(),
-            SourceError::Net(e) => e.hint(),
-            SourceError::Install(e) => e.hint(),
-            SourceError::Artifact(e) => e.hint(),
-            SourceError::Plan(e) => e.hint(),
-        }
-    }
-}
-
-/// What kind of failure it was, for the closing verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The source never answered: the network's fault, or its address is wrong.
-    Unreachable,
-    /// It answered, and refused (credentials, rate limit).
-    Refused,
-    /// It answered, and has no such file.
-    Missing,
-    /// It served bytes (or digests) that failed their pins.
-    Integrity,
-    /// Anything else: a malformed answer, a broken archive.
-    Broken,
-}
-
-impl SourceError {
-    pub fn verdict(&self) -> Verdict {
-        match self {
-            SourceError::Unserved(_) | SourceError::NoAsset { .. } => Verdict::Missing,
-            SourceError::Disagrees(_) | SourceError::SumsMismatch { .. } => Verdict::Integrity,
-            SourceError::NoDigest { .. }
-            | SourceError::BadApiDigest { .. }
-            | SourceError::Sums(_)
-            | SourceError::Plan(_) => Verdict::Broken,
-            SourceError::Github(e) => match e {
-                GithubError::RateLimited { .. } => Verdict::Refused,
-                GithubError::NotFound { .. } => Verdict::Missing,
-                GithubError::Status { status, .. } => status_verdict(*status),
-                GithubError::Malformed { .. } => Verdict::Broken,
-                GithubError::Net(e) => net_verdict(e),
-            },
-            SourceError::Index(e) => match e {
-                pyindex::IndexError::NoProject { .. } => Verdict::Missing,
-                pyindex::IndexError::Unauthorized { .. } => Verdict::Refused,
-                pyindex::IndexError::Status { status, .. } => status_verdict(*status),
-                pyindex::IndexError::Malformed { .. } => Verdict::Broken,
-                pyindex::IndexError::Net(e) => net_verdict(e),
-            },
-            SourceError::Npm(e) => match e {
-                npm::NpmError::NoPackage { .. } => Verdict::Missing,
-                npm::NpmError::Unauthorized { .. } => Verdict::Refused,
-                npm::NpmError::Status { status, .. } => status_verdict(*status),
-                npm::NpmError::Malformed { .. } => Verdict::Broken,
-                npm::NpmError::Net(e) => net_verdict(e),
-            },
-            SourceError::Net(e) => net_verdict(e),
-            SourceError::Install(e) => match e {
-                InstallError::DigestMismatch(_)
-                | InstallError::CodexMismatch { .. }
-                | InstallError::WrongVersion { .. } => Verdict::Integrity,
-                InstallError::Net(e) => net_verdict(e),
-                _ => Verdict::Broken,
-            },
-            SourceError::Artifact(e) => match e {
-                artifact::ArtifactError::Mismatch { .. } => Verdict::Integrity,
-                artifact::ArtifactError::Net(e) => net_verdict(e),
-                _ => Verdict::Broken,
-            },
-        }
-    }
-}
-
-fn status_verdict(status: u16) -> Verdict {
-    match status {
-        401 | 403 | 407 | 429 => Verdict::Refused,
-        404 | 410 => Verdict::Missing,
-        _ => Verdict::Broken,
-    }
-}
-
-fn net_verdict(e: &NetError) -> Verdict {
-    match e {
-        NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
-            Verdict::Unreachable
-        }
-        NetError::Status { status, .. } => status_verdict(*status),
-        NetError::GaveUp { source, .. } => net_verdict(source),
-        NetError::File { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            Verdict::Missing
-        }
-        NetError::Request { .. } => Verdict::Unreachable,
-        _ => Verdict::Broken,
-    }
-}
-
-/// A source's reason for not serving, with the error behind it.
-#[derive(Debug)]
-pub struct Failed {
-    pub reason: String,
-    pub error: Box<SourceError>,
-}
-
-impl Failed {
-    pub fn of(err: impl Into<SourceError>) -> Failed {
-        let error = err.into();
-        Failed {
-            reason: reason_of(&error),
-            error: Box::new(error),
-        }
-    }
-
-    pub fn at(self, source: SourceKind) -> SourceFailure {
-        SourceFailure {
-            source,
-            reason: self.reason,
-            error: self.error,
-        }
-    }
-
-    fn unserved(reason: impl Into<String>) -> Failed {
-        let reason = reason.into();
-        Failed {
-            error: Box::new(SourceError::Unserved(reason.clone())),
-            reason,
-        }
-    }
-}
-
-/// Why one source could not provide the runtime.
-#[derive(Debug)]
-pub struct SourceFailure {
-    pub source: SourceKind,
-    pub reason: String,
-    pub error: Box<SourceError>,
-}
-
-/// Every source failed: each one and why.
-#[derive(Debug, thiserror::Error)]
-#[error("could not {what}{}:{}", headline(.failures), list(.failures))]
-pub struct AllSourcesFailed {
-    pub what: String,
-    pub failures: Vec<SourceFailure>,
-}
-
-impl AllSourcesFailed {
-    fn all(&self, verdict: Verdict) -> bool {
-        !self.failures.is_empty() && self.failures.iter().all(|f| f.error.verdict() == verdict)
-    }
-}
-
-fn headline(failures: &[SourceFailure]) -> &'static str {
-    let integrity = !failures.is_empty()
-        && failures
-            .iter()
-            .all(|f| f.error.verdict() == Verdict::Integrity);
-    if integrity {
-        ": every source answered, and what each served failed its pins"
-    } else {
-        " from any source"
-    }
-}
-
-fn list(failures: &[SourceFailure]) -> String {
-    if failures.is_empty() {
-        return " no source was tried".into();
-    }
-    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
-    failures
-        .iter()
-        .map(|f| {
-            format!(
-                "\n  {:>12}: {}",
-                f.source.name(),
-                f.reason.replace('\n', &format!("\n{:16}", ""))
-            )
-        })
-        .collect()
-}
-
-impl Hint for AllSourcesFailed {
-    /// Each source's own fix (once each), then the verdict's: network advice only when a
-    /// source could not be reached, integrity advice when every source's bytes failed.
-    fn hint(&self) -> String {
-        let mut hints: Vec<String> = Vec::new();
-        for f in &self.failures {
-            let h = f.error.hint();
-            if !h.is_empty() && !hints.iter().any(|x| x.ends_with(h.as_str())) {
-                hints.push(format!("{}: {h}", f.source));
-            }
-        }
-        if self.all(Verdict::Integrity) {
-            hints.push("nothing was installed. Every source answered, so this is not the network: if a pin is stale, re-pin with `codex-bootstrap pin`; otherwise check your mirror or proxy for tampering".into());
-        } else if self
-            .failures
-            .iter()
-            .any(|f| f.error.verdict() == Verdict::Unreachable)
-            || self.failures.is_empty()
-        {
-            hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
-        }
-        hints.join("\n      ")
-    }
-}
-
-/// Carrying out a plan failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error(transparent)]
-    AllFailed(#[from] AllSourcesFailed),
-    /// A failure no other source can mend (the store is not writable).
-    #[error(transparent)]
-    Aborted(SourceError),
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-}
-
-impl Hint for RunError {
-    fn hint(&self) -> String {
-        match self {
-            RunError::AllFailed(e) => e.hint(),
-            RunError::Aborted(e) => e.hint(),
-            RunError::Plan(e) => e.hint(),
-        }
-    }
-}
+use crate::verify::{parse_sha256sums, Digest, DigestSource, Expected, Sha256, SHA256SUMS_ASSET};
 
 /// What trying one settled asset came to.
 pub enum Attempt<T> {
@@ -315,22 +31,6 @@ pub enum Attempt<T> {
     Next(Failed),
     /// A failure no other source can mend (the store is not writable): stop here.
     Abort(SourceError),
-}
-
-/// The one-line reason of an error chain: what failed (the outermost message) and why (the
-/// innermost cause), without the transport layers in between.
-pub fn reason_of(err: &(dyn std::error::Error + 'static)) -> String {
-    let top = err.to_string();
-    let mut root = err;
-    while let Some(next) = root.source() {
-        root = next;
-    }
-    let root = root.to_string();
-    if top.contains(&root) {
-        top
-    } else {
-        format!("{top}: {root}")
-    }
 }
 
 /// The lines of an authenticated `codex-package_SHA256SUMS`.
@@ -357,7 +57,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn release(&self, url: &str, tag: &str) -> Result<Rc<Release>, SourceError> {
+    pub(super) async fn release(&self, url: &str, tag: &str) -> Result<Rc<Release>, SourceError> {
         if let Some(r) = self.releases.borrow().get(url) {
             return Ok(r.clone());
         }
@@ -407,7 +107,7 @@ impl<'a> Session<'a> {
         Ok(Some(listed))
     }
 
-    async fn page(&self, url: &str) -> Result<Rc<Vec<pyindex::IndexFile>>, SourceError> {
+    pub(super) async fn page(&self, url: &str) -> Result<Rc<Vec<pyindex::IndexFile>>, SourceError> {
         if let Some(p) = self.pages.borrow().get(url) {
             return Ok(p.clone());
         }
@@ -416,7 +116,7 @@ impl<'a> Session<'a> {
         Ok(p)
     }
 
-    async fn packument(&self, url: &str) -> Result<Rc<npm::Packument>, SourceError> {
+    pub(super) async fn packument(&self, url: &str) -> Result<Rc<npm::Packument>, SourceError> {
         if let Some(p) = self.packuments.borrow().get(url) {
             return Ok(p.clone());
         }
@@ -837,127 +537,4 @@ fn nothing_to_check(source: SourceKind, name: &str) -> String {
         ),
         _ => format!("nothing pins `{name}` and its source publishes no digest for it"),
     }
-}
-
-/// What `latest` resolved to.
-pub struct Latest {
-    pub version: CodexVersion,
-    pub resolved: Resolved,
-}
-
-/// `latest`: GitHub's latest release when GitHub answers (it is the origin); otherwise the
-/// higher of the index's newest stable version with a wheel for the target and npm's `latest`
-/// dist-tag, both asked. The answer says which channels carry it.
-pub async fn latest(
-    session: &Session<'_>,
-    order: &[SourceKind],
-    api_url: &str,
-    registries: &dyn plan::Registries,
-    target: &crate::platform::Target,
-    wheel_tags: &[String],
-) -> Result<Latest, AllSourcesFailed> {
-    let mut failures = Vec::new();
-    let mut urls = Vec::new();
-    if order
-        .iter()
-        .any(|k| matches!(k, SourceKind::Github | SourceKind::Mirror))
-    {
-        let url = crate::github::latest_url(api_url);
-        urls.push(url.clone());
-        match session.release(&url, "latest").await.and_then(|r| {
-            CodexVersion::parse(&r.tag_name).map_err(|e| SourceError::Unserved(e.to_string()))
-        }) {
-            Ok(version) => {
-                return Ok(Latest {
-                    version,
-                    resolved: Resolved {
-                        from: "GitHub's latest release".into(),
-                        urls,
-                    },
-                })
-            }
-            Err(e) => failures.push(Failed::of(e).at(SourceKind::Github)),
-        }
-    }
-    let mut answers: Vec<(SourceKind, CodexVersion, bool)> = Vec::new();
-    if order.contains(&SourceKind::PythonIndex) {
-        match registries.python_index() {
-            plan::Registry::Found { url, .. } => {
-                let page = pyindex::project_url(url);
-                urls.push(page.clone());
-                let tags: Vec<&str> = wheel_tags.iter().map(String::as_str).collect();
-                match session.page(&page).await {
-                    Ok(files) => match pyindex::newest_stable(&files, &tags) {
-                        Some(v) => answers.push((SourceKind::PythonIndex, v, true)),
-                        None => failures.push(
-                            Failed::unserved("the index has no stable wheel for this target")
-                                .at(SourceKind::PythonIndex),
-                        ),
-                    },
-                    Err(e) => failures.push(Failed::of(e).at(SourceKind::PythonIndex)),
-                }
-            }
-            plan::Registry::Missing(reason) => {
-                failures.push(Failed::unserved(reason).at(SourceKind::PythonIndex))
-            }
-        }
-    }
-    if order.contains(&SourceKind::Npm) {
-        match registries.npm() {
-            plan::Registry::Found { url, .. } => {
-                let url = npm::packument_url(url);
-                urls.push(url.clone());
-                match session.packument(&url).await {
-                    Ok(p) => match p.latest() {
-                        Some(v) => {
-                            let carried = p.tarball(&v, target).is_some();
-                            answers.push((SourceKind::Npm, v, carried))
-                        }
-                        None => failures.push(
-                            Failed::unserved("the packument has no usable `latest` dist-tag")
-                                .at(SourceKind::Npm),
-                        ),
-                    },
-                    Err(e) => failures.push(Failed::of(e).at(SourceKind::Npm)),
-                }
-            }
-            plan::Registry::Missing(reason) => {
-                failures.push(Failed::unserved(reason).at(SourceKind::Npm))
-            }
-        }
-    }
-    let Some(version) = answers.iter().map(|(_, v, _)| v.clone()).max() else {
-        return Err(AllSourcesFailed {
-            what: "resolve `latest`".into(),
-            failures,
-        });
-    };
-    let said = |kind: SourceKind| match kind {
-        SourceKind::Npm => "npm's `latest` dist-tag",
-        _ => "the newest stable version on the Python index",
-    };
-    let carriers: Vec<String> = answers
-        .iter()
-        .filter(|(_, v, _)| *v == version)
-        .map(|(k, _, carried)| {
-            let mut s = said(*k).to_string();
-            if !carried {
-                s.push_str(" (no tarball for this platform yet)");
-            }
-            s
-        })
-        .collect();
-    let others: Vec<String> = answers
-        .iter()
-        .filter(|(_, v, _)| *v != version)
-        .map(|(k, v, _)| format!("{} is {v}", said(*k)))
-        .collect();
-    let mut from = carriers.join(" and ");
-    if !others.is_empty() {
-        from.push_str(&format!("; {}", others.join(", ")));
-    }
-    Ok(Latest {
-        version,
-        resolved: Resolved { from, urls },
-    })
 }

@@ -1,0 +1,307 @@
+//! Why a source could not serve, and what kind of failure that was ([`Verdict`]): the closing
+//! verdict tells an unreachable network from bytes that failed their pins.
+
+use super::{artifact, npm, pyindex};
+use crate::error::Hint;
+use crate::github::GithubError;
+use crate::install::InstallError;
+use crate::net::NetError;
+use crate::plan::{ChannelDisagrees, PlanError, SourceKind};
+use crate::verify::{Sha256, SumsError, SHA256SUMS_ASSET};
+
+/// Why a source, or one of its files, could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The source does not have it (a file the release lacks, a yanked wheel, no location).
+    #[error("{0}")]
+    Unserved(String),
+    /// A pin does not allow the digest the channel publishes: refused before any download.
+    #[error("{0}")]
+    Disagrees(Box<ChannelDisagrees>),
+    #[error("release `{tag}` has no runtime asset for `{target}` (looked for {})", .candidates.join(", "))]
+    NoAsset {
+        tag: String,
+        target: String,
+        candidates: Vec<String>,
+    },
+    #[error("no trustworthy sha256 for `{asset}` in release `{tag}`: GitHub publishes no digest for it, and no {SHA256SUMS_ASSET} with a digest of its own lists it")]
+    NoDigest { tag: String, asset: String },
+    #[error("{SHA256SUMS_ASSET} of `{tag}` does not match GitHub's digest for it (expected {expected}, got {actual})")]
+    SumsMismatch {
+        tag: String,
+        expected: Sha256,
+        actual: Sha256,
+    },
+    #[error("GitHub's digest for `{asset}` is malformed: `{digest}`")]
+    BadApiDigest { asset: String, digest: String },
+    #[error(transparent)]
+    Sums(#[from] SumsError),
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    #[error(transparent)]
+    Index(#[from] pyindex::IndexError),
+    #[error(transparent)]
+    Npm(#[from] npm::NpmError),
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Artifact(#[from] artifact::ArtifactError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+impl Hint for SourceError {
+    fn hint(&self) -> String {
+        match self {
+            SourceError::Unserved(_) => String::new(),
+            SourceError::Disagrees(_) => "nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into(),
+            SourceError::NoAsset { .. } => "pick another `--version` or `--target`".into(),
+            SourceError::NoDigest { asset, .. } => format!(
+                "pin its digest in codex-runtime.toml (`codex-bootstrap pin`), or pass `--archive FILE --sha256 HEX` for `{asset}`"
+            ),
+            SourceError::SumsMismatch { .. } => "the release's checksum file was tampered with or corrupted in transit; do not install it".into(),
+            SourceError::BadApiDigest { .. } | SourceError::Sums(_) => "pin digests in codex-runtime.toml with `codex-bootstrap pin` from a trusted network".into(),
+            SourceError::Github(e) => e.hint(),
+            SourceError::Index(e) => e.hint(),
+            SourceError::Npm(e) => e.hint(),
+            SourceError::Net(e) => e.hint(),
+            SourceError::Install(e) => e.hint(),
+            SourceError::Artifact(e) => e.hint(),
+            SourceError::Plan(e) => e.hint(),
+        }
+    }
+}
+
+/// What kind of failure it was, for the closing verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The source never answered: the network's fault, or its address is wrong.
+    Unreachable,
+    /// It answered, and refused (credentials, rate limit).
+    Refused,
+    /// It answered, and has no such file.
+    Missing,
+    /// It served bytes (or digests) that failed their pins.
+    Integrity,
+    /// Anything else: a malformed answer, a broken archive.
+    Broken,
+}
+
+impl SourceError {
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            SourceError::Unserved(_) | SourceError::NoAsset { .. } => Verdict::Missing,
+            SourceError::Disagrees(_) | SourceError::SumsMismatch { .. } => Verdict::Integrity,
+            SourceError::NoDigest { .. }
+            | SourceError::BadApiDigest { .. }
+            | SourceError::Sums(_)
+            | SourceError::Plan(_) => Verdict::Broken,
+            SourceError::Github(e) => match e {
+                GithubError::RateLimited { .. } => Verdict::Refused,
+                GithubError::NotFound { .. } => Verdict::Missing,
+                GithubError::Status { status, .. } => status_verdict(*status),
+                GithubError::Malformed { .. } => Verdict::Broken,
+                GithubError::Net(e) => net_verdict(e),
+            },
+            SourceError::Index(e) => match e {
+                pyindex::IndexError::NoProject { .. } => Verdict::Missing,
+                pyindex::IndexError::Unauthorized { .. } => Verdict::Refused,
+                pyindex::IndexError::Status { status, .. } => status_verdict(*status),
+                pyindex::IndexError::Malformed { .. } => Verdict::Broken,
+                pyindex::IndexError::Net(e) => net_verdict(e),
+            },
+            SourceError::Npm(e) => match e {
+                npm::NpmError::NoPackage { .. } => Verdict::Missing,
+                npm::NpmError::Unauthorized { .. } => Verdict::Refused,
+                npm::NpmError::Status { status, .. } => status_verdict(*status),
+                npm::NpmError::Malformed { .. } => Verdict::Broken,
+                npm::NpmError::Net(e) => net_verdict(e),
+            },
+            SourceError::Net(e) => net_verdict(e),
+            SourceError::Install(e) => match e {
+                InstallError::DigestMismatch(_)
+                | InstallError::CodexMismatch { .. }
+                | InstallError::WrongVersion { .. } => Verdict::Integrity,
+                InstallError::Net(e) => net_verdict(e),
+                _ => Verdict::Broken,
+            },
+            SourceError::Artifact(e) => match e {
+                artifact::ArtifactError::Mismatch { .. } => Verdict::Integrity,
+                artifact::ArtifactError::Net(e) => net_verdict(e),
+                _ => Verdict::Broken,
+            },
+        }
+    }
+}
+
+fn status_verdict(status: u16) -> Verdict {
+    match status {
+        401 | 403 | 407 | 429 => Verdict::Refused,
+        404 | 410 => Verdict::Missing,
+        _ => Verdict::Broken,
+    }
+}
+
+fn net_verdict(e: &NetError) -> Verdict {
+    match e {
+        NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
+            Verdict::Unreachable
+        }
+        NetError::Status { status, .. } => status_verdict(*status),
+        NetError::GaveUp { source, .. } => net_verdict(source),
+        NetError::File { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Verdict::Missing
+        }
+        NetError::Request { .. } => Verdict::Unreachable,
+        _ => Verdict::Broken,
+    }
+}
+
+/// A source's reason for not serving, with the error behind it.
+#[derive(Debug)]
+pub struct Failed {
+    pub reason: String,
+    pub error: Box<SourceError>,
+}
+
+impl Failed {
+    pub fn of(err: impl Into<SourceError>) -> Failed {
+        let error = err.into();
+        Failed {
+            reason: reason_of(&error),
+            error: Box::new(error),
+        }
+    }
+
+    pub fn at(self, source: SourceKind) -> SourceFailure {
+        SourceFailure {
+            source,
+            reason: self.reason,
+            error: self.error,
+        }
+    }
+
+    pub(super) fn unserved(reason: impl Into<String>) -> Failed {
+        let reason = reason.into();
+        Failed {
+            error: Box::new(SourceError::Unserved(reason.clone())),
+            reason,
+        }
+    }
+}
+
+/// Why one source could not provide the runtime.
+#[derive(Debug)]
+pub struct SourceFailure {
+    pub source: SourceKind,
+    pub reason: String,
+    pub error: Box<SourceError>,
+}
+
+/// Every source failed: each one and why.
+#[derive(Debug, thiserror::Error)]
+#[error("could not {what}{}:{}", headline(.failures), list(.failures))]
+pub struct AllSourcesFailed {
+    pub what: String,
+    pub failures: Vec<SourceFailure>,
+}
+
+impl AllSourcesFailed {
+    fn all(&self, verdict: Verdict) -> bool {
+        !self.failures.is_empty() && self.failures.iter().all(|f| f.error.verdict() == verdict)
+    }
+}
+
+fn headline(failures: &[SourceFailure]) -> &'static str {
+    let integrity = !failures.is_empty()
+        && failures
+            .iter()
+            .all(|f| f.error.verdict() == Verdict::Integrity);
+    if integrity {
+        ": every source answered, and what each served failed its pins"
+    } else {
+        " from any source"
+    }
+}
+
+fn list(failures: &[SourceFailure]) -> String {
+    if failures.is_empty() {
+        return " no source was tried".into();
+    }
+    // A multi-line reason (a checksum mismatch's expected/actual) stays aligned under its line.
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "\n  {:>12}: {}",
+                f.source.name(),
+                f.reason.replace('\n', &format!("\n{:16}", ""))
+            )
+        })
+        .collect()
+}
+
+impl Hint for AllSourcesFailed {
+    /// Each source's own fix (once each), then the verdict's: network advice only when a
+    /// source could not be reached, integrity advice when every source's bytes failed.
+    fn hint(&self) -> String {
+        let mut hints: Vec<String> = Vec::new();
+        for f in &self.failures {
+            let h = f.error.hint();
+            if !h.is_empty() && !hints.iter().any(|x| x.ends_with(h.as_str())) {
+                hints.push(format!("{}: {h}", f.source));
+            }
+        }
+        if self.all(Verdict::Integrity) {
+            hints.push("nothing was installed. Every source answered, so this is not the network: if a pin is stale, re-pin with `codex-bootstrap pin`; otherwise check your mirror or proxy for tampering".into());
+        } else if self
+            .failures
+            .iter()
+            .any(|f| f.error.verdict() == Verdict::Unreachable)
+            || self.failures.is_empty()
+        {
+            hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
+        }
+        hints.join("\n      ")
+    }
+}
+
+/// Carrying out a plan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    AllFailed(#[from] AllSourcesFailed),
+    /// A failure no other source can mend (the store is not writable).
+    #[error(transparent)]
+    Aborted(SourceError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+impl Hint for RunError {
+    fn hint(&self) -> String {
+        match self {
+            RunError::AllFailed(e) => e.hint(),
+            RunError::Aborted(e) => e.hint(),
+            RunError::Plan(e) => e.hint(),
+        }
+    }
+}
+
+/// The one-line reason of an error chain: what failed (the outermost message) and why (the
+/// innermost cause), without the transport layers in between.
+pub fn reason_of(err: &(dyn std::error::Error + 'static)) -> String {
+    let top = err.to_string();
+    let mut root = err;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    let root = root.to_string();
+    if top.contains(&root) {
+        top
+    } else {
+        format!("{top}: {root}")
+    }
+}
