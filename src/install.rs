@@ -183,8 +183,17 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 return Err(e.into());
             }
         };
-        let layout =
-            package::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
+        let layout = match job.store.wheel_tag() {
+            // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`.
+            Some(_) => crate::store::wheel_tree::validate(&pkg, &mut unpacked, job)?,
+            None => package::validate_layout(
+                &pkg,
+                &mut unpacked,
+                job.asset.kind,
+                job.version,
+                job.target,
+            )?,
+        };
         // The channels must agree: `bin/codex` is byte-identical in all of them.
         if let Some((want, origin)) = &job.codex_sha256 {
             let got = unpacked
@@ -224,6 +233,10 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             path_dir: layout.path_dir,
             files: unpacked.files,
         };
+        if job.store.wheel_tag().is_some() {
+            // Shared by hard links with environments: a write through one must fail.
+            crate::store::wheel_tree::make_read_only(&pkg, &receipt.files);
+        }
         let runtime = staging.commit(receipt, job.force)?;
         tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
@@ -256,7 +269,9 @@ async fn fetch_and_unpack(
             Source::File(path) => path,
             Source::Http(t) => &t.partial,
         };
-        let root = kind.member_root(job.target);
+        let root = kind
+            .member_root(job.target)
+            .filter(|_| job.store.wheel_tag().is_none());
         let unpacked = unpack::unpack_zip(file, pkg, Limits::default(), root.as_deref());
         return Ok((fetched, unpacked));
     }

@@ -358,6 +358,11 @@ impl Online {
             github: &ctx.github,
             mirror: ctx.mirror.as_ref(),
             registries: ctx,
+            wheel_tags: target
+                .wheel_platform_tags()
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
         }
     }
 
@@ -742,4 +747,138 @@ pub fn source_of(runtime: &InstalledRuntime) -> String {
                 "github".into()
             }
         })
+}
+
+/// `install --python`: the tree of the wheel pip or uv would choose for an interpreter that
+/// accepts `tags` (most preferred first), in the store beside the full package
+/// ([`Store::wheel_trees`]). Warm path: a tree for one of `tags` is there (a few stats).
+/// Otherwise only the Python index is asked (with `tags` in place of the target's), the
+/// wheel it lists for the first tag is streamed into the store by the same pipeline as every
+/// runtime, under the lock of that tree. None when the Python index is not among the sources.
+pub fn provision_wheel_tree(
+    ctx: &Context,
+    tags: &[String],
+    force: bool,
+    ui: &dyn Reporter,
+) -> anyhow::Result<Option<Provisioned>> {
+    let started = Instant::now();
+    if !ctx.order.contains(&SourceKind::PythonIndex) {
+        return Ok(None);
+    }
+    let done = |outcome, resolved_from| Provisioned {
+        outcome,
+        pin_source: ctx.pin.source.clone(),
+        resolved_from,
+        elapsed: started.elapsed(),
+    };
+    let installed = |version: &CodexVersion| -> anyhow::Result<Option<InstalledRuntime>> {
+        let present = ctx.store.wheel_tree_stores();
+        for tag in tags {
+            if let Some(store) = present.iter().find(|s| s.wheel_tag() == Some(tag.as_str())) {
+                if let Some(rt) = store.installed(version, &ctx.target)? {
+                    return Ok(Some(rt));
+                }
+            }
+        }
+        Ok(None)
+    };
+    if let (Some(v), false) = (ctx.exact_version(), force) {
+        if let Some(rt) = installed(v)? {
+            tracing::debug!(dir = %rt.dir.display(), "warm path: the wheel tree of codex {v} is installed");
+            return Ok(Some(done(Outcome::AlreadyInstalled(rt), None)));
+        }
+    }
+    for w in &ctx.pin.warnings {
+        ui.warn(&w.to_string());
+    }
+    let online = Online::new(ctx)?;
+    let (version, from) = online.resolve_version_from(ctx, ui)?;
+    if !force {
+        if let Some(rt) = installed(&version)? {
+            return Ok(Some(done(Outcome::AlreadyInstalled(rt), from)));
+        }
+    }
+    ctx.store.prepare_cache()?;
+    let mut inputs = online.inputs(ctx, &version);
+    inputs.wheel_tags = tags.to_vec();
+    let tag_str = version.tag();
+    let codex_sha256 = ctx.codex_sha256(&version);
+    let what = || {
+        format!(
+            "install the codex {version} wheel for {}",
+            tags.first().map_or("", |t| t.as_str())
+        )
+    };
+    let outcome =
+        online
+            .runtime
+            .block_on(crate::interrupt::or_interrupted(sources::first_served(
+                &inputs,
+                &[SourceKind::PythonIndex],
+                what,
+                ui,
+                async |asset: &Asset| {
+                    let Some(tag) = tags
+                        .iter()
+                        .find(|t| crate::platform::wheel_has_platform(&asset.name, t))
+                    else {
+                        return Attempt::Next(sources::Failed::from(format!(
+                            "`{}` carries none of the interpreter's tags",
+                            asset.name
+                        )));
+                    };
+                    let store = ctx.store.wheel_trees(tag);
+                    let lock_path = store.lock_path(&version, &ctx.target);
+                    let _lock = match ArtifactLock::acquire(&lock_path, || {
+                        ui.status(
+                            "Waiting",
+                            &format!(
+                                "for another codex-bootstrap installing {} ({})",
+                                asset.name,
+                                lock_path.display()
+                            ),
+                        )
+                    }) {
+                        Ok(l) => l,
+                        Err(e) => return Attempt::Abort(e.into()),
+                    };
+                    match store.installed(&version, &ctx.target) {
+                        Ok(Some(rt)) if !force => {
+                            return Attempt::Served(Outcome::AlreadyInstalled(rt))
+                        }
+                        Err(e) => return Attempt::Abort(e.into()),
+                        _ => {}
+                    }
+                    crate::store::staging::clean_stale(&store, &version, &ctx.target);
+                    ui.status(
+                        "Downloading",
+                        &format!(
+                            "{}{} from {}",
+                            asset.name,
+                            asset
+                                .size
+                                .map(|s| format!(" ({})", human_bytes(s)))
+                                .unwrap_or_default(),
+                            asset.source
+                        ),
+                    );
+                    let progress = ui.progress(asset.size, "Downloading");
+                    let job = install::Job {
+                        store: &store,
+                        version: &version,
+                        tag: &tag_str,
+                        target: &ctx.target,
+                        asset,
+                        force,
+                        codex_sha256: codex_sha256.clone(),
+                        progress: progress.as_ref(),
+                    };
+                    match install::run(&online.http, &job).await {
+                        Ok(outcome) => Attempt::Served(outcome),
+                        Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
+                        Err(e) => Attempt::Abort(e.into()),
+                    }
+                },
+            )))??;
+    Ok(Some(done(outcome, from)))
 }

@@ -249,6 +249,9 @@ pub struct Inputs<'a> {
     pub mirror: Option<&'a Sources>,
     /// Where the registries are; asked only when a registry source is reached.
     pub registries: &'a dyn Registries,
+    /// The wheel platform tags the Python index source takes, most preferred first:
+    /// `target.wheel_platform_tags()`, or an interpreter's own (`install --python`).
+    pub wheel_tags: Vec<String>,
 }
 
 /// Where the Python index and the npm registry are, located on first use.
@@ -344,7 +347,7 @@ async fn github_like(inputs: &Inputs<'_>, sources: &Sources) -> Result<Asset, Fa
 async fn python_index(inputs: &Inputs<'_>) -> Result<Asset, Failed> {
     let target = inputs.target;
     let version = inputs.version;
-    let tags = target.wheel_platform_tags();
+    let tags = &inputs.wheel_tags;
     let manifest_pin = inputs
         .pin
         .pinned_asset(version, target)
