@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod locate;
 pub mod npm;
 pub mod pyindex;
+pub mod uv_config;
 
 use crate::error::Hint;
 use crate::github::Github;
