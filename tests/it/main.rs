@@ -20,6 +20,7 @@ mod layering;
 mod logging;
 mod messages;
 mod python;
+mod python_wheel;
 mod quickstart;
 mod registries;
 mod sources;
