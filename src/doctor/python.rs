@@ -11,8 +11,7 @@ use super::Check;
 
 /// The wheel trees of `version` in the store (what `install --python` links environments to)
 /// still match their receipts: a failing check when one does not.
-fn wheel_trees(version: &str, detail: &str) -> Option<Check> {
-    let store = crate::store::Store::locate(None).ok()?;
+fn wheel_trees(store: &crate::store::Store, version: &str, detail: &str) -> Option<Check> {
     let target = crate::platform::Target::host().ok()?;
     let version: CodexVersion = version.parse().ok()?;
     for trees in store.wheel_tree_stores() {
@@ -37,7 +36,7 @@ fn wheel_trees(version: &str, detail: &str) -> Option<Check> {
 }
 
 /// python: the Python environment's `openai-codex-cli-bin` is the pin and its codex runs.
-pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
+pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>, store: &crate::store::Store) -> Check {
     let fix = "run `codex-bootstrap install --python PY`";
     let interpreter = match crate::python::choose_interpreter(py) {
         Ok(i) => i,
@@ -81,7 +80,7 @@ pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
         )
         .detail(detail);
     }
-    if let Some(check) = wheel_trees(&runtime, &detail) {
+    if let Some(check) = wheel_trees(store, &runtime, &detail) {
         return check;
     }
     let out = std::process::Command::new(&interpreter)
