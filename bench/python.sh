@@ -72,7 +72,7 @@ theirs() { # cache venv
     "openai-codex-cli-bin==$VERSION"
 }
 pip_cold() { # venv
-  python3 -m pip install -q --disable-pip-version-check --no-cache-dir --python "$1/bin/python" \
+  python3 -m pip --python "$1/bin/python" install -q --disable-pip-version-check --no-cache-dir \
     --index-url "$INDEX" "openai-codex-cli-bin==$VERSION"
 }
 # The KiB a venv holds of its own: du counts a hard-linked file once per invocation.
@@ -132,7 +132,7 @@ else
 fi
 PROJ="$WORK/project"
 rm -rf "$PROJ" && mkdir -p "$PROJ"
-printf '[project]\nname = "p"\nversion = "0.1.0"\nrequires-python = ">=3.9"\ndependencies = ["openai-codex-cli-bin==%s"]\n\n[tool.uv]\nindex-url = "%s"\n' \
+printf '[project]\nname = "p"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["openai-codex-cli-bin==%s"]\n\n[tool.uv]\nindex-url = "%s"\n' \
   "$VERSION" "$INDEX" > "$PROJ/pyproject.toml"
 (cd "$PROJ" && UV_CACHE_DIR="$WORK/uv-cache-lock" "$UV" lock -q && "$UV" venv -q --python python3 &&
   CODEX_BOOTSTRAP_HOME="$WORK/store" "$BIN" install "$VERSION" -q --index-url "$INDEX" "${ALLOW[@]}" --python >/dev/null &&
