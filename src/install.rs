@@ -185,7 +185,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         };
         let layout = match job.store.wheel_tag() {
             // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`.
-            Some(_) => crate::store::wheel_tree::validate(&pkg, &mut unpacked, job)?,
+            Some(_) => package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?,
             None => package::validate_layout(
                 &pkg,
                 &mut unpacked,

@@ -7,7 +7,8 @@
 //! its tag, RECORD), plus the receipt. It is published by the same pipeline as every runtime
 //! (one pass of download, hash and unpack; the archive digest, `bin/codex` against the
 //! manifest's `codex_sha256`, `codex --version`, fsyncs, one rename), and checked once more
-//! here: every file the wheel's RECORD lists is the file that was unpacked.
+//! by [`crate::package::validate_wheel_tree`]: every file the wheel's RECORD lists is the file
+//! that was unpacked.
 //!
 //! Its files are made read-only: environments share them by hard link, and a write through an
 //! environment must fail rather than change the store. Environments that link to it by
@@ -16,77 +17,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::install::Job;
-use crate::package::Layout;
 use crate::store::receipt::FileRecord;
 use crate::store::InstalledRuntime;
-use crate::unpack::{UnpackError, Unpacked};
 use crate::verify::Sha256;
 
 /// The module directory every runtime wheel carries.
 pub const MODULE_DIR: &str = "codex_cli_bin";
-
-/// Check an unpacked wheel: its `*.dist-info/` has WHEEL and a RECORD that lists every file
-/// with the sha256 it was unpacked with, and its `codex_cli_bin/` is a valid package. The
-/// layout's paths are relative to the tree (`codex_cli_bin/bin/codex`).
-pub fn validate(pkg: &Path, unpacked: &mut Unpacked, job: &Job<'_>) -> Result<Layout, UnpackError> {
-    let bad = UnpackError::Layout;
-    let prefix = format!("{MODULE_DIR}/");
-    let dist_info = dist_info_of(unpacked.files.iter().map(|f| f.path.as_str()))
-        .ok_or_else(|| bad("the wheel has no `*.dist-info/RECORD`".into()))?;
-    if !unpacked
-        .files
-        .iter()
-        .any(|f| f.path == format!("{dist_info}/WHEEL"))
-    {
-        return Err(bad(format!("the wheel has no `{dist_info}/WHEEL`")));
-    }
-    let record_path = format!("{dist_info}/RECORD");
-    let record = std::fs::read_to_string(pkg.join(&record_path))
-        .map_err(|e| bad(format!("`{record_path}` is unreadable: {e}")))?;
-    let listed = parse_record(&record);
-    for f in unpacked.files.iter().filter(|f| f.path != record_path) {
-        match listed.iter().find(|(p, _)| *p == f.path) {
-            Some((_, Some(h))) if *h == f.sha256.to_base64url() => {}
-            Some((_, None)) => {}
-            Some(_) => {
-                return Err(bad(format!(
-                    "`{}` does not have the sha256 the wheel's RECORD lists",
-                    f.path
-                )))
-            }
-            None => {
-                return Err(bad(format!(
-                    "`{}` is in the wheel but not in its RECORD",
-                    f.path
-                )))
-            }
-        }
-    }
-    let mut package = Unpacked {
-        files: unpacked
-            .files
-            .iter()
-            .filter_map(|f| {
-                f.path.strip_prefix(&prefix).map(|p| FileRecord {
-                    path: p.to_string(),
-                    ..f.clone()
-                })
-            })
-            .collect(),
-    };
-    let layout = crate::package::validate_layout(
-        &pkg.join(MODULE_DIR),
-        &mut package,
-        crate::platform::AssetKind::PackageTarZst,
-        job.version,
-        job.target,
-    )?;
-    Ok(Layout {
-        entrypoint: format!("{prefix}{}", layout.entrypoint),
-        path_dir: layout.path_dir.map(|p| format!("{prefix}{p}")),
-    })
-}
 
 /// The `*.dist-info` directory that holds a RECORD among `paths`.
 pub fn dist_info_of<'a>(mut paths: impl Iterator<Item = &'a str>) -> Option<String> {
