@@ -184,8 +184,19 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             }
         };
         let layout = match job.store.wheel_tag() {
-            // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`.
-            Some(_) => package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?,
+            // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`. Its
+            // modes come from the central directory, now that the whole file is here.
+            Some(_) => {
+                let file = match &source {
+                    Source::File(path) => path,
+                    Source::Http(t) => &t.partial,
+                };
+                if let Err(e) = unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked) {
+                    download::discard_partial(&partial);
+                    return Err(e.into());
+                }
+                package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?
+            }
             None => package::validate_layout(
                 &pkg,
                 &mut unpacked,
@@ -262,7 +273,8 @@ async fn fetch_and_unpack(
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
-    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) {
+    let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
+    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) && !wheel_tree {
         // Zip needs random access: download first, then unpack from the file.
         let fetched = fetch(http, job, source, None).await?;
         let file = match source {
@@ -283,6 +295,10 @@ async fn fetch_and_unpack(
         tx: Some(tx),
         thread: Some(std::thread::spawn(move || {
             let reader = ChannelReader::new(rx);
+            if wheel_tree {
+                // A wheel tree is unpacked as it downloads, from the local headers.
+                return unpack::unpack_wheel_stream(reader, &dest, Limits::default());
+            }
             unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
         })),
     };
