@@ -508,6 +508,38 @@ fn a_uv_venv_without_pip_finds_the_index_in_uv_config_or_another_pip() {
 
 #[test]
 #[cfg(unix)]
+fn an_index_skipped_for_want_of_a_location_says_why_without_v() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    // Nothing configured, no pip in the venv, and no other interpreter on PATH.
+    let empty = ctx.root().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = ctx
+        .cmd([
+            "install",
+            "--version",
+            V,
+            "--source",
+            "python-index",
+            "--python",
+        ])
+        .arg(&py)
+        .env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+        .env("PATH", &empty)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("Skipping") && said.contains("has no pip"),
+        "the reason must be in the normal output: {said}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
 fn doctor_checks_the_projects_venv_without_being_asked() {
     let Some((_, uv)) = tools() else { return };
     let ctx = TestContext::new();
