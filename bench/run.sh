@@ -2,7 +2,8 @@
 # Benchmarks: codex-bootstrap against the shell baseline and the physical limit, with the real
 # Codex runtime served from loopback. Prints a table of medians and ratios.
 #
-#   bench/run.sh            # needs: cargo, python3 with pip, curl, zstd, hyperfine (apt)
+#   bench/run.sh            # needs: cargo, python3 with pip, curl, zstd, hyperfine (apt), uv
+#   bench/python.sh         # only install --python against uv (BENCH_REAL_INDEX=1: the real index)
 #
 # Everything it downloads comes through pip (the official runtime wheel); everything it serves
 # stays on 127.0.0.1. Results vary with the machine and its load: compare ratios, not seconds.
@@ -228,3 +229,9 @@ for label, name, base, base_label, target in rows:
 print(f"| peak RSS, cold install | {rss/1024:.1f} MB | | | | <= 40 MB |")
 print(f"| peak RSS, cold install from a wheel / an npm tarball | {rss_whl/1024:.1f} MB / {rss_npm/1024:.1f} MB | | | | <= 40 MB |")
 EOF
+
+# install --python against uv (and pip): cold, warm and the disk of a further venv, from a
+# loopback index (BENCH_REAL_INDEX=1: the real index, found as pip finds it).
+echo
+echo "== install --python against uv pip install"
+"$ROOT/bench/python.sh"

@@ -179,8 +179,28 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 return Err(e.into());
             }
         };
-        let layout =
-            package::validate_layout(&pkg, &mut unpacked, job.asset.kind, job.version, job.target)?;
+        let layout = match job.store.wheel_tag() {
+            // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`. Its
+            // modes come from the central directory, now that the whole file is here.
+            Some(_) => {
+                let file = match &source {
+                    Source::File(path) => path,
+                    Source::Http(t) => &t.partial,
+                };
+                if let Err(e) = unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked) {
+                    download::discard_partial(&partial);
+                    return Err(e.into());
+                }
+                package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?
+            }
+            None => package::validate_layout(
+                &pkg,
+                &mut unpacked,
+                job.asset.kind,
+                job.version,
+                job.target,
+            )?,
+        };
         // The channels must agree: `bin/codex` is byte-identical in all of them.
         if let Some((want, origin)) = &job.codex_sha256 {
             let got = unpacked
@@ -221,6 +241,10 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             path_dir: layout.path_dir,
             files: unpacked.files,
         };
+        if job.store.wheel_tag().is_some() {
+            // Shared by hard links with environments: a write through one must fail.
+            crate::store::wheel_tree::make_read_only(&pkg, &receipt.files);
+        }
         let runtime = staging.commit(receipt, job.force)?;
         tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
@@ -246,14 +270,17 @@ async fn fetch_and_unpack(
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
-    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) {
+    let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
+    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) && !wheel_tree {
         // Zip needs random access: download first, then unpack from the file.
         let fetched = fetch(http, job, source, None).await?;
         let file = match source {
             Source::File(path) => path,
             Source::Http(t) => &t.partial,
         };
-        let root = kind.member_root(job.target);
+        let root = kind
+            .member_root(job.target)
+            .filter(|_| job.store.wheel_tag().is_none());
         let unpacked = unpack::unpack_zip(file, pkg, Limits::default(), root.as_deref());
         return Ok((fetched, unpacked));
     }
@@ -265,6 +292,10 @@ async fn fetch_and_unpack(
         tx: Some(tx),
         thread: Some(std::thread::spawn(move || {
             let reader = ChannelReader::new(rx);
+            if wheel_tree {
+                // A wheel tree is unpacked as it downloads, from the local headers.
+                return unpack::unpack_wheel_stream(reader, &dest, Limits::default());
+            }
             unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
         })),
     };

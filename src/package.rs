@@ -13,6 +13,8 @@ use std::path::{Component, Path};
 use crate::fs::{create_dirs, slash_path};
 use crate::pin::CodexVersion;
 use crate::platform::{AssetKind, Target};
+use crate::store::receipt::FileRecord;
+use crate::store::wheel_tree;
 use crate::unpack::{UnpackError, Unpacked};
 
 /// `codex-package.json`.
@@ -136,6 +138,73 @@ fn legacy_layout(
     Ok(Layout {
         entrypoint,
         path_dir: None,
+    })
+}
+
+/// Check an unpacked wheel: its `*.dist-info/` has WHEEL and a RECORD that lists every file
+/// with the sha256 it was unpacked with, and its `codex_cli_bin/` is a valid package. The
+/// layout's paths are relative to the tree (`codex_cli_bin/bin/codex`).
+pub fn validate_wheel_tree(
+    pkg: &Path,
+    unpacked: &mut Unpacked,
+    version: &CodexVersion,
+    target: &Target,
+) -> Result<Layout, UnpackError> {
+    let bad = UnpackError::Layout;
+    let prefix = format!("{}/", wheel_tree::MODULE_DIR);
+    let dist_info = wheel_tree::dist_info_of(unpacked.files.iter().map(|f| f.path.as_str()))
+        .ok_or_else(|| bad("the wheel has no `*.dist-info/RECORD`".into()))?;
+    if !unpacked
+        .files
+        .iter()
+        .any(|f| f.path == format!("{dist_info}/WHEEL"))
+    {
+        return Err(bad(format!("the wheel has no `{dist_info}/WHEEL`")));
+    }
+    let record_path = format!("{dist_info}/RECORD");
+    let record = std::fs::read_to_string(pkg.join(&record_path))
+        .map_err(|e| bad(format!("`{record_path}` is unreadable: {e}")))?;
+    let listed = wheel_tree::parse_record(&record);
+    for f in unpacked.files.iter().filter(|f| f.path != record_path) {
+        match listed.iter().find(|(p, _)| *p == f.path) {
+            Some((_, Some(h))) if *h == f.sha256.to_base64url() => {}
+            Some((_, None)) => {}
+            Some(_) => {
+                return Err(bad(format!(
+                    "`{}` does not have the sha256 the wheel's RECORD lists",
+                    f.path
+                )))
+            }
+            None => {
+                return Err(bad(format!(
+                    "`{}` is in the wheel but not in its RECORD",
+                    f.path
+                )))
+            }
+        }
+    }
+    let mut package = Unpacked {
+        files: unpacked
+            .files
+            .iter()
+            .filter_map(|f| {
+                f.path.strip_prefix(&prefix).map(|p| FileRecord {
+                    path: p.to_string(),
+                    ..f.clone()
+                })
+            })
+            .collect(),
+    };
+    let layout = validate_layout(
+        &pkg.join(wheel_tree::MODULE_DIR),
+        &mut package,
+        AssetKind::PackageTarZst,
+        version,
+        target,
+    )?;
+    Ok(Layout {
+        entrypoint: format!("{prefix}{}", layout.entrypoint),
+        path_dir: layout.path_dir.map(|p| format!("{prefix}{p}")),
     })
 }
 

@@ -175,6 +175,122 @@ pub fn wheel_version(file: &str) -> Option<&str> {
         .map(|w| w.version())
 }
 
+/// What an interpreter says about its platform: what pip's `packaging.tags` decides from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct InterpreterPlatform {
+    /// `sys.platform`: `linux`, `darwin`, `win32`.
+    pub sys_platform: String,
+    /// `platform.machine()`, lowercased (`x86_64`, `aarch64`, `arm64`, `amd64`).
+    pub machine: String,
+    /// Whether the interpreter is a 32-bit build (`sys.maxsize <= 2**32`).
+    #[serde(default)]
+    pub is_32bit: bool,
+    /// The glibc the interpreter runs on (`os.confstr("CS_GNU_LIBC_VERSION")`), as `2.35`.
+    #[serde(default)]
+    pub glibc: Option<String>,
+    /// The musl the interpreter runs on (its `ld-musl` loader's `Version`), as `1.2`.
+    #[serde(default)]
+    pub musl: Option<String>,
+    /// `platform.mac_ver()[0]`, as `14.5`.
+    #[serde(default)]
+    pub macos: Option<String>,
+}
+
+fn major_minor(v: &str) -> Option<(u32, u32)> {
+    let mut it = v.trim().split('.');
+    let major = it.next()?.trim().parse().ok()?;
+    let minor = it
+        .next()
+        .and_then(|m| {
+            m.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    Some((major, minor))
+}
+
+impl InterpreterPlatform {
+    /// The platform tags pip and uv accept for this interpreter, most preferred first, as
+    /// `packaging.tags.platform_tags()` orders them: on glibc 2.N `manylinux_2_N` down to
+    /// `manylinux_2_17` (with the legacy `manylinux2014` alias beside it) and below, then
+    /// `linux_<arch>`; on musl 1.N `musllinux_1_N` down to `musllinux_1_0`, then `linux_<arch>`;
+    /// on macOS the running version down to 10.0 (`arm64` from 11.0, `universal2` after each);
+    /// on Windows `win_amd64`, `win_arm64` or `win32`. A glibc host never accepts a musllinux
+    /// wheel, nor a musl host a manylinux one: that is why `uv sync` reinstalls a mismatch.
+    pub fn wheel_tags(&self) -> Vec<String> {
+        let mut arch = self.machine.to_ascii_lowercase();
+        match self.sys_platform.as_str() {
+            p if p.starts_with("linux") => {
+                if arch == "arm64" {
+                    arch = "aarch64".into();
+                }
+                if self.is_32bit {
+                    arch = match arch.as_str() {
+                        "x86_64" => "i686".into(),
+                        "aarch64" => "armv8l".into(),
+                        _ => arch,
+                    };
+                }
+                let mut tags = Vec::new();
+                if let Some((2, minor)) = self.glibc.as_deref().and_then(major_minor) {
+                    let floor = if matches!(arch.as_str(), "x86_64" | "i686") {
+                        5
+                    } else {
+                        17
+                    };
+                    for m in (floor..=minor).rev() {
+                        tags.push(format!("manylinux_2_{m}_{arch}"));
+                        match m {
+                            17 => tags.push(format!("manylinux2014_{arch}")),
+                            12 => tags.push(format!("manylinux2010_{arch}")),
+                            5 => tags.push(format!("manylinux1_{arch}")),
+                            _ => {}
+                        }
+                    }
+                } else if let Some((1, minor)) = self.musl.as_deref().and_then(major_minor) {
+                    for m in (0..=minor).rev() {
+                        tags.push(format!("musllinux_1_{m}_{arch}"));
+                    }
+                }
+                tags.push(format!("linux_{arch}"));
+                tags
+            }
+            "darwin" => {
+                let (major, minor) = self
+                    .macos
+                    .as_deref()
+                    .and_then(major_minor)
+                    .unwrap_or((10, 9));
+                let arm = arch == "arm64" || arch == "aarch64";
+                let arch = if arm { "arm64" } else { "x86_64" };
+                let mut tags = Vec::new();
+                // macOS 11 and later are one version each; 10.x counts its minors.
+                for m in (11..=major.max(11)).rev().filter(|m| *m <= major) {
+                    tags.push(format!("macosx_{m}_0_{arch}"));
+                    tags.push(format!("macosx_{m}_0_universal2"));
+                }
+                if !arm {
+                    let top = if major == 10 { minor } else { 16 };
+                    for m in (0..=top).rev() {
+                        tags.push(format!("macosx_10_{m}_x86_64"));
+                        tags.push(format!("macosx_10_{m}_universal2"));
+                    }
+                }
+                tags
+            }
+            "win32" | "cygwin" => vec![match (arch.as_str(), self.is_32bit) {
+                (_, true) => "win32".to_string(),
+                ("arm64" | "aarch64", _) => "win_arm64".to_string(),
+                _ => "win_amd64".to_string(),
+            }],
+            other => vec![format!("{other}_{arch}")],
+        }
+    }
+}
+
 impl FromStr for Target {
     type Err = PlatformError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -314,6 +430,89 @@ fn running_under_rosetta() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plat(sys: &str, machine: &str) -> InterpreterPlatform {
+        InterpreterPlatform {
+            sys_platform: sys.into(),
+            machine: machine.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn glibc_interpreters_take_manylinux_and_never_musllinux() {
+        let p = InterpreterPlatform {
+            glibc: Some("2.35".into()),
+            ..plat("linux", "x86_64")
+        };
+        let tags = p.wheel_tags();
+        assert_eq!(tags[0], "manylinux_2_35_x86_64");
+        let at = |t: &str| tags.iter().position(|x| x == t);
+        assert!(at("manylinux_2_17_x86_64") < at("manylinux2014_x86_64"));
+        assert!(at("manylinux_2_17_x86_64").is_some());
+        assert_eq!(tags.last().map(String::as_str), Some("linux_x86_64"));
+        assert!(!tags.iter().any(|t| t.starts_with("musllinux")), "{tags:?}");
+        // An old glibc cannot take a manylinux_2_17 wheel.
+        let old = InterpreterPlatform {
+            glibc: Some("2.12".into()),
+            ..plat("linux", "x86_64")
+        };
+        assert!(!old
+            .wheel_tags()
+            .iter()
+            .any(|t| t == "manylinux_2_17_x86_64"));
+        let arm = InterpreterPlatform {
+            glibc: Some("2.17".into()),
+            ..plat("linux", "aarch64")
+        };
+        assert_eq!(
+            arm.wheel_tags(),
+            [
+                "manylinux_2_17_aarch64",
+                "manylinux2014_aarch64",
+                "linux_aarch64"
+            ]
+        );
+    }
+
+    #[test]
+    fn musl_interpreters_take_musllinux_only() {
+        let p = InterpreterPlatform {
+            musl: Some("1.2".into()),
+            ..plat("linux", "x86_64")
+        };
+        assert_eq!(
+            p.wheel_tags(),
+            [
+                "musllinux_1_2_x86_64",
+                "musllinux_1_1_x86_64",
+                "musllinux_1_0_x86_64",
+                "linux_x86_64"
+            ]
+        );
+    }
+
+    #[test]
+    fn macos_and_windows_tags_as_pip_orders_them() {
+        let arm = InterpreterPlatform {
+            macos: Some("14.5".into()),
+            ..plat("darwin", "arm64")
+        };
+        let tags = arm.wheel_tags();
+        assert_eq!(tags[0], "macosx_14_0_arm64");
+        assert!(tags.iter().any(|t| t == "macosx_11_0_arm64"));
+        assert!(!tags.iter().any(|t| t.ends_with("x86_64")));
+        let intel = InterpreterPlatform {
+            macos: Some("10.15.7".into()),
+            ..plat("darwin", "x86_64")
+        };
+        let tags = intel.wheel_tags();
+        assert_eq!(tags[0], "macosx_10_15_x86_64");
+        assert!(tags.iter().any(|t| t == "macosx_10_9_x86_64"));
+        assert!(!tags.iter().any(|t| t.starts_with("macosx_11")));
+        assert_eq!(plat("win32", "AMD64").wheel_tags(), ["win_amd64"]);
+        assert_eq!(plat("win32", "ARM64").wheel_tags(), ["win_arm64"]);
+    }
 
     #[test]
     fn host_is_supported_here() {

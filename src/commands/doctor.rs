@@ -51,7 +51,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(args.json);
     let python = match &args.python {
         Some(py) => PythonCheck::Interpreter(py.clone()),
-        None if std::env::var_os("VIRTUAL_ENV").is_some_and(|v| !v.is_empty()) => {
+        // The project's environment as uv finds it: VIRTUAL_ENV, else a `.venv` walking up.
+        None if std::env::current_dir()
+            .ok()
+            .and_then(|cwd| crate::python::project_env(&cwd))
+            .is_some() =>
+        {
             PythonCheck::Default
         }
         None => PythonCheck::Skip,

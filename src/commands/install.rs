@@ -66,14 +66,18 @@ pub struct InstallArgs {
         long,
         value_name = "PY",
         num_args = 0..=1,
-        default_missing_value = "",
         help_heading = heading::PYTHON
     )]
-    pub python: Option<PathBuf>,
+    pub python: Option<Option<PathBuf>>,
 
     /// With `--python`: install into an interpreter marked externally managed (PEP 668).
     #[arg(long, requires = "python", help_heading = heading::PYTHON)]
     pub break_system_packages: bool,
+
+    /// With `--python`: how files go from the store into the environment, as uv names them
+    /// [default: clone, else hardlink, else copy] [env: CODEX_BOOTSTRAP_LINK_MODE]
+    #[arg(long, value_enum, value_name = "MODE", requires = "python", help_heading = heading::PYTHON)]
+    pub link_mode: Option<crate::python::LinkMode>,
 
     /// Install from this local file (a codex-package `.tar.zst`/`.tar.gz`, a legacy
     /// `.tar.gz`/`.zip`, or an `openai_codex_cli_bin-*.whl`) instead of downloading.
@@ -92,7 +96,7 @@ pub struct InstallArgs {
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let ui = Ui::new(args.quiet || args.json || args.print_path);
     let mut settings = args.runtime.settings();
-    settings.python = args.python.clone();
+    settings.python = args.python.clone().flatten();
     let ctx = Context::resolve(&settings)?;
     if args.dry_run {
         return dry_run(&args, &ctx);
@@ -102,6 +106,14 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         sha256: args.sha256,
         trust: args.trust_archive,
     });
+    if let (Some(py), None) = (&args.python, &archive) {
+        let py = py.clone().unwrap_or_default();
+        if let Some((provisioned, report)) = install_python_wheel(&args, &ctx, &py, &ui)? {
+            github_actions(provisioned.outcome.runtime())?;
+            report_install(&args, &ui, &provisioned, Some(&report))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let provisioned = provision(&ctx, args.force, archive.as_ref(), &ui)?;
     let runtime = provisioned.outcome.runtime();
     if args.verify {
@@ -111,15 +123,99 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         Some(py) => Some(install_python(
             &ctx,
             runtime,
-            py,
+            &py.clone().unwrap_or_default(),
             args.break_system_packages,
             &ui,
         )?),
         None => None,
     };
     github_actions(runtime)?;
-    report(&args, &ui, &provisioned, python.as_ref())?;
+    report_install(&args, &ui, &provisioned, python.as_ref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `install --python` as pip or uv would: the interpreter's own wheel, its tree in the store
+/// ([`crate::provision::provision_wheel_tree`]), linked into the environment. None when the
+/// Python index is not among the sources or cannot serve: then the full package goes in, as
+/// before, and the reason is said.
+fn install_python_wheel(
+    args: &InstallArgs,
+    ctx: &Context,
+    py: &Path,
+    ui: &Ui,
+) -> anyhow::Result<Option<(Provisioned, crate::python::PythonReport)>> {
+    let mode = crate::python::LinkMode::resolve(args.link_mode).map_err(|e| {
+        Failure::new(e)
+            .hint("use one of clone, copy, hardlink, symlink")
+            .usage()
+    })?;
+    let interpreter =
+        crate::python::choose_interpreter(Some(py).filter(|p| !p.as_os_str().is_empty()))?;
+    let env = crate::python::probe(&interpreter)?;
+    if env.externally_managed && !args.break_system_packages {
+        return Err(crate::python::PythonError::ExternallyManaged {
+            interpreter: interpreter.display().to_string(),
+        }
+        .into());
+    }
+    let tags = env.wheel_tags();
+    tracing::debug!(interpreter = %interpreter.display(), tags = %tags.join(" "), "the interpreter's wheel tags");
+    let provisioned = match crate::provision::provision_wheel_tree(ctx, &tags, args.force, ui) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            ui.status(
+                "Python",
+                "the Python index is not among the sources: installing the full package instead of the wheel pip would choose",
+            );
+            return Ok(None);
+        }
+        // Every source failed to serve the wheel (not: the store is broken).
+        Err(e @ crate::provision::ProvisionError::Run(crate::sources::RunError::AllFailed(_))) => {
+            ui.warn(&format!(
+                "the wheel for {} could not be installed ({}); installing the full package instead",
+                tags.first().map_or("this interpreter", |t| t.as_str()),
+                crate::sources::reason_of(&e)
+            ));
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tree = provisioned.outcome.runtime();
+    if args.verify {
+        verify_installed(tree, ui)?;
+    }
+    let started = Instant::now();
+    let r = crate::python::tree::install_tree(tree, &env, mode, args.break_system_packages)?;
+    say_python(&r, started, ui);
+    Ok(Some((provisioned, r)))
+}
+
+fn say_python(r: &crate::python::PythonReport, started: Instant, ui: &Ui) {
+    let what = match r.action {
+        "already-installed" => format!(
+            "{} {} is already in {}",
+            crate::python::DIST_NAME,
+            r.version,
+            r.site_packages.display()
+        ),
+        _ => format!(
+            "{} {}{} into {} ({}{}, {:.2}s)",
+            crate::python::DIST_NAME,
+            r.version,
+            r.wheel_tag
+                .as_ref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default(),
+            r.site_packages.display(),
+            r.method,
+            r.previous
+                .as_ref()
+                .map(|p| format!(", replaced {p}"))
+                .unwrap_or_default(),
+            started.elapsed().as_secs_f64()
+        ),
+    };
+    ui.status("Python", &what);
 }
 
 fn install_python(
@@ -140,27 +236,7 @@ fn install_python(
         wheel,
     };
     let r = crate::python::install_runtime(runtime, &opts)?;
-    let what = match r.action {
-        "already-installed" => format!(
-            "{} {} is already in {}",
-            crate::python::DIST_NAME,
-            r.version,
-            r.site_packages.display()
-        ),
-        _ => format!(
-            "{} {} into {} ({}{}, {:.2}s)",
-            crate::python::DIST_NAME,
-            r.version,
-            r.site_packages.display(),
-            r.method,
-            r.previous
-                .as_ref()
-                .map(|p| format!(", replaced {p}"))
-                .unwrap_or_default(),
-            started.elapsed().as_secs_f64()
-        ),
-    };
-    ui.status("Python", &what);
+    say_python(&r, started, ui);
     Ok(r)
 }
 
@@ -213,7 +289,7 @@ struct InstallReport<'a> {
     python: Option<&'a crate::python::PythonReport>,
 }
 
-fn report(
+fn report_install(
     args: &InstallArgs,
     ui: &Ui,
     p: &Provisioned,
@@ -313,6 +389,15 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         plan: &'a Plan,
         sources: Vec<DrySource<'a>>,
         urls: Vec<String>,
+        /// With `--python`: the interpreter's own wheel, tried before the full package.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        python: Option<DryPython<'a>>,
+    }
+    #[derive(Serialize)]
+    struct DryPython<'a> {
+        interpreter: PathBuf,
+        wheel_tags: &'a [String],
+        plan: &'a Plan,
     }
     let ui = Ui::new(true);
     for w in &ctx.pin.warnings {
@@ -325,6 +410,19 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             let session = Session::new(&online.http);
             online.resolve_version(ctx, &session, &Ui::new(true))?
         }
+    };
+    // `install --python` first carries out the plan of the interpreter's own wheel.
+    let python = match &args.python {
+        Some(py) if args.archive.is_none() && ctx.order.contains(&SourceKind::PythonIndex) => {
+            let given = py.as_deref().filter(|p| !p.as_os_str().is_empty());
+            let interpreter = crate::python::choose_interpreter(given)?;
+            let tags = crate::python::probe(&interpreter)?.wheel_tags();
+            let plan = ctx
+                .wheel_plan_inputs(&version, &tags)
+                .plan(Locate::Now, resolved.clone())?;
+            Some((interpreter, tags, plan))
+        }
+        _ => None,
     };
     let plan = ctx
         .plan_inputs(&version, &ctx.target, Pins::Enforce)
@@ -358,6 +456,13 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             urls: plan.urls(),
             sources,
             plan: &plan,
+            python: python
+                .as_ref()
+                .map(|(interpreter, wheel_tags, plan)| DryPython {
+                    interpreter: interpreter.clone(),
+                    wheel_tags,
+                    plan,
+                }),
         };
         super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);
@@ -380,6 +485,21 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             out,
             "bin/codex: sha256 {} (from {}), checked after any source",
             c.sha256, c.from
+        )?;
+    }
+    if let Some((interpreter, tags, wheel)) = &python {
+        writeln!(
+            out,
+            "python:    {}: first the wheel pip and uv would choose ({}), into the store's wheel trees",
+            interpreter.display(),
+            tags.join(", ")
+        )?;
+        for (i, s) in wheel.sources.iter().enumerate() {
+            write_source(&mut out, i + 1, s, &version)?;
+        }
+        writeln!(
+            out,
+            "then, if no source serves that wheel, the full package:"
         )?;
     }
     writeln!(

@@ -38,6 +38,12 @@ struct Row {
     /// `data` (the data directory, or the one root) or `legacy` (the old layout's location in
     /// the cache directory, used in place until an install moves it).
     location: &'static str,
+    /// `package` (the full release package) or `wheel` (the tree of one wheel, for
+    /// `install --python`).
+    kind: &'static str,
+    /// The wheel's platform tag, for a wheel tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wheel_tag: Option<String>,
 }
 
 fn secs(t: SystemTime) -> Option<u64> {
@@ -60,11 +66,21 @@ fn ago(then: u64) -> String {
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
-    let rows: Vec<Row> = ctx
-        .store
-        .list()
+    let mut all: Vec<(Option<String>, crate::store::InstalledRuntime)> =
+        ctx.store.list().into_iter().map(|rt| (None, rt)).collect();
+    for trees in ctx.store.wheel_tree_stores() {
+        let tag = trees.wheel_tag().map(str::to_string);
+        all.extend(trees.list().into_iter().map(|rt| (tag.clone(), rt)));
+    }
+    let rows: Vec<Row> = all
         .into_iter()
-        .map(|rt| Row {
+        .map(|(wheel_tag, rt)| Row {
+            kind: if wheel_tag.is_some() {
+                "wheel"
+            } else {
+                "package"
+            },
+            wheel_tag,
             version: rt.version().to_string(),
             target: rt.target().to_string(),
             path: rt.codex_path(),
@@ -97,10 +113,10 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     for r in &rows {
         let mark = if r.pinned { "*" } else { " " };
         let used = r.last_used.map_or_else(|| "never".to_string(), ago);
-        let old = if r.location == "legacy" {
-            "  (old location)"
-        } else {
-            ""
+        let old = match (&r.wheel_tag, r.location) {
+            (Some(tag), _) => format!("  (wheel tree {tag}, for install --python)"),
+            (None, "legacy") => "  (old location)".to_string(),
+            _ => String::new(),
         };
         writeln!(
             out,
@@ -114,6 +130,9 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "\n* pinned here ({})", ctx.pin.source)?;
     writeln!(out, "runtimes: {}", runtimes.display())?;
+    if rows.iter().any(|r| r.wheel_tag.is_some()) {
+        writeln!(out, "wheel trees: {}", ctx.store.wheels_dir().display())?;
+    }
     if let (true, Some(old)) = (any_legacy, ctx.store.legacy_runtimes_dir()) {
         writeln!(
             out,

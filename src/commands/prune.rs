@@ -65,7 +65,10 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         "Removed"
     };
 
-    let leftovers = crate::store::remove::leftovers(&ctx.store);
+    let mut leftovers = crate::store::remove::leftovers(&ctx.store);
+    for trees in ctx.store.wheel_tree_stores() {
+        leftovers.extend(crate::store::remove::leftovers(&trees));
+    }
     for p in &leftovers {
         if !args.dry_run {
             let _ = if p.is_dir() {
@@ -77,22 +80,34 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         ui.status(verb, &p.display().to_string());
     }
 
-    let mut candidates: Vec<_> = ctx
+    // Runtimes and the wheel trees of `install --python`, each with the store that holds it.
+    let mut all: Vec<(crate::store::Store, crate::store::InstalledRuntime)> = ctx
         .store
         .list()
         .into_iter()
-        .filter(|rt| !(pinned.as_ref() == Some(rt.version()) && rt.target() == &ctx.target))
+        .map(|rt| (ctx.store.clone(), rt))
+        .collect();
+    for trees in ctx.store.wheel_tree_stores() {
+        all.extend(trees.list().into_iter().map(|rt| (trees.clone(), rt)));
+    }
+    all.sort_by(|a, b| b.1.receipt.version.cmp(&a.1.receipt.version));
+    let mut candidates: Vec<_> = all
+        .into_iter()
+        .filter(|(_, rt)| !(pinned.as_ref() == Some(rt.version()) && rt.target() == &ctx.target))
         .collect();
     // Newest first (list() order); --keep spares the first N distinct versions.
     if let Some(keep) = args.keep {
-        let mut versions: Vec<_> = candidates.iter().map(|rt| rt.version().clone()).collect();
+        let mut versions: Vec<_> = candidates
+            .iter()
+            .map(|(_, rt)| rt.version().clone())
+            .collect();
         versions.dedup();
         let spared: Vec<_> = versions.into_iter().take(keep).collect();
-        candidates.retain(|rt| !spared.contains(rt.version()));
+        candidates.retain(|(_, rt)| !spared.contains(rt.version()));
     }
     if let Some(days) = args.older_than {
         let cutoff = SystemTime::now() - Duration::from_secs(days * 86_400);
-        candidates.retain(|rt| {
+        candidates.retain(|(_, rt)| {
             let installed = SystemTime::UNIX_EPOCH + Duration::from_secs(rt.receipt.installed_at);
             let used = std::fs::metadata(rt.codex_path())
                 .and_then(|m| m.accessed())
@@ -105,13 +120,31 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     }
     let mut freed = 0;
     let mut runtimes = Vec::new();
-    for rt in candidates {
+    for (store, rt) in candidates {
+        let what = match store.wheel_tag() {
+            Some(tag) => format!("the codex {} wheel tree ({tag})", rt.version()),
+            None => format!("codex {} ({})", rt.version(), rt.target()),
+        };
+        if store.wheel_tag().is_some() {
+            let linked = crate::store::wheel_tree::linked_environments(&rt.dir);
+            if !linked.is_empty() {
+                ui.warn(&format!(
+                    "kept {what}: environments symlink into it ({})",
+                    linked
+                        .iter()
+                        .map(|e| e.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                continue;
+            }
+        }
         if !args.dry_run {
-            crate::store::remove::remove_runtime(&ctx.store, rt.version(), rt.target())?;
+            crate::store::remove::remove_runtime(&store, rt.version(), rt.target())?;
         }
         let size = rt.receipt.installed_size();
         freed += size;
-        ui.status(verb, &format!("codex {} ({})", rt.version(), rt.target()));
+        ui.status(verb, &what);
         runtimes.push(PrunedRuntime {
             version: rt.version().to_string(),
             target: rt.target().to_string(),

@@ -72,6 +72,26 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
                 target: t.to_string(),
             });
         }
+        // The wheel trees of `install --python` go with it, unless an environment links in.
+        let trees = crate::store::remove::remove_wheel_trees(&ctx.store, &version, &t)?;
+        for dir in trees.removed {
+            ui.status(
+                "Removed",
+                &format!("the codex {version} wheel tree {}", dir.display()),
+            );
+            removed.push(Removed {
+                package_dir: dir,
+                target: t.to_string(),
+            });
+        }
+        for (dir, envs) in trees.kept {
+            ui.warn(&format!(
+                "kept the codex {version} wheel tree {}: {} symlink into it ({}); reinstall them with `install --python --link-mode clone` or remove them first",
+                dir.display(),
+                if envs.len() == 1 { "an environment still has files that" } else { "environments still have files that" },
+                envs.iter().map(|e| e.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
     if removed.is_empty() {
         return Err(Failure::new(format!(

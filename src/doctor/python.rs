@@ -9,8 +9,34 @@ use crate::pin::CodexVersion;
 use super::runtime::codex_version;
 use super::Check;
 
+/// The wheel trees of `version` in the store (what `install --python` links environments to)
+/// still match their receipts: a failing check when one does not.
+fn wheel_trees(store: &crate::store::Store, version: &str, detail: &str) -> Option<Check> {
+    let target = crate::platform::Target::host().ok()?;
+    let version: CodexVersion = version.parse().ok()?;
+    for trees in store.wheel_tree_stores() {
+        let Some(tree) = trees.installed(&version, &target).ok().flatten() else {
+            continue;
+        };
+        if let Err(problem) = tree.verify_files() {
+            return Some(
+                Check::fail(
+                    "python",
+                    format!(
+                        "the wheel tree `{}` that environments link to changed: {problem}",
+                        tree.dir.display()
+                    ),
+                    "reinstall it with `codex-bootstrap install --python --force`",
+                )
+                .detail(detail.to_string()),
+            );
+        }
+    }
+    None
+}
+
 /// python: the Python environment's `openai-codex-cli-bin` is the pin and its codex runs.
-pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
+pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>, store: &crate::store::Store) -> Check {
     let fix = "run `codex-bootstrap install --python PY`";
     let interpreter = match crate::python::choose_interpreter(py) {
         Ok(i) => i,
@@ -53,6 +79,9 @@ pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
             fix,
         )
         .detail(detail);
+    }
+    if let Some(check) = wheel_trees(store, &runtime, &detail) {
+        return check;
     }
     let out = std::process::Command::new(&interpreter)
         .args([

@@ -108,8 +108,10 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     }
     match &select.python {
         PythonCheck::Skip => {}
-        PythonCheck::Default => report.push(python::python(None, version.as_ref())),
-        PythonCheck::Interpreter(py) => report.push(python::python(Some(py), version.as_ref())),
+        PythonCheck::Default => report.push(python::python(None, version.as_ref(), &ctx.store)),
+        PythonCheck::Interpreter(py) => {
+            report.push(python::python(Some(py), version.as_ref(), &ctx.store))
+        }
     }
     if select.turn {
         report.push(match &installed {

@@ -50,6 +50,10 @@ pub enum SourceError {
     Artifact(#[from] artifact::ArtifactError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
 }
 
 impl Hint for SourceError {
@@ -70,6 +74,8 @@ impl Hint for SourceError {
             SourceError::Install(e) => e.hint(),
             SourceError::Artifact(e) => e.hint(),
             SourceError::Plan(e) => e.hint(),
+            SourceError::Store(e) => e.hint(),
+            SourceError::Lock(e) => e.hint(),
         }
     }
 }
@@ -97,7 +103,9 @@ impl SourceError {
             SourceError::NoDigest { .. }
             | SourceError::BadApiDigest { .. }
             | SourceError::Sums(_)
-            | SourceError::Plan(_) => Verdict::Broken,
+            | SourceError::Plan(_)
+            | SourceError::Store(_)
+            | SourceError::Lock(_) => Verdict::Broken,
             SourceError::Github(e) => match e {
                 GithubError::RateLimited { .. } => Verdict::Refused,
                 GithubError::NotFound { .. } => Verdict::Missing,

@@ -121,6 +121,9 @@ fn python_index_configured(inputs: &LocateInputs) -> Option<(String, String)> {
             return Some((v, (*name).to_string()));
         }
     }
+    if let Some(found) = super::uv_config::uv_index(&inputs.cwd) {
+        return Some(found);
+    }
     for file in pip_config_files() {
         if let Ok(text) = std::fs::read_to_string(&file) {
             if let Some(v) = ini_value(&text, "global", &["index-url", "index_url"]) {
@@ -199,16 +202,46 @@ fn pip_default(inputs: &LocateInputs) -> Result<(String, String), String> {
         "-c",
         "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
     ]))
-    .ok_or_else(|| {
-        format!(
-            "no Python index configured, and `{}` has no pip to ask for its default",
+    .map(|out| (out, python.clone()))
+    .or_else(|| pip_default_elsewhere(inputs, &python));
+    let Some((out, asked)) = out else {
+        return Err(format!(
+            "no Python index configured, and `{}` has no pip to ask for its default (nor has any python3 on PATH)",
             python.display()
-        )
-    })?;
-    if let Some(k) = key {
+        ));
+    };
+    if let (Some(k), true) = (key, asked == python) {
         remember(&inputs.cache_file, &k, &out);
     }
-    Ok((out, format!("pip's default ({})", python.display())))
+    Ok((out, format!("pip's default ({})", asked.display())))
+}
+
+/// pip's default from another interpreter on PATH, when the chosen one has no pip (an
+/// environment made by `uv venv` has none): `python3`, then `python`.
+fn pip_default_elsewhere(inputs: &LocateInputs, chosen: &Path) -> Option<(String, PathBuf)> {
+    let path = std::env::var_os("PATH");
+    // Not by canonical path: a venv's `python` links to its base interpreter, whose own
+    // site-packages (where pip is) the venv does not see.
+    ["python3", "python"]
+        .iter()
+        .filter_map(|n| crate::fs::which(n, path.as_deref()))
+        .filter(|p| p != chosen)
+        .find_map(|other| {
+            let key = cache_key("pip", &other);
+            if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
+                return Some((url, other));
+            }
+            let out = run_quick(Command::new(&other).args([
+                "-I",
+                "-c",
+                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+            ]))?;
+            tracing::debug!(interpreter = %other.display(), "pip's default index, from another interpreter");
+            if let Some(k) = key {
+                remember(&inputs.cache_file, &k, &out);
+            }
+            Some((out, other))
+        })
 }
 
 const NPM_ENVS: &[&str] = &[

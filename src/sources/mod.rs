@@ -14,6 +14,7 @@ pub mod artifact;
 pub mod locate;
 pub mod npm;
 pub mod pyindex;
+pub mod uv_config;
 
 mod failure;
 mod latest;

@@ -13,7 +13,13 @@
 //! <cache>/downloads/<key>-<asset>.partial         a resumable download; <key> is the first 16
 //!                                                 hex digits of the expected digest
 //! <cache>/downloads/<sha256>/<asset>              a verified archive, kept for mirrors
+//! <data>/wheels/<tag>/<version>/<target>/        a wheel tree: one wheel's whole content
+//!                                                 (`codex_cli_bin/`, `*.dist-info/`) as it
+//!                                                 goes into site-packages, files read-only,
+//!                                                 plus RECEIPT_NAME (`install --python`)
+//! <data>/wheels/<tag>/<version>/.links-<target>/  environments that symlink into that tree
 //! <cache>/locks/<version>-<target>.lock           serialises installers of one artifact
+//! <cache>/locks/wheel-<tag>-<version>-<target>.lock  ... and of one wheel tree
 //! <cache>/registries.json                         where the Python index and npm were found
 //! ```
 //!
@@ -152,6 +158,8 @@ pub struct Store {
     /// `<platform cache dir>/codex-bootstrap/runtimes`, where runtimes lived before the split,
     /// when that is not [`Store::runtimes_dir`].
     legacy_runtimes: Option<PathBuf>,
+    /// For the store of one wheel platform tag's trees ([`Store::wheel_trees`]): that tag.
+    wheel_tag: Option<String>,
 }
 
 impl Store {
@@ -173,6 +181,7 @@ impl Store {
             data: absolute(store.data)?,
             cache: absolute(store.cache)?,
             legacy_runtimes: store.legacy_runtimes.map(absolute).transpose()?,
+            wheel_tag: None,
         })
     }
 
@@ -202,6 +211,7 @@ impl Store {
             data,
             cache,
             legacy_runtimes,
+            wheel_tag: None,
         })
     }
 
@@ -211,7 +221,45 @@ impl Store {
             data: root.clone(),
             cache: root,
             legacy_runtimes: None,
+            wheel_tag: None,
         }
+    }
+
+    /// The store of the unpacked wheels with platform tag `tag` (`manylinux_2_17_x86_64`): the
+    /// same data and cache directories, with trees at `<data>/wheels/<tag>/<version>/<target>/`
+    /// and locks of their own. A wheel tree is the wheel's whole content (`codex_cli_bin/`,
+    /// `*.dist-info/`) as pip would unpack it into site-packages, beside the full package.
+    pub fn wheel_trees(&self, tag: &str) -> Store {
+        Store {
+            data: self.data.clone(),
+            cache: self.cache.clone(),
+            legacy_runtimes: None,
+            wheel_tag: Some(tag.to_string()),
+        }
+    }
+
+    /// The platform tag whose wheel trees this store holds, if it is such a store.
+    pub fn wheel_tag(&self) -> Option<&str> {
+        self.wheel_tag.as_deref()
+    }
+
+    /// `<data>/wheels`: where every tag's wheel trees live.
+    pub fn wheels_dir(&self) -> PathBuf {
+        self.data.join("wheels")
+    }
+
+    /// The store of every wheel platform tag that has trees, by tag.
+    pub fn wheel_tree_stores(&self) -> Vec<Store> {
+        let mut tags: Vec<String> = std::fs::read_dir(self.wheels_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        tags.sort();
+        tags.iter().map(|t| self.wheel_trees(t)).collect()
     }
 
     /// Where runtimes live (the parent of [`Store::runtimes_dir`]).
@@ -227,7 +275,10 @@ impl Store {
         self.data == self.cache
     }
     pub fn runtimes_dir(&self) -> PathBuf {
-        self.data.join("runtimes")
+        match &self.wheel_tag {
+            Some(tag) => self.wheels_dir().join(tag),
+            None => self.data.join("runtimes"),
+        }
     }
     /// Where runtimes installed before the data/cache split are looked for, if anywhere.
     pub fn legacy_runtimes_dir(&self) -> Option<&Path> {
@@ -261,7 +312,12 @@ impl Store {
         self.cache.join("locks")
     }
     pub fn lock_path(&self, version: &CodexVersion, target: &Target) -> PathBuf {
-        self.locks_dir().join(format!("{version}-{target}.lock"))
+        match &self.wheel_tag {
+            Some(tag) => self
+                .locks_dir()
+                .join(format!("wheel-{tag}-{version}-{target}.lock")),
+            None => self.locks_dir().join(format!("{version}-{target}.lock")),
+        }
     }
     /// Where the located Python index and npm registry are remembered.
     pub fn registries_file(&self) -> PathBuf {

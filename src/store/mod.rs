@@ -10,6 +10,7 @@ pub mod lock;
 pub mod receipt;
 pub mod remove;
 pub mod staging;
+pub mod wheel_tree;
 
 pub use layout::{
     Adopted, InstalledRuntime, Locations, Store, StoreError, CACHEDIR_TAG, CACHE_ENV, DATA_ENV,

@@ -113,3 +113,38 @@ pub fn leftovers(store: &Store) -> Vec<PathBuf> {
     }
     out
 }
+
+/// What [`remove_wheel_trees`] did with the wheel trees of one version and target.
+#[derive(Debug, Default)]
+pub struct TreesRemoved {
+    /// The trees removed.
+    pub removed: Vec<PathBuf>,
+    /// The trees kept because environments still symlink into them, with those environments.
+    pub kept: Vec<(PathBuf, Vec<PathBuf>)>,
+}
+
+/// Remove the wheel trees (every platform tag's) of `version`/`target`, each under its own
+/// lock, except those an environment still symlinks into (`install --python --link-mode
+/// symlink`): removing them would leave that environment pointing at nothing. Environments
+/// that hold clones, hard links or copies keep their files whatever happens to the store.
+pub fn remove_wheel_trees(
+    store: &Store,
+    version: &CodexVersion,
+    target: &Target,
+) -> Result<TreesRemoved, RemoveError> {
+    let mut out = TreesRemoved::default();
+    for trees in store.wheel_tree_stores() {
+        let Some(tree) = trees.installed(version, target).ok().flatten() else {
+            continue;
+        };
+        let linked = crate::store::wheel_tree::linked_environments(&tree.dir);
+        if !linked.is_empty() {
+            out.kept.push((tree.dir, linked));
+            continue;
+        }
+        if remove_runtime(&trees, version, target)? {
+            out.removed.push(tree.dir);
+        }
+    }
+    Ok(out)
+}

@@ -27,7 +27,7 @@ use crate::platform::AssetKind;
 use crate::store::FileRecord;
 
 pub use self::tar::unpack_tar;
-pub use self::zip::unpack_zip;
+pub use self::zip::{reconcile_streamed_wheel, unpack_wheel_stream, unpack_zip};
 // File-system helpers other modules use; they live here until the crate has one home for them.
 
 /// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.

@@ -86,6 +86,97 @@ pub fn unpack_zip(
     state.finish()
 }
 
+/// Unpack a wheel as it downloads, from its local file headers (as uv does), every entry kept
+/// (a wheel tree: `codex_cli_bin/`, `*.dist-info/`). Local headers carry no file modes, so
+/// files are written without their executable bits; [`reconcile_streamed_wheel`] applies them
+/// from the central directory once the whole file is there, and checks that it lists exactly
+/// the entries that were unpacked. An entry whose sizes follow its data (a data descriptor) is
+/// refused: the stream alone cannot say where it ends.
+pub fn unpack_wheel_stream<R: Read>(
+    mut reader: R,
+    dest: &Path,
+    limits: Limits,
+) -> Result<Unpacked, UnpackError> {
+    let mut state = State::new(dest, limits);
+    loop {
+        let entry = ::zip::read::read_zipfile_from_stream(&mut reader).map_err(invalid)?;
+        let Some(mut entry) = entry else {
+            break;
+        };
+        let name = entry.name().map_err(invalid)?.to_string();
+        let is_dir = name.ends_with('/');
+        let Some(path) = state.member(&name, None, is_dir)? else {
+            continue;
+        };
+        let rel = state.enclosed(path, &name)?;
+        if is_dir {
+            state.dir(&rel, &name)?;
+        } else {
+            let size = entry.size();
+            state.file(&rel, &name, size, false, &mut entry)?;
+        }
+    }
+    // The central directory follows: read to the end, so the download is never held up.
+    io::copy(&mut reader, &mut io::sink()).map_err(corrupt)?;
+    state.finish()
+}
+
+/// After [`unpack_wheel_stream`], with the whole wheel at `path`: its central directory must
+/// list exactly the regular files unpacked into `dest`, with the same sizes; the executable
+/// bits it declares are applied (and made durable) and recorded in `unpacked`.
+pub fn reconcile_streamed_wheel(
+    path: &Path,
+    dest: &Path,
+    unpacked: &mut Unpacked,
+) -> Result<(), UnpackError> {
+    let file = File::open(path).map_err(corrupt)?;
+    let mut zip = ::zip::ZipArchive::new(BufReader::new(file)).map_err(invalid)?;
+    let mismatch = |entry: String| UnpackError::Refused {
+        entry,
+        reason: "the wheel's central directory does not list what its entries hold",
+    };
+    let mut listed = 0;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(invalid)?;
+        let name = entry.name().map_err(invalid)?.to_string();
+        let file_type = entry.unix_mode().map_or(0, |m| m & S_IFMT);
+        if entry.is_dir() || file_type == S_IFDIR {
+            continue;
+        }
+        if file_type != 0 && file_type != S_IFREG {
+            return Err(UnpackError::Refused {
+                entry: name,
+                reason: "a wheel tree holds regular files only",
+            });
+        }
+        listed += 1;
+        let Some(f) = unpacked.files.iter_mut().find(|f| f.path == name) else {
+            return Err(mismatch(name));
+        };
+        if f.size != entry.size() {
+            return Err(mismatch(name));
+        }
+        if entry.unix_mode().is_some_and(|m| m & 0o111 != 0) {
+            f.executable = true;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let p = dest.join(&f.path);
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
+                    .and_then(|()| File::open(&p)?.sync_all())
+                    .map_err(|source| UnpackError::Write {
+                        path: p.clone(),
+                        source,
+                    })?;
+            }
+        }
+    }
+    if listed != unpacked.files.len() {
+        return Err(mismatch("<central directory>".into()));
+    }
+    Ok(())
+}
+
 fn corrupt(source: io::Error) -> UnpackError {
     UnpackError::Corrupt {
         kind: "zip",
@@ -189,6 +280,50 @@ mod tests {
             .collect();
         beside.sort();
         assert_eq!(beside, ["archive.zip", "pkg"], "{what} wrote outside");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_streamed_wheel_gets_its_modes_from_the_central_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let z = zip_with(&[
+            Z::File("codex_cli_bin/__init__.py", 0o644, b"import os\n"),
+            Z::File(&runtime("bin/codex"), 0o755, b"#!/bin/sh\n"),
+            Z::File("openai_codex_cli_bin-0.163.0.dist-info/RECORD", 0o644, b"r"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let whl = dir.path().join("w.whl");
+        std::fs::write(&whl, &z).unwrap();
+        let dest = dir.path().join("tree");
+        std::fs::create_dir(&dest).unwrap();
+        let mut unpacked =
+            unpack_wheel_stream(io::Cursor::new(z.clone()), &dest, Limits::default()).unwrap();
+        let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.clone()).collect();
+        assert!(
+            paths.contains(&"codex_cli_bin/__init__.py".to_string()),
+            "{paths:?}"
+        );
+        assert!(unpacked.files.iter().all(|f| !f.executable));
+        reconcile_streamed_wheel(&whl, &dest, &mut unpacked).unwrap();
+        let codex = unpacked
+            .files
+            .iter()
+            .find(|f| f.path == "codex_cli_bin/bin/codex")
+            .unwrap();
+        assert!(codex.executable);
+        let mode = std::fs::metadata(dest.join("codex_cli_bin/bin/codex"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111);
+
+        // A central directory that lists something the entries did not hold is refused.
+        let other = zip_with(&[Z::File("codex_cli_bin/extra", 0o644, b"x")]);
+        std::fs::write(&whl, other).unwrap();
+        assert!(matches!(
+            reconcile_streamed_wheel(&whl, &dest, &mut unpacked),
+            Err(UnpackError::Refused { .. })
+        ));
     }
 
     #[test]

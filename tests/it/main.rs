@@ -21,6 +21,7 @@ mod logging;
 mod messages;
 mod plan;
 mod python;
+mod python_wheel;
 mod quickstart;
 mod registries;
 mod sources;

@@ -304,7 +304,10 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     };
     let body_only = req.method == "HEAD";
     if body_only {
-        let mut r = response.clone();
+        // HEAD: the length the GET would have, without the body (uv sizes range reads by it).
+        let mut r = response
+            .clone()
+            .header("content-length", &response.body.len().to_string());
         r.body.clear();
         return write_response(&mut out, &r, None, None);
     }
@@ -346,6 +349,11 @@ fn file_response(req: &RecordedRequest, mut bytes: Vec<u8>, fault: Option<&Fault
 fn parse_range(v: &str, total: u64) -> Option<(u64, u64)> {
     let spec = v.trim().strip_prefix("bytes=")?;
     let (a, b) = spec.split_once('-')?;
+    // A suffix range (`bytes=-N`, the last N bytes), as uv asks for a wheel's central directory.
+    if a.trim().is_empty() {
+        let n: u64 = b.trim().parse().ok()?;
+        return (n > 0 && total > 0).then(|| (total.saturating_sub(n), total - 1));
+    }
     let start: u64 = a.trim().parse().ok()?;
     let end: u64 = if b.trim().is_empty() {
         total.checked_sub(1)?

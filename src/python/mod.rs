@@ -13,6 +13,11 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+pub mod link;
+pub mod tree;
+
+pub use link::{LinkMode, LINK_MODE_ENV};
+
 use crate::error::Hint;
 use crate::fs::IoError;
 use crate::store::{InstalledRuntime, RECEIPT_NAME};
@@ -86,6 +91,8 @@ pub enum PythonError {
     NotFound,
     #[error("`{path}` in the RECORD of {dist} points outside the environment")]
     UnsafeRecord { dist: String, path: String },
+    #[error("the wheel tree `{tree}` in the store changed: {detail}")]
+    TreeChanged { tree: String, detail: String },
     #[error(transparent)]
     Io(#[from] IoError),
 }
@@ -101,6 +108,7 @@ impl Hint for PythonError {
             }
             PythonError::ExternallyManaged { .. } => "create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into(),
             PythonError::UnsafeRecord { .. } => "the environment's metadata is damaged: remove the distribution by hand".into(),
+            PythonError::TreeChanged { .. } => "reinstall it with `codex-bootstrap install --python --force`; `codex-bootstrap doctor` shows what else changed".into(),
             PythonError::Io(_) => "check that the environment is writable".into(),
         }
     }
@@ -116,11 +124,38 @@ pub struct PythonEnv {
     pub platlib: PathBuf,
     pub in_venv: bool,
     pub externally_managed: bool,
+    /// What pip's tag logic decides from (absent from probes of old caches).
+    #[serde(default)]
+    pub platform: crate::platform::InterpreterPlatform,
+}
+
+impl PythonEnv {
+    /// The wheel platform tags this interpreter accepts, most preferred first.
+    pub fn wheel_tags(&self) -> Vec<String> {
+        self.platform.wheel_tags()
+    }
 }
 
 const PROBE: &str = r#"
-import json, os, sys, sysconfig
+import json, os, platform, sys, sysconfig
 stdlib = sysconfig.get_path("stdlib")
+glibc = None
+musl = None
+try:
+    glibc = os.confstr("CS_GNU_LIBC_VERSION").split()[1]
+except Exception:
+    pass
+if glibc is None and sys.platform.startswith("linux"):
+    import glob, re, subprocess
+    for loader in sorted(glob.glob("/lib/ld-musl-*.so.1")):
+        try:
+            err = subprocess.run([loader], capture_output=True, text=True).stderr
+        except OSError:
+            continue
+        m = re.search(r"Version (\d+)\.(\d+)", err)
+        if m:
+            musl = "%s.%s" % m.groups()
+            break
 print(json.dumps({
     "executable": sys.executable,
     "version": "%d.%d.%d" % sys.version_info[:3],
@@ -129,24 +164,26 @@ print(json.dumps({
     "platlib": sysconfig.get_path("platlib"),
     "in_venv": sys.prefix != sys.base_prefix,
     "externally_managed": sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED")),
+    "platform": {
+        "sys_platform": sys.platform,
+        "machine": platform.machine().lower(),
+        "is_32bit": sys.maxsize <= 2**32,
+        "glibc": glibc,
+        "musl": musl,
+        "macos": platform.mac_ver()[0] or None,
+    },
 }))
 "#;
 
-/// The interpreter to use: the one given, else the active virtualenv's, else `python3`.
+/// The interpreter to use: the one given, else the project's environment as uv finds it
+/// ([`project_env`]), else `python3` on PATH.
 pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> {
     if let Some(p) = given.filter(|p| !p.as_os_str().is_empty()) {
         return Ok(p.to_path_buf());
     }
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-        let bin = if cfg!(windows) {
-            "Scripts/python.exe"
-        } else {
-            "bin/python"
-        };
-        let p = PathBuf::from(venv).join(bin);
-        if p.is_file() {
-            return Ok(p);
-        }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if let Some(env) = project_env(&cwd) {
+        return Ok(env.interpreter);
     }
     let name = if cfg!(windows) {
         "python.exe"
@@ -154,6 +191,44 @@ pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> 
         "python3"
     };
     crate::fs::which(name, std::env::var_os("PATH").as_deref()).ok_or(PythonError::NotFound)
+}
+
+/// A virtual environment found without being named, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundEnv {
+    pub interpreter: PathBuf,
+    /// `VIRTUAL_ENV` or the `.venv` directory it was found as.
+    pub from: String,
+}
+
+fn env_python(dir: &Path) -> PathBuf {
+    if cfg!(windows) {
+        dir.join("Scripts").join("python.exe")
+    } else {
+        dir.join("bin").join("python")
+    }
+}
+
+/// The environment uv would use: the active one (`VIRTUAL_ENV`), else a `.venv` (one with a
+/// `pyvenv.cfg`) in `cwd` or the nearest parent that has one.
+pub fn project_env(cwd: &Path) -> Option<FoundEnv> {
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+        let p = env_python(Path::new(&venv));
+        if p.is_file() {
+            return Some(FoundEnv {
+                interpreter: p,
+                from: "VIRTUAL_ENV".into(),
+            });
+        }
+    }
+    cwd.ancestors().find_map(|dir| {
+        let venv = dir.join(".venv");
+        let p = env_python(&venv);
+        (venv.join("pyvenv.cfg").is_file() && p.is_file()).then(|| FoundEnv {
+            interpreter: p,
+            from: venv.display().to_string(),
+        })
+    })
 }
 
 /// Ask the interpreter where it installs things.
@@ -205,8 +280,12 @@ pub struct PythonReport {
     pub action: &'static str,
     /// The version that was there before, when replaced.
     pub previous: Option<String>,
-    /// `reflink` or `copy`.
+    /// How the files went in: `clone`, `hardlink`, `symlink` or `copy` (`reflink` for
+    /// installs from the full package), `none` when already installed.
     pub method: &'static str,
+    /// The platform tag of the wheel whose files these are, when from a wheel tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel_tag: Option<String>,
 }
 
 /// One file of the distribution: its path under site-packages, digest and size.
@@ -423,6 +502,7 @@ pub fn install_runtime(
         action,
         previous,
         method,
+        wheel_tag: None,
     };
     for (old_version, old_dist_info) in &existing {
         if old_version == &version && is_intact(&site, old_dist_info, &expected_record) {
@@ -520,7 +600,7 @@ pub fn installed_dists(site: &Path, prefix: &str) -> Vec<(String, String)> {
 }
 
 /// Same RECORD as we would write, and every listed file present with its recorded size.
-fn is_intact(site: &Path, dist_info: &str, expected_record: &str) -> bool {
+pub(crate) fn is_intact(site: &Path, dist_info: &str, expected_record: &str) -> bool {
     let Ok(record) = std::fs::read_to_string(site.join(dist_info).join("RECORD")) else {
         return false;
     };
@@ -536,7 +616,7 @@ fn is_intact(site: &Path, dist_info: &str, expected_record: &str) -> bool {
 }
 
 /// Remove every file a distribution's RECORD lists (never outside `site`), then its empty dirs.
-fn remove_distribution(site: &Path, dist_info: &str) -> Result<(), PythonError> {
+pub(crate) fn remove_distribution(site: &Path, dist_info: &str) -> Result<(), PythonError> {
     let record = std::fs::read_to_string(site.join(dist_info).join("RECORD")).unwrap_or_default();
     let mut dirs = std::collections::BTreeSet::new();
     for line in record.lines() {

@@ -1,0 +1,564 @@
+//! `install --python` as pip and uv would install: the interpreter's own wheel from the
+//! loopback index, its tree in the store, linked into environments by each link mode; uv's
+//! `uv sync`, `uv pip` and pip accepting the result; environments made by `uv venv` (no pip);
+//! `.venv` discovery. Needs `python3` and uv (`.ci/run` installs uv into `target/ci-venv`):
+//! under `CI=true` a missing one fails the test; elsewhere the test says it skips.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::{assert_exit, describe, stderr, PointAt, TestContext, V};
+use crate::fixture::{host_manylinux_tag, host_wheel_tag, wheel, wheel_name, Package};
+use crate::support::pyindex::PythonIndex;
+
+/// A tool the test needs: found, or (under CI) a failure, or (elsewhere) a skip.
+fn need(name: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} is required under CI=true (.ci/run installs uv into target/ci-venv)");
+        }
+        eprintln!("SKIPPED: {name} is not available on this machine");
+    }
+    found
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn python3() -> Option<PathBuf> {
+    need("python3", on_path("python3"))
+}
+
+/// uv: `CODEX_BOOTSTRAP_TEST_UV`, else `target/ci-venv/bin/uv`, else `uv` on PATH.
+fn uv() -> Option<PathBuf> {
+    let ci_venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/uv");
+    let found = std::env::var_os("CODEX_BOOTSTRAP_TEST_UV")
+        .map(PathBuf::from)
+        .or_else(|| ci_venv.is_file().then_some(ci_venv))
+        .or_else(|| on_path("uv"));
+    need("uv", found)
+}
+
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    Some((python3()?, uv()?))
+}
+
+/// The wheel tag this machine's python3 accepts of the two Linux wheels, as pip decides.
+fn expected_tag() -> &'static str {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import os; print(os.confstr('CS_GNU_LIBC_VERSION') or '')",
+        ])
+        .output()
+        .expect("python3");
+    if String::from_utf8_lossy(&out.stdout).contains("glibc") {
+        host_manylinux_tag()
+    } else {
+        host_wheel_tag()
+    }
+}
+
+/// An index with both Linux wheels of V (as the real one has): the product must pick one.
+fn index() -> PythonIndex {
+    let pkg = Package::codex(V);
+    PythonIndex::builder()
+        .wheel(
+            &wheel_name(V, host_wheel_tag()),
+            wheel(V, host_wheel_tag(), &pkg),
+        )
+        .wheel(
+            &wheel_name(V, host_manylinux_tag()),
+            wheel(V, host_manylinux_tag(), &pkg),
+        )
+        .start()
+}
+
+/// `uv venv DIR` (no pip in it), run in the sandbox; its interpreter.
+fn uv_venv(ctx: &TestContext, uv: &Path, dir: &Path) -> PathBuf {
+    let out = uv_cmd(ctx, uv)
+        .args(["venv", "-q", "--python", "python3"])
+        .arg(dir)
+        .output()
+        .expect("uv venv");
+    assert!(out.status.success(), "{}", describe(&out));
+    dir.join("bin/python")
+}
+
+fn uv_cmd(ctx: &TestContext, uv: &Path) -> Command {
+    let mut cmd = ctx.command(uv);
+    cmd.env("UV_CACHE_DIR", ctx.root().join("uv-cache"))
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_NO_PROGRESS", "1");
+    cmd
+}
+
+fn site_packages(py: &Path) -> PathBuf {
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('platlib'))",
+        ])
+        .output()
+        .expect("ask the venv");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn install_python(ctx: &TestContext, index: &PythonIndex, py: &Path, extra: &[&str]) -> Output {
+    let mut cmd = ctx.cmd(["install", "--json", "--version", V]);
+    cmd.args(extra).arg("--python").arg(py).python_index(index);
+    cmd.output().expect("install --python")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert_exit(out, 0);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(out)))
+}
+
+fn dist_info(site: &Path) -> PathBuf {
+    site.join(format!("openai_codex_cli_bin-{V}.dist-info"))
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn bundled_codex_version(py: &Path) -> String {
+    let out = Command::new(py)
+        .args([
+            "-c",
+            // The fixture wheel's __init__.py is a docstring: find bin/codex beside it.
+            "import codex_cli_bin, pathlib, subprocess; \
+             p = pathlib.Path(codex_cli_bin.__file__).parent / 'bin' / 'codex'; \
+             print(subprocess.run([str(p), '--version'], capture_output=True, text=True, check=True).stdout.strip())",
+        ])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[cfg(unix)]
+fn inode(p: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.dev(), m.ino())
+}
+
+#[test]
+#[cfg(unix)]
+fn the_interpreters_own_wheel_goes_in_once_and_uv_and_pip_accept_it() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let tag = expected_tag();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let site = site_packages(&py);
+
+    let report = json(&install_python(&ctx, &index, &py, &[]));
+    assert_eq!(report["python"]["action"], "installed", "{report}");
+    assert_eq!(report["python"]["wheel_tag"], tag, "{report}");
+    // Only the wheel this interpreter needs was downloaded, once.
+    let chosen = wheel_name(V, tag);
+    let other = if tag == host_wheel_tag() {
+        wheel_name(V, host_manylinux_tag())
+    } else {
+        wheel_name(V, host_wheel_tag())
+    };
+    assert_eq!(index.downloads(&chosen), 1);
+    assert_eq!(index.downloads(&other), 0);
+    // The wheel's own WHEEL file, with its tag, and a RECORD of what is there.
+    let wheel_file = std::fs::read_to_string(dist_info(&site).join("WHEEL")).unwrap();
+    assert!(
+        wheel_file.contains(&format!("Tag: py3-none-{tag}")),
+        "{wheel_file}"
+    );
+    let record = std::fs::read_to_string(dist_info(&site).join("RECORD")).unwrap();
+    for line in record.lines() {
+        let path = line.rsplitn(3, ',').nth(2).unwrap();
+        assert!(site.join(path).exists(), "RECORD lists `{path}`, absent");
+    }
+    assert!(record.contains("INSTALLER,sha256="), "{record}");
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+
+    // The store keeps the tree apart from full packages, and `list` says which is which.
+    let list = ctx.run(["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(rows[0]["kind"], "wheel", "{rows}");
+    assert_eq!(rows[0]["wheel_tag"], tag, "{rows}");
+
+    // A uv project that locks the runtime: `uv sync --frozen` has nothing to do.
+    let project = ctx.root().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"p\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"openai-codex-cli-bin=={V}\"]\n\n[tool.uv]\nindex-url = \"{}\"\n",
+            index.url()
+        ),
+    )
+    .unwrap();
+    let lock = uv_cmd(&ctx, &uv)
+        .current_dir(&project)
+        .args(["lock", "--allow-insecure-host", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert!(lock.status.success(), "{}", describe(&lock));
+    // (uv lock reads the wheel's metadata with range requests.)
+    let after_lock = index.downloads(&chosen);
+    let project_py = uv_venv(&ctx, &uv, &project.join(".venv"));
+    // `install --python` with no value finds the project's .venv, from a subdirectory.
+    let sub = project.join("src/pkg");
+    std::fs::create_dir_all(&sub).unwrap();
+    let out = ctx
+        .cmd(["install", "--json", "--version", V, "--python"])
+        .current_dir(&sub)
+        .python_index(&index)
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(
+        report["python"]["site_packages"]
+            .as_str()
+            .map(PathBuf::from),
+        Some(site_packages(&project_py)),
+        "{report}"
+    );
+    let sync = uv_cmd(&ctx, &uv)
+        .current_dir(&project)
+        .args(["sync", "--frozen", "--allow-insecure-host", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert!(sync.status.success(), "{}", describe(&sync));
+    let said = stderr(&sync);
+    assert!(
+        !said.contains("Installed") && !said.contains("Uninstalled"),
+        "uv sync reinstalled: {said}"
+    );
+    // `uv pip install` of the same version: already satisfied.
+    let uvpip = uv_cmd(&ctx, &uv)
+        .args(["pip", "install", "--python"])
+        .arg(&py)
+        .args([
+            "--index-url",
+            &index.url(),
+            "--allow-insecure-host",
+            "127.0.0.1",
+        ])
+        .arg(format!("openai-codex-cli-bin=={V}"))
+        .output()
+        .unwrap();
+    assert!(uvpip.status.success(), "{}", describe(&uvpip));
+    assert!(
+        !stderr(&uvpip).contains("Installed"),
+        "{}",
+        describe(&uvpip)
+    );
+    // pip: the requirement is satisfied and nothing is broken.
+    let pip = |args: &[&str]| {
+        ctx.command("python3")
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(&py)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let check = pip(&["check"]);
+    assert!(check.status.success(), "{}", describe(&check));
+    let again = pip(&[
+        "install",
+        "--no-deps",
+        "--index-url",
+        &index.url(),
+        &format!("openai-codex-cli-bin=={V}"),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("Requirement already satisfied"),
+        "{}",
+        describe(&again)
+    );
+    assert_eq!(
+        index.downloads(&chosen),
+        after_lock,
+        "neither install --python, uv sync, uv pip nor pip downloaded it again"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn each_link_mode_links_as_named_and_the_store_stays_read_only() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let mut store_codex = None;
+    for mode in [
+        "clone",
+        "copy",
+        "hardlink",
+        "symlink",
+        "default",
+        "env-hardlink",
+    ] {
+        let py = uv_venv(&ctx, &uv, &ctx.root().join(format!("venv-{mode}")));
+        let site = site_packages(&py);
+        let mut cmd = ctx.cmd(["install", "--json", "--version", V]);
+        match mode {
+            "default" => {}
+            "env-hardlink" => {
+                cmd.env("CODEX_BOOTSTRAP_LINK_MODE", "hardlink");
+            }
+            m => {
+                cmd.args(["--link-mode", m]);
+            }
+        }
+        let report = json(
+            cmd.arg("--python")
+                .arg(&py)
+                .python_index(&index)
+                .output()
+                .as_ref()
+                .unwrap(),
+        );
+        let tree_codex = PathBuf::from(report["path"].as_str().unwrap());
+        store_codex.get_or_insert(tree_codex.clone());
+        let env_codex = site.join("codex_cli_bin/bin/codex");
+        let method = report["python"]["method"].as_str().unwrap().to_string();
+        match mode {
+            "symlink" => {
+                assert_eq!(method, "symlink");
+                assert_eq!(std::fs::read_link(&env_codex).unwrap(), tree_codex);
+            }
+            "hardlink" | "env-hardlink" => {
+                assert_eq!(method, "hardlink", "{report}");
+                assert_eq!(inode(&env_codex), inode(&tree_codex));
+            }
+            "copy" => {
+                assert_eq!(method, "copy");
+                assert_ne!(inode(&env_codex), inode(&tree_codex));
+            }
+            "clone" => {
+                assert!(method == "clone" || method == "copy", "{report}");
+                assert_ne!(inode(&env_codex), inode(&tree_codex));
+            }
+            _ => {
+                // The default: a clone where the file system can, else a hard link.
+                assert!(method == "clone" || method == "hardlink", "{report}");
+            }
+        }
+        assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0", "{mode}");
+        // RECORD and INSTALLER are the environment's own; everything else is the wheel's.
+        let own: Vec<_> = files_under(&dist_info(&site));
+        assert!(own.contains(&"RECORD".to_string()) && own.contains(&"INSTALLER".to_string()));
+    }
+    // One tree, one download, whatever the number of environments.
+    assert_eq!(index.downloads(&wheel_name(V, expected_tag())), 1);
+    // The store's files are read-only: a write through a hard link fails (unless root, whom
+    // modes do not stop: then the receipt catches it).
+    let store_codex = store_codex.unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&store_codex)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o222, 0, "store file mode {mode:o}");
+}
+
+#[test]
+#[cfg(unix)]
+fn a_changed_store_tree_is_refused_and_verify_catches_it() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("v1"));
+    let report = json(&install_python(
+        &ctx,
+        &index,
+        &py,
+        &["--link-mode", "hardlink"],
+    ));
+    let tree_codex = PathBuf::from(report["path"].as_str().unwrap());
+    let env_codex = site_packages(&py).join("codex_cli_bin/bin/codex");
+    let written = std::fs::OpenOptions::new().append(true).open(&env_codex);
+    match written {
+        // Not root: the write through the environment fails, and the store is unchanged.
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied),
+        Ok(mut f) => {
+            use std::io::Write;
+            f.write_all(b"\n# tampered\n").unwrap();
+            drop(f);
+            // Root wrote through the hard link: the next install refuses the tree, and
+            // --verify names what changed.
+            let py2 = uv_venv(&ctx, &uv, &ctx.root().join("v2"));
+            let out = install_python(&ctx, &index, &py2, &[]);
+            assert_exit(&out, 1);
+            assert!(stderr(&out).contains("changed"), "{}", describe(&out));
+            let out = install_python(&ctx, &index, &py2, &["--verify"]);
+            assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+            // --force puts a fresh tree in place.
+            let report = json(&install_python(&ctx, &index, &py2, &["--force"]));
+            assert_eq!(report["python"]["action"], "installed", "{report}");
+            assert_eq!(bundled_codex_version(&py2), "codex-cli 0.163.0");
+        }
+    }
+    assert!(tree_codex.is_file());
+}
+
+#[test]
+#[cfg(unix)]
+fn a_tree_that_an_environment_symlinks_into_outlives_uninstall() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let linked = uv_venv(&ctx, &uv, &ctx.root().join("linked"));
+    let report = json(&install_python(
+        &ctx,
+        &index,
+        &linked,
+        &["--link-mode", "symlink"],
+    ));
+    let tree = PathBuf::from(report["path"].as_str().unwrap());
+    let out = ctx.run(["uninstall", V]);
+    assert!(
+        stderr(&out).contains("symlink into it"),
+        "{}",
+        describe(&out)
+    );
+    assert!(tree.is_file(), "the tree must stay while linked");
+    assert_eq!(bundled_codex_version(&linked), "codex-cli 0.163.0");
+    // Once that environment is gone, uninstall removes the tree.
+    std::fs::remove_dir_all(ctx.root().join("linked")).unwrap();
+    let out = ctx.run(["uninstall", V]);
+    assert_exit(&out, 0);
+    assert!(!tree.exists(), "{}", describe(&out));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_uv_venv_without_pip_finds_the_index_in_uv_config_or_another_pip() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    // uv's own configuration: [tool.uv] in the project's pyproject.toml, found walking up.
+    std::fs::create_dir_all(ctx.work_dir().join("sub")).unwrap();
+    std::fs::write(
+        ctx.work_dir().join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"p\"\n\n[tool.uv]\nindex-url = \"{}\"\n",
+            index.url()
+        ),
+    )
+    .unwrap();
+    let out = ctx
+        .cmd(["install", "--json", "--version", V, "--python"])
+        .arg(&py)
+        .current_dir(ctx.work_dir().join("sub"))
+        .env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(report["python"]["wheel_tag"], expected_tag(), "{report}");
+    std::fs::remove_file(ctx.work_dir().join("pyproject.toml")).unwrap();
+
+    // Nothing configured and no pip in the venv: the pip of python3 on PATH is asked (here a
+    // stand-in that answers as pip would, with the loopback index).
+    let bin = ctx.root().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("python3");
+    std::fs::write(&fake, format!("#!/bin/sh\necho '{}'\n", index.url())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let py2 = uv_venv(&ctx, &uv, &ctx.root().join("venv2"));
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = ctx
+        .cmd(["install", "--version", V, "--python"])
+        .arg(&py2)
+        .env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+        .env("PATH", &path)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        site_packages(&py2)
+            .join(format!("openai_codex_cli_bin-{V}.dist-info/WHEEL"))
+            .is_file(),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn an_index_skipped_for_want_of_a_location_says_why_without_v() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    // Nothing configured, no pip in the venv, and no other interpreter on PATH.
+    let empty = ctx.root().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = ctx
+        .cmd([
+            "install",
+            "--version",
+            V,
+            "--source",
+            "python-index",
+            "--python",
+        ])
+        .arg(&py)
+        .env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+        .env("PATH", &empty)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("Skipping") && said.contains("has no pip"),
+        "the reason must be in the normal output: {said}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn doctor_checks_the_projects_venv_without_being_asked() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let py = uv_venv(&ctx, &uv, &ctx.work_dir().join(".venv"));
+    json(&install_python(&ctx, &index, &py, &[]));
+    let sub = ctx.work_dir().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    let out = ctx
+        .cmd(["doctor", "--offline", "--json", "--version", V])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&out)));
+    let checks = report["checks"].as_array().unwrap();
+    let python = checks
+        .iter()
+        .find(|c| c["id"] == "python")
+        .unwrap_or_else(|| panic!("no python check: {report}"));
+    assert_eq!(python["status"], "ok", "{python}");
+}
