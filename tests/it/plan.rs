@@ -814,3 +814,53 @@ fn every_request_an_install_makes_is_in_its_dry_run_plan() {
     }
     assert_eq!(count, 15, "scenarios");
 }
+
+#[test]
+fn dry_run_with_python_shows_the_interpreters_wheel_plan_before_the_full_package() {
+    let ctx = TestContext::new();
+    if crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let (name, bytes) = host_wheel(V);
+    let index = PythonIndex::builder().wheel(&name, bytes).start();
+    let out = ctx
+        .cmd(["install", "--dry-run", "--json", "--python", "python3"])
+        .python_index(&index)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let plan = json(&out);
+    let python = &plan["python"];
+    let tags: Vec<&str> = python["wheel_tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert!(!tags.is_empty(), "{plan}");
+    let sources = python["plan"]["sources"].as_array().unwrap();
+    assert_eq!(
+        sources.len(),
+        1,
+        "only the Python index serves a wheel: {plan}"
+    );
+    assert_eq!(sources[0]["source"], "python-index");
+    // Its candidates are the interpreter's tags that the runtime is published with, pip's
+    // order first.
+    let platforms: Vec<&str> = sources[0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["platform"].as_str())
+        .collect();
+    assert!(
+        !platforms.is_empty() && platforms.iter().all(|p| tags.contains(p)),
+        "{plan}"
+    );
+    assert!(index.requests().is_empty(), "a dry run downloads nothing");
+}
