@@ -21,8 +21,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
-use crate::pin::{Request, VERSION_ENV};
-use crate::store::HOME_ENV;
+use codex_bootstrap::pin::{Request, VERSION_ENV};
+use codex_bootstrap::store::HOME_ENV;
 
 /// Help headings, in the order they appear after the command's own options.
 pub mod heading {
@@ -209,7 +209,7 @@ pub struct RuntimeArgs {
     pub target: Option<String>,
 
     /// Only a value given on the command line lands here: the store reads CODEX_BOOTSTRAP_HOME
-    /// itself (see [`crate::store::Store::locate`]).
+    /// itself (see [`codex_bootstrap::store::Store::locate`]).
     #[arg(
         long,
         help = "One root for the whole store: runtimes, downloads, locks [default: runtimes in the platform data dir, downloads in the platform cache dir]",
@@ -224,7 +224,7 @@ pub struct RuntimeArgs {
 impl RuntimeArgs {
     /// The library's view of these flags, with the network at its defaults: for the commands
     /// that never download.
-    pub fn settings(&self) -> crate::provision::Settings {
+    pub fn settings(&self) -> codex_bootstrap::provision::Settings {
         OnlineArgs {
             local: self.clone(),
             network: NetworkArgs::default(),
@@ -256,7 +256,7 @@ pub struct NetworkArgs {
         env = "CODEX_BOOTSTRAP_GITHUB_API",
         hide_env_values = true,
         value_name = "URL",
-        default_value = crate::github::DEFAULT_API_URL,
+        default_value = codex_bootstrap::github::DEFAULT_API_URL,
         help_heading = heading::NETWORK
     )]
     pub github_api_url: String,
@@ -267,7 +267,7 @@ pub struct NetworkArgs {
         env = "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
         hide_env_values = true,
         value_name = "URL",
-        default_value = crate::github::DEFAULT_DOWNLOAD_URL,
+        default_value = codex_bootstrap::github::DEFAULT_DOWNLOAD_URL,
         hide_short_help = true,
         help_heading = heading::NETWORK
     )]
@@ -351,8 +351,8 @@ impl Default for NetworkArgs {
     fn default() -> Self {
         NetworkArgs {
             mirror: None,
-            github_api_url: crate::github::DEFAULT_API_URL.to_string(),
-            github_download_url: crate::github::DEFAULT_DOWNLOAD_URL.to_string(),
+            github_api_url: codex_bootstrap::github::DEFAULT_API_URL.to_string(),
+            github_download_url: codex_bootstrap::github::DEFAULT_DOWNLOAD_URL.to_string(),
             allow_http: false,
             connect_timeout: CONNECT_TIMEOUT_SECS,
             read_timeout: READ_TIMEOUT_SECS,
@@ -375,9 +375,9 @@ pub struct OnlineArgs {
 
 impl OnlineArgs {
     /// The library's view of these flags.
-    pub fn settings(&self) -> crate::provision::Settings {
+    pub fn settings(&self) -> codex_bootstrap::provision::Settings {
         let (local, net) = (&self.local, &self.network);
-        crate::provision::Settings {
+        codex_bootstrap::provision::Settings {
             version: local.version.clone(),
             target: local.target.clone(),
             cache_dir: local.cache_dir.clone(),

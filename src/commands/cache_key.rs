@@ -5,15 +5,15 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::provision::Context;
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct CacheKeyArgs {
     #[arg(
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
@@ -33,7 +33,7 @@ struct CacheKeyReport {
     version: String,
     target: String,
     /// The pinned sha256 of the GitHub asset, when a manifest pins one.
-    sha256: Option<crate::verify::Sha256>,
+    sha256: Option<codex_bootstrap::verify::Sha256>,
     pin_source: String,
 }
 

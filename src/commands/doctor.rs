@@ -1,4 +1,4 @@
-//! `codex-bootstrap doctor`: pick the checks from the flags, run them ([`crate::doctor`]),
+//! `codex-bootstrap doctor`: pick the checks from the flags, run them ([`codex_bootstrap::doctor`]),
 //! render them, exit 1 when any failed.
 
 use std::io::Write;
@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{heading, OnlineArgs};
-use crate::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 use crate::ui::Ui;
+use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
     #[arg(
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,

@@ -13,22 +13,22 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::{heading, OnlineArgs};
-use crate::error::Failure;
-use crate::install::Outcome;
-use crate::plan::{
+use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::install::Outcome;
+use codex_bootstrap::plan::{
     ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,
 };
-use crate::provision::{provision, Context, LocalArchive, Online, Provisioned};
-use crate::sources::Session;
-use crate::store::InstalledRuntime;
-use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::provision::{provision, Context, LocalArchive, Online, Provisioned};
+use codex_bootstrap::sources::Session;
+use codex_bootstrap::store::InstalledRuntime;
 
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
     #[arg(
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
@@ -82,7 +82,7 @@ pub struct InstallArgs {
 
     /// With `--archive`: the sha256 it must have (when no manifest pins it).
     #[arg(long, value_name = "HEX", requires = "archive")]
-    pub sha256: Option<crate::verify::Sha256>,
+    pub sha256: Option<codex_bootstrap::verify::Sha256>,
 
     /// With `--archive`: install it without a digest to check; recorded as unverified.
     #[arg(long, requires = "archive", conflicts_with = "sha256")]
@@ -128,28 +128,28 @@ fn install_python(
     py: &Path,
     break_system_packages: bool,
     ui: &Ui,
-) -> anyhow::Result<crate::python::PythonReport> {
+) -> anyhow::Result<codex_bootstrap::python::PythonReport> {
     let started = Instant::now();
     // A runtime that came from the Python index keeps its verified wheel: its own files go in.
     let r = &runtime.receipt;
     let wheel = Some(ctx.store.archive_path(&r.asset, &r.archive_sha256))
         .filter(|p| r.asset.ends_with(".whl") && p.is_file());
-    let opts = crate::python::PythonOptions {
+    let opts = codex_bootstrap::python::PythonOptions {
         interpreter: Some(py.to_path_buf()).filter(|p| !p.as_os_str().is_empty()),
         break_system_packages,
         wheel,
     };
-    let r = crate::python::install_runtime(runtime, &opts)?;
+    let r = codex_bootstrap::python::install_runtime(runtime, &opts)?;
     let what = match r.action {
         "already-installed" => format!(
             "{} {} is already in {}",
-            crate::python::DIST_NAME,
+            codex_bootstrap::python::DIST_NAME,
             r.version,
             r.site_packages.display()
         ),
         _ => format!(
             "{} {} into {} ({}{}, {:.2}s)",
-            crate::python::DIST_NAME,
+            codex_bootstrap::python::DIST_NAME,
             r.version,
             r.site_packages.display(),
             r.method,
@@ -198,9 +198,9 @@ struct InstallReport<'a> {
     path_dir: Option<PathBuf>,
     sha256: String,
     asset: &'a str,
-    verified_by: &'a crate::verify::DigestSource,
+    verified_by: &'a codex_bootstrap::verify::DigestSource,
     /// Every digest the archive was checked against (the pins and the channel's own).
-    checked: &'a [crate::verify::Expected],
+    checked: &'a [codex_bootstrap::verify::Expected],
     source: String,
     source_url: &'a str,
     pin_source: String,
@@ -210,14 +210,14 @@ struct InstallReport<'a> {
     cached: bool,
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
-    python: Option<&'a crate::python::PythonReport>,
+    python: Option<&'a codex_bootstrap::python::PythonReport>,
 }
 
 fn report(
     args: &InstallArgs,
     ui: &Ui,
     p: &Provisioned,
-    python: Option<&crate::python::PythonReport>,
+    python: Option<&codex_bootstrap::python::PythonReport>,
 ) -> anyhow::Result<()> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -239,7 +239,7 @@ fn report(
             asset: &r.asset,
             verified_by: &r.verified_by,
             checked: &r.checked,
-            source: crate::provision::source_of(runtime),
+            source: codex_bootstrap::provision::source_of(runtime),
             source_url: &r.source_url,
             pin_source: p.pin_source.to_string(),
             resolved_from: p.resolved_from.as_deref(),
@@ -268,8 +268,8 @@ fn report(
             err,
             "{:>12} {} ({})",
             "source:",
-            crate::provision::source_of(runtime),
-            crate::net::redact_userinfo(&r.source_url)
+            codex_bootstrap::provision::source_of(runtime),
+            codex_bootstrap::net::redact_userinfo(&r.source_url)
         )?;
         if r.checked.len() > 1 {
             for (i, e) in r.checked.iter().enumerate() {
@@ -398,7 +398,7 @@ fn write_source(
     out: &mut impl Write,
     n: usize,
     s: &SourcePlan,
-    version: &crate::pin::CodexVersion,
+    version: &codex_bootstrap::pin::CodexVersion,
 ) -> std::io::Result<()> {
     if let Reach::Skipped { reason } = &s.reach {
         return writeln!(out, "  {n}. {}: skipped: {reason}", s.source);
@@ -447,7 +447,7 @@ fn write_source(
             checks.push(match d {
                 ChannelDigest::GithubRelease => format!(
                     "GitHub's API digest, else {} checked against its own",
-                    crate::verify::SHA256SUMS_ASSET
+                    codex_bootstrap::verify::SHA256SUMS_ASSET
                 ),
                 ChannelDigest::PythonIndex => "the index's sha256".into(),
                 ChannelDigest::NpmIntegrity => "the registry's sha512 integrity".into(),

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use crate::cli::{heading, RuntimeArgs};
-use crate::provision::Context;
 use crate::ui::human_bytes;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
@@ -34,7 +34,7 @@ struct Row {
     /// When `codex` was last read (run), from the file's access time; coarse on `relatime`.
     last_used: Option<u64>,
     pinned: bool,
-    verified_by: crate::verify::DigestSource,
+    verified_by: codex_bootstrap::verify::DigestSource,
     /// `data` (the data directory, or the one root) or `legacy` (the old layout's location in
     /// the cache directory, used in place until an install moves it).
     location: &'static str,

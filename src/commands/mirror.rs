@@ -1,5 +1,5 @@
 //! `codex-bootstrap mirror --out DIR`: a static mirror in release-download layout that any web
-//! server can serve to `install --mirror` ([`crate::mirror`] builds it). The archives come from
+//! server can serve to `install --mirror` ([`codex_bootstrap::mirror`] builds it). The archives come from
 //! any source (`--source github,python-index,npm`), or with `--from-cache` from the verified
 //! archives in the local store, offline.
 
@@ -8,17 +8,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::OnlineArgs;
-use crate::mirror::Origin;
-use crate::platform::{Target, SUPPORTED_TARGETS};
-use crate::provision::Context;
 use crate::ui::Ui;
+use codex_bootstrap::mirror::Origin;
+use codex_bootstrap::platform::{Target, SUPPORTED_TARGETS};
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct MirrorArgs {
     #[arg(
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
@@ -62,7 +62,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     } else {
         Origin::Sources
     };
-    let mirror = crate::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
+    let mirror = codex_bootstrap::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
     if args.json {
         super::print_json(&mirror)?;
         return Ok(ExitCode::SUCCESS);

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use crate::cli::RuntimeArgs;
-use crate::provision::Context;
 use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
@@ -65,7 +65,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         "Removed"
     };
 
-    let leftovers = crate::store::remove::leftovers(&ctx.store);
+    let leftovers = codex_bootstrap::store::remove::leftovers(&ctx.store);
     for p in &leftovers {
         if !args.dry_run {
             let _ = if p.is_dir() {
@@ -107,7 +107,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     let mut runtimes = Vec::new();
     for rt in candidates {
         if !args.dry_run {
-            crate::store::remove::remove_runtime(&ctx.store, rt.version(), rt.target())?;
+            codex_bootstrap::store::remove::remove_runtime(&ctx.store, rt.version(), rt.target())?;
         }
         let size = rt.receipt.installed_size();
         freed += size;

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::pin::CodexVersion;
-use crate::provision::Context;
 use crate::ui::Ui;
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::pin::CodexVersion;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 // Removing what CODEX_BOOTSTRAP_VERSION names would surprise: `--version` reads no variable here.
@@ -65,7 +65,7 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     };
     let mut removed = Vec::new();
     for t in targets {
-        if crate::store::remove::remove_runtime(&ctx.store, &version, &t)? {
+        if codex_bootstrap::store::remove::remove_runtime(&ctx.store, &version, &t)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
             removed.push(Removed {
                 package_dir: ctx.store.runtime_dir(&version, &t),

@@ -5,15 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::provision::Context;
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct WhichArgs {
     #[arg(
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
