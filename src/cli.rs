@@ -185,6 +185,34 @@ fn examples(lines: &[(&str, &str)]) -> StyledStr {
     out
 }
 
+/// The positional `VERSION` of the commands that take one as [`VERSION_HELP`] says.
+#[derive(Debug, Clone, Args, Default)]
+pub struct VersionArg {
+    #[arg(
+        value_name = "VERSION",
+        help = VERSION_HELP,
+        env = VERSION_ENV,
+        hide_env_values = true
+    )]
+    pub runtime_version: Option<String>,
+}
+
+/// `--json` where it prints one JSON object documented in the README.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct JsonArg {
+    /// Print one JSON object (see "JSON output" in the README).
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub json: bool,
+}
+
+/// `--quiet` where it silences all progress and status output.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct QuietArg {
+    /// No progress or status output.
+    #[arg(long, short, help_heading = heading::OUTPUT)]
+    pub quiet: bool,
+}
+
 /// Which runtime, for which target, kept where: shared by every command that resolves one.
 /// None of these touch the network.
 #[derive(Debug, Clone, Args, Default)]
@@ -438,7 +466,11 @@ impl Command {
     /// See [`Cli::try_parse_checked_from`]. The error is the message of a usage error.
     fn reconcile(&mut self, m: &ArgMatches) -> Result<(), String> {
         match self {
-            Command::Install(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Install(a) => {
+                a.runtime
+                    .local
+                    .take_version(m, &mut a.version.runtime_version, "")
+            }
             Command::Quickstart(a) => {
                 from_command_line(m, "codex_home", &mut a.codex_home);
                 a.runtime
@@ -447,13 +479,25 @@ impl Command {
             }
             Command::Doctor(a) => {
                 from_command_line(m, "codex_home", &mut a.codex_home);
-                a.runtime.local.take_version(m, &mut a.runtime_version, "")
+                a.runtime
+                    .local
+                    .take_version(m, &mut a.version.runtime_version, "")
             }
-            Command::Wheel(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Wheel(a) => {
+                a.runtime
+                    .local
+                    .take_version(m, &mut a.version.runtime_version, "")
+            }
             Command::Pin(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
-            Command::Mirror(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+            Command::Mirror(a) => {
+                a.runtime
+                    .local
+                    .take_version(m, &mut a.version.runtime_version, "")
+            }
             Command::List(a) => a.runtime.take_version(m, &mut None, ""),
-            Command::Which(a) => a.runtime.take_version(m, &mut a.runtime_version, ""),
+            Command::Which(a) => a
+                .runtime
+                .take_version(m, &mut a.version.runtime_version, ""),
             Command::Uninstall(a) => {
                 a.runtime.take_version(m, &mut a.runtime_version, "")?;
                 // clap requires the argument or `--version`, and uninstall's `--version` reads
@@ -462,7 +506,9 @@ impl Command {
                 Ok(())
             }
             Command::Prune(a) => a.runtime.take_version(m, &mut None, ""),
-            Command::CacheKey(a) => a.runtime.take_version(m, &mut a.runtime_version, ""),
+            Command::CacheKey(a) => a
+                .runtime
+                .take_version(m, &mut a.version.runtime_version, ""),
             Command::Completions(_) => Ok(()),
         }
     }
@@ -599,7 +645,10 @@ mod tests {
                 Some("0.1.0"),
                 "{args:?}"
             );
-            assert_eq!(a.runtime_version, None, "{args:?}: one place holds it");
+            assert_eq!(
+                a.version.runtime_version, None,
+                "{args:?}: one place holds it"
+            );
         }
         assert_eq!(install(&["install"]).runtime.local.version, None);
     }

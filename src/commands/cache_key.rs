@@ -10,20 +10,14 @@ use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct CacheKeyArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `cache-key --json`.
@@ -53,7 +47,7 @@ pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
         .map(|d| format!("-{}", &d.to_hex()[..16]))
         .unwrap_or_default();
     let key = format!("codex-runtime-{version}-{}{digest}", ctx.target);
-    if args.json {
+    if args.output.json {
         super::print_json(&CacheKeyReport {
             key,
             version: version.to_string(),

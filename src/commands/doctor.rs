@@ -11,13 +11,8 @@ use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Select
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,

@@ -25,13 +25,8 @@ use codex_bootstrap::store::InstalledRuntime;
 
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
@@ -56,9 +51,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub verify: bool,
 
-    /// No progress or status output.
-    #[arg(long, short, help_heading = heading::OUTPUT)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: crate::cli::QuietArg,
 
     /// Also install the runtime into this Python environment as `openai-codex-cli-bin`
     /// (default interpreter: the active virtualenv's, else `python3`).
@@ -90,7 +84,7 @@ pub struct InstallArgs {
 }
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json || args.print_path);
+    let ui = Ui::new(args.quiet.quiet || args.json || args.print_path);
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone();
     let ctx = Context::resolve(&settings)?;

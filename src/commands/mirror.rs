@@ -15,13 +15,8 @@ use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct MirrorArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     /// The mirror's root directory.
     #[arg(long, value_name = "DIR")]
@@ -38,13 +33,12 @@ pub struct MirrorArgs {
     #[command(flatten)]
     pub runtime: OnlineArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<Target> = match args.targets.as_deref() {
         None => vec![ctx.target.clone()],
@@ -63,7 +57,7 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
         Origin::Sources
     };
     let mirror = codex_bootstrap::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
-    if args.json {
+    if args.output.json {
         super::print_json(&mirror)?;
         return Ok(ExitCode::SUCCESS);
     }

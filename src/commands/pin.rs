@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{heading, OnlineArgs};
+use crate::cli::OnlineArgs;
 use crate::ui::Ui;
 use codex_bootstrap::pin::{CodexVersion, Manifest, PinnedAsset};
 use codex_bootstrap::platform::Target;
@@ -32,13 +32,11 @@ pub struct PinArgs {
     #[command(flatten)]
     pub runtime: OnlineArgs,
 
-    /// No progress or status output.
-    #[arg(long, short, help_heading = heading::OUTPUT)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: crate::cli::QuietArg,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `pin --json`.
@@ -95,7 +93,7 @@ struct PinnedFile<'a, D> {
 }
 
 pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json);
+    let ui = Ui::new(args.quiet.quiet || args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;
     let survey = codex_bootstrap::survey::version(&online, &ctx, &ui)?;
@@ -124,7 +122,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .filter(|m| m.version != version)
         .map(|m| m.version.to_string());
-    if args.json {
+    if args.output.json {
         super::print_json(&PinReport {
             version: version.to_string(),
             tag: version.tag(),

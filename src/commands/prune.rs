@@ -31,9 +31,8 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `prune --json`: what was removed (or, with `--dry-run`, would be).
@@ -56,7 +55,7 @@ struct PrunedRuntime {
 }
 
 pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let verb = if args.dry_run {
@@ -122,7 +121,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     if freed > 0 {
         ui.status("Freed", &human_bytes(freed));
     }
-    if args.json {
+    if args.output.json {
         super::print_json(&PruneReport {
             dry_run: args.dry_run,
             leftovers,

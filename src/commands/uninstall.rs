@@ -31,9 +31,8 @@ pub struct UninstallArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `uninstall --json`.
@@ -50,7 +49,7 @@ struct Removed {
 }
 
 pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let version = CodexVersion::parse(&args.remove_version)?;
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<_> = if args.all_targets {
@@ -85,7 +84,7 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         .hint("see what is installed with `codex-bootstrap list`")
         .into());
     }
-    if args.json {
+    if args.output.json {
         super::print_json(&UninstallReport {
             version: version.to_string(),
             removed,

@@ -13,13 +13,8 @@ use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
 pub struct WheelArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
@@ -32,9 +27,8 @@ pub struct WheelArgs {
     #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `wheel --json`.
@@ -53,7 +47,7 @@ struct WheelReport {
 }
 
 pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json);
+    let ui = Ui::new(args.quiet || args.output.json);
     let runtime = codex_bootstrap::provision::ensure_installed(&args.runtime.settings(), &ui)?;
     let started = Instant::now();
     let path = codex_bootstrap::python::build_wheel(&runtime, &args.out)?;
@@ -68,7 +62,7 @@ pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
             elapsed.as_secs_f64()
         ),
     );
-    if args.json {
+    if args.output.json {
         // Only here is the wheel read back: its digest is what a lock file pins.
         let (sha256, size) = codex_bootstrap::verify::hash_file(&path)
             .with_context(|| format!("could not read `{}`", path.display()))?;

@@ -10,20 +10,14 @@ use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct WhichArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = codex_bootstrap::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `which --json`.
@@ -46,7 +40,7 @@ pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
             .into());
     };
     match ctx.store.installed(version, &ctx.target)? {
-        Some(rt) if args.json => {
+        Some(rt) if args.output.json => {
             super::print_json(&WhichReport {
                 version: version.to_string(),
                 target: ctx.target.to_string(),
