@@ -81,85 +81,173 @@ pub struct Cli {
     pub color: crate::ui::ColorWhen,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
+/// The subcommands, listed once: each with its arguments (`module::Args`, run by
+/// `module::run`), whether it asked for `--json`, and how its version is reconciled after
+/// parsing (see [`Cli::try_parse_checked_from`]). This declares [`Command`] and its dispatch.
+macro_rules! commands {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident($module:ident::$args:ident) {
+            json($j:pat) => $json:expr,
+            reconcile($r:pat, $m:pat) => $reconcile:expr $(,)?
+        }
+    )*) => {
+        #[derive(Debug, Subcommand)]
+        pub enum Command {
+            $($(#[$meta])* $name(commands::$module::$args),)*
+        }
+
+        impl Command {
+            /// Whether the command asked for `--json`: then its result, and a failure too, is
+            /// one JSON object on stdout.
+            pub fn json(&self) -> bool {
+                match self {
+                    $(Command::$name($j) => $json,)*
+                }
+            }
+
+            /// The error is the message of a usage error.
+            fn reconcile(&mut self, m: &ArgMatches) -> Result<(), String> {
+                match (self, m) {
+                    $((Command::$name($r), $m) => $reconcile,)*
+                }
+            }
+
+            pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
+                match self {
+                    $(Command::$name(args) => commands::$module::run(args),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
     /// Install the pinned Codex runtime into the cache (instant when already there).
     #[command(after_help = examples(&[
         ("codex-bootstrap install", "the project's pin, else the bundled one"),
         ("codex-bootstrap install 0.163.0 --print-path", "install, then print bin/codex"),
         ("codex-bootstrap install latest --python", "also into the active virtualenv"),
     ]))]
-    Install(commands::install::InstallArgs),
+    Install(install::InstallArgs) {
+        json(a) => a.json,
+        reconcile(a, m) => a.version.take(&mut a.runtime.local, m),
+    }
     /// Run one turn through `codex app-server` and print the answer.
     #[command(after_help = examples(&[
         ("codex-bootstrap quickstart", "a short hello through the pinned runtime"),
         ("codex-bootstrap quickstart 'Summarise this repository' --runtime 0.163.0", ""),
         ("codex-bootstrap quickstart --json --codex-home /tmp/codex-ci", ""),
     ]))]
-    Quickstart(commands::quickstart::QuickstartArgs),
+    Quickstart(quickstart::QuickstartArgs) {
+        json(a) => a.json,
+        reconcile(a, m) => {
+            from_command_line(m, "codex_home", &mut a.codex_home);
+            a.runtime.local.take_version(m, &mut a.runtime_version, "--runtime ")
+        },
+    }
     /// Check everything a Codex user needs, with a fix for each failure.
     #[command(after_help = examples(&[
         ("codex-bootstrap doctor", "the project's pin"),
         ("codex-bootstrap doctor --offline --json", "no network checks, one JSON object"),
         ("codex-bootstrap doctor 0.163.0 --turn", "that runtime, ending with one real turn"),
     ]))]
-    Doctor(commands::doctor::DoctorArgs),
+    Doctor(doctor::DoctorArgs) {
+        json(a) => a.json,
+        reconcile(a, m) => {
+            from_command_line(m, "codex_home", &mut a.codex_home);
+            a.version.take(&mut a.runtime.local, m)
+        },
+    }
     /// Build an `openai-codex-cli-bin` wheel from the verified runtime.
     #[command(after_help = examples(&[
         ("codex-bootstrap wheel --out dist", "the pinned runtime, for this host"),
         ("codex-bootstrap wheel 0.163.0 --out dist --target aarch64-unknown-linux-musl", ""),
     ]))]
-    Wheel(commands::wheel::WheelArgs),
+    Wheel(wheel::WheelArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.version.take(&mut a.runtime.local, m),
+    }
     /// Write a manifest pinning a version's assets and digests for every target.
     #[command(after_help = examples(&[
         ("codex-bootstrap pin latest", "the newest stable, into ./codex-runtime.toml"),
         ("codex-bootstrap pin 0.163.0 --source python-index", "digests from the Python index"),
     ]))]
-    Pin(commands::pin::PinArgs),
+    Pin(pin::PinArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
+    }
     /// Write a static mirror (release-download layout) for air gaps and fleets.
     #[command(after_help = examples(&[
         ("codex-bootstrap mirror --out /srv/codex --targets all", "the pin, every target"),
         ("codex-bootstrap mirror 0.163.0 --out mirror --from-cache", "offline, from the store"),
         ("codex-bootstrap install --mirror file:///srv/codex", "then install from it"),
     ]))]
-    Mirror(commands::mirror::MirrorArgs),
+    Mirror(mirror::MirrorArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.version.take(&mut a.runtime.local, m),
+    }
     /// List installed runtimes.
     #[command(after_help = examples(&[
         ("codex-bootstrap list", ""),
         ("codex-bootstrap list --json", "one JSON array"),
     ]))]
-    List(commands::list::ListArgs),
+    List(list::ListArgs) {
+        json(a) => a.json,
+        reconcile(a, m) => a.runtime.take_version(m, &mut None, ""),
+    }
     /// Print the path of the pinned runtime's `codex` (exit 1 when not installed).
     #[command(after_help = examples(&[
         ("codex-bootstrap which", "the project's pin"),
         ("\"$(codex-bootstrap which 0.163.0)\" --version", "run that runtime"),
     ]))]
-    Which(commands::which::WhichArgs),
+    Which(which::WhichArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.version.take(&mut a.runtime, m),
+    }
     /// Remove an installed runtime.
     #[command(after_help = examples(&[
         ("codex-bootstrap uninstall 0.154.0-alpha.6", "this target's"),
         ("codex-bootstrap uninstall 0.160.0 --all-targets", "every target's"),
     ]))]
-    Uninstall(commands::uninstall::UninstallArgs),
+    Uninstall(uninstall::UninstallArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => {
+            a.runtime.take_version(m, &mut a.runtime_version, "")?;
+            // clap requires the argument or `--version`, and uninstall's `--version` reads no
+            // variable: one of them was on the command line.
+            a.remove_version = a.runtime.version.clone().unwrap_or_default();
+            Ok(())
+        },
+    }
     /// Remove leftovers of interrupted installs, and old runtimes with --keep/--older-than.
     #[command(after_help = examples(&[
         ("codex-bootstrap prune", "leftovers of interrupted installs only"),
         ("codex-bootstrap prune --keep 2 --dry-run", "what keeping two versions would remove"),
         ("codex-bootstrap prune --older-than 30", "runtimes unused for 30 days"),
     ]))]
-    Prune(commands::prune::PruneArgs),
+    Prune(prune::PruneArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.runtime.take_version(m, &mut None, ""),
+    }
     /// Print a stable cache key (version, target, digest) for CI caches.
     #[command(after_help = examples(&[
         ("codex-bootstrap cache-key", "the project's pin, this host"),
         ("codex-bootstrap cache-key 0.163.0 --target x86_64-unknown-linux-musl", ""),
     ]))]
-    CacheKey(commands::cache_key::CacheKeyArgs),
+    CacheKey(cache_key::CacheKeyArgs) {
+        json(a) => a.output.json,
+        reconcile(a, m) => a.version.take(&mut a.runtime, m),
+    }
     /// Print a shell completion script.
     #[command(after_help = examples(&[
         ("codex-bootstrap completions bash > ~/.local/share/bash-completion/completions/codex-bootstrap", ""),
         ("codex-bootstrap completions fish > ~/.config/fish/completions/codex-bootstrap.fish", ""),
     ]))]
-    Completions(commands::completions::CompletionsArgs),
+    Completions(completions::CompletionsArgs) {
+        json(_) => false,
+        reconcile(_, _) => Ok(()),
+    }
 }
 
 /// An `Examples:` section for `after_help`, styled like clap's own headings (plain when colour
@@ -195,6 +283,13 @@ pub struct VersionArg {
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
+}
+
+impl VersionArg {
+    /// Move this version into `runtime` (see [`RuntimeArgs::take_version`]).
+    pub fn take(&mut self, runtime: &mut RuntimeArgs, m: &ArgMatches) -> Result<(), String> {
+        runtime.take_version(m, &mut self.runtime_version, "")
+    }
 }
 
 /// `--json` where it prints one JSON object documented in the README.
@@ -462,62 +557,10 @@ impl Cli {
 /// The id of each command's positional `VERSION` (and of `quickstart --runtime`).
 const VERSION_ARG: &str = "runtime_version";
 
-impl Command {
-    /// See [`Cli::try_parse_checked_from`]. The error is the message of a usage error.
-    fn reconcile(&mut self, m: &ArgMatches) -> Result<(), String> {
-        match self {
-            Command::Install(a) => {
-                a.runtime
-                    .local
-                    .take_version(m, &mut a.version.runtime_version, "")
-            }
-            Command::Quickstart(a) => {
-                from_command_line(m, "codex_home", &mut a.codex_home);
-                a.runtime
-                    .local
-                    .take_version(m, &mut a.runtime_version, "--runtime ")
-            }
-            Command::Doctor(a) => {
-                from_command_line(m, "codex_home", &mut a.codex_home);
-                a.runtime
-                    .local
-                    .take_version(m, &mut a.version.runtime_version, "")
-            }
-            Command::Wheel(a) => {
-                a.runtime
-                    .local
-                    .take_version(m, &mut a.version.runtime_version, "")
-            }
-            Command::Pin(a) => a.runtime.local.take_version(m, &mut a.runtime_version, ""),
-            Command::Mirror(a) => {
-                a.runtime
-                    .local
-                    .take_version(m, &mut a.version.runtime_version, "")
-            }
-            Command::List(a) => a.runtime.take_version(m, &mut None, ""),
-            Command::Which(a) => a
-                .runtime
-                .take_version(m, &mut a.version.runtime_version, ""),
-            Command::Uninstall(a) => {
-                a.runtime.take_version(m, &mut a.runtime_version, "")?;
-                // clap requires the argument or `--version`, and uninstall's `--version` reads
-                // no variable: one of them was on the command line.
-                a.remove_version = a.runtime.version.clone().unwrap_or_default();
-                Ok(())
-            }
-            Command::Prune(a) => a.runtime.take_version(m, &mut None, ""),
-            Command::CacheKey(a) => a
-                .runtime
-                .take_version(m, &mut a.version.runtime_version, ""),
-            Command::Completions(_) => Ok(()),
-        }
-    }
-}
-
 impl RuntimeArgs {
     /// Move the version spelled by `positional` (flag `spelling`, empty for an argument) into
     /// `self.version`, refusing a different `--version`; drop what came from the environment.
-    fn take_version(
+    pub fn take_version(
         &mut self,
         m: &ArgMatches,
         positional: &mut Option<String>,
@@ -550,7 +593,7 @@ fn same_version(a: &str, b: &str) -> bool {
 }
 
 /// Keep `value` only if the user typed it: clap fills it from `env = ...` too.
-fn from_command_line<T>(m: &ArgMatches, id: &str, value: &mut Option<T>) {
+pub fn from_command_line<T>(m: &ArgMatches, id: &str, value: &mut Option<T>) {
     if m.value_source(id) != Some(ValueSource::CommandLine) {
         *value = None;
     }

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    let json = commands::wants_json(&cli.command);
+    let json = cli.command.json();
     ui::set_color(cli.color);
     let result = logging::init(cli.verbose)
         .map_err(anyhow::Error::from)
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             if let Err(e) = interrupt::listen() {
                 tracing::debug!("could not take over Ctrl-C: {e}");
             }
-            commands::run(cli)
+            cli.command.run()
         });
     let interrupted = interrupt::requested();
     match result {
