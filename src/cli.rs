@@ -22,6 +22,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 
 use crate::commands;
 use codex_bootstrap::pin::{Request, VERSION_ENV};
+use codex_bootstrap::provision::Settings;
 use codex_bootstrap::store::HOME_ENV;
 
 /// Help headings, in the order they appear after the command's own options.
@@ -274,7 +275,7 @@ fn examples(lines: &[(&str, &str)]) -> StyledStr {
 }
 
 /// The positional `VERSION` of the commands that take one as [`VERSION_HELP`] says.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct VersionArg {
     #[arg(
         value_name = "VERSION",
@@ -293,7 +294,7 @@ impl VersionArg {
 }
 
 /// `--json` where it prints one JSON object documented in the README.
-#[derive(Debug, Clone, Copy, Args, Default)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct JsonArg {
     /// Print one JSON object (see "JSON output" in the README).
     #[arg(long, help_heading = heading::OUTPUT)]
@@ -301,7 +302,7 @@ pub struct JsonArg {
 }
 
 /// `--quiet` where it silences all progress and status output.
-#[derive(Debug, Clone, Copy, Args, Default)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct QuietArg {
     /// No progress or status output.
     #[arg(long, short, help_heading = heading::OUTPUT)]
@@ -310,7 +311,7 @@ pub struct QuietArg {
 
 /// Which runtime, for which target, kept where: shared by every command that resolves one.
 /// None of these touch the network.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct RuntimeArgs {
     /// The runtime version. After [`Cli::try_parse_checked`] this holds the version from
     /// whichever spelling was used on the command line (the VERSION argument, `--version`,
@@ -347,18 +348,21 @@ pub struct RuntimeArgs {
 impl RuntimeArgs {
     /// The library's view of these flags, with the network at its defaults: for the commands
     /// that never download.
-    pub fn settings(&self) -> codex_bootstrap::provision::Settings {
-        OnlineArgs {
-            local: self.clone(),
-            network: NetworkArgs::default(),
-        }
-        .settings()
+    pub fn settings(&self) -> Settings {
+        Settings::from(self)
     }
 }
 
-const CONNECT_TIMEOUT_SECS: u64 = 30;
-const READ_TIMEOUT_SECS: u64 = 30;
-const RETRIES: u32 = 5;
+impl From<&RuntimeArgs> for Settings {
+    fn from(local: &RuntimeArgs) -> Settings {
+        Settings {
+            version: local.version.clone(),
+            target: local.target.clone(),
+            cache_dir: local.cache_dir.clone(),
+            ..Settings::default()
+        }
+    }
+}
 
 /// How to reach the sources: only on the commands that use the network.
 #[derive(Debug, Clone, Args)]
@@ -379,7 +383,7 @@ pub struct NetworkArgs {
         env = "CODEX_BOOTSTRAP_GITHUB_API",
         hide_env_values = true,
         value_name = "URL",
-        default_value = codex_bootstrap::github::DEFAULT_API_URL,
+        default_value_t = Settings::default().github_api_url,
         help_heading = heading::NETWORK
     )]
     pub github_api_url: String,
@@ -390,7 +394,7 @@ pub struct NetworkArgs {
         env = "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
         hide_env_values = true,
         value_name = "URL",
-        default_value = codex_bootstrap::github::DEFAULT_DOWNLOAD_URL,
+        default_value_t = Settings::default().github_download_url,
         hide_short_help = true,
         help_heading = heading::NETWORK
     )]
@@ -404,7 +408,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = CONNECT_TIMEOUT_SECS,
+        default_value_t = Settings::default().connect_timeout,
         env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -415,7 +419,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = READ_TIMEOUT_SECS,
+        default_value_t = Settings::default().read_timeout,
         env = "CODEX_BOOTSTRAP_READ_TIMEOUT",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -426,7 +430,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = RETRIES,
+        default_value_t = Settings::default().retries,
         env = "CODEX_BOOTSTRAP_RETRIES",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -469,26 +473,8 @@ pub struct NetworkArgs {
     pub npm_registry: Option<String>,
 }
 
-/// The flags' defaults, for the commands that take no network flags.
-impl Default for NetworkArgs {
-    fn default() -> Self {
-        NetworkArgs {
-            mirror: None,
-            github_api_url: codex_bootstrap::github::DEFAULT_API_URL.to_string(),
-            github_download_url: codex_bootstrap::github::DEFAULT_DOWNLOAD_URL.to_string(),
-            allow_http: false,
-            connect_timeout: CONNECT_TIMEOUT_SECS,
-            read_timeout: READ_TIMEOUT_SECS,
-            retries: RETRIES,
-            sources: Vec::new(),
-            index_url: None,
-            npm_registry: None,
-        }
-    }
-}
-
 /// [`RuntimeArgs`] and [`NetworkArgs`]: what a command that downloads a runtime takes.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct OnlineArgs {
     #[command(flatten)]
     pub local: RuntimeArgs,
@@ -498,23 +484,26 @@ pub struct OnlineArgs {
 
 impl OnlineArgs {
     /// The library's view of these flags.
-    pub fn settings(&self) -> codex_bootstrap::provision::Settings {
-        let (local, net) = (&self.local, &self.network);
-        codex_bootstrap::provision::Settings {
-            version: local.version.clone(),
-            target: local.target.clone(),
-            cache_dir: local.cache_dir.clone(),
+    pub fn settings(&self) -> Settings {
+        Settings::from(self)
+    }
+}
+
+impl From<&OnlineArgs> for Settings {
+    fn from(args: &OnlineArgs) -> Settings {
+        let net = &args.network;
+        Settings {
             mirror: net.mirror.clone(),
             github_api_url: net.github_api_url.clone(),
             github_download_url: net.github_download_url.clone(),
             sources: net.sources.clone(),
             index_url: net.index_url.clone(),
             npm_registry: net.npm_registry.clone(),
-            python: None,
             allow_http: net.allow_http,
             connect_timeout: net.connect_timeout,
             read_timeout: net.read_timeout,
             retries: net.retries,
+            ..Settings::from(&args.local)
         }
     }
 }
@@ -762,17 +751,6 @@ mod tests {
             online,
             ["install", "quickstart", "doctor", "wheel", "pin", "mirror"]
         );
-    }
-
-    #[test]
-    fn network_defaults_match_the_flags() {
-        // Without the variables, so the machine's environment cannot decide.
-        let cmd = NetworkArgs::augment_args(clap::Command::new("defaults"))
-            .mut_args(|a| a.env(None::<&str>));
-        let parsed = NetworkArgs::from_arg_matches(&cmd.get_matches_from(["defaults"]))
-            .expect("the defaults parse");
-        let default = NetworkArgs::default();
-        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
     }
 
     #[test]
