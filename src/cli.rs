@@ -301,6 +301,20 @@ pub struct JsonArg {
     pub json: bool,
 }
 
+/// `VERSION`, [`RuntimeArgs`] and `--json`: what `which` and `cache-key`, which read an exact
+/// pin and the store and never download, take.
+#[derive(Debug, Args)]
+pub struct ExactArgs {
+    #[command(flatten)]
+    pub version: VersionArg,
+
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
 /// `--quiet` where it silences all progress and status output.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct QuietArg {

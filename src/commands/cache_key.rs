@@ -4,21 +4,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::RuntimeArgs;
 use codex_bootstrap::error::Failure;
-use codex_bootstrap::provision::Context;
 
-#[derive(Debug, clap::Args)]
-pub struct CacheKeyArgs {
-    #[command(flatten)]
-    pub version: crate::cli::VersionArg,
-
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-
-    #[command(flatten)]
-    pub output: crate::cli::JsonArg,
-}
+pub type CacheKeyArgs = crate::cli::ExactArgs;
 
 /// The JSON printed by `cache-key --json`.
 #[derive(serde::Serialize)]
@@ -32,16 +20,14 @@ struct CacheKeyReport {
 }
 
 pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime.settings())?;
-    let Some(version) = ctx.exact_version() else {
-        return Err(Failure::new("`latest` has no stable cache key")
-            .hint("pin a version (`codex-bootstrap pin latest`) and key on that")
-            .usage()
-            .into());
-    };
+    let (ctx, version) = super::resolve_exact(
+        &args,
+        Failure::new("`latest` has no stable cache key")
+            .hint("pin a version (`codex-bootstrap pin latest`) and key on that"),
+    )?;
     let sha256 = ctx
         .pin
-        .pinned_asset(version, &ctx.target)
+        .pinned_asset(&version, &ctx.target)
         .and_then(|(_, a)| a.sha256);
     let digest = sha256
         .map(|d| format!("-{}", &d.to_hex()[..16]))

@@ -17,6 +17,22 @@ pub mod which;
 
 use std::io::Write;
 
+use codex_bootstrap::pin::CodexVersion;
+use codex_bootstrap::provision::Context;
+
+/// The context of a command that needs an exact version, or `refusal` as a usage error for
+/// `latest` (which only the network can resolve).
+fn resolve_exact(
+    args: &crate::cli::ExactArgs,
+    refusal: codex_bootstrap::error::Failure,
+) -> anyhow::Result<(Context, CodexVersion)> {
+    let ctx = Context::resolve(&args.runtime.settings())?;
+    match ctx.exact_version().cloned() {
+        Some(version) => Ok((ctx, version)),
+        None => Err(refusal.usage().into()),
+    }
+}
+
 /// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
 /// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {

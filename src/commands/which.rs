@@ -4,21 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::RuntimeArgs;
 use codex_bootstrap::error::Failure;
-use codex_bootstrap::provision::Context;
 
-#[derive(Debug, clap::Args)]
-pub struct WhichArgs {
-    #[command(flatten)]
-    pub version: crate::cli::VersionArg,
-
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-
-    #[command(flatten)]
-    pub output: crate::cli::JsonArg,
-}
+pub type WhichArgs = crate::cli::ExactArgs;
 
 /// The JSON printed by `which --json`.
 #[derive(serde::Serialize)]
@@ -32,14 +20,12 @@ struct WhichReport {
 }
 
 pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime.settings())?;
-    let Some(version) = ctx.exact_version() else {
-        return Err(Failure::new("`which latest` needs the network")
-            .hint("name an exact version: `codex-bootstrap which 0.163.0`")
-            .usage()
-            .into());
-    };
-    match ctx.store.installed(version, &ctx.target)? {
+    let (ctx, version) = super::resolve_exact(
+        &args,
+        Failure::new("`which latest` needs the network")
+            .hint("name an exact version: `codex-bootstrap which 0.163.0`"),
+    )?;
+    match ctx.store.installed(&version, &ctx.target)? {
         Some(rt) if args.output.json => {
             super::print_json(&WhichReport {
                 version: version.to_string(),
