@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 /// A `tracing` filter (`codex_bootstrap=debug`, `codex_bootstrap::net=trace,hyper_util=debug`);
 /// it replaces what `-v` would choose.
-pub const LOG_ENV: &str = "CODEX_BOOTSTRAP_LOG";
+pub(crate) const LOG_ENV: &str = "CODEX_BOOTSTRAP_LOG";
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -77,7 +77,7 @@ pub fn url(url: &url::Url) -> String {
 }
 
 /// [`url()`] for a string that may not parse.
-pub fn url_str(raw: &str) -> String {
+pub(crate) fn url_str(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(u) => url(&u),
         Err(_) => "<not a URL>".into(),

@@ -125,7 +125,7 @@ impl Sha512 {
 
     /// Parse a Subresource Integrity string. npm may list several hashes separated by spaces
     /// (`sha1-… sha512-…`); the sha512 one is taken and weaker ones are ignored.
-    pub fn parse_integrity(s: &str) -> Result<Sha512, DigestError> {
+    pub(crate) fn parse_integrity(s: &str) -> Result<Sha512, DigestError> {
         let err = || DigestError(s.to_string());
         let b64 = s
             .split_whitespace()
@@ -205,7 +205,7 @@ impl Digest {
         }
     }
 
-    pub fn is_sha512(&self) -> bool {
+    pub(crate) fn is_sha512(&self) -> bool {
         matches!(self, Digest::Sha512(_))
     }
 }
@@ -326,12 +326,12 @@ impl Expectations {
     }
 
     /// `None` when there is nothing to check against.
-    pub fn from_vec(all: Vec<Expected>) -> Option<Expectations> {
+    pub(crate) fn from_vec(all: Vec<Expected>) -> Option<Expectations> {
         (!all.is_empty()).then_some(Expectations(all))
     }
 
     /// The most trusted one: what the receipt's `verified_by` names.
-    pub fn primary(&self) -> &Expected {
+    pub(crate) fn primary(&self) -> &Expected {
         // Never empty: both constructors refuse that.
         &self.0[0]
     }
@@ -341,7 +341,7 @@ impl Expectations {
     }
 
     /// Whether checking needs a sha512 too (npm's integrity).
-    pub fn needs_sha512(&self) -> bool {
+    pub(crate) fn needs_sha512(&self) -> bool {
         self.0.iter().any(|e| e.digest.is_sha512())
     }
 
@@ -368,7 +368,7 @@ impl Hasher {
         Hasher::default()
     }
     /// Also compute sha512 (only when an expectation needs it: it costs a second pass of CPU).
-    pub fn with_sha512() -> Hasher {
+    pub(crate) fn with_sha512() -> Hasher {
         Hasher {
             sha512: Some(Sha512Hasher::new()),
             ..Hasher::default()
@@ -382,7 +382,7 @@ impl Hasher {
         self.len += bytes.len() as u64;
     }
     /// sha256, sha512 (when asked for) and the length.
-    pub fn finish_all(self) -> (Sha256, Option<Sha512>, u64) {
+    pub(crate) fn finish_all(self) -> (Sha256, Option<Sha512>, u64) {
         (
             Sha256(self.inner.finalize().into()),
             self.sha512.map(|h| Sha512(h.finalize().into())),
@@ -402,7 +402,7 @@ impl Hasher {
 
 /// A reader that hashes everything read through it. Call [`HashingReader::finish`] only after
 /// draining it to EOF, or the digest covers a prefix.
-pub struct HashingReader<R> {
+pub(crate) struct HashingReader<R> {
     inner: R,
     hasher: Hasher,
 }
@@ -416,7 +416,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// Also compute sha512 (an npm integrity).
-    pub fn with_sha512(inner: R) -> Self {
+    pub(crate) fn with_sha512(inner: R) -> Self {
         HashingReader {
             inner,
             hasher: Hasher::with_sha512(),
@@ -430,7 +430,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// [`HashingReader::finish`], with the sha512 when [`HashingReader::with_sha512`] asked for it.
-    pub fn finish_all(mut self) -> io::Result<(Sha256, Option<Sha512>, u64)> {
+    pub(crate) fn finish_all(mut self) -> io::Result<(Sha256, Option<Sha512>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
         Ok(self.hasher.finish_all())
     }

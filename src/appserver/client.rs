@@ -84,7 +84,7 @@ impl AppServer {
     /// the server down when the work succeeded, or kill it and attach the tail of its stderr to
     /// the error when it did not (a timeout is [`Error::Timeout`], `stop` is
     /// [`Error::Interrupted`]).
-    pub async fn supervise<T>(
+    pub(crate) async fn supervise<T>(
         opts: &SpawnOptions,
         limit: Duration,
         stop: impl Future<Output = ()>,
@@ -110,7 +110,7 @@ impl AppServer {
     }
 
     /// The last lines the child wrote to stderr (empty without a child).
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         self.process
             .as_ref()
             .map(Process::stderr_tail)
@@ -118,7 +118,7 @@ impl AppServer {
     }
 
     /// Errors that should carry the child's stderr get it attached here.
-    pub fn with_stderr(&self, e: Error) -> Error {
+    pub(crate) fn with_stderr(&self, e: Error) -> Error {
         match e {
             Error::TurnFailed { message, .. } => Error::TurnFailed {
                 message,
@@ -140,7 +140,7 @@ impl AppServer {
         }
     }
 
-    pub async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
+    pub(crate) async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
         let r = self.session.notify(method, params).await;
         self.explain(r).await
     }
@@ -152,7 +152,7 @@ impl AppServer {
     }
 
     /// The next notification, answering server requests meanwhile.
-    pub async fn next_notification(&mut self) -> Result<(String, Value), Error> {
+    pub(crate) async fn next_notification(&mut self) -> Result<(String, Value), Error> {
         let r = self.session.next_notification().await;
         self.explain(r).await
     }
@@ -184,7 +184,11 @@ impl AppServer {
     }
 
     /// `thread/start`, read-only and without approvals; returns the thread id.
-    pub async fn start_thread(&mut self, cwd: &Path, model: Option<&str>) -> Result<String, Error> {
+    pub(crate) async fn start_thread(
+        &mut self,
+        cwd: &Path,
+        model: Option<&str>,
+    ) -> Result<String, Error> {
         let mut params = json!({
             "cwd": cwd.display().to_string(),
             "approvalPolicy": "never",
@@ -200,7 +204,7 @@ impl AppServer {
     }
 
     /// `turn/start` and follow the turn to `turn/completed`.
-    pub async fn run_turn(
+    pub(crate) async fn run_turn(
         &mut self,
         thread_id: &str,
         text: &str,

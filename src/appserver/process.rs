@@ -33,14 +33,14 @@ pub struct SpawnOptions {
 }
 
 /// A running `codex app-server`, without its stdin and stdout (the session has those).
-pub struct Process {
+pub(crate) struct Process {
     child: Child,
     stderr: Arc<Mutex<Tail>>,
     stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The pipes a session talks through.
-pub struct Pipes {
+pub(crate) struct Pipes {
     pub stdout: ChildStdout,
     pub stdin: ChildStdin,
 }
@@ -118,7 +118,7 @@ impl Process {
     }
 
     /// The last lines the child wrote to stderr, without terminal colours.
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         let bytes: Vec<u8> = self
             .stderr
             .lock()
@@ -132,7 +132,7 @@ impl Process {
 
     /// Wait briefly for the child to exit and its stderr to drain, so errors show why it died;
     /// its exit status, if it did exit.
-    pub async fn settle(&mut self) -> Option<String> {
+    pub(crate) async fn settle(&mut self) -> Option<String> {
         let status = tokio::time::timeout(Duration::from_secs(2), self.child.wait())
             .await
             .ok()

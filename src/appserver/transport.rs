@@ -7,10 +7,10 @@ use super::msg::Message;
 use super::protocol::ProtocolError;
 
 /// The longest line accepted (a turn's items can be large, but not this large).
-pub const MAX_LINE: usize = 64 << 20;
+pub(crate) const MAX_LINE: usize = 64 << 20;
 
 /// Reads messages from a buffered reader, counting lines for error messages.
-pub struct Reader<R> {
+pub(crate) struct Reader<R> {
     inner: R,
     line: u64,
     buf: Vec<u8>,

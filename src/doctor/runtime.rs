@@ -15,7 +15,7 @@ use super::Check;
 
 /// Run `exe --version` with a deadline, in a private CODEX_HOME so doctor leaves the user's as
 /// it found it (see [`crate::prove`]); what it says, or why it said nothing, as a check shows it.
-pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
+pub(crate) fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
     let out = crate::prove::codex_version_blocking(exe, timeout).map_err(|e| match &e {
         VersionError::ScratchHome { source, .. }
         | VersionError::Spawn { source, .. }

@@ -61,7 +61,7 @@ pub struct Fetched256 {
 }
 
 /// Download `asset` to `dir/<name>` and check it against every digest it must have.
-pub async fn fetch_verified(
+pub(crate) async fn fetch_verified(
     http: &Http,
     asset: &Asset,
     dir: &Path,

@@ -11,7 +11,7 @@
 //! its next candidate. Nothing here chooses a URL the plan did not name.
 
 pub mod artifact;
-pub mod locate;
+pub(crate) mod locate;
 pub mod npm;
 pub mod pyindex;
 
@@ -27,11 +27,12 @@ pub use run::{
 };
 
 /// The order `auto` stands for.
-pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];
+pub(crate) const AUTO: &[SourceKind] =
+    &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];
 
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a source (expected github, python-index, npm or auto)")]
-pub struct UnknownSource(pub String);
+pub(crate) struct UnknownSource(pub String);
 
 impl Hint for UnknownSource {
     fn hint(&self) -> String {
@@ -45,7 +46,10 @@ impl Hint for UnknownSource {
 
 /// Parse `--source` values (each may be a comma list) into an order without repeats. Empty
 /// means `auto`. A mirror, when given, goes first.
-pub fn parse_order(values: &[String], mirror: bool) -> Result<Vec<SourceKind>, UnknownSource> {
+pub(crate) fn parse_order(
+    values: &[String],
+    mirror: bool,
+) -> Result<Vec<SourceKind>, UnknownSource> {
     let mut order = Vec::new();
     if mirror {
         order.push(SourceKind::Mirror);

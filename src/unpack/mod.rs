@@ -114,7 +114,7 @@ pub struct Unpacked {
 /// must exist). With `member_root` (an npm tarball's `package/vendor/<triple>/`, from
 /// [`AssetKind::member_root`]), only the entries below it are extracted, the prefix stripped;
 /// the others are skipped, though they still count against [`Limits::max_entries`].
-pub fn unpack_stream<R: Read>(
+pub(crate) fn unpack_stream<R: Read>(
     kind: AssetKind,
     reader: R,
     dest: &Path,
