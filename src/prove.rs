@@ -82,12 +82,12 @@ impl VersionOutput {
         }
     }
 
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.status.success()
     }
 
     /// The version it reports, if it reports one.
-    pub fn version(&self) -> Option<CodexVersion> {
+    pub(crate) fn version(&self) -> Option<CodexVersion> {
         reported_version(&self.stdout)
     }
 }
@@ -101,7 +101,7 @@ pub(crate) fn reported_version(output: &str) -> Option<CodexVersion> {
 }
 
 /// `exe --version` in `codex_home`, with no input and both outputs captured.
-pub fn command(exe: &Path, codex_home: &Path) -> Command {
+pub(crate) fn command(exe: &Path, codex_home: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("--version")
         .env("CODEX_HOME", codex_home)

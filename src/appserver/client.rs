@@ -61,7 +61,7 @@ pub struct AppServer {
 
 impl AppServer {
     /// Start `codex [-c k=v]... app-server --listen stdio://`.
-    pub fn spawn(opts: &SpawnOptions) -> Result<AppServer, Error> {
+    pub(crate) fn spawn(opts: &SpawnOptions) -> Result<AppServer, Error> {
         let (process, pipes) = Process::spawn(opts)?;
         Ok(AppServer {
             session: Session::new(BufReader::new(pipes.stdout), pipes.stdin),
@@ -146,7 +146,7 @@ impl AppServer {
     }
 
     /// Send a request and wait for its response, retrying "overloaded" with backoff.
-    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+    pub(crate) async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
         let r = self.session.request(method, params).await;
         self.explain(r).await
     }
@@ -158,7 +158,7 @@ impl AppServer {
     }
 
     /// `initialize` then `initialized`.
-    pub async fn initialize(&mut self) -> Result<ServerInfo, Error> {
+    pub(crate) async fn initialize(&mut self) -> Result<ServerInfo, Error> {
         let r = self
             .request(
                 "initialize",
@@ -177,7 +177,7 @@ impl AppServer {
     }
 
     /// `account/read`.
-    pub async fn account(&mut self) -> Result<AccountInfo, Error> {
+    pub(crate) async fn account(&mut self) -> Result<AccountInfo, Error> {
         let r = self.request("account/read", json!({})).await?;
         let read: AccountRead = protocol::decode("account/read", RESULT, r)?;
         Ok(read.into())
@@ -278,7 +278,7 @@ impl AppServer {
     }
 
     /// Close stdin and give the child a moment to exit; it is killed when dropped anyway.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         self.session.close_input();
         if let Some(process) = self.process.as_mut() {
             process.shutdown().await;
@@ -286,7 +286,7 @@ impl AppServer {
     }
 
     /// Kill the child now (timeouts, Ctrl-C) and reap it.
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         if let Some(process) = self.process.as_mut() {
             process.kill().await;
         }

@@ -47,7 +47,7 @@ pub(crate) struct Pipes {
 
 impl Process {
     /// Start `codex [-c k=v]... app-server --listen stdio://`, with `path_dir` first on PATH.
-    pub fn spawn(opts: &SpawnOptions) -> Result<(Process, Pipes), Error> {
+    pub(crate) fn spawn(opts: &SpawnOptions) -> Result<(Process, Pipes), Error> {
         let mut cmd = tokio::process::Command::new(&opts.codex);
         for kv in &opts.config {
             cmd.arg("-c").arg(kv);
@@ -146,7 +146,7 @@ impl Process {
 
     /// The error for a session whose peer went away: the exit status when the child exited,
     /// and the tail of its stderr either way.
-    pub async fn closed(&mut self) -> Error {
+    pub(crate) async fn closed(&mut self) -> Error {
         let status = self.settle().await;
         let stderr_tail = self.stderr_tail();
         match status {
@@ -159,7 +159,7 @@ impl Process {
     }
 
     /// Give the child (whose stdin is closed) a moment to exit, then kill it.
-    pub async fn shutdown(&mut self) {
+    pub(crate) async fn shutdown(&mut self) {
         if tokio::time::timeout(Duration::from_millis(500), self.child.wait())
             .await
             .is_err()
@@ -169,7 +169,7 @@ impl Process {
     }
 
     /// Kill the child now (timeouts, Ctrl-C) and reap it.
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         let _ = self.child.kill().await;
     }
 }

@@ -53,7 +53,7 @@ pub(crate) const NOTIFICATION: &str = "notification";
 
 /// Decode the `part` (`result` or `notification`) of a `method` message into `T`; an error
 /// names the method and the path of the field that is missing or of the wrong type.
-pub fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     method: &str,
     part: &'static str,
     value: Value,
@@ -97,7 +97,7 @@ pub struct ServerInfo {
 
 impl ServerInfo {
     /// The runtime version inside the user agent (`codex_bootstrap/0.163.0 (...)`).
-    pub fn runtime_version(&self) -> Option<String> {
+    pub(crate) fn runtime_version(&self) -> Option<String> {
         let first = self.user_agent.split_whitespace().next()?;
         let v = first.rsplit('/').next()?;
         v.chars().next()?.is_ascii_digit().then(|| v.to_string())
@@ -206,7 +206,7 @@ pub(crate) struct ItemCompleted {
 
 /// A thread item: the kind this client reads, and the item as it came.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     pub kind: ItemKind,
     pub raw: Value,
 }
@@ -214,7 +214,7 @@ pub struct Item {
 /// The kinds of item this client reads; every other kind is kept, unread.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum ItemKind {
+pub(crate) enum ItemKind {
     AgentMessage {
         #[serde(default)]
         text: String,
@@ -256,7 +256,7 @@ pub(crate) struct ErrorNotification {
 }
 
 impl ErrorNotification {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         self.error.message.as_deref().unwrap_or("unknown error")
     }
 }
@@ -288,7 +288,7 @@ pub(crate) enum TurnNotification {
 
 impl TurnNotification {
     /// Decode a notification by its method.
-    pub fn decode(method: &str, params: Value) -> Result<TurnNotification, ProtocolError> {
+    pub(crate) fn decode(method: &str, params: Value) -> Result<TurnNotification, ProtocolError> {
         Ok(match method {
             "item/agentMessage/delta" => {
                 Self::AgentMessageDelta(decode(method, NOTIFICATION, params)?)
@@ -304,7 +304,7 @@ impl TurnNotification {
     }
 
     /// The turn this notification is about (`None` for methods a turn does not follow).
-    pub fn turn_id(&self) -> Option<&str> {
+    pub(crate) fn turn_id(&self) -> Option<&str> {
         match self {
             Self::AgentMessageDelta(n) => Some(&n.turn_id),
             Self::ItemCompleted(n) => Some(&n.turn_id),

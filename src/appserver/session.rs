@@ -61,7 +61,7 @@ impl Pending {
     }
 }
 
-pub struct Session {
+pub(crate) struct Session {
     reader: Reader<BoxRead>,
     writer: BoxWrite,
     pending: Pending,
@@ -71,7 +71,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(
+    pub(crate) fn new(
         reader: impl AsyncBufRead + Unpin + Send + 'static,
         writer: impl AsyncWrite + Unpin + Send + 'static,
     ) -> Session {
@@ -110,7 +110,7 @@ impl Session {
     }
 
     /// Send a request and wait for its response, retrying "overloaded" with backoff.
-    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+    pub(crate) async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -10,7 +10,7 @@ use super::runtime::codex_version;
 use super::Check;
 
 /// python: the Python environment's `openai-codex-cli-bin` is the pin and its codex runs.
-pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
+pub(crate) fn python(py: Option<&Path>, pin: Option<&CodexVersion>) -> Check {
     let fix = "run `codex-bootstrap install --python PY`";
     let interpreter = match crate::python::choose_interpreter(py) {
         Ok(i) => i,

@@ -58,7 +58,7 @@ pub(crate) fn discard_partial(partial: &Path) {
 
 /// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`
 /// (when the sink's receiver is gone, bytes are still downloaded and hashed).
-pub async fn fetch(
+pub(crate) async fn fetch(
     http: &Http,
     t: &Transfer,
     sink: Option<&mpsc::Sender<Chunk>>,

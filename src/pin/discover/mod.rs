@@ -68,7 +68,7 @@ pub enum PinVia {
 }
 
 impl ProjectPin {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.via {
             PinVia::Manifest(_) => self.file.display().to_string(),
             PinVia::Python { dist, .. } => format!(
