@@ -24,7 +24,7 @@ pub struct IoError {
 
 impl IoError {
     /// For `map_err`: `fs::create_dirs(dir).map_err(IoError::at("create", dir))?`.
-    pub fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
+    pub(crate) fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
         let path = path.to_path_buf();
         move |source| IoError {
             action,
@@ -131,7 +131,7 @@ pub(crate) fn is_executable(p: &Path) -> bool {
 }
 
 /// The first executable named `name` on `path_var` (a `PATH` value).
-pub fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+pub(crate) fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     let path_var = path_var?;
     std::env::split_paths(path_var)
         .map(|d| d.join(name))

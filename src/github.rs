@@ -40,7 +40,7 @@ pub struct ReleaseAsset {
 }
 
 impl Release {
-    pub fn asset(&self, name: &str) -> Option<&ReleaseAsset> {
+    pub(crate) fn asset(&self, name: &str) -> Option<&ReleaseAsset> {
         self.assets.iter().find(|a| a.name == name)
     }
 }

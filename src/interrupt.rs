@@ -78,7 +78,7 @@ pub fn requested() -> bool {
 
 /// Resolves once Ctrl-C has been pressed. Only meaningful while a [`Scope`] lives: outside
 /// one, Ctrl-C ends the process before anything could observe it.
-pub async fn interrupted() {
+pub(crate) async fn interrupted() {
     loop {
         let notified = NOTIFY.notified();
         tokio::pin!(notified);

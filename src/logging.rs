@@ -62,7 +62,7 @@ pub fn enabled() -> bool {
 
 /// A URL as logs show it: no userinfo, no query (signed download URLs carry their signature
 /// there), no fragment.
-pub fn url(url: &url::Url) -> String {
+pub(crate) fn url(url: &url::Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);

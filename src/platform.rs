@@ -50,7 +50,7 @@ impl Hint for PlatformError {
 
 impl Target {
     /// The target of the machine we run on.
-    pub fn host() -> Result<Target, PlatformError> {
+    pub(crate) fn host() -> Result<Target, PlatformError> {
         let os = std::env::consts::OS;
         let mut arch = std::env::consts::ARCH;
         if os == "macos" && arch == "x86_64" && running_under_rosetta() {
@@ -147,7 +147,7 @@ impl Target {
     }
 
     /// The platform suffix of this target's npm package (`@openai/codex@<v>-<platform>`).
-    pub fn npm_platform(&self) -> &'static str {
+    pub(crate) fn npm_platform(&self) -> &'static str {
         match self.0 {
             "x86_64-unknown-linux-musl" => "linux-x64",
             "aarch64-unknown-linux-musl" => "linux-arm64",
@@ -169,7 +169,7 @@ pub(crate) fn wheel_has_platform(file: &str, tag: &str) -> bool {
 }
 
 /// The version field of an `openai_codex_cli_bin-<version>-py3-none-<platform>.whl` name.
-pub fn wheel_version(file: &str) -> Option<&str> {
+pub(crate) fn wheel_version(file: &str) -> Option<&str> {
     WheelFilename::parse(file)
         .filter(|w| w.name() == RUNTIME_WHEEL_NAME)
         .map(|w| w.version())

@@ -184,7 +184,7 @@ pub enum Digest {
 
 impl Digest {
     /// A short, file-name-safe key for partial downloads.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Digest::Sha256(d) => d.to_hex()[..16].to_string(),
             Digest::Sha512(d) => {
@@ -198,7 +198,7 @@ impl Digest {
     }
 
     /// Whether the archive's digests satisfy this expectation.
-    pub fn matches(&self, sha256: &Sha256, sha512: Option<&Sha512>) -> bool {
+    pub(crate) fn matches(&self, sha256: &Sha256, sha512: Option<&Sha512>) -> bool {
         match self {
             Digest::Sha256(d) => d == sha256,
             Digest::Sha512(d) => sha512 == Some(d),
@@ -267,7 +267,7 @@ pub struct Expected {
 }
 
 impl Expected {
-    pub fn sha256(sha256: Sha256, source: DigestSource) -> Expected {
+    pub(crate) fn sha256(sha256: Sha256, source: DigestSource) -> Expected {
         Expected {
             digest: Digest::Sha256(sha256),
             source,
@@ -277,7 +277,7 @@ impl Expected {
 
 impl Expected {
     /// Whether bytes with these digests satisfy this expectation; the mismatch names both.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         sha256: &Sha256,
         sha512: Option<&Sha512>,
@@ -321,7 +321,7 @@ impl Hint for DigestMismatch {
 pub struct Expectations(Vec<Expected>);
 
 impl Expectations {
-    pub fn one(e: Expected) -> Expectations {
+    pub(crate) fn one(e: Expected) -> Expectations {
         Expectations(vec![e])
     }
 
@@ -346,7 +346,7 @@ impl Expectations {
     }
 
     /// The first expectation the bytes fail, if any.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         sha256: &Sha256,
         sha512: Option<&Sha512>,
@@ -374,7 +374,7 @@ impl Hasher {
             ..Hasher::default()
         }
     }
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         self.inner.update(bytes);
         if let Some(h) = &mut self.sha512 {
             h.update(bytes);
@@ -395,7 +395,7 @@ impl Hasher {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    pub fn finish(self) -> (Sha256, u64) {
+    pub(crate) fn finish(self) -> (Sha256, u64) {
         (Sha256(self.inner.finalize().into()), self.len)
     }
 }
@@ -424,7 +424,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// Read the rest to EOF (so trailing bytes are hashed too), then return the digest and size.
-    pub fn finish(self) -> io::Result<(Sha256, u64)> {
+    pub(crate) fn finish(self) -> io::Result<(Sha256, u64)> {
         let (sha256, _, size) = self.finish_all()?;
         Ok((sha256, size))
     }

@@ -148,7 +148,7 @@ impl Hint for ManifestError {
 
 impl Manifest {
     /// The manifest compiled into this binary.
-    pub fn bundled() -> Result<Manifest, ManifestError> {
+    pub(crate) fn bundled() -> Result<Manifest, ManifestError> {
         Manifest::parse(BUNDLED, BUNDLED_NAME)
     }
 

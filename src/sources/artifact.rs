@@ -115,7 +115,7 @@ pub(crate) async fn fetch_verified(
 }
 
 /// The sha256 of the archive's `bin/codex` (`bin/codex.exe` on Windows), read in one pass.
-pub fn codex_sha256(
+pub(crate) fn codex_sha256(
     file: &Path,
     kind: AssetKind,
     target: &Target,

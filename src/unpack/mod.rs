@@ -80,7 +80,7 @@ pub enum UnpackError {
 
 impl UnpackError {
     /// The error for a thread of the unpack that panicked, with its panic message.
-    pub fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
+    pub(crate) fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
