@@ -1,8 +1,11 @@
-//! Command-line definitions. Each subcommand's own flags live beside its code in
-//! [`crate::commands`]; the flags every runtime-resolving command shares live here:
-//! [`RuntimeArgs`] (which runtime, for which target, kept where: no network) and
-//! [`NetworkArgs`] (how to reach the sources), flattened together as [`OnlineArgs`] only into
-//! the commands that download.
+//! Command-line definitions, the binary's own. [`Command`] is the one list of the subcommands
+//! (declared through `commands!`, which also writes their dispatch). Each subcommand's own
+//! flags live beside its code in [`crate::commands`]; the flags several share are declared
+//! once here and flattened: [`VersionArg`], [`JsonArg`], [`QuietArg`] where their help is the
+//! same, [`RuntimeArgs`] (which runtime, for which target, kept where: no network) and
+//! [`NetworkArgs`] (how to reach the sources), together as [`OnlineArgs`] only in the commands
+//! that download. Their defaults are [`Settings::default`]'s, and each becomes [`Settings`] in
+//! one `From`.
 //!
 //! The runtime version is a positional argument (`install 0.163.0`), as in uv and rustup;
 //! `--version V` stays accepted on every subcommand so existing CI lines keep working.

@@ -19,6 +19,10 @@
 //! the binary's own (`src/main.rs`), so no library module can import it; library modules
 //! import each other without a cycle (`tests/it/layering.rs`).
 
+// The docs are for whoever carries the crate on (`cargo doc --document-private-items`): they
+// link crate-private items freely.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod appserver;
 pub mod doctor;
 pub mod error;
