@@ -110,13 +110,15 @@ macro_rules! commands {
                 }
             }
 
-            /// The error is the message of a usage error.
+            /// Settle what clap alone cannot (see [`Cli::try_parse_checked_from`]); the error
+            /// is the message of a usage error.
             fn reconcile(&mut self, m: &ArgMatches) -> Result<(), String> {
                 match (self, m) {
                     $((Command::$name($r), $m) => $reconcile,)*
                 }
             }
 
+            /// Run the command: `commands::<module>::run`.
             pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
                 match self {
                     $(Command::$name(args) => commands::$module::run(args),)*
