@@ -52,7 +52,7 @@ impl Hint for Failure {
 /// What an error tells the user beyond its message. Every library error type implements it
 /// where it is declared; `hints::every_library_error_declares_a_hint` fails for one that
 /// does not.
-pub trait Hint {
+pub(crate) trait Hint {
     /// The fix to suggest, as one imperative sentence, or empty when there is nothing to do
     /// (the user pressed Ctrl-C); an inner error's hint is shown then.
     fn hint(&self) -> String;

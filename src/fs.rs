@@ -24,7 +24,7 @@ pub struct IoError {
 
 impl IoError {
     /// For `map_err`: `fs::create_dirs(dir).map_err(IoError::at("create", dir))?`.
-    pub fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
+    pub(crate) fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
         let path = path.to_path_buf();
         move |source| IoError {
             action,
@@ -53,7 +53,7 @@ impl Hint for IoError {
 }
 
 /// `mkdir -p` with mode 0755 on Unix (the store is readable, never writable, by others).
-pub fn create_dirs(path: &Path) -> io::Result<()> {
+pub(crate) fn create_dirs(path: &Path) -> io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -72,7 +72,7 @@ pub fn is_symlink(path: &Path) -> bool {
 }
 
 /// A relative path with `/` separators, as receipts and RECORD files spell them.
-pub fn slash_path(p: &Path) -> String {
+pub(crate) fn slash_path(p: &Path) -> String {
     p.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -80,7 +80,7 @@ pub fn slash_path(p: &Path) -> String {
 }
 
 /// Create `path` (which must not exist) with `bytes`, mode 0644, and fsync it.
-pub fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -108,7 +108,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Make a rename in `dir` durable. Linux needs the directory fsynced; other platforms do not
 /// need (or allow) it.
-pub fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
@@ -118,7 +118,7 @@ pub fn sync_dir(dir: &Path) {
 }
 
 /// A regular file a shell could run: an executable bit on Unix, any file elsewhere.
-pub fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -131,7 +131,7 @@ pub fn is_executable(p: &Path) -> bool {
 }
 
 /// The first executable named `name` on `path_var` (a `PATH` value).
-pub fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+pub(crate) fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     let path_var = path_var?;
     std::env::split_paths(path_var)
         .map(|d| d.join(name))
@@ -140,7 +140,7 @@ pub fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> 
 
 /// Free bytes on the file system holding `path`.
 #[cfg(unix)]
-pub fn free_space(path: &Path) -> Option<u64> {
+pub(crate) fn free_space(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
@@ -150,14 +150,14 @@ pub fn free_space(path: &Path) -> Option<u64> {
 }
 
 #[cfg(not(unix))]
-pub fn free_space(_path: &Path) -> Option<u64> {
+pub(crate) fn free_space(_path: &Path) -> Option<u64> {
     None
 }
 
 /// A copy-on-write clone where the file system supports it (btrfs, XFS, APFS, ReFS), else an
 /// ordinary copy (`copy_file_range` on Linux). Returns whether it was a clone. Never a hard
 /// link: a write through the copy must not change the original.
-pub fn reflink_or_copy(from: &Path, to: &Path) -> io::Result<bool> {
+pub(crate) fn reflink_or_copy(from: &Path, to: &Path) -> io::Result<bool> {
     match reflink_copy::reflink(from, to) {
         Ok(()) => {
             // A clone keeps the data, not always the mode.

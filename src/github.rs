@@ -9,10 +9,10 @@ use serde::Deserialize;
 use crate::error::Hint;
 use crate::net::client::{Http, NetError, TOKEN_ENVS};
 
-pub const DEFAULT_API_URL: &str = "https://api.github.com";
-pub const DEFAULT_DOWNLOAD_URL: &str = "https://github.com/openai/codex/releases/download";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.github.com";
+pub(crate) const DEFAULT_DOWNLOAD_URL: &str = "https://github.com/openai/codex/releases/download";
 /// The repository whose releases carry the runtime.
-pub const REPO: &str = "openai/codex";
+pub(crate) const REPO: &str = "openai/codex";
 /// Release JSON is small; anything bigger is not GitHub talking.
 const MAX_JSON: usize = 8 << 20;
 
@@ -40,7 +40,7 @@ pub struct ReleaseAsset {
 }
 
 impl Release {
-    pub fn asset(&self, name: &str) -> Option<&ReleaseAsset> {
+    pub(crate) fn asset(&self, name: &str) -> Option<&ReleaseAsset> {
         self.assets.iter().find(|a| a.name == name)
     }
 }
@@ -120,7 +120,7 @@ pub fn release_url(api_url: &str, tag: &str) -> String {
 }
 
 /// `{api}/repos/openai/codex/releases/latest`.
-pub fn latest_url(api_url: &str) -> String {
+pub(crate) fn latest_url(api_url: &str) -> String {
     format!(
         "{}/repos/{REPO}/releases/latest",
         api_url.trim_end_matches('/')
@@ -145,7 +145,7 @@ impl<'a> Github<'a> {
         release_url(&self.api_url, tag)
     }
 
-    pub fn latest_url(&self) -> String {
+    pub(crate) fn latest_url(&self) -> String {
         latest_url(&self.api_url)
     }
 
@@ -160,7 +160,7 @@ impl<'a> Github<'a> {
     }
 
     /// The release at `url` (what a plan names), `tag` naming it in errors.
-    pub async fn release_at(&self, url: &str, tag: &str) -> Result<Release, GithubError> {
+    pub(crate) async fn release_at(&self, url: &str, tag: &str) -> Result<Release, GithubError> {
         self.get_release(url, tag).await
     }
 

@@ -109,7 +109,7 @@ impl Outcome {
             Outcome::Installed(r) | Outcome::AlreadyInstalled(r) => r,
         }
     }
-    pub fn into_runtime(self) -> InstalledRuntime {
+    pub(crate) fn into_runtime(self) -> InstalledRuntime {
         match self {
             Outcome::Installed(r) | Outcome::AlreadyInstalled(r) => r,
         }

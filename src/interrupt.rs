@@ -78,7 +78,7 @@ pub fn requested() -> bool {
 
 /// Resolves once Ctrl-C has been pressed. Only meaningful while a [`Scope`] lives: outside
 /// one, Ctrl-C ends the process before anything could observe it.
-pub async fn interrupted() {
+pub(crate) async fn interrupted() {
     loop {
         let notified = NOTIFY.notified();
         tokio::pin!(notified);
@@ -95,10 +95,10 @@ pub async fn interrupted() {
 /// instead of ending the process. Take it before starting what must be cleaned up: a child
 /// spawned before the scope could be orphaned by an interrupt in between.
 #[must_use = "the scope ends when dropped"]
-pub struct Scope(());
+pub(crate) struct Scope(());
 
 /// Enter a [`Scope`].
-pub fn scope() -> Scope {
+pub(crate) fn scope() -> Scope {
     SCOPES.fetch_add(1, Ordering::SeqCst);
     Scope(())
 }
@@ -115,7 +115,7 @@ impl Drop for Scope {
 /// Work that ends in the same moment counts as interrupted too: a terminal's Ctrl-C reaches
 /// our children as well, and the failure that causes ("the app-server exited") is not the
 /// story to tell.
-pub async fn or_interrupted<F: Future>(work: F) -> Result<F::Output, Interrupted> {
+pub(crate) async fn or_interrupted<F: Future>(work: F) -> Result<F::Output, Interrupted> {
     let _scope = scope();
     tokio::select! {
         biased;

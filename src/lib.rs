@@ -12,15 +12,18 @@
 //! defensively, [`package`] checks the runtime's layout, [`store`] makes it visible
 //! atomically, [`python`] exposes it to a Python environment, [`prove`] runs its
 //! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`provision`] runs the
-//! flow for one runtime; [`commands`] only orchestrates.
+//! flow for one runtime; the binary's `commands` only orchestrate.
 //!
 //! Every library error implements [`error::Hint`] where it is declared; [`hints`], above all of
-//! them, finds the fix for a whole error chain. Library modules never import [`commands`],
-//! [`cli`] or [`ui`], and import each other without a cycle (`tests/it/layering.rs`).
+//! them, finds the fix for a whole error chain. The command line (`cli`, `commands`, `ui`) is
+//! the binary's own (`src/main.rs`), so no library module can import it; library modules
+//! import each other without a cycle (`tests/it/layering.rs`).
+
+// The docs are for whoever carries the crate on (`cargo doc --document-private-items`): they
+// link crate-private items freely.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod appserver;
-pub mod cli;
-pub mod commands;
 pub mod doctor;
 pub mod error;
 pub mod fs;
@@ -31,17 +34,16 @@ pub mod interrupt;
 pub mod logging;
 pub mod mirror;
 pub mod net;
-pub mod package;
+pub(crate) mod package;
 pub mod pin;
 pub mod plan;
 pub mod platform;
-pub mod prove;
+pub(crate) mod prove;
 pub mod provision;
 pub mod python;
 pub mod report;
 pub mod sources;
 pub mod store;
 pub mod survey;
-pub mod ui;
 pub mod unpack;
 pub mod verify;

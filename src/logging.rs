@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 /// A `tracing` filter (`codex_bootstrap=debug`, `codex_bootstrap::net=trace,hyper_util=debug`);
 /// it replaces what `-v` would choose.
-pub const LOG_ENV: &str = "CODEX_BOOTSTRAP_LOG";
+pub(crate) const LOG_ENV: &str = "CODEX_BOOTSTRAP_LOG";
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -62,7 +62,7 @@ pub fn enabled() -> bool {
 
 /// A URL as logs show it: no userinfo, no query (signed download URLs carry their signature
 /// there), no fragment.
-pub fn url(url: &url::Url) -> String {
+pub(crate) fn url(url: &url::Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
@@ -77,7 +77,7 @@ pub fn url(url: &url::Url) -> String {
 }
 
 /// [`url()`] for a string that may not parse.
-pub fn url_str(raw: &str) -> String {
+pub(crate) fn url_str(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(u) => url(&u),
         Err(_) => "<not a URL>".into(),

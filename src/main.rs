@@ -1,14 +1,20 @@
 //! The `codex-bootstrap` binary: parse, set up colour, logging and Ctrl-C, run, render errors,
 //! choose the exit code (0, 1 failed, 2 usage, 130 interrupted).
 
+mod cli;
+mod commands;
+mod ui;
+
 use std::process::ExitCode;
 
-use codex_bootstrap::{cli::Cli, commands, error, hints, interrupt, logging};
+use codex_bootstrap::{error, hints, interrupt, logging};
+
+use crate::cli::Cli;
 
 fn main() -> ExitCode {
     // clap prints help and usage errors while parsing: `--color` must apply to them too.
-    if let Some(when) = codex_bootstrap::ui::color_from_args(std::env::args_os()) {
-        codex_bootstrap::ui::set_color(when);
+    if let Some(when) = ui::color_from_args(std::env::args_os()) {
+        ui::set_color(when);
     }
     let cli = match Cli::try_parse_checked() {
         Ok(cli) => cli,
@@ -22,8 +28,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    let json = commands::wants_json(&cli.command);
-    codex_bootstrap::ui::set_color(cli.color);
+    let json = cli.command.json();
+    ui::set_color(cli.color);
     let result = logging::init(cli.verbose)
         .map_err(anyhow::Error::from)
         .and_then(|()| {
@@ -31,7 +37,7 @@ fn main() -> ExitCode {
             if let Err(e) = interrupt::listen() {
                 tracing::debug!("could not take over Ctrl-C: {e}");
             }
-            commands::run(cli)
+            cli.command.run()
         });
     let interrupted = interrupt::requested();
     match result {
@@ -43,7 +49,7 @@ fn main() -> ExitCode {
             if json {
                 let _ = commands::print_json(&hints::ErrorReport::of(&err));
             }
-            let ui = codex_bootstrap::ui::Ui::stderr_only();
+            let ui = ui::Ui::stderr_only();
             ui.error(&err);
             if interrupted || interrupt::is_interrupted(&err) {
                 ExitCode::from(interrupt::EXIT_CODE)

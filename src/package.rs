@@ -17,25 +17,22 @@ use crate::store::receipt::FileRecord;
 use crate::store::wheel_tree;
 use crate::unpack::{UnpackError, Unpacked};
 
-/// `codex-package.json`.
+/// `codex-package.json`, the fields we read (serde skips the others, e.g. `variant` and
+/// `resourcesDir`).
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PackageMetadata {
+pub(crate) struct PackageMetadata {
     pub layout_version: u32,
     pub version: String,
     pub target: String,
-    #[serde(default)]
-    pub variant: Option<String>,
     pub entrypoint: String,
-    #[serde(default)]
-    pub resources_dir: Option<String>,
     #[serde(default)]
     pub path_dir: Option<String>,
 }
 
 /// The validated shape of an unpacked runtime.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub entrypoint: String,
     pub path_dir: Option<String>,
 }
@@ -43,7 +40,7 @@ pub struct Layout {
 /// Check an unpacked package: `codex-package.json` names `version` and `target`, and its
 /// entrypoint is an executable file. Legacy single-binary archives are rearranged into
 /// `bin/codex[.exe]` first.
-pub fn validate_layout(
+pub(crate) fn validate_layout(
     dir: &Path,
     unpacked: &mut Unpacked,
     kind: AssetKind,

@@ -50,7 +50,7 @@ impl Hint for PlatformError {
 
 impl Target {
     /// The target of the machine we run on.
-    pub fn host() -> Result<Target, PlatformError> {
+    pub(crate) fn host() -> Result<Target, PlatformError> {
         let os = std::env::consts::OS;
         let mut arch = std::env::consts::ARCH;
         if os == "macos" && arch == "x86_64" && running_under_rosetta() {
@@ -77,17 +77,17 @@ impl Target {
         self.0
     }
 
-    pub fn is_windows(&self) -> bool {
+    pub(crate) fn is_windows(&self) -> bool {
         self.0.ends_with("-windows-msvc")
     }
 
     /// Whether binaries for this target can run on this host.
-    pub fn is_host(&self) -> bool {
+    pub(crate) fn is_host(&self) -> bool {
         Target::host().is_ok_and(|h| &h == self)
     }
 
     /// `codex` or `codex.exe`.
-    pub fn exe_name(&self, stem: &str) -> String {
+    pub(crate) fn exe_name(&self, stem: &str) -> String {
         if self.is_windows() {
             format!("{stem}.exe")
         } else {
@@ -96,7 +96,7 @@ impl Target {
     }
 
     /// The release assets that can provide this target, best first (see [`AssetKind`]).
-    pub fn asset_candidates(&self) -> Vec<(String, AssetKind)> {
+    pub(crate) fn asset_candidates(&self) -> Vec<(String, AssetKind)> {
         let t = self.0;
         let mut v = vec![
             (
@@ -114,7 +114,7 @@ impl Target {
     }
 
     /// The platform tag of an `openai-codex-cli-bin` wheel for this target.
-    pub fn wheel_platform_tag(&self) -> &'static str {
+    pub(crate) fn wheel_platform_tag(&self) -> &'static str {
         match self.0 {
             "x86_64-unknown-linux-musl" => {
                 "manylinux_2_17_x86_64.manylinux2014_x86_64.musllinux_1_1_x86_64"
@@ -133,7 +133,7 @@ impl Target {
     /// best first. On Linux the musllinux wheel comes first: it is built from the same release
     /// package as GitHub's and npm's (voice resources included); the manylinux wheel carries the
     /// same static binary without them.
-    pub fn wheel_platform_tags(&self) -> Vec<&'static str> {
+    pub(crate) fn wheel_platform_tags(&self) -> Vec<&'static str> {
         match self.0 {
             "x86_64-unknown-linux-musl" => vec!["musllinux_1_1_x86_64", "manylinux_2_17_x86_64"],
             "aarch64-unknown-linux-musl" => {
@@ -147,7 +147,7 @@ impl Target {
     }
 
     /// The platform suffix of this target's npm package (`@openai/codex@<v>-<platform>`).
-    pub fn npm_platform(&self) -> &'static str {
+    pub(crate) fn npm_platform(&self) -> &'static str {
         match self.0 {
             "x86_64-unknown-linux-musl" => "linux-x64",
             "aarch64-unknown-linux-musl" => "linux-arm64",
@@ -164,12 +164,12 @@ const RUNTIME_WHEEL_NAME: &str = "openai_codex_cli_bin";
 
 /// Whether a wheel file name carries this platform tag. Wheel names may compress several tags
 /// with dots (`manylinux_2_17_x86_64.manylinux2014_x86_64`).
-pub fn wheel_has_platform(file: &str, tag: &str) -> bool {
+pub(crate) fn wheel_has_platform(file: &str, tag: &str) -> bool {
     WheelFilename::parse(file).is_some_and(|w| w.has_platform(tag))
 }
 
 /// The version field of an `openai_codex_cli_bin-<version>-py3-none-<platform>.whl` name.
-pub fn wheel_version(file: &str) -> Option<&str> {
+pub(crate) fn wheel_version(file: &str) -> Option<&str> {
     WheelFilename::parse(file)
         .filter(|w| w.name() == RUNTIME_WHEEL_NAME)
         .map(|w| w.version())
@@ -354,7 +354,7 @@ const NPM_PLATFORMS: &[&str] = &[
 
 impl AssetKind {
     /// The kind of an asset, from its name.
-    pub fn from_name(name: &str) -> Option<AssetKind> {
+    pub(crate) fn from_name(name: &str) -> Option<AssetKind> {
         if name.starts_with("openai_codex_cli_bin-") && name.ends_with(".whl") {
             return Some(AssetKind::Wheel);
         }
@@ -388,7 +388,7 @@ impl AssetKind {
 
     /// Whether the archive holds the codex-package layout (`codex-package.json`, `bin/`, …), as
     /// opposed to a legacy single binary.
-    pub fn is_package(self) -> bool {
+    pub(crate) fn is_package(self) -> bool {
         matches!(
             self,
             AssetKind::PackageTarZst

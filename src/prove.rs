@@ -43,7 +43,7 @@ pub enum VersionError {
 
 impl VersionError {
     /// The underlying I/O error; a timeout as `TimedOut`.
-    pub fn into_io(self) -> std::io::Error {
+    pub(crate) fn into_io(self) -> std::io::Error {
         match self {
             VersionError::ScratchHome { source, .. }
             | VersionError::Spawn { source, .. }
@@ -66,7 +66,7 @@ impl Hint for VersionError {
 
 /// What `codex --version` answered, whether it succeeded or not.
 #[derive(Debug, Clone)]
-pub struct VersionOutput {
+pub(crate) struct VersionOutput {
     pub status: std::process::ExitStatus,
     /// Stdout, trimmed: `codex-cli 0.163.0`.
     pub stdout: String,
@@ -82,18 +82,18 @@ impl VersionOutput {
         }
     }
 
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.status.success()
     }
 
     /// The version it reports, if it reports one.
-    pub fn version(&self) -> Option<CodexVersion> {
+    pub(crate) fn version(&self) -> Option<CodexVersion> {
         reported_version(&self.stdout)
     }
 }
 
 /// The version token of `codex-cli 0.163.0`.
-pub fn reported_version(output: &str) -> Option<CodexVersion> {
+pub(crate) fn reported_version(output: &str) -> Option<CodexVersion> {
     output
         .split_whitespace()
         .last()
@@ -101,7 +101,7 @@ pub fn reported_version(output: &str) -> Option<CodexVersion> {
 }
 
 /// `exe --version` in `codex_home`, with no input and both outputs captured.
-pub fn command(exe: &Path, codex_home: &Path) -> Command {
+pub(crate) fn command(exe: &Path, codex_home: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("--version")
         .env("CODEX_HOME", codex_home)
@@ -127,7 +127,10 @@ fn scratch_home(exe: &Path) -> Result<tempfile::TempDir, VersionError> {
 }
 
 /// Run `exe --version` within `timeout`; the child is killed if it takes longer.
-pub async fn codex_version(exe: &Path, timeout: Duration) -> Result<VersionOutput, VersionError> {
+pub(crate) async fn codex_version(
+    exe: &Path,
+    timeout: Duration,
+) -> Result<VersionOutput, VersionError> {
     tracing::debug!(program = %exe.display(), "starting `codex --version`");
     let home = scratch_home(exe)?;
     let mut cmd = tokio::process::Command::from(command(exe, home.path()));
@@ -150,7 +153,7 @@ pub async fn codex_version(exe: &Path, timeout: Duration) -> Result<VersionOutpu
 }
 
 /// [`codex_version`] for callers without an async runtime.
-pub fn codex_version_blocking(
+pub(crate) fn codex_version_blocking(
     exe: &Path,
     timeout: Duration,
 ) -> Result<VersionOutput, VersionError> {

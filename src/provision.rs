@@ -24,7 +24,8 @@ use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
 use crate::verify::{DigestSource, Expectations, Expected};
 
 /// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
-#[derive(Debug, Clone, Default)]
+/// [`Settings::default`] holds every default, and the command line's flags show and use it.
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub version: Option<String>,
     pub target: Option<String>,
@@ -127,6 +128,27 @@ impl Hint for ProvisionError {
             ProvisionError::Platform(e) => e.is_usage(),
             ProvisionError::Source(e) => e.is_usage(),
             _ => false,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            version: None,
+            target: None,
+            cache_dir: None,
+            mirror: None,
+            github_api_url: crate::github::DEFAULT_API_URL.to_string(),
+            github_download_url: crate::github::DEFAULT_DOWNLOAD_URL.to_string(),
+            sources: Vec::new(),
+            index_url: None,
+            npm_registry: None,
+            python: None,
+            allow_http: false,
+            connect_timeout: 30,
+            read_timeout: 30,
+            retries: 5,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::net::Progress;
+use codex_bootstrap::net::Progress;
 
 /// `--color`: when to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -83,7 +83,7 @@ impl Ui {
         Ui {
             chatty: !quiet,
             color: colors(&stderr),
-            interactive: stderr.is_terminal() && !crate::logging::enabled(),
+            interactive: stderr.is_terminal() && !codex_bootstrap::logging::enabled(),
         }
     }
 
@@ -146,14 +146,14 @@ impl Ui {
             }
             last = text;
         }
-        if let Some(hint) = crate::hints::hint_for(err) {
+        if let Some(hint) = codex_bootstrap::hints::hint_for(err) {
             out.push_str(&format!("{}: {hint}\n", self.styled(HINT, "hint")));
         }
         let _ = anstream::stderr().write_all(out.as_bytes());
     }
 
-    /// A byte progress bar (a [`Progress`] for the library), or a hidden one when nobody
-    /// watches.
+    /// A byte progress bar (the library's [`Progress`] through the `Reporter` below), or a
+    /// hidden one when nobody watches.
     pub fn progress(&self, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
         if !(self.chatty && self.interactive) {
             return indicatif::ProgressBar::hidden();
@@ -178,20 +178,7 @@ impl Ui {
     }
 }
 
-/// The terminal's bar reports the library's progress.
-impl Progress for indicatif::ProgressBar {
-    fn set_length(&self, n: u64) {
-        indicatif::ProgressBar::set_length(self, n);
-    }
-    fn set_position(&self, n: u64) {
-        indicatif::ProgressBar::set_position(self, n);
-    }
-    fn inc(&self, n: u64) {
-        indicatif::ProgressBar::inc(self, n);
-    }
-}
-
-pub use crate::report::human_bytes;
+pub use codex_bootstrap::report::human_bytes;
 
 /// A terminal bar that clears itself when the library is done with it.
 struct ClearOnDrop(indicatif::ProgressBar);
@@ -214,7 +201,7 @@ impl Drop for ClearOnDrop {
     }
 }
 
-impl crate::report::Reporter for Ui {
+impl codex_bootstrap::report::Reporter for Ui {
     fn status(&self, verb: &str, message: &str) {
         Ui::status(self, verb, message);
     }

@@ -125,7 +125,7 @@ impl Sha512 {
 
     /// Parse a Subresource Integrity string. npm may list several hashes separated by spaces
     /// (`sha1-… sha512-…`); the sha512 one is taken and weaker ones are ignored.
-    pub fn parse_integrity(s: &str) -> Result<Sha512, DigestError> {
+    pub(crate) fn parse_integrity(s: &str) -> Result<Sha512, DigestError> {
         let err = || DigestError(s.to_string());
         let b64 = s
             .split_whitespace()
@@ -184,7 +184,7 @@ pub enum Digest {
 
 impl Digest {
     /// A short, file-name-safe key for partial downloads.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Digest::Sha256(d) => d.to_hex()[..16].to_string(),
             Digest::Sha512(d) => {
@@ -198,14 +198,14 @@ impl Digest {
     }
 
     /// Whether the archive's digests satisfy this expectation.
-    pub fn matches(&self, sha256: &Sha256, sha512: Option<&Sha512>) -> bool {
+    pub(crate) fn matches(&self, sha256: &Sha256, sha512: Option<&Sha512>) -> bool {
         match self {
             Digest::Sha256(d) => d == sha256,
             Digest::Sha512(d) => sha512 == Some(d),
         }
     }
 
-    pub fn is_sha512(&self) -> bool {
+    pub(crate) fn is_sha512(&self) -> bool {
         matches!(self, Digest::Sha512(_))
     }
 }
@@ -267,7 +267,7 @@ pub struct Expected {
 }
 
 impl Expected {
-    pub fn sha256(sha256: Sha256, source: DigestSource) -> Expected {
+    pub(crate) fn sha256(sha256: Sha256, source: DigestSource) -> Expected {
         Expected {
             digest: Digest::Sha256(sha256),
             source,
@@ -277,7 +277,7 @@ impl Expected {
 
 impl Expected {
     /// Whether bytes with these digests satisfy this expectation; the mismatch names both.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         sha256: &Sha256,
         sha512: Option<&Sha512>,
@@ -321,17 +321,17 @@ impl Hint for DigestMismatch {
 pub struct Expectations(Vec<Expected>);
 
 impl Expectations {
-    pub fn one(e: Expected) -> Expectations {
+    pub(crate) fn one(e: Expected) -> Expectations {
         Expectations(vec![e])
     }
 
     /// `None` when there is nothing to check against.
-    pub fn from_vec(all: Vec<Expected>) -> Option<Expectations> {
+    pub(crate) fn from_vec(all: Vec<Expected>) -> Option<Expectations> {
         (!all.is_empty()).then_some(Expectations(all))
     }
 
     /// The most trusted one: what the receipt's `verified_by` names.
-    pub fn primary(&self) -> &Expected {
+    pub(crate) fn primary(&self) -> &Expected {
         // Never empty: both constructors refuse that.
         &self.0[0]
     }
@@ -341,12 +341,12 @@ impl Expectations {
     }
 
     /// Whether checking needs a sha512 too (npm's integrity).
-    pub fn needs_sha512(&self) -> bool {
+    pub(crate) fn needs_sha512(&self) -> bool {
         self.0.iter().any(|e| e.digest.is_sha512())
     }
 
     /// The first expectation the bytes fail, if any.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         sha256: &Sha256,
         sha512: Option<&Sha512>,
@@ -368,13 +368,13 @@ impl Hasher {
         Hasher::default()
     }
     /// Also compute sha512 (only when an expectation needs it: it costs a second pass of CPU).
-    pub fn with_sha512() -> Hasher {
+    pub(crate) fn with_sha512() -> Hasher {
         Hasher {
             sha512: Some(Sha512Hasher::new()),
             ..Hasher::default()
         }
     }
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         self.inner.update(bytes);
         if let Some(h) = &mut self.sha512 {
             h.update(bytes);
@@ -382,7 +382,7 @@ impl Hasher {
         self.len += bytes.len() as u64;
     }
     /// sha256, sha512 (when asked for) and the length.
-    pub fn finish_all(self) -> (Sha256, Option<Sha512>, u64) {
+    pub(crate) fn finish_all(self) -> (Sha256, Option<Sha512>, u64) {
         (
             Sha256(self.inner.finalize().into()),
             self.sha512.map(|h| Sha512(h.finalize().into())),
@@ -395,14 +395,14 @@ impl Hasher {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    pub fn finish(self) -> (Sha256, u64) {
+    pub(crate) fn finish(self) -> (Sha256, u64) {
         (Sha256(self.inner.finalize().into()), self.len)
     }
 }
 
 /// A reader that hashes everything read through it. Call [`HashingReader::finish`] only after
 /// draining it to EOF, or the digest covers a prefix.
-pub struct HashingReader<R> {
+pub(crate) struct HashingReader<R> {
     inner: R,
     hasher: Hasher,
 }
@@ -416,7 +416,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// Also compute sha512 (an npm integrity).
-    pub fn with_sha512(inner: R) -> Self {
+    pub(crate) fn with_sha512(inner: R) -> Self {
         HashingReader {
             inner,
             hasher: Hasher::with_sha512(),
@@ -424,13 +424,13 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// Read the rest to EOF (so trailing bytes are hashed too), then return the digest and size.
-    pub fn finish(self) -> io::Result<(Sha256, u64)> {
+    pub(crate) fn finish(self) -> io::Result<(Sha256, u64)> {
         let (sha256, _, size) = self.finish_all()?;
         Ok((sha256, size))
     }
 
     /// [`HashingReader::finish`], with the sha512 when [`HashingReader::with_sha512`] asked for it.
-    pub fn finish_all(mut self) -> io::Result<(Sha256, Option<Sha512>, u64)> {
+    pub(crate) fn finish_all(mut self) -> io::Result<(Sha256, Option<Sha512>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
         Ok(self.hasher.finish_all())
     }

@@ -61,7 +61,7 @@ pub struct AppServer {
 
 impl AppServer {
     /// Start `codex [-c k=v]... app-server --listen stdio://`.
-    pub fn spawn(opts: &SpawnOptions) -> Result<AppServer, Error> {
+    pub(crate) fn spawn(opts: &SpawnOptions) -> Result<AppServer, Error> {
         let (process, pipes) = Process::spawn(opts)?;
         Ok(AppServer {
             session: Session::new(BufReader::new(pipes.stdout), pipes.stdin),
@@ -84,7 +84,7 @@ impl AppServer {
     /// the server down when the work succeeded, or kill it and attach the tail of its stderr to
     /// the error when it did not (a timeout is [`Error::Timeout`], `stop` is
     /// [`Error::Interrupted`]).
-    pub async fn supervise<T>(
+    pub(crate) async fn supervise<T>(
         opts: &SpawnOptions,
         limit: Duration,
         stop: impl Future<Output = ()>,
@@ -110,7 +110,7 @@ impl AppServer {
     }
 
     /// The last lines the child wrote to stderr (empty without a child).
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         self.process
             .as_ref()
             .map(Process::stderr_tail)
@@ -118,7 +118,7 @@ impl AppServer {
     }
 
     /// Errors that should carry the child's stderr get it attached here.
-    pub fn with_stderr(&self, e: Error) -> Error {
+    pub(crate) fn with_stderr(&self, e: Error) -> Error {
         match e {
             Error::TurnFailed { message, .. } => Error::TurnFailed {
                 message,
@@ -140,25 +140,25 @@ impl AppServer {
         }
     }
 
-    pub async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
+    pub(crate) async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
         let r = self.session.notify(method, params).await;
         self.explain(r).await
     }
 
     /// Send a request and wait for its response, retrying "overloaded" with backoff.
-    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+    pub(crate) async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
         let r = self.session.request(method, params).await;
         self.explain(r).await
     }
 
     /// The next notification, answering server requests meanwhile.
-    pub async fn next_notification(&mut self) -> Result<(String, Value), Error> {
+    pub(crate) async fn next_notification(&mut self) -> Result<(String, Value), Error> {
         let r = self.session.next_notification().await;
         self.explain(r).await
     }
 
     /// `initialize` then `initialized`.
-    pub async fn initialize(&mut self) -> Result<ServerInfo, Error> {
+    pub(crate) async fn initialize(&mut self) -> Result<ServerInfo, Error> {
         let r = self
             .request(
                 "initialize",
@@ -177,14 +177,18 @@ impl AppServer {
     }
 
     /// `account/read`.
-    pub async fn account(&mut self) -> Result<AccountInfo, Error> {
+    pub(crate) async fn account(&mut self) -> Result<AccountInfo, Error> {
         let r = self.request("account/read", json!({})).await?;
         let read: AccountRead = protocol::decode("account/read", RESULT, r)?;
         Ok(read.into())
     }
 
     /// `thread/start`, read-only and without approvals; returns the thread id.
-    pub async fn start_thread(&mut self, cwd: &Path, model: Option<&str>) -> Result<String, Error> {
+    pub(crate) async fn start_thread(
+        &mut self,
+        cwd: &Path,
+        model: Option<&str>,
+    ) -> Result<String, Error> {
         let mut params = json!({
             "cwd": cwd.display().to_string(),
             "approvalPolicy": "never",
@@ -200,7 +204,7 @@ impl AppServer {
     }
 
     /// `turn/start` and follow the turn to `turn/completed`.
-    pub async fn run_turn(
+    pub(crate) async fn run_turn(
         &mut self,
         thread_id: &str,
         text: &str,
@@ -274,7 +278,7 @@ impl AppServer {
     }
 
     /// Close stdin and give the child a moment to exit; it is killed when dropped anyway.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         self.session.close_input();
         if let Some(process) = self.process.as_mut() {
             process.shutdown().await;
@@ -282,7 +286,7 @@ impl AppServer {
     }
 
     /// Kill the child now (timeouts, Ctrl-C) and reap it.
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         if let Some(process) = self.process.as_mut() {
             process.kill().await;
         }

@@ -9,13 +9,13 @@
 
 use crate::error::Hint;
 
-pub mod client;
-pub mod msg;
-pub mod process;
-pub mod protocol;
-pub mod session;
-pub mod transport;
-pub mod turn;
+pub(crate) mod client;
+pub(crate) mod msg;
+pub(crate) mod process;
+pub(crate) mod protocol;
+pub(crate) mod session;
+pub(crate) mod transport;
+pub(crate) mod turn;
 
 pub use client::{AppServer, Event, TurnResult};
 pub use msg::{Message, RequestId, RpcError};

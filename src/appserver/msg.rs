@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// JSON-RPC: the method does not exist.
-pub const METHOD_NOT_FOUND: i64 = -32601;
+pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
 /// codex: the server is overloaded; retry with backoff.
-pub const SERVER_OVERLOADED: i64 = -32001;
+pub(crate) const SERVER_OVERLOADED: i64 = -32001;
 
 /// A request id: codex uses integers, JSON-RPC allows strings too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ pub enum Message {
 
 impl Message {
     /// Classify a parsed line by its shape; `None` when it is none of the three.
-    pub fn from_value(mut v: Value) -> Option<Message> {
+    pub(crate) fn from_value(mut v: Value) -> Option<Message> {
         let obj = v.as_object_mut()?;
         let id = obj
             .remove("id")
@@ -79,7 +79,7 @@ impl Message {
         }
     }
 
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         match self {
             Message::Request { id, method, params } => {
                 serde_json::json!({"id": id, "method": method, "params": params})

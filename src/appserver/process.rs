@@ -33,21 +33,21 @@ pub struct SpawnOptions {
 }
 
 /// A running `codex app-server`, without its stdin and stdout (the session has those).
-pub struct Process {
+pub(crate) struct Process {
     child: Child,
     stderr: Arc<Mutex<Tail>>,
     stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The pipes a session talks through.
-pub struct Pipes {
+pub(crate) struct Pipes {
     pub stdout: ChildStdout,
     pub stdin: ChildStdin,
 }
 
 impl Process {
     /// Start `codex [-c k=v]... app-server --listen stdio://`, with `path_dir` first on PATH.
-    pub fn spawn(opts: &SpawnOptions) -> Result<(Process, Pipes), Error> {
+    pub(crate) fn spawn(opts: &SpawnOptions) -> Result<(Process, Pipes), Error> {
         let mut cmd = tokio::process::Command::new(&opts.codex);
         for kv in &opts.config {
             cmd.arg("-c").arg(kv);
@@ -118,7 +118,7 @@ impl Process {
     }
 
     /// The last lines the child wrote to stderr, without terminal colours.
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         let bytes: Vec<u8> = self
             .stderr
             .lock()
@@ -132,7 +132,7 @@ impl Process {
 
     /// Wait briefly for the child to exit and its stderr to drain, so errors show why it died;
     /// its exit status, if it did exit.
-    pub async fn settle(&mut self) -> Option<String> {
+    pub(crate) async fn settle(&mut self) -> Option<String> {
         let status = tokio::time::timeout(Duration::from_secs(2), self.child.wait())
             .await
             .ok()
@@ -146,7 +146,7 @@ impl Process {
 
     /// The error for a session whose peer went away: the exit status when the child exited,
     /// and the tail of its stderr either way.
-    pub async fn closed(&mut self) -> Error {
+    pub(crate) async fn closed(&mut self) -> Error {
         let status = self.settle().await;
         let stderr_tail = self.stderr_tail();
         match status {
@@ -159,7 +159,7 @@ impl Process {
     }
 
     /// Give the child (whose stdin is closed) a moment to exit, then kill it.
-    pub async fn shutdown(&mut self) {
+    pub(crate) async fn shutdown(&mut self) {
         if tokio::time::timeout(Duration::from_millis(500), self.child.wait())
             .await
             .is_err()
@@ -169,7 +169,7 @@ impl Process {
     }
 
     /// Kill the child now (timeouts, Ctrl-C) and reap it.
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         let _ = self.child.kill().await;
     }
 }

@@ -47,13 +47,13 @@ impl Hint for ProtocolError {
 }
 
 /// A response's `result`, for [`decode`] and its errors.
-pub const RESULT: &str = "result";
+pub(crate) const RESULT: &str = "result";
 /// A notification's `params`, for [`decode`] and its errors.
-pub const NOTIFICATION: &str = "notification";
+pub(crate) const NOTIFICATION: &str = "notification";
 
 /// Decode the `part` (`result` or `notification`) of a `method` message into `T`; an error
 /// names the method and the path of the field that is missing or of the wrong type.
-pub fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     method: &str,
     part: &'static str,
     value: Value,
@@ -97,7 +97,7 @@ pub struct ServerInfo {
 
 impl ServerInfo {
     /// The runtime version inside the user agent (`codex_bootstrap/0.163.0 (...)`).
-    pub fn runtime_version(&self) -> Option<String> {
+    pub(crate) fn runtime_version(&self) -> Option<String> {
         let first = self.user_agent.split_whitespace().next()?;
         let v = first.rsplit('/').next()?;
         v.chars().next()?.is_ascii_digit().then(|| v.to_string())
@@ -107,14 +107,14 @@ impl ServerInfo {
 /// The `account/read` result on the wire: `{account: {type, ...} | null, requiresOpenaiAuth}`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AccountRead {
+pub(crate) struct AccountRead {
     pub account: Option<Account>,
     #[serde(default)]
     pub requires_openai_auth: bool,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Account {
+pub(crate) struct Account {
     /// `apiKey`, `chatgpt`, ...
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -139,23 +139,23 @@ impl From<AccountRead> for AccountInfo {
 
 /// The `thread/start` result.
 #[derive(Debug, Deserialize)]
-pub struct ThreadStarted {
+pub(crate) struct ThreadStarted {
     pub thread: Thread,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Thread {
+pub(crate) struct Thread {
     pub id: String,
 }
 
 /// The `turn/start` result.
 #[derive(Debug, Deserialize)]
-pub struct TurnStarted {
+pub(crate) struct TurnStarted {
     pub turn: TurnRef,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct TurnRef {
+pub(crate) struct TurnRef {
     pub id: String,
 }
 
@@ -184,14 +184,14 @@ pub enum TurnStatus {
 
 /// An error the server reports about a turn.
 #[derive(Debug, Default, Deserialize)]
-pub struct TurnError {
+pub(crate) struct TurnError {
     pub message: Option<String>,
 }
 
 /// `item/agentMessage/delta`: a piece of the assistant's reply.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AgentMessageDelta {
+pub(crate) struct AgentMessageDelta {
     pub turn_id: String,
     pub delta: String,
 }
@@ -199,14 +199,14 @@ pub struct AgentMessageDelta {
 /// `item/completed`: an item of the turn, kept whole for the report.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ItemCompleted {
+pub(crate) struct ItemCompleted {
     pub turn_id: String,
     pub item: Item,
 }
 
 /// A thread item: the kind this client reads, and the item as it came.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     pub kind: ItemKind,
     pub raw: Value,
 }
@@ -214,7 +214,7 @@ pub struct Item {
 /// The kinds of item this client reads; every other kind is kept, unread.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum ItemKind {
+pub(crate) enum ItemKind {
     AgentMessage {
         #[serde(default)]
         text: String,
@@ -234,20 +234,20 @@ impl<'de> Deserialize<'de> for Item {
 /// `thread/tokenUsage/updated`: the thread's usage so far.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenUsageUpdated {
+pub(crate) struct TokenUsageUpdated {
     pub turn_id: String,
     pub token_usage: TokenUsage,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct TokenUsage {
+pub(crate) struct TokenUsage {
     pub total: Usage,
 }
 
 /// `error`: a turn's error; with `willRetry` the server tries again and the turn goes on.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorNotification {
+pub(crate) struct ErrorNotification {
     pub turn_id: String,
     #[serde(default)]
     pub will_retry: bool,
@@ -256,19 +256,19 @@ pub struct ErrorNotification {
 }
 
 impl ErrorNotification {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         self.error.message.as_deref().unwrap_or("unknown error")
     }
 }
 
 /// `turn/completed`: the turn's end, how it ended and why.
 #[derive(Debug, Deserialize)]
-pub struct TurnCompleted {
+pub(crate) struct TurnCompleted {
     pub turn: CompletedTurn,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CompletedTurn {
+pub(crate) struct CompletedTurn {
     pub id: String,
     #[serde(default)]
     pub status: TurnStatus,
@@ -277,7 +277,7 @@ pub struct CompletedTurn {
 
 /// The notifications a turn is followed by; any other method is [`TurnNotification::Other`].
 #[derive(Debug)]
-pub enum TurnNotification {
+pub(crate) enum TurnNotification {
     AgentMessageDelta(AgentMessageDelta),
     ItemCompleted(ItemCompleted),
     TokenUsageUpdated(TokenUsageUpdated),
@@ -288,7 +288,7 @@ pub enum TurnNotification {
 
 impl TurnNotification {
     /// Decode a notification by its method.
-    pub fn decode(method: &str, params: Value) -> Result<TurnNotification, ProtocolError> {
+    pub(crate) fn decode(method: &str, params: Value) -> Result<TurnNotification, ProtocolError> {
         Ok(match method {
             "item/agentMessage/delta" => {
                 Self::AgentMessageDelta(decode(method, NOTIFICATION, params)?)
@@ -304,7 +304,7 @@ impl TurnNotification {
     }
 
     /// The turn this notification is about (`None` for methods a turn does not follow).
-    pub fn turn_id(&self) -> Option<&str> {
+    pub(crate) fn turn_id(&self) -> Option<&str> {
         match self {
             Self::AgentMessageDelta(n) => Some(&n.turn_id),
             Self::ItemCompleted(n) => Some(&n.turn_id),

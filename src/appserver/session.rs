@@ -61,7 +61,7 @@ impl Pending {
     }
 }
 
-pub struct Session {
+pub(crate) struct Session {
     reader: Reader<BoxRead>,
     writer: BoxWrite,
     pending: Pending,
@@ -71,7 +71,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(
+    pub(crate) fn new(
         reader: impl AsyncBufRead + Unpin + Send + 'static,
         writer: impl AsyncWrite + Unpin + Send + 'static,
     ) -> Session {
@@ -85,7 +85,7 @@ impl Session {
     }
 
     /// Close our side of the conversation: the peer reads end of stream.
-    pub fn close_input(&mut self) {
+    pub(crate) fn close_input(&mut self) {
         drop(std::mem::replace(
             &mut self.writer,
             Box::new(tokio::io::sink()),
@@ -101,7 +101,7 @@ impl Session {
         }
     }
 
-    pub async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
+    pub(crate) async fn notify(&mut self, method: &str, params: Value) -> Result<(), Error> {
         self.send(&Message::Notification {
             method: method.to_string(),
             params,
@@ -110,7 +110,7 @@ impl Session {
     }
 
     /// Send a request and wait for its response, retrying "overloaded" with backoff.
-    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+    pub(crate) async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -150,7 +150,7 @@ impl Session {
     }
 
     /// The next notification, answering server requests meanwhile.
-    pub async fn next_notification(&mut self) -> Result<(String, Value), Error> {
+    pub(crate) async fn next_notification(&mut self) -> Result<(String, Value), Error> {
         loop {
             if let Some(n) = self.notifications.pop_front() {
                 return Ok(n);
@@ -160,7 +160,7 @@ impl Session {
     }
 
     /// The server requests declined since the last call, by method.
-    pub fn take_declined(&mut self) -> Vec<String> {
+    pub(crate) fn take_declined(&mut self) -> Vec<String> {
         std::mem::take(&mut self.declined)
     }
 

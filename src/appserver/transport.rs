@@ -7,17 +7,17 @@ use super::msg::Message;
 use super::protocol::ProtocolError;
 
 /// The longest line accepted (a turn's items can be large, but not this large).
-pub const MAX_LINE: usize = 64 << 20;
+pub(crate) const MAX_LINE: usize = 64 << 20;
 
 /// Reads messages from a buffered reader, counting lines for error messages.
-pub struct Reader<R> {
+pub(crate) struct Reader<R> {
     inner: R,
     line: u64,
     buf: Vec<u8>,
 }
 
 impl<R: AsyncBufRead + Unpin> Reader<R> {
-    pub fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         Reader {
             inner,
             line: 0,
@@ -26,7 +26,7 @@ impl<R: AsyncBufRead + Unpin> Reader<R> {
     }
 
     /// The next message; `Ok(None)` at end of stream. Blank lines are skipped.
-    pub async fn read(&mut self) -> Result<Option<Message>, super::AppServerError> {
+    pub(crate) async fn read(&mut self) -> Result<Option<Message>, super::AppServerError> {
         loop {
             self.buf.clear();
             let n = (&mut self.inner)
@@ -61,7 +61,7 @@ impl<R: AsyncBufRead + Unpin> Reader<R> {
 }
 
 /// Write one message as one line and flush it.
-pub async fn write<W: AsyncWrite + Unpin>(w: &mut W, m: &Message) -> std::io::Result<()> {
+pub(crate) async fn write<W: AsyncWrite + Unpin>(w: &mut W, m: &Message) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(&m.to_value()).map_err(std::io::Error::other)?;
     line.push(b'\n');
     w.write_all(&line).await?;

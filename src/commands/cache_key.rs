@@ -4,27 +4,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::provision::Context;
+use codex_bootstrap::error::Failure;
 
-#[derive(Debug, clap::Args)]
-pub struct CacheKeyArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
-
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
-}
+pub type CacheKeyArgs = crate::cli::ExactArgs;
 
 /// The JSON printed by `cache-key --json`.
 #[derive(serde::Serialize)]
@@ -33,27 +15,25 @@ struct CacheKeyReport {
     version: String,
     target: String,
     /// The pinned sha256 of the GitHub asset, when a manifest pins one.
-    sha256: Option<crate::verify::Sha256>,
+    sha256: Option<codex_bootstrap::verify::Sha256>,
     pin_source: String,
 }
 
 pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime.settings())?;
-    let Some(version) = ctx.exact_version() else {
-        return Err(Failure::new("`latest` has no stable cache key")
-            .hint("pin a version (`codex-bootstrap pin latest`) and key on that")
-            .usage()
-            .into());
-    };
+    let (ctx, version) = super::resolve_exact(
+        &args,
+        Failure::new("`latest` has no stable cache key")
+            .hint("pin a version (`codex-bootstrap pin latest`) and key on that"),
+    )?;
     let sha256 = ctx
         .pin
-        .pinned_asset(version, &ctx.target)
+        .pinned_asset(&version, &ctx.target)
         .and_then(|(_, a)| a.sha256);
     let digest = sha256
         .map(|d| format!("-{}", &d.to_hex()[..16]))
         .unwrap_or_default();
     let key = format!("codex-runtime-{version}-{}{digest}", ctx.target);
-    if args.json {
+    if args.output.json {
         super::print_json(&CacheKeyReport {
             key,
             version: version.to_string(),

@@ -1,4 +1,4 @@
-//! `codex-bootstrap doctor`: pick the checks from the flags, run them ([`crate::doctor`]),
+//! `codex-bootstrap doctor`: pick the checks from the flags, run them ([`codex_bootstrap::doctor`]),
 //! render them, exit 1 when any failed.
 
 use std::io::Write;
@@ -6,18 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{heading, OnlineArgs};
-use crate::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 use crate::ui::Ui;
+use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
@@ -54,7 +49,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         // The project's environment as uv finds it: VIRTUAL_ENV, else a `.venv` walking up.
         None if std::env::current_dir()
             .ok()
-            .and_then(|cwd| crate::python::project_env(&cwd))
+            .and_then(|cwd| codex_bootstrap::python::project_env(&cwd))
             .is_some() =>
         {
             PythonCheck::Default

@@ -13,25 +13,20 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::{heading, OnlineArgs};
-use crate::error::Failure;
-use crate::install::Outcome;
-use crate::plan::{
+use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::install::Outcome;
+use codex_bootstrap::plan::{
     ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,
 };
-use crate::provision::{provision, Context, LocalArchive, Online, Provisioned};
-use crate::sources::Session;
-use crate::store::InstalledRuntime;
-use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::provision::{provision, Context, LocalArchive, Online, Provisioned};
+use codex_bootstrap::sources::Session;
+use codex_bootstrap::store::InstalledRuntime;
 
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
@@ -56,9 +51,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub verify: bool,
 
-    /// No progress or status output.
-    #[arg(long, short, help_heading = heading::OUTPUT)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: crate::cli::QuietArg,
 
     /// Also install the runtime into this Python environment as `openai-codex-cli-bin`
     /// (default interpreter: the active virtualenv's, else `python3`).
@@ -77,7 +71,7 @@ pub struct InstallArgs {
     /// With `--python`: how files go from the store into the environment, as uv names them
     /// [default: clone, else hardlink, else copy] [env: CODEX_BOOTSTRAP_LINK_MODE]
     #[arg(long, value_enum, value_name = "MODE", requires = "python", help_heading = heading::PYTHON)]
-    pub link_mode: Option<crate::python::LinkMode>,
+    pub link_mode: Option<codex_bootstrap::python::LinkMode>,
 
     /// Install from this local file (a codex-package `.tar.zst`/`.tar.gz`, a legacy
     /// `.tar.gz`/`.zip`, or an `openai_codex_cli_bin-*.whl`) instead of downloading.
@@ -86,7 +80,7 @@ pub struct InstallArgs {
 
     /// With `--archive`: the sha256 it must have (when no manifest pins it).
     #[arg(long, value_name = "HEX", requires = "archive")]
-    pub sha256: Option<crate::verify::Sha256>,
+    pub sha256: Option<codex_bootstrap::verify::Sha256>,
 
     /// With `--archive`: install it without a digest to check; recorded as unverified.
     #[arg(long, requires = "archive", conflicts_with = "sha256")]
@@ -94,7 +88,7 @@ pub struct InstallArgs {
 }
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json || args.print_path);
+    let ui = Ui::new(args.quiet.quiet || args.json || args.print_path);
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
     let ctx = Context::resolve(&settings)?;
@@ -135,7 +129,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `install --python` as pip or uv would: the interpreter's own wheel, its tree in the store
-/// ([`crate::provision::provision_wheel_tree`]), linked into the environment. None when the
+/// ([`codex_bootstrap::provision::provision_wheel_tree`]), linked into the environment. None when the
 /// Python index is not among the sources or cannot serve: then the full package goes in, as
 /// before, and the reason is said.
 fn install_python_wheel(
@@ -143,24 +137,27 @@ fn install_python_wheel(
     ctx: &Context,
     py: &Path,
     ui: &Ui,
-) -> anyhow::Result<Option<(Provisioned, crate::python::PythonReport)>> {
-    let mode = crate::python::LinkMode::resolve(args.link_mode).map_err(|e| {
+) -> anyhow::Result<Option<(Provisioned, codex_bootstrap::python::PythonReport)>> {
+    let mode = codex_bootstrap::python::LinkMode::resolve(args.link_mode).map_err(|e| {
         Failure::new(e)
             .hint("use one of clone, copy, hardlink, symlink")
             .usage()
     })?;
-    let interpreter =
-        crate::python::choose_interpreter(Some(py).filter(|p| !p.as_os_str().is_empty()))?;
-    let env = crate::python::probe(&interpreter)?;
+    let interpreter = codex_bootstrap::python::choose_interpreter(
+        Some(py).filter(|p| !p.as_os_str().is_empty()),
+    )?;
+    let env = codex_bootstrap::python::probe(&interpreter)?;
     if env.externally_managed && !args.break_system_packages {
-        return Err(crate::python::PythonError::ExternallyManaged {
+        return Err(codex_bootstrap::python::PythonError::ExternallyManaged {
             interpreter: interpreter.display().to_string(),
         }
         .into());
     }
     let tags = env.wheel_tags();
     tracing::debug!(interpreter = %interpreter.display(), tags = %tags.join(" "), "the interpreter's wheel tags");
-    let provisioned = match crate::provision::provision_wheel_tree(ctx, &tags, args.force, ui) {
+    let provisioned = match codex_bootstrap::provision::provision_wheel_tree(
+        ctx, &tags, args.force, ui,
+    ) {
         Ok(Some(p)) => p,
         Ok(None) => {
             ui.status(
@@ -170,11 +167,15 @@ fn install_python_wheel(
             return Ok(None);
         }
         // Every source failed to serve the wheel (not: the store is broken).
-        Err(e @ crate::provision::ProvisionError::Run(crate::sources::RunError::AllFailed(_))) => {
+        Err(
+            e @ codex_bootstrap::provision::ProvisionError::Run(
+                codex_bootstrap::sources::RunError::AllFailed(_),
+            ),
+        ) => {
             ui.warn(&format!(
                 "the wheel for {} could not be installed ({}); installing the full package instead",
                 tags.first().map_or("this interpreter", |t| t.as_str()),
-                crate::sources::reason_of(&e)
+                codex_bootstrap::sources::reason_of(&e)
             ));
             return Ok(None);
         }
@@ -185,22 +186,23 @@ fn install_python_wheel(
         verify_installed(tree, ui)?;
     }
     let started = Instant::now();
-    let r = crate::python::tree::install_tree(tree, &env, mode, args.break_system_packages)?;
+    let r =
+        codex_bootstrap::python::tree::install_tree(tree, &env, mode, args.break_system_packages)?;
     say_python(&r, started, ui);
     Ok(Some((provisioned, r)))
 }
 
-fn say_python(r: &crate::python::PythonReport, started: Instant, ui: &Ui) {
+fn say_python(r: &codex_bootstrap::python::PythonReport, started: Instant, ui: &Ui) {
     let what = match r.action {
         "already-installed" => format!(
             "{} {} is already in {}",
-            crate::python::DIST_NAME,
+            codex_bootstrap::python::DIST_NAME,
             r.version,
             r.site_packages.display()
         ),
         _ => format!(
             "{} {}{} into {} ({}{}, {:.2}s)",
-            crate::python::DIST_NAME,
+            codex_bootstrap::python::DIST_NAME,
             r.version,
             r.wheel_tag
                 .as_ref()
@@ -224,18 +226,18 @@ fn install_python(
     py: &Path,
     break_system_packages: bool,
     ui: &Ui,
-) -> anyhow::Result<crate::python::PythonReport> {
+) -> anyhow::Result<codex_bootstrap::python::PythonReport> {
     let started = Instant::now();
     // A runtime that came from the Python index keeps its verified wheel: its own files go in.
     let r = &runtime.receipt;
     let wheel = Some(ctx.store.archive_path(&r.asset, &r.archive_sha256))
         .filter(|p| r.asset.ends_with(".whl") && p.is_file());
-    let opts = crate::python::PythonOptions {
+    let opts = codex_bootstrap::python::PythonOptions {
         interpreter: Some(py.to_path_buf()).filter(|p| !p.as_os_str().is_empty()),
         break_system_packages,
         wheel,
     };
-    let r = crate::python::install_runtime(runtime, &opts)?;
+    let r = codex_bootstrap::python::install_runtime(runtime, &opts)?;
     say_python(&r, started, ui);
     Ok(r)
 }
@@ -274,9 +276,9 @@ struct InstallReport<'a> {
     path_dir: Option<PathBuf>,
     sha256: String,
     asset: &'a str,
-    verified_by: &'a crate::verify::DigestSource,
+    verified_by: &'a codex_bootstrap::verify::DigestSource,
     /// Every digest the archive was checked against (the pins and the channel's own).
-    checked: &'a [crate::verify::Expected],
+    checked: &'a [codex_bootstrap::verify::Expected],
     source: String,
     source_url: &'a str,
     pin_source: String,
@@ -286,14 +288,14 @@ struct InstallReport<'a> {
     cached: bool,
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
-    python: Option<&'a crate::python::PythonReport>,
+    python: Option<&'a codex_bootstrap::python::PythonReport>,
 }
 
 fn report_install(
     args: &InstallArgs,
     ui: &Ui,
     p: &Provisioned,
-    python: Option<&crate::python::PythonReport>,
+    python: Option<&codex_bootstrap::python::PythonReport>,
 ) -> anyhow::Result<()> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -315,7 +317,7 @@ fn report_install(
             asset: &r.asset,
             verified_by: &r.verified_by,
             checked: &r.checked,
-            source: crate::provision::source_of(runtime),
+            source: codex_bootstrap::provision::source_of(runtime),
             source_url: &r.source_url,
             pin_source: p.pin_source.to_string(),
             resolved_from: p.resolved_from.as_deref(),
@@ -344,8 +346,8 @@ fn report_install(
             err,
             "{:>12} {} ({})",
             "source:",
-            crate::provision::source_of(runtime),
-            crate::net::redact_userinfo(&r.source_url)
+            codex_bootstrap::provision::source_of(runtime),
+            codex_bootstrap::net::redact_userinfo(&r.source_url)
         )?;
         if r.checked.len() > 1 {
             for (i, e) in r.checked.iter().enumerate() {
@@ -415,8 +417,8 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let python = match &args.python {
         Some(py) if args.archive.is_none() && ctx.order.contains(&SourceKind::PythonIndex) => {
             let given = py.as_deref().filter(|p| !p.as_os_str().is_empty());
-            let interpreter = crate::python::choose_interpreter(given)?;
-            let tags = crate::python::probe(&interpreter)?.wheel_tags();
+            let interpreter = codex_bootstrap::python::choose_interpreter(given)?;
+            let tags = codex_bootstrap::python::probe(&interpreter)?.wheel_tags();
             let plan = ctx
                 .wheel_plan_inputs(&version, &tags)
                 .plan(Locate::Now, resolved.clone())?;
@@ -518,7 +520,7 @@ fn write_source(
     out: &mut impl Write,
     n: usize,
     s: &SourcePlan,
-    version: &crate::pin::CodexVersion,
+    version: &codex_bootstrap::pin::CodexVersion,
 ) -> std::io::Result<()> {
     if let Reach::Skipped { reason } = &s.reach {
         return writeln!(out, "  {n}. {}: skipped: {reason}", s.source);
@@ -567,7 +569,7 @@ fn write_source(
             checks.push(match d {
                 ChannelDigest::GithubRelease => format!(
                     "GitHub's API digest, else {} checked against its own",
-                    crate::verify::SHA256SUMS_ASSET
+                    codex_bootstrap::verify::SHA256SUMS_ASSET
                 ),
                 ChannelDigest::PythonIndex => "the index's sha256".into(),
                 ChannelDigest::NpmIntegrity => "the registry's sha512 integrity".into(),

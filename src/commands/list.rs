@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use crate::cli::{heading, RuntimeArgs};
-use crate::provision::Context;
 use crate::ui::human_bytes;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
@@ -34,7 +34,7 @@ struct Row {
     /// When `codex` was last read (run), from the file's access time; coarse on `relatime`.
     last_used: Option<u64>,
     pinned: bool,
-    verified_by: crate::verify::DigestSource,
+    verified_by: codex_bootstrap::verify::DigestSource,
     /// `data` (the data directory, or the one root) or `legacy` (the old layout's location in
     /// the cache directory, used in place until an install moves it).
     location: &'static str,
@@ -66,7 +66,7 @@ fn ago(then: u64) -> String {
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
-    let mut all: Vec<(Option<String>, crate::store::InstalledRuntime)> =
+    let mut all: Vec<(Option<String>, codex_bootstrap::store::InstalledRuntime)> =
         ctx.store.list().into_iter().map(|rt| (None, rt)).collect();
     for trees in ctx.store.wheel_tree_stores() {
         let tag = trees.wheel_tag().map(str::to_string);

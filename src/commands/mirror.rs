@@ -1,5 +1,5 @@
 //! `codex-bootstrap mirror --out DIR`: a static mirror in release-download layout that any web
-//! server can serve to `install --mirror` ([`crate::mirror`] builds it). The archives come from
+//! server can serve to `install --mirror` ([`codex_bootstrap::mirror`] builds it). The archives come from
 //! any source (`--source github,python-index,npm`), or with `--from-cache` from the verified
 //! archives in the local store, offline.
 
@@ -8,20 +8,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::OnlineArgs;
-use crate::mirror::Origin;
-use crate::platform::{Target, SUPPORTED_TARGETS};
-use crate::provision::Context;
 use crate::ui::Ui;
+use codex_bootstrap::mirror::Origin;
+use codex_bootstrap::platform::{Target, SUPPORTED_TARGETS};
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct MirrorArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     /// The mirror's root directory.
     #[arg(long, value_name = "DIR")]
@@ -38,13 +33,12 @@ pub struct MirrorArgs {
     #[command(flatten)]
     pub runtime: OnlineArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<Target> = match args.targets.as_deref() {
         None => vec![ctx.target.clone()],
@@ -62,8 +56,8 @@ pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
     } else {
         Origin::Sources
     };
-    let mirror = crate::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
-    if args.json {
+    let mirror = codex_bootstrap::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
+    if args.output.json {
         super::print_json(&mirror)?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,4 +1,5 @@
-//! One file per subcommand. Commands orchestrate the library modules and render results; they
+//! One file per subcommand, each with its `Args` and its `run` (`crate::cli::Command` lists
+//! them and dispatches). Commands orchestrate the library modules and render results; they
 //! hold no mechanism of their own.
 
 pub mod cache_key;
@@ -15,43 +16,20 @@ pub mod wheel;
 pub mod which;
 
 use std::io::Write;
-use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use codex_bootstrap::pin::CodexVersion;
+use codex_bootstrap::provision::Context;
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Install(args) => install::run(args),
-        Command::Quickstart(args) => quickstart::run(args),
-        Command::Doctor(args) => doctor::run(args),
-        Command::Wheel(args) => wheel::run(args),
-        Command::Pin(args) => pin::run(args),
-        Command::Mirror(args) => mirror::run(args),
-        Command::List(args) => list::run(args),
-        Command::Which(args) => which::run(args),
-        Command::Uninstall(args) => uninstall::run(args),
-        Command::Prune(args) => prune::run(args),
-        Command::CacheKey(args) => cache_key::run(args),
-        Command::Completions(args) => completions::run(args),
-    }
-}
-
-/// Whether the command asked for `--json`: then its result, and a failure too, is one JSON
-/// object on stdout.
-pub fn wants_json(command: &Command) -> bool {
-    match command {
-        Command::Install(a) => a.json,
-        Command::Quickstart(a) => a.json,
-        Command::Doctor(a) => a.json,
-        Command::Wheel(a) => a.json,
-        Command::Pin(a) => a.json,
-        Command::Mirror(a) => a.json,
-        Command::List(a) => a.json,
-        Command::Which(a) => a.json,
-        Command::Uninstall(a) => a.json,
-        Command::Prune(a) => a.json,
-        Command::CacheKey(a) => a.json,
-        Command::Completions(_) => false,
+/// The context of a command that needs an exact version, or `refusal` as a usage error for
+/// `latest` (which only the network can resolve).
+fn resolve_exact(
+    args: &crate::cli::ExactArgs,
+    refusal: codex_bootstrap::error::Failure,
+) -> anyhow::Result<(Context, CodexVersion)> {
+    let ctx = Context::resolve(&args.runtime.settings())?;
+    match ctx.exact_version().cloned() {
+        Some(version) => Ok((ctx, version)),
+        None => Err(refusal.usage().into()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! `codex-bootstrap pin [VERSION|latest]`: write a manifest with, for every supported target,
-//! what each reachable channel serves and the sha256 of `bin/codex` ([`crate::survey`] reads
+//! what each reachable channel serves and the sha256 of `bin/codex` ([`codex_bootstrap::survey`] reads
 //! them), so later installs trust no channel for more than the bytes and need no GitHub API
 //! request; show what changed.
 
@@ -9,36 +9,34 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{heading, OnlineArgs};
-use crate::pin::{CodexVersion, Manifest, PinnedAsset};
-use crate::platform::Target;
-use crate::provision::{Context, Online};
+use crate::cli::OnlineArgs;
 use crate::ui::Ui;
+use codex_bootstrap::pin::{CodexVersion, Manifest, PinnedAsset};
+use codex_bootstrap::platform::Target;
+use codex_bootstrap::provision::{Context, Online};
 
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
     /// The version to pin: `0.163.0`, `0.154.0a6`, `latest` [default: the current pin].
     #[arg(
         value_name = "VERSION",
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true
     )]
     pub runtime_version: Option<String>,
 
     /// Where to write the manifest.
-    #[arg(long, value_name = "FILE", default_value = crate::pin::manifest::FILE_NAME)]
+    #[arg(long, value_name = "FILE", default_value = codex_bootstrap::pin::manifest::FILE_NAME)]
     pub manifest: PathBuf,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
 
-    /// No progress or status output.
-    #[arg(long, short, help_heading = heading::OUTPUT)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: crate::cli::QuietArg,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `pin --json`.
@@ -61,10 +59,10 @@ struct PinnedTarget<'a> {
     change: Change,
     asset: Option<&'a str>,
     size: Option<u64>,
-    sha256: Option<crate::verify::Sha256>,
-    wheel: Option<PinnedFile<'a, crate::verify::Sha256>>,
-    npm: Option<PinnedFile<'a, crate::verify::Sha512>>,
-    codex_sha256: Option<crate::verify::Sha256>,
+    sha256: Option<codex_bootstrap::verify::Sha256>,
+    wheel: Option<PinnedFile<'a, codex_bootstrap::verify::Sha256>>,
+    npm: Option<PinnedFile<'a, codex_bootstrap::verify::Sha512>>,
+    codex_sha256: Option<codex_bootstrap::verify::Sha256>,
 }
 
 /// How a target's pins compare with what the manifest held before for the same version.
@@ -95,10 +93,10 @@ struct PinnedFile<'a, D> {
 }
 
 pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json);
+    let ui = Ui::new(args.quiet.quiet || args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;
-    let survey = crate::survey::version(&online, &ctx, &ui)?;
+    let survey = codex_bootstrap::survey::version(&online, &ctx, &ui)?;
     let version: CodexVersion = survey.version.clone();
     let manifest = Manifest {
         origin: args.manifest.display().to_string(),
@@ -108,7 +106,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     };
     let old = Manifest::load(&args.manifest).ok();
     let text = manifest.to_toml();
-    crate::fs::write_atomic(&args.manifest, text.as_bytes())
+    codex_bootstrap::fs::write_atomic(&args.manifest, text.as_bytes())
         .with_context(|| format!("could not write `{}`", args.manifest.display()))?;
     let before = |t: &Target| {
         old.as_ref()
@@ -124,7 +122,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .filter(|m| m.version != version)
         .map(|m| m.version.to_string());
-    if args.json {
+    if args.output.json {
         super::print_json(&PinReport {
             version: version.to_string(),
             tag: version.tag(),

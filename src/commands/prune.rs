@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use crate::cli::RuntimeArgs;
-use crate::provision::Context;
 use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("version", |a| {
@@ -31,9 +31,8 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `prune --json`: what was removed (or, with `--dry-run`, would be).
@@ -56,7 +55,7 @@ struct PrunedRuntime {
 }
 
 pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let verb = if args.dry_run {
@@ -65,9 +64,9 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
         "Removed"
     };
 
-    let mut leftovers = crate::store::remove::leftovers(&ctx.store);
+    let mut leftovers = codex_bootstrap::store::remove::leftovers(&ctx.store);
     for trees in ctx.store.wheel_tree_stores() {
-        leftovers.extend(crate::store::remove::leftovers(&trees));
+        leftovers.extend(codex_bootstrap::store::remove::leftovers(&trees));
     }
     for p in &leftovers {
         if !args.dry_run {
@@ -81,7 +80,10 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Runtimes and the wheel trees of `install --python`, each with the store that holds it.
-    let mut all: Vec<(crate::store::Store, crate::store::InstalledRuntime)> = ctx
+    let mut all: Vec<(
+        codex_bootstrap::store::Store,
+        codex_bootstrap::store::InstalledRuntime,
+    )> = ctx
         .store
         .list()
         .into_iter()
@@ -126,7 +128,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
             None => format!("codex {} ({})", rt.version(), rt.target()),
         };
         if store.wheel_tag().is_some() {
-            let linked = crate::store::wheel_tree::linked_environments(&rt.dir);
+            let linked = codex_bootstrap::store::wheel_tree::linked_environments(&rt.dir);
             if !linked.is_empty() {
                 ui.warn(&format!(
                     "kept {what}: environments symlink into it ({})",
@@ -140,7 +142,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if !args.dry_run {
-            crate::store::remove::remove_runtime(&store, rt.version(), rt.target())?;
+            codex_bootstrap::store::remove::remove_runtime(&store, rt.version(), rt.target())?;
         }
         let size = rt.receipt.installed_size();
         freed += size;
@@ -155,7 +157,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
     if freed > 0 {
         ui.status("Freed", &human_bytes(freed));
     }
-    if args.json {
+    if args.output.json {
         super::print_json(&PruneReport {
             dry_run: args.dry_run,
             leftovers,

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::appserver::{one_turn, Event, SpawnOptions};
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
+use codex_bootstrap::appserver::{one_turn, Event, SpawnOptions};
 
 const DEFAULT_PROMPT: &str = "Say hello in one short sentence, and name the model you are.";
 
@@ -27,7 +27,7 @@ pub struct QuickstartArgs {
         long = "runtime",
         value_name = "VERSION",
         help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
+        env = codex_bootstrap::pin::VERSION_ENV,
         hide_env_values = true,
         help_heading = heading::RUNTIME
     )]
@@ -160,7 +160,7 @@ fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions>
     let mut config = args.config.clone();
     if let Some(bad) = config.iter().find(|kv| !kv.contains('=')) {
         return Err(
-            crate::error::Failure::new(format!("`-c {bad}` is not `key=value`"))
+            codex_bootstrap::error::Failure::new(format!("`-c {bad}` is not `key=value`"))
                 .hint("write overrides as `-c key=value`, e.g. `-c model=\"o3\"`")
                 .usage()
                 .into(),
@@ -176,7 +176,8 @@ fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions>
                 chatty: false,
                 ..*ui
             };
-            let rt = crate::provision::ensure_installed(&args.runtime.settings(), &quiet)?;
+            let rt =
+                codex_bootstrap::provision::ensure_installed(&args.runtime.settings(), &quiet)?;
             (rt.codex_path(), rt.path_dir())
         }
     };

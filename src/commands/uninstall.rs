@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::pin::CodexVersion;
-use crate::provision::Context;
 use crate::ui::Ui;
+use codex_bootstrap::error::Failure;
+use codex_bootstrap::pin::CodexVersion;
+use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
 // Removing what CODEX_BOOTSTRAP_VERSION names would surprise: `--version` reads no variable here.
@@ -31,9 +31,8 @@ pub struct UninstallArgs {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `uninstall --json`.
@@ -50,7 +49,7 @@ struct Removed {
 }
 
 pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.json);
+    let ui = Ui::new(args.output.json);
     let version = CodexVersion::parse(&args.remove_version)?;
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<_> = if args.all_targets {
@@ -65,7 +64,7 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     };
     let mut removed = Vec::new();
     for t in targets {
-        if crate::store::remove::remove_runtime(&ctx.store, &version, &t)? {
+        if codex_bootstrap::store::remove::remove_runtime(&ctx.store, &version, &t)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
             removed.push(Removed {
                 package_dir: ctx.store.runtime_dir(&version, &t),
@@ -73,7 +72,7 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
             });
         }
         // The wheel trees of `install --python` go with it, unless an environment links in.
-        let trees = crate::store::remove::remove_wheel_trees(&ctx.store, &version, &t)?;
+        let trees = codex_bootstrap::store::remove::remove_wheel_trees(&ctx.store, &version, &t)?;
         for dir in trees.removed {
             ui.status(
                 "Removed",
@@ -105,7 +104,7 @@ pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         .hint("see what is installed with `codex-bootstrap list`")
         .into());
     }
-    if args.json {
+    if args.output.json {
         super::print_json(&UninstallReport {
             version: version.to_string(),
             removed,

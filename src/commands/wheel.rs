@@ -13,13 +13,8 @@ use crate::ui::{human_bytes, Ui};
 
 #[derive(Debug, clap::Args)]
 pub struct WheelArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub version: crate::cli::VersionArg,
 
     #[command(flatten)]
     pub runtime: OnlineArgs,
@@ -32,9 +27,8 @@ pub struct WheelArgs {
     #[arg(long, short, help_heading = heading::OUTPUT)]
     pub quiet: bool,
 
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::cli::JsonArg,
 }
 
 /// The JSON printed by `wheel --json`.
@@ -44,7 +38,7 @@ struct WheelReport {
     file: String,
     size: u64,
     /// The wheel's own sha256, for `--hash` pins and lock files.
-    sha256: crate::verify::Sha256,
+    sha256: codex_bootstrap::verify::Sha256,
     version: String,
     /// The version as the wheel spells it (PEP 440).
     python_version: String,
@@ -53,10 +47,10 @@ struct WheelReport {
 }
 
 pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
-    let ui = Ui::new(args.quiet || args.json);
-    let runtime = crate::provision::ensure_installed(&args.runtime.settings(), &ui)?;
+    let ui = Ui::new(args.quiet || args.output.json);
+    let runtime = codex_bootstrap::provision::ensure_installed(&args.runtime.settings(), &ui)?;
     let started = Instant::now();
-    let path = crate::python::build_wheel(&runtime, &args.out)?;
+    let path = codex_bootstrap::python::build_wheel(&runtime, &args.out)?;
     let elapsed = started.elapsed();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     ui.status(
@@ -68,12 +62,12 @@ pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
             elapsed.as_secs_f64()
         ),
     );
-    if args.json {
+    if args.output.json {
         // Only here is the wheel read back: its digest is what a lock file pins.
-        let (sha256, size) = crate::verify::hash_file(&path)
+        let (sha256, size) = codex_bootstrap::verify::hash_file(&path)
             .with_context(|| format!("could not read `{}`", path.display()))?;
         super::print_json(&WheelReport {
-            file: crate::python::wheel_name(&runtime),
+            file: codex_bootstrap::python::wheel_name(&runtime),
             path,
             size,
             sha256,

@@ -4,27 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::RuntimeArgs;
-use crate::error::Failure;
-use crate::provision::Context;
+use codex_bootstrap::error::Failure;
 
-#[derive(Debug, clap::Args)]
-pub struct WhichArgs {
-    #[arg(
-        value_name = "VERSION",
-        help = crate::cli::VERSION_HELP,
-        env = crate::pin::VERSION_ENV,
-        hide_env_values = true
-    )]
-    pub runtime_version: Option<String>,
-
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-
-    /// Print one JSON object (see "JSON output" in the README).
-    #[arg(long, help_heading = crate::cli::heading::OUTPUT)]
-    pub json: bool,
-}
+pub type WhichArgs = crate::cli::ExactArgs;
 
 /// The JSON printed by `which --json`.
 #[derive(serde::Serialize)]
@@ -38,15 +20,13 @@ struct WhichReport {
 }
 
 pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(&args.runtime.settings())?;
-    let Some(version) = ctx.exact_version() else {
-        return Err(Failure::new("`which latest` needs the network")
-            .hint("name an exact version: `codex-bootstrap which 0.163.0`")
-            .usage()
-            .into());
-    };
-    match ctx.store.installed(version, &ctx.target)? {
-        Some(rt) if args.json => {
+    let (ctx, version) = super::resolve_exact(
+        &args,
+        Failure::new("`which latest` needs the network")
+            .hint("name an exact version: `codex-bootstrap which 0.163.0`"),
+    )?;
+    match ctx.store.installed(&version, &ctx.target)? {
+        Some(rt) if args.output.json => {
             super::print_json(&WhichReport {
                 version: version.to_string(),
                 target: ctx.target.to_string(),

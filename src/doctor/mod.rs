@@ -9,13 +9,13 @@
 //! [`runner`] runs the selected checks in order. The command layer picks the checks and renders
 //! the report.
 
-pub mod network;
-pub mod pin;
-pub mod python;
-pub mod report;
-pub mod runner;
-pub mod runtime;
-pub mod store;
+pub(crate) mod network;
+pub(crate) mod pin;
+pub(crate) mod python;
+pub(crate) mod report;
+pub(crate) mod runner;
+pub(crate) mod runtime;
+pub(crate) mod store;
 
 pub use report::{Check, Report, Status};
 pub use runner::{run, PythonCheck, Selection};

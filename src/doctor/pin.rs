@@ -7,7 +7,7 @@ use crate::platform::Target;
 use super::Check;
 
 /// platform: this host's target, and whether Codex publishes a runtime for it.
-pub fn platform(target: Result<&Target, &crate::platform::PlatformError>) -> Check {
+pub(crate) fn platform(target: Result<&Target, &crate::platform::PlatformError>) -> Check {
     let host = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
     match target {
         Ok(t) if t.is_host() => Check::ok("platform", format!("{host} -> {t}")),
@@ -20,7 +20,7 @@ pub fn platform(target: Result<&Target, &crate::platform::PlatformError>) -> Che
 }
 
 /// pin: the version and where it came from; SDK and runtime pins that disagree.
-pub fn pin(pin: &Pin, version: Option<&CodexVersion>) -> Check {
+pub(crate) fn pin(pin: &Pin, version: Option<&CodexVersion>) -> Check {
     let v = version.map_or_else(|| "latest".to_string(), |v| v.to_string());
     let check = Check::ok("pin", format!("codex {v} from {}", pin.source));
     if let Some(project) = &pin.project {

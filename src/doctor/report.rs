@@ -22,7 +22,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn ok(id: &'static str, summary: impl Into<String>) -> Check {
+    pub(crate) fn ok(id: &'static str, summary: impl Into<String>) -> Check {
         Check {
             id,
             status: Status::Ok,
@@ -31,27 +31,35 @@ impl Check {
             hint: None,
         }
     }
-    pub fn warn(id: &'static str, summary: impl Into<String>, hint: impl Into<String>) -> Check {
+    pub(crate) fn warn(
+        id: &'static str,
+        summary: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Check {
         Check {
             status: Status::Warn,
             hint: Some(hint.into()),
             ..Check::ok(id, summary)
         }
     }
-    pub fn fail(id: &'static str, summary: impl Into<String>, hint: impl Into<String>) -> Check {
+    pub(crate) fn fail(
+        id: &'static str,
+        summary: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Check {
         Check {
             status: Status::Fail,
             hint: Some(hint.into()),
             ..Check::ok(id, summary)
         }
     }
-    pub fn skip(id: &'static str, summary: impl Into<String>) -> Check {
+    pub(crate) fn skip(id: &'static str, summary: impl Into<String>) -> Check {
         Check {
             status: Status::Skip,
             ..Check::ok(id, summary)
         }
     }
-    pub fn detail(mut self, detail: impl Into<String>) -> Check {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Check {
         self.detail = Some(detail.into());
         self
     }
@@ -65,7 +73,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn push(&mut self, check: Check) {
+    pub(crate) fn push(&mut self, check: Check) {
         self.checks.push(check);
         self.ok = !self.checks.iter().any(|c| c.status == Status::Fail);
     }

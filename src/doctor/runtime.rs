@@ -15,7 +15,7 @@ use super::Check;
 
 /// Run `exe --version` with a deadline, in a private CODEX_HOME so doctor leaves the user's as
 /// it found it (see [`crate::prove`]); what it says, or why it said nothing, as a check shows it.
-pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
+pub(crate) fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
     let out = crate::prove::codex_version_blocking(exe, timeout).map_err(|e| match &e {
         VersionError::ScratchHome { source, .. }
         | VersionError::Spawn { source, .. }
@@ -34,7 +34,7 @@ pub fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
 }
 
 /// executes: `bin/codex --version` runs and reports the pin.
-pub fn executes(rt: &InstalledRuntime) -> Check {
+pub(crate) fn executes(rt: &InstalledRuntime) -> Check {
     if !rt.target().is_host() {
         return Check::skip(
             "executes",
@@ -55,7 +55,7 @@ pub fn executes(rt: &InstalledRuntime) -> Check {
 }
 
 /// path: which `codex` a shell would run, and whether it is this runtime.
-pub fn path(rt: &InstalledRuntime) -> Check {
+pub(crate) fn path(rt: &InstalledRuntime) -> Check {
     let exe = rt.target().exe_name("codex");
     let fix = format!(
         "put the runtime first on PATH: export PATH=\"{}:$PATH\" (or call it by its full path: `codex-bootstrap which`)",
@@ -113,7 +113,7 @@ impl AppServerInputs {
 }
 
 /// app-server and auth: `initialize` answers with the pinned version; can a turn authenticate?
-pub fn app_server(inputs: &AppServerInputs, rt: &InstalledRuntime) -> (Check, Check) {
+pub(crate) fn app_server(inputs: &AppServerInputs, rt: &InstalledRuntime) -> (Check, Check) {
     if !rt.target().is_host() {
         let skip = |id| {
             Check::skip(
@@ -205,7 +205,7 @@ fn auth(account: &AccountInfo, codex_home: Option<&Path>) -> Check {
 }
 
 /// turn: one quickstart turn.
-pub fn turn(inputs: &AppServerInputs, rt: &InstalledRuntime) -> Check {
+pub(crate) fn turn(inputs: &AppServerInputs, rt: &InstalledRuntime) -> Check {
     let opts = inputs.spawn_options(rt);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let result = tokio::runtime::Builder::new_current_thread()

@@ -14,7 +14,7 @@ use super::{Check, Status};
 
 /// cache: the data and cache directories writable, room for a runtime, leftovers of
 /// interrupted installs, and runtimes still under the old layout.
-pub fn cache(store: &Store, needed: u64) -> Check {
+pub(crate) fn cache(store: &Store, needed: u64) -> Check {
     const FIX: &str = "pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME to a writable directory (or CODEX_BOOTSTRAP_DATA_DIR / CODEX_BOOTSTRAP_CACHE_DIR)";
     let mut dirs = vec![store.data_dir()];
     if !store.is_one_root() {
@@ -112,7 +112,7 @@ pub fn cache(store: &Store, needed: u64) -> Check {
 }
 
 /// runtime: the pin is installed with a complete layout and a valid receipt.
-pub fn runtime(
+pub(crate) fn runtime(
     store: &Store,
     version: &CodexVersion,
     target: &Target,
@@ -160,7 +160,7 @@ pub fn runtime(
 }
 
 /// integrity: every file's size and sha256 match the receipt.
-pub fn integrity(rt: &InstalledRuntime) -> Check {
+pub(crate) fn integrity(rt: &InstalledRuntime) -> Check {
     let started = std::time::Instant::now();
     match rt.verify_files() {
         Ok(()) => Check::ok(

@@ -17,7 +17,7 @@ use crate::net::progress::Progress;
 use crate::verify::{Hasher, Sha256, Sha512};
 
 /// Chunks handed to the consumer.
-pub type Chunk = bytes::Bytes;
+pub(crate) type Chunk = bytes::Bytes;
 
 /// One download.
 #[derive(Debug, Clone)]
@@ -51,14 +51,14 @@ fn meta_path(partial: &Path) -> PathBuf {
 }
 
 /// Remove a partial download and its validator.
-pub fn discard_partial(partial: &Path) {
+pub(crate) fn discard_partial(partial: &Path) {
     let _ = std::fs::remove_file(partial);
     let _ = std::fs::remove_file(meta_path(partial));
 }
 
 /// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`
 /// (when the sink's receiver is gone, bytes are still downloaded and hashed).
-pub async fn fetch(
+pub(crate) async fn fetch(
     http: &Http,
     t: &Transfer,
     sink: Option<&mpsc::Sender<Chunk>>,
@@ -285,7 +285,7 @@ async fn replay_partial(
 }
 
 /// Stream a local file (a `file://` mirror) to the consumer, hashing it.
-pub async fn read_local(
+pub(crate) async fn read_local(
     path: &Path,
     sha512: bool,
     sink: Option<&mpsc::Sender<Chunk>>,

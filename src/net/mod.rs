@@ -1,10 +1,10 @@
 //! The one HTTP client (trust store, proxies, timeouts, token policy), the retry classifier, and
 //! resumable streaming downloads.
 
-pub mod client;
-pub mod download;
-pub mod progress;
-pub mod retry;
+pub(crate) mod client;
+pub(crate) mod download;
+pub(crate) mod progress;
+pub(crate) mod retry;
 
 pub use client::{
     redact_userinfo, Credential, Credentials, Http, NetConfig, NetError, ScopedCredential, Token,
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 /// `file:///dir/x` -> `/dir/x`: a mirror or an asset on the local file system, read without
 /// the network.
-pub fn local_path(url: &str) -> Option<PathBuf> {
+pub(crate) fn local_path(url: &str) -> Option<PathBuf> {
     let u = reqwest::Url::parse(url).ok()?;
     (u.scheme() == "file")
         .then(|| u.to_file_path().ok())

@@ -4,14 +4,14 @@
 use std::time::{Duration, SystemTime};
 
 /// Base of the exponential backoff, in milliseconds; tests shrink it.
-pub const RETRY_BASE_ENV: &str = "CODEX_BOOTSTRAP_RETRY_BASE_MS";
+pub(crate) const RETRY_BASE_ENV: &str = "CODEX_BOOTSTRAP_RETRY_BASE_MS";
 const DEFAULT_BASE: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A server may ask for a pause; we honour it up to this bound rather than hang a CI job.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Whether an HTTP status is transient.
-pub fn status_is_transient(status: u16) -> bool {
+pub(crate) fn status_is_transient(status: u16) -> bool {
     match status {
         // Request timeout and rate limiting: the server says "later".
         408 | 429 => true,
@@ -23,7 +23,7 @@ pub fn status_is_transient(status: u16) -> bool {
 
 /// Whether an I/O or transport error is transient: walks the `source()` chain for io kinds
 /// that mean "the connection went away", and reqwest's timeout/connect flags.
-pub fn error_is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn error_is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(r) = e.downcast_ref::<reqwest::Error>() {
@@ -58,7 +58,7 @@ pub fn error_is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// The wait before attempt `attempt` (1-based retry number): exponential with full jitter.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = std::env::var(RETRY_BASE_ENV)
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -71,7 +71,7 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// Parse `Retry-After`: seconds, or an HTTP date; bounded.
-pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     let d = if let Ok(secs) = v.parse::<u64>() {
         Duration::from_secs(secs)

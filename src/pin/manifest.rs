@@ -41,9 +41,9 @@ use crate::platform::{AssetKind, Target};
 use crate::verify::{Sha256, Sha512};
 
 /// The manifest compiled into this binary.
-pub const BUNDLED: &str = include_str!("../../manifests/codex-runtime.toml");
+pub(crate) const BUNDLED: &str = include_str!("../../manifests/codex-runtime.toml");
 /// How the bundled manifest is named in messages.
-pub const BUNDLED_NAME: &str = "<bundled manifest>";
+pub(crate) const BUNDLED_NAME: &str = "<bundled manifest>";
 /// The file name of a project manifest.
 pub const FILE_NAME: &str = "codex-runtime.toml";
 
@@ -100,7 +100,7 @@ pub struct PinnedNpm {
 
 impl PinnedAsset {
     /// The GitHub asset name and its sha256, when both are pinned.
-    pub fn github_digest(&self) -> Option<(&str, Sha256)> {
+    pub(crate) fn github_digest(&self) -> Option<(&str, Sha256)> {
         Some((self.asset.as_deref()?, self.sha256?))
     }
 }
@@ -148,7 +148,7 @@ impl Hint for ManifestError {
 
 impl Manifest {
     /// The manifest compiled into this binary.
-    pub fn bundled() -> Result<Manifest, ManifestError> {
+    pub(crate) fn bundled() -> Result<Manifest, ManifestError> {
         Manifest::parse(BUNDLED, BUNDLED_NAME)
     }
 

@@ -8,9 +8,9 @@
 //! ([`Pin::wheel_pins`]), and pins discovery could not read come back as [`PinWarning`]s for the
 //! commands to print.
 
-pub mod discover;
+pub(crate) mod discover;
 pub mod manifest;
-pub mod version;
+pub(crate) mod version;
 
 use std::fmt;
 use std::path::Path;
@@ -105,10 +105,10 @@ impl Hint for PinError {
 
 /// A test knob: drop the bundled manifest's per-target pins (fixture archives cannot match the
 /// real digests). Project manifests and lock files still apply.
-pub const TEST_IGNORE_BUNDLED_PINS: &str = "__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS";
+pub(crate) const TEST_IGNORE_BUNDLED_PINS: &str = "__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS";
 /// A test knob: read the bundled manifest from this file instead, so tests can pin fixture
 /// archives at the bundled level and check how project pins compose with it.
-pub const TEST_BUNDLED_MANIFEST: &str = "__CODEX_BOOTSTRAP_TEST_BUNDLED_MANIFEST";
+pub(crate) const TEST_BUNDLED_MANIFEST: &str = "__CODEX_BOOTSTRAP_TEST_BUNDLED_MANIFEST";
 
 impl Pin {
     /// Resolve the pin for a run started in `cwd`.

@@ -14,11 +14,11 @@ use std::str::FromStr;
 use crate::error::Hint;
 
 /// Release tag prefix used by openai/codex for the Rust CLI.
-pub const TAG_PREFIX: &str = "rust-v";
+pub(crate) const TAG_PREFIX: &str = "rust-v";
 
 /// A pre-release channel that both spellings share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Channel {
+pub(crate) enum Channel {
     Alpha,
     Beta,
     Rc,
@@ -140,7 +140,7 @@ impl CodexVersion {
     }
 
     /// Whether this is a pre-release (alpha, beta, rc).
-    pub fn is_prerelease(&self) -> bool {
+    pub(crate) fn is_prerelease(&self) -> bool {
         self.pre.is_some()
     }
 }

@@ -69,12 +69,12 @@ impl<'a> WheelFilename<'a> {
 
     /// The platform tags, in the order written: `manylinux_2_17_x86_64.manylinux2014_x86_64`
     /// gives both.
-    pub fn platform_tags(&self) -> impl Iterator<Item = &'a str> {
+    pub(crate) fn platform_tags(&self) -> impl Iterator<Item = &'a str> {
         self.platform.split('.')
     }
 
     /// Whether one of the platform tags is `tag`.
-    pub fn has_platform(&self, tag: &str) -> bool {
+    pub(crate) fn has_platform(&self, tag: &str) -> bool {
         self.platform_tags().any(|t| t == tag)
     }
 }

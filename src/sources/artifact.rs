@@ -61,7 +61,7 @@ pub struct Fetched256 {
 }
 
 /// Download `asset` to `dir/<name>` and check it against every digest it must have.
-pub async fn fetch_verified(
+pub(crate) async fn fetch_verified(
     http: &Http,
     asset: &Asset,
     dir: &Path,
@@ -115,7 +115,7 @@ pub async fn fetch_verified(
 }
 
 /// The sha256 of the archive's `bin/codex` (`bin/codex.exe` on Windows), read in one pass.
-pub fn codex_sha256(
+pub(crate) fn codex_sha256(
     file: &Path,
     kind: AssetKind,
     target: &Target,

@@ -11,7 +11,7 @@
 //! its next candidate. Nothing here chooses a URL the plan did not name.
 
 pub mod artifact;
-pub mod locate;
+pub(crate) mod locate;
 pub mod npm;
 pub mod pyindex;
 pub mod uv_config;
@@ -31,7 +31,8 @@ pub use locate::{Located, Location};
 pub use run::{run, settle_first, Attempt, Session};
 
 /// The order `auto` stands for.
-pub const AUTO: &[SourceKind] = &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];
+pub(crate) const AUTO: &[SourceKind] =
+    &[SourceKind::Github, SourceKind::PythonIndex, SourceKind::Npm];
 
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a source (expected github, python-index, npm or auto)")]
@@ -49,7 +50,10 @@ impl Hint for UnknownSource {
 
 /// Parse `--source` values (each may be a comma list) into an order without repeats. Empty
 /// means `auto`. A mirror, when given, goes first.
-pub fn parse_order(values: &[String], mirror: bool) -> Result<Vec<SourceKind>, UnknownSource> {
+pub(crate) fn parse_order(
+    values: &[String],
+    mirror: bool,
+) -> Result<Vec<SourceKind>, UnknownSource> {
     let mut order = Vec::new();
     if mirror {
         order.push(SourceKind::Mirror);

@@ -80,7 +80,7 @@ pub enum UnpackError {
 
 impl UnpackError {
     /// The error for a thread of the unpack that panicked, with its panic message.
-    pub fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
+    pub(crate) fn panicked(thread: &'static str, payload: Box<dyn Any + Send>) -> UnpackError {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -114,7 +114,7 @@ pub struct Unpacked {
 /// must exist). With `member_root` (an npm tarball's `package/vendor/<triple>/`, from
 /// [`AssetKind::member_root`]), only the entries below it are extracted, the prefix stripped;
 /// the others are skipped, though they still count against [`Limits::max_entries`].
-pub fn unpack_stream<R: Read>(
+pub(crate) fn unpack_stream<R: Read>(
     kind: AssetKind,
     reader: R,
     dest: &Path,

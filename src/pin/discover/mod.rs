@@ -32,8 +32,8 @@ use crate::platform::WheelFilename;
 use crate::verify::Sha256;
 
 /// The runtime distribution and the SDK, as PEP 503-normalised names.
-pub const RUNTIME_DIST: &str = "openai-codex-cli-bin";
-pub const SDK_DIST: &str = "openai-codex";
+pub(crate) const RUNTIME_DIST: &str = "openai-codex-cli-bin";
+pub(crate) const SDK_DIST: &str = "openai-codex";
 
 /// What a walk up the directories found.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +68,7 @@ pub enum PinVia {
 }
 
 impl ProjectPin {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.via {
             PinVia::Manifest(_) => self.file.display().to_string(),
             PinVia::Python { dist, .. } => format!(
@@ -189,7 +189,7 @@ pub enum PinProblem {
 }
 
 /// Walk up from `start` and return the nearest pin, with the warnings met on the way.
-pub fn discover(start: &Path) -> Result<Discovery, ManifestError> {
+pub(crate) fn discover(start: &Path) -> Result<Discovery, ManifestError> {
     let mut found = Discovery::default();
     for dir in start.ancestors() {
         if let Some(pin) = pin_in_dir(dir, &mut found.warnings)? {
