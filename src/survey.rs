@@ -83,10 +83,22 @@ pub fn version(
                     if let Some(n) = entry.npm.as_mut().filter(|n| n.file == asset.name) {
                         n.size = Some(size);
                     }
+                    if let Some(w) = entry.wheel.as_mut().filter(|w| w.file == asset.name) {
+                        w.size = Some(size);
+                    }
                     break;
                 }
                 Err(reason) => ui.warn(&format!("{}: {reason}", asset.source)),
             }
+        }
+        // An index without PEP 691 sizes (HTML pages, devpi): the wheel's length from the
+        // server, when it was not the archive downloaded above.
+        if let Some(w) = entry.wheel.as_mut().filter(|w| w.size.is_none()) {
+            let url = candidates
+                .iter()
+                .find(|a| a.kind == AssetKind::Wheel && a.name == w.file)
+                .map(|a| a.url.clone());
+            w.size = url.and_then(|u| online.runtime.block_on(content_length(&online.http, &u)));
         }
         targets.insert(target, entry);
     }
@@ -94,6 +106,17 @@ pub fn version(
         targets,
         missing_targets,
     })
+}
+
+/// The length a server gives for `url` (a HEAD request), if it gives one.
+async fn content_length(http: &crate::net::Http, url: &str) -> Option<u64> {
+    let url = http.url(url).ok()?;
+    let resp = http.send(&url, http.head(&url)).await.ok()?;
+    resp.status()
+        .is_success()
+        .then(|| resp.headers().get(reqwest::header::CONTENT_LENGTH).cloned())
+        .flatten()
+        .and_then(|v| v.to_str().ok()?.parse().ok())
 }
 
 /// What each reachable channel publishes for one version.
