@@ -91,8 +91,8 @@ pub fn version(
                 Err(reason) => ui.warn(&format!("{}: {reason}", asset.source)),
             }
         }
-        // An index without PEP 691 sizes (HTML pages, devpi): the wheel's length from the
-        // server, when it was not the archive downloaded above.
+        // An index without PEP 691 sizes (HTML pages): the wheel's length from the server,
+        // when it was not the archive downloaded above.
         if let Some(w) = entry.wheel.as_mut().filter(|w| w.size.is_none()) {
             let url = candidates
                 .iter()
@@ -108,15 +108,27 @@ pub fn version(
     })
 }
 
-/// The length a server gives for `url` (a HEAD request), if it gives one.
+/// The length a server gives for `url`: one ranged GET for its first byte, whose
+/// `Content-Range` names the total (a server ignoring `Range` answers 200 with the length; the
+/// body is not read).
 async fn content_length(http: &crate::net::Http, url: &str) -> Option<u64> {
+    use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
     let url = http.url(url).ok()?;
-    let resp = http.send(&url, http.head(&url)).await.ok()?;
-    resp.status()
-        .is_success()
-        .then(|| resp.headers().get(reqwest::header::CONTENT_LENGTH).cloned())
-        .flatten()
-        .and_then(|v| v.to_str().ok()?.parse().ok())
+    let resp = http
+        .send(&url, http.get(&url).header(RANGE, "bytes=0-0"))
+        .await
+        .ok()?;
+    let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
+    match resp.status().as_u16() {
+        206 => header(CONTENT_RANGE)?
+            .rsplit('/')
+            .next()?
+            .trim()
+            .parse()
+            .ok(),
+        200 => header(CONTENT_LENGTH)?.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// What each reachable channel publishes for one version.

@@ -483,11 +483,6 @@ impl Http {
         self.with_credentials(url, self.client.get(url.clone()))
     }
 
-    /// A HEAD, with the same credentials as [`Http::get`]: a file's length without its bytes.
-    pub fn head(&self, url: &Url) -> reqwest::RequestBuilder {
-        self.with_credentials(url, self.client.head(url.clone()))
-    }
-
     fn with_credentials(
         &self,
         url: &Url,
