@@ -11,7 +11,7 @@ use crate::error::Hint;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
 use crate::pin::{CodexVersion, PinnedAsset};
 use crate::plan::{Asset, Locate, Pins, SourceKind};
-use crate::platform::{Target, SUPPORTED_TARGETS};
+use crate::platform::{AssetKind, Target, SUPPORTED_TARGETS};
 use crate::provision::{Context, Online};
 use crate::report::Reporter;
 use crate::sources::{settle_first, Session, Verdict};
@@ -155,6 +155,15 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
                 )),
             }
         }
+        // An index without PEP 691 sizes (HTML pages): the wheel's length from the server,
+        // when it was not the archive downloaded above.
+        if let Some(w) = entry.wheel.as_mut().filter(|w| w.size.is_none()) {
+            let url = candidates
+                .iter()
+                .find(|a| a.kind == AssetKind::Wheel && a.name == w.file)
+                .map(|a| a.url.clone());
+            w.size = url.and_then(|u| online.runtime.block_on(content_length(&online.http, &u)));
+        }
         targets.insert(target, entry);
     }
     if targets.is_empty() && unreadable.len() == ctx.order.len() {
@@ -165,6 +174,29 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
         targets,
         missing_targets,
     })
+}
+
+/// The length a server gives for `url`: one ranged GET for its first byte, whose
+/// `Content-Range` names the total (a server ignoring `Range` answers 200 with the length; the
+/// body is not read).
+async fn content_length(http: &crate::net::Http, url: &str) -> Option<u64> {
+    use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+    let url = http.url(url).ok()?;
+    let resp = http
+        .send(&url, http.get(&url).header(RANGE, "bytes=0-0"))
+        .await
+        .ok()?;
+    let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
+    match resp.status().as_u16() {
+        206 => header(CONTENT_RANGE)?
+            .rsplit('/')
+            .next()?
+            .trim()
+            .parse()
+            .ok(),
+        200 => header(CONTENT_LENGTH)?.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// What one channel's settled file pins.

@@ -75,9 +75,12 @@ pub fn network(ctx: &Context) -> Check {
         ),
     };
     let mut detail = settings;
-    let (registries, any_registry) = registries_reachable(&online, &quick_ctx);
+    let (registries, any_registry, auth) = registries_reachable(&online, &quick_ctx);
     detail.push_str(&registries);
-    if check.status != Status::Ok && any_registry.is_some() {
+    if let Some((summary, hint)) = auth {
+        // A registry that refuses the credentials fails installs from it, whatever GitHub said.
+        check = Check::warn("network", format!("{summary} ({})", check.summary), hint);
+    } else if check.status != Status::Ok && any_registry.is_some() {
         check = Check::ok(
             "network",
             format!(
@@ -128,57 +131,125 @@ pub fn network(ctx: &Context) -> Check {
     check.detail(detail)
 }
 
-/// One line per registry source: where it was found and whether it answers. Returns the lines
-/// and the first reachable registry source.
-fn registries_reachable(online: &Online, ctx: &Context) -> (String, Option<String>) {
-    use crate::sources::{npm, pyindex, Location, SourceKind};
+/// What a registry source said to the doctor's probe.
+enum Answer {
+    Reachable,
+    Status(u16),
+    /// It refused our credentials, or wanted some (401, 403, a login page, a proxy's 407):
+    /// the reason and the hint naming the credential setting.
+    Auth(String, String),
+    Unreachable(String),
+}
+
+/// The registries the sources of `ctx` would use: one line each (where it was found and
+/// whether it answers), the first reachable registry source, and the first authentication
+/// problem (its summary and hint).
+fn registries_reachable(
+    online: &Online,
+    ctx: &Context,
+) -> (String, Option<String>, Option<(String, String)>) {
+    use crate::sources::{npm, pyindex, reason_of, Location, SourceKind};
     let (python, npm_loc) = ctx.registries();
     let mut lines = String::new();
     let mut first = None;
+    let mut auth = None;
+    let http = &online.http;
     for kind in &ctx.order {
-        let (location, probe): (&Location, fn(&url::Url) -> String) = match kind {
-            SourceKind::PythonIndex => (python, pyindex::project_url),
-            SourceKind::Npm => (npm_loc, npm::packument_url),
+        let location = match kind {
+            SourceKind::PythonIndex => python,
+            SourceKind::Npm => npm_loc,
             _ => continue,
         };
         let line = match location {
             Location::Missing(reason) => format!("{kind}: not found ({reason})"),
             Location::Found(l) => {
-                let probe = probe(&l.url);
-                let answer = online
-                    .http
-                    .url(&probe)
-                    .map_err(|e| e.to_string())
-                    .and_then(|u| {
-                        online.runtime.block_on(async {
-                            match tokio::time::timeout(
-                                Duration::from_secs(10),
-                                online.http.send(&u, online.http.get(&u)),
-                            )
-                            .await
-                            {
-                                Ok(Ok(r)) => Ok(r.status().as_u16()),
-                                Ok(Err(e)) => Err(crate::sources::reason_of(&e)),
-                                Err(_) => Err("no answer within 10s".into()),
+                let answer = match kind {
+                    // The project page itself, read as install reads it: an auth front that
+                    // redirects a refused login to its login page answers 200 there.
+                    SourceKind::PythonIndex => {
+                        match within(online, pyindex::project_files(http, &l.url)) {
+                            Ok(Ok(_)) => Answer::Reachable,
+                            Ok(Err(e)) => index_answer(e),
+                            Err(_) => Answer::Unreachable("no answer within 10s".into()),
+                        }
+                    }
+                    _ => {
+                        let probe = npm::packument_url(&l.url);
+                        match http.url(&probe) {
+                            Err(e) => Answer::Unreachable(e.to_string()),
+                            Ok(u) => {
+                                let sent = http.config.credentials.for_url(&u).is_some();
+                                match within(online, http.send(&u, http.get(&u))) {
+                                    Ok(Ok(r)) => match r.status().as_u16() {
+                                        200 => Answer::Reachable,
+                                        status @ (401 | 403) => {
+                                            let e = npm::NpmError::Unauthorized {
+                                                url: probe,
+                                                status,
+                                                sent,
+                                            };
+                                            Answer::Auth(reason_of(&e), e.hint())
+                                        }
+                                        status => Answer::Status(status),
+                                    },
+                                    Ok(Err(e @ crate::net::NetError::ProxyAuth { .. })) => {
+                                        Answer::Auth(reason_of(&e), e.hint())
+                                    }
+                                    Ok(Err(e)) => Answer::Unreachable(reason_of(&e)),
+                                    Err(_) => Answer::Unreachable("no answer within 10s".into()),
+                                }
                             }
-                        })
-                    });
+                        }
+                    }
+                };
+                let at = format!("{kind}: {} (from {})", l.url, l.from);
                 match answer {
-                    Ok(200) => {
+                    Answer::Reachable => {
                         first.get_or_insert_with(|| kind.to_string());
-                        format!("{kind}: {} (from {}) reachable", l.url, l.from)
+                        format!("{at} reachable")
                     }
-                    Ok(status) => {
-                        format!("{kind}: {} (from {}) answered HTTP {status}", l.url, l.from)
+                    Answer::Status(status) => format!("{at} answered HTTP {status}"),
+                    Answer::Auth(reason, hint) => {
+                        auth.get_or_insert_with(|| {
+                            (format!("{kind}: authentication failed: {reason}"), hint)
+                        });
+                        format!("{at} refused: {reason}")
                     }
-                    Err(e) => format!("{kind}: {} (from {}) UNREACHABLE: {e}", l.url, l.from),
+                    Answer::Unreachable(e) => format!("{at} UNREACHABLE: {e}"),
                 }
             }
         };
         lines.push_str("; ");
         lines.push_str(&line);
     }
-    (lines, first)
+    (lines, first, auth)
+}
+
+/// Run `fut` on the doctor's runtime, for at most 10 seconds.
+fn within<T>(
+    online: &Online,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    online
+        .runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), fut).await })
+}
+
+/// The doctor's reading of an index error.
+fn index_answer(e: crate::sources::pyindex::IndexError) -> Answer {
+    use crate::net::NetError;
+    use crate::sources::pyindex::IndexError;
+    let reason = crate::sources::reason_of(&e);
+    match &e {
+        IndexError::Unauthorized { .. }
+        | IndexError::LoginRedirect { .. }
+        | IndexError::Net(NetError::ProxyAuth { .. }) => Answer::Auth(reason, e.hint()),
+        IndexError::NoProject { .. } => Answer::Status(404),
+        IndexError::Status { status, .. } => Answer::Status(*status),
+        // It answered, with a page we could not read: reachable, and install will say more.
+        IndexError::Malformed { .. } => Answer::Reachable,
+        IndexError::Net(_) => Answer::Unreachable(reason),
+    }
 }
 
 /// The proxy and the root certificates in effect, for the network check's detail.

@@ -167,6 +167,16 @@ pub enum NetError {
     },
     #[error("`{url}` answered HTTP {status}")]
     Status { url: String, status: u16 },
+    /// HTTP 407: the proxy's answer, not the server's (plain http through the proxy answers
+    /// with it; an https `CONNECT` the proxy refuses ends in it).
+    #[error("the proxy `{proxy}` refused the request for `{host}` (HTTP 407): {}", if *.sent { "it rejected the proxy credentials given" } else { "it wants credentials, and none were given" })]
+    ProxyAuth {
+        /// Without credentials.
+        proxy: String,
+        host: String,
+        /// Whether the proxy URL carried credentials.
+        sent: bool,
+    },
     #[error("the transfer of `{url}` failed after {attempts} attempts")]
     GaveUp {
         url: String,
@@ -230,6 +240,8 @@ impl Hint for NetError {
                 "TLS verification failed: if a proxy intercepts TLS, put its CA in the system store or point SSL_CERT_FILE at it".into()
             }
             NetError::Status { status: 404, .. } => "the file is not there: check the version and `--mirror`".into(),
+            NetError::ProxyAuth { sent: true, .. } => "fix the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
+            NetError::ProxyAuth { sent: false, .. } => "give the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
             NetError::GaveUp { source, .. } => source.hint(),
             NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => {
                 "rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()
@@ -239,6 +251,22 @@ impl Hint for NetError {
             NetError::Write { .. } => "the cache must be writable, with room for the download: see `--cache-dir`".into(),
         }
     }
+}
+
+/// An https `CONNECT` that the proxy answered with 407 (hyper-util's tunnel error says
+/// "proxy authorization required"; the status itself is not kept).
+fn tunnel_refused(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.to_string()
+            .to_ascii_lowercase()
+            .contains("proxy authorization required")
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
@@ -452,7 +480,14 @@ impl Http {
     /// A GET that carries no GitHub token: downloads, mirrors, checksum files, registries.
     /// Registry credentials are attached only when `url` is under the URL they belong to.
     pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        let mut req = self.client.get(url.clone());
+        self.with_credentials(url, self.client.get(url.clone()))
+    }
+
+    fn with_credentials(
+        &self,
+        url: &Url,
+        mut req: reqwest::RequestBuilder,
+    ) -> reqwest::RequestBuilder {
         if let Some(c) = self.config.credentials.for_url(url) {
             req = match &c {
                 Credential::Basic { user, password } => req.basic_auth(user, Some(&password.0)),
@@ -520,13 +555,35 @@ impl Http {
         if let Ok(mut a) = self.answered.lock() {
             a.insert(host_key(url));
         }
+        // Only a proxy answers 407: it is never the server's word on the request.
+        if resp.status() == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return Err(self.proxy_refused(url));
+        }
         Ok(resp)
+    }
+
+    /// The proxy in effect for `url` refused it (HTTP 407).
+    fn proxy_refused(&self, url: &Url) -> NetError {
+        let raw = proxy_url_for(url);
+        NetError::ProxyAuth {
+            proxy: raw
+                .as_deref()
+                .map_or_else(|| "(system proxy)".to_string(), redact_userinfo),
+            host: url.host_str().unwrap_or_default().to_string(),
+            sent: raw
+                .as_deref()
+                .and_then(|p| Url::parse(p).ok())
+                .is_some_and(|p| !p.username().is_empty() || p.password().is_some()),
+        }
     }
 
     /// Turn a reqwest error into a [`NetError`] that names the host and the proxy in effect.
     pub fn describe(&self, url: &Url, source: reqwest::Error) -> NetError {
         let host = url.host_str().unwrap_or_default().to_string();
         let proxy = proxy_for(url);
+        if proxy.is_some() && tunnel_refused(&source) {
+            return self.proxy_refused(url);
+        }
         if source.is_connect() {
             NetError::Connect {
                 host,
@@ -566,6 +623,20 @@ impl Http {
         accept: Option<&str>,
         limit: usize,
     ) -> Result<(u16, header::HeaderMap, Vec<u8>), NetError> {
+        self.get_page(url, api, accept, limit)
+            .await
+            .map(|p| (p.status, p.headers, p.body))
+    }
+
+    /// [`Http::get_small_accepting`], keeping the URL the answer came from after redirects:
+    /// relative links resolve against it, and a redirect to a login page shows in it.
+    pub async fn get_page(
+        &self,
+        url: &Url,
+        api: bool,
+        accept: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, NetError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -581,6 +652,7 @@ impl Http {
                 let resp = self.send(url, req).await.map_err(|e| (e, None))?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
+                let final_url = resp.url().clone();
                 if super::retry::status_is_transient(status) && attempt < self.config.attempts {
                     return Err((
                         NetError::Status {
@@ -615,7 +687,12 @@ impl Http {
                     body.len(),
                     started.elapsed().as_millis()
                 );
-                Ok((status, headers, body))
+                Ok(Page {
+                    status,
+                    headers,
+                    body,
+                    url: final_url,
+                })
             }
             .await;
             match result {
@@ -655,6 +732,16 @@ impl Http {
     }
 }
 
+/// A small body read whole, with where it came from.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: header::HeaderMap,
+    pub body: Vec<u8>,
+    /// The URL that answered, after redirects.
+    pub url: Url,
+}
+
 /// Why a request failed, for logs: the kind of failure and the status or byte counts, without
 /// the URL (it is logged beside it, redacted) or anything a server or proxy wrote back.
 pub fn log_reason(e: &NetError) -> String {
@@ -689,6 +776,7 @@ pub fn log_reason(e: &NetError) -> String {
             format!("{what}{io}")
         }
         NetError::Status { status, .. } => format!("HTTP {status}"),
+        NetError::ProxyAuth { .. } => "the proxy refused it (HTTP 407)".into(),
         NetError::GaveUp {
             attempts, source, ..
         } => {
@@ -722,6 +810,11 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// The proxy reqwest would use for `url`, from the environment, without credentials.
 pub fn proxy_for(url: &Url) -> Option<String> {
+    proxy_url_for(url).map(|p| redact_userinfo(&p))
+}
+
+/// The proxy URL for `url` as the environment gives it: credentials included, never printed.
+fn proxy_url_for(url: &Url) -> Option<String> {
     let host = url.host_str().unwrap_or_default();
     let no_proxy = env_any(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
     let bypass = no_proxy.split(',').map(str::trim).any(|p| {
@@ -738,7 +831,7 @@ pub fn proxy_for(url: &Url) -> Option<String> {
     } else {
         &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
     };
-    env_any(names).map(|p| redact_userinfo(&p))
+    env_any(names)
 }
 
 fn env_any(names: &[&str]) -> Option<String> {

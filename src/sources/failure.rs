@@ -115,7 +115,8 @@ impl SourceError {
             },
             SourceError::Index(e) => match e {
                 pyindex::IndexError::NoProject { .. } => Verdict::Missing,
-                pyindex::IndexError::Unauthorized { .. } => Verdict::Refused,
+                pyindex::IndexError::Unauthorized { .. }
+                | pyindex::IndexError::LoginRedirect { .. } => Verdict::Refused,
                 pyindex::IndexError::Status { status, .. } => status_verdict(*status),
                 pyindex::IndexError::Malformed { .. } => Verdict::Broken,
                 pyindex::IndexError::Net(e) => net_verdict(e),
@@ -158,6 +159,7 @@ fn net_verdict(e: &NetError) -> Verdict {
             Verdict::Unreachable
         }
         NetError::Status { status, .. } => status_verdict(*status),
+        NetError::ProxyAuth { .. } => Verdict::Refused,
         NetError::GaveUp { source, .. } => net_verdict(source),
         NetError::File { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             Verdict::Missing

@@ -114,7 +114,10 @@ fn locate_python_index(inputs: &LocateInputs) -> Location {
 
 fn python_index_configured(inputs: &LocateInputs) -> Option<(String, String)> {
     if let Some(f) = inputs.flag.as_deref().filter(|f| !f.trim().is_empty()) {
-        return Some((f.trim().to_string(), "--index-url".into()));
+        return Some((
+            f.trim().to_string(),
+            flag_origin(f, "--index-url", INDEX_ENVS[0]),
+        ));
     }
     for name in INDEX_ENVS {
         if let Some(v) = env_nonempty(name) {
@@ -124,14 +127,30 @@ fn python_index_configured(inputs: &LocateInputs) -> Option<(String, String)> {
     if let Some(found) = super::uv_config::uv_index(&inputs.cwd) {
         return Some(found);
     }
-    for file in pip_config_files() {
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            if let Some(v) = ini_value(&text, "global", &["index-url", "index_url"]) {
-                return Some((v, file.display().to_string()));
+    // pip reads `[global]`, then the command's section, which overrides it: an `[install]`
+    // index-url in any file beats a `[global]` one in every file.
+    let texts: Vec<(PathBuf, String)> = pip_config_files()
+        .into_iter()
+        .filter_map(|f| std::fs::read_to_string(&f).ok().map(|t| (f, t)))
+        .collect();
+    for section in ["install", "global"] {
+        for (file, text) in &texts {
+            if let Some(v) = ini_value(text, section, &["index-url", "index_url"]) {
+                return Some((v, format!("{} [{section}]", file.display())));
             }
         }
     }
     None
+}
+
+/// Where the flag's value came from: clap fills `--index-url` from its variable
+/// (`CODEX_BOOTSTRAP_INDEX_URL`) too, so a value equal to the variable's is reported as it.
+fn flag_origin(value: &str, flag: &str, env: &str) -> String {
+    if env_nonempty(env).as_deref() == Some(value.trim()) {
+        env.to_string()
+    } else {
+        flag.to_string()
+    }
 }
 
 /// pip's configuration files, the one that wins first (pip loads them in the reverse order,
@@ -271,7 +290,10 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
         .collect();
     let configured = || -> Option<(String, String)> {
         if let Some(f) = inputs.flag.as_deref().filter(|f| !f.trim().is_empty()) {
-            return Some((f.trim().to_string(), "--npm-registry".into()));
+            return Some((
+                f.trim().to_string(),
+                flag_origin(f, "--npm-registry", NPM_ENVS[0]),
+            ));
         }
         for name in NPM_ENVS {
             if let Some(v) = env_nonempty(name) {
@@ -308,22 +330,8 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
             credential: c,
         });
     }
-    // `//host[:port]/path/:_authToken=…`: npm's "nerf dart" keys, scoped to that URL prefix.
     for (_, pairs) in &parsed {
-        for (k, v) in pairs {
-            let Some(prefix) = k.strip_suffix(":_authToken") else {
-                continue;
-            };
-            let Some(rest) = prefix.strip_prefix("//") else {
-                continue;
-            };
-            if let Ok(scope) = Url::parse(&format!("{}://{rest}", url.scheme())) {
-                credentials.push(ScopedCredential {
-                    scope,
-                    credential: Credential::Bearer(Token::new(v.clone())),
-                });
-            }
-        }
+        credentials.extend(npmrc_credentials(pairs, url.scheme()));
     }
     // The most specific scope first, so it wins.
     credentials.sort_by_key(|c| std::cmp::Reverse(c.scope.path().len()));
@@ -332,6 +340,67 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
         from,
         credentials,
     })
+}
+
+/// The credentials of one `.npmrc`, keyed by npm's "nerf darts" (`//host[:port]/path/:key`),
+/// each scoped to that URL prefix. Per prefix, as npm reads them: `_authToken` (a bearer
+/// token), else `username` with `_password` (base64 of the password), else `_auth` (base64 of
+/// `user:password`), the form Nexus and Artifactory set-ups write.
+fn npmrc_credentials(pairs: &[(String, String)], scheme: &str) -> Vec<ScopedCredential> {
+    use base64::Engine as _;
+    let decode = |v: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let value = |prefix: &str, key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.strip_suffix(key) == Some(prefix))
+            .map(|(_, v)| v.as_str())
+    };
+    let mut prefixes: Vec<&str> = Vec::new();
+    for (k, _) in pairs {
+        let Some((prefix, _)) = k.rsplit_once(':') else {
+            continue;
+        };
+        if prefix.starts_with("//") && !prefixes.contains(&prefix) {
+            prefixes.push(prefix);
+        }
+    }
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        let credential = if let Some(token) = value(prefix, ":_authToken") {
+            Some(Credential::Bearer(Token::new(token)))
+        } else if let (Some(user), Some(password)) = (
+            value(prefix, ":username"),
+            value(prefix, ":_password").and_then(decode),
+        ) {
+            Some(basic((user.to_string(), password)))
+        } else {
+            value(prefix, ":_auth")
+                .and_then(decode)
+                .and_then(|pair| {
+                    pair.split_once(':')
+                        .map(|(u, p)| (u.to_string(), p.to_string()))
+                })
+                .map(basic)
+        };
+        let scope = Url::parse(&format!("{scheme}:{prefix}"));
+        match (credential, scope) {
+            (Some(credential), Ok(scope)) => out.push(ScopedCredential { scope, credential }),
+            (None, _)
+                if value(prefix, ":_password").is_some() || value(prefix, ":_auth").is_some() =>
+            {
+                tracing::debug!(
+                    "{prefix}: `_auth` / `_password` is not base64 (of `user:password`): ignored"
+                );
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `.npmrc` files, the one that wins first: the project's (nearest walking up), the user's,

@@ -60,8 +60,13 @@ pub struct Tarball {
 pub enum NpmError {
     #[error("the registry has no package `{PACKAGE}` (`{url}` answered 404)")]
     NoPackage { url: String },
-    #[error("the registry refused the request for `{url}` (HTTP {status}): credentials are missing or wrong")]
-    Unauthorized { url: String, status: u16 },
+    #[error("the registry refused the request for `{url}` (HTTP {status}): {}", if *.sent { "the credentials given were rejected" } else { "it wants credentials, and none were given" })]
+    Unauthorized {
+        url: String,
+        status: u16,
+        /// Whether credentials were sent (and so rejected).
+        sent: bool,
+    },
     #[error("`{url}` answered HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("the packument `{url}` is malformed: {reason}")]
@@ -74,7 +79,8 @@ impl Hint for NpmError {
     fn hint(&self) -> String {
         match self {
             NpmError::NoPackage { .. } => "this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into(),
-            NpmError::Unauthorized { .. } => "add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into(),
+            NpmError::Unauthorized { sent: true, .. } => "the registry rejected the credentials given: fix the registry's `//host/:_authToken=…` (or `_auth`, `username` and `_password`) line in .npmrc, or run `npm login` again".into(),
+            NpmError::Unauthorized { sent: false, .. } => "add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into(),
             NpmError::Status { .. } | NpmError::Malformed { .. } => "check `--npm-registry` / npm_config_registry, or use another `--source`".into(),
             NpmError::Net(e) => e.hint(),
         }
@@ -91,13 +97,20 @@ pub async fn packument(http: &Http, registry: &Url) -> Result<Packument, NpmErro
 pub async fn packument_at(http: &Http, doc: &str) -> Result<Packument, NpmError> {
     let doc = doc.to_string();
     let url = http.url(&doc)?;
+    let sent = http.config.credentials.for_url(&url).is_some();
     let (status, _, body) = http
         .get_small_accepting(&url, false, Some(ACCEPT), 256 << 20)
         .await?;
     match status {
         200 => {}
         404 => return Err(NpmError::NoPackage { url: doc }),
-        401 | 403 => return Err(NpmError::Unauthorized { url: doc, status }),
+        401 | 403 => {
+            return Err(NpmError::Unauthorized {
+                url: doc,
+                status,
+                sent,
+            })
+        }
         _ => return Err(NpmError::Status { url: doc, status }),
     }
     serde_json::from_slice(&body).map_err(|e| NpmError::Malformed {

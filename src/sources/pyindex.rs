@@ -47,8 +47,17 @@ impl IndexFile {
 pub enum IndexError {
     #[error("the index has no project `{PROJECT}` (`{url}` answered 404)")]
     NoProject { url: String },
-    #[error("the index refused the request for `{url}` (HTTP {status}): credentials are missing or wrong")]
-    Unauthorized { url: String, status: u16 },
+    #[error("the index refused the request for `{url}` (HTTP {status}): {}", refusal(*.sent))]
+    Unauthorized {
+        url: String,
+        status: u16,
+        /// Whether credentials were sent (and so rejected).
+        sent: bool,
+    },
+    /// An auth front (devpi-lockdown's nginx configuration, a single sign-on proxy) answers a
+    /// refused login with a redirect to its login page, which then answers 200.
+    #[error("the index sent the request for `{url}` to a login page (`{to}`) instead of the project page: {}", refusal(*.sent))]
+    LoginRedirect { url: String, to: String, sent: bool },
     #[error("`{url}` answered HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("the index page `{url}` is malformed: {reason}")]
@@ -61,10 +70,19 @@ impl Hint for IndexError {
     fn hint(&self) -> String {
         match self {
             IndexError::NoProject { .. } => "this index does not mirror openai-codex-cli-bin: point `--index-url` at one that does, or use another `--source`".into(),
-            IndexError::Unauthorized { .. } => "give the index's credentials in its URL (`https://user:password@host/simple`) or in netrc (NETRC, ~/.netrc)".into(),
+            IndexError::Unauthorized { sent: true, .. } | IndexError::LoginRedirect { sent: true, .. } => "the index rejected the credentials given: fix the user and password in the index URL (`https://user:password@host/simple`, from --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into(),
+            IndexError::Unauthorized { sent: false, .. } | IndexError::LoginRedirect { sent: false, .. } => "give the index's credentials in its URL (`https://user:password@host/simple`, in --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into(),
             IndexError::Status { .. } | IndexError::Malformed { .. } => "check `--index-url` / PIP_INDEX_URL, or use another `--source`".into(),
             IndexError::Net(e) => e.hint(),
         }
+    }
+}
+
+fn refusal(sent: bool) -> &'static str {
+    if sent {
+        "the credentials given were rejected"
+    } else {
+        "it wants credentials, and none were given"
     }
 }
 
@@ -82,27 +100,57 @@ pub async fn project_files(http: &Http, index: &Url) -> Result<Vec<IndexFile>, I
 pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, IndexError> {
     let page = page.to_string();
     let url = http.url(&page)?;
-    let (status, headers, body) = http
-        .get_small_accepting(&url, false, Some(ACCEPT), 32 << 20)
-        .await?;
+    let sent = http.config.credentials.for_url(&url).is_some();
+    let answer = http.get_page(&url, false, Some(ACCEPT), 32 << 20).await?;
+    let status = answer.status;
     match status {
         200 => {}
         404 => return Err(IndexError::NoProject { url: page }),
-        401 | 403 => return Err(IndexError::Unauthorized { url: page, status }),
+        401 | 403 => {
+            return Err(IndexError::Unauthorized {
+                url: page,
+                status,
+                sent,
+            })
+        }
         _ => return Err(IndexError::Status { url: page, status }),
     }
-    let content_type = headers
+    let content_type = answer
+        .headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    // The final URL after redirects is what relative links resolve against; reqwest follows
-    // them, and indexes that redirect use absolute file URLs in practice.
+    // Relative links resolve against the URL that answered, after redirects (devpi's are
+    // `../../+f/…`).
     if content_type.starts_with("application/vnd.pypi.simple.v1+json") {
-        parse_json(&body, &url)
-    } else {
-        Ok(parse_html(&String::from_utf8_lossy(&body), &url))
+        return parse_json(&answer.body, &answer.url);
     }
+    let files = parse_html(&String::from_utf8_lossy(&answer.body), &answer.url);
+    if is_login_page(&url, &answer.url, &files) {
+        return Err(IndexError::LoginRedirect {
+            url: page,
+            to: crate::logging::url(&answer.url),
+            sent,
+        });
+    }
+    Ok(files)
+}
+
+/// A redirect away from the project page to an HTML page that lists none of the project's
+/// files: an auth front's login page (devpi-lockdown's `/+login`), not an index's answer. An
+/// index that moved its project page elsewhere still lists the project's wheels there.
+fn is_login_page(asked: &Url, answered: &Url, files: &[IndexFile]) -> bool {
+    let moved = asked.path().trim_end_matches('/') != answered.path().trim_end_matches('/')
+        || asked.host_str() != answered.host_str();
+    let project = PROJECT.replace('-', "_");
+    let lists_project = files.iter().any(|f| {
+        f.filename
+            .to_ascii_lowercase()
+            .replace('-', "_")
+            .starts_with(&format!("{project}-"))
+    });
+    moved && !lists_project
 }
 
 #[derive(Deserialize)]

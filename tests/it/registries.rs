@@ -745,3 +745,413 @@ fn hostile_npm_tarballs_hold_what_they_promise() {
         .starts_with(&format!("package/vendor/{}/", host_target())));
     assert!(escape.3.unwrap().starts_with("../../../../"));
 }
+
+/// What real private registries (devpi behind devpi-lockdown's nginx front, verdaccio, squid;
+/// tests/private_registries/) showed we got wrong, each checked here against the loopback
+/// stand-ins so a plain `cargo test` keeps it fixed.
+mod what_real_registries_taught {
+    use std::process::{Command, Output};
+
+    use base64::Engine as _;
+
+    use crate::common::{assert_exit, describe, host_target, stderr, stdout, TestContext, V};
+    use crate::fixture::{host_wheel_tag, npm_tarball, wheel, wheel_name, Package};
+    use crate::support::http::{Response, TestServer};
+    use crate::support::npm::{npm_platform, NpmRegistry};
+    use crate::support::pyindex::{basic_auth_header, PythonIndex};
+
+    const USER: &str = "fleet";
+    const PASSWORD: &str = "s3cret-index-pw";
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn host_wheel() -> (String, Vec<u8>) {
+        (
+            wheel_name(V, host_wheel_tag()),
+            wheel(V, host_wheel_tag(), &Package::codex(V)),
+        )
+    }
+
+    /// An index that, like devpi-lockdown's nginx front, answers a request without the right
+    /// Basic credentials with a redirect to `/+login`, a 200 HTML page with links of its own.
+    fn index_behind_a_login_front() -> PythonIndex {
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder().wheel(&name, bytes).start();
+        let login = format!("{}/+login", index.server().url());
+        let expected = basic_auth_header(USER, PASSWORD);
+        index.server().gate(move |r| {
+            if r.path == "/+login" {
+                return Some(
+                    Response::new(
+                        200,
+                        "<!doctype html><html><head><title>devpi - Login</title>\
+                         <link rel=\"stylesheet\" href=\"/+static/style.css\"/></head>\
+                         <body><a href=\"/\">devpi</a><form method=\"post\"></form></body></html>",
+                    )
+                    .header("content-type", "text/html"),
+                );
+            }
+            (r.headers.get("authorization") != Some(&expected))
+                .then(|| Response::new(302, Vec::new()).header("location", &login))
+        });
+        index
+    }
+
+    fn install(ctx: &TestContext, source: &str) -> Command {
+        let mut cmd = ctx.cmd(["install", "--source", source]);
+        cmd.env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+            .env_remove("CODEX_BOOTSTRAP_NPM_REGISTRY");
+        cmd
+    }
+
+    fn run(cmd: &mut Command) -> Output {
+        cmd.output().expect("run codex-bootstrap")
+    }
+
+    #[track_caller]
+    fn assert_says(out: &Output, needles: &[&str]) {
+        let err = stderr(out);
+        for n in needles {
+            assert!(err.contains(n), "`{n}` missing:\n{}", describe(out));
+        }
+    }
+
+    #[test]
+    fn a_wrong_password_redirected_to_a_login_page_is_an_auth_failure() {
+        let ctx = TestContext::new();
+        let index = index_behind_a_login_front();
+        let out = run(install(&ctx, "python-index").env(
+            "PIP_INDEX_URL",
+            index.url_with_credentials(USER, "wrong-pw"),
+        ));
+        assert_exit(&out, 1);
+        assert_says(&out, &["login page", "rejected", "PIP_INDEX_URL"]);
+        assert!(!stderr(&out).contains("has no"), "{}", describe(&out));
+        assert!(!stderr(&out).contains("wrong-pw"), "{}", describe(&out));
+
+        // No credentials at all: the same page, and the hint asks for them.
+        let out = run(install(&ctx, "python-index").env("PIP_INDEX_URL", index.url()));
+        assert_exit(&out, 1);
+        assert_says(
+            &out,
+            &[
+                "login page",
+                "none were given",
+                "give the index's credentials",
+            ],
+        );
+
+        // The right ones pass the front.
+        let out = run(install(&ctx, "python-index")
+            .env("PIP_INDEX_URL", index.url_with_credentials(USER, PASSWORD)));
+        assert_exit(&out, 0);
+    }
+
+    #[test]
+    fn a_refused_password_says_rejected_and_a_missing_one_says_give() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder()
+            .wheel(&name, bytes)
+            .basic_auth(USER, PASSWORD)
+            .start();
+        let out = run(install(&ctx, "python-index")
+            .env("PIP_INDEX_URL", index.url_with_credentials(USER, "nope")));
+        assert_exit(&out, 1);
+        assert_says(&out, &["HTTP 401", "rejected", "fix the user and password"]);
+        let out = run(install(&ctx, "python-index").env("PIP_INDEX_URL", index.url()));
+        assert_exit(&out, 1);
+        assert_says(
+            &out,
+            &[
+                "HTTP 401",
+                "none were given",
+                "give the index's credentials",
+            ],
+        );
+    }
+
+    #[test]
+    fn index_url_in_pip_conf_install_section_is_used_and_beats_global() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder().wheel(&name, bytes).start();
+        let decoy = PythonIndex::builder().start();
+        // The user's file has [global]; the site's (lower) has [install]: pip takes [install].
+        let user = ctx.root().join("xdg-config/pip");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(
+            user.join("pip.conf"),
+            format!("[global]\nindex-url = {}\n", decoy.url()),
+        )
+        .unwrap();
+        let venv = ctx.root().join("venv");
+        std::fs::create_dir_all(&venv).unwrap();
+        std::fs::write(
+            venv.join("pip.conf"),
+            format!("[install]\nindex-url = {}\n", index.url()),
+        )
+        .unwrap();
+        let out = run(install(&ctx, "python-index")
+            .env("VIRTUAL_ENV", &venv)
+            .arg("-v"));
+        assert_exit(&out, 0);
+        assert_eq!(index.downloads(&name), 1);
+        assert!(
+            decoy.requests().is_empty(),
+            "{:?}",
+            decoy.requests_per_path()
+        );
+        assert_says(&out, &["[install]"]);
+    }
+
+    fn npm_registry_requiring_basic() -> NpmRegistry {
+        let platform = npm_platform(host_target());
+        let npm = NpmRegistry::builder()
+            .tarball(
+                V,
+                platform,
+                npm_tarball(V, host_target(), &Package::codex(V)),
+            )
+            .start();
+        let expected = basic_auth_header(USER, PASSWORD);
+        npm.server().gate(move |r| {
+            (r.headers.get("authorization") != Some(&expected)).then(|| {
+                Response::new(401, "{\"error\":\"authorization required\"}")
+                    .header("content-type", "application/json")
+            })
+        });
+        npm
+    }
+
+    #[test]
+    fn npmrc_auth_base64_user_password_reaches_the_registry() {
+        let ctx = TestContext::new();
+        let npm = npm_registry_requiring_basic();
+        std::fs::write(
+            ctx.work_dir().join(".npmrc"),
+            format!(
+                "registry={}/\n{}:_auth={}\n",
+                npm.url(),
+                npm.nerf_dart(),
+                b64(&format!("{USER}:{PASSWORD}"))
+            ),
+        )
+        .unwrap();
+        let out = run(&mut install(&ctx, "npm"));
+        assert_exit(&out, 0);
+        assert!(!stderr(&out).contains(PASSWORD));
+    }
+
+    #[test]
+    fn npmrc_username_and_base64_password_reach_the_registry() {
+        let ctx = TestContext::new();
+        let npm = npm_registry_requiring_basic();
+        let dart = npm.nerf_dart();
+        std::fs::write(
+            ctx.work_dir().join(".npmrc"),
+            format!(
+                "@openai:registry={}/\n{dart}:username={USER}\n{dart}:_password={}\n",
+                npm.url(),
+                b64(PASSWORD)
+            ),
+        )
+        .unwrap();
+        let out = run(&mut install(&ctx, "npm"));
+        assert_exit(&out, 0);
+
+        // A wrong one is rejected, and the hint names the .npmrc line.
+        std::fs::write(
+            ctx.work_dir().join(".npmrc"),
+            format!(
+                "registry={}/\n{dart}:username={USER}\n{dart}:_password={}\n",
+                npm.url(),
+                b64("wrong")
+            ),
+        )
+        .unwrap();
+        let fresh = TestContext::new();
+        std::fs::copy(
+            ctx.work_dir().join(".npmrc"),
+            fresh.work_dir().join(".npmrc"),
+        )
+        .unwrap();
+        let out = run(&mut install(&fresh, "npm"));
+        assert_exit(&out, 1);
+        assert_says(&out, &["HTTP 401", "rejected", ".npmrc"]);
+    }
+
+    /// A proxy that refuses everything with 407, as squid does without the right credentials.
+    fn refusing_proxy() -> TestServer {
+        let proxy = TestServer::start();
+        proxy.gate(|_| {
+            Some(
+                Response::new(407, "<html>Cache Access Denied</html>")
+                    .header("proxy-authenticate", "Basic realm=\"proxy\"")
+                    .header("content-type", "text/html"),
+            )
+        });
+        proxy
+    }
+
+    #[test]
+    fn a_proxy_407_on_plain_http_is_the_proxy_s_answer_not_the_index_s() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder().wheel(&name, bytes).start();
+        let proxy = refusing_proxy();
+        let proxy_url = format!("http://squid-user:proxy-pw-9@{}", proxy.addr());
+        let out = run(install(&ctx, "python-index")
+            .env("PIP_INDEX_URL", index.url())
+            .env("HTTP_PROXY", &proxy_url));
+        assert_exit(&out, 1);
+        assert_says(
+            &out,
+            &[
+                &format!("the proxy `http://{}`", proxy.addr()),
+                "HTTP 407",
+                "rejected",
+                "HTTP_PROXY",
+            ],
+        );
+        assert!(
+            !stderr(&out).contains("check `--index-url`"),
+            "{}",
+            describe(&out)
+        );
+        assert!(!stderr(&out).contains("proxy-pw-9"), "{}", describe(&out));
+        assert!(index.requests().is_empty(), "the proxy stood between");
+
+        // Without proxy credentials the hint asks for them.
+        let out = run(install(&ctx, "python-index")
+            .env("PIP_INDEX_URL", index.url())
+            .env("HTTP_PROXY", format!("http://{}", proxy.addr())));
+        assert_exit(&out, 1);
+        assert_says(
+            &out,
+            &[
+                "HTTP 407",
+                "none were given",
+                "give the proxy's user and password",
+            ],
+        );
+    }
+
+    #[test]
+    fn doctor_calls_a_refused_index_an_authentication_problem() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder()
+            .wheel(&name, bytes)
+            .basic_auth(USER, PASSWORD)
+            .start();
+        let out = run(ctx
+            .cmd(["doctor", "--json", "--source", "python-index"])
+            .env(
+                "CODEX_BOOTSTRAP_INDEX_URL",
+                index.url_with_credentials(USER, "nope"),
+            ));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", describe(&out)));
+        let check = report["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == "network"))
+            .unwrap_or_else(|| panic!("no network check: {report}"))
+            .clone();
+        assert_eq!(check["status"], "warn", "{check}");
+        let summary = check["summary"].as_str().unwrap_or_default();
+        let hint = check["hint"].as_str().unwrap_or_default();
+        assert!(
+            summary.contains("authentication failed") && summary.contains("401"),
+            "{check}"
+        );
+        assert!(
+            hint.contains("rejected") && hint.contains("netrc"),
+            "{check}"
+        );
+        assert!(!hint.contains("offline"), "{check}");
+        assert!(!stdout(&out).contains("nope") && !stderr(&out).contains("nope"));
+    }
+
+    #[test]
+    fn verbose_names_codex_bootstrap_index_url_as_the_origin() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let index = PythonIndex::builder().wheel(&name, bytes).start();
+        let out = run(ctx
+            .cmd(["install", "--source", "python-index", "-v"])
+            .env("CODEX_BOOTSTRAP_INDEX_URL", index.url()));
+        assert_exit(&out, 0);
+        assert_says(&out, &["from=CODEX_BOOTSTRAP_INDEX_URL"]);
+        assert!(
+            !stderr(&out).contains("from=--index-url"),
+            "{}",
+            describe(&out)
+        );
+        let ctx = TestContext::new();
+        let out = run(ctx
+            .cmd(["install", "--source", "python-index", "-v", "--index-url"])
+            .arg(index.url())
+            .env_remove("CODEX_BOOTSTRAP_INDEX_URL"));
+        assert_exit(&out, 0);
+        assert_says(&out, &["from=--index-url"]);
+    }
+
+    #[test]
+    fn pin_records_the_wheel_size_from_an_html_index() {
+        let ctx = TestContext::new();
+        let (name, bytes) = host_wheel();
+        let size = bytes.len() as i64;
+        // PEP 503 HTML gives no sizes (devpi's pages); the wheel is the only archive, so it is
+        // the one downloaded and hashed.
+        let index = PythonIndex::builder()
+            .wheel(&name, bytes)
+            .json(false)
+            .start();
+        let out = run(ctx
+            .cmd(["pin", V, "--source", "python-index"])
+            .env("CODEX_BOOTSTRAP_INDEX_URL", index.url()));
+        assert_exit(&out, 0);
+        let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+        let manifest: toml::Value = toml::from_str(&text).unwrap();
+        let wheel = &manifest["targets"][host_target()]["wheel"];
+        assert_eq!(wheel["file"].as_str(), Some(name.as_str()), "{text}");
+        assert_eq!(wheel["size"].as_integer(), Some(size), "{text}");
+
+        // With npm first the wheel is not downloaded: its size comes from the file host.
+        let ctx = TestContext::new();
+        let platform = npm_platform(host_target());
+        let npm = NpmRegistry::builder()
+            .tarball(
+                V,
+                platform,
+                npm_tarball(V, host_target(), &Package::codex(V)),
+            )
+            .start();
+        let out = run(ctx
+            .cmd(["pin", V, "--source", "npm,python-index"])
+            .env("CODEX_BOOTSTRAP_INDEX_URL", index.url())
+            .env("CODEX_BOOTSTRAP_NPM_REGISTRY", npm.url()));
+        assert_exit(&out, 0);
+        let file = index.server().requests_to(&index.file_path(&name));
+        let whole = |r: &&crate::support::http::RecordedRequest| !r.headers.contains_key("range");
+        assert_eq!(
+            file.iter().filter(whole).count(),
+            1,
+            "the wheel was downloaded once, above"
+        );
+        let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+        let manifest: toml::Value = toml::from_str(&text).unwrap();
+        let t = &manifest["targets"][host_target()];
+        assert_eq!(t["wheel"]["size"].as_integer(), Some(size), "{text}");
+        assert!(t["npm"]["size"].as_integer().is_some(), "{text}");
+        assert!(
+            file.iter()
+                .any(|r| r.headers.get("range").map(String::as_str) == Some("bytes=0-0")),
+            "{:?}",
+            index.requests_per_path()
+        );
+    }
+}
