@@ -17,94 +17,15 @@
 //!   did answer (5xx, a cut body, a stalled transfer).
 
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{header, Url};
 
-use crate::error::Hint;
-
-/// The environment variables a token may come from, in order.
-pub const TOKEN_ENVS: &[&str] = &["GH_TOKEN", "GITHUB_TOKEN"];
-
-/// A secret that never prints.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    /// `GH_TOKEN`, else `GITHUB_TOKEN`; empty values do not count.
-    pub fn from_env() -> Option<(Token, &'static str)> {
-        TOKEN_ENVS
-            .iter()
-            .find_map(|name| env_nonempty(name).map(|v| (Token(v), *name)))
-    }
-
-    pub fn new(secret: impl Into<String>) -> Token {
-        Token(secret.into())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-/// Credentials for one registry, never printed.
-#[derive(Clone, Debug)]
-pub enum Credential {
-    /// HTTP Basic (a Python index's URL userinfo, or netrc).
-    Basic { user: String, password: Token },
-    /// `Authorization: Bearer` (an npm `_authToken`).
-    Bearer(Token),
-}
-
-/// The registry credentials a client may use, filled in as registries are located.
-#[derive(Clone, Debug, Default)]
-pub struct Credentials(Arc<std::sync::RwLock<Vec<ScopedCredential>>>);
-
-impl Credentials {
-    /// Add credentials (one scope is kept once).
-    pub fn add(&self, more: impl IntoIterator<Item = ScopedCredential>) {
-        if let Ok(mut all) = self.0.write() {
-            for c in more {
-                if !all.iter().any(|have| have.scope == c.scope) {
-                    all.push(c);
-                }
-            }
-            // The most specific scope first, so it wins.
-            all.sort_by_key(|c| std::cmp::Reverse(c.scope.path().len()));
-        }
-    }
-
-    /// The credential to send to `url`, if any.
-    pub fn for_url(&self, url: &Url) -> Option<Credential> {
-        let all = self.0.read().ok()?;
-        all.iter()
-            .find(|c| c.applies_to(url))
-            .map(|c| c.credential.clone())
-    }
-}
-
-/// Credentials and the URL prefix they may be sent under (same scheme, host and port, and a
-/// path below the prefix's).
-#[derive(Clone, Debug)]
-pub struct ScopedCredential {
-    pub scope: Url,
-    pub credential: Credential,
-}
-
-impl ScopedCredential {
-    pub fn applies_to(&self, url: &Url) -> bool {
-        url.scheme() == self.scope.scheme()
-            && url.host_str() == self.scope.host_str()
-            && url.port_or_known_default() == self.scope.port_or_known_default()
-            && url
-                .path()
-                .starts_with(self.scope.path().trim_end_matches('/'))
-    }
-}
+pub use super::credentials::{Credential, Credentials, ScopedCredential, Token, TOKEN_ENVS};
+pub use super::error::NetError;
+use super::error::{is_tls, tunnel_refused};
+pub use super::roots::Roots;
 
 /// How to talk to the network.
 #[derive(Debug, Clone)]
@@ -134,226 +55,6 @@ impl Default for NetConfig {
             api_origin: None,
             credentials: Credentials::default(),
         }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    #[error("`{url}` is not a valid URL")]
-    BadUrl { url: String },
-    #[error("refusing plain http:// to `{host}`")]
-    InsecureUrl { host: String },
-    #[error("could not build the HTTP client")]
-    Client(#[source] reqwest::Error),
-    #[error("could not connect to `{host}`{}", proxy_note(.proxy))]
-    Connect {
-        host: String,
-        proxy: Option<String>,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("request to `{host}` timed out{}", proxy_note(.proxy))]
-    Timeout {
-        host: String,
-        proxy: Option<String>,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("request to `{url}` failed")]
-    Request {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("`{url}` answered HTTP {status}")]
-    Status { url: String, status: u16 },
-    /// HTTP 407: the proxy's answer, not the server's (plain http through the proxy answers
-    /// with it; an https `CONNECT` the proxy refuses ends in it).
-    #[error("the proxy `{proxy}` refused the request for `{host}` (HTTP 407): {}", if *.sent { "it rejected the proxy credentials given" } else { "it wants credentials, and none were given" })]
-    ProxyAuth {
-        /// Without credentials.
-        proxy: String,
-        host: String,
-        /// Whether the proxy URL carried credentials.
-        sent: bool,
-    },
-    #[error("the transfer of `{url}` failed after {attempts} attempts")]
-    GaveUp {
-        url: String,
-        attempts: u32,
-        #[source]
-        source: Box<NetError>,
-    },
-    #[error("the body of `{url}` ended early: {got} of {expected} bytes")]
-    Truncated {
-        url: String,
-        got: u64,
-        expected: u64,
-    },
-    #[error("could not read `{path}`")]
-    File {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("could not write the download to `{path}`")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-fn proxy_note(proxy: &Option<String>) -> String {
-    proxy
-        .as_ref()
-        .map(|p| format!(" (through proxy `{p}`)"))
-        .unwrap_or_default()
-}
-
-impl NetError {
-    /// Whether another attempt may succeed.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            NetError::Connect { .. } | NetError::Timeout { .. } | NetError::Truncated { .. } => {
-                true
-            }
-            NetError::Request { source, .. } => super::retry::error_is_transient(source),
-            NetError::Status { status, .. } => super::retry::status_is_transient(*status),
-            _ => false,
-        }
-    }
-}
-
-impl Hint for NetError {
-    fn hint(&self) -> String {
-        match self {
-            NetError::BadUrl { .. } => "check the URL given to `--mirror` / `--github-api-url`".into(),
-            NetError::InsecureUrl { .. } => "use https://, or pass `--allow-http` if this host is trusted".into(),
-            NetError::Connect { proxy: Some(_), .. } | NetError::Timeout { proxy: Some(_), .. } => {
-                "check the proxy in HTTPS_PROXY / NO_PROXY, or use a mirror with `--mirror URL`".into()
-            }
-            NetError::Connect { .. } | NetError::Timeout { .. } => {
-                "are you offline or behind a proxy? set HTTPS_PROXY, use `--mirror URL`, or install from a file with `--archive`".into()
-            }
-            NetError::Request { source, .. } if is_tls(source) => {
-                "TLS verification failed: if a proxy intercepts TLS, put its CA in the system store or point SSL_CERT_FILE at it".into()
-            }
-            NetError::Status { status: 404, .. } => "the file is not there: check the version and `--mirror`".into(),
-            NetError::ProxyAuth { sent: true, .. } => "fix the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
-            NetError::ProxyAuth { sent: false, .. } => "give the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
-            NetError::GaveUp { source, .. } => source.hint(),
-            NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => {
-                "rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()
-            }
-            NetError::Client(_) => "check SSL_CERT_FILE and the proxy variables".into(),
-            NetError::File { .. } => "check the path given to `--mirror file://…`".into(),
-            NetError::Write { .. } => "the cache must be writable, with room for the download: see `--cache-dir`".into(),
-        }
-    }
-}
-
-/// An https `CONNECT` that the proxy answered with 407 (hyper-util's tunnel error says
-/// "proxy authorization required"; the status itself is not kept).
-fn tunnel_refused(e: &reqwest::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cur {
-        if c.to_string()
-            .to_ascii_lowercase()
-            .contains("proxy authorization required")
-        {
-            return true;
-        }
-        cur = c.source();
-    }
-    false
-}
-
-fn is_tls(e: &reqwest::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cur {
-        let s = c.to_string().to_ascii_lowercase();
-        if s.contains("certificate") || s.contains("tls") || s.contains("handshake") {
-            return true;
-        }
-        cur = c.source();
-    }
-    false
-}
-
-/// The root certificates a client trusts, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Roots {
-    /// The system store, or the files `SSL_CERT_FILE` / `SSL_CERT_DIR` name.
-    System {
-        /// Where they were read: `system trust store`, `SSL_CERT_FILE=…`, `SSL_CERT_DIR=…`.
-        from: String,
-        certs: usize,
-    },
-    /// Mozilla's roots compiled into this binary (webpki-roots): the system gave none.
-    Bundled {
-        /// Where the system roots were looked for.
-        from: String,
-        /// Why they did not do: nothing there, or the loader's first error.
-        why: String,
-    },
-}
-
-impl Roots {
-    /// Load the system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set, else the platform's
-    /// store) and decide.
-    pub fn load() -> Roots {
-        Roots::decide(rustls_native_certs::load_native_certs(), roots_origin())
-    }
-
-    /// The system's roots when there is at least one certificate, else the bundled ones. A
-    /// store with some unreadable entries still counts when others loaded: that is every
-    /// distribution's bundle on some day, and the certificates that did load are the user's.
-    pub fn decide(loaded: rustls_native_certs::CertificateResult, from: String) -> Roots {
-        if !loaded.certs.is_empty() {
-            return Roots::System {
-                from,
-                certs: loaded.certs.len(),
-            };
-        }
-        let why = match loaded.errors.first() {
-            Some(e) => format!("no certificate could be read ({e})"),
-            None => "it holds no certificate".into(),
-        };
-        Roots::Bundled { from, why }
-    }
-
-    pub fn is_bundled(&self) -> bool {
-        matches!(self, Roots::Bundled { .. })
-    }
-}
-
-impl fmt::Display for Roots {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Roots::System { from, certs: 1 } => write!(f, "{from} (1 certificate)"),
-            Roots::System { from, certs } => write!(f, "{from} ({certs} certificates)"),
-            Roots::Bundled { from, why } => write!(
-                f,
-                "bundled Mozilla roots (webpki-roots), because {from} gave none: {why}"
-            ),
-        }
-    }
-}
-
-/// Where [`rustls_native_certs::load_native_certs`] reads: `SSL_CERT_FILE` and `SSL_CERT_DIR`
-/// when either is set (and then nothing else), else the platform's store.
-fn roots_origin() -> String {
-    let set: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .filter_map(|name| {
-            std::env::var_os(name).map(|v| format!("{name}={}", v.to_string_lossy()))
-        })
-        .collect();
-    if set.is_empty() {
-        "the system trust store".into()
-    } else {
-        set.join(" and ")
     }
 }
 
@@ -490,8 +191,10 @@ impl Http {
     ) -> reqwest::RequestBuilder {
         if let Some(c) = self.config.credentials.for_url(url) {
             req = match &c {
-                Credential::Basic { user, password } => req.basic_auth(user, Some(&password.0)),
-                Credential::Bearer(t) => req.bearer_auth(&t.0),
+                Credential::Basic { user, password } => {
+                    req.basic_auth(user, Some(password.secret()))
+                }
+                Credential::Bearer(t) => req.bearer_auth(t.secret()),
             };
         }
         req
@@ -507,7 +210,7 @@ impl Http {
             let under_api = url.origin() == api.origin()
                 && url.path().starts_with(api.path().trim_end_matches('/'));
             if under_api {
-                req = req.header(header::AUTHORIZATION, format!("Bearer {}", token.0));
+                req = req.header(header::AUTHORIZATION, format!("Bearer {}", token.secret()));
             }
         }
         req
@@ -894,7 +597,7 @@ mod tests {
     fn token_goes_to_the_api_origin_only() {
         let api = Url::parse("https://api.github.com").unwrap();
         let http = Http::new(NetConfig {
-            token: Some(Token("sekrit".into())),
+            token: Some(Token::new("sekrit")),
             api_origin: Some(api.clone()),
             ..NetConfig::default()
         })
@@ -925,7 +628,7 @@ mod tests {
             !plain.headers().contains_key(header::AUTHORIZATION),
             "downloads never carry it"
         );
-        assert_eq!(format!("{:?}", Token("sekrit".into())), "Token(<redacted>)");
+        assert_eq!(format!("{:?}", Token::new("sekrit")), "Token(<redacted>)");
     }
 
     /// ISRG Root X2: one real root, shared with the integration tests.

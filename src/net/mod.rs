@@ -2,9 +2,12 @@
 //! resumable streaming downloads.
 
 pub(crate) mod client;
+mod credentials;
 pub(crate) mod download;
+mod error;
 pub(crate) mod progress;
 pub(crate) mod retry;
+mod roots;
 
 pub use client::{
     redact_userinfo, Credential, Credentials, Http, NetConfig, NetError, ScopedCredential, Token,

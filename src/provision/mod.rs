@@ -1,0 +1,381 @@
+//! "Make this runtime present": the library's entry point for every command that needs a
+//! runtime (install, quickstart, wheel, pin, mirror, doctor).
+//!
+//! Warm path first (the pin is installed: a stat and a receipt read, no lock, no async runtime,
+//! no HTTP client). Otherwise: take the artifact lock, re-check, then ask the sources in order,
+//! one at a time (a later source, and the pip or npm lookup that locates its registry, is not
+//! touched when an earlier one serves): a source that cannot be reached or cannot serve this
+//! version and target hands over to the next at once; a checksum mismatch on one source is a
+//! warning and the next is tried. The store's guarantees (lock, staging, rename, receipt) are
+//! the same whichever source served the bytes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::Hint;
+use crate::install::{self, InstallError, Job, Outcome};
+use crate::net::{Http, NetConfig, Token};
+use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
+use crate::plan::{self, Asset, Locate, Pins, Sources};
+use crate::platform::{AssetKind, Target};
+use crate::report::{human_bytes, Reporter};
+use crate::sources::{self, locate, AllSourcesFailed, Attempt, Location, Session, SourceKind};
+use crate::store::{Adopted, ArtifactLock, InstalledRuntime, Store};
+use crate::verify::{DigestSource, Expectations, Expected};
+
+mod archive;
+mod error;
+mod runtime;
+mod wheel;
+
+pub use archive::LocalArchive;
+pub use error::ProvisionError;
+pub use runtime::provision;
+pub use wheel::{provision_wheel_tree, WHEEL_SOURCES};
+
+/// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
+/// [`Settings::default`] holds every default, and the command line's flags show and use it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub version: Option<String>,
+    pub target: Option<String>,
+    pub cache_dir: Option<PathBuf>,
+    pub mirror: Option<String>,
+    pub github_api_url: String,
+    pub github_download_url: String,
+    /// `--source` values (comma lists allowed); empty means `auto`.
+    pub sources: Vec<String>,
+    pub index_url: Option<String>,
+    pub npm_registry: Option<String>,
+    /// The interpreter whose pip is asked for its default index (`--python`).
+    pub python: Option<PathBuf>,
+    pub allow_http: bool,
+    pub connect_timeout: u64,
+    pub read_timeout: u64,
+    pub retries: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            version: None,
+            target: None,
+            cache_dir: None,
+            mirror: None,
+            github_api_url: crate::github::DEFAULT_API_URL.to_string(),
+            github_download_url: crate::github::DEFAULT_DOWNLOAD_URL.to_string(),
+            sources: Vec::new(),
+            index_url: None,
+            npm_registry: None,
+            python: None,
+            allow_http: false,
+            connect_timeout: 30,
+            read_timeout: 30,
+            retries: 5,
+        }
+    }
+}
+
+/// The resolved inputs of every runtime-resolving command: no network, no writes.
+pub struct Context {
+    pub pin: Pin,
+    pub target: Target,
+    pub store: Store,
+    /// GitHub's release downloads and API.
+    pub github: Sources,
+    /// `--mirror`, in the same layout.
+    pub mirror: Option<Sources>,
+    /// The sources to try, in order.
+    pub order: Vec<SourceKind>,
+    pub settings: Settings,
+    cwd: PathBuf,
+    python_index: std::sync::OnceLock<Location>,
+    npm_registry: std::sync::OnceLock<Location>,
+    /// The registries' credentials, shared with the HTTP client: filled in when (and only if)
+    /// a registry source is reached and located.
+    credentials: crate::net::Credentials,
+}
+
+impl Context {
+    /// Pin, target, store and sources.
+    pub fn resolve(settings: &Settings) -> Result<Context, ProvisionError> {
+        let cwd = std::env::current_dir().map_err(ProvisionError::Cwd)?;
+        let env = std::env::var(VERSION_ENV).ok();
+        let pin = Pin::resolve(settings.version.as_deref(), env.as_deref(), &cwd)?;
+        let target = match &settings.target {
+            Some(t) => t.parse::<Target>()?,
+            None => Target::host()?,
+        };
+        let store = Store::locate(settings.cache_dir.as_deref())?;
+        let api_url = settings.github_api_url.trim_end_matches('/').to_string();
+        let mirror = match &settings.mirror {
+            Some(m) if !m.trim().is_empty() => Some(Sources {
+                download_base: mirror_base(m)?,
+                mirror: true,
+                api_url: api_url.clone(),
+            }),
+            _ => None,
+        };
+        let order = sources::parse_order(&settings.sources, mirror.is_some())?;
+        let version = match &pin.request {
+            Request::Exact(v) => v.to_string(),
+            Request::Latest => "latest".into(),
+        };
+        tracing::debug!(%version, from = %pin.source, %target, data = %store.data_dir().display(), cache = %store.cache_dir().display(), "pin");
+        tracing::debug!(
+            order = %order.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+            mirror = mirror.as_ref().map(|m| crate::logging::url_str(&m.download_base)),
+            "sources"
+        );
+        Ok(Context {
+            pin,
+            target,
+            store,
+            github: Sources {
+                download_base: settings.github_download_url.clone(),
+                mirror: false,
+                api_url,
+            },
+            mirror,
+            order,
+            settings: settings.clone(),
+            cwd,
+            python_index: std::sync::OnceLock::new(),
+            npm_registry: std::sync::OnceLock::new(),
+            credentials: crate::net::Credentials::default(),
+        })
+    }
+
+    /// The pinned version, when it is known without the network.
+    pub fn exact_version(&self) -> Option<&CodexVersion> {
+        match &self.pin.request {
+            Request::Exact(v) => Some(v),
+            Request::Latest => None,
+        }
+    }
+
+    /// Where the Python index and the npm registry are, each located on first use.
+    pub fn registries(&self) -> (&Location, &Location) {
+        (self.python_index(), self.npm_registry())
+    }
+
+    /// The Python index, located the first time its source is reached (it may ask pip).
+    pub fn python_index(&self) -> &Location {
+        self.python_index.get_or_init(|| {
+            self.locate(
+                SourceKind::PythonIndex,
+                &self.settings.index_url,
+                locate::python_index,
+            )
+        })
+    }
+
+    /// The npm registry, located the first time its source is reached (it may ask npm).
+    pub fn npm_registry(&self) -> &Location {
+        self.npm_registry.get_or_init(|| {
+            self.locate(
+                SourceKind::Npm,
+                &self.settings.npm_registry,
+                locate::npm_registry,
+            )
+        })
+    }
+
+    /// Locate one registry and hand its credentials to the HTTP client. Each is located on its
+    /// own: reaching the Python index never runs `npm`.
+    fn locate(
+        &self,
+        kind: SourceKind,
+        flag: &Option<String>,
+        find: fn(&locate::LocateInputs) -> Location,
+    ) -> Location {
+        if !self.order.contains(&kind) {
+            return Location::Missing("not among the sources".into());
+        }
+        let location = find(&locate::LocateInputs {
+            flag: flag.clone(),
+            cwd: self.cwd.clone(),
+            python: self
+                .settings
+                .python
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
+            cache_file: self.store.registries_file(),
+        });
+        if let Some(l) = location.found() {
+            self.credentials.add(l.credentials.clone());
+        }
+        location
+    }
+
+    /// The `bin/codex` digest a manifest pins for `version` on `target`.
+    pub fn codex_sha256_for(
+        &self,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Option<crate::verify::Sha256> {
+        self.pin
+            .pinned_asset(version, target)
+            .and_then(|(_, a)| a.codex_sha256)
+    }
+
+    /// What a plan of `version` for `target` is built from.
+    pub fn plan_inputs<'a>(
+        &'a self,
+        version: &'a CodexVersion,
+        target: &'a Target,
+        pins: Pins,
+    ) -> plan::Inputs<'a> {
+        plan::Inputs {
+            pin: &self.pin,
+            version,
+            target,
+            order: &self.order,
+            github: &self.github,
+            mirror: self.mirror.as_ref(),
+            wheel_tags: target
+                .wheel_platform_tags()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            pins,
+            registries: self,
+        }
+    }
+}
+
+impl plan::Registries for Context {
+    fn python_index(&self) -> plan::Registry<'_> {
+        registry(Context::python_index(self))
+    }
+    fn npm(&self) -> plan::Registry<'_> {
+        registry(self.npm_registry())
+    }
+    fn located(&self, kind: SourceKind) -> bool {
+        match kind {
+            SourceKind::PythonIndex => self.python_index.get().is_some(),
+            SourceKind::Npm => self.npm_registry.get().is_some(),
+            _ => true,
+        }
+    }
+}
+
+fn registry(l: &Location) -> plan::Registry<'_> {
+    match l {
+        Location::Found(l) => plan::Registry::Found {
+            url: &l.url,
+            from: &l.from,
+        },
+        Location::Missing(reason) => plan::Registry::Missing(reason),
+    }
+}
+
+/// A mirror as a URL base: a bare directory path becomes `file://`.
+fn mirror_base(m: &str) -> Result<String, ProvisionError> {
+    let m = m.trim().trim_end_matches('/');
+    if m.contains("://") {
+        return Ok(m.to_string());
+    }
+    let path = std::path::absolute(m).map_err(|source| ProvisionError::MirrorPath {
+        path: m.to_string(),
+        source,
+    })?;
+    reqwest::Url::from_directory_path(&path)
+        .map(|u| u.to_string().trim_end_matches('/').to_string())
+        .map_err(|_| ProvisionError::BadMirror(m.to_string()))
+}
+
+/// The network side, built only when the warm path did not answer.
+pub struct Online {
+    pub runtime: tokio::runtime::Runtime,
+    pub http: Http,
+}
+
+impl Online {
+    pub fn new(ctx: &Context) -> Result<Online, ProvisionError> {
+        let settings = &ctx.settings;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(ProvisionError::AsyncRuntime)?;
+        let api_origin = reqwest::Url::parse(&settings.github_api_url).ok();
+        let http = Http::new(NetConfig {
+            connect_timeout: std::time::Duration::from_secs(settings.connect_timeout.max(1)),
+            read_timeout: std::time::Duration::from_secs(settings.read_timeout.max(1)),
+            allow_http: settings.allow_http,
+            attempts: settings.retries.max(1),
+            token: Token::from_env().map(|(t, _)| t),
+            api_origin,
+            credentials: ctx.credentials.clone(),
+        })?;
+        Ok(Online { runtime, http })
+    }
+
+    /// `latest` -> a version, with how it was answered; an exact pin as it is.
+    pub fn resolve_version(
+        &self,
+        ctx: &Context,
+        session: &Session<'_>,
+        ui: &dyn Reporter,
+    ) -> Result<(CodexVersion, Option<plan::Resolved>), AllSourcesFailed> {
+        match &ctx.pin.request {
+            Request::Exact(v) => Ok((v.clone(), None)),
+            Request::Latest => {
+                let tags: Vec<String> = ctx
+                    .target
+                    .wheel_platform_tags()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                let latest = self.runtime.block_on(sources::latest(
+                    session,
+                    &ctx.order,
+                    &ctx.github.api_url,
+                    ctx,
+                    &ctx.target,
+                    &tags,
+                ))?;
+                tracing::debug!(from = %latest.resolved.from, "latest = {}", latest.version);
+                ui.status(
+                    "Resolved",
+                    &format!("latest = {} ({})", latest.version, latest.resolved.from),
+                );
+                Ok((latest.version, Some(latest.resolved)))
+            }
+        }
+    }
+}
+
+/// The result of provisioning, for reports.
+pub struct Provisioned {
+    pub outcome: Outcome,
+    pub pin_source: PinSource,
+    /// Where `latest` was answered, when it was asked for.
+    pub resolved_from: Option<String>,
+    pub elapsed: std::time::Duration,
+}
+
+/// Make sure the pinned runtime is installed (the warm path when it is), quietly unless `ui`
+/// says otherwise. Used by `install`, `quickstart`, `wheel` and `install --python`.
+pub fn ensure_installed(
+    settings: &Settings,
+    ui: &dyn Reporter,
+) -> Result<InstalledRuntime, ProvisionError> {
+    let ctx = Context::resolve(settings)?;
+    Ok(provision(&ctx, false, None, ui)?.outcome.into_runtime())
+}
+
+/// The receipt's source, for reports (older receipts name none).
+pub fn source_of(runtime: &InstalledRuntime) -> String {
+    runtime
+        .receipt
+        .source
+        .map(|s| s.name().to_string())
+        .unwrap_or_else(|| {
+            if runtime.receipt.source_url.starts_with("file:") {
+                "archive".into()
+            } else {
+                "github".into()
+            }
+        })
+}

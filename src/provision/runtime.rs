@@ -1,0 +1,251 @@
+//! The full package's path: warm path, lock, re-check, the plan carried out, the store settled;
+//! runtimes an earlier release kept in the cache directory are adopted on the way.
+
+use super::*;
+
+/// Whether an install failure is the source's fault (try the next one) rather than ours.
+pub(super) fn source_specific(e: &InstallError) -> bool {
+    match e {
+        InstallError::DigestMismatch(_)
+        | InstallError::CodexMismatch { .. }
+        | InstallError::WrongVersion { .. }
+        | InstallError::Unstable { .. }
+        | InstallError::Net(_) => true,
+        InstallError::Unpack(u) => !matches!(u, crate::unpack::UnpackError::Write { .. }),
+        InstallError::DoesNotRun { .. }
+        | InstallError::ScratchHome { .. }
+        | InstallError::Store(_) => false,
+    }
+}
+
+/// Warm path, else lock, re-check, then the sources in order: fetch, verify, unpack, store.
+pub fn provision(
+    ctx: &Context,
+    force: bool,
+    archive: Option<&LocalArchive>,
+    ui: &dyn Reporter,
+) -> Result<Provisioned, ProvisionError> {
+    let started = Instant::now();
+    let resolved = std::cell::RefCell::new(None);
+    let done = |outcome| Provisioned {
+        outcome,
+        pin_source: ctx.pin.source.clone(),
+        resolved_from: resolved.borrow().clone(),
+        elapsed: started.elapsed(),
+    };
+    for w in &ctx.pin.warnings {
+        ui.warn(&w.to_string());
+    }
+    if let Some(v) = ctx.exact_version() {
+        if !force {
+            if let Some(rt) = ctx.store.installed(v, &ctx.target)? {
+                if !ctx.store.is_legacy(&rt) {
+                    tracing::debug!(dir = %rt.dir.display(), "warm path: codex {v} is installed");
+                    return Ok(done(Outcome::AlreadyInstalled(rt)));
+                }
+                tracing::debug!(dir = %rt.dir.display(), "codex {v} is in the old layout: adopting it");
+                if let Some(rt) = adopt_legacy(ctx, v, ui)? {
+                    return Ok(done(Outcome::AlreadyInstalled(rt)));
+                }
+            }
+            tracing::debug!("codex {v} ({}) is not installed", ctx.target);
+        }
+    }
+
+    let online = Online::new(ctx)?;
+    // Vet the mirror before any request: a refused mirror should fail fast.
+    if let Some(m) = &ctx.mirror {
+        if crate::net::local_path(&m.download_base).is_none() {
+            online.http.url(&m.download_base)?;
+        }
+    }
+    let session = Session::new(&online.http);
+    let (version, resolved_latest) = online.resolve_version(ctx, &session, ui)?;
+    *resolved.borrow_mut() = resolved_latest.as_ref().map(|r| r.from.clone());
+    // The one plan: built before anything is downloaded, so conflicting pins stop us here.
+    let inputs = ctx.plan_inputs(&version, &ctx.target, Pins::Enforce);
+    let plan = inputs.plan(Locate::WhenReached, resolved_latest)?;
+    for w in &plan.warnings {
+        ui.warn(w);
+    }
+    let _lock = lock(ctx, &version, ui)?;
+    // Another installer may have finished while we waited (or, for `latest`, the version it
+    // resolved to is one of the old layout's).
+    if !force {
+        if let Some(adopted) = ctx.store.adopt_legacy(&version, &ctx.target)? {
+            return Ok(done(Outcome::AlreadyInstalled(report_adoption(
+                adopted, &version, ctx, ui,
+            ))));
+        }
+        if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
+            tracing::debug!(dir = %rt.dir.display(), "installed by another process while we waited");
+            ui.status(
+                "Found",
+                &format!("codex {version} installed by another process"),
+            );
+            return Ok(done(Outcome::AlreadyInstalled(rt)));
+        }
+    }
+    crate::store::staging::clean_stale(&ctx.store, &version, &ctx.target);
+
+    let job = JobInputs {
+        ctx,
+        http: &online.http,
+        version: &version,
+        tag: version.tag(),
+        codex_sha256: plan
+            .codex_sha256
+            .as_ref()
+            .map(|c| (c.sha256, c.from.clone())),
+        force,
+        ui,
+    };
+    // A fresh install in the data directory makes an old layout's copy (one that could not be
+    // moved, or one `--force` replaced) redundant.
+    let settled = |outcome: Outcome| {
+        if let Outcome::Installed(_) = &outcome {
+            crate::store::remove::discard_legacy(&ctx.store, &version, &ctx.target);
+        }
+        done(outcome)
+    };
+    if let Some(a) = archive {
+        let asset = a.asset(ctx, &version)?;
+        tracing::debug!(path = %a.path.display(), expected = %asset.expected.primary().digest, from = %asset.expected.primary().source, "source: local archive");
+        let installed = crate::interrupt::or_interrupted(job.install(&asset));
+        return Ok(settled(online.runtime.block_on(installed)??));
+    }
+
+    let what = || format!("install codex {version} for {}", ctx.target);
+    // Ctrl-C drops this future: the staging dir, the unpacker and a proving child go with it.
+    let outcome = online
+        .runtime
+        .block_on(crate::interrupt::or_interrupted(sources::run(
+            &session,
+            &inputs,
+            &plan,
+            what,
+            ui,
+            async |asset: &Asset| match job.install(asset).await {
+                Ok(outcome) => Attempt::Served(outcome),
+                Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
+                Err(e) => Attempt::Abort(e.into()),
+            },
+        )))??;
+    Ok(settled(outcome))
+}
+
+/// Take the artifact lock of `version`, saying so when another process holds it. The cache
+/// directory (where locks live) is made first, with its `CACHEDIR.TAG`.
+fn lock(
+    ctx: &Context,
+    version: &CodexVersion,
+    ui: &dyn Reporter,
+) -> Result<ArtifactLock, ProvisionError> {
+    ctx.store.prepare_cache()?;
+    let lock_path = ctx.store.lock_path(version, &ctx.target);
+    Ok(ArtifactLock::acquire(&lock_path, || {
+        ui.status(
+            "Waiting",
+            &format!(
+                "for another codex-bootstrap installing {version} ({})",
+                lock_path.display()
+            ),
+        )
+    })?)
+}
+
+/// The pin is installed under the old layout (runtimes in the cache directory): move it into
+/// the data directory under its lock, or use it in place where it cannot be moved. None when it
+/// went away meanwhile (then it is installed as usual).
+fn adopt_legacy(
+    ctx: &Context,
+    version: &CodexVersion,
+    ui: &dyn Reporter,
+) -> Result<Option<InstalledRuntime>, ProvisionError> {
+    let _lock = lock(ctx, version, ui)?;
+    Ok(match ctx.store.adopt_legacy(version, &ctx.target)? {
+        Some(adopted) => Some(report_adoption(adopted, version, ctx, ui)),
+        // Another process moved it while we waited.
+        None => ctx.store.installed(version, &ctx.target)?,
+    })
+}
+
+fn report_adoption(
+    adopted: Adopted,
+    version: &CodexVersion,
+    ctx: &Context,
+    ui: &dyn Reporter,
+) -> InstalledRuntime {
+    match &adopted {
+        Adopted::Moved { from, runtime } => ui.status(
+            "Moved",
+            &format!(
+                "codex {version} from {} to {} (runtimes now live in the data directory)",
+                from.display(),
+                runtime.dir.display()
+            ),
+        ),
+        Adopted::InPlace { runtime, why } => ui.status(
+            "Using",
+            &format!(
+                "codex {version} where it is, {} (it could not be moved into {}: {why})",
+                runtime.dir.display(),
+                ctx.store.runtimes_dir().display()
+            ),
+        ),
+    }
+    adopted.into_runtime()
+}
+
+/// What every attempt shares.
+struct JobInputs<'a> {
+    ctx: &'a Context,
+    http: &'a Http,
+    version: &'a CodexVersion,
+    tag: String,
+    codex_sha256: Option<(crate::verify::Sha256, String)>,
+    force: bool,
+    ui: &'a dyn Reporter,
+}
+
+impl JobInputs<'_> {
+    /// Fetch, verify, unpack and publish one asset.
+    async fn install(&self, asset: &Asset) -> Result<Outcome, InstallError> {
+        let ui = self.ui;
+        if asset.expected.primary().source == DigestSource::Unverified {
+            ui.warn(&format!(
+                "installing `{}` without verification (--trust-archive)",
+                asset.name
+            ));
+        }
+        let progress = announce(asset, ui);
+        let job = Job {
+            store: &self.ctx.store,
+            version: self.version,
+            tag: &self.tag,
+            target: &self.ctx.target,
+            asset,
+            force: self.force,
+            codex_sha256: self.codex_sha256.clone(),
+            progress: progress.as_ref(),
+        };
+        install::run(self.http, &job).await
+    }
+}
+
+/// Say what is downloaded from where, and start its progress bar.
+pub(super) fn announce(asset: &Asset, ui: &dyn Reporter) -> Box<dyn crate::net::Progress> {
+    ui.status(
+        "Downloading",
+        &format!(
+            "{}{} from {}",
+            asset.name,
+            asset
+                .size
+                .map(|s| format!(" ({})", human_bytes(s)))
+                .unwrap_or_default(),
+            asset.source
+        ),
+    );
+    ui.progress(asset.size, "Downloading")
+}

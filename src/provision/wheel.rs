@@ -1,0 +1,161 @@
+//! `install --python`'s path: the tree of the interpreter's own wheel, by its own plan.
+
+use super::runtime::{announce, source_specific};
+use super::*;
+
+/// The sources that can serve an interpreter's own wheel: the Python index alone (a lock
+/// file's URLs included), since only it publishes the wheel pip and uv would choose.
+pub const WHEEL_SOURCES: &[SourceKind] = &[SourceKind::PythonIndex];
+
+impl Context {
+    /// What the plan of an interpreter's wheel is built from: the interpreter's `tags` (most
+    /// preferred first) that the runtime is published with for this target, in place of the
+    /// target's own order; the Python index as the only source.
+    pub fn wheel_plan_inputs<'a>(
+        &'a self,
+        version: &'a CodexVersion,
+        tags: &[String],
+    ) -> plan::Inputs<'a> {
+        let published = self.target.wheel_platform_tags();
+        let mut wanted: Vec<String> = tags
+            .iter()
+            .filter(|t| published.contains(&t.as_str()))
+            .cloned()
+            .collect();
+        if wanted.is_empty() {
+            wanted = tags.to_vec();
+        }
+        plan::Inputs {
+            order: WHEEL_SOURCES,
+            wheel_tags: wanted,
+            ..self.plan_inputs(version, &self.target, Pins::Enforce)
+        }
+    }
+}
+
+/// `install --python`: the tree of the wheel pip or uv would choose for an interpreter that
+/// accepts `tags` (most preferred first), in the store beside the full package
+/// ([`Store::wheel_trees`]). Warm path: a tree for one of `tags` is there (a few stats).
+/// Otherwise the plan of that wheel ([`Context::wheel_plan_inputs`]) is carried out: the wheel
+/// the index lists for the first tag is streamed into the store by the same pipeline as every
+/// runtime, under the lock of that tree. None when the Python index is not among the sources.
+pub fn provision_wheel_tree(
+    ctx: &Context,
+    tags: &[String],
+    force: bool,
+    ui: &dyn Reporter,
+) -> Result<Option<Provisioned>, ProvisionError> {
+    let started = Instant::now();
+    if !ctx.order.contains(&SourceKind::PythonIndex) {
+        return Ok(None);
+    }
+    let done = |outcome, resolved_from| Provisioned {
+        outcome,
+        pin_source: ctx.pin.source.clone(),
+        resolved_from,
+        elapsed: started.elapsed(),
+    };
+    let installed = |version: &CodexVersion| -> Result<Option<InstalledRuntime>, ProvisionError> {
+        let present = ctx.store.wheel_tree_stores();
+        for tag in tags {
+            if let Some(store) = present.iter().find(|s| s.wheel_tag() == Some(tag.as_str())) {
+                if let Some(rt) = store.installed(version, &ctx.target)? {
+                    return Ok(Some(rt));
+                }
+            }
+        }
+        Ok(None)
+    };
+    if let (Some(v), false) = (ctx.exact_version(), force) {
+        if let Some(rt) = installed(v)? {
+            tracing::debug!(dir = %rt.dir.display(), "warm path: the wheel tree of codex {v} is installed");
+            return Ok(Some(done(Outcome::AlreadyInstalled(rt), None)));
+        }
+    }
+    for w in &ctx.pin.warnings {
+        ui.warn(&w.to_string());
+    }
+    let online = Online::new(ctx)?;
+    let session = Session::new(&online.http);
+    let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
+    let from = resolved.as_ref().map(|r| r.from.clone());
+    if !force {
+        if let Some(rt) = installed(&version)? {
+            return Ok(Some(done(Outcome::AlreadyInstalled(rt), from)));
+        }
+    }
+    ctx.store.prepare_cache()?;
+    let inputs = ctx.wheel_plan_inputs(&version, tags);
+    let plan = inputs.plan(Locate::WhenReached, resolved)?;
+    for w in &plan.warnings {
+        ui.warn(w);
+    }
+    let tag_str = version.tag();
+    let codex_sha256 = plan
+        .codex_sha256
+        .as_ref()
+        .map(|c| (c.sha256, c.from.clone()));
+    let what = || {
+        format!(
+            "install the codex {version} wheel for {}",
+            tags.first().map_or("", |t| t.as_str())
+        )
+    };
+    let outcome = online
+        .runtime
+        .block_on(crate::interrupt::or_interrupted(sources::run(
+            &session,
+            &inputs,
+            &plan,
+            what,
+            ui,
+            async |asset: &Asset| {
+                // The plan's candidates are the interpreter's tags: the wheel carries one.
+                let tag = tags
+                    .iter()
+                    .find(|t| crate::platform::wheel_has_platform(&asset.name, t))
+                    .or(tags.first())
+                    .map_or("", String::as_str);
+                let store = ctx.store.wheel_trees(tag);
+                let lock_path = store.lock_path(&version, &ctx.target);
+                let _lock = match ArtifactLock::acquire(&lock_path, || {
+                    ui.status(
+                        "Waiting",
+                        &format!(
+                            "for another codex-bootstrap installing {} ({})",
+                            asset.name,
+                            lock_path.display()
+                        ),
+                    )
+                }) {
+                    Ok(l) => l,
+                    Err(e) => return Attempt::Abort(e.into()),
+                };
+                match store.installed(&version, &ctx.target) {
+                    Ok(Some(rt)) if !force => {
+                        return Attempt::Served(Outcome::AlreadyInstalled(rt))
+                    }
+                    Err(e) => return Attempt::Abort(e.into()),
+                    _ => {}
+                }
+                crate::store::staging::clean_stale(&store, &version, &ctx.target);
+                let progress = announce(asset, ui);
+                let job = install::Job {
+                    store: &store,
+                    version: &version,
+                    tag: &tag_str,
+                    target: &ctx.target,
+                    asset,
+                    force,
+                    codex_sha256: codex_sha256.clone(),
+                    progress: progress.as_ref(),
+                };
+                match install::run(&online.http, &job).await {
+                    Ok(outcome) => Attempt::Served(outcome),
+                    Err(e) if source_specific(&e) => Attempt::Next(sources::Failed::of(e)),
+                    Err(e) => Attempt::Abort(e.into()),
+                }
+            },
+        )))??;
+    Ok(Some(done(outcome, from)))
+}
