@@ -104,7 +104,7 @@ pub fn provision(
     // moved, or one `--force` replaced) redundant.
     let settled = |outcome: Outcome| {
         if let Outcome::Installed(_) = &outcome {
-            crate::store::remove::discard_legacy(&ctx.store, &version, &ctx.target);
+            ctx.store.discard_legacy(&version, &ctx.target);
         }
         done(outcome)
     };

@@ -6,6 +6,7 @@
 //! exist or is complete, because it only ever appears by one rename of a finished staging dir.
 
 pub mod layout;
+mod legacy;
 pub mod lock;
 pub mod receipt;
 pub mod remove;
@@ -13,9 +14,10 @@ pub mod staging;
 pub mod wheel_tree;
 
 pub use layout::{
-    Adopted, InstalledRuntime, Locations, Store, StoreError, CACHEDIR_TAG, CACHE_ENV, DATA_ENV,
-    HOME_ENV, RECEIPT_NAME,
+    InstalledRuntime, Locations, Store, StoreError, CACHEDIR_TAG, CACHE_ENV, DATA_ENV, HOME_ENV,
+    RECEIPT_NAME,
 };
+pub use legacy::Adopted;
 pub use lock::{ArtifactLock, LockError, LOCK_TIMEOUT_ENV};
 pub use receipt::{FileRecord, Receipt};
 pub use staging::{move_aside_and_remove, Staging};

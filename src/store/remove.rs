@@ -54,17 +54,9 @@ pub fn remove_runtime(
     Ok(removed)
 }
 
-/// Remove the old layout's copy of a runtime just installed in the data directory: it would
-/// only shadow nothing and take room. Call with the artifact lock held. Best effort.
-pub fn discard_legacy(store: &Store, version: &CodexVersion, target: &Target) {
-    if let Some(old) = store.installed_legacy(version, target) {
-        let _ = remove_dir(&old.dir);
-    }
-}
-
 /// Move `dir` aside in its version directory, delete it, and drop the version directory once
 /// empty. False when there was nothing to remove.
-fn remove_dir(dir: &Path) -> Result<bool, StoreError> {
+pub(super) fn remove_dir(dir: &Path) -> Result<bool, StoreError> {
     refuse_symlink(dir)?;
     if !dir.exists() {
         return Ok(false);
