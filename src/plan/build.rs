@@ -236,10 +236,9 @@ impl Inputs<'_> {
                 candidates,
             };
         }
-        let (url, from) = match self.location(kind, locate) {
-            Some(Registry::Found { url, from }) => (url, from),
-            Some(Registry::Missing(reason)) => return SourcePlan::skipped(kind, reason),
-            None => return SourcePlan::deferred(kind),
+        let (url, from) = match self.registry_at(kind, locate) {
+            Ok(found) => found,
+            Err(not_ready) => return *not_ready,
         };
         let page = index_page_url(url);
         for c in &mut candidates {
@@ -249,10 +248,7 @@ impl Inputs<'_> {
         }
         SourcePlan {
             source: kind,
-            location: Some(format!(
-                "{} (from {from})",
-                crate::logging::url_str(url.as_str())
-            )),
+            location: Some(located_at(url, from)),
             reach: Reach::Ready,
             metadata: Some(Metadata::IndexPage { url: page }),
             candidates,
@@ -262,20 +258,16 @@ impl Inputs<'_> {
     /// npm's tarball for the target's platform, as the packument lists it.
     fn npm(&self, pins: &FilePins, locate: Locate) -> SourcePlan {
         let kind = SourceKind::Npm;
-        let (url, from) = match self.location(kind, locate) {
-            Some(Registry::Found { url, from }) => (url, from),
-            Some(Registry::Missing(reason)) => return SourcePlan::skipped(kind, reason),
-            None => return SourcePlan::deferred(kind),
+        let (url, from) = match self.registry_at(kind, locate) {
+            Ok(found) => found,
+            Err(not_ready) => return *not_ready,
         };
         let packument = packument_url(url);
         let file = npm_tarball_file(self.version, self.target);
         let applying = pins.for_file(PinnedKind::Npm, &file);
         SourcePlan {
             source: kind,
-            location: Some(format!(
-                "{} (from {from})",
-                crate::logging::url_str(url.as_str())
-            )),
+            location: Some(located_at(url, from)),
             reach: Reach::Ready,
             metadata: Some(Metadata::Packument {
                 url: packument.clone(),
@@ -292,6 +284,20 @@ impl Inputs<'_> {
         }
     }
 
+    /// A registry's base URL and the setting that named it; else the source's plan as it
+    /// stands (skipped for want of a location, or deferred until reached).
+    fn registry_at(
+        &self,
+        kind: SourceKind,
+        locate: Locate,
+    ) -> Result<(&url::Url, &str), Box<SourcePlan>> {
+        match self.location(kind, locate) {
+            Some(Registry::Found { url, from }) => Ok((url, from)),
+            Some(Registry::Missing(reason)) => Err(Box::new(SourcePlan::skipped(kind, reason))),
+            None => Err(Box::new(SourcePlan::deferred(kind))),
+        }
+    }
+
     fn location(&self, kind: SourceKind, locate: Locate) -> Option<Registry<'_>> {
         if locate == Locate::WhenReached && !self.registries.located(kind) {
             return None;
@@ -301,4 +307,9 @@ impl Inputs<'_> {
             _ => self.registries.python_index(),
         })
     }
+}
+
+/// `URL (from SETTING)`, the URL without its credentials.
+fn located_at(url: &url::Url, from: &str) -> String {
+    format!("{} (from {from})", crate::logging::url_str(url.as_str()))
 }
