@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 use crate::error::Hint;
-use crate::net::download::{self, Chunk, Fetched, Transfer};
+use crate::net::download::{self, Chunk, Fetched, Sink, Transfer};
 use crate::net::{Http, NetError, Progress};
 use crate::package;
 use crate::pin::CodexVersion;
@@ -271,9 +271,12 @@ async fn fetch_and_unpack(
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
     let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
-    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) && !wheel_tree {
+    if wheel_tree {
+        return fetch_and_unpack_wheel(http, job, source, pkg).await;
+    }
+    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) {
         // Zip needs random access: download first, then unpack from the file.
-        let fetched = fetch(http, job, source, None).await?;
+        let fetched = fetch(http, job, source, Sink::None).await?;
         let file = match source {
             Source::File(path) => path,
             Source::Http(t) => &t.partial,
@@ -290,25 +293,65 @@ async fn fetch_and_unpack(
     let root = kind.member_root(job.target);
     let unpacker = Unpacker {
         tx: Some(tx),
+        file: None,
         thread: Some(std::thread::spawn(move || {
             let reader = ChannelReader::new(rx);
-            if wheel_tree {
-                // A wheel tree is unpacked as it downloads, from the local headers.
-                return unpack::unpack_wheel_stream(reader, &dest, Limits::default());
-            }
             unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
         })),
     };
-    let fetched = fetch(http, job, source, unpacker.tx.as_ref()).await;
+    let sink = unpacker.tx.as_ref().map_or(Sink::None, Sink::Chunks);
+    let fetched = fetch(http, job, source, sink).await;
     let unpacked = unpacker.finish();
     Ok((fetched?, unpacked))
 }
 
-/// The unpacker thread and the channel feeding it. Dropped part way (Ctrl-C drops the install
-/// future mid-download), it closes the channel and waits for the thread, so nothing is written
-/// into the staging dir once its `Staging` is being removed.
+/// A wheel tree: its entries are inflated in parallel from the `.partial` file as the download
+/// writes it ([`unpack::unpack_wheel_growing`]), or from a `file://` mirror's file in place.
+async fn fetch_and_unpack_wheel(
+    http: &Http,
+    job: &Job<'_>,
+    source: &Source,
+    pkg: &Path,
+) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
+    let file = match source {
+        Source::File(path) => {
+            unpack::Growing::whole(path).map_err(|source| UnpackError::Corrupt {
+                kind: "zip",
+                source,
+            })?
+        }
+        Source::Http(t) => unpack::Growing::new(&t.partial),
+    };
+    let dest = pkg.to_path_buf();
+    let growing = std::sync::Arc::clone(&file);
+    let unpacker = Unpacker {
+        tx: None,
+        file: Some(std::sync::Arc::clone(&file)),
+        thread: Some(std::thread::spawn(move || {
+            unpack::unpack_wheel_growing(&growing, &dest, Limits::default())
+        })),
+    };
+    let written = |len| file.publish(len);
+    let sink = match source {
+        Source::File(_) => Sink::None,
+        Source::Http(_) => Sink::Written(&written),
+    };
+    let fetched = fetch(http, job, source, sink).await;
+    match &fetched {
+        Ok(Fetched::Complete { .. }) => file.complete(),
+        _ => file.stop(),
+    }
+    let unpacked = unpacker.finish();
+    Ok((fetched?, unpacked))
+}
+
+/// The unpacker thread and what feeds it: the channel of a streamed archive, or the growing
+/// file of a wheel. Dropped part way (Ctrl-C drops the install future mid-download), it closes
+/// the channel or stops the file and waits for the thread, so nothing is written into the
+/// staging dir once its `Staging` is being removed.
 struct Unpacker {
     tx: Option<mpsc::Sender<Chunk>>,
+    file: Option<std::sync::Arc<unpack::Growing>>,
     thread: Option<std::thread::JoinHandle<Result<Unpacked, UnpackError>>>,
 }
 
@@ -320,6 +363,10 @@ impl Unpacker {
 
     fn join(&mut self) -> Result<Unpacked, UnpackError> {
         drop(self.tx.take());
+        if let Some(file) = self.file.take() {
+            // Complete already when the download finished; otherwise its readers stop here.
+            file.stop();
+        }
         match self.thread.take().map(std::thread::JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(payload)) => Err(UnpackError::panicked("unpacker", payload)),
@@ -340,7 +387,7 @@ async fn fetch(
     http: &Http,
     job: &Job<'_>,
     source: &Source,
-    sink: Option<&mpsc::Sender<Chunk>>,
+    sink: Sink<'_>,
 ) -> Result<Fetched, NetError> {
     match source {
         Source::File(path) => {

@@ -19,6 +19,22 @@ use crate::verify::{Hasher, Sha256, Sha512};
 /// Chunks handed to the consumer.
 pub(crate) type Chunk = bytes::Bytes;
 
+/// Where a download's bytes go besides its partial file.
+#[derive(Clone, Copy)]
+pub(crate) enum Sink<'a> {
+    /// Nowhere: the file is read once it is whole.
+    None,
+    /// Every chunk, in order, to a consumer (the unpacker of a tar stream). When the receiver
+    /// is gone, bytes are still downloaded and hashed.
+    Chunks(&'a mpsc::Sender<Chunk>),
+    /// How far the partial file is written, each time that grows by [`PUBLISH_EVERY`]: its
+    /// readers read it from there ([`crate::unpack::Growing`]).
+    Written(&'a (dyn Fn(u64) + Sync)),
+}
+
+/// How much the partial file grows between two [`Sink::Written`] calls.
+const PUBLISH_EVERY: u64 = 1 << 20;
+
 /// One download.
 #[derive(Debug, Clone)]
 pub struct Transfer {
@@ -56,12 +72,11 @@ pub(crate) fn discard_partial(partial: &Path) {
     let _ = std::fs::remove_file(meta_path(partial));
 }
 
-/// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`
-/// (when the sink's receiver is gone, bytes are still downloaded and hashed).
+/// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`.
 pub(crate) async fn fetch(
     http: &Http,
     t: &Transfer,
-    sink: Option<&mpsc::Sender<Chunk>>,
+    sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
     let write_err = |source| NetError::Write {
@@ -89,6 +104,7 @@ pub(crate) async fn fetch(
         .await
         .map_err(write_err)?;
     let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut published = have;
     let mut validator = std::fs::read_to_string(meta_path(&t.partial)).ok();
     let mut total = t.expected_size;
     if let Some(n) = total {
@@ -181,10 +197,23 @@ pub(crate) async fn fetch(
                 hasher.update(&chunk);
                 have += chunk.len() as u64;
                 progress.set_position(have);
-                if let Some(tx) = sink {
+                match sink {
                     // A closed receiver means the unpacker stopped; keep hashing regardless.
-                    let _ = tx.send(chunk).await;
+                    Sink::Chunks(tx) => {
+                        let _ = tx.send(chunk).await;
+                    }
+                    Sink::Written(written) if have - published >= PUBLISH_EVERY => {
+                        file.flush().await.map_err(|e| (write_err(e), None))?;
+                        written(have);
+                        published = have;
+                    }
+                    _ => {}
                 }
+            }
+            if let Sink::Written(written) = sink {
+                file.flush().await.map_err(|e| (write_err(e), None))?;
+                written(have);
+                published = have;
             }
             tracing::debug!(
                 "{}: {} bytes in {} ms",
@@ -258,7 +287,7 @@ pub(crate) async fn fetch(
 async fn replay_partial(
     partial: &Path,
     hasher: &mut Hasher,
-    sink: Option<&mpsc::Sender<Chunk>>,
+    sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> std::io::Result<u64> {
     let mut file = match tokio::fs::File::open(partial).await {
@@ -276,9 +305,12 @@ async fn replay_partial(
         buf.truncate(n);
         hasher.update(&buf);
         have += n as u64;
-        if let Some(tx) = sink {
+        if let Sink::Chunks(tx) = sink {
             let _ = tx.send(Chunk::from(buf)).await;
         }
+    }
+    if let Sink::Written(written) = sink {
+        written(have);
     }
     progress.set_position(have);
     Ok(have)
@@ -288,7 +320,7 @@ async fn replay_partial(
 pub(crate) async fn read_local(
     path: &Path,
     sha512: bool,
-    sink: Option<&mpsc::Sender<Chunk>>,
+    sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
     let mut hasher = if sha512 {

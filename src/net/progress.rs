@@ -54,14 +54,14 @@ mod tests {
         std::fs::write(&path, vec![7u8; 300_000]).unwrap();
 
         let seen = Recorder::default();
-        let fetched = download::read_local(&path, false, None, &seen)
+        let fetched = download::read_local(&path, false, download::Sink::None, &seen)
             .await
             .unwrap();
         assert!(matches!(fetched, Fetched::Complete { size: 300_000, .. }));
         assert_eq!(seen.position.get(), 300_000);
 
         // Nobody watching changes nothing about the result.
-        let quiet = download::read_local(&path, false, None, &NoProgress)
+        let quiet = download::read_local(&path, false, download::Sink::None, &NoProgress)
             .await
             .unwrap();
         match (fetched, quiet) {

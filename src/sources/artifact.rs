@@ -71,7 +71,7 @@ pub(crate) async fn fetch_verified(
     let sha512 = asset.expected.needs_sha512();
     let fetched = match crate::net::local_path(&asset.url) {
         Some(path) => {
-            let f = download::read_local(&path, sha512, None, progress).await?;
+            let f = download::read_local(&path, sha512, download::Sink::None, progress).await?;
             std::fs::copy(&path, &dest).map_err(|source| ArtifactError::Read {
                 path: path.clone(),
                 source,
@@ -85,7 +85,7 @@ pub(crate) async fn fetch_verified(
                 expected_size: asset.size,
                 sha512,
             };
-            download::fetch(http, &transfer, None, progress).await?
+            download::fetch(http, &transfer, download::Sink::None, progress).await?
         }
     };
     let Fetched::Complete {

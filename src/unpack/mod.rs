@@ -13,8 +13,10 @@
 //!
 //! What the unpacked tree must contain to be a Codex runtime is [`crate::package`]'s business.
 
+mod growing;
 mod policy;
 mod tar;
+mod wheel;
 mod writer;
 mod zip;
 
@@ -26,8 +28,10 @@ use crate::error::Hint;
 use crate::platform::AssetKind;
 use crate::store::FileRecord;
 
+pub use self::growing::Growing;
 pub use self::tar::unpack_tar;
-pub use self::zip::{reconcile_streamed_wheel, unpack_wheel_stream, unpack_zip};
+pub use self::wheel::unpack_wheel_growing;
+pub use self::zip::{reconcile_streamed_wheel, unpack_zip};
 // File-system helpers other modules use; they live here until the crate has one home for them.
 
 /// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.

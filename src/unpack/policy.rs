@@ -10,7 +10,7 @@
 //! prefix stripped and judged by the same rules (a link must stay inside the root, not merely
 //! inside the archive); entries elsewhere are skipped unread, but still counted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
@@ -19,6 +19,7 @@ use super::writer::Writer;
 use super::{Limits, UnpackError, Unpacked};
 use crate::fs::{create_dirs, slash_path};
 use crate::store::FileRecord;
+use crate::verify::Sha256;
 
 /// The state of one unpack: what has been seen and written so far, and the writer.
 pub(super) struct State<'a> {
@@ -48,8 +49,17 @@ impl<'a> State<'a> {
     }
 
     /// Wait for the writer, then pair each declared file with the digest it computed.
-    pub(super) fn finish(mut self) -> Result<Unpacked, UnpackError> {
-        let digests = self.writer.join()?;
+    pub(super) fn finish(self) -> Result<Unpacked, UnpackError> {
+        self.finish_with(HashMap::new())
+    }
+
+    /// [`State::finish`], with the digests of files other writers wrote ([`State::declare`]).
+    pub(super) fn finish_with(
+        mut self,
+        written_elsewhere: HashMap<PathBuf, Sha256>,
+    ) -> Result<Unpacked, UnpackError> {
+        let mut digests = self.writer.join()?;
+        digests.extend(written_elsewhere);
         let mut files = Vec::with_capacity(self.files.len());
         for (rel, size, executable) in self.files {
             let sha256 = digests
@@ -168,13 +178,7 @@ impl<'a> State<'a> {
         executable: bool,
         reader: &mut dyn Read,
     ) -> Result<(), UnpackError> {
-        self.claim(rel, name)?;
-        if size > self.limits.max_entry || self.total + size > self.limits.max_total {
-            return Err(UnpackError::TooLarge {
-                limit: self.limits.max_total.min(self.limits.max_entry),
-            });
-        }
-        self.ensure_parent(rel)?;
+        self.admit(rel, name, size)?;
         self.writer.create(rel, executable)?;
         // Read at most `size` bytes plus one, so an entry that lies about its size is caught.
         let written = self.writer.pump(reader, size + 1)?;
@@ -188,6 +192,34 @@ impl<'a> State<'a> {
         self.total += written;
         self.files.push((rel.to_path_buf(), size, executable));
         Ok(())
+    }
+
+    /// A regular file of `size` bytes that another thread writes (a wheel's entries are
+    /// inflated in parallel, [`super::wheel`]): judged and counted as [`State::file`] judges
+    /// one; its digest comes to [`State::finish_with`].
+    pub(super) fn declare(
+        &mut self,
+        rel: &Path,
+        name: &str,
+        size: u64,
+        executable: bool,
+    ) -> Result<(), UnpackError> {
+        self.admit(rel, name, size)?;
+        self.total += size;
+        self.files.push((rel.to_path_buf(), size, executable));
+        Ok(())
+    }
+
+    /// A file of `size` bytes may be written at `rel`: not a duplicate, within the limits, its
+    /// directory there.
+    fn admit(&mut self, rel: &Path, name: &str, size: u64) -> Result<(), UnpackError> {
+        self.claim(rel, name)?;
+        if size > self.limits.max_entry || self.total + size > self.limits.max_total {
+            return Err(UnpackError::TooLarge {
+                limit: self.limits.max_total.min(self.limits.max_entry),
+            });
+        }
+        self.ensure_parent(rel)
     }
 
     /// A symbolic link whose target, resolved from the link's directory, stays in the package.

@@ -86,42 +86,7 @@ pub fn unpack_zip(
     state.finish()
 }
 
-/// Unpack a wheel as it downloads, from its local file headers (as uv does), every entry kept
-/// (a wheel tree: `codex_cli_bin/`, `*.dist-info/`). Local headers carry no file modes, so
-/// files are written without their executable bits; [`reconcile_streamed_wheel`] applies them
-/// from the central directory once the whole file is there, and checks that it lists exactly
-/// the entries that were unpacked. An entry whose sizes follow its data (a data descriptor) is
-/// refused: the stream alone cannot say where it ends.
-pub fn unpack_wheel_stream<R: Read>(
-    mut reader: R,
-    dest: &Path,
-    limits: Limits,
-) -> Result<Unpacked, UnpackError> {
-    let mut state = State::new(dest, limits);
-    loop {
-        let entry = ::zip::read::read_zipfile_from_stream(&mut reader).map_err(invalid)?;
-        let Some(mut entry) = entry else {
-            break;
-        };
-        let name = entry.name().map_err(invalid)?.to_string();
-        let is_dir = name.ends_with('/');
-        let Some(path) = state.member(&name, None, is_dir)? else {
-            continue;
-        };
-        let rel = state.enclosed(path, &name)?;
-        if is_dir {
-            state.dir(&rel, &name)?;
-        } else {
-            let size = entry.size();
-            state.file(&rel, &name, size, false, &mut entry)?;
-        }
-    }
-    // The central directory follows: read to the end, so the download is never held up.
-    io::copy(&mut reader, &mut io::sink()).map_err(corrupt)?;
-    state.finish()
-}
-
-/// After [`unpack_wheel_stream`], with the whole wheel at `path`: its central directory must
+/// After [`super::unpack_wheel_growing`], with the whole wheel at `path`: its central directory must
 /// list exactly the regular files unpacked into `dest`, with the same sizes; the executable
 /// bits it declares are applied (and made durable) and recorded in `unpacked`.
 pub fn reconcile_streamed_wheel(
@@ -296,8 +261,9 @@ mod tests {
         std::fs::write(&whl, &z).unwrap();
         let dest = dir.path().join("tree");
         std::fs::create_dir(&dest).unwrap();
+        let growing = super::super::Growing::whole(&whl).unwrap();
         let mut unpacked =
-            unpack_wheel_stream(io::Cursor::new(z.clone()), &dest, Limits::default()).unwrap();
+            super::super::unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap();
         let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.clone()).collect();
         assert!(
             paths.contains(&"codex_cli_bin/__init__.py".to_string()),

@@ -35,14 +35,14 @@ fn stalling_release() -> ReleaseServer {
     server
 }
 
-fn ctrl_c(child: &Child) {
+pub(crate) fn ctrl_c(child: &Child) {
     let pid = i32::try_from(child.id()).expect("a pid fits in i32");
     // SAFETY: sends a signal to the child this test started and has not yet reaped.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
 }
 
 /// Wait for the child to exit after Ctrl-C and collect its output.
-fn finish(mut child: Child) -> Output {
+pub(crate) fn finish(mut child: Child) -> Output {
     let interrupted = Instant::now();
     while child.try_wait().expect("poll the child").is_none() {
         if interrupted.elapsed() > Duration::from_secs(60) {

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use crate::common::{assert_exit, describe, stderr, PointAt, TestContext, V};
 use crate::fixture::{host_manylinux_tag, host_wheel_tag, wheel, wheel_name, Package};
+use crate::support::http::Fault;
 use crate::support::pyindex::PythonIndex;
 
 /// A tool the test needs: found, or (under CI) a failure, or (elsewhere) a skip.
@@ -561,4 +562,120 @@ fn doctor_checks_the_projects_venv_without_being_asked() {
         .find(|c| c["id"] == "python")
         .unwrap_or_else(|| panic!("no python check: {report}"));
     assert_eq!(python["status"], "ok", "{python}");
+}
+
+/// A wheel tree is unpacked from the `.partial` as it grows: a transfer that breaks off part
+/// way resumes with `Range`, and the tree holds the whole wheel.
+#[test]
+#[cfg(unix)]
+fn a_wheel_download_that_breaks_off_resumes_into_a_whole_tree() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let chosen = wheel_name(V, expected_tag());
+    let bytes = wheel(V, expected_tag(), &Package::codex(V));
+    let half = bytes.len() as u64 / 2;
+    let index = PythonIndex::builder().wheel(&chosen, bytes).start();
+    index
+        .file_server()
+        .fault(&index.file_path(&chosen), Fault::CutAfter(half));
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let report = json(&install_python(&ctx, &index, &py, &[]));
+    assert_eq!(report["python"]["action"], "installed", "{report}");
+    let requests = index.file_server().requests_to(&index.file_path(&chosen));
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let range = requests[1]
+        .headers
+        .get("range")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        range.starts_with("bytes="),
+        "the second request resumes: {range:?}"
+    );
+    assert_ne!(range, "bytes=0-", "{range:?}");
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+    let out = ctx.run(["install", "--verify", "--version", V, "--python"]);
+    assert_exit(&out, 0);
+}
+
+/// A wheel whose bytes are not the ones its index lists: no tree of it is published, though its
+/// entries were unpacked as it downloaded; the full package goes in instead, as the warning says.
+#[test]
+#[cfg(unix)]
+fn a_tampered_wheel_leaves_no_tree() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let chosen = wheel_name(V, expected_tag());
+    index
+        .file_server()
+        .fault(&index.file_path(&chosen), Fault::CorruptByte(100));
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    let err = stderr(&out);
+    assert!(err.contains("checksum mismatch"), "{}", describe(&out));
+    assert!(
+        err.contains("installing the full package instead"),
+        "{}",
+        describe(&out)
+    );
+    let list = ctx.run(["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(rows.iter().all(|r| r["kind"] != "wheel"), "{rows:?}");
+    // Nothing is left of the staged tree either.
+    let trees = ctx.cache_dir().join("wheels");
+    let left = files_under(&trees);
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Ctrl-C while a wheel tree is unpacking from a download that has stalled: the unpacker's
+/// threads, waiting for bytes that will not come, stop too; exit 130 and nothing is left.
+#[test]
+#[cfg(unix)]
+fn ctrl_c_mid_wheel_download_exits_130_and_leaves_no_tree() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let blob: Vec<u8> = (0..512 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let pkg = Package::codex(V).file("codex-resources/blob", &blob, 0o644);
+    let chosen = wheel_name(V, expected_tag());
+    let bytes = wheel(V, expected_tag(), &pkg);
+    let half = bytes.len() as u64 / 2;
+    let index = PythonIndex::builder().wheel(&chosen, bytes).start();
+    index.file_server().fault(
+        &index.file_path(&chosen),
+        Fault::StallAfter(half, std::time::Duration::from_secs(60)),
+    );
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let child = ctx
+        .cmd([
+            "install",
+            "--version",
+            V,
+            "--read-timeout",
+            "300",
+            "--python",
+        ])
+        .arg(&py)
+        .python_index(&index)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start install");
+    let trees = ctx.cache_dir().join("wheels");
+    // Mid-download: the request arrived and the tree's staging dir exists.
+    let version_dir = trees.join(expected_tag()).join(V);
+    crate::common::wait_for("the wheel download to start", || {
+        index.downloads(&chosen) > 0
+            && std::fs::read_dir(&version_dir).is_ok_and(|mut d| {
+                d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".staging-")))
+            })
+    });
+    crate::interrupt::ctrl_c(&child);
+    let out = crate::interrupt::finish(child);
+    assert_exit(&out, 130);
+    assert_eq!(files_under(&trees), Vec::<String>::new());
+    assert!(!site_packages(&py).join("codex_cli_bin").exists());
 }

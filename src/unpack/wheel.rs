@@ -1,0 +1,455 @@
+//! A wheel tree unpacked while the wheel downloads, its entries inflated in parallel.
+//!
+//! The runtime's wheel is a few entries, one of them 80% of the bytes (`bin/codex`), and
+//! inflating is the slow step: slower than the download on a fast network. Read in order from
+//! the stream, every entry waits for the one before it. Here one thread walks the local file
+//! headers as the download reaches them (each header gives the next one's offset) and judges
+//! each entry by the same [`State`] policy as every archive; a small pool inflates the entries,
+//! each from its own range of the `.partial` file the download is writing ([`Growing`]), with
+//! its CRC-32 and size checked, and writes and hashes it through its own [`Writer`].
+//!
+//! Local headers carry no file modes: [`super::reconcile_streamed_wheel`] applies them from the
+//! central directory once the whole file is there, and checks that it lists exactly what was
+//! unpacked. An entry whose sizes follow its data (a data descriptor) is refused: without them
+//! the next header cannot be found until the entry is inflated.
+
+use std::collections::HashMap;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+
+use super::growing::Growing;
+use super::policy::State;
+use super::writer::Writer;
+use super::{Limits, UnpackError, Unpacked};
+use crate::verify::Sha256;
+
+/// Threads that inflate entries. Two cores are common; the largest entry takes one of them,
+/// and the rest of the wheel and the download share the other.
+const INFLATERS: usize = 2;
+
+/// Read-ahead of the compressed bytes of one entry.
+const READ_BUFFER: usize = 256 << 10;
+
+const LOCAL_HEADER: u32 = 0x0403_4b50;
+const CENTRAL_HEADER: u32 = 0x0201_4b50;
+const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
+const ZIP64_EXTRA: u16 = 0x0001;
+/// General purpose flags: bit 0 encrypted, bit 3 sizes in a data descriptor, bit 11 UTF-8.
+const ENCRYPTED: u16 = 1;
+const DATA_DESCRIPTOR: u16 = 1 << 3;
+const STORED: u16 = 0;
+const DEFLATED: u16 = 8;
+
+/// One entry's data, for an inflater.
+struct Entry {
+    rel: PathBuf,
+    name: String,
+    data: u64,
+    compressed: u64,
+    size: u64,
+    deflated: bool,
+    crc32: u32,
+}
+
+/// Unpack every entry of the wheel that `file` is receiving into `dest` (a wheel tree:
+/// `codex_cli_bin/`, `*.dist-info/`), files without their executable bits.
+pub fn unpack_wheel_growing(
+    file: &Arc<Growing>,
+    dest: &Path,
+    limits: Limits,
+) -> Result<Unpacked, UnpackError> {
+    let (tx, rx) = mpsc::sync_channel::<Entry>(0);
+    let rx = Arc::new(Mutex::new(rx));
+    let failed = Arc::new(AtomicBool::new(false));
+    let inflaters: Vec<_> = (0..INFLATERS)
+        .map(|_| {
+            let (file, rx, failed, dest) = (
+                Arc::clone(file),
+                Arc::clone(&rx),
+                Arc::clone(&failed),
+                dest.to_path_buf(),
+            );
+            std::thread::spawn(move || {
+                let result = inflate_entries(&file, &rx, &dest);
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                result
+            })
+        })
+        .collect();
+    let mut state = State::new(dest, limits);
+    let walked = walk(file, &mut state, |entry| {
+        // Every inflater gone means each has failed; its error is collected below.
+        !failed.load(Ordering::Relaxed) && tx.send(entry).is_ok()
+    });
+    drop(tx);
+    let mut digests = HashMap::new();
+    let mut first_error = walked.err();
+    for handle in inflaters {
+        let result = match handle.join() {
+            Ok(r) => r,
+            Err(payload) => Err(UnpackError::panicked("inflater", payload)),
+        };
+        match result {
+            Ok(d) => digests.extend(d),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    state.finish_with(digests)
+}
+
+/// Walk the local headers from the start of the file, judging each entry and handing files to
+/// `dispatch` (false: stop, the inflaters have failed).
+fn walk(
+    file: &Arc<Growing>,
+    state: &mut State,
+    mut dispatch: impl FnMut(Entry) -> bool,
+) -> Result<(), UnpackError> {
+    let mut offset = 0u64;
+    loop {
+        let mut fixed = [0u8; 30];
+        let got = read_full(&mut file.reader(offset, 30), &mut fixed)?;
+        let signature = (got >= 4).then(|| u32_at(&fixed, 0));
+        match signature {
+            Some(LOCAL_HEADER) if got == 30 => {}
+            Some(CENTRAL_HEADER | END_OF_CENTRAL_DIRECTORY) => return Ok(()),
+            _ => return Err(not_a_zip("a local file header is missing or cut short")),
+        }
+        let flags = u16_at(&fixed, 6);
+        let method = u16_at(&fixed, 8);
+        let name_len = u64::from(u16_at(&fixed, 26));
+        let extra_len = u64::from(u16_at(&fixed, 28));
+        let mut variable = vec![0u8; (name_len + extra_len) as usize];
+        if read_full(
+            &mut file.reader(offset + 30, name_len + extra_len),
+            &mut variable,
+        )? != variable.len()
+        {
+            return Err(not_a_zip("a local file header is cut short"));
+        }
+        let (name, extra) = variable.split_at(name_len as usize);
+        let name = String::from_utf8(name.to_vec())
+            .map_err(|_| not_a_zip("an entry's name is not UTF-8, as a wheel's must be"))?;
+        let refuse = |reason| UnpackError::Refused {
+            entry: name.clone(),
+            reason,
+        };
+        if flags & ENCRYPTED != 0 {
+            return Err(refuse("the entry is encrypted"));
+        }
+        if flags & DATA_DESCRIPTOR != 0 {
+            return Err(refuse(
+                "its sizes follow its data (a data descriptor), so it cannot be unpacked as it downloads",
+            ));
+        }
+        if method != STORED && method != DEFLATED {
+            return Err(refuse(
+                "the entry's compression method is not stored or deflate",
+            ));
+        }
+        let (size, compressed) =
+            sizes(&fixed, extra).ok_or_else(|| refuse("a zip64 size is missing"))?;
+        let data = offset + 30 + name_len + extra_len;
+        offset = data
+            .checked_add(compressed)
+            .ok_or_else(|| refuse("the entry's size is out of range"))?;
+        let is_dir = name.ends_with('/');
+        let Some(path) = state.member(&name, None, is_dir)? else {
+            continue;
+        };
+        let rel = state.enclosed(path, &name)?;
+        if is_dir {
+            state.dir(&rel, &name)?;
+            continue;
+        }
+        state.declare(&rel, &name, size, false)?;
+        let entry = Entry {
+            rel,
+            name,
+            data,
+            compressed,
+            size,
+            deflated: method == DEFLATED,
+            crc32: u32_at(&fixed, 14),
+        };
+        if !dispatch(entry) {
+            return Ok(());
+        }
+    }
+}
+
+/// An inflater: take entries until there are none, inflate and write each.
+fn inflate_entries(
+    file: &Arc<Growing>,
+    entries: &Mutex<Receiver<Entry>>,
+    dest: &Path,
+) -> Result<HashMap<PathBuf, Sha256>, UnpackError> {
+    let mut writer = Writer::spawn(dest.to_path_buf());
+    loop {
+        let next = entries.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(entry) = next else {
+            return writer.join();
+        };
+        let raw = BufReader::with_capacity(READ_BUFFER, file.reader(entry.data, entry.compressed));
+        let mut data = Crc32Reader {
+            inner: if entry.deflated {
+                Box::new(flate2::bufread::DeflateDecoder::new(raw)) as Box<dyn Read>
+            } else {
+                Box::new(raw)
+            },
+            crc: crc32fast::Hasher::new(),
+        };
+        writer.create(&entry.rel, false)?;
+        // At most one byte past the declared size, so an entry that lies about it is caught.
+        let written = writer.pump(&mut data, entry.size + 1)?;
+        if written != entry.size {
+            return Err(UnpackError::Refused {
+                entry: entry.name,
+                reason: "the entry's data does not match its declared size",
+            });
+        }
+        if data.crc.clone().finalize() != entry.crc32 {
+            return Err(UnpackError::Refused {
+                entry: entry.name,
+                reason: "the entry's data does not match its CRC-32",
+            });
+        }
+        writer.close()?;
+    }
+}
+
+/// The uncompressed and compressed sizes of an entry: the header's, or its zip64 extra field's
+/// where the header says 0xFFFFFFFF.
+fn sizes(fixed: &[u8; 30], mut extra: &[u8]) -> Option<(u64, u64)> {
+    let (size, compressed) = (u32_at(fixed, 22), u32_at(fixed, 18));
+    if size != u32::MAX && compressed != u32::MAX {
+        return Some((u64::from(size), u64::from(compressed)));
+    }
+    while extra.len() >= 4 {
+        let (id, len) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
+        let body = extra.get(4..4 + len)?;
+        if id == ZIP64_EXTRA {
+            // The 64-bit values present are those whose 32-bit field is 0xFFFFFFFF, in order.
+            let mut values = body
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()));
+            let size = if size == u32::MAX {
+                values.next()?
+            } else {
+                u64::from(size)
+            };
+            let compressed = if compressed == u32::MAX {
+                values.next()?
+            } else {
+                u64::from(compressed)
+            };
+            return Some((size, compressed));
+        }
+        extra = &extra[4 + len..];
+    }
+    None
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn not_a_zip(why: &'static str) -> UnpackError {
+    UnpackError::Corrupt {
+        kind: "zip",
+        source: io::Error::new(io::ErrorKind::InvalidData, why),
+    }
+}
+
+/// Fill `buf` as far as the file allows; how many bytes that was.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, UnpackError> {
+    super::writer::read_full(r, buf).map_err(|source| UnpackError::Corrupt {
+        kind: "zip",
+        source,
+    })
+}
+
+/// The bytes of an entry, with their CRC-32 kept as they pass.
+struct Crc32Reader {
+    inner: Box<dyn Read>,
+    crc: crc32fast::Hasher,
+}
+
+impl Read for Crc32Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ::zip::write::SimpleFileOptions;
+    use std::io::Write;
+
+    /// A zip of `entries`, written with its sizes in the local headers (as wheels are).
+    fn zip_of(entries: &[(&str, &[u8])], opts: SimpleFileOptions) -> Vec<u8> {
+        let mut z = ::zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    /// A zip of one entry whose sizes follow its data (written to a stream that cannot seek).
+    fn streamed_zip_of(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut z = ::zip::ZipWriter::new_stream(Vec::new());
+        z.start_file(name, deflated()).unwrap();
+        z.write_all(data).unwrap();
+        z.finish().unwrap().into_inner()
+    }
+
+    /// Unpack `bytes` as a download would deliver them: appended to the partial in `pieces`
+    /// slices by another thread, each published once it is written.
+    fn unpack_arriving(
+        bytes: &[u8],
+        pieces: usize,
+    ) -> (tempfile::TempDir, Result<Unpacked, UnpackError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("w.whl.partial");
+        let dest = dir.path().join("tree");
+        std::fs::create_dir(&dest).unwrap();
+        let mut f = std::fs::File::create(&partial).unwrap();
+        let growing = Growing::new(&partial);
+        let writer = {
+            let (growing, bytes) = (Arc::clone(&growing), bytes.to_vec());
+            std::thread::spawn(move || {
+                let step = bytes.len().div_ceil(pieces).max(1);
+                let mut written = 0;
+                for piece in bytes.chunks(step) {
+                    f.write_all(piece).unwrap();
+                    written += piece.len() as u64;
+                    growing.publish(written);
+                    std::thread::yield_now();
+                }
+                growing.complete();
+            })
+        };
+        let r = unpack_wheel_growing(&growing, &dest, Limits::default());
+        writer.join().unwrap();
+        (dir, r)
+    }
+
+    fn deflated() -> SimpleFileOptions {
+        SimpleFileOptions::default().compression_method(::zip::CompressionMethod::Deflated)
+    }
+
+    #[test]
+    fn entries_arriving_piece_by_piece_unpack_whole() {
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let z = zip_of(
+            &[
+                ("codex_cli_bin/__init__.py", b"import os\n"),
+                ("codex_cli_bin/bin/codex", &big),
+                ("codex_cli_bin/codex-path/rg", b"rg"),
+                ("openai_codex_cli_bin-0.163.0.dist-info/RECORD", b"r"),
+            ],
+            deflated(),
+        );
+        let (dir, r) = unpack_arriving(&z, 97);
+        let unpacked = r.unwrap();
+        let tree = dir.path().join("tree");
+        assert_eq!(
+            std::fs::read(tree.join("codex_cli_bin/bin/codex")).unwrap(),
+            big
+        );
+        let codex = unpacked
+            .files
+            .iter()
+            .find(|f| f.path == "codex_cli_bin/bin/codex")
+            .unwrap();
+        assert_eq!(codex.sha256, Sha256::of(&big));
+        assert_eq!(codex.size, big.len() as u64);
+        let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "codex_cli_bin/__init__.py",
+                "codex_cli_bin/bin/codex",
+                "codex_cli_bin/codex-path/rg",
+                "openai_codex_cli_bin-0.163.0.dist-info/RECORD"
+            ]
+        );
+    }
+
+    #[test]
+    fn stored_and_zip64_entries_unpack() {
+        let opts = SimpleFileOptions::default()
+            .compression_method(::zip::CompressionMethod::Stored)
+            .large_file(true);
+        let z = zip_of(&[("codex_cli_bin/bin/codex", b"#!/bin/sh\n")], opts);
+        assert_eq!(z[18..26], [0xff; 8], "sizes in the zip64 extra field");
+        let (dir, r) = unpack_arriving(&z, 3);
+        r.unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("tree/codex_cli_bin/bin/codex")).unwrap(),
+            b"#!/bin/sh\n"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_trusted_is_refused() {
+        // Sizes after the data: the next header cannot be found.
+        let z = streamed_zip_of("codex_cli_bin/bin/codex", b"x");
+        let err = unpack_arriving(&z, 2).1.unwrap_err();
+        assert!(err.to_string().contains("data descriptor"), "{err}");
+
+        // A path out of the tree, judged by the same policy as every archive.
+        let z = zip_of(&[("../escape", b"x")], deflated());
+        let err = unpack_arriving(&z, 2).1.unwrap_err();
+        assert!(err.to_string().contains(".."), "{err}");
+
+        // Data that does not match its CRC-32 (one stored byte changed).
+        let stored =
+            SimpleFileOptions::default().compression_method(::zip::CompressionMethod::Stored);
+        let mut z = zip_of(&[("codex_cli_bin/bin/codex", b"genuine")], stored);
+        let at = z.windows(7).position(|w| w == b"genuine").unwrap();
+        z[at] = b'G';
+        let err = unpack_arriving(&z, 2).1.unwrap_err();
+        assert!(err.to_string().contains("CRC-32"), "{err}");
+
+        // Not a zip at all.
+        let err = unpack_arriving(b"not a wheel, only text", 2).1.unwrap_err();
+        assert!(matches!(err, UnpackError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_download_that_stops_ends_the_unpack_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("w.whl.partial");
+        let dest = dir.path().join("tree");
+        std::fs::create_dir(&dest).unwrap();
+        let z = zip_of(&[("codex_cli_bin/bin/codex", &[7u8; 100_000])], deflated());
+        std::fs::write(&partial, &z[..z.len() / 2]).unwrap();
+        let growing = Growing::new(&partial);
+        growing.publish((z.len() / 2) as u64);
+        let stopper = {
+            let growing = Arc::clone(&growing);
+            std::thread::spawn(move || growing.stop())
+        };
+        let err = unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap_err();
+        stopper.join().unwrap();
+        assert!(matches!(err, UnpackError::Corrupt { .. }), "{err}");
+    }
+}
