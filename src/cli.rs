@@ -24,6 +24,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
+use codex_bootstrap::error::Report;
 use codex_bootstrap::pin::{Request, VERSION_ENV};
 use codex_bootstrap::provision::Settings;
 use codex_bootstrap::store::HOME_ENV;
@@ -119,7 +120,7 @@ macro_rules! commands {
             }
 
             /// Run the command: `commands::<module>::run`.
-            pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
+            pub fn run(self) -> Result<std::process::ExitCode, Report> {
                 match self {
                     $(Command::$name(args) => commands::$module::run(args),)*
                 }

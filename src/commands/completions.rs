@@ -1,5 +1,6 @@
 //! `codex-bootstrap completions SHELL`: shell completion scripts, generated from the CLI itself.
 
+use codex_bootstrap::error::Report;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -11,7 +12,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompletionsArgs) -> Result<ExitCode, Report> {
     let mut cmd = crate::cli::Cli::command();
     clap_complete::generate(
         args.shell,
