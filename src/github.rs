@@ -248,6 +248,9 @@ mod tests {
             text.contains("rate limit") && text.contains("resets at"),
             "{text}"
         );
-        assert!(e.hint().unwrap().contains("GH_TOKEN") && e.hint().unwrap().contains("codex-bootstrap pin"));
+        assert!(
+            e.hint().unwrap().contains("GH_TOKEN")
+                && e.hint().unwrap().contains("codex-bootstrap pin")
+        );
     }
 }

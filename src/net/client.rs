@@ -25,6 +25,7 @@ use reqwest::{header, Url};
 pub use super::credentials::{Credential, Credentials, ScopedCredential, Token, TOKEN_ENVS};
 pub use super::error::NetError;
 use super::error::{is_tls, tunnel_refused};
+use super::retry::GiveUp;
 pub use super::roots::Roots;
 
 /// How to talk to the network.
@@ -340,98 +341,57 @@ impl Http {
         accept: Option<&str>,
         limit: usize,
     ) -> Result<Page, NetError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = async {
-                let mut req = if api {
-                    self.get_api(url)
-                } else {
-                    self.get(url)
-                };
-                if let Some(a) = accept {
-                    req = req.header(header::ACCEPT, a);
-                }
-                let resp = self.send(url, req).await.map_err(|e| (e, None))?;
-                let status = resp.status().as_u16();
-                let headers = resp.headers().clone();
-                let final_url = resp.url().clone();
-                if super::retry::status_is_transient(status) && attempt < self.config.attempts {
-                    return Err((
-                        NetError::Status {
-                            url: url.to_string(),
-                            status,
-                        },
-                        retry_after_of(&headers),
-                    ));
-                }
-                let started = std::time::Instant::now();
-                let mut body = Vec::new();
-                let mut resp = resp;
-                while let Some(chunk) = resp
-                    .chunk()
-                    .await
-                    .map_err(|e| (self.describe(url, e), None))?
-                {
-                    if body.len() + chunk.len() > limit {
-                        return Err((
-                            NetError::Status {
-                                url: url.to_string(),
-                                status: 413,
-                            },
-                            None,
-                        ));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                tracing::debug!(
-                    "{} read: {} bytes in {} ms",
-                    crate::logging::url(url),
-                    body.len(),
-                    started.elapsed().as_millis()
-                );
-                Ok(Page {
+        self.retrying(url, GiveUp::Last, async |attempt| {
+            let mut req = if api {
+                self.get_api(url)
+            } else {
+                self.get(url)
+            };
+            if let Some(a) = accept {
+                req = req.header(header::ACCEPT, a);
+            }
+            let mut resp = self.send(url, req).await.map_err(|e| (e, None))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let final_url = resp.url().clone();
+            // The last attempt's answer is the caller's to read, whatever its status.
+            if super::retry::status_is_transient(status) && attempt < self.config.attempts {
+                let status = NetError::Status {
+                    url: url.to_string(),
                     status,
-                    headers,
-                    body,
-                    url: final_url,
-                })
+                };
+                return Err((status, retry_after_of(&headers)));
             }
-            .await;
-            match result {
-                Ok(r) => return Ok(r),
-                Err((e, wait))
-                    if self.worth_retrying(url, &e) && attempt < self.config.attempts =>
-                {
-                    let wait = wait.unwrap_or_else(|| super::retry::backoff(attempt));
-                    tracing::debug!(
-                        "retrying {} in {} ms (attempt {} of {}): {}",
-                        crate::logging::url(url),
-                        wait.as_millis(),
-                        attempt + 1,
-                        self.config.attempts,
-                        log_reason(&e)
-                    );
-                    tokio::time::sleep(wait).await;
+            let started = std::time::Instant::now();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| (self.describe(url, e), None))?
+            {
+                if body.len() + chunk.len() > limit {
+                    let too_large = NetError::Status {
+                        url: url.to_string(),
+                        status: 413,
+                    };
+                    return Err((too_large, None));
                 }
-                Err((e, _)) => {
-                    if self.worth_retrying(url, &e) {
-                        tracing::debug!(
-                            "giving up on {} after {attempt} attempts: {}",
-                            crate::logging::url(url),
-                            log_reason(&e)
-                        );
-                    } else {
-                        tracing::debug!(
-                            "not retrying {}: {}",
-                            crate::logging::url(url),
-                            log_reason(&e)
-                        );
-                    }
-                    return Err(e);
-                }
+                body.extend_from_slice(&chunk);
             }
-        }
+            tracing::debug!(
+                "{} read: {} bytes in {} ms",
+                crate::logging::url(url),
+                body.len(),
+                started.elapsed().as_millis()
+            );
+            Ok(Page {
+                status,
+                headers,
+                body,
+                url: final_url,
+            })
+        })
+        .await
     }
 }
 
