@@ -12,9 +12,9 @@ use super::{Check, Status};
 /// the mirror), and the proxy and CA in effect. Impatient: short timeouts, one attempt.
 pub fn network(ctx: &Context) -> Check {
     let mut quick = ctx.settings.clone();
-    quick.connect_timeout = quick.connect_timeout.min(5);
-    quick.read_timeout = quick.read_timeout.min(5);
-    quick.retries = 1;
+    quick.net.connect_timeout = quick.net.connect_timeout.min(5);
+    quick.net.read_timeout = quick.net.read_timeout.min(5);
+    quick.net.retries = 1;
     let quick_ctx = match Context::resolve(&quick) {
         Ok(c) => c,
         Err(e) => return Check::warn("network", format!("{e:#}"), "check the flags"),
