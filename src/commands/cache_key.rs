@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use codex_bootstrap::error::Failure;
-use codex_bootstrap::error::Report;
+use codex_bootstrap::error::{Failure, Report};
 
 pub type CacheKeyArgs = crate::cli::ExactArgs;
 

@@ -1,9 +1,9 @@
 //! `codex-bootstrap completions SHELL`: shell completion scripts, generated from the CLI itself.
 
-use codex_bootstrap::error::Report;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
+use codex_bootstrap::error::Report;
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {

@@ -9,12 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use codex_bootstrap::error::{Report, ResultExt as _};
 use serde::Serialize;
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::{human_bytes, Ui};
-use codex_bootstrap::error::Failure;
+use codex_bootstrap::error::{Failure, Report, ResultExt as _};
 use codex_bootstrap::install::Outcome;
 use codex_bootstrap::plan::{
     ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,

@@ -4,8 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
 use crate::ui::Ui;
-use codex_bootstrap::error::Failure;
-use codex_bootstrap::error::Report;
+use codex_bootstrap::error::{Failure, Report};
 use codex_bootstrap::pin::CodexVersion;
 use codex_bootstrap::provision::Context;
 
