@@ -24,6 +24,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
+use codex_bootstrap::error::Report;
+use codex_bootstrap::net::NetSettings;
 use codex_bootstrap::pin::{Request, VERSION_ENV};
 use codex_bootstrap::provision::Settings;
 use codex_bootstrap::store::HOME_ENV;
@@ -119,7 +121,7 @@ macro_rules! commands {
             }
 
             /// Run the command: `commands::<module>::run`.
-            pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
+            pub fn run(self) -> Result<std::process::ExitCode, Report> {
                 match self {
                     $(Command::$name(args) => commands::$module::run(args),)*
                 }
@@ -427,7 +429,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = Settings::default().connect_timeout,
+        default_value_t = Settings::default().net.connect_timeout,
         env = "CODEX_BOOTSTRAP_CONNECT_TIMEOUT",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -438,7 +440,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = Settings::default().read_timeout,
+        default_value_t = Settings::default().net.read_timeout,
         env = "CODEX_BOOTSTRAP_READ_TIMEOUT",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -449,7 +451,7 @@ pub struct NetworkArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = Settings::default().retries,
+        default_value_t = Settings::default().net.retries,
         env = "CODEX_BOOTSTRAP_RETRIES",
         hide_env_values = true,
         help_heading = heading::NETWORK
@@ -518,10 +520,12 @@ impl From<&OnlineArgs> for Settings {
             sources: net.sources.clone(),
             index_url: net.index_url.clone(),
             npm_registry: net.npm_registry.clone(),
-            allow_http: net.allow_http,
-            connect_timeout: net.connect_timeout,
-            read_timeout: net.read_timeout,
-            retries: net.retries,
+            net: NetSettings {
+                allow_http: net.allow_http,
+                connect_timeout: net.connect_timeout,
+                read_timeout: net.read_timeout,
+                retries: net.retries,
+            },
             ..Settings::from(&args.local)
         }
     }

@@ -40,14 +40,14 @@ impl IoError {
 }
 
 impl Hint for IoError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self.kind() {
-            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => Some(format!(
                 "make `{}` writable for this user, or choose another directory",
                 self.path.parent().unwrap_or(&self.path).display()
-            ),
-            io::ErrorKind::StorageFull => "free some disk space".into(),
-            _ => String::new(),
+            )),
+            io::ErrorKind::StorageFull => Some("free some disk space".into()),
+            _ => None,
         }
     }
 }

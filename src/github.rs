@@ -90,22 +90,16 @@ fn reset_note(reset: &Option<SystemTime>) -> String {
 }
 
 impl Hint for GithubError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            GithubError::RateLimited { authenticated: false, .. } => format!(
+            GithubError::RateLimited { authenticated: false, .. } => Some(format!(
                 "set {} to a GitHub token (5,000 requests an hour), or pin digests with `codex-bootstrap pin` so install makes no API request",
                 TOKEN_ENVS.join(" or ")
-            ),
-            GithubError::RateLimited { authenticated: true, .. } => {
-                "wait for the reset, or pin digests with `codex-bootstrap pin` so install makes no API request".into()
-            }
-            GithubError::NotFound { .. } => {
-                "check the version (`--version`); releases are listed at https://github.com/openai/codex/releases".into()
-            }
-            GithubError::Status { status: 401, .. } => format!("the token in {} was refused; unset it or renew it", TOKEN_ENVS.join("/")),
-            GithubError::Status { .. } | GithubError::Malformed { .. } => {
-                "check `--github-api-url`, or pin digests with `codex-bootstrap pin` so no API request is needed".into()
-            }
+            )),
+            GithubError::RateLimited { authenticated: true, .. } => Some("wait for the reset, or pin digests with `codex-bootstrap pin` so install makes no API request".into()),
+            GithubError::NotFound { .. } => Some("check the version (`--version`); releases are listed at https://github.com/openai/codex/releases".into()),
+            GithubError::Status { status: 401, .. } => Some(format!("the token in {} was refused; unset it or renew it", TOKEN_ENVS.join("/"))),
+            GithubError::Status { .. } | GithubError::Malformed { .. } => Some("check `--github-api-url`, or pin digests with `codex-bootstrap pin` so no API request is needed".into()),
             GithubError::Net(e) => e.hint(),
         }
     }
@@ -254,6 +248,9 @@ mod tests {
             text.contains("rate limit") && text.contains("resets at"),
             "{text}"
         );
-        assert!(e.hint().contains("GH_TOKEN") && e.hint().contains("codex-bootstrap pin"));
+        assert!(
+            e.hint().unwrap().contains("GH_TOKEN")
+                && e.hint().unwrap().contains("codex-bootstrap pin")
+        );
     }
 }

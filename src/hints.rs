@@ -1,78 +1,8 @@
-//! What the library's errors tell the user beyond their message: the fix to suggest (`hint:`)
-//! and whether the command line was wrong (exit code 2). Each error type declares both where it
-//! is declared ([`Hint`]); this module, above every other library module and imported by none
-//! of them, finds the one that speaks for a whole error chain.
+//! A failure as `--json` prints it: what failed, why, and the fix. The fix and the exit code
+//! come from the error's own type ([`crate::error::Hint`]), which answers for everything it
+//! wraps; no list of types is kept here. The tests prove it across the layers.
 
-use std::error::Error;
-
-use crate::error::{causes, Failure, Hint};
-
-/// The hint for an error chain: the outermost error that has one wins, since it knows the most
-/// about what the user was doing.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(hint_of)
-}
-
-/// Whether the error is a usage error (exit code 2).
-pub fn is_usage(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|c| declared(c).is_some_and(|h| h.is_usage()))
-}
-
-fn hint_of(e: &(dyn Error + 'static)) -> Option<String> {
-    // An error that holds others (every source failed) finds their hints the same way.
-    declared(e)
-        .map(|h| h.hint_with(&hint_for))
-        .filter(|h| !h.is_empty())
-}
-
-/// The [`Hint`] of one error in a chain, when it is one of the library's.
-fn declared<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a dyn Hint> {
-    macro_rules! try_hint {
-        ($($ty:ty),* $(,)?) => {
-            $(if let Some(e) = e.downcast_ref::<$ty>() { return Some(e); })*
-        };
-    }
-    // Every `thiserror` type of the library, outermost wrappers included: a transparent wrapper
-    // hands `source()` to its inner error's cause, so the inner type is not in the chain and the
-    // wrapper must answer for it. `every_library_error_declares_a_hint` keeps this list whole.
-    try_hint!(
-        Failure,
-        crate::pin::PinError,
-        crate::pin::ManifestError,
-        crate::pin::version::VersionError,
-        crate::platform::PlatformError,
-        crate::fs::IoError,
-        crate::store::StoreError,
-        crate::store::LockError,
-        crate::store::remove::RemoveError,
-        crate::store::layout::IntegrityError,
-        crate::github::GithubError,
-        crate::net::NetError,
-        crate::unpack::UnpackError,
-        crate::plan::PlanError,
-        crate::provision::ProvisionError,
-        crate::mirror::MirrorError,
-        crate::survey::SurveyError,
-        crate::install::InstallError,
-        crate::appserver::AppServerError,
-        crate::appserver::protocol::ProtocolError,
-        crate::prove::VersionError,
-        crate::python::PythonError,
-        crate::sources::UnknownSource,
-        crate::sources::AllSourcesFailed,
-        crate::sources::RunError,
-        crate::sources::SourceError,
-        crate::sources::artifact::ArtifactError,
-        crate::sources::pyindex::IndexError,
-        crate::sources::npm::NpmError,
-        crate::verify::DigestError,
-        crate::verify::DigestMismatch,
-        crate::verify::SumsError,
-        crate::interrupt::Interrupted,
-    );
-    None
-}
+use crate::error::Report;
 
 /// A failure as `--json` prints it on stdout (the human text still goes to stderr): what failed,
 /// each distinct cause outermost first, and the hint, or `null`.
@@ -84,11 +14,11 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
-    pub fn of(err: &anyhow::Error) -> ErrorReport {
+    pub fn of(err: &Report) -> ErrorReport {
         ErrorReport {
             error: err.to_string(),
-            causes: causes(err),
-            hint: hint_for(err),
+            causes: err.causes(),
+            hint: err.hint(),
         }
     }
 }
@@ -96,12 +26,25 @@ impl ErrorReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Failure, Hint as _, ResultExt as _};
+    use crate::install::InstallError;
+    use crate::net::NetError;
+    use crate::plan::SourceKind;
+    use crate::sources::{AllSourcesFailed, Failed, RunError};
+
+    fn offline() -> NetError {
+        NetError::Status {
+            url: "https://example.invalid/codex.tar.gz".into(),
+            status: 404,
+        }
+    }
 
     #[test]
     fn the_json_report_keeps_each_cause_once() {
-        let err = anyhow::Error::new(std::io::Error::other("No space left on device"))
+        let err = Err::<(), _>(std::io::Error::other("No space left on device"))
             .context("No space left on device")
-            .context("could not write `codex-runtime.toml`");
+            .context("could not write `codex-runtime.toml`")
+            .unwrap_err();
         let report = ErrorReport::of(&err);
         assert_eq!(report.error, "could not write `codex-runtime.toml`");
         assert_eq!(report.causes, ["No space left on device"]);
@@ -110,76 +53,99 @@ mod tests {
 
     #[test]
     fn the_json_report_carries_the_hint() {
-        let err =
-            anyhow::Error::new(Failure::new("codex 0.1.0 is not installed").hint("install it"));
+        let err = Report::from(Failure::new("codex 0.1.0 is not installed").hint("install it"));
         let report = ErrorReport::of(&err);
         assert!(report.causes.is_empty());
         assert_eq!(report.hint.as_deref(), Some("install it"));
     }
 
+    /// An install that failed in the network layer, two layers down and under context: the
+    /// hint is the network error's, found by the enums that wrap it.
     #[test]
-    fn usage_errors_are_found_through_context() {
-        use anyhow::Context as _;
-        let bad = crate::pin::CodexVersion::parse("not-a-version").unwrap_err();
-        let err = Err::<(), _>(bad).context("reading the pin").unwrap_err();
-        assert!(is_usage(&err));
-        assert!(!is_usage(&anyhow::anyhow!("plain")));
+    fn a_wrapped_errors_hint_comes_through_its_wrappers() {
+        let inner = offline().hint();
+        assert!(inner.is_some());
+        let install = InstallError::from(offline());
+        let provision = crate::provision::ProvisionError::from(install);
+        let err = Err::<(), _>(provision)
+            .context("installing codex 0.163.0")
+            .unwrap_err();
+        assert_eq!(err.hint(), inner);
+        assert!(!err.is_usage());
+        // A wrapper that knows better speaks first: GaveUp hands over to what it gave up on.
+        let gave_up = NetError::GaveUp {
+            url: "https://example.invalid/x".into(),
+            attempts: 5,
+            source: Box::new(offline()),
+        };
+        assert_eq!(Report::from(gave_up).hint(), inner);
     }
 
-    /// A new error type without a hint, or one missing from `hint_of`'s list, fails here: the
-    /// list is checked against every `thiserror` derive in `src/`.
+    /// Every source failed, each for its own reason: each reason's hint, found through its
+    /// own wrappers, is listed under its source, then the closing advice.
     #[test]
-    fn every_library_error_declares_a_hint() {
-        // Payloads that never travel as errors on their own.
-        const EXEMPT: &[(&str, &str)] = &[("PinProblem", "a warning's payload; PinWarning::hint")];
-        let list = include_str!("hints.rs");
-        let list =
-            &list[list.find("try_hint!(\n").unwrap()..list.find("pub struct ErrorReport").unwrap()];
-        let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/src"
-        ))];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&p).unwrap();
-                for (i, _) in text.match_indices("thiserror::Error)]") {
-                    let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-                    if !text[line_start..i].contains("#[derive(") {
-                        continue;
-                    }
-                    let after = &text[i..];
-                    let decl = [after.find("pub enum "), after.find("pub struct ")]
-                        .into_iter()
-                        .flatten()
-                        .min();
-                    let Some(decl) = decl else {
-                        continue;
-                    };
-                    let rest = &after[decl..];
-                    let name: String = rest
-                        .split_whitespace()
-                        .nth(2)
-                        .unwrap_or_default()
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    let listed = list.contains(&format!("::{name},"))
-                        || list.contains(&format!("::{name}>"));
-                    if !listed && !EXEMPT.iter().any(|(n, _)| *n == name) {
-                        missing.push(format!("{name} ({})", p.display()));
-                    }
-                }
-            }
-        }
+    fn every_sources_hint_is_found_through_its_own_error() {
+        let unstable = InstallError::Unstable {
+            url: "https://example.invalid/x".into(),
+        };
+        let unstable_hint = unstable.hint().unwrap();
+        let connect_hint = "are you offline";
+        let failed = AllSourcesFailed {
+            what: "download codex 0.163.0".into(),
+            failures: vec![
+                Failed::of(offline()).at(SourceKind::Github),
+                Failed::of(unstable).at(SourceKind::PythonIndex),
+                Failed::of(crate::github::GithubError::from(offline())).at(SourceKind::Npm),
+            ],
+        };
+        let err = Report::from(RunError::from(failed));
+        let hint = err.hint().unwrap();
+        let net_hint = offline().hint().unwrap();
+        assert!(hint.contains(&format!("github: {net_hint}")), "{hint}");
         assert!(
-            missing.is_empty(),
-            "errors without a hint in `declared`: {missing:?}"
+            hint.contains(&format!("python-index: {unstable_hint}")),
+            "{hint}"
         );
+        // The npm failure's hint is the same sentence as github's: listed once.
+        assert_eq!(hint.matches(net_hint.as_str()).count(), 1, "{hint}");
+        assert!(!hint.contains(connect_hint), "{hint}");
+        // A failure with no hint of its own adds nothing; with nothing at all there is none.
+        let none = AllSourcesFailed {
+            what: "x".into(),
+            failures: vec![Failed::of(crate::sources::SourceError::Unserved(
+                "no such file".into(),
+            ))
+            .at(SourceKind::Github)],
+        };
+        assert_eq!(Report::from(none).hint(), None);
+    }
+
+    #[test]
+    fn usage_errors_are_found_through_context() {
+        let bad = crate::pin::CodexVersion::parse("not-a-version").unwrap_err();
+        let err = Err::<(), _>(bad).context("reading the pin").unwrap_err();
+        assert!(err.is_usage());
+        assert!(!Report::from(Failure::new("plain")).is_usage());
+    }
+
+    /// A version refused inside a pin file (a `#[source]`, not a transparent wrapper), under
+    /// the provisioning enum and context: still exit code 2.
+    #[test]
+    fn a_usage_error_deep_in_a_chain_exits_2() {
+        let bad = crate::pin::CodexVersion::parse("0.x").unwrap_err();
+        let pin = crate::pin::PinError::Version {
+            origin: "`codex-runtime.toml`".into(),
+            source: bad,
+        };
+        let survey = crate::survey::SurveyError::from(crate::provision::ProvisionError::from(pin));
+        let err = Err::<(), _>(survey).context("pinning").unwrap_err();
+        assert!(err.is_usage());
+        let target = "sparc-sun-solaris"
+            .parse::<crate::platform::Target>()
+            .unwrap_err();
+        assert!(Report::from(crate::mirror::MirrorError::from(
+            crate::provision::ProvisionError::from(target)
+        ))
+        .is_usage());
     }
 }

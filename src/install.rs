@@ -73,22 +73,22 @@ pub struct Mismatch {
 }
 
 impl Hint for InstallError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            InstallError::DigestMismatch(m) => match &m.source_of {
+            InstallError::DigestMismatch(m) => Some(match &m.source_of {
                 DigestSource::Manifest { path } => format!(
                     "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
                 ),
                 _ if m.url.starts_with("file:") => "nothing was installed: the file is not the one expected; check where it came from, or the `--sha256` given".into(),
                 _ => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
-            },
-            InstallError::CodexMismatch { origin, .. } => format!(
+            }),
+            InstallError::CodexMismatch { origin, .. } => Some(format!(
                 "the channels disagree about this runtime: nothing was installed. If `{origin}` is stale, re-pin with `codex-bootstrap pin`; otherwise report it"
-            ),
-            InstallError::WrongVersion { .. } => "the release asset does not contain the pinned version; report it, or pin another `--version`".into(),
-            InstallError::DoesNotRun { .. } => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
-            InstallError::ScratchHome { .. } => "the temporary directory must be writable: set TMPDIR to one that is".into(),
-            InstallError::Unstable { .. } => "the server ignores range requests and changes its content; try again later or use `--mirror`".into(),
+            )),
+            InstallError::WrongVersion { .. } => Some("the release asset does not contain the pinned version; report it, or pin another `--version`".into()),
+            InstallError::DoesNotRun { .. } => Some("the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into()),
+            InstallError::ScratchHome { .. } => Some("the temporary directory must be writable: set TMPDIR to one that is".into()),
+            InstallError::Unstable { .. } => Some("the server ignores range requests and changes its content; try again later or use `--mirror`".into()),
             InstallError::Net(e) => e.hint(),
             InstallError::Unpack(e) => e.hint(),
             InstallError::Store(e) => e.hint(),

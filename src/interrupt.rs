@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Notify;
 
-use crate::error::Hint;
+use crate::error::{Hint, Report};
 
 /// The exit code of a process ended by Ctrl-C: 128 + SIGINT, what a shell reports for it.
 pub const EXIT_CODE: u8 = 130;
@@ -28,8 +28,8 @@ pub struct Interrupted;
 
 impl Hint for Interrupted {
     /// Nothing to fix: the user asked to stop.
-    fn hint(&self) -> String {
-        String::new()
+    fn hint(&self) -> Option<String> {
+        None
     }
 }
 
@@ -127,9 +127,10 @@ pub(crate) async fn or_interrupted<F: Future>(work: F) -> Result<F::Output, Inte
     }
 }
 
-/// Whether an error chain says the user pressed Ctrl-C.
-pub fn is_interrupted(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.is::<Interrupted>())
+/// Whether an error says the user pressed Ctrl-C: [`Interrupted`] itself, or an error whose
+/// `source()` chain holds it.
+pub fn is_interrupted(err: &Report) -> bool {
+    std::iter::successors(Some(err.error()), |&e| e.source()).any(|e| e.is::<Interrupted>())
 }
 
 #[cfg(unix)]
@@ -163,15 +164,20 @@ mod tests {
 
     #[test]
     fn interrupted_errors_are_recognised_through_context() {
-        use anyhow::Context as _;
+        use crate::error::{Failure, ResultExt as _};
         /// A module's own error for Ctrl-C, with `Interrupted` as its source.
         #[derive(Debug, thiserror::Error)]
         #[error("interrupted")]
         struct Wrapper(#[source] Interrupted);
+        impl Hint for Wrapper {
+            fn hint(&self) -> Option<String> {
+                None
+            }
+        }
         let err = Err::<(), _>(Interrupted).context("installing").unwrap_err();
         assert!(is_interrupted(&err));
-        let wrapped = anyhow::Error::from(Wrapper(Interrupted));
+        let wrapped = Report::from(Wrapper(Interrupted));
         assert!(is_interrupted(&wrapped));
-        assert!(!is_interrupted(&anyhow::anyhow!("interrupted")));
+        assert!(!is_interrupted(&Report::from(Failure::new("interrupted"))));
     }
 }

@@ -14,8 +14,9 @@
 //! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`provision`] runs the
 //! flow for one runtime; the binary's `commands` only orchestrate.
 //!
-//! Every library error implements [`error::Hint`] where it is declared; [`hints`], above all of
-//! them, finds the fix for a whole error chain. The command line (`cli`, `commands`, `ui`) is
+//! Every library error implements [`error::Hint`] where it is declared, and an error that wraps
+//! another answers for it, so the fix of a whole chain is its outermost error's to give; the
+//! binary carries errors up as an [`error::Report`], and [`hints`] renders one for `--json`. The command line (`cli`, `commands`, `ui`) is
 //! the binary's own (`src/main.rs`), so no library module can import it; library modules
 //! import each other without a cycle (`tests/it/layering.rs`).
 

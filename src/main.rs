@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     let json = cli.command.json();
     ui::set_color(cli.color);
     let result = logging::init(cli.verbose)
-        .map_err(anyhow::Error::from)
+        .map_err(error::Report::from)
         .and_then(|()| {
             // Without it Ctrl-C still stops us, only by signal instead of exit code 130.
             if let Err(e) = interrupt::listen() {
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     match result {
         Ok(_) if interrupted => ExitCode::from(interrupt::EXIT_CODE),
         Ok(code) => code,
-        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             // Scripts read the failure from stdout; people still get it on stderr.
             if json {
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
             ui.error(&err);
             if interrupted || interrupt::is_interrupted(&err) {
                 ExitCode::from(interrupt::EXIT_CODE)
-            } else if hints::is_usage(&err) {
+            } else if err.is_usage() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

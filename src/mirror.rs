@@ -58,21 +58,15 @@ pub enum MirrorError {
 }
 
 impl Hint for MirrorError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            MirrorError::Create(..) | MirrorError::Write(..) => {
-                "check that `--out` names a directory you can write to, on a disk with room".into()
-            }
+            MirrorError::Create(..) | MirrorError::Write(..) => Some("check that `--out` names a directory you can write to, on a disk with room".into()),
             MirrorError::Io(e) => e.hint(),
-            MirrorError::Read(..) => "check that the store is readable".into(),
-            MirrorError::NeedsExactVersion => {
-                "name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`".into()
-            }
-            MirrorError::NotInStore { version, target } => {
-                format!("install it first: `codex-bootstrap install {version} --target {target}`")
-            }
-            MirrorError::NotKept { .. } => "runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source".into(),
-            MirrorError::Damaged { .. } => "the local copy is damaged: reinstall it with `codex-bootstrap install --force`".into(),
+            MirrorError::Read(..) => Some("check that the store is readable".into()),
+            MirrorError::NeedsExactVersion => Some("name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`".into()),
+            MirrorError::NotInStore { version, target } => Some(format!("install it first: `codex-bootstrap install {version} --target {target}`")),
+            MirrorError::NotKept { .. } => Some("runtimes installed from file:// mirrors or archives keep no copy; mirror without --from-cache, or from that source".into()),
+            MirrorError::Damaged { .. } => Some("the local copy is damaged: reinstall it with `codex-bootstrap install --force`".into()),
             MirrorError::Store(e) => e.hint(),
             MirrorError::Provision(e) => e.hint(),
             MirrorError::Plan(e) => e.hint(),

@@ -36,11 +36,11 @@ pub enum PlatformError {
 }
 
 impl Hint for PlatformError {
-    fn hint(&self) -> String {
-        format!(
+    fn hint(&self) -> Option<String> {
+        Some(format!(
             "supported targets: {}; pass one with `--target`",
             SUPPORTED_TARGETS.join(", ")
-        )
+        ))
     }
     /// `--target` named a triple that is not one; an unsupported host is not the user's typo.
     fn is_usage(&self) -> bool {

@@ -56,11 +56,11 @@ impl VersionError {
 }
 
 impl Hint for VersionError {
-    fn hint(&self) -> String {
-        match self {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
             VersionError::ScratchHome { .. } => "the temporary directory must be writable: check TMPDIR".into(),
             _ => "the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into(),
-        }
+        })
     }
 }
 

@@ -35,10 +35,10 @@ pub enum SurveyError {
 }
 
 impl Hint for SurveyError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            SurveyError::NothingAnswered(_) => "check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`".into(),
-            SurveyError::Scratch(_) => "set TMPDIR to a writable directory with room for one archive".into(),
+            SurveyError::NothingAnswered(_) => Some("check the network with `codex-bootstrap doctor`, or point at a reachable source with `--index-url`, `--npm-registry` or `--github-api-url`".into()),
+            SurveyError::Scratch(_) => Some("set TMPDIR to a writable directory with room for one archive".into()),
             SurveyError::Platform(e) => e.hint(),
             SurveyError::Provision(e) => e.hint(),
             SurveyError::Plan(e) => e.hint(),
@@ -47,7 +47,11 @@ impl Hint for SurveyError {
     }
 
     fn is_usage(&self) -> bool {
-        matches!(self, SurveyError::Provision(e) if e.is_usage())
+        match self {
+            SurveyError::Platform(e) => e.is_usage(),
+            SurveyError::Provision(e) => e.is_usage(),
+            _ => false,
+        }
     }
 }
 

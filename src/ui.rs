@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use codex_bootstrap::error::Report;
 use codex_bootstrap::net::Progress;
 
 /// `--color`: when to use colour.
@@ -134,19 +135,13 @@ impl Ui {
     }
 
     /// `error: …`, `  Caused by: …` for each cause, then `hint: …`.
-    pub fn error(&self, err: &anyhow::Error) {
+    pub fn error(&self, err: &Report) {
         let mut out = String::new();
         out.push_str(&format!("{}: {err}\n", self.styled(ERROR, "error")));
-        let mut last = err.to_string();
-        for cause in err.chain().skip(1) {
-            let text = cause.to_string();
-            // Transparent wrappers repeat their inner message; print each sentence once.
-            if text != last && !last.ends_with(&text) {
-                out.push_str(&format!("  Caused by: {text}\n"));
-            }
-            last = text;
+        for cause in err.causes() {
+            out.push_str(&format!("  Caused by: {cause}\n"));
         }
-        if let Some(hint) = codex_bootstrap::hints::hint_for(err) {
+        if let Some(hint) = err.hint() {
             out.push_str(&format!("{}: {hint}\n", self.styled(HINT, "hint")));
         }
         let _ = anstream::stderr().write_all(out.as_bytes());

@@ -26,9 +26,9 @@ pub struct Sha256([u8; 32]);
 pub struct DigestError(pub String);
 
 impl Hint for DigestError {
-    fn hint(&self) -> String {
-        "give the sha256 as 64 hex digits (optionally prefixed `sha256:`), as `sha256sum` prints it"
-            .into()
+    fn hint(&self) -> Option<String> {
+        Some("give the sha256 as 64 hex digits (optionally prefixed `sha256:`), as `sha256sum` prints it"
+            .into())
     }
 }
 
@@ -304,13 +304,13 @@ pub struct DigestMismatch {
 }
 
 impl Hint for DigestMismatch {
-    fn hint(&self) -> String {
-        match &self.expected.source {
+    fn hint(&self) -> Option<String> {
+        Some(match &self.expected.source {
             DigestSource::Manifest { path } | DigestSource::LockFile { path } => format!(
                 "if `{path}` is stale, re-pin (`codex-bootstrap pin`, `uv lock`); otherwise the bytes were changed on the way: check your mirror or proxy"
             ),
             _ => "the bytes were changed on the way or the source is corrupt: check your mirror or proxy, then retry".into(),
-        }
+        })
     }
 }
 
@@ -460,8 +460,8 @@ pub struct SumsError {
 }
 
 impl Hint for SumsError {
-    fn hint(&self) -> String {
-        "the release's checksum file is not in `sha256sum` format; pin digests with `codex-bootstrap pin` from a trusted network".into()
+    fn hint(&self) -> Option<String> {
+        Some("the release's checksum file is not in `sha256sum` format; pin digests with `codex-bootstrap pin` from a trusted network".into())
     }
 }
 

@@ -73,20 +73,18 @@ fn indent(s: &str) -> String {
 }
 
 impl Hint for AppServerError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            AppServerError::Spawn { .. } => "install the runtime with `codex-bootstrap install`, or check `--codex PATH`".into(),
-            AppServerError::Exited { .. } | AppServerError::Eof { .. } => {
-                "run `codex-bootstrap doctor` to check the runtime; the stderr above says why it stopped".into()
-            }
-            AppServerError::Protocol(_) => "the runtime speaks a protocol this client does not understand: check the pinned version with `codex-bootstrap doctor`".into(),
-            AppServerError::Response { error, .. } if error.code == msg::SERVER_OVERLOADED => "the server stayed overloaded: try again later".into(),
-            AppServerError::Response { .. } => "check the `-c` overrides and the model configuration".into(),
-            AppServerError::TurnFailed { .. } => "check the model endpoint and credentials (`codex-bootstrap doctor --turn`)".into(),
-            AppServerError::Timeout { .. } => "raise `--timeout`, or check that the model endpoint is reachable".into(),
-            AppServerError::AuthRequired => "run `codex login`, or set OPENAI_API_KEY (or CODEX_API_KEY); a custom model provider can be configured with `-c`".into(),
-            AppServerError::Interrupted(_) => String::new(),
-            AppServerError::Io(_) => "the app-server stopped reading its input: run `codex-bootstrap doctor`".into(),
+            AppServerError::Spawn { .. } => Some("install the runtime with `codex-bootstrap install`, or check `--codex PATH`".into()),
+            AppServerError::Exited { .. } | AppServerError::Eof { .. } => Some("run `codex-bootstrap doctor` to check the runtime; the stderr above says why it stopped".into()),
+            AppServerError::Protocol(_) => Some("the runtime speaks a protocol this client does not understand: check the pinned version with `codex-bootstrap doctor`".into()),
+            AppServerError::Response { error, .. } if error.code == msg::SERVER_OVERLOADED => Some("the server stayed overloaded: try again later".into()),
+            AppServerError::Response { .. } => Some("check the `-c` overrides and the model configuration".into()),
+            AppServerError::TurnFailed { .. } => Some("check the model endpoint and credentials (`codex-bootstrap doctor --turn`)".into()),
+            AppServerError::Timeout { .. } => Some("raise `--timeout`, or check that the model endpoint is reachable".into()),
+            AppServerError::AuthRequired => Some("run `codex login`, or set OPENAI_API_KEY (or CODEX_API_KEY); a custom model provider can be configured with `-c`".into()),
+            AppServerError::Interrupted(_) => None,
+            AppServerError::Io(_) => Some("the app-server stopped reading its input: run `codex-bootstrap doctor`".into()),
         }
     }
 }

@@ -41,8 +41,8 @@ pub enum ProtocolError {
 }
 
 impl Hint for ProtocolError {
-    fn hint(&self) -> String {
-        "the runtime speaks a protocol this client does not understand: check that the runtime is the pinned version (`codex-bootstrap doctor`), or report it with the line quoted above".into()
+    fn hint(&self) -> Option<String> {
+        Some("the runtime speaks a protocol this client does not understand: check that the runtime is the pinned version (`codex-bootstrap doctor`), or report it with the line quoted above".into())
     }
 }
 

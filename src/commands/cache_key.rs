@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use codex_bootstrap::error::Failure;
+use codex_bootstrap::error::{Failure, Report};
 
 pub type CacheKeyArgs = crate::cli::ExactArgs;
 
@@ -19,7 +19,7 @@ struct CacheKeyReport {
     pin_source: String,
 }
 
-pub fn run(args: CacheKeyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CacheKeyArgs) -> Result<ExitCode, Report> {
     let (ctx, version) = super::resolve_exact(
         &args,
         Failure::new("`latest` has no stable cache key")

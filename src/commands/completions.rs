@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::CommandFactory;
+use codex_bootstrap::error::Report;
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
@@ -11,7 +12,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompletionsArgs) -> Result<ExitCode, Report> {
     let mut cmd = crate::cli::Cli::command();
     clap_complete::generate(
         args.shell,

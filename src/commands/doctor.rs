@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
 use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
+use codex_bootstrap::error;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -42,7 +43,7 @@ pub struct DoctorArgs {
     pub codex_home: Option<PathBuf>,
 }
 
-pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: DoctorArgs) -> Result<ExitCode, error::Report> {
     let ui = Ui::new(args.json);
     let python = match &args.python {
         Some(py) => PythonCheck::Interpreter(py.clone()),
@@ -69,7 +70,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     finish(&args, &ui, report)
 }
 
-fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> anyhow::Result<ExitCode> {
+fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> Result<ExitCode, error::Report> {
     let mut out = anstream::stdout().lock();
     // The checks go to stdout: colour follows stdout, not stderr.
     let ui = &ui.for_stdout();

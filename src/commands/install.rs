@@ -9,12 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::{human_bytes, Ui};
-use codex_bootstrap::error::Failure;
+use codex_bootstrap::error::{Failure, Report, ResultExt as _};
 use codex_bootstrap::install::Outcome;
 use codex_bootstrap::plan::{
     ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,
@@ -87,7 +86,7 @@ pub struct InstallArgs {
     pub trust_archive: bool,
 }
 
-pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: InstallArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet.quiet || args.json || args.print_path);
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
@@ -137,7 +136,7 @@ fn install_python_wheel(
     ctx: &Context,
     py: &Path,
     ui: &Ui,
-) -> anyhow::Result<Option<(Provisioned, codex_bootstrap::python::PythonReport)>> {
+) -> Result<Option<(Provisioned, codex_bootstrap::python::PythonReport)>, Report> {
     let mode = codex_bootstrap::python::LinkMode::resolve(args.link_mode).map_err(|e| {
         Failure::new(e)
             .hint("use one of clone, copy, hardlink, symlink")
@@ -226,7 +225,7 @@ fn install_python(
     py: &Path,
     break_system_packages: bool,
     ui: &Ui,
-) -> anyhow::Result<codex_bootstrap::python::PythonReport> {
+) -> Result<codex_bootstrap::python::PythonReport, Report> {
     let started = Instant::now();
     // A runtime that came from the Python index keeps its verified wheel: its own files go in.
     let r = &runtime.receipt;
@@ -242,7 +241,7 @@ fn install_python(
     Ok(r)
 }
 
-fn verify_installed(runtime: &InstalledRuntime, ui: &Ui) -> anyhow::Result<()> {
+fn verify_installed(runtime: &InstalledRuntime, ui: &Ui) -> Result<(), Report> {
     let started = Instant::now();
     if let Err(problem) = runtime.verify_files() {
         return Err(Failure::new(format!(
@@ -296,7 +295,7 @@ fn report_install(
     ui: &Ui,
     p: &Provisioned,
     python: Option<&codex_bootstrap::python::PythonReport>,
-) -> anyhow::Result<()> {
+) -> Result<(), Report> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
     let cached = matches!(p.outcome, Outcome::AlreadyInstalled(_));
@@ -368,7 +367,7 @@ fn report_install(
 
 /// `--dry-run`: the plan `install` would carry out, every registry located, `latest` resolved
 /// with metadata requests only; nothing is downloaded and nothing is written.
-fn dry_run(args: &InstallArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     /// A source as `--dry-run --json` prints it: the plan's, with its URLs and why it is
     /// skipped beside it (the keys scripts read before candidates were listed).
     #[derive(Serialize)]
@@ -581,11 +580,11 @@ fn write_source(
 }
 
 /// Under GitHub Actions, put codex on PATH for later steps and set step outputs.
-fn github_actions(runtime: &InstalledRuntime) -> anyhow::Result<()> {
+fn github_actions(runtime: &InstalledRuntime) -> Result<(), Report> {
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
         return Ok(());
     }
-    let append = |var: &str, line: String| -> anyhow::Result<()> {
+    let append = |var: &str, line: String| -> Result<(), Report> {
         let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
             return Ok(());
         };

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use crate::cli::{heading, RuntimeArgs};
 use crate::ui::human_bytes;
+use codex_bootstrap::error::Report;
 use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
@@ -63,7 +64,7 @@ fn ago(then: u64) -> String {
     }
 }
 
-pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ListArgs) -> Result<ExitCode, Report> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();
     let mut all: Vec<(Option<String>, codex_bootstrap::store::InstalledRuntime)> =

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use crate::cli::OnlineArgs;
 use crate::ui::Ui;
+use codex_bootstrap::error::Report;
 use codex_bootstrap::mirror::Origin;
 use codex_bootstrap::platform::{Target, SUPPORTED_TARGETS};
 use codex_bootstrap::provision::Context;
@@ -37,7 +38,7 @@ pub struct MirrorArgs {
     pub output: crate::cli::JsonArg,
 }
 
-pub fn run(args: MirrorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let targets: Vec<Target> = match args.targets.as_deref() {

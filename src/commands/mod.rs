@@ -17,6 +17,7 @@ pub mod which;
 
 use std::io::Write;
 
+use codex_bootstrap::error::Report;
 use codex_bootstrap::pin::CodexVersion;
 use codex_bootstrap::provision::Context;
 
@@ -25,7 +26,7 @@ use codex_bootstrap::provision::Context;
 fn resolve_exact(
     args: &crate::cli::ExactArgs,
     refusal: codex_bootstrap::error::Failure,
-) -> anyhow::Result<(Context, CodexVersion)> {
+) -> Result<(Context, CodexVersion), Report> {
     let ctx = Context::resolve(&args.runtime.settings())?;
     match ctx.exact_version().cloned() {
         Some(version) => Ok((ctx, version)),
@@ -35,7 +36,7 @@ fn resolve_exact(
 
 /// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
 /// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
-pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Report> {
     // Rendered first and written whole: a closed stdout (`| head`) is then a plain io error
     // that `error::is_broken_pipe` recognises (serde_json's error hides its io source).
     let mut text = serde_json::to_string_pretty(value)?;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use codex_bootstrap::error::{Report, ResultExt as _};
 
 use crate::cli::OnlineArgs;
 use crate::ui::Ui;
@@ -92,7 +92,7 @@ struct PinnedFile<'a, D> {
     digest: D,
 }
 
-pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet.quiet || args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let online = Online::new(&ctx)?;

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::cli::RuntimeArgs;
 use crate::ui::{human_bytes, Ui};
+use codex_bootstrap::error::Report;
 use codex_bootstrap::provision::Context;
 
 #[derive(Debug, clap::Args)]
@@ -54,7 +55,7 @@ struct PrunedRuntime {
     size: u64,
 }
 
-pub fn run(args: PruneArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
     let pinned = ctx.exact_version().cloned();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use codex_bootstrap::error::{Report, ResultExt as _};
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
@@ -69,7 +69,7 @@ pub struct QuickstartArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: QuickstartArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet || args.json);
     let opts = spawn_options(&args, &ui)?;
     let cwd = match &args.cwd {
@@ -156,7 +156,7 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The installed runtime (or `--codex`), its PATH dir, and the overrides.
-fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> anyhow::Result<SpawnOptions> {
+fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> Result<SpawnOptions, Report> {
     let mut config = args.config.clone();
     if let Some(bad) = config.iter().find(|kv| !kv.contains('=')) {
         return Err(

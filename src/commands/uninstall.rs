@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::RuntimeArgs;
 use crate::ui::Ui;
-use codex_bootstrap::error::Failure;
+use codex_bootstrap::error::{Failure, Report};
 use codex_bootstrap::pin::CodexVersion;
 use codex_bootstrap::provision::Context;
 
@@ -48,7 +48,7 @@ struct Removed {
     package_dir: std::path::PathBuf,
 }
 
-pub fn run(args: UninstallArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let version = CodexVersion::parse(&args.remove_version)?;
     let ctx = Context::resolve(&args.runtime.settings())?;

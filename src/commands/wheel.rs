@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context as _;
+use codex_bootstrap::error::{Report, ResultExt as _};
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::{human_bytes, Ui};
@@ -46,7 +46,7 @@ struct WheelReport {
     elapsed_ms: u128,
 }
 
-pub fn run(args: WheelArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: WheelArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet || args.output.json);
     let runtime = codex_bootstrap::provision::ensure_installed(&args.runtime.settings(), &ui)?;
     let started = Instant::now();

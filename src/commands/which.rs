@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use codex_bootstrap::error::Failure;
+use codex_bootstrap::error::{Failure, Report};
 
 pub type WhichArgs = crate::cli::ExactArgs;
 
@@ -19,7 +19,7 @@ struct WhichReport {
     pin_source: String,
 }
 
-pub fn run(args: WhichArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
     let (ctx, version) = super::resolve_exact(
         &args,
         Failure::new("`which latest` needs the network")

@@ -12,9 +12,9 @@ use super::{Check, Status};
 /// the mirror), and the proxy and CA in effect. Impatient: short timeouts, one attempt.
 pub fn network(ctx: &Context) -> Check {
     let mut quick = ctx.settings.clone();
-    quick.connect_timeout = quick.connect_timeout.min(5);
-    quick.read_timeout = quick.read_timeout.min(5);
-    quick.retries = 1;
+    quick.net.connect_timeout = quick.net.connect_timeout.min(5);
+    quick.net.read_timeout = quick.net.read_timeout.min(5);
+    quick.net.retries = 1;
     let quick_ctx = match Context::resolve(&quick) {
         Ok(c) => c,
         Err(e) => return Check::warn("network", format!("{e:#}"), "check the flags"),
@@ -67,7 +67,7 @@ pub fn network(ctx: &Context) -> Check {
             format!("GitHub API answered HTTP {status} at {api}"),
             "check `--github-api-url` and GH_TOKEN; pinned digests make the API unnecessary (`codex-bootstrap pin`)",
         ),
-        Ok(Err(e)) => Check::warn("network", format!("GitHub API unreachable: {e}"), e.hint()),
+        Ok(Err(e)) => Check::warn("network", format!("GitHub API unreachable: {e}"), e.hint().unwrap_or_default()),
         Err(_) => Check::warn(
             "network",
             format!("GitHub API did not answer within 10s at {api}"),
@@ -188,12 +188,15 @@ fn registries_reachable(
                                                 status,
                                                 sent,
                                             };
-                                            Answer::Auth(reason_of(&e), e.hint())
+                                            Answer::Auth(
+                                                reason_of(&e),
+                                                e.hint().unwrap_or_default(),
+                                            )
                                         }
                                         status => Answer::Status(status),
                                     },
                                     Ok(Err(e @ crate::net::NetError::ProxyAuth { .. })) => {
-                                        Answer::Auth(reason_of(&e), e.hint())
+                                        Answer::Auth(reason_of(&e), e.hint().unwrap_or_default())
                                     }
                                     Ok(Err(e)) => Answer::Unreachable(reason_of(&e)),
                                     Err(_) => Answer::Unreachable("no answer within 10s".into()),
@@ -243,7 +246,9 @@ fn index_answer(e: crate::sources::pyindex::IndexError) -> Answer {
     match &e {
         IndexError::Unauthorized { .. }
         | IndexError::LoginRedirect { .. }
-        | IndexError::Net(NetError::ProxyAuth { .. }) => Answer::Auth(reason, e.hint()),
+        | IndexError::Net(NetError::ProxyAuth { .. }) => {
+            Answer::Auth(reason, e.hint().unwrap_or_default())
+        }
         IndexError::NoProject { .. } => Answer::Status(404),
         IndexError::Status { status, .. } => Answer::Status(*status),
         // It answered, with a page we could not read: reachable, and install will say more.

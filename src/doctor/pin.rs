@@ -15,7 +15,7 @@ pub(crate) fn platform(target: Result<&Target, &crate::platform::PlatformError>)
             "platform",
             format!("{host}; checking target {t} (not this host: it will not be run)"),
         ),
-        Err(e) => Check::fail("platform", e.to_string(), e.hint()),
+        Err(e) => Check::fail("platform", e.to_string(), e.hint().unwrap_or_default()),
     }
 }
 

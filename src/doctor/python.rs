@@ -40,11 +40,11 @@ pub fn python(py: Option<&Path>, pin: Option<&CodexVersion>, store: &crate::stor
     let fix = "run `codex-bootstrap install --python PY`";
     let interpreter = match crate::python::choose_interpreter(py) {
         Ok(i) => i,
-        Err(e) => return Check::fail("python", e.to_string(), e.hint()),
+        Err(e) => return Check::fail("python", e.to_string(), e.hint().unwrap_or_default()),
     };
     let env = match crate::python::probe(&interpreter) {
         Ok(env) => env,
-        Err(e) => return Check::fail("python", e.to_string(), e.hint()),
+        Err(e) => return Check::fail("python", e.to_string(), e.hint().unwrap_or_default()),
     };
     let (runtime, sdk) = crate::python::dist_versions(&env);
     let sdk_note = sdk.as_ref().map_or_else(

@@ -51,8 +51,7 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     let ctx = match Context::resolve(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
-            let hint = Some(crate::error::Hint::hint(&e))
-                .filter(|h| !h.is_empty())
+            let hint = crate::error::Hint::hint(&e)
                 .unwrap_or_else(|| "see `codex-bootstrap install --help`".into());
             report.push(Check::fail("pin", crate::error::chain(&e), hint));
             return report;

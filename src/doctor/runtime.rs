@@ -154,7 +154,7 @@ pub(crate) fn app_server(inputs: &AppServerInputs, rt: &InstalledRuntime) -> (Ch
             let c = Check::fail(
                 "app-server",
                 format!("`codex app-server` did not initialize: {e}"),
-                e.hint(),
+                e.hint().unwrap_or_default(),
             );
             return (c, Check::skip("auth", "app-server unavailable"));
         }
@@ -240,6 +240,10 @@ pub(crate) fn turn(inputs: &AppServerInputs, rt: &InstalledRuntime) -> Check {
                 ),
             )
         }
-        Err(e) => Check::fail("turn", format!("the turn failed: {e}"), e.hint()),
+        Err(e) => Check::fail(
+            "turn",
+            format!("the turn failed: {e}"),
+            e.hint().unwrap_or_default(),
+        ),
     }
 }

@@ -155,7 +155,10 @@ pub(crate) fn runtime(
             .detail(store.runtime_dir(version, target).display().to_string()),
             None,
         ),
-        Err(e) => (Check::fail("runtime", e.to_string(), e.hint()), None),
+        Err(e) => (
+            Check::fail("runtime", e.to_string(), e.hint().unwrap_or_default()),
+            None,
+        ),
     }
 }
 

@@ -25,9 +25,34 @@ use reqwest::{header, Url};
 pub use super::credentials::{Credential, Credentials, ScopedCredential, Token, TOKEN_ENVS};
 pub use super::error::NetError;
 use super::error::{is_tls, tunnel_refused};
+use super::retry::GiveUp;
 pub use super::roots::Roots;
 
-/// How to talk to the network.
+/// The network's plain inputs, as the command line gives them; [`NetSettings::default`] holds
+/// their defaults (clap shows and uses them through `Settings::default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetSettings {
+    pub allow_http: bool,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: u64,
+    /// Seconds a transfer may stall between two reads.
+    pub read_timeout: u64,
+    /// Attempts per request before giving up.
+    pub retries: u32,
+}
+
+impl Default for NetSettings {
+    fn default() -> Self {
+        NetSettings {
+            allow_http: false,
+            connect_timeout: 30,
+            read_timeout: 30,
+            retries: 5,
+        }
+    }
+}
+
+/// How to talk to the network, made by [`NetConfig::new`] alone.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
     pub connect_timeout: Duration,
@@ -44,16 +69,23 @@ pub struct NetConfig {
     pub credentials: Credentials,
 }
 
-impl Default for NetConfig {
-    fn default() -> Self {
+impl NetConfig {
+    /// The one place a config is made: `settings` (timeouts and attempts at least 1), the
+    /// GitHub API whose origin alone is sent the token from the environment
+    /// ([`Token::from_env`]), and the registries' credentials, shared with whoever locates them.
+    pub fn new(
+        settings: &NetSettings,
+        github_api_url: &str,
+        credentials: Credentials,
+    ) -> NetConfig {
         NetConfig {
-            connect_timeout: Duration::from_secs(30),
-            read_timeout: Duration::from_secs(30),
-            allow_http: false,
-            attempts: 5,
-            token: None,
-            api_origin: None,
-            credentials: Credentials::default(),
+            connect_timeout: Duration::from_secs(settings.connect_timeout.max(1)),
+            read_timeout: Duration::from_secs(settings.read_timeout.max(1)),
+            allow_http: settings.allow_http,
+            attempts: settings.retries.max(1),
+            token: Token::from_env().map(|(t, _)| t),
+            api_origin: Url::parse(github_api_url).ok(),
+            credentials,
         }
     }
 }
@@ -340,98 +372,57 @@ impl Http {
         accept: Option<&str>,
         limit: usize,
     ) -> Result<Page, NetError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = async {
-                let mut req = if api {
-                    self.get_api(url)
-                } else {
-                    self.get(url)
-                };
-                if let Some(a) = accept {
-                    req = req.header(header::ACCEPT, a);
-                }
-                let resp = self.send(url, req).await.map_err(|e| (e, None))?;
-                let status = resp.status().as_u16();
-                let headers = resp.headers().clone();
-                let final_url = resp.url().clone();
-                if super::retry::status_is_transient(status) && attempt < self.config.attempts {
-                    return Err((
-                        NetError::Status {
-                            url: url.to_string(),
-                            status,
-                        },
-                        retry_after_of(&headers),
-                    ));
-                }
-                let started = std::time::Instant::now();
-                let mut body = Vec::new();
-                let mut resp = resp;
-                while let Some(chunk) = resp
-                    .chunk()
-                    .await
-                    .map_err(|e| (self.describe(url, e), None))?
-                {
-                    if body.len() + chunk.len() > limit {
-                        return Err((
-                            NetError::Status {
-                                url: url.to_string(),
-                                status: 413,
-                            },
-                            None,
-                        ));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                tracing::debug!(
-                    "{} read: {} bytes in {} ms",
-                    crate::logging::url(url),
-                    body.len(),
-                    started.elapsed().as_millis()
-                );
-                Ok(Page {
+        self.retrying(url, GiveUp::Last, async |attempt| {
+            let mut req = if api {
+                self.get_api(url)
+            } else {
+                self.get(url)
+            };
+            if let Some(a) = accept {
+                req = req.header(header::ACCEPT, a);
+            }
+            let mut resp = self.send(url, req).await.map_err(|e| (e, None))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let final_url = resp.url().clone();
+            // The last attempt's answer is the caller's to read, whatever its status.
+            if super::retry::status_is_transient(status) && attempt < self.config.attempts {
+                let status = NetError::Status {
+                    url: url.to_string(),
                     status,
-                    headers,
-                    body,
-                    url: final_url,
-                })
+                };
+                return Err((status, retry_after_of(&headers)));
             }
-            .await;
-            match result {
-                Ok(r) => return Ok(r),
-                Err((e, wait))
-                    if self.worth_retrying(url, &e) && attempt < self.config.attempts =>
-                {
-                    let wait = wait.unwrap_or_else(|| super::retry::backoff(attempt));
-                    tracing::debug!(
-                        "retrying {} in {} ms (attempt {} of {}): {}",
-                        crate::logging::url(url),
-                        wait.as_millis(),
-                        attempt + 1,
-                        self.config.attempts,
-                        log_reason(&e)
-                    );
-                    tokio::time::sleep(wait).await;
+            let started = std::time::Instant::now();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| (self.describe(url, e), None))?
+            {
+                if body.len() + chunk.len() > limit {
+                    let too_large = NetError::Status {
+                        url: url.to_string(),
+                        status: 413,
+                    };
+                    return Err((too_large, None));
                 }
-                Err((e, _)) => {
-                    if self.worth_retrying(url, &e) {
-                        tracing::debug!(
-                            "giving up on {} after {attempt} attempts: {}",
-                            crate::logging::url(url),
-                            log_reason(&e)
-                        );
-                    } else {
-                        tracing::debug!(
-                            "not retrying {}: {}",
-                            crate::logging::url(url),
-                            log_reason(&e)
-                        );
-                    }
-                    return Err(e);
-                }
+                body.extend_from_slice(&chunk);
             }
-        }
+            tracing::debug!(
+                "{} read: {} bytes in {} ms",
+                crate::logging::url(url),
+                body.len(),
+                started.elapsed().as_millis()
+            );
+            Ok(Page {
+                status,
+                headers,
+                body,
+                url: final_url,
+            })
+        })
+        .await
     }
 }
 
@@ -565,9 +556,14 @@ pub fn redact_userinfo(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The defaults, with no GitHub API and no credentials.
+    fn config() -> NetConfig {
+        NetConfig::new(&NetSettings::default(), "", Credentials::default())
+    }
+
     #[test]
     fn http_only_for_loopback() {
-        let http = Http::new(NetConfig::default()).unwrap();
+        let http = Http::new(config()).unwrap();
         assert!(http.url("http://127.0.0.1:8080/x").is_ok());
         assert!(http.url("http://127.3.4.5/x").is_ok());
         assert!(http.url("http://[::1]:80/x").is_ok());
@@ -587,7 +583,7 @@ mod tests {
         ));
         let lax = Http::new(NetConfig {
             allow_http: true,
-            ..NetConfig::default()
+            ..config()
         })
         .unwrap();
         assert!(lax.url("http://example.com/x").is_ok());
@@ -599,7 +595,7 @@ mod tests {
         let http = Http::new(NetConfig {
             token: Some(Token::new("sekrit")),
             api_origin: Some(api.clone()),
-            ..NetConfig::default()
+            ..config()
         })
         .unwrap();
         let auth = |u: &str| {
@@ -650,7 +646,7 @@ mod tests {
             "{roots}"
         );
 
-        let http = Http::with_roots(NetConfig::default(), roots).unwrap();
+        let http = Http::with_roots(config(), roots).unwrap();
         assert!(http
             .roots()
             .to_string()

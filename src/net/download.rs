@@ -12,8 +12,9 @@ use reqwest::{header, StatusCode, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::net::client::{log_reason, retry_after_of, Http, NetError};
+use crate::net::client::{retry_after_of, Http, NetError};
 use crate::net::progress::Progress;
+use crate::net::retry::{GiveUp, Tried};
 use crate::verify::{Hasher, Sha256, Sha512};
 
 /// Chunks handed to the consumer.
@@ -27,8 +28,8 @@ pub(crate) enum Sink<'a> {
     /// Every chunk, in order, to a consumer (the unpacker of a tar stream). When the receiver
     /// is gone, bytes are still downloaded and hashed.
     Chunks(&'a mpsc::Sender<Chunk>),
-    /// How far the partial file is written, each time that grows by [`PUBLISH_EVERY`]: its
-    /// readers read it from there ([`crate::unpack::Growing`]).
+    /// How far the partial file is written, each time that grows by [`PUBLISH_EVERY`] and at
+    /// the end of each response: its readers read it from there ([`crate::unpack::Growing`]).
     Written(&'a (dyn Fn(u64) + Sync)),
 }
 
@@ -79,10 +80,7 @@ pub(crate) async fn fetch(
     sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
-    let write_err = |source| NetError::Write {
-        path: t.partial.display().to_string(),
-        source,
-    };
+    let write_err = write_err(&t.partial);
     if let Some(parent) = t.partial.parent() {
         tokio::fs::create_dir_all(parent).await.map_err(write_err)?;
     }
@@ -91,7 +89,7 @@ pub(crate) async fn fetch(
     } else {
         Hasher::new()
     };
-    let mut have = replay_partial(&t.partial, &mut hasher, sink, progress)
+    let have = replay_partial(&t.partial, &mut hasher, sink, progress)
         .await
         .map_err(write_err)?;
     if have > 0 {
@@ -103,184 +101,199 @@ pub(crate) async fn fetch(
         .open(&t.partial)
         .await
         .map_err(write_err)?;
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    let mut published = have;
-    let mut validator = std::fs::read_to_string(meta_path(&t.partial)).ok();
-    let mut total = t.expected_size;
-    if let Some(n) = total {
+    let mut p = Partial {
+        file: tokio::io::BufWriter::with_capacity(1 << 20, file),
+        hasher,
+        have,
+        published: have,
+        validator: std::fs::read_to_string(meta_path(&t.partial)).ok(),
+        total: t.expected_size,
+    };
+    if let Some(n) = p.total {
         progress.set_length(n);
     }
-
-    let mut failures = 0u32;
-    loop {
-        if total.is_some_and(|n| have >= n) && have > 0 {
-            break;
-        }
-        let attempt = async {
-            let mut req = http.get(&t.url);
-            if have > 0 {
-                req = req.header(header::RANGE, format!("bytes={have}-"));
-                if let Some(v) = &validator {
-                    req = req.header(header::IF_RANGE, v.as_str());
-                }
+    // Each attempt resumes from what the ones before it wrote; the retry loop is the client's.
+    let fetched = http
+        .retrying(&t.url, GiveUp::Counted, async |_| {
+            let tried = attempt(http, t, &mut p, sink, progress).await;
+            if tried.is_err() {
+                p.file.flush().await.map_err(|e| (write_err(e), None))?;
             }
-            let mut resp = http.send(&t.url, req).await.map_err(|e| (e, None))?;
-            let status = resp.status();
-            let resumed = have > 0;
-            let started = std::time::Instant::now();
-            let from = have;
-            match status {
-                StatusCode::PARTIAL_CONTENT if resumed => {
-                    let start = resp
-                        .headers()
-                        .get(header::CONTENT_RANGE)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(content_range_start);
-                    if start != Some(have) {
-                        tracing::debug!(
-                            ?start,
-                            have,
-                            "the server resumed from the wrong offset: starting over"
-                        );
-                        return Ok(Some(Fetched::Restart));
-                    }
-                }
-                StatusCode::OK if resumed => {
-                    tracing::debug!(
-                        "the server ignored the range (or the file changed): starting over"
-                    );
-                    return Ok(Some(Fetched::Restart));
-                }
-                StatusCode::OK => {}
-                StatusCode::RANGE_NOT_SATISFIABLE => {
-                    tracing::debug!("the server refused the range: starting over");
-                    return Ok(Some(Fetched::Restart));
-                }
-                s => {
-                    let wait = retry_after_of(resp.headers());
-                    return Err((
-                        NetError::Status {
-                            url: t.url.to_string(),
-                            status: s.as_u16(),
-                        },
-                        wait,
-                    ));
-                }
-            }
-            if let Some(len) = resp.content_length() {
-                total = Some(have + len);
-                progress.set_length(have + len);
-            }
-            if let Some(v) = validator_of(resp.headers()) {
-                if validator.as_deref() != Some(v.as_str()) {
-                    let _ = tokio::fs::write(meta_path(&t.partial), &v).await;
-                    validator = Some(v);
-                }
-            }
-            loop {
-                let chunk = match resp.chunk().await {
-                    Ok(Some(c)) => c,
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::debug!(
-                            "{}: the body broke off after {} bytes in {} ms",
-                            crate::logging::url(&t.url),
-                            have - from,
-                            started.elapsed().as_millis()
-                        );
-                        return Err((http.describe(&t.url, e), None));
-                    }
-                };
-                file.write_all(&chunk)
-                    .await
-                    .map_err(|e| (write_err(e), None))?;
-                hasher.update(&chunk);
-                have += chunk.len() as u64;
-                progress.set_position(have);
-                match sink {
-                    // A closed receiver means the unpacker stopped; keep hashing regardless.
-                    Sink::Chunks(tx) => {
-                        let _ = tx.send(chunk).await;
-                    }
-                    Sink::Written(written) if have - published >= PUBLISH_EVERY => {
-                        file.flush().await.map_err(|e| (write_err(e), None))?;
-                        written(have);
-                        published = have;
-                    }
-                    _ => {}
-                }
-            }
-            if let Sink::Written(written) = sink {
-                file.flush().await.map_err(|e| (write_err(e), None))?;
-                written(have);
-                published = have;
-            }
-            tracing::debug!(
-                "{}: {} bytes in {} ms",
-                crate::logging::url(&t.url),
-                have - from,
-                started.elapsed().as_millis()
-            );
-            if let Some(n) = total {
-                if have < n {
-                    return Err((
-                        NetError::Truncated {
-                            url: t.url.to_string(),
-                            got: have,
-                            expected: n,
-                        },
-                        None,
-                    ));
-                }
-            }
-            Ok(None)
-        }
-        .await;
-        match attempt {
-            Ok(Some(restart)) => {
-                file.flush().await.map_err(write_err)?;
-                return Ok(restart);
-            }
-            Ok(None) => break,
-            Err((e, wait)) => {
-                file.flush().await.map_err(write_err)?;
-                failures += 1;
-                let reason = log_reason(&e);
-                if !http.worth_retrying(&t.url, &e) {
-                    tracing::debug!("not retrying {}: {reason}", crate::logging::url(&t.url));
-                    return Err(e);
-                }
-                if failures >= http.config.attempts {
-                    tracing::debug!(
-                        "giving up on {} after {failures} attempts: {reason}",
-                        crate::logging::url(&t.url)
-                    );
-                    return Err(NetError::GaveUp {
-                        url: t.url.to_string(),
-                        attempts: failures,
-                        source: Box::new(e),
-                    });
-                }
-                let wait = wait.unwrap_or_else(|| super::retry::backoff(failures));
-                tracing::debug!(
-                    "retrying {} in {} ms from byte {have} (attempt {} of {}): {reason}",
-                    crate::logging::url(&t.url),
-                    wait.as_millis(),
-                    failures + 1,
-                    http.config.attempts
-                );
-                tokio::time::sleep(wait).await;
-            }
-        }
-    }
+            tried
+        })
+        .await?;
     // No fsync: a partial only saves a re-download, and a damaged one fails the digest check.
-    file.flush().await.map_err(write_err)?;
-    let (sha256, sha512, size) = hasher.finish_all();
+    p.file.flush().await.map_err(write_err)?;
+    if let Some(restart) = fetched {
+        return Ok(restart);
+    }
+    let (sha256, sha512, size) = p.hasher.finish_all();
     Ok(Fetched::Complete {
         sha256,
         sha512,
         size,
     })
+}
+
+/// Writing the partial file failed.
+fn write_err(partial: &Path) -> impl Fn(std::io::Error) -> NetError + Copy + '_ {
+    move |source| NetError::Write {
+        path: partial.display().to_string(),
+        source,
+    }
+}
+
+/// What a download keeps from one attempt to the next.
+struct Partial {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    /// Of every byte in the file so far.
+    hasher: Hasher,
+    /// How many bytes the file holds.
+    have: u64,
+    /// How many of them [`Sink::Written`] was told of.
+    published: u64,
+    /// The server's validator, sent back as `If-Range`.
+    validator: Option<String>,
+    /// The whole size, once known.
+    total: Option<u64>,
+}
+
+impl Partial {
+    /// Put what is buffered into the file and say how far it is written.
+    async fn publish(&mut self, written: &(dyn Fn(u64) + Sync)) -> std::io::Result<()> {
+        self.file.flush().await?;
+        written(self.have);
+        self.published = self.have;
+        Ok(())
+    }
+}
+
+/// One request for the rest of `t`, appended to `p` and passed on: `Some(Restart)` when the
+/// server will not resume, `None` when the file is whole.
+async fn attempt(
+    http: &Http,
+    t: &Transfer,
+    p: &mut Partial,
+    sink: Sink<'_>,
+    progress: &dyn Progress,
+) -> Tried<Option<Fetched>> {
+    let write_err = write_err(&t.partial);
+    // A partial left whole by a killed process, or a body that broke off at its very end.
+    if p.total.is_some_and(|n| p.have >= n) && p.have > 0 {
+        return Ok(None);
+    }
+    let mut req = http.get(&t.url);
+    if p.have > 0 {
+        req = req.header(header::RANGE, format!("bytes={}-", p.have));
+        if let Some(v) = &p.validator {
+            req = req.header(header::IF_RANGE, v.as_str());
+        }
+    }
+    let mut resp = http.send(&t.url, req).await.map_err(|e| (e, None))?;
+    let status = resp.status();
+    let resumed = p.have > 0;
+    let started = std::time::Instant::now();
+    let from = p.have;
+    match status {
+        StatusCode::PARTIAL_CONTENT if resumed => {
+            let start = resp
+                .headers()
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(content_range_start);
+            if start != Some(p.have) {
+                tracing::debug!(
+                    ?start,
+                    have = p.have,
+                    "the server resumed from the wrong offset: starting over"
+                );
+                return Ok(Some(Fetched::Restart));
+            }
+        }
+        StatusCode::OK if resumed => {
+            tracing::debug!("the server ignored the range (or the file changed): starting over");
+            return Ok(Some(Fetched::Restart));
+        }
+        StatusCode::OK => {}
+        StatusCode::RANGE_NOT_SATISFIABLE => {
+            tracing::debug!("the server refused the range: starting over");
+            return Ok(Some(Fetched::Restart));
+        }
+        s => {
+            let wait = retry_after_of(resp.headers());
+            return Err((
+                NetError::Status {
+                    url: t.url.to_string(),
+                    status: s.as_u16(),
+                },
+                wait,
+            ));
+        }
+    }
+    if let Some(len) = resp.content_length() {
+        p.total = Some(p.have + len);
+        progress.set_length(p.have + len);
+    }
+    if let Some(v) = validator_of(resp.headers()) {
+        if p.validator.as_deref() != Some(v.as_str()) {
+            let _ = tokio::fs::write(meta_path(&t.partial), &v).await;
+            p.validator = Some(v);
+        }
+    }
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!(
+                    "{}: the body broke off after {} bytes in {} ms",
+                    crate::logging::url(&t.url),
+                    p.have - from,
+                    started.elapsed().as_millis()
+                );
+                return Err((http.describe(&t.url, e), None));
+            }
+        };
+        p.file
+            .write_all(&chunk)
+            .await
+            .map_err(|e| (write_err(e), None))?;
+        p.hasher.update(&chunk);
+        p.have += chunk.len() as u64;
+        progress.set_position(p.have);
+        match sink {
+            // A closed receiver means the unpacker stopped; keep hashing regardless.
+            Sink::Chunks(tx) => {
+                let _ = tx.send(chunk).await;
+            }
+            Sink::Written(written) if p.have - p.published >= PUBLISH_EVERY => {
+                p.publish(written).await.map_err(|e| (write_err(e), None))?;
+            }
+            _ => {}
+        }
+    }
+    if let Sink::Written(written) = sink {
+        p.publish(written).await.map_err(|e| (write_err(e), None))?;
+    }
+    tracing::debug!(
+        "{}: {} bytes in {} ms",
+        crate::logging::url(&t.url),
+        p.have - from,
+        started.elapsed().as_millis()
+    );
+    if let Some(n) = p.total {
+        if p.have < n {
+            return Err((
+                NetError::Truncated {
+                    url: t.url.to_string(),
+                    got: p.have,
+                    expected: n,
+                },
+                None,
+            ));
+        }
+    }
+    Ok(None)
 }
 
 /// Hash and forward the bytes already in a partial file; returns how many there were.

@@ -91,29 +91,21 @@ impl NetError {
 }
 
 impl Hint for NetError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            NetError::BadUrl { .. } => "check the URL given to `--mirror` / `--github-api-url`".into(),
-            NetError::InsecureUrl { .. } => "use https://, or pass `--allow-http` if this host is trusted".into(),
-            NetError::Connect { proxy: Some(_), .. } | NetError::Timeout { proxy: Some(_), .. } => {
-                "check the proxy in HTTPS_PROXY / NO_PROXY, or use a mirror with `--mirror URL`".into()
-            }
-            NetError::Connect { .. } | NetError::Timeout { .. } => {
-                "are you offline or behind a proxy? set HTTPS_PROXY, use `--mirror URL`, or install from a file with `--archive`".into()
-            }
-            NetError::Request { source, .. } if is_tls(source) => {
-                "TLS verification failed: if a proxy intercepts TLS, put its CA in the system store or point SSL_CERT_FILE at it".into()
-            }
-            NetError::Status { status: 404, .. } => "the file is not there: check the version and `--mirror`".into(),
-            NetError::ProxyAuth { sent: true, .. } => "fix the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
-            NetError::ProxyAuth { sent: false, .. } => "give the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into(),
+            NetError::BadUrl { .. } => Some("check the URL given to `--mirror` / `--github-api-url`".into()),
+            NetError::InsecureUrl { .. } => Some("use https://, or pass `--allow-http` if this host is trusted".into()),
+            NetError::Connect { proxy: Some(_), .. } | NetError::Timeout { proxy: Some(_), .. } => Some("check the proxy in HTTPS_PROXY / NO_PROXY, or use a mirror with `--mirror URL`".into()),
+            NetError::Connect { .. } | NetError::Timeout { .. } => Some("are you offline or behind a proxy? set HTTPS_PROXY, use `--mirror URL`, or install from a file with `--archive`".into()),
+            NetError::Request { source, .. } if is_tls(source) => Some("TLS verification failed: if a proxy intercepts TLS, put its CA in the system store or point SSL_CERT_FILE at it".into()),
+            NetError::Status { status: 404, .. } => Some("the file is not there: check the version and `--mirror`".into()),
+            NetError::ProxyAuth { sent: true, .. } => Some("fix the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into()),
+            NetError::ProxyAuth { sent: false, .. } => Some("give the proxy's user and password in HTTPS_PROXY / HTTP_PROXY (`http://user:password@proxy:port`, %-escaped), or exempt the host in NO_PROXY".into()),
             NetError::GaveUp { source, .. } => source.hint(),
-            NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => {
-                "rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()
-            }
-            NetError::Client(_) => "check SSL_CERT_FILE and the proxy variables".into(),
-            NetError::File { .. } => "check the path given to `--mirror file://…`".into(),
-            NetError::Write { .. } => "the cache must be writable, with room for the download: see `--cache-dir`".into(),
+            NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => Some("rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()),
+            NetError::Client(_) => Some("check SSL_CERT_FILE and the proxy variables".into()),
+            NetError::File { .. } => Some("check the path given to `--mirror file://…`".into()),
+            NetError::Write { .. } => Some("the cache must be writable, with room for the download: see `--cache-dir`".into()),
         }
     }
 }

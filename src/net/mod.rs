@@ -10,7 +10,8 @@ pub(crate) mod retry;
 mod roots;
 
 pub use client::{
-    redact_userinfo, Credential, Credentials, Http, NetConfig, NetError, ScopedCredential, Token,
+    redact_userinfo, Credential, Credentials, Http, NetConfig, NetError, NetSettings,
+    ScopedCredential, Token,
 };
 pub use download::{Fetched, Transfer};
 pub use progress::{NoProgress, Progress};

@@ -1,7 +1,12 @@
-//! Which failures are worth another attempt, and how long to wait first. Pure functions, so
-//! the policy is tested without a network.
+//! Which failures are worth another attempt, how long to wait first, and the one loop that
+//! applies that policy to every request ([`Http::retrying`]: small GETs and downloads alike).
+//! The policy is pure functions, so it is tested without a network.
 
 use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+
+use super::client::{log_reason, Http, NetError};
 
 /// Base of the exponential backoff, in milliseconds; tests shrink it.
 pub(crate) const RETRY_BASE_ENV: &str = "CODEX_BOOTSTRAP_RETRY_BASE_MS";
@@ -9,6 +14,64 @@ const DEFAULT_BASE: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A server may ask for a pause; we honour it up to this bound rather than hang a CI job.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// What one attempt failed with, and the wait the server asked for (`Retry-After`), if any.
+pub(crate) type Tried<T> = Result<T, (NetError, Option<Duration>)>;
+
+/// What the caller gets when the attempts run out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The last error as it is: a small GET, whose callers tell a 404 from a refused connect.
+    Last,
+    /// [`NetError::GaveUp`], naming how many attempts were made: a download.
+    Counted,
+}
+
+impl Http {
+    /// Run `attempt` (given its number, from 1) until it succeeds, fails in a way another attempt
+    /// cannot mend ([`Http::worth_retrying`]), or `config.attempts` are spent. Between attempts
+    /// it waits what the server asked for, else a jittered exponential [`backoff`]. What an
+    /// attempt keeps between tries (a download's partial file and hash) is the caller's.
+    pub(crate) async fn retrying<T>(
+        &self,
+        url: &Url,
+        give_up: GiveUp,
+        mut attempt: impl AsyncFnMut(u32) -> Tried<T>,
+    ) -> Result<T, NetError> {
+        let mut n = 0;
+        loop {
+            n += 1;
+            let (e, wait) = match attempt(n).await {
+                Ok(done) => return Ok(done),
+                Err(failed) => failed,
+            };
+            let (shown, reason) = (crate::logging::url(url), log_reason(&e));
+            if !self.worth_retrying(url, &e) {
+                tracing::debug!("not retrying {shown}: {reason}");
+                return Err(e);
+            }
+            if n >= self.config.attempts {
+                tracing::debug!("giving up on {shown} after {n} attempts: {reason}");
+                return Err(match give_up {
+                    GiveUp::Last => e,
+                    GiveUp::Counted => NetError::GaveUp {
+                        url: url.to_string(),
+                        attempts: n,
+                        source: Box::new(e),
+                    },
+                });
+            }
+            let wait = wait.unwrap_or_else(|| backoff(n));
+            tracing::debug!(
+                "retrying {shown} in {} ms (attempt {} of {}): {reason}",
+                wait.as_millis(),
+                n + 1,
+                self.config.attempts
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
 
 /// Whether an HTTP status is transient.
 pub(crate) fn status_is_transient(status: u16) -> bool {

@@ -141,8 +141,8 @@ pub enum ManifestError {
 }
 
 impl Hint for ManifestError {
-    fn hint(&self) -> String {
-        "the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one".to_string()
+    fn hint(&self) -> Option<String> {
+        Some("the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one".to_string())
     }
 }
 

@@ -92,13 +92,21 @@ pub enum PinError {
 }
 
 impl Hint for PinError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            PinError::Version { .. } => {
+            PinError::Version { .. } => Some(
                 "use a Codex version such as `0.163.0`, `0.154.0-alpha.6`, `0.154.0a6`, or `latest`"
-                    .into()
-            }
+                    .into(),
+            ),
             PinError::Manifest(e) => e.hint(),
+        }
+    }
+
+    /// The version came from the command line or a pin file the user wrote.
+    fn is_usage(&self) -> bool {
+        match self {
+            PinError::Version { source, .. } => source.is_usage(),
+            PinError::Manifest(e) => e.is_usage(),
         }
     }
 }

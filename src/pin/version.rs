@@ -61,8 +61,8 @@ pub struct VersionError {
 }
 
 impl Hint for VersionError {
-    fn hint(&self) -> String {
-        "write the version as Codex spells it (`0.163.0`, `0.154.0-alpha.6`) or as PEP 440 does (`0.154.0a6`), or `latest`".into()
+    fn hint(&self) -> Option<String> {
+        Some("write the version as Codex spells it (`0.163.0`, `0.154.0-alpha.6`) or as PEP 440 does (`0.154.0a6`), or `latest`".into())
     }
     /// A version the user typed (or wrote in a pin file) that is not one.
     fn is_usage(&self) -> bool {

@@ -342,9 +342,9 @@ pub enum PlanError {
 }
 
 impl Hint for PlanError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            PlanError::Conflict { .. } => "make the pins agree: regenerate the lock (`uv lock`, `uv export`, `pip-compile --generate-hashes`) or re-pin with `codex-bootstrap pin`; nothing was downloaded".into(),
+            PlanError::Conflict { .. } => Some("make the pins agree: regenerate the lock (`uv lock`, `uv export`, `pip-compile --generate-hashes`) or re-pin with `codex-bootstrap pin`; nothing was downloaded".into()),
         }
     }
 }

@@ -52,18 +52,14 @@ pub enum ProvisionError {
 }
 
 impl Hint for ProvisionError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            ProvisionError::Cwd(_) => "run it from a directory that exists and can be read".into(),
-            ProvisionError::MirrorPath { .. } | ProvisionError::BadMirror(_) => {
-                "pass `--mirror https://host/path` or `--mirror file:///dir`".into()
-            }
-            ProvisionError::AsyncRuntime(_) => "the system refused a thread or a timer: check the process limits (`ulimit -u`)".into(),
-            ProvisionError::ArchivePath(..) | ProvisionError::NotAbsolute(_) | ProvisionError::ReadArchive(..) => {
-                "check the path given to `--archive`".into()
-            }
-            ProvisionError::NotAnAsset(_) => "pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz".into(),
-            ProvisionError::NoDigest(_) => "pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`".into(),
+            ProvisionError::Cwd(_) => Some("run it from a directory that exists and can be read".into()),
+            ProvisionError::MirrorPath { .. } | ProvisionError::BadMirror(_) => Some("pass `--mirror https://host/path` or `--mirror file:///dir`".into()),
+            ProvisionError::AsyncRuntime(_) => Some("the system refused a thread or a timer: check the process limits (`ulimit -u`)".into()),
+            ProvisionError::ArchivePath(..) | ProvisionError::NotAbsolute(_) | ProvisionError::ReadArchive(..) => Some("check the path given to `--archive`".into()),
+            ProvisionError::NotAnAsset(_) => Some("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz".into()),
+            ProvisionError::NoDigest(_) => Some("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`".into()),
             ProvisionError::Pin(e) => e.hint(),
             ProvisionError::Platform(e) => e.hint(),
             ProvisionError::Store(e) => e.hint(),

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::error::Hint;
 use crate::install::{self, InstallError, Job, Outcome};
-use crate::net::{Http, NetConfig, Token};
+use crate::net::{Http, NetConfig, NetSettings};
 use crate::pin::{CodexVersion, Pin, PinSource, Request, VERSION_ENV};
 use crate::plan::{self, Asset, Locate, Pins, Sources};
 use crate::platform::{AssetKind, Target};
@@ -49,10 +49,8 @@ pub struct Settings {
     pub npm_registry: Option<String>,
     /// The interpreter whose pip is asked for its default index (`--python`).
     pub python: Option<PathBuf>,
-    pub allow_http: bool,
-    pub connect_timeout: u64,
-    pub read_timeout: u64,
-    pub retries: u32,
+    /// Timeouts, attempts and the plain-http policy.
+    pub net: NetSettings,
 }
 
 impl Default for Settings {
@@ -68,10 +66,7 @@ impl Default for Settings {
             index_url: None,
             npm_registry: None,
             python: None,
-            allow_http: false,
-            connect_timeout: 30,
-            read_timeout: 30,
-            retries: 5,
+            net: NetSettings::default(),
         }
     }
 }
@@ -298,16 +293,12 @@ impl Online {
             .enable_all()
             .build()
             .map_err(ProvisionError::AsyncRuntime)?;
-        let api_origin = reqwest::Url::parse(&settings.github_api_url).ok();
-        let http = Http::new(NetConfig {
-            connect_timeout: std::time::Duration::from_secs(settings.connect_timeout.max(1)),
-            read_timeout: std::time::Duration::from_secs(settings.read_timeout.max(1)),
-            allow_http: settings.allow_http,
-            attempts: settings.retries.max(1),
-            token: Token::from_env().map(|(t, _)| t),
-            api_origin,
-            credentials: ctx.credentials.clone(),
-        })?;
+        let config = NetConfig::new(
+            &settings.net,
+            &settings.github_api_url,
+            ctx.credentials.clone(),
+        );
+        let http = Http::new(config)?;
         Ok(Online { runtime, http })
     }
 

@@ -100,18 +100,14 @@ pub enum PythonError {
 }
 
 impl Hint for PythonError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            PythonError::Run { .. } | PythonError::Probe { .. } => {
-                "pass an interpreter with `--python PATH`".into()
-            }
-            PythonError::NotFound => {
-                "activate a virtualenv, or pass `--python PATH`".into()
-            }
-            PythonError::ExternallyManaged { .. } => "create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into(),
-            PythonError::UnsafeRecord { .. } => "the environment's metadata is damaged: remove the distribution by hand".into(),
-            PythonError::TreeChanged { .. } => "reinstall it with `codex-bootstrap install --python --force`; `codex-bootstrap doctor` shows what else changed".into(),
-            PythonError::Io(_) => "check that the environment is writable".into(),
+            PythonError::Run { .. } | PythonError::Probe { .. } => Some("pass an interpreter with `--python PATH`".into()),
+            PythonError::NotFound => Some("activate a virtualenv, or pass `--python PATH`".into()),
+            PythonError::ExternallyManaged { .. } => Some("create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into()),
+            PythonError::UnsafeRecord { .. } => Some("the environment's metadata is damaged: remove the distribution by hand".into()),
+            PythonError::TreeChanged { .. } => Some("reinstall it with `codex-bootstrap install --python --force`; `codex-bootstrap doctor` shows what else changed".into()),
+            PythonError::Io(_) => Some("check that the environment is writable".into()),
         }
     }
 }

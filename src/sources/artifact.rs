@@ -40,12 +40,12 @@ pub enum ArtifactError {
 }
 
 impl Hint for ArtifactError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            ArtifactError::Mismatch { .. } => "nothing was kept: if the pin is stale, re-pin with `codex-bootstrap pin`; otherwise check your mirror or proxy for tampering".into(),
-            ArtifactError::Unstable { .. } => "the server ignores range requests and changes its content; try again later".into(),
-            ArtifactError::Read { .. } => "check that the directory is readable and the disk is not full".into(),
-            ArtifactError::NotAnArchive { .. } | ArtifactError::NoMember { .. } => "the archive is not a Codex runtime; check where it came from".into(),
+            ArtifactError::Mismatch { .. } => Some("nothing was kept: if the pin is stale, re-pin with `codex-bootstrap pin`; otherwise check your mirror or proxy for tampering".into()),
+            ArtifactError::Unstable { .. } => Some("the server ignores range requests and changes its content; try again later".into()),
+            ArtifactError::Read { .. } => Some("check that the directory is readable and the disk is not full".into()),
+            ArtifactError::NotAnArchive { .. } | ArtifactError::NoMember { .. } => Some("the archive is not a Codex runtime; check where it came from".into()),
             ArtifactError::Net(e) => e.hint(),
         }
     }

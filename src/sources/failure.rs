@@ -57,16 +57,16 @@ pub enum SourceError {
 }
 
 impl Hint for SourceError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            SourceError::Unserved(_) => String::new(),
-            SourceError::Disagrees(_) => "nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into(),
-            SourceError::NoAsset { .. } => "pick another `--version` or `--target`".into(),
-            SourceError::NoDigest { asset, .. } => format!(
+            SourceError::Unserved(_) => None,
+            SourceError::Disagrees(_) => Some("nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into()),
+            SourceError::NoAsset { .. } => Some("pick another `--version` or `--target`".into()),
+            SourceError::NoDigest { asset, .. } => Some(format!(
                 "pin its digest in codex-runtime.toml (`codex-bootstrap pin`), or pass `--archive FILE --sha256 HEX` for `{asset}`"
-            ),
-            SourceError::SumsMismatch { .. } => "the release's checksum file was tampered with or corrupted in transit; do not install it".into(),
-            SourceError::BadApiDigest { .. } | SourceError::Sums(_) => "pin digests in codex-runtime.toml with `codex-bootstrap pin` from a trusted network".into(),
+            )),
+            SourceError::SumsMismatch { .. } => Some("the release's checksum file was tampered with or corrupted in transit; do not install it".into()),
+            SourceError::BadApiDigest { .. } | SourceError::Sums(_) => Some("pin digests in codex-runtime.toml with `codex-bootstrap pin` from a trusted network".into()),
             SourceError::Github(e) => e.hint(),
             SourceError::Index(e) => e.hint(),
             SourceError::Npm(e) => e.hint(),
@@ -256,11 +256,12 @@ fn list(failures: &[SourceFailure]) -> String {
 impl Hint for AllSourcesFailed {
     /// Each source's own fix (once each), then the verdict's: network advice only when a
     /// source could not be reached, integrity advice when every source's bytes failed.
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         let mut hints: Vec<String> = Vec::new();
         for f in &self.failures {
-            let h = f.error.hint();
-            if !h.is_empty() && !hints.iter().any(|x| x.ends_with(h.as_str())) {
+            // Each failure's own enum finds its hint, however deep the error that has it.
+            let Some(h) = f.error.hint() else { continue };
+            if !hints.iter().any(|x| x.ends_with(h.as_str())) {
                 hints.push(format!("{}: {h}", f.source));
             }
         }
@@ -274,7 +275,7 @@ impl Hint for AllSourcesFailed {
         {
             hints.push("point at a reachable source with `--index-url`, `--npm-registry` or `--mirror`, or install from a file with `--archive`; `codex-bootstrap doctor` checks each source".into());
         }
-        hints.join("\n      ")
+        (!hints.is_empty()).then(|| hints.join("\n      "))
     }
 }
 
@@ -291,7 +292,7 @@ pub enum RunError {
 }
 
 impl Hint for RunError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
             RunError::AllFailed(e) => e.hint(),
             RunError::Aborted(e) => e.hint(),

@@ -40,8 +40,11 @@ pub(crate) const AUTO: &[SourceKind] =
 pub struct UnknownSource(pub String);
 
 impl Hint for UnknownSource {
-    fn hint(&self) -> String {
-        "pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES".into()
+    fn hint(&self) -> Option<String> {
+        Some(
+            "pass `--source github,python-index,npm` (or `auto`), or set CODEX_BOOTSTRAP_SOURCES"
+                .into(),
+        )
     }
     /// A `--source` value (or CODEX_BOOTSTRAP_SOURCES) that names no source.
     fn is_usage(&self) -> bool {

@@ -76,12 +76,12 @@ pub enum NpmError {
 }
 
 impl Hint for NpmError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            NpmError::NoPackage { .. } => "this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into(),
-            NpmError::Unauthorized { sent: true, .. } => "the registry rejected the credentials given: fix the registry's `//host/:_authToken=…` (or `_auth`, `username` and `_password`) line in .npmrc, or run `npm login` again".into(),
-            NpmError::Unauthorized { sent: false, .. } => "add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into(),
-            NpmError::Status { .. } | NpmError::Malformed { .. } => "check `--npm-registry` / npm_config_registry, or use another `--source`".into(),
+            NpmError::NoPackage { .. } => Some("this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into()),
+            NpmError::Unauthorized { sent: true, .. } => Some("the registry rejected the credentials given: fix the registry's `//host/:_authToken=…` (or `_auth`, `username` and `_password`) line in .npmrc, or run `npm login` again".into()),
+            NpmError::Unauthorized { sent: false, .. } => Some("add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into()),
+            NpmError::Status { .. } | NpmError::Malformed { .. } => Some("check `--npm-registry` / npm_config_registry, or use another `--source`".into()),
             NpmError::Net(e) => e.hint(),
         }
     }

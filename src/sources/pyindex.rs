@@ -67,12 +67,12 @@ pub enum IndexError {
 }
 
 impl Hint for IndexError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            IndexError::NoProject { .. } => "this index does not mirror openai-codex-cli-bin: point `--index-url` at one that does, or use another `--source`".into(),
-            IndexError::Unauthorized { sent: true, .. } | IndexError::LoginRedirect { sent: true, .. } => "the index rejected the credentials given: fix the user and password in the index URL (`https://user:password@host/simple`, from --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into(),
-            IndexError::Unauthorized { sent: false, .. } | IndexError::LoginRedirect { sent: false, .. } => "give the index's credentials in its URL (`https://user:password@host/simple`, in --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into(),
-            IndexError::Status { .. } | IndexError::Malformed { .. } => "check `--index-url` / PIP_INDEX_URL, or use another `--source`".into(),
+            IndexError::NoProject { .. } => Some("this index does not mirror openai-codex-cli-bin: point `--index-url` at one that does, or use another `--source`".into()),
+            IndexError::Unauthorized { sent: true, .. } | IndexError::LoginRedirect { sent: true, .. } => Some("the index rejected the credentials given: fix the user and password in the index URL (`https://user:password@host/simple`, from --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into()),
+            IndexError::Unauthorized { sent: false, .. } | IndexError::LoginRedirect { sent: false, .. } => Some("give the index's credentials in its URL (`https://user:password@host/simple`, in --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into()),
+            IndexError::Status { .. } | IndexError::Malformed { .. } => Some("check `--index-url` / PIP_INDEX_URL, or use another `--source`".into()),
             IndexError::Net(e) => e.hint(),
         }
     }

@@ -85,20 +85,20 @@ pub enum StoreError {
 }
 
 impl Hint for StoreError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            StoreError::NoCacheDir => format!(
+            StoreError::NoCacheDir => Some(format!(
                 "set {CACHE_ENV}, or put everything under one root with {HOME_ENV} or `--cache-dir DIR`"
-            ),
-            StoreError::NoDataDir => format!(
+            )),
+            StoreError::NoDataDir => Some(format!(
                 "set {DATA_ENV}, or put everything under one root with {HOME_ENV} or `--cache-dir DIR`"
-            ),
-            StoreError::Symlink { path } => format!(
+            )),
+            StoreError::Symlink { path } => Some(format!(
                 "the store never follows links planted in it; remove `{}` and rerun",
                 path.display()
-            ),
-            StoreError::Receipt { .. } => "reinstall with `codex-bootstrap install --force`".into(),
-            StoreError::Io(e) => match e.kind() {
+            )),
+            StoreError::Receipt { .. } => Some("reinstall with `codex-bootstrap install --force`".into()),
+            StoreError::Io(e) => Some(match e.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
                     format!("the store must be writable: pass `--cache-dir DIR` or set {HOME_ENV} (or {DATA_ENV} and {CACHE_ENV})")
                 }
@@ -106,7 +106,7 @@ impl Hint for StoreError {
                     "free some disk space, or move the store with `--cache-dir DIR`".into()
                 }
                 _ => format!("check the permissions of the store, or move it with `--cache-dir DIR` / {HOME_ENV}"),
-            },
+            }),
         }
     }
 }
@@ -513,8 +513,8 @@ pub enum IntegrityError {
 }
 
 impl Hint for IntegrityError {
-    fn hint(&self) -> String {
-        "the runtime changed after it was installed: reinstall it with `codex-bootstrap install --force`".into()
+    fn hint(&self) -> Option<String> {
+        Some("the runtime changed after it was installed: reinstall it with `codex-bootstrap install --force`".into())
     }
 }
 
@@ -703,13 +703,13 @@ mod tests {
     fn no_platform_dirs_names_the_variables() {
         let e = Store::from_locations(Locations::default()).unwrap_err();
         assert!(matches!(e, StoreError::NoDataDir));
-        assert!(e.hint().contains(DATA_ENV) && e.hint().contains(HOME_ENV));
+        assert!(e.hint().unwrap().contains(DATA_ENV) && e.hint().unwrap().contains(HOME_ENV));
         let e = Store::from_locations(Locations {
             data: Some(p("/d")),
             ..Locations::default()
         })
         .unwrap_err();
-        assert!(e.hint().contains(CACHE_ENV));
+        assert!(e.hint().unwrap().contains(CACHE_ENV));
     }
 
     #[test]

@@ -26,13 +26,13 @@ pub enum LockError {
 }
 
 impl Hint for LockError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            LockError::Timeout { .. } => format!(
+            LockError::Timeout { .. } => Some(format!(
                 "another codex-bootstrap is still installing; wait for it, or raise {LOCK_TIMEOUT_ENV} (seconds)"
-            ),
-            LockError::Symlink { path } => format!("remove `{}` and rerun", path.display()),
-            LockError::Io(_) => "the cache must be writable: pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME".into(),
+            )),
+            LockError::Symlink { path } => Some(format!("remove `{}` and rerun", path.display())),
+            LockError::Io(_) => Some("the cache must be writable: pass `--cache-dir DIR` or set CODEX_BOOTSTRAP_HOME".into()),
         }
     }
 }
@@ -156,7 +156,7 @@ mod tests {
             .unwrap_err();
         assert!(waited);
         assert!(ArtifactLock::is_held(&path));
-        assert!(err.hint().contains(LOCK_TIMEOUT_ENV));
+        assert!(err.hint().unwrap().contains(LOCK_TIMEOUT_ENV));
     }
 
     #[cfg(unix)]

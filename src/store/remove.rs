@@ -21,7 +21,7 @@ pub enum RemoveError {
 impl Hint for RemoveError {
     /// `#[error(transparent)]` hands `source()` to the inner error's cause, so the inner error
     /// itself is not in the chain: its hint has to be passed on here.
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
             RemoveError::Lock(e) => e.hint(),
             RemoveError::Store(e) => e.hint(),

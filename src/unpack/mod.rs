@@ -95,15 +95,13 @@ impl UnpackError {
 }
 
 impl Hint for UnpackError {
-    fn hint(&self) -> String {
+    fn hint(&self) -> Option<String> {
         match self {
-            UnpackError::Write { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
-                "free disk space (the runtime needs about 400 MB), or move the cache with `--cache-dir DIR`".into()
-            }
-            UnpackError::Write { .. } => "the cache must be writable: see `--cache-dir` and CODEX_BOOTSTRAP_HOME".into(),
-            UnpackError::Layout(_) => "the archive is not a Codex runtime for this version and target; check `--version`, `--target` and the source".into(),
-            UnpackError::Panicked { .. } => "this is a bug in codex-bootstrap, not a fault of the archive; nothing was installed: run the command again, and report it with this output if it recurs".into(),
-            _ => "this archive is not safe to install; if it came from a mirror, rebuild the mirror from a trusted source".into(),
+            UnpackError::Write { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some("free disk space (the runtime needs about 400 MB), or move the cache with `--cache-dir DIR`".into()),
+            UnpackError::Write { .. } => Some("the cache must be writable: see `--cache-dir` and CODEX_BOOTSTRAP_HOME".into()),
+            UnpackError::Layout(_) => Some("the archive is not a Codex runtime for this version and target; check `--version`, `--target` and the source".into()),
+            UnpackError::Panicked { .. } => Some("this is a bug in codex-bootstrap, not a fault of the archive; nothing was installed: run the command again, and report it with this output if it recurs".into()),
+            _ => Some("this archive is not safe to install; if it came from a mirror, rebuild the mirror from a trusted source".into()),
         }
     }
 }
