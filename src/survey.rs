@@ -168,6 +168,11 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
                 .map(|a| a.url.clone());
             w.size = url.and_then(|u| online.runtime.block_on(content_length(&online.http, &u)));
         }
+        if let Some(w) = &entry.wheel {
+            let recorded = w.file.clone();
+            entry.other_wheels =
+                other_wheels(online, &session, ctx, &version, &target, &recorded, ui)?;
+        }
         targets.insert(target, entry);
     }
     if targets.is_empty() && unreadable.len() == ctx.order.len() {
@@ -178,6 +183,57 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
         targets,
         missing_targets,
     })
+}
+
+/// The target's wheels for its other platform tags than `recorded`'s (on Linux the manylinux
+/// wheel that pip and uv choose on glibc), settled from the same index page as the recorded
+/// one: no further request but a length where the page gives none.
+fn other_wheels(
+    online: &Online,
+    session: &Session,
+    ctx: &Context,
+    version: &CodexVersion,
+    target: &Target,
+    recorded: &str,
+    ui: &dyn Reporter,
+) -> Result<Vec<PinnedWheel>, SurveyError> {
+    let mut out = Vec::new();
+    for tag in target.wheel_platform_tags() {
+        if crate::platform::wheel_has_platform(recorded, tag) {
+            continue;
+        }
+        let inputs = crate::plan::Inputs {
+            order: &[SourceKind::PythonIndex],
+            wheel_tags: vec![tag.to_string()],
+            ..ctx.plan_inputs(version, target, Pins::ChannelsOnly)
+        };
+        let plan = inputs.plan(Locate::Now, None)?;
+        for sp in &plan.sources {
+            match online.runtime.block_on(settle_first(session, &plan, sp)) {
+                Ok(asset) => {
+                    let Digest::Sha256(sha256) = asset.expected.primary().digest else {
+                        continue;
+                    };
+                    let size = match asset.size {
+                        Some(n) => Some(n),
+                        None => online
+                            .runtime
+                            .block_on(content_length(&online.http, &asset.url)),
+                    };
+                    out.push(PinnedWheel {
+                        file: asset.name.clone(),
+                        size,
+                        sha256,
+                    });
+                }
+                Err(failed) => ui.warn(&format!(
+                    "{}: {} ({target}, {tag})",
+                    sp.source, failed.reason
+                )),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The length a server gives for `url`: one ranged GET for its first byte, whose

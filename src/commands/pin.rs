@@ -62,6 +62,8 @@ struct PinnedTarget<'a> {
     sha256: Option<codex_bootstrap::verify::Sha256>,
     wheel: Option<PinnedFile<'a, codex_bootstrap::verify::Sha256>>,
     npm: Option<PinnedFile<'a, codex_bootstrap::verify::Sha512>>,
+    /// The target's other wheels (on Linux the manylinux wheel pip and uv choose on glibc).
+    other_wheels: Vec<PinnedFile<'a, codex_bootstrap::verify::Sha256>>,
     codex_sha256: Option<codex_bootstrap::verify::Sha256>,
 }
 
@@ -147,6 +149,15 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
                         size: n.size,
                         digest: n.integrity,
                     }),
+                    other_wheels: a
+                        .other_wheels
+                        .iter()
+                        .map(|w| PinnedFile {
+                            file: &w.file,
+                            size: w.size,
+                            digest: w.sha256,
+                        })
+                        .collect(),
                     codex_sha256: a.codex_sha256,
                 })
                 .collect(),
@@ -167,7 +178,7 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
         if let (Some(name), Some(d)) = (&a.asset, a.sha256) {
             what.push(format!("{name} sha256:{}", short(d.to_hex())));
         }
-        if let Some(w) = &a.wheel {
+        for w in a.wheel.iter().chain(&a.other_wheels) {
             what.push(format!("{} sha256:{}", w.file, short(w.sha256.to_hex())));
         }
         if let Some(n) = &a.npm {

@@ -25,6 +25,11 @@
 //! file = "codex-0.163.0-linux-x64.tgz"
 //! size = 162055867
 //! integrity = "sha512-…"
+//!
+//! [[targets.x86_64-unknown-linux-musl.other_wheels]]   # the glibc wheel pip and uv choose
+//! file = "openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl"
+//! size = 142400402
+//! sha256 = "…"
 //! ```
 //!
 //! Every key but `[runtime] version` is optional, so manifests written before the wheel and npm
@@ -76,6 +81,10 @@ pub struct PinnedAsset {
     pub wheel: Option<PinnedWheel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub npm: Option<PinnedNpm>,
+    /// The target's other wheels on the index: on Linux the manylinux wheel, which pip and uv
+    /// choose on glibc and `install --python` installs there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_wheels: Vec<PinnedWheel>,
 }
 
 /// The `openai-codex-cli-bin` wheel for a target, as the Python index serves it.
@@ -209,7 +218,7 @@ impl Manifest {
                     format!("`{target}` pins a sha256 but names no `asset`"),
                 ));
             }
-            if let Some(w) = &asset.wheel {
+            for w in asset.wheel.iter().chain(&asset.other_wheels) {
                 let tags = target.wheel_platform_tags();
                 let ok = w.file.starts_with("openai_codex_cli_bin-")
                     && w.file.ends_with(".whl")

@@ -108,7 +108,7 @@ impl FilePins {
                     expect: Expectation::one(Digest::Sha256(sha256), from()),
                 });
             }
-            if let Some(w) = &entry.wheel {
+            for w in entry.wheel.iter().chain(&entry.other_wheels) {
                 pins.wheels.push(FilePin {
                     kind: PinnedKind::Wheel,
                     file: w.file.clone(),

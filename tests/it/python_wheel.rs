@@ -679,3 +679,62 @@ fn ctrl_c_mid_wheel_download_exits_130_and_leaves_no_tree() {
     assert_eq!(files_under(&trees), Vec::<String>::new());
     assert!(!site_packages(&py).join("codex_cli_bin").exists());
 }
+
+/// `pin` records both Linux wheels (the musllinux one the full package comes from, and the
+/// manylinux one pip and uv choose on glibc), and `install --python` holds the interpreter's
+/// wheel to its pin: a pin it does not match refuses it before a byte is downloaded.
+#[test]
+#[cfg(unix)]
+fn pin_records_both_linux_wheels_and_install_python_holds_its_wheel_to_them() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let out = ctx
+        .cmd(["pin", V, "--source", "python-index"])
+        .python_index(&index)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let path = ctx.work_dir().join("codex-runtime.toml");
+    let genuine = std::fs::read_to_string(&path).unwrap();
+    let manifest: toml::Value = toml::from_str(&genuine).unwrap();
+    let t = &manifest["targets"][crate::common::host_target()];
+    let (own, other) = (
+        wheel_name(V, host_wheel_tag()),
+        wheel_name(V, host_manylinux_tag()),
+    );
+    assert_eq!(t["wheel"]["file"].as_str(), Some(own.as_str()), "{genuine}");
+    let others = t["other_wheels"].as_array().expect("other_wheels");
+    assert_eq!(others.len(), 1, "{genuine}");
+    assert_eq!(
+        others[0]["file"].as_str(),
+        Some(other.as_str()),
+        "{genuine}"
+    );
+    assert_eq!(
+        others[0]["sha256"].as_str(),
+        Some(index.sha256(&other).as_str()),
+        "{genuine}"
+    );
+
+    // The interpreter's wheel, pinned wrongly: refused from its index digest alone.
+    let chosen = wheel_name(V, expected_tag());
+    let wrong = genuine.replace(&index.sha256(&chosen), &"ab".repeat(32));
+    std::fs::write(&path, &wrong).unwrap();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    assert!(
+        stderr(&out).contains(&"ab".repeat(32)),
+        "the pin is named: {}",
+        describe(&out)
+    );
+    assert_eq!(index.downloads(&chosen), 0, "{}", describe(&out));
+
+    // Pinned rightly: installed, and the pin is among what was checked.
+    std::fs::write(&path, &genuine).unwrap();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv2"));
+    let report = json(&install_python(&ctx, &index, &py, &[]));
+    assert_eq!(report["python"]["wheel_tag"], expected_tag(), "{report}");
+    let checked = report["checked"].to_string();
+    assert!(checked.contains("codex-runtime.toml"), "{report}");
+}
