@@ -137,11 +137,7 @@ fn install_python_wheel(
     py: &Path,
     ui: &Ui,
 ) -> Result<Option<(Provisioned, codex_bootstrap::python::PythonReport)>, Report> {
-    let mode = codex_bootstrap::python::LinkMode::resolve(args.link_mode).map_err(|e| {
-        Failure::new(e)
-            .hint("use one of clone, copy, hardlink, symlink")
-            .usage()
-    })?;
+    let mode = codex_bootstrap::python::LinkMode::resolve(args.link_mode)?;
     let interpreter = codex_bootstrap::python::choose_interpreter(
         Some(py).filter(|p| !p.as_os_str().is_empty()),
     )?;

@@ -13,22 +13,31 @@ use crate::store::InstalledRuntime;
 
 use super::Check;
 
+/// Why `codex --version` said nothing a check can use; shown as the check's detail, with
+/// its cause on the same line.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NoVersion {
+    #[error("{}", crate::error::chain(.0))]
+    Run(VersionError),
+    #[error("`{} --version` failed ({status}): {said}", .exe.display())]
+    Failed {
+        exe: std::path::PathBuf,
+        status: std::process::ExitStatus,
+        /// The last line of its stderr.
+        said: String,
+    },
+}
+
 /// Run `exe --version` with a deadline, in a private CODEX_HOME so doctor leaves the user's as
-/// it found it (see [`crate::prove`]); what it says, or why it said nothing, as a check shows it.
-pub(crate) fn codex_version(exe: &Path, timeout: Duration) -> Result<String, String> {
-    let out = crate::prove::codex_version_blocking(exe, timeout).map_err(|e| match &e {
-        VersionError::ScratchHome { source, .. }
-        | VersionError::Spawn { source, .. }
-        | VersionError::Output { source, .. } => format!("{e}: {source}"),
-        VersionError::TimedOut { .. } => e.to_string(),
-    })?;
+/// it found it (see [`crate::prove`]); what it says, or why it said nothing.
+pub(crate) fn codex_version(exe: &Path, timeout: Duration) -> Result<String, NoVersion> {
+    let out = crate::prove::codex_version_blocking(exe, timeout).map_err(NoVersion::Run)?;
     if !out.success() {
-        return Err(format!(
-            "`{} --version` failed ({}): {}",
-            exe.display(),
-            out.status,
-            out.stderr.trim().lines().last().unwrap_or("")
-        ));
+        return Err(NoVersion::Failed {
+            exe: exe.to_path_buf(),
+            status: out.status,
+            said: out.stderr.trim().lines().last().unwrap_or("").to_string(),
+        });
     }
     Ok(out.stdout)
 }
@@ -50,7 +59,7 @@ pub(crate) fn executes(rt: &InstalledRuntime) -> Check {
             format!("`codex --version` says `{text}`, expected {}", rt.version()),
             "reinstall it with `codex-bootstrap install --force`",
         ),
-        Err(e) => Check::fail("executes", e, "reinstall it with `codex-bootstrap install --force`; on Linux the runtime is a static musl binary, so a failure here usually means a truncated or foreign-architecture file"),
+        Err(e) => Check::fail("executes", e.to_string(), "reinstall it with `codex-bootstrap install --force`; on Linux the runtime is a static musl binary, so a failure here usually means a truncated or foreign-architecture file"),
     }
 }
 
@@ -74,9 +83,7 @@ pub(crate) fn path(rt: &InstalledRuntime) -> Check {
             format!("`codex` on PATH is this runtime ({})", found.display()),
         );
     }
-    let version = codex_version(&found, Duration::from_secs(5))
-        .map(|t| t.to_string())
-        .unwrap_or_else(|e| e);
+    let version = codex_version(&found, Duration::from_secs(5)).unwrap_or_else(|e| e.to_string());
     let verdict = match reported_version(&version) {
         Some(v) if &v == rt.version() => "the same version, another copy",
         Some(_) => "another version",

@@ -293,7 +293,9 @@ impl Inputs<'_> {
     ) -> Result<(&url::Url, &str), Box<SourcePlan>> {
         match self.location(kind, locate) {
             Some(Registry::Found { url, from }) => Ok((url, from)),
-            Some(Registry::Missing(reason)) => Err(Box::new(SourcePlan::skipped(kind, reason))),
+            Some(Registry::Missing(reason)) => {
+                Err(Box::new(SourcePlan::skipped(kind, reason.to_string())))
+            }
             None => Err(Box::new(SourcePlan::deferred(kind))),
         }
     }

@@ -359,10 +359,10 @@ pub enum Pins {
 
 /// Where a registry is, as a plan needs it: its base URL and the setting that named it, or why
 /// it could not be found.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Registry<'a> {
     Found { url: &'a url::Url, from: &'a str },
-    Missing(&'a str),
+    Missing(&'a dyn std::fmt::Display),
 }
 
 /// Where the registries are: located on first use (locating may ask pip or npm).

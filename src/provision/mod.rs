@@ -185,7 +185,7 @@ impl Context {
         find: fn(&locate::LocateInputs) -> Location,
     ) -> Location {
         if !self.order.contains(&kind) {
-            return Location::Missing("not among the sources".into());
+            return Location::Missing(locate::Unlocated::NotASource);
         }
         let location = find(&locate::LocateInputs {
             flag: flag.clone(),

@@ -41,18 +41,33 @@ impl LinkMode {
     }
 
     /// `--link-mode`, else `CODEX_BOOTSTRAP_LINK_MODE`, else the default.
-    pub fn resolve(flag: Option<LinkMode>) -> Result<LinkMode, String> {
+    pub fn resolve(flag: Option<LinkMode>) -> Result<LinkMode, BadLinkMode> {
         if let Some(m) = flag {
             return Ok(m);
         }
         match std::env::var(LINK_MODE_ENV) {
             Ok(v) if !v.trim().is_empty() => {
-                <LinkMode as clap::ValueEnum>::from_str(v.trim(), true).map_err(|_| {
-                    format!("{LINK_MODE_ENV}=`{v}` is not one of clone, copy, hardlink, symlink")
-                })
+                <LinkMode as clap::ValueEnum>::from_str(v.trim(), true)
+                    .map_err(|_| BadLinkMode { value: v })
             }
             _ => Ok(LinkMode::Auto),
         }
+    }
+}
+
+/// `CODEX_BOOTSTRAP_LINK_MODE` names no link mode: a usage error, as a bad `--link-mode` is.
+#[derive(Debug, thiserror::Error)]
+#[error("{LINK_MODE_ENV}=`{value}` is not one of clone, copy, hardlink, symlink")]
+pub struct BadLinkMode {
+    pub value: String,
+}
+
+impl crate::error::Hint for BadLinkMode {
+    fn hint(&self) -> Option<String> {
+        Some("use one of clone, copy, hardlink, symlink".into())
+    }
+    fn is_usage(&self) -> bool {
+        true
     }
 }
 

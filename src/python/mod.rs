@@ -93,8 +93,11 @@ pub enum PythonError {
     NotFound,
     #[error("`{path}` in the RECORD of {dist} points outside the environment")]
     UnsafeRecord { dist: String, path: String },
-    #[error("the wheel tree `{tree}` in the store changed: {detail}")]
-    TreeChanged { tree: String, detail: String },
+    #[error("the wheel tree `{tree}` in the store changed: {change}")]
+    TreeChanged {
+        tree: String,
+        change: crate::store::wheel_tree::TreeChange,
+    },
     #[error(transparent)]
     Io(#[from] IoError),
 }

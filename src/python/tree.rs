@@ -52,13 +52,13 @@ pub fn install_tree(
     }
     let site = env.platlib.clone();
     let version = tree.version().pep440();
-    let tree_error = |detail: String| PythonError::TreeChanged {
+    let tree_error = |change| PythonError::TreeChanged {
         tree: tree.dir.display().to_string(),
-        detail,
+        change,
     };
     wheel_tree::looks_untouched(tree).map_err(tree_error)?;
-    let (dist_info, wheel_record) =
-        wheel_tree::wheel_record(tree).map_err(|e| tree_error(format!("its RECORD: {e}")))?;
+    let (dist_info, wheel_record) = wheel_tree::wheel_record(tree)
+        .map_err(|e| tree_error(wheel_tree::TreeChange::Record(e)))?;
     let record = expected_record(&dist_info, &wheel_record);
     let report = |action, previous, method: &'static str| PythonReport {
         interpreter: env.executable.clone(),

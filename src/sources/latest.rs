@@ -64,7 +64,7 @@ pub async fn latest(
                 }
             }
             plan::Registry::Missing(reason) => {
-                failures.push(Failed::unserved(reason).at(SourceKind::PythonIndex))
+                failures.push(Failed::unserved(reason.to_string()).at(SourceKind::PythonIndex))
             }
         }
     }
@@ -88,7 +88,7 @@ pub async fn latest(
                 }
             }
             plan::Registry::Missing(reason) => {
-                failures.push(Failed::unserved(reason).at(SourceKind::Npm))
+                failures.push(Failed::unserved(reason.to_string()).at(SourceKind::Npm))
             }
         }
     }

@@ -33,7 +33,34 @@ pub struct Located {
 #[derive(Debug, Clone)]
 pub enum Location {
     Found(Located),
-    Missing(String),
+    Missing(Unlocated),
+}
+
+/// Why a registry could not be located: what a plan says when it skips the registry's source.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unlocated {
+    #[error("not among the sources")]
+    NotASource,
+    #[error("no Python index configured, and no python3 on PATH to ask pip")]
+    NoPython,
+    #[error("no Python index configured, and `{}` has no pip to ask for its default (nor has any python3 on PATH)", .python.display())]
+    NoPip { python: PathBuf },
+    #[error("no npm registry configured, and no npm on PATH to ask")]
+    NoNpm,
+    #[error("no npm registry configured, and `npm config get registry` gave none")]
+    NpmGaveNone,
+    /// `shown` is the setting's value without its credentials.
+    #[error("{from} is not a URL: `{shown}`")]
+    NotAUrl { from: String, shown: String },
+}
+
+impl Unlocated {
+    fn not_a_url(from: &str, raw: &str) -> Unlocated {
+        Unlocated::NotAUrl {
+            from: from.to_string(),
+            shown: redact_userinfo(raw),
+        }
+    }
 }
 
 impl Location {
@@ -109,7 +136,7 @@ fn locate_python_index(inputs: &LocateInputs) -> Location {
                 credentials,
             })
         }
-        Err(()) => Location::Missing(format!("{from} is not a URL: `{}`", redact_userinfo(&raw))),
+        Err(()) => Location::Missing(Unlocated::not_a_url(&from, &raw)),
     }
 }
 
@@ -209,9 +236,9 @@ pub fn pip_config_files() -> Vec<PathBuf> {
 }
 
 /// What the interpreter's pip uses when nothing is configured: pip keeps it as a constant.
-fn pip_default(inputs: &LocateInputs) -> Result<(String, String), String> {
+fn pip_default(inputs: &LocateInputs) -> Result<(String, String), Unlocated> {
     let python = crate::python::choose_interpreter(inputs.python.as_deref())
-        .map_err(|_| "no Python index configured, and no python3 on PATH to ask pip".to_string())?;
+        .map_err(|_| Unlocated::NoPython)?;
     let key = cache_key("pip", &python);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
         tracing::debug!(cache = %inputs.cache_file.display(), "pip's default index, remembered");
@@ -225,10 +252,7 @@ fn pip_default(inputs: &LocateInputs) -> Result<(String, String), String> {
     .map(|out| (out, python.clone()))
     .or_else(|| pip_default_elsewhere(inputs, &python));
     let Some((out, asked)) = out else {
-        return Err(format!(
-            "no Python index configured, and `{}` has no pip to ask for its default (nor has any python3 on PATH)",
-            python.display()
-        ));
+        return Err(Unlocated::NoPip { python });
     };
     if let (Some(k), true) = (key, asked == python) {
         remember(&inputs.cache_file, &k, &out);
@@ -321,7 +345,7 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
     let (url, basic) = match split_credentials(&raw) {
         Ok(found) => found,
         Err(()) => {
-            return Location::Missing(format!("{from} is not a URL: `{}`", redact_userinfo(&raw)));
+            return Location::Missing(Unlocated::not_a_url(&from, &raw));
         }
     };
     let mut credentials = Vec::new();
@@ -435,10 +459,10 @@ pub fn npmrc_files(cwd: &Path) -> Vec<PathBuf> {
 }
 
 /// `npm config get registry`: what npm itself would use.
-fn npm_default(inputs: &LocateInputs) -> Result<(String, String), String> {
+fn npm_default(inputs: &LocateInputs) -> Result<(String, String), Unlocated> {
     let name = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let npm = crate::fs::which(name, std::env::var_os("PATH").as_deref())
-        .ok_or_else(|| "no npm registry configured, and no npm on PATH to ask".to_string())?;
+    let npm =
+        crate::fs::which(name, std::env::var_os("PATH").as_deref()).ok_or(Unlocated::NoNpm)?;
     let key = cache_key("npm", &npm);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {
         tracing::debug!(cache = %inputs.cache_file.display(), "npm's registry, remembered");
@@ -453,9 +477,7 @@ fn npm_default(inputs: &LocateInputs) -> Result<(String, String), String> {
             .current_dir(&inputs.cwd),
     )
     .filter(|o| o.contains("://"))
-    .ok_or_else(|| {
-        "no npm registry configured, and `npm config get registry` gave none".to_string()
-    })?;
+    .ok_or(Unlocated::NpmGaveNone)?;
     if let Some(k) = key {
         remember(&inputs.cache_file, &k, &out);
     }

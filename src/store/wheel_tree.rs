@@ -75,22 +75,37 @@ pub fn make_read_only(pkg: &Path, files: &[FileRecord]) {
     }
 }
 
+/// How a wheel tree differs from what was published.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeChange {
+    #[error("its receipt is unreadable: {0}")]
+    Receipt(std::io::Error),
+    #[error("its RECORD: {0}")]
+    Record(std::io::Error),
+    #[error("`{0}` is missing")]
+    Missing(String),
+    #[error("`{0}` changed size")]
+    Resized(String),
+    #[error("`{0}` was written after it was installed")]
+    WrittenAfter(String),
+}
+
 /// A quick check, without hashing, that nothing wrote to a tree since it was published: every
 /// file has its recorded size and is no newer than the receipt. `install --verify` and
 /// `doctor` re-hash every file.
-pub fn looks_untouched(tree: &InstalledRuntime) -> Result<(), String> {
+pub fn looks_untouched(tree: &InstalledRuntime) -> Result<(), TreeChange> {
     let receipt = tree.dir.join(crate::store::RECEIPT_NAME);
     let published = std::fs::metadata(&receipt)
         .and_then(|m| m.modified())
-        .map_err(|e| format!("its receipt is unreadable: {e}"))?;
+        .map_err(TreeChange::Receipt)?;
     for f in &tree.receipt.files {
         let p = tree.dir.join(&f.path);
-        let m = std::fs::symlink_metadata(&p).map_err(|_| format!("`{}` is missing", f.path))?;
+        let m = std::fs::symlink_metadata(&p).map_err(|_| TreeChange::Missing(f.path.clone()))?;
         if m.len() != f.size {
-            return Err(format!("`{}` changed size", f.path));
+            return Err(TreeChange::Resized(f.path.clone()));
         }
         if m.modified().is_ok_and(|t| t > published) {
-            return Err(format!("`{}` was written after it was installed", f.path));
+            return Err(TreeChange::WrittenAfter(f.path.clone()));
         }
     }
     Ok(())
