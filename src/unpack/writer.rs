@@ -187,7 +187,6 @@ fn write_ops(
 ) -> Result<Digests, UnpackError> {
     let mut digests = HashMap::new();
     let mut current: Option<(PathBuf, File, Hasher)> = None;
-    let mut writeback = Writeback::default();
     let err = |rel: &Path| {
         let path = dest.join(rel);
         move |source| UnpackError::Write { path, source }
@@ -197,13 +196,11 @@ fn write_ops(
             Op::Create { rel, executable } => {
                 let file = create_new(&dest.join(&rel), executable).map_err(err(&rel))?;
                 current = Some((rel, file, Hasher::new()));
-                writeback = Writeback::default();
             }
             Op::Data(buf) => {
                 if let Some((rel, file, hasher)) = current.as_mut() {
                     hasher.update(&buf);
                     file.write_all(&buf).map_err(err(rel))?;
-                    writeback.wrote(file, buf.len() as u64);
                 }
                 let _ = done.send(buf);
             }
@@ -224,45 +221,6 @@ fn write_ops(
     }
     Ok(digests)
 }
-
-/// Starts the disk writes of a large file while it is still being written, so that the fsync
-/// once it is closed waits for its last few MiB instead of all of it (the runtime's `codex` is
-/// 297 MB). Where the system has no such call, the fsync does all the work, as before.
-#[derive(Default)]
-struct Writeback {
-    written: u64,
-    started: u64,
-}
-
-impl Writeback {
-    /// How much is written before its disk writes are started.
-    const EVERY: u64 = 16 << 20;
-
-    fn wrote(&mut self, file: &File, n: u64) {
-        self.written += n;
-        if self.written - self.started >= Self::EVERY {
-            start_writeback(file, self.started, self.written - self.started);
-            self.started = self.written;
-        }
-    }
-}
-
-/// Ask the kernel to start writing a range of `file` to disk, without waiting for it. Best
-/// effort: the fsync that follows is what makes the file durable.
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: a plain system call on a file descriptor we own; it reads no memory of ours.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
 /// A new file, 0755 or 0644: only the executable bit survives from the archive's mode.
 fn create_new(path: &Path, executable: bool) -> io::Result<File> {
