@@ -91,6 +91,9 @@ for r in $(seq "$ROUNDS"); do
   sync
   order="ours uv"; [ $((r % 2)) = 0 ] && order="uv ours"
   for who in $order; do
+    # Each cold run starts with the disk idle: uv leaves its files to the kernel's writeback,
+    # which would otherwise still be running when the other tool fsyncs its own.
+    sync
     if [ "$who" = ours ]; then
       t=$(ms); ours "$S" "$WORK/v-ours-1"; echo "ours_cold $(elapsed "$t")" >> "$WORK/results.txt"
     else
