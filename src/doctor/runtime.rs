@@ -28,6 +28,13 @@ pub(crate) enum NoVersion {
     },
 }
 
+/// The check that ran it gives the fix.
+impl Hint for NoVersion {
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
 /// Run `exe --version` with a deadline, in a private CODEX_HOME so doctor leaves the user's as
 /// it found it (see [`crate::prove`]); what it says, or why it said nothing.
 pub(crate) fn codex_version(exe: &Path, timeout: Duration) -> Result<String, NoVersion> {

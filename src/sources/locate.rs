@@ -54,6 +54,23 @@ pub enum Unlocated {
     NotAUrl { from: String, shown: String },
 }
 
+impl crate::error::Hint for Unlocated {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Unlocated::NotASource => None,
+            Unlocated::NoPython | Unlocated::NoPip { .. } => Some(
+                "name the index with `--index-url` or `PIP_INDEX_URL`, or give the interpreter pip"
+                    .into(),
+            ),
+            Unlocated::NoNpm | Unlocated::NpmGaveNone => Some(
+                "name the registry with `--npm-registry` or `NPM_CONFIG_REGISTRY`, or install npm"
+                    .into(),
+            ),
+            Unlocated::NotAUrl { from, .. } => Some(format!("give {from} an http(s) URL")),
+        }
+    }
+}
+
 impl Unlocated {
     fn not_a_url(from: &str, raw: &str) -> Unlocated {
         Unlocated::NotAUrl {

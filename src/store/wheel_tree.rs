@@ -90,6 +90,13 @@ pub enum TreeChange {
     WrittenAfter(String),
 }
 
+/// The fix is the tree's reinstall, which the error that carries this names.
+impl crate::error::Hint for TreeChange {
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
 /// A quick check, without hashing, that nothing wrote to a tree since it was published: every
 /// file has its recorded size and is no newer than the receipt. `install --verify` and
 /// `doctor` re-hash every file.
