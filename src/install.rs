@@ -314,12 +314,7 @@ async fn fetch_and_unpack_wheel(
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let file = match source {
-        Source::File(path) => {
-            unpack::Growing::whole(path).map_err(|source| UnpackError::Corrupt {
-                kind: "zip",
-                source,
-            })?
-        }
+        Source::File(path) => unpack::Growing::whole(path),
         Source::Http(t) => unpack::Growing::new(&t.partial),
     };
     let dest = pkg.to_path_buf();

@@ -261,7 +261,7 @@ mod tests {
         std::fs::write(&whl, &z).unwrap();
         let dest = dir.path().join("tree");
         std::fs::create_dir(&dest).unwrap();
-        let growing = super::super::Growing::whole(&whl).unwrap();
+        let growing = super::super::Growing::whole(&whl);
         let mut unpacked =
             super::super::unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap();
         let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.clone()).collect();
