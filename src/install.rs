@@ -3,7 +3,9 @@
 //!
 //! Download, hashing and unpacking overlap: bytes go from the network to the `.partial` file,
 //! the archive hasher and a bounded channel feeding the unpacker thread, which writes (and
-//! hashes, for the receipt) each file into a staging directory beside the final one. Nothing is
+//! hashes, for the receipt) each file into a staging directory beside the final one. A wheel
+//! tree's entries are instead inflated in parallel, each read from the `.partial` as the
+//! download writes it ([`unpack::unpack_wheel_growing`]). Nothing is
 //! visible until the archive digest matched, the layout validated and `codex --version` agreed;
 //! then one rename publishes the runtime. A crash at any point leaves the old state plus
 //! leftovers (a staging dir, a partial download) that the next run cleans or resumes.
