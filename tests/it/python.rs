@@ -39,7 +39,8 @@ fn pip(py: &Path, args: &[&str]) -> std::process::Output {
         .expect("run pip")
 }
 
-fn site_packages(py: &Path) -> PathBuf {
+/// The interpreter's platlib (where pip and uv install).
+pub(crate) fn site_packages(py: &Path) -> PathBuf {
     let out = Command::new(py)
         .args([
             "-c",

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use crate::common::{assert_exit, describe, stderr, PointAt, TestContext, V};
 use crate::fixture::{host_manylinux_tag, host_wheel_tag, wheel, wheel_name, Package};
+use crate::python::site_packages;
 use crate::support::http::Fault;
 use crate::support::pyindex::PythonIndex;
 
@@ -96,17 +97,6 @@ fn uv_cmd(ctx: &TestContext, uv: &Path) -> Command {
         .env("UV_PYTHON_DOWNLOADS", "never")
         .env("UV_NO_PROGRESS", "1");
     cmd
-}
-
-fn site_packages(py: &Path) -> PathBuf {
-    let out = Command::new(py)
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_path('platlib'))",
-        ])
-        .output()
-        .expect("ask the venv");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 fn install_python(ctx: &TestContext, index: &PythonIndex, py: &Path, extra: &[&str]) -> Output {
