@@ -18,7 +18,10 @@ mod probe;
 pub mod tree;
 
 pub use link::{LinkMode, LINK_MODE_ENV};
-pub use probe::{choose_interpreter, probe, project_env, FoundEnv, PythonEnv};
+pub use probe::{
+    choose_interpreter, find_environment, interpreter_to_ask, probe, project_env, FoundEnv,
+    PythonEnv,
+};
 
 use crate::error::Hint;
 use crate::fs::IoError;
@@ -89,8 +92,14 @@ pub enum PythonError {
     Probe { interpreter: String, detail: String },
     #[error("`{interpreter}` is marked externally managed (PEP 668)")]
     ExternallyManaged { interpreter: String },
-    #[error("no Python interpreter found: no active virtualenv and no `python3` on PATH")]
+    #[error("no `python3` on PATH")]
     NotFound,
+    #[error("no virtual environment found: `VIRTUAL_ENV` is not set and there is no `.venv` in `{cwd}` or a parent")]
+    NoEnvironment { cwd: String },
+    #[error("`VIRTUAL_ENV` names `{path}`, which {why}")]
+    BadVirtualEnv { path: String, why: &'static str },
+    #[error("the project's environment `{path}` {why}")]
+    BadDotVenv { path: String, why: &'static str },
     #[error("`{path}` in the RECORD of {dist} points outside the environment")]
     UnsafeRecord { dist: String, path: String },
     #[error("the wheel tree `{tree}` in the store changed: {change}")]
@@ -106,7 +115,10 @@ impl Hint for PythonError {
     fn hint(&self) -> Option<String> {
         match self {
             PythonError::Run { .. } | PythonError::Probe { .. } => Some("pass an interpreter with `--python PATH`".into()),
-            PythonError::NotFound => Some("activate a virtualenv, or pass `--python PATH`".into()),
+            PythonError::NotFound => Some("install Python, or pass `--python PATH`".into()),
+            PythonError::NoEnvironment { .. } => Some("create one with `uv venv` or `python3 -m venv .venv`, name an interpreter with `--python PY`, or pass `--system` to install into `python3` on PATH".into()),
+            PythonError::BadVirtualEnv { .. } => Some("activate an existing virtual environment, or unset `VIRTUAL_ENV` (`deactivate`); or name an interpreter with `--python PY`".into()),
+            PythonError::BadDotVenv { .. } => Some("recreate it with `uv venv` or `python3 -m venv .venv`, or name an interpreter with `--python PY`".into()),
             PythonError::ExternallyManaged { .. } => Some("create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into()),
             PythonError::UnsafeRecord { .. } => Some("the environment's metadata is damaged: remove the distribution by hand".into()),
             PythonError::TreeChanged { .. } => Some("reinstall it with `codex-bootstrap install --python --force`; `codex-bootstrap doctor` shows what else changed".into()),
