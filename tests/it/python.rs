@@ -480,3 +480,41 @@ fn a_named_interpreter_and_system_still_install() {
     );
     assert_eq!(bundled_codex_version(&system), "codex-cli 0.163.0");
 }
+
+/// The guard the test context sets: with `__CODEX_BOOTSTRAP_TEST_SANDBOX` naming a directory,
+/// an install into an environment outside it is an error and writes nothing there.
+#[test]
+fn the_test_sandbox_knob_turns_a_write_outside_it_into_an_error() {
+    if crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    let py = venv(&ctx, "outside");
+    let site = site_packages(&py);
+    let before = listing(&site);
+    let sandbox = ctx.root().join("sandbox");
+    std::fs::create_dir_all(&sandbox).unwrap();
+    let out = ctx
+        .cmd(["install", "--version", V, "--python"])
+        .arg(&py)
+        .env("__CODEX_BOOTSTRAP_TEST_SANDBOX", &sandbox)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&format!("refusing to write into `{}`", site.display()))
+            && stderr(&out).contains("outside the test sandbox"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(listing(&site), before, "written outside the sandbox");
+    // The same install inside the sandbox the context names goes ahead.
+    let json = install_python(&ctx, V, &py);
+    assert_eq!(json["python"]["action"], "installed", "{json}");
+}
