@@ -47,15 +47,13 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode, error::Report> {
     let ui = Ui::new(args.json);
     let python = match &args.python {
         Some(py) => PythonCheck::Interpreter(py.clone()),
-        // The project's environment as uv finds it: VIRTUAL_ENV, else a `.venv` walking up.
-        None if std::env::current_dir()
-            .ok()
-            .and_then(|cwd| codex_bootstrap::python::project_env(&cwd))
-            .is_some() =>
+        // The project's environment as uv finds it: VIRTUAL_ENV, else a `.venv` walking up. One
+        // that is named but broken (a stale VIRTUAL_ENV) is checked, to fail with its fix.
+        None => match std::env::current_dir().map(|cwd| codex_bootstrap::python::project_env(&cwd))
         {
-            PythonCheck::Default
-        }
-        None => PythonCheck::Skip,
+            Ok(Ok(None)) | Err(_) => PythonCheck::Skip,
+            Ok(Ok(Some(_)) | Err(_)) => PythonCheck::Default,
+        },
     };
     let selection = Selection {
         network: !args.offline,

@@ -54,7 +54,8 @@ pub struct InstallArgs {
     pub quiet: crate::cli::QuietArg,
 
     /// Also install the runtime into this Python environment as `openai-codex-cli-bin`
-    /// (default interpreter: the active virtualenv's, else `python3`).
+    /// (default: the project's virtual environment as uv finds it, `VIRTUAL_ENV`, else a
+    /// `.venv` walking up; none found is an error).
     #[arg(
         long,
         value_name = "PY",
@@ -62,6 +63,11 @@ pub struct InstallArgs {
         help_heading = heading::PYTHON
     )]
     pub python: Option<Option<PathBuf>>,
+
+    /// With `--python` and no PY: install into `python3` on PATH, not a virtual environment
+    /// (as uv's `--system`).
+    #[arg(long, requires = "python", help_heading = heading::PYTHON)]
+    pub system: bool,
 
     /// With `--python`: install into an interpreter marked externally managed (PEP 668).
     #[arg(long, requires = "python", help_heading = heading::PYTHON)]
@@ -86,8 +92,14 @@ pub struct InstallArgs {
     pub trust_archive: bool,
 }
 
-pub fn run(args: InstallArgs) -> Result<ExitCode, Report> {
+pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet.quiet || args.json || args.print_path);
+    // The environment is chosen once, before anything is planned or downloaded, and named from
+    // here on: with none found (or a stale `VIRTUAL_ENV`) nothing happens, as in uv.
+    if let Some(py) = &args.python {
+        let chosen = codex_bootstrap::python::find_environment(py.as_deref(), args.system)?;
+        args.python = Some(Some(chosen));
+    }
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
     let ctx = Context::resolve(&settings)?;

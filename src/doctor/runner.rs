@@ -30,7 +30,8 @@ pub struct Selection {
 pub enum PythonCheck {
     #[default]
     Skip,
-    /// The interpreter `python::choose_interpreter` picks (the active virtualenv's).
+    /// The project's environment as `python::choose_interpreter` finds it (`VIRTUAL_ENV`, else a
+    /// `.venv` walking up); a broken one fails the check, naming it.
     Default,
     Interpreter(PathBuf),
 }

@@ -18,7 +18,10 @@ mod probe;
 pub mod tree;
 
 pub use link::{LinkMode, LINK_MODE_ENV};
-pub use probe::{choose_interpreter, probe, project_env, FoundEnv, PythonEnv};
+pub use probe::{
+    choose_interpreter, find_environment, interpreter_to_ask, probe, project_env, FoundEnv,
+    PythonEnv,
+};
 
 use crate::error::Hint;
 use crate::fs::IoError;
@@ -89,8 +92,16 @@ pub enum PythonError {
     Probe { interpreter: String, detail: String },
     #[error("`{interpreter}` is marked externally managed (PEP 668)")]
     ExternallyManaged { interpreter: String },
-    #[error("no Python interpreter found: no active virtualenv and no `python3` on PATH")]
+    #[error("no `python3` on PATH")]
     NotFound,
+    #[error("no virtual environment found: `VIRTUAL_ENV` is not set and there is no `.venv` in `{cwd}` or a parent")]
+    NoEnvironment { cwd: String },
+    #[error("`VIRTUAL_ENV` names `{path}`, which {why}")]
+    BadVirtualEnv { path: String, why: &'static str },
+    #[error("the project's environment `{path}` {why}")]
+    BadDotVenv { path: String, why: &'static str },
+    #[error("refusing to write into `{site}`: it is outside the test sandbox `{sandbox}`")]
+    OutsideTestSandbox { site: String, sandbox: String },
     #[error("`{path}` in the RECORD of {dist} points outside the environment")]
     UnsafeRecord { dist: String, path: String },
     #[error("the wheel tree `{tree}` in the store changed: {change}")]
@@ -106,13 +117,38 @@ impl Hint for PythonError {
     fn hint(&self) -> Option<String> {
         match self {
             PythonError::Run { .. } | PythonError::Probe { .. } => Some("pass an interpreter with `--python PATH`".into()),
-            PythonError::NotFound => Some("activate a virtualenv, or pass `--python PATH`".into()),
+            PythonError::NotFound => Some("install Python, or pass `--python PATH`".into()),
+            PythonError::NoEnvironment { .. } => Some("create one with `uv venv` or `python3 -m venv .venv`, name an interpreter with `--python PY`, or pass `--system` to install into `python3` on PATH".into()),
+            PythonError::BadVirtualEnv { .. } => Some("activate an existing virtual environment, or unset `VIRTUAL_ENV` (`deactivate`); or name an interpreter with `--python PY`".into()),
+            PythonError::BadDotVenv { .. } => Some("recreate it with `uv venv` or `python3 -m venv .venv`, or name an interpreter with `--python PY`".into()),
+            PythonError::OutsideTestSandbox { .. } => Some(format!("a test must name an interpreter of its own (`--python PY`, a venv in its temporary directory); `{TEST_SANDBOX}` is set")),
             PythonError::ExternallyManaged { .. } => Some("create a virtualenv (`python3 -m venv .venv`) and pass `--python .venv/bin/python`, or pass `--break-system-packages` if you mean it".into()),
             PythonError::UnsafeRecord { .. } => Some("the environment's metadata is damaged: remove the distribution by hand".into()),
             PythonError::TreeChanged { .. } => Some("reinstall it with `codex-bootstrap install --python --force`; `codex-bootstrap doctor` shows what else changed".into()),
             PythonError::Io(_) => Some("check that the environment is writable".into()),
         }
     }
+}
+
+/// A test knob: when set to a directory, writing into an environment whose site-packages is
+/// outside it is an error. The integration tests set it to their temporary directory, so a test
+/// that would install into the machine's own interpreter fails instead of doing it.
+pub const TEST_SANDBOX: &str = "__CODEX_BOOTSTRAP_TEST_SANDBOX";
+
+/// Under [`TEST_SANDBOX`], refuse a `site` outside the sandbox (both resolved through links).
+pub(crate) fn check_test_sandbox(site: &Path) -> Result<(), PythonError> {
+    let Some(sandbox) = std::env::var_os(TEST_SANDBOX).filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let sandbox = real(Path::new(&sandbox));
+    if real(site).starts_with(&sandbox) {
+        return Ok(());
+    }
+    Err(PythonError::OutsideTestSandbox {
+        site: site.display().to_string(),
+        sandbox: sandbox.display().to_string(),
+    })
 }
 
 /// Options for [`install_runtime`].
@@ -315,6 +351,7 @@ pub fn install_runtime(
         });
     }
     let site = env.platlib.clone();
+    check_test_sandbox(&site)?;
     let version = runtime.version().pep440();
     let (dist_info, files, wheel_record) = distribution(runtime, opts.wheel.as_deref());
     let installer_line = RecordLine {

@@ -64,16 +64,46 @@ print(json.dumps({
 }))
 "#;
 
-/// The interpreter to use: the one given, else the project's environment as uv finds it
-/// ([`project_env`]), else `python3` on PATH.
-pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> {
+/// The environment to write into, as uv chooses one for `uv pip install`: the interpreter
+/// given; else, with `system`, `python3` on PATH; else the project's environment
+/// ([`project_env`]). No environment found is an error with the fix, never a silent fall back
+/// to whatever `python3` is on PATH (that is the user's global site-packages).
+pub fn find_environment(given: Option<&Path>, system: bool) -> Result<PathBuf, PythonError> {
     if let Some(p) = given.filter(|p| !p.as_os_str().is_empty()) {
         return Ok(p.to_path_buf());
     }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if let Some(env) = project_env(&cwd) {
-        return Ok(env.interpreter);
+    if system {
+        return system_interpreter();
     }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match project_env(&cwd)? {
+        Some(env) => Ok(env.interpreter),
+        None => Err(PythonError::NoEnvironment {
+            cwd: cwd.display().to_string(),
+        }),
+    }
+}
+
+/// The interpreter to write into without `--system`: see [`find_environment`].
+pub fn choose_interpreter(given: Option<&Path>) -> Result<PathBuf, PythonError> {
+    find_environment(given, false)
+}
+
+/// An interpreter to ask a question of (pip's default index), never to write into: the one
+/// given, else the project's environment, else `python3` on PATH.
+pub fn interpreter_to_ask(given: Option<&Path>) -> Result<PathBuf, PythonError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match given.filter(|p| !p.as_os_str().is_empty()) {
+        Some(p) => Ok(p.to_path_buf()),
+        None => match project_env(&cwd) {
+            Ok(Some(env)) => Ok(env.interpreter),
+            _ => system_interpreter(),
+        },
+    }
+}
+
+/// `python3` (`python.exe` on Windows) on PATH.
+fn system_interpreter() -> Result<PathBuf, PythonError> {
     let name = if cfg!(windows) {
         "python.exe"
     } else {
@@ -98,26 +128,56 @@ fn env_python(dir: &Path) -> PathBuf {
     }
 }
 
-/// The environment uv would use: the active one (`VIRTUAL_ENV`), else a `.venv` (one with a
-/// `pyvenv.cfg`) in `cwd` or the nearest parent that has one.
-pub fn project_env(cwd: &Path) -> Option<FoundEnv> {
+/// Why `dir` is not a usable virtual environment, if it is not: it must exist, hold a
+/// `pyvenv.cfg` (what makes a directory a virtual environment, PEP 405) and its interpreter.
+fn not_a_venv(dir: &Path) -> Option<&'static str> {
+    if !dir.is_dir() {
+        Some("does not exist")
+    } else if !dir.join("pyvenv.cfg").is_file() {
+        Some("is not a virtual environment (it has no `pyvenv.cfg`)")
+    } else if !env_python(dir).is_file() {
+        Some("has no interpreter")
+    } else {
+        None
+    }
+}
+
+/// The environment uv would use: the active one (`VIRTUAL_ENV`), else a `.venv` directory in
+/// `cwd` or the nearest parent that has one. As in uv, what is found must be a virtual
+/// environment: a `VIRTUAL_ENV` that names nothing (left over from a deleted venv) or a `.venv`
+/// without a `pyvenv.cfg` is an error naming it, not a reason to look further. `Ok(None)`:
+/// neither is there.
+pub fn project_env(cwd: &Path) -> Result<Option<FoundEnv>, PythonError> {
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-        let p = env_python(Path::new(&venv));
-        if p.is_file() {
-            return Some(FoundEnv {
-                interpreter: p,
-                from: "VIRTUAL_ENV".into(),
+        let dir = PathBuf::from(venv);
+        if let Some(why) = not_a_venv(&dir) {
+            return Err(PythonError::BadVirtualEnv {
+                path: dir.display().to_string(),
+                why,
             });
         }
+        return Ok(Some(FoundEnv {
+            interpreter: env_python(&dir),
+            from: "VIRTUAL_ENV".into(),
+        }));
     }
-    cwd.ancestors().find_map(|dir| {
-        let venv = dir.join(".venv");
-        let p = env_python(&venv);
-        (venv.join("pyvenv.cfg").is_file() && p.is_file()).then(|| FoundEnv {
-            interpreter: p,
-            from: venv.display().to_string(),
-        })
-    })
+    let Some(venv) = cwd
+        .ancestors()
+        .map(|dir| dir.join(".venv"))
+        .find(|venv| venv.is_dir())
+    else {
+        return Ok(None);
+    };
+    if let Some(why) = not_a_venv(&venv) {
+        return Err(PythonError::BadDotVenv {
+            path: venv.display().to_string(),
+            why,
+        });
+    }
+    Ok(Some(FoundEnv {
+        interpreter: env_python(&venv),
+        from: venv.display().to_string(),
+    }))
 }
 
 /// Ask the interpreter where it installs things.

@@ -51,6 +51,7 @@ pub fn install_tree(
         });
     }
     let site = env.platlib.clone();
+    super::check_test_sandbox(&site)?;
     let version = tree.version().pep440();
     let tree_error = |change| PythonError::TreeChanged {
         tree: tree.dir.display().to_string(),

@@ -254,7 +254,7 @@ pub fn pip_config_files() -> Vec<PathBuf> {
 
 /// What the interpreter's pip uses when nothing is configured: pip keeps it as a constant.
 fn pip_default(inputs: &LocateInputs) -> Result<(String, String), Unlocated> {
-    let python = crate::python::choose_interpreter(inputs.python.as_deref())
+    let python = crate::python::interpreter_to_ask(inputs.python.as_deref())
         .map_err(|_| Unlocated::NoPython)?;
     let key = cache_key("pip", &python);
     if let Some(url) = key.as_deref().and_then(|k| cached(&inputs.cache_file, k)) {

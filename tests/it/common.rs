@@ -191,6 +191,9 @@ impl TestContext {
             )
             .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
             .env("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS", "1")
+            // Installing into an environment outside the sandbox (the machine's python3) is an
+            // error, not a write into the user's site-packages.
+            .env("__CODEX_BOOTSTRAP_TEST_SANDBOX", self.root())
             .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
             .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "5")
             .stdin(std::process::Stdio::null());

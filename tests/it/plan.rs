@@ -828,8 +828,19 @@ fn dry_run_with_python_shows_the_interpreters_wheel_plan_before_the_full_package
     }
     let (name, bytes) = host_wheel(V);
     let index = PythonIndex::builder().wheel(&name, bytes).start();
+    // An environment of the test's own: a dry run only asks it, but no test names the
+    // machine's interpreter.
+    let venv = ctx.root().join("venv");
+    let made = ctx
+        .command("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert_exit(&made, 0);
     let out = ctx
-        .cmd(["install", "--dry-run", "--json", "--python", "python3"])
+        .cmd(["install", "--dry-run", "--json", "--python"])
+        .arg(venv.join("bin/python"))
         .python_index(&index)
         .output()
         .unwrap();

@@ -308,3 +308,213 @@ fn doctor_checks_the_python_environment() {
         "{c}"
     );
 }
+
+/// A `python3` first on PATH that only leaves a mark that it ran: the refusals below must not
+/// fall back to the interpreter on PATH, not even to ask it something.
+fn marking_python3(ctx: &TestContext) -> (String, PathBuf) {
+    let bin = ctx.root().join("marking-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let mark = ctx.root().join("python3-ran");
+    let fake = bin.join("python3");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", mark.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    (path.to_string_lossy().into_owned(), mark)
+}
+
+/// `install --python` (and its dry run) with `extra` args and `VIRTUAL_ENV`, if any: refused
+/// with exit 1 before any interpreter runs; its stderr.
+#[track_caller]
+fn refused(ctx: &TestContext, virtual_env: Option<&Path>) -> Vec<String> {
+    let (path, mark) = marking_python3(ctx);
+    let mut said = Vec::new();
+    for args in [
+        &["install", "--python"][..],
+        &["install", "--dry-run", "--python"],
+    ] {
+        let mut cmd = ctx.cmd(args);
+        cmd.env("PATH", &path);
+        if let Some(v) = virtual_env {
+            cmd.env("VIRTUAL_ENV", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_exit(&out, 1);
+        said.push(stderr(&out));
+    }
+    assert!(!mark.exists(), "python3 on PATH ran");
+    said
+}
+
+#[test]
+fn a_stale_virtual_env_is_refused_naming_it_not_replaced_by_python3_on_path() {
+    let ctx = TestContext::new();
+    let stale = ctx.root().join("deleted-venv");
+    for err in refused(&ctx, Some(&stale)) {
+        assert!(
+            err.contains(&format!(
+                "`VIRTUAL_ENV` names `{}`, which does not exist",
+                stale.display()
+            )) && err.contains("unset `VIRTUAL_ENV`")
+                && err.contains("--python PY"),
+            "{err}"
+        );
+    }
+    // A directory that is not a virtual environment is no better.
+    let plain = ctx.root().join("plain-dir");
+    std::fs::create_dir_all(plain.join("bin")).unwrap();
+    for err in refused(&ctx, Some(&plain)) {
+        assert!(
+            err.contains(&format!("`{}`", plain.display()))
+                && err.contains("is not a virtual environment (it has no `pyvenv.cfg`)"),
+            "{err}"
+        );
+    }
+    // doctor checks the environment it names, and fails with the fix.
+    let out = ctx
+        .cmd(["doctor", "--offline", "--json"])
+        .env("VIRTUAL_ENV", &stale)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "python")
+        .cloned()
+        .unwrap_or_else(|| panic!("no python check: {v}"));
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&stale.display().to_string()),
+        "{c}"
+    );
+}
+
+#[test]
+fn no_environment_is_refused_with_the_fix() {
+    let ctx = TestContext::new();
+    for err in refused(&ctx, None) {
+        assert!(
+            err.contains("no virtual environment found")
+                && err.contains(&ctx.work_dir().display().to_string())
+                && err.contains("`uv venv`")
+                && err.contains("`python3 -m venv .venv`")
+                && err.contains("`--python PY`")
+                && err.contains("`--system`"),
+            "{err}"
+        );
+    }
+    // A `.venv` that is not a virtual environment is named, as uv names it, not passed over.
+    let dot_venv = ctx.work_dir().join(".venv");
+    std::fs::create_dir_all(&dot_venv).unwrap();
+    for err in refused(&ctx, None) {
+        assert!(
+            err.contains(&format!("`{}`", dot_venv.display()))
+                && err.contains("no `pyvenv.cfg`")
+                && err.contains("uv venv"),
+            "{err}"
+        );
+    }
+    // `--system` means nothing without `--python`.
+    assert_exit(&ctx.run(["install", "--system"]), 2);
+}
+
+#[test]
+fn a_named_interpreter_and_system_still_install() {
+    if crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    let stale = ctx.root().join("deleted-venv");
+    // Named: used whatever VIRTUAL_ENV says.
+    let py = venv(&ctx, "named");
+    let out = ctx
+        .cmd(["install", "--json", "--version", V, "--python"])
+        .arg(&py)
+        .env("VIRTUAL_ENV", &stale)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
+
+    // `--system`: `python3` on PATH, virtual environments ignored. The "system" interpreter
+    // here is one the test made, first on PATH.
+    let system = venv(&ctx, "system");
+    let bin = system.parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = ctx
+        .cmd(["install", "--json", "--version", V, "--python", "--system"])
+        .env("PATH", &path)
+        .env("VIRTUAL_ENV", &stale)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["python"]["site_packages"].as_str().map(PathBuf::from),
+        Some(site_packages(&system)),
+        "{json}"
+    );
+    assert_eq!(bundled_codex_version(&system), "codex-cli 0.163.0");
+}
+
+/// The guard the test context sets: with `__CODEX_BOOTSTRAP_TEST_SANDBOX` naming a directory,
+/// an install into an environment outside it is an error and writes nothing there.
+#[test]
+fn the_test_sandbox_knob_turns_a_write_outside_it_into_an_error() {
+    if crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    let py = venv(&ctx, "outside");
+    let site = site_packages(&py);
+    let before = listing(&site);
+    let sandbox = ctx.root().join("sandbox");
+    std::fs::create_dir_all(&sandbox).unwrap();
+    let out = ctx
+        .cmd(["install", "--version", V, "--python"])
+        .arg(&py)
+        .env("__CODEX_BOOTSTRAP_TEST_SANDBOX", &sandbox)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&format!("refusing to write into `{}`", site.display()))
+            && stderr(&out).contains("outside the test sandbox"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(listing(&site), before, "written outside the sandbox");
+    // The same install inside the sandbox the context names goes ahead.
+    let json = install_python(&ctx, V, &py);
+    assert_eq!(json["python"]["action"], "installed", "{json}");
+}

@@ -584,7 +584,12 @@ fn a_wheel_download_that_breaks_off_resumes_into_a_whole_tree() {
     );
     assert_ne!(range, "bytes=0-", "{range:?}");
     assert_eq!(bundled_codex_version(&py), "codex-cli 0.163.0");
-    let out = ctx.run(["install", "--verify", "--version", V, "--python"]);
+    // Named: in the sandbox's work directory there is no environment to find.
+    let out = ctx
+        .cmd(["install", "--verify", "--version", V, "--python"])
+        .arg(&py)
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
 }
 

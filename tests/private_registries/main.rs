@@ -307,6 +307,8 @@ impl Sandbox {
             .env("npm_config_globalconfig", self.path("npm-globalconfig"))
             .env("CODEX_BOOTSTRAP_HOME", self.store())
             .env("CODEX_HOME", self.path("codex"))
+            // Installing into an environment outside the sandbox is an error, as in tests/it.
+            .env("__CODEX_BOOTSTRAP_TEST_SANDBOX", self.temp.path())
             .current_dir(self.path("work"))
             .stdin(Stdio::null());
         cmd
