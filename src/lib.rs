@@ -25,6 +25,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod appserver;
+pub(crate) mod child_env;
 pub mod doctor;
 pub mod error;
 pub mod fs;

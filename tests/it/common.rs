@@ -190,6 +190,11 @@ impl TestContext {
                 "http://127.0.0.1:9/unreachable-npm",
             )
             .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
+            // Codex children get a minimal environment: the fake app-server's knobs by name.
+            .env(
+                "CODEX_BOOTSTRAP_PASS_ENV",
+                "FAKE_APP_SERVER_MODE,FAKE_APP_SERVER_TAG,FAKE_CODEX_VERSION",
+            )
             .env("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS", "1")
             .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
             .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "5")

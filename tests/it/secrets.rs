@@ -168,3 +168,105 @@ fn an_old_receipt_that_kept_a_secret_is_shown_redacted() {
     let out = ctx.run(["list", "--json"]);
     assert_output_clean(&out);
 }
+
+/// Secrets a codex child must never see, set in the environment of the command.
+const CHILD_SECRETS: &[(&str, &str)] = &[
+    ("GH_TOKEN", "ghp_SENTINEL_child"),
+    ("GITHUB_TOKEN", "ghp_SENTINEL_child2"),
+    ("NPM_TOKEN", "npm_SENTINEL_child"),
+    ("CODEX_BOOTSTRAP_SENTINEL", "cb_SENTINEL_child"),
+];
+
+/// A `codex` that writes its environment to `dump`, then answers as `then` would.
+#[cfg(unix)]
+fn env_dumping_codex(dump: &std::path::Path, then: &str) -> Vec<u8> {
+    format!("#!/bin/sh\nenv > '{}'\n{then}\n", dump.display()).into_bytes()
+}
+
+#[track_caller]
+fn env_names(dump: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dump).expect("the child wrote its environment");
+    text.lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn codex_version_runs_with_the_basics_and_no_secret() {
+    let ctx = TestContext::new();
+    let dump = ctx.root().join("version-env");
+    let script = env_dumping_codex(&dump, &format!("echo 'codex-cli {V}'"));
+    let pkg = Package::codex(V).file("bin/codex", &script, 0o755);
+    let server = release_gz(V, pkg.tar_gz(), DigestMode::Api);
+    let mut cmd = ctx.cmd(["install"]);
+    cmd.github(&server)
+        .envs(CHILD_SECRETS.iter().copied())
+        .env("HTTPS_PROXY", "http://u:pw_SENTINEL_proxy@127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("OPENAI_API_KEY", "sk-SENTINEL-model");
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 0);
+    let names = env_names(&dump);
+    for present in ["PATH", "HOME", "CODEX_HOME"] {
+        assert!(
+            names.iter().any(|n| n == present),
+            "{present} missing: {names:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        !text.contains("SENTINEL"),
+        "a secret reached `codex --version`:\n{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_app_server_gets_the_model_credentials_and_the_proxy_but_not_our_tokens() {
+    let ctx = TestContext::new();
+    let dump = ctx.root().join("app-server-env");
+    let codex = ctx.root().join("codex");
+    let fake = crate::fixture::fake_app_server();
+    std::fs::write(
+        &codex,
+        env_dumping_codex(&dump, &format!("exec '{}' \"$@\"", fake.display())),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&codex, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let out = ctx
+        .cmd(["quickstart", "--timeout", "60", "--codex"])
+        .arg(&codex)
+        .args([
+            "-c",
+            "model_providers.x={name=\"x\",env_key=\"MY_PROVIDER_KEY\"}",
+        ])
+        .envs(CHILD_SECRETS.iter().copied())
+        .env("HTTPS_PROXY", "http://u:pw@127.0.0.1:9")
+        .env("OPENAI_API_KEY", "sk-model")
+        .env("MY_PROVIDER_KEY", "provider-key")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let names = env_names(&dump);
+    for present in [
+        "PATH",
+        "HOME",
+        "CODEX_HOME",
+        "HTTPS_PROXY",
+        "OPENAI_API_KEY",
+        "MY_PROVIDER_KEY",
+    ] {
+        assert!(
+            names.iter().any(|n| n == present),
+            "{present} missing: {names:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        !text.contains("SENTINEL"),
+        "a secret reached the app-server:\n{text}"
+    );
+}
