@@ -56,13 +56,13 @@ pub enum GithubError {
     NotFound { tag: String },
     #[error("GitHub's API answered HTTP {status} for `{url}`: {message}")]
     Status {
-        url: String,
+        url: crate::redact::DisplayUrl,
         status: u16,
         message: String,
     },
     #[error("GitHub's API sent a release we cannot read (`{url}`)")]
     Malformed {
-        url: String,
+        url: crate::redact::DisplayUrl,
         #[source]
         source: serde_json::Error,
     },
@@ -163,7 +163,7 @@ impl<'a> Github<'a> {
         let (status, headers, body) = self.http.get_small(&parsed, true, MAX_JSON).await?;
         match status {
             200 => serde_json::from_slice(&body).map_err(|source| GithubError::Malformed {
-                url: url.to_string(),
+                url: (&url).into(),
                 source,
             }),
             403 | 429 if is_rate_limited(&headers, &body) => Err(GithubError::RateLimited {
@@ -175,7 +175,7 @@ impl<'a> Github<'a> {
                 tag: tag.to_string(),
             }),
             _ => Err(GithubError::Status {
-                url: url.to_string(),
+                url: (&url).into(),
                 status,
                 message: api_message(&body),
             }),

@@ -34,7 +34,7 @@ pub enum InstallError {
     DigestMismatch(Box<Mismatch>),
     #[error("`bin/codex` from `{url}` is not the one {origin} pins\n  expected: sha256 {expected}\n  actual:   sha256 {actual}")]
     CodexMismatch {
-        url: String,
+        url: crate::redact::DisplayUrl,
         origin: String,
         expected: Sha256,
         actual: Sha256,
@@ -55,7 +55,7 @@ pub enum InstallError {
         source: std::io::Error,
     },
     #[error("the server kept restarting the download of `{url}` from zero")]
-    Unstable { url: String },
+    Unstable { url: crate::redact::DisplayUrl },
     #[error(transparent)]
     Net(#[from] NetError),
     #[error(transparent)]
@@ -68,7 +68,7 @@ pub enum InstallError {
 #[derive(Debug)]
 pub struct Mismatch {
     pub asset: String,
-    pub url: String,
+    pub url: crate::redact::DisplayUrl,
     pub expected: Digest,
     pub actual: Digest,
     pub source_of: DigestSource,
@@ -81,7 +81,7 @@ impl Hint for InstallError {
                 DigestSource::Manifest { path } => format!(
                     "nothing was installed. If `{path}` is stale, re-pin with `codex-bootstrap pin`; if the download was tampered with, check your mirror or proxy"
                 ),
-                _ if m.url.starts_with("file:") => "nothing was installed: the file is not the one expected; check where it came from, or the `--sha256` given".into(),
+                _ if m.url.is_file() => "nothing was installed: the file is not the one expected; check where it came from, or the `--sha256` given".into(),
                 _ => "nothing was installed and the download was deleted; rerun, and if it persists check your mirror or proxy".into(),
             }),
             InstallError::CodexMismatch { origin, .. } => Some(format!(
@@ -167,7 +167,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             download::discard_partial(&partial);
             return Err(InstallError::DigestMismatch(Box::new(Mismatch {
                 asset: job.asset.name.clone(),
-                url: job.asset.url.clone(),
+                url: (&job.asset.url).into(),
                 expected: m.expected.digest,
                 actual: m.actual,
                 source_of: m.expected.source,
@@ -213,7 +213,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             if got != Some(*want) {
                 download::discard_partial(&partial);
                 return Err(InstallError::CodexMismatch {
-                    url: job.asset.url.clone(),
+                    url: (&job.asset.url).into(),
                     origin: origin.clone(),
                     expected: *want,
                     actual: got.unwrap_or(Sha256::of(b"")),
@@ -230,7 +230,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             tag: job.tag.to_string(),
             target: job.target.clone(),
             asset: job.asset.name.clone(),
-            source_url: job.asset.url.clone(),
+            source_url: (&job.asset.url).into(),
             archive_sha256: actual,
             archive_size: size,
             verified_by: job.asset.expected.primary().source.clone(),
@@ -253,7 +253,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         return Ok(Outcome::Installed(runtime));
     }
     Err(InstallError::Unstable {
-        url: job.asset.url.clone(),
+        url: (&job.asset.url).into(),
     })
 }
 

@@ -25,6 +25,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod appserver;
+pub(crate) mod child_env;
 pub mod doctor;
 pub mod error;
 pub mod fs;
@@ -42,6 +43,7 @@ pub mod platform;
 pub(crate) mod prove;
 pub mod provision;
 pub mod python;
+pub mod redact;
 pub mod report;
 pub mod sources;
 pub mod store;

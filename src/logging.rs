@@ -1,9 +1,10 @@
 //! `-v`, `-vv` and `CODEX_BOOTSTRAP_LOG`: what the tool decides and requests, as `tracing`
 //! events on stderr, for a user who must show why a proxy, a registry or a lock misbehaves.
 //!
-//! The events are written so they can be pasted into a bug report: URLs without userinfo, no
-//! header values, no tokens or passwords (a test runs `-vv` with sentinel secrets in every
-//! place one can be configured and greps for them). Progress bars are turned off while logging,
+//! The events are written so they can be pasted into a bug report: URLs only as
+//! [`crate::redact::DisplayUrl`]s (no userinfo, no query), no header values, no tokens or
+//! passwords (a test runs `-vv` with sentinel secrets in every place one can be configured and
+//! greps for them). Progress bars are turned off while logging,
 //! since log lines and a redrawn bar tear each other on a terminal.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,44 +61,9 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// A URL as logs show it: no userinfo, no query (signed download URLs carry their signature
-/// there), no fragment.
-pub(crate) fn url(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    let had_query = u.query().is_some();
-    u.set_query(None);
-    u.set_fragment(None);
-    if had_query {
-        format!("{u}?…")
-    } else {
-        u.to_string()
-    }
-}
-
-/// [`url()`] for a string that may not parse.
-pub(crate) fn url_str(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(u) => url(&u),
-        Err(_) => "<not a URL>".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_lose_userinfo_and_query() {
-        let u = url::Url::parse("https://user:s3cret@host:8443/a/b?X-Amz-Signature=abc#f").unwrap();
-        assert_eq!(url(&u), "https://host:8443/a/b?…");
-        assert_eq!(url_str("not a url"), "<not a URL>");
-        assert_eq!(
-            url_str("http://127.0.0.1:9/simple/"),
-            "http://127.0.0.1:9/simple/"
-        );
-    }
 
     #[test]
     fn each_verbosity_is_a_valid_filter() {

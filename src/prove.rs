@@ -100,10 +100,16 @@ pub(crate) fn reported_version(output: &str) -> Option<CodexVersion> {
         .and_then(|v| CodexVersion::parse(v).ok())
 }
 
-/// `exe --version` in `codex_home`, with no input and both outputs captured.
+/// `exe --version` in `codex_home`, with no input, both outputs captured, and the minimal
+/// environment of [`crate::child_env`]: no token, proxy or model credential reaches it.
 pub(crate) fn command(exe: &Path, codex_home: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("--version")
+        .env_clear()
+        .envs(crate::child_env::for_child(
+            crate::child_env::Child::Version,
+            &[],
+        ))
         .env("CODEX_HOME", codex_home)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -46,9 +46,13 @@ pub(crate) struct Pipes {
 }
 
 impl Process {
-    /// Start `codex [-c k=v]... app-server --listen stdio://`, with `path_dir` first on PATH.
+    /// Start `codex [-c k=v]... app-server --listen stdio://`, with `path_dir` first on PATH,
+    /// in the app-server's environment of [`crate::child_env`] (the model's credentials and
+    /// the proxy, none of our own secrets).
     pub(crate) fn spawn(opts: &SpawnOptions) -> Result<(Process, Pipes), Error> {
+        let env = crate::child_env::for_app_server(&opts.config, opts.codex_home.as_deref());
         let mut cmd = tokio::process::Command::new(&opts.codex);
+        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
         for kv in &opts.config {
             cmd.arg("-c").arg(kv);
         }
@@ -81,6 +85,7 @@ impl Process {
         tracing::debug!(
             program = %opts.codex.display(),
             ?overrides,
+            env = ?crate::child_env::names(&env),
             codex_home = opts.codex_home.as_ref().map(|h| h.display().to_string()),
             "starting `codex app-server`"
         );

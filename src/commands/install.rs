@@ -19,6 +19,7 @@ use codex_bootstrap::plan::{
     ChannelDigest, Locate, Locator, Metadata, Pins, Plan, Reach, SourceKind, SourcePlan,
 };
 use codex_bootstrap::provision::{provision, Context, LocalArchive, Online, Provisioned};
+use codex_bootstrap::redact::DisplayUrl;
 use codex_bootstrap::sources::Session;
 use codex_bootstrap::store::InstalledRuntime;
 
@@ -287,7 +288,7 @@ struct InstallReport<'a> {
     /// Every digest the archive was checked against (the pins and the channel's own).
     checked: &'a [codex_bootstrap::verify::Expected],
     source: String,
-    source_url: &'a str,
+    source_url: &'a DisplayUrl,
     pin_source: String,
     /// Where `latest` was answered (`install latest` only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -354,7 +355,7 @@ fn report_install(
             "{:>12} {} ({})",
             "source:",
             codex_bootstrap::provision::source_of(runtime),
-            codex_bootstrap::net::redact_userinfo(&r.source_url)
+            r.source_url
         )?;
         if r.checked.len() > 1 {
             for (i, e) in r.checked.iter().enumerate() {
@@ -382,7 +383,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     struct DrySource<'a> {
         #[serde(flatten)]
         plan: &'a SourcePlan,
-        urls: Vec<String>,
+        urls: Vec<DisplayUrl>,
         skipped: Option<&'a str>,
     }
     #[derive(Serialize)]
@@ -397,7 +398,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         /// The one plan, whole.
         plan: &'a Plan,
         sources: Vec<DrySource<'a>>,
-        urls: Vec<String>,
+        urls: Vec<DisplayUrl>,
         /// With `--python`: the interpreter's own wheel, tried before the full package.
         #[serde(skip_serializing_if = "Option::is_none")]
         python: Option<DryPython<'a>>,
@@ -448,7 +449,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             .iter()
             .map(|s| DrySource {
                 plan: s,
-                urls: s.urls(),
+                urls: s.urls().iter().map(DisplayUrl::from).collect(),
                 skipped: match &s.reach {
                     Reach::Skipped { reason } => Some(reason),
                     _ => None,
@@ -462,7 +463,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             store_dir,
             installed,
             resolved_from: plan.resolved.as_ref().map(|r| r.from.as_str()),
-            urls: plan.urls(),
+            urls: plan.urls().iter().map(DisplayUrl::from).collect(),
             sources,
             plan: &plan,
             python: python
@@ -540,14 +541,20 @@ fn write_source(
     writeln!(out, "  {n}. {}{location}", s.source)?;
     match &s.metadata {
         Some(Metadata::GithubRelease { url, sha256sums }) => {
-            writeln!(out, "       asks {url} for the assets' digests")?;
             writeln!(
                 out,
-                "       and {sha256sums} only if the chosen asset has none"
+                "       asks {} for the assets' digests",
+                DisplayUrl::new(url)
+            )?;
+            writeln!(
+                out,
+                "       and {} only if the chosen asset has none",
+                DisplayUrl::new(sha256sums)
             )?;
         }
-        Some(Metadata::IndexPage { url }) => writeln!(out, "       asks {url}")?,
-        Some(Metadata::Packument { url }) => writeln!(out, "       asks {url}")?,
+        Some(Metadata::IndexPage { url }) | Some(Metadata::Packument { url }) => {
+            writeln!(out, "       asks {}", DisplayUrl::new(url))?
+        }
         None if s.source == SourceKind::Github || s.source == SourceKind::Mirror => {
             writeln!(out, "       no GitHub API request: the asset is pinned")?
         }
@@ -561,8 +568,10 @@ fn write_source(
             .unwrap_or_default();
         writeln!(out, "       {letter}. {}{size}", c.describe(version))?;
         match &c.at {
-            Locator::Url { url } => writeln!(out, "          {url}")?,
-            Locator::ListedOn { page } => writeln!(out, "          as listed on {page}")?,
+            Locator::Url { url } => writeln!(out, "          {}", DisplayUrl::new(url))?,
+            Locator::ListedOn { page } => {
+                writeln!(out, "          as listed on {}", DisplayUrl::new(page))?
+            }
         }
         let mut checks: Vec<String> = c
             .pins

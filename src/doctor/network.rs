@@ -106,7 +106,8 @@ pub fn network(ctx: &Context) -> Check {
             }),
         };
         detail.push_str(&format!(
-            "; mirror {base}: {}",
+            "; mirror {}: {}",
+            crate::redact::DisplayUrl::new(base),
             if reachable {
                 "reachable"
             } else {
@@ -184,7 +185,7 @@ fn registries_reachable(
                                         200 => Answer::Reachable,
                                         status @ (401 | 403) => {
                                             let e = npm::NpmError::Unauthorized {
-                                                url: probe,
+                                                url: probe.into(),
                                                 status,
                                                 sent,
                                             };
@@ -205,7 +206,11 @@ fn registries_reachable(
                         }
                     }
                 };
-                let at = format!("{kind}: {} (from {})", l.url, l.from);
+                let at = format!(
+                    "{kind}: {} (from {})",
+                    crate::redact::DisplayUrl::from(&l.url),
+                    l.from
+                );
                 match answer {
                     Answer::Reachable => {
                         first.get_or_insert_with(|| kind.to_string());

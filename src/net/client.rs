@@ -22,7 +22,11 @@ use std::time::Duration;
 
 use reqwest::{header, Url};
 
-pub use super::credentials::{Credential, Credentials, ScopedCredential, Token, TOKEN_ENVS};
+use crate::redact::DisplayUrl;
+
+pub use super::credentials::{
+    split_secrets, Credential, Credentials, ScopedCredential, Token, TOKEN_ENVS,
+};
 pub use super::error::NetError;
 use super::error::{is_tls, tunnel_refused};
 use super::retry::GiveUp;
@@ -195,25 +199,22 @@ impl Http {
 
     /// Parse and vet a URL against the scheme policy.
     pub fn url(&self, url: &str) -> Result<Url, NetError> {
-        let parsed = Url::parse(url).map_err(|_| NetError::BadUrl {
-            url: url.to_string(),
-        })?;
+        let parsed = Url::parse(url).map_err(|_| NetError::BadUrl { url: (&url).into() })?;
         match parsed.scheme() {
             "https" => Ok(parsed),
             "http" if self.config.allow_http || is_loopback(&parsed) => Ok(parsed),
             "http" => Err(NetError::InsecureUrl {
                 host: parsed.host_str().unwrap_or_default().to_string(),
             }),
-            _ => Err(NetError::BadUrl {
-                url: url.to_string(),
-            }),
+            _ => Err(NetError::BadUrl { url: (&url).into() }),
         }
     }
 
     /// A GET that carries no GitHub token: downloads, mirrors, checksum files, registries.
     /// Registry credentials are attached only when `url` is under the URL they belong to.
     pub fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        self.with_credentials(url, self.client.get(url.clone()))
+        let requested = self.config.credentials.with_query(url);
+        self.with_credentials(url, self.client.get(requested))
     }
 
     fn with_credentials(
@@ -227,6 +228,8 @@ impl Http {
                     req.basic_auth(user, Some(password.secret()))
                 }
                 Credential::Bearer(t) => req.bearer_auth(t.secret()),
+                // `for_url` gives header credentials only; the query went into the URL.
+                Credential::Query(_) => req,
             };
         }
         req
@@ -271,7 +274,7 @@ impl Http {
                 let e = self.describe(url, e);
                 tracing::debug!(
                     "{method} {} failed after {} ms: {}",
-                    crate::logging::url(url),
+                    crate::redact::DisplayUrl::from(url),
                     started.elapsed().as_millis(),
                     log_reason(&e)
                 );
@@ -281,9 +284,9 @@ impl Http {
         tracing::debug!(
             range,
             length = resp.content_length(),
-            redirected_to = (resp.url() != url).then(|| crate::logging::url(resp.url())),
+            redirected_to = (resp.url() != url).then(|| DisplayUrl::from(resp.url()).to_string()),
             "{method} {} -> {} in {} ms",
-            crate::logging::url(url),
+            crate::redact::DisplayUrl::from(url),
             resp.status().as_u16(),
             started.elapsed().as_millis()
         );
@@ -301,9 +304,7 @@ impl Http {
     fn proxy_refused(&self, url: &Url) -> NetError {
         let raw = proxy_url_for(url);
         NetError::ProxyAuth {
-            proxy: raw
-                .as_deref()
-                .map_or_else(|| "(system proxy)".to_string(), redact_userinfo),
+            proxy: DisplayUrl::new(raw.as_deref().unwrap_or("(system proxy)")),
             host: url.host_str().unwrap_or_default().to_string(),
             sent: raw
                 .as_deref()
@@ -313,7 +314,10 @@ impl Http {
     }
 
     /// Turn a reqwest error into a [`NetError`] that names the host and the proxy in effect.
+    /// The error's own copy of the URL is dropped: it is the one requested, with any query
+    /// credential, and the error is shown with [`DisplayUrl`]s only.
     pub fn describe(&self, url: &Url, source: reqwest::Error) -> NetError {
+        let source = source.without_url();
         let host = url.host_str().unwrap_or_default().to_string();
         let proxy = proxy_for(url);
         if proxy.is_some() && tunnel_refused(&source) {
@@ -333,7 +337,7 @@ impl Http {
             }
         } else {
             NetError::Request {
-                url: url.to_string(),
+                url: (&url).into(),
                 source,
             }
         }
@@ -388,7 +392,7 @@ impl Http {
             // The last attempt's answer is the caller's to read, whatever its status.
             if super::retry::status_is_transient(status) && attempt < self.config.attempts {
                 let status = NetError::Status {
-                    url: url.to_string(),
+                    url: (&url).into(),
                     status,
                 };
                 return Err((status, retry_after_of(&headers)));
@@ -402,7 +406,7 @@ impl Http {
             {
                 if body.len() + chunk.len() > limit {
                     let too_large = NetError::Status {
-                        url: url.to_string(),
+                        url: (&url).into(),
                         status: 413,
                     };
                     return Err((too_large, None));
@@ -411,7 +415,7 @@ impl Http {
             }
             tracing::debug!(
                 "{} read: {} bytes in {} ms",
-                crate::logging::url(url),
+                crate::redact::DisplayUrl::from(url),
                 body.len(),
                 started.elapsed().as_millis()
             );
@@ -503,8 +507,8 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The proxy reqwest would use for `url`, from the environment, without credentials.
-pub fn proxy_for(url: &Url) -> Option<String> {
-    proxy_url_for(url).map(|p| redact_userinfo(&p))
+pub fn proxy_for(url: &Url) -> Option<DisplayUrl> {
+    proxy_url_for(url).map(DisplayUrl::from)
 }
 
 /// The proxy URL for `url` as the environment gives it: credentials included, never printed.
@@ -538,18 +542,6 @@ pub fn env_nonempty(name: &str) -> Option<String> {
         .ok()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
-}
-
-/// `http://user:secret@proxy:3128` -> `http://proxy:3128`.
-pub fn redact_userinfo(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string().trim_end_matches('/').to_string()
-        }
-        Err(_) => "<unparseable proxy URL>".into(),
-    }
 }
 
 #[cfg(test)]
@@ -685,14 +677,6 @@ mod tests {
         assert_eq!(
             roots.to_string(),
             "SSL_CERT_FILE=proxy-ca.pem (1 certificate)"
-        );
-    }
-
-    #[test]
-    fn proxy_credentials_are_redacted() {
-        assert_eq!(
-            redact_userinfo("http://user:pw@proxy:3128/"),
-            "http://proxy:3128"
         );
     }
 }

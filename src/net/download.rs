@@ -223,7 +223,7 @@ async fn attempt(
             let wait = retry_after_of(resp.headers());
             return Err((
                 NetError::Status {
-                    url: t.url.to_string(),
+                    url: (&t.url).into(),
                     status: s.as_u16(),
                 },
                 wait,
@@ -247,7 +247,7 @@ async fn attempt(
             Err(e) => {
                 tracing::debug!(
                     "{}: the body broke off after {} bytes in {} ms",
-                    crate::logging::url(&t.url),
+                    crate::redact::DisplayUrl::from(&t.url),
                     p.have - from,
                     started.elapsed().as_millis()
                 );
@@ -277,7 +277,7 @@ async fn attempt(
     }
     tracing::debug!(
         "{}: {} bytes in {} ms",
-        crate::logging::url(&t.url),
+        crate::redact::DisplayUrl::from(&t.url),
         p.have - from,
         started.elapsed().as_millis()
     );
@@ -285,7 +285,7 @@ async fn attempt(
         if p.have < n {
             return Err((
                 NetError::Truncated {
-                    url: t.url.to_string(),
+                    url: (&t.url).into(),
                     got: p.have,
                     expected: n,
                 },

@@ -5,7 +5,7 @@ use crate::error::Hint;
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("`{url}` is not a valid URL")]
-    BadUrl { url: String },
+    BadUrl { url: crate::redact::DisplayUrl },
     #[error("refusing plain http:// to `{host}`")]
     InsecureUrl { host: String },
     #[error("could not build the HTTP client")]
@@ -13,45 +13,47 @@ pub enum NetError {
     #[error("could not connect to `{host}`{}", proxy_note(.proxy))]
     Connect {
         host: String,
-        proxy: Option<String>,
+        proxy: Option<crate::redact::DisplayUrl>,
         #[source]
         source: reqwest::Error,
     },
     #[error("request to `{host}` timed out{}", proxy_note(.proxy))]
     Timeout {
         host: String,
-        proxy: Option<String>,
+        proxy: Option<crate::redact::DisplayUrl>,
         #[source]
         source: reqwest::Error,
     },
     #[error("request to `{url}` failed")]
     Request {
-        url: String,
+        url: crate::redact::DisplayUrl,
         #[source]
         source: reqwest::Error,
     },
     #[error("`{url}` answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        url: crate::redact::DisplayUrl,
+        status: u16,
+    },
     /// HTTP 407: the proxy's answer, not the server's (plain http through the proxy answers
     /// with it; an https `CONNECT` the proxy refuses ends in it).
     #[error("the proxy `{proxy}` refused the request for `{host}` (HTTP 407): {}", if *.sent { "it rejected the proxy credentials given" } else { "it wants credentials, and none were given" })]
     ProxyAuth {
-        /// Without credentials.
-        proxy: String,
+        proxy: crate::redact::DisplayUrl,
         host: String,
         /// Whether the proxy URL carried credentials.
         sent: bool,
     },
     #[error("the transfer of `{url}` failed after {attempts} attempts")]
     GaveUp {
-        url: String,
+        url: crate::redact::DisplayUrl,
         attempts: u32,
         #[source]
         source: Box<NetError>,
     },
     #[error("the body of `{url}` ended early: {got} of {expected} bytes")]
     Truncated {
-        url: String,
+        url: crate::redact::DisplayUrl,
         got: u64,
         expected: u64,
     },
@@ -69,7 +71,7 @@ pub enum NetError {
     },
 }
 
-fn proxy_note(proxy: &Option<String>) -> String {
+fn proxy_note(proxy: &Option<crate::redact::DisplayUrl>) -> String {
     proxy
         .as_ref()
         .map(|p| format!(" (through proxy `{p}`)"))

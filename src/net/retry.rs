@@ -45,7 +45,7 @@ impl Http {
                 Ok(done) => return Ok(done),
                 Err(failed) => failed,
             };
-            let (shown, reason) = (crate::logging::url(url), log_reason(&e));
+            let (shown, reason) = (crate::redact::DisplayUrl::from(url), log_reason(&e));
             if !self.worth_retrying(url, &e) {
                 tracing::debug!("not retrying {shown}: {reason}");
                 return Err(e);
@@ -55,7 +55,7 @@ impl Http {
                 return Err(match give_up {
                     GiveUp::Last => e,
                     GiveUp::Counted => NetError::GaveUp {
-                        url: url.to_string(),
+                        url: (&url).into(),
                         attempts: n,
                         source: Box::new(e),
                     },

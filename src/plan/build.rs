@@ -132,7 +132,7 @@ impl Inputs<'_> {
             .collect();
         SourcePlan {
             source: sources.kind(),
-            location: Some(crate::logging::url_str(&sources.download_base)),
+            location: Some(crate::redact::DisplayUrl::new(&sources.download_base).to_string()),
             reach: Reach::Ready,
             metadata,
             candidates,
@@ -313,5 +313,8 @@ impl Inputs<'_> {
 
 /// `URL (from SETTING)`, the URL without its credentials.
 fn located_at(url: &url::Url, from: &str) -> String {
-    format!("{} (from {from})", crate::logging::url_str(url.as_str()))
+    format!(
+        "{} (from {from})",
+        crate::redact::DisplayUrl::new(url.as_str())
+    )
 }

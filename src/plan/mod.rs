@@ -65,8 +65,11 @@ impl fmt::Display for SourceKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct Sources {
     /// `{base}/{tag}/{asset}`: GitHub's release downloads or a mirror (`file://` allowed).
+    /// Without secrets (they are scoped credentials); shown redacted all the same, as every URL.
+    #[serde(serialize_with = "crate::redact::serialize")]
     pub download_base: String,
     pub mirror: bool,
+    #[serde(serialize_with = "crate::redact::serialize")]
     pub api_url: String,
 }
 
@@ -91,6 +94,9 @@ pub struct Asset {
     pub name: String,
     pub kind: AssetKind,
     pub size: Option<u64>,
+    /// As requested; serialized as its [`crate::redact::DisplayUrl`] (a URL an index or
+    /// registry lists may be signed).
+    #[serde(serialize_with = "crate::redact::serialize")]
     pub url: String,
     /// Every digest the bytes must match, most trusted first.
     pub expected: Expectations,
@@ -149,9 +155,15 @@ pub enum ChannelDigest {
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Locator {
     /// Requested as it stands.
-    Url { url: String },
+    Url {
+        #[serde(serialize_with = "crate::redact::serialize")]
+        url: String,
+    },
     /// The URL the page (the index's project page, npm's packument) lists for the file.
-    ListedOn { page: String },
+    ListedOn {
+        #[serde(serialize_with = "crate::redact::serialize")]
+        page: String,
+    },
 }
 
 /// One file a source may serve, with everything known before the network is asked.
@@ -197,14 +209,22 @@ impl Candidate {
 pub enum Metadata {
     /// GitHub's release API for the tag (asset digests); asked only when a candidate needs it.
     GithubRelease {
+        #[serde(serialize_with = "crate::redact::serialize")]
         url: String,
         /// `codex-package_SHA256SUMS`, fetched only when the chosen asset has no API digest.
+        #[serde(serialize_with = "crate::redact::serialize")]
         sha256sums: String,
     },
     /// The index's project page (PEP 691 JSON or PEP 503 HTML).
-    IndexPage { url: String },
+    IndexPage {
+        #[serde(serialize_with = "crate::redact::serialize")]
+        url: String,
+    },
     /// npm's packument for `@openai/codex`.
-    Packument { url: String },
+    Packument {
+        #[serde(serialize_with = "crate::redact::serialize")]
+        url: String,
+    },
 }
 
 impl Metadata {
@@ -233,7 +253,7 @@ pub enum Reach {
 #[derive(Debug, Clone, Serialize)]
 pub struct SourcePlan {
     pub source: SourceKind,
-    /// Its base URL, and where that was found.
+    /// Its base URL (shown: a [`crate::redact::DisplayUrl`]), and where that was found.
     pub location: Option<String>,
     pub reach: Reach,
     pub metadata: Option<Metadata>,
@@ -285,6 +305,7 @@ pub struct Resolved {
     /// One line: which channels carry the answer, and what the others said.
     pub from: String,
     /// The metadata requests that answered it.
+    #[serde(serialize_with = "crate::redact::serialize_all")]
     pub urls: Vec<String>,
 }
 

@@ -102,10 +102,21 @@ impl Context {
             None => Target::host()?,
         };
         let store = Store::locate(settings.cache_dir.as_deref())?;
-        let api_url = settings.github_api_url.trim_end_matches('/').to_string();
+        // Configured URLs lose their secrets here, before any plan holds them: the plan, its
+        // printouts, errors and receipts see bare URLs, and the client alone the credentials.
+        let credentials = crate::net::Credentials::default();
+        let bare = |raw: &str| {
+            let (url, scoped) = crate::net::split_secrets(raw);
+            credentials.add(scoped);
+            url
+        };
+        let api_url = bare(&settings.github_api_url)
+            .trim_end_matches('/')
+            .to_string();
+        let download_base = bare(&settings.github_download_url);
         let mirror = match &settings.mirror {
             Some(m) if !m.trim().is_empty() => Some(Sources {
-                download_base: mirror_base(m)?,
+                download_base: bare(&mirror_base(m)?),
                 mirror: true,
                 api_url: api_url.clone(),
             }),
@@ -119,7 +130,7 @@ impl Context {
         tracing::debug!(%version, from = %pin.source, %target, data = %store.data_dir().display(), cache = %store.cache_dir().display(), "pin");
         tracing::debug!(
             order = %order.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
-            mirror = mirror.as_ref().map(|m| crate::logging::url_str(&m.download_base)),
+            mirror = mirror.as_ref().map(|m| crate::redact::DisplayUrl::new(&m.download_base).to_string()),
             "sources"
         );
         Ok(Context {
@@ -127,7 +138,7 @@ impl Context {
             target,
             store,
             github: Sources {
-                download_base: settings.github_download_url.clone(),
+                download_base,
                 mirror: false,
                 api_url,
             },
@@ -137,7 +148,7 @@ impl Context {
             cwd,
             python_index: std::sync::OnceLock::new(),
             npm_registry: std::sync::OnceLock::new(),
-            credentials: crate::net::Credentials::default(),
+            credentials,
         })
     }
 
@@ -293,11 +304,7 @@ impl Online {
             .enable_all()
             .build()
             .map_err(ProvisionError::AsyncRuntime)?;
-        let config = NetConfig::new(
-            &settings.net,
-            &settings.github_api_url,
-            ctx.credentials.clone(),
-        );
+        let config = NetConfig::new(&settings.net, &ctx.github.api_url, ctx.credentials.clone());
         let http = Http::new(config)?;
         Ok(Online { runtime, http })
     }
@@ -363,7 +370,7 @@ pub fn source_of(runtime: &InstalledRuntime) -> String {
         .source
         .map(|s| s.name().to_string())
         .unwrap_or_else(|| {
-            if runtime.receipt.source_url.starts_with("file:") {
+            if runtime.receipt.source_url.is_file() {
                 "archive".into()
             } else {
                 "github".into()

@@ -20,7 +20,7 @@ pub enum ArtifactError {
         mismatch: Box<DigestMismatch>,
     },
     #[error("the server kept restarting `{url}`")]
-    Unstable { url: String },
+    Unstable { url: crate::redact::DisplayUrl },
     #[error("could not read `{}`", .path.display())]
     Read {
         path: PathBuf,
@@ -96,7 +96,7 @@ pub(crate) async fn fetch_verified(
     else {
         download::discard_partial(&dest);
         return Err(ArtifactError::Unstable {
-            url: asset.url.clone(),
+            url: (&asset.url).into(),
         });
     };
     if let Err(mismatch) = asset.expected.check(&sha256, sha512.as_ref()) {

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::config_files::{basic, ini_value, netrc_for, npmrc_pairs};
 use crate::net::client::env_nonempty;
-use crate::net::{redact_userinfo, Credential, ScopedCredential, Token};
+use crate::net::{Credential, ScopedCredential, Token};
 
 /// A registry's base URL, where that answer came from, and the credentials configured for it.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ impl Unlocated {
     fn not_a_url(from: &str, raw: &str) -> Unlocated {
         Unlocated::NotAUrl {
             from: from.to_string(),
-            shown: redact_userinfo(raw),
+            shown: crate::redact::DisplayUrl::new(raw).to_string(),
         }
     }
 }
@@ -121,7 +121,7 @@ pub fn python_index(inputs: &LocateInputs) -> Location {
 fn log_location(registry: &str, location: &Location) {
     match location {
         Location::Found(l) => tracing::debug!(
-            url = %crate::logging::url(&l.url),
+            url = %crate::redact::DisplayUrl::from(&l.url),
             from = %l.from,
             credentials = l.credentials.len(),
             "{registry} located"
@@ -623,6 +623,7 @@ mod tests {
         match c {
             Credential::Basic { user, password } => (user.clone(), format!("{password:?}")),
             Credential::Bearer(t) => ("bearer".into(), format!("{t:?}")),
+            Credential::Query(t) => ("query".into(), format!("{t:?}")),
         }
     }
 

@@ -59,18 +59,24 @@ pub struct Tarball {
 #[derive(Debug, thiserror::Error)]
 pub enum NpmError {
     #[error("the registry has no package `{PACKAGE}` (`{url}` answered 404)")]
-    NoPackage { url: String },
+    NoPackage { url: crate::redact::DisplayUrl },
     #[error("the registry refused the request for `{url}` (HTTP {status}): {}", if *.sent { "the credentials given were rejected" } else { "it wants credentials, and none were given" })]
     Unauthorized {
-        url: String,
+        url: crate::redact::DisplayUrl,
         status: u16,
         /// Whether credentials were sent (and so rejected).
         sent: bool,
     },
     #[error("`{url}` answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        url: crate::redact::DisplayUrl,
+        status: u16,
+    },
     #[error("the packument `{url}` is malformed: {reason}")]
-    Malformed { url: String, reason: String },
+    Malformed {
+        url: crate::redact::DisplayUrl,
+        reason: String,
+    },
     #[error(transparent)]
     Net(#[from] NetError),
 }
@@ -103,18 +109,23 @@ pub async fn packument_at(http: &Http, doc: &str) -> Result<Packument, NpmError>
         .await?;
     match status {
         200 => {}
-        404 => return Err(NpmError::NoPackage { url: doc }),
+        404 => return Err(NpmError::NoPackage { url: doc.into() }),
         401 | 403 => {
             return Err(NpmError::Unauthorized {
-                url: doc,
+                url: doc.into(),
                 status,
                 sent,
             })
         }
-        _ => return Err(NpmError::Status { url: doc, status }),
+        _ => {
+            return Err(NpmError::Status {
+                url: doc.into(),
+                status,
+            })
+        }
     }
     serde_json::from_slice(&body).map_err(|e| NpmError::Malformed {
-        url: doc,
+        url: doc.into(),
         reason: e.to_string(),
     })
 }

@@ -46,10 +46,10 @@ impl IndexFile {
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("the index has no project `{PROJECT}` (`{url}` answered 404)")]
-    NoProject { url: String },
+    NoProject { url: crate::redact::DisplayUrl },
     #[error("the index refused the request for `{url}` (HTTP {status}): {}", refusal(*.sent))]
     Unauthorized {
-        url: String,
+        url: crate::redact::DisplayUrl,
         status: u16,
         /// Whether credentials were sent (and so rejected).
         sent: bool,
@@ -57,11 +57,21 @@ pub enum IndexError {
     /// An auth front (devpi-lockdown's nginx configuration, a single sign-on proxy) answers a
     /// refused login with a redirect to its login page, which then answers 200.
     #[error("the index sent the request for `{url}` to a login page (`{to}`) instead of the project page: {}", refusal(*.sent))]
-    LoginRedirect { url: String, to: String, sent: bool },
+    LoginRedirect {
+        url: crate::redact::DisplayUrl,
+        to: crate::redact::DisplayUrl,
+        sent: bool,
+    },
     #[error("`{url}` answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        url: crate::redact::DisplayUrl,
+        status: u16,
+    },
     #[error("the index page `{url}` is malformed: {reason}")]
-    Malformed { url: String, reason: String },
+    Malformed {
+        url: crate::redact::DisplayUrl,
+        reason: String,
+    },
     #[error(transparent)]
     Net(#[from] NetError),
 }
@@ -105,15 +115,20 @@ pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, Index
     let status = answer.status;
     match status {
         200 => {}
-        404 => return Err(IndexError::NoProject { url: page }),
+        404 => return Err(IndexError::NoProject { url: page.into() }),
         401 | 403 => {
             return Err(IndexError::Unauthorized {
-                url: page,
+                url: page.into(),
                 status,
                 sent,
             })
         }
-        _ => return Err(IndexError::Status { url: page, status }),
+        _ => {
+            return Err(IndexError::Status {
+                url: page.into(),
+                status,
+            })
+        }
     }
     let content_type = answer
         .headers
@@ -129,8 +144,8 @@ pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, Index
     let files = parse_html(&String::from_utf8_lossy(&answer.body), &answer.url);
     if is_login_page(&url, &answer.url, &files) {
         return Err(IndexError::LoginRedirect {
-            url: page,
-            to: crate::logging::url(&answer.url),
+            url: page.into(),
+            to: crate::redact::DisplayUrl::from(&answer.url),
             sent,
         });
     }
@@ -182,7 +197,7 @@ enum Yanked {
 /// PEP 691: `files[].{filename, url, hashes.sha256, size, yanked}`.
 pub fn parse_json(body: &[u8], page: &Url) -> Result<Vec<IndexFile>, IndexError> {
     let parsed: JsonPage = serde_json::from_slice(body).map_err(|e| IndexError::Malformed {
-        url: page.to_string(),
+        url: page.into(),
         reason: e.to_string(),
     })?;
     Ok(parsed

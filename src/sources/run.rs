@@ -87,7 +87,7 @@ impl<'a> Session<'a> {
         let (status, _, body) = self.http.get_small(&parsed, false, 1 << 20).await?;
         if status != 200 {
             return Err(NetError::Status {
-                url: url.to_string(),
+                url: (&url).into(),
                 status,
             }
             .into());
@@ -215,7 +215,7 @@ async fn serve<T>(
         tracing::debug!(
             source = %sp.source,
             asset = %asset.name,
-            url = %crate::logging::url_str(&asset.url),
+            url = %crate::redact::DisplayUrl::new(&asset.url),
             expected = %asset.expected.primary().digest,
             from = %asset.expected.primary().source,
             checks = asset.expected.all().len(),
@@ -457,7 +457,9 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
     if of_version.is_empty() {
         return Err(Failed::unserved(format!(
             "the index ({}) has no {} {} wheel",
-            crate::logging::url_str(page.trim_end_matches(&format!("{}/", pyindex::PROJECT))),
+            crate::redact::DisplayUrl::new(
+                page.trim_end_matches(&format!("{}/", pyindex::PROJECT))
+            ),
             pyindex::PROJECT,
             version.pep440()
         )));
@@ -511,7 +513,7 @@ fn from_packument(
         .ok_or_else(|| {
             Failed::unserved(format!(
                 "the registry ({}) has no {}@{}",
-                crate::logging::url_str(page.trim_end_matches(npm::PACKAGE_PATH)),
+                crate::redact::DisplayUrl::new(page.trim_end_matches(npm::PACKAGE_PATH)),
                 npm::PACKAGE,
                 npm::version_key(&plan.version, &plan.target)
             ))

@@ -22,8 +22,8 @@ pub struct Receipt {
     pub tag: String,
     pub target: Target,
     pub asset: String,
-    /// Where the archive came from: a URL (never carrying credentials) or a local path.
-    pub source_url: String,
+    /// Where the archive came from: a URL (no userinfo, its query redacted) or a local path.
+    pub source_url: crate::redact::DisplayUrl,
     pub archive_sha256: Sha256,
     pub archive_size: u64,
     pub verified_by: DigestSource,

@@ -190,6 +190,11 @@ impl TestContext {
                 "http://127.0.0.1:9/unreachable-npm",
             )
             .env("CODEX_BOOTSTRAP_RETRY_BASE_MS", "1")
+            // Codex children get a minimal environment: the fake app-server's knobs by name.
+            .env(
+                "CODEX_BOOTSTRAP_PASS_ENV",
+                "FAKE_APP_SERVER_MODE,FAKE_APP_SERVER_TAG,FAKE_CODEX_VERSION",
+            )
             .env("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS", "1")
             // Installing into an environment outside the sandbox (the machine's python3) is an
             // error, not a write into the user's site-packages.
