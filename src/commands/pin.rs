@@ -108,7 +108,7 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
     };
     let old = Manifest::load(&args.manifest).ok();
     let text = manifest.to_toml();
-    codex_bootstrap::fs::write_atomic(&args.manifest, text.as_bytes())
+    codex_bootstrap::fs::write_shared(&args.manifest, text.as_bytes())
         .with_context(|| format!("could not write `{}`", args.manifest.display()))?;
     let before = |t: &Target| {
         old.as_ref()

@@ -26,3 +26,4 @@ mod quickstart;
 mod registries;
 mod sources;
 mod store;
+mod truth;
