@@ -281,8 +281,12 @@ fn from_sources(
             what,
             ui,
             async |asset: &Asset| {
-                ui.status("Fetching", &format!("{} from {}", asset.name, asset.source));
-                let bar = ui.progress(asset.size, "Fetching");
+                let bar = crate::report::announced(
+                    ui,
+                    "Fetching",
+                    format!("{} from {}", asset.name, asset.source),
+                    asset.size,
+                );
                 let fetched =
                     crate::sources::artifact::fetch_verified(&online.http, asset, staging, &*bar)
                         .await;

@@ -233,11 +233,15 @@ impl JobInputs<'_> {
     }
 }
 
-/// Say what is downloaded from where, and start its progress bar.
-pub(super) fn announce(asset: &Asset, ui: &dyn Reporter) -> Box<dyn crate::net::Progress> {
-    ui.status(
+/// Say what is downloaded from where, and show its progress bar, once the source answers.
+pub(super) fn announce<'a>(
+    asset: &Asset,
+    ui: &'a dyn Reporter,
+) -> Box<dyn crate::net::Progress + 'a> {
+    crate::report::announced(
+        ui,
         "Downloading",
-        &format!(
+        format!(
             "{}{} from {}",
             asset.name,
             asset
@@ -246,6 +250,6 @@ pub(super) fn announce(asset: &Asset, ui: &dyn Reporter) -> Box<dyn crate::net::
                 .unwrap_or_default(),
             asset.source
         ),
-    );
-    ui.progress(asset.size, "Downloading")
+        asset.size,
+    )
 }

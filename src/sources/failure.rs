@@ -24,6 +24,16 @@ pub enum SourceError {
         target: String,
         candidates: Vec<String>,
     },
+    /// A `--mirror` directory that is not there: none of its files were read.
+    #[error("the mirror directory `{path}` does not exist")]
+    NoMirrorDir { path: String },
+    /// A mirror (directory or server) that has none of the version's files for the target.
+    #[error("the mirror has none of codex {version}'s files for `{target}` (looked for {})", .candidates.join(", "))]
+    MirrorLacks {
+        version: String,
+        target: String,
+        candidates: Vec<String>,
+    },
     #[error("no trustworthy sha256 for `{asset}` in release `{tag}`: GitHub publishes no digest for it, and no {SHA256SUMS_ASSET} with a digest of its own lists it")]
     NoDigest { tag: String, asset: String },
     #[error("{SHA256SUMS_ASSET} of `{tag}` does not match GitHub's digest for it (expected {expected}, got {actual})")]
@@ -62,6 +72,10 @@ impl Hint for SourceError {
             SourceError::Unserved(_) => None,
             SourceError::Disagrees(_) => Some("nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into()),
             SourceError::NoAsset { .. } => Some("pick another `--version` or `--target`".into()),
+            SourceError::NoMirrorDir { .. } => Some("check the `--mirror` path (or CODEX_BOOTSTRAP_MIRROR); `codex-bootstrap mirror --out DIR` writes one".into()),
+            SourceError::MirrorLacks { version, target, .. } => Some(format!(
+                "fill the mirror with `codex-bootstrap mirror {version} --targets {target} --out DIR`, or check the `--mirror` path"
+            )),
             SourceError::NoDigest { asset, .. } => Some(format!(
                 "pin its digest in codex-runtime.toml (`codex-bootstrap pin`), or pass `--archive FILE --sha256 HEX` for `{asset}`"
             )),
@@ -98,7 +112,10 @@ pub enum Verdict {
 impl SourceError {
     pub fn verdict(&self) -> Verdict {
         match self {
-            SourceError::Unserved(_) | SourceError::NoAsset { .. } => Verdict::Missing,
+            SourceError::Unserved(_)
+            | SourceError::NoAsset { .. }
+            | SourceError::NoMirrorDir { .. }
+            | SourceError::MirrorLacks { .. } => Verdict::Missing,
             SourceError::Disagrees(_) | SourceError::SumsMismatch { .. } => Verdict::Integrity,
             SourceError::NoDigest { .. }
             | SourceError::BadApiDigest { .. }

@@ -6,7 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common::{assert_exit, describe, stderr, stdout, PointAt, TestContext, TAG, V};
+use crate::common::{
+    assert_exit, describe, host_target, stderr, stdout, PointAt, TestContext, TAG, V,
+};
 use crate::fixture::{package_gz, publish_and_install, release_gz, Package};
 use crate::support::github::DigestMode;
 
@@ -75,4 +77,99 @@ fn mirror_pin_and_wheel_outputs_follow_the_umask() {
     assert_exit(&out, 0);
     let path = stdout(&out);
     assert_mode(Path::new(path.trim()), 0o640);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts name the real cause
+
+/// A project pin of the host's wheel and npm tarball (made-up digests: nothing is served), so
+/// a mirror's plan holds them without asking GitHub.
+fn pin_registry_files(ctx: &TestContext) {
+    let wheel = crate::fixture::wheel_name(V, crate::fixture::host_wheel_tag());
+    let npm = crate::support::npm::tarball_name(
+        V,
+        Some(crate::support::npm::npm_platform(host_target())),
+    );
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{t}.wheel]\nfile = \"{wheel}\"\nsha256 = \"{}\"\n\n[targets.{t}.npm]\nfile = \"{npm}\"\nintegrity = \"{}\"\n",
+            crate::fixture::sha256_hex(b"a wheel"),
+            crate::support::npm::integrity(b"a tarball"),
+            t = host_target(),
+        ),
+    )
+    .unwrap();
+}
+
+/// The line of the closing error that names `source`.
+fn source_line(err: &str, source: &str) -> String {
+    err.lines()
+        .find(|l| l.trim_start().starts_with(&format!("{source}:")))
+        .unwrap_or_else(|| panic!("no `{source}:` line in:\n{err}"))
+        .to_string()
+}
+
+#[test]
+fn a_mirror_directory_that_does_not_exist_is_the_mirrors_verdict_and_nothing_is_downloading() {
+    let ctx = TestContext::new();
+    pin_registry_files(&ctx);
+    let missing = ctx.root().join("no-such-mirror");
+    let out = ctx
+        .cmd(["install", "--source", "github", "--mirror"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(!err.contains("Downloading"), "{err}");
+    let mirror = source_line(&err, "mirror");
+    assert!(
+        mirror.contains("does not exist") && mirror.contains(&missing.display().to_string()),
+        "{err}"
+    );
+    assert!(!mirror.contains("connect"), "{err}");
+    assert!(err.contains("codex-bootstrap mirror --out"), "{err}");
+}
+
+#[test]
+fn an_empty_mirror_directory_says_which_files_it_lacks_without_asking_github() {
+    let ctx = TestContext::new();
+    pin_registry_files(&ctx);
+    let dir = ctx.root().join("empty-mirror");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = ctx
+        .cmd(["install", "--source", "github", "--mirror"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(!err.contains("Downloading"), "{err}");
+    let mirror = source_line(&err, "mirror");
+    assert!(
+        mirror.contains("the mirror has none of") && mirror.contains(&package_gz()),
+        "{err}"
+    );
+    assert!(!mirror.contains("connect"), "{err}");
+}
+
+#[test]
+fn an_http_mirror_answering_404_is_never_announced_as_downloading() {
+    let ctx = TestContext::new();
+    pin_registry_files(&ctx);
+    let mirror = crate::support::http::TestServer::start();
+    let out = ctx
+        .cmd(["install", "--source", "github", "--mirror"])
+        .arg(format!("{}/mirror", mirror.url()))
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(!err.contains("Downloading"), "{err}");
+    assert!(!mirror.requests().is_empty(), "the mirror was asked");
+    // GitHub's API (out of reach) and the files the mirror lacks are both said.
+    let line = source_line(&err, "mirror");
+    let wheel = crate::fixture::wheel_name(V, crate::fixture::host_wheel_tag());
+    assert!(line.contains("connect") && line.contains(&wheel), "{err}");
 }
