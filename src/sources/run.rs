@@ -497,12 +497,12 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         .filter(|f| f.version().as_ref() == Some(version))
         .collect();
     if of_version.is_empty() {
-        return Err(Failed::unserved(format!(
+        return Err(Failed::of(SourceError::NoVersion(format!(
             "the index ({}) has no {} {} wheel",
             crate::logging::url_str(page.trim_end_matches(&format!("{}/", pyindex::PROJECT))),
             pyindex::PROJECT,
             version.pep440()
-        )));
+        ))));
     }
     let platform = c.platform.as_deref().unwrap_or_default();
     let matching: Vec<&&pyindex::IndexFile> = of_version
@@ -551,12 +551,18 @@ fn from_packument(
     let tarball = packument
         .tarball(&plan.version, &plan.target)
         .ok_or_else(|| {
-            Failed::unserved(format!(
+            let reason = format!(
                 "the registry ({}) has no {}@{}",
                 crate::logging::url_str(page.trim_end_matches(npm::PACKAGE_PATH)),
                 npm::PACKAGE,
                 npm::version_key(&plan.version, &plan.target)
-            ))
+            );
+            // Without the version itself, the version is what is wrong, not the platform.
+            if packument.versions.contains_key(&plan.version.to_string()) {
+                Failed::unserved(reason)
+            } else {
+                Failed::of(SourceError::NoVersion(reason))
+            }
         })?;
     Ok(Settled {
         name: tarball.file,

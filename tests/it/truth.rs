@@ -173,3 +173,58 @@ fn an_http_mirror_answering_404_is_never_announced_as_downloading() {
     let wheel = crate::fixture::wheel_name(V, crate::fixture::host_wheel_tag());
     assert!(line.contains("connect") && line.contains(&wheel), "{err}");
 }
+
+fn host_wheel_index() -> crate::support::pyindex::PythonIndex {
+    let tag = crate::fixture::host_wheel_tag();
+    crate::support::pyindex::PythonIndex::builder()
+        .wheel(
+            &crate::fixture::wheel_name(V, tag),
+            crate::fixture::wheel(V, tag, &Package::codex(V)),
+        )
+        .start()
+}
+
+fn host_npm() -> crate::support::npm::NpmRegistry {
+    crate::support::npm::NpmRegistry::builder()
+        .tarball(
+            V,
+            crate::support::npm::npm_platform(host_target()),
+            crate::fixture::npm_tarball(V, host_target(), &Package::codex(V)),
+        )
+        .start()
+}
+
+#[test]
+fn a_version_the_registries_say_does_not_exist_gets_no_network_advice() {
+    let ctx = TestContext::new();
+    let (index, npm) = (host_wheel_index(), host_npm());
+    // GitHub is out of reach; the index and npm both answer that 0.999.0 does not exist.
+    let out = ctx
+        .cmd(["install", "0.999.0"])
+        .python_index(&index)
+        .npm_registry(&npm)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    let hint = &err[err
+        .find("hint:")
+        .unwrap_or_else(|| panic!("no hint:\n{err}"))..];
+    assert!(hint.contains("no such version"), "{err}");
+    for network in ["proxy", "offline", "reachable"] {
+        assert!(!hint.contains(network), "network advice:\n{err}");
+    }
+
+    // npm alone says so too, with the same hint.
+    let out = ctx
+        .cmd(["install", "0.999.0", "--source", "npm"])
+        .npm_registry(&npm)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("hint:") && err.contains("no such version"),
+        "{err}"
+    );
+}
