@@ -52,13 +52,8 @@ pub fn provision(
         }
     }
 
+    // The mirror was vetted when the context was resolved (`--dry-run` refuses it the same).
     let online = Online::new(ctx)?;
-    // Vet the mirror before any request: a refused mirror should fail fast.
-    if let Some(m) = &ctx.mirror {
-        if crate::net::local_path(&m.download_base).is_none() {
-            online.http.url(&m.download_base)?;
-        }
-    }
     let session = Session::new(&online.http);
     let (version, resolved_latest) = online.resolve_version(ctx, &session, ui)?;
     *resolved.borrow_mut() = resolved_latest.as_ref().map(|r| r.from.clone());

@@ -228,3 +228,79 @@ fn a_version_the_registries_say_does_not_exist_gets_no_network_advice() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `--dry-run` refuses what `install` refuses
+
+#[test]
+fn dry_run_refuses_every_mirror_install_refuses_with_the_same_error() {
+    let ctx = TestContext::new();
+    for mirror in [
+        "ftp://mirror.example/codex",
+        "http://mirror.example/codex",
+        "http://",
+        "file://host.example/srv/mirror",
+    ] {
+        let install = ctx.run(["install", "--source", "github", "--mirror", mirror]);
+        let dry = ctx.run(["install", "--dry-run", "--mirror", mirror]);
+        assert_ne!(install.status.code(), Some(0), "{}", describe(&install));
+        assert_eq!(
+            dry.status.code(),
+            install.status.code(),
+            "{}",
+            describe(&dry)
+        );
+        let first = |out: &Output| stderr(out).lines().next().unwrap_or_default().to_string();
+        assert!(first(&dry).starts_with("error:"), "{}", describe(&dry));
+        assert_eq!(first(&dry), first(&install), "{mirror}");
+        // `http://` is not taken for a directory named `http:`.
+        assert!(!first(&dry).contains("http:`"), "{}", describe(&dry));
+    }
+    // Plain http to a host the user trusts is theirs to allow.
+    let dry = ctx.run([
+        "install",
+        "--dry-run",
+        "--allow-http",
+        "--mirror",
+        "http://mirror.example/codex",
+    ]);
+    assert_exit(&dry, 0);
+}
+
+#[test]
+fn the_mirror_command_suggests_a_mirror_install_accepts_and_a_relative_file_url_works() {
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    let out = ctx.run(["mirror", "--from-cache", "--version", V, "--out", "./m1"]);
+    assert_exit(&out, 0);
+    let suggested = format!("--mirror {}", ctx.work_dir().join("m1").display());
+    assert!(stdout(&out).contains(&suggested), "{}", describe(&out));
+
+    // The mirror's own manifest pins what it holds: a fresh store installs from it through
+    // `file://./m1`, which the dry run shows as the same directory.
+    std::fs::copy(
+        ctx.work_dir()
+            .join("m1")
+            .join(TAG)
+            .join("codex-runtime.toml"),
+        ctx.work_dir().join("codex-runtime.toml"),
+    )
+    .unwrap();
+    let fresh = ctx.root().join("fresh-store");
+    let dry = ctx
+        .cmd(["install", "--dry-run", "--mirror", "file://./m1"])
+        .env("CODEX_BOOTSTRAP_HOME", &fresh)
+        .output()
+        .unwrap();
+    assert_exit(&dry, 0);
+    let url = format!("file://{}", ctx.work_dir().join("m1").display());
+    assert!(stdout(&dry).contains(&url), "{}", describe(&dry));
+    let out = ctx
+        .cmd(["install", "--json", "--mirror", "file://./m1"])
+        .env("CODEX_BOOTSTRAP_HOME", &fresh)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["source"], "mirror", "{report}");
+}
