@@ -304,3 +304,72 @@ fn the_mirror_command_suggests_a_mirror_install_accepts_and_a_relative_file_url_
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["source"], "mirror", "{report}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The smaller promises of the CLI and the store
+
+#[test]
+fn completions_into_a_closed_pipe_exit_0() {
+    let ctx = TestContext::new();
+    for shell in ["bash", "fish"] {
+        // A pipe whose reading end is already closed: every write fails with EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = ctx
+            .cmd(["completions", shell])
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert!(!stderr(&out).contains("panicked"), "{}", describe(&out));
+    }
+}
+
+#[test]
+fn uninstalling_a_version_that_is_not_installed_leaves_no_lock_file() {
+    let ctx = TestContext::new();
+    let out = ctx.run(["uninstall", "0.999.0"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("not installed"), "{}", describe(&out));
+    let locks = ctx.cache_dir().join("locks");
+    let left: Vec<_> = std::fs::read_dir(&locks)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left in {}: {left:?}", locks.display());
+}
+
+#[test]
+fn prune_says_so_when_nothing_is_removed() {
+    let ctx = TestContext::new();
+    let out = ctx.run(["prune"]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("Nothing to remove"),
+        "{}",
+        describe(&out)
+    );
+    let out = ctx.run(["prune", "--keep", "1"]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("Nothing to remove"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn the_readme_says_quickstart_exits_130_on_ctrl_c() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `--timeout SECS`"))
+        .expect("the quickstart table's --timeout row");
+    assert!(
+        row.contains("Ctrl-C (exit 130") && !row.contains("Ctrl-C (exit 1,"),
+        "{row}"
+    );
+}
