@@ -373,3 +373,40 @@ fn the_readme_says_quickstart_exits_130_on_ctrl_c() {
         "{row}"
     );
 }
+
+/// The one digest an npm tarball was checked against, as the manifest pinned it: a sha512
+/// integrity, not the archive's sha256 said to come from the manifest.
+#[test]
+fn an_npm_tarball_pinned_by_integrity_says_sha512_from_the_manifest() {
+    let ctx = TestContext::new();
+    let platform = crate::support::npm::npm_platform(host_target());
+    let tgz = crate::fixture::npm_tarball(V, host_target(), &Package::codex(V));
+    let name = crate::support::npm::tarball_name(V, Some(platform));
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{t}.npm]\nfile = \"{name}\"\nintegrity = \"{}\"\n",
+            crate::support::npm::integrity(&tgz),
+            t = host_target(),
+        ),
+    )
+    .unwrap();
+    let file = ctx.root().join(&name);
+    std::fs::write(&file, &tgz).unwrap();
+    let out = ctx
+        .cmd(["install", "--archive"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    let verified = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("verified:"))
+        .unwrap_or_else(|| panic!("no verified line:\n{err}"));
+    assert!(
+        verified.contains("sha512-") && verified.contains("manifest"),
+        "{err}"
+    );
+    assert!(!verified.contains("sha256"), "{err}");
+}
