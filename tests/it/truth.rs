@@ -410,3 +410,29 @@ fn an_npm_tarball_pinned_by_integrity_says_sha512_from_the_manifest() {
     );
     assert!(!verified.contains("sha256"), "{err}");
 }
+
+#[test]
+fn quickstart_blames_a_missing_cwd_or_codex_home_not_the_runtime() {
+    let ctx = TestContext::new();
+    let missing = ctx.root().join("nonexistent").join("dir");
+    for flag in ["--cwd", "--codex-home"] {
+        let out = ctx
+            .cmd(["quickstart", "--codex"])
+            .arg(crate::fixture::fake_app_server())
+            .arg(flag)
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(&missing.display().to_string()) && first.contains("does not exist"),
+            "{err}"
+        );
+        assert!(
+            err.contains(flag) && !err.contains("install the runtime"),
+            "{err}"
+        );
+    }
+}
