@@ -436,3 +436,26 @@ fn quickstart_blames_a_missing_cwd_or_codex_home_not_the_runtime() {
         );
     }
 }
+
+#[test]
+fn an_archive_of_another_version_says_so_and_never_suggests_trusting_it() {
+    let ctx = TestContext::new();
+    let tag = crate::fixture::host_wheel_tag();
+    let name = crate::fixture::wheel_name(V, tag);
+    let file = ctx.root().join(&name);
+    std::fs::write(&file, crate::fixture::wheel(V, tag, &Package::codex(V))).unwrap();
+    let out = ctx
+        .cmd(["install", "0.162.1", "--archive"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(&format!("is codex {V}")) && first.contains("0.162.1"),
+        "{err}"
+    );
+    assert!(!err.contains("--trust-archive"), "{err}");
+    assert!(err.contains(&format!("--version {V}")), "{err}");
+}
