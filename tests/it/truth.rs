@@ -459,3 +459,70 @@ fn an_archive_of_another_version_says_so_and_never_suggests_trusting_it() {
     assert!(!err.contains("--trust-archive"), "{err}");
     assert!(err.contains(&format!("--version {V}")), "{err}");
 }
+
+#[test]
+fn pin_with_a_target_downloads_and_pins_that_target_alone() {
+    let ctx = TestContext::new();
+    let server = crate::support::github::ReleaseServer::start();
+    let targets = ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
+    let assets: Vec<_> = targets
+        .iter()
+        .map(|t| {
+            crate::support::github::Asset::new(
+                &format!("codex-package-{t}.tar.gz"),
+                Package::for_target(V, t).tar_gz(),
+                DigestMode::Api,
+            )
+        })
+        .collect();
+    server.add_release(TAG, &assets);
+    let downloads = || -> Vec<String> {
+        server
+            .requests()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| p.starts_with("/download/"))
+            .collect()
+    };
+    let manifest = || -> toml::Value {
+        toml::from_str(&std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap())
+            .unwrap()
+    };
+
+    let out = ctx
+        .cmd(["pin", V, "--target", targets[1]])
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(
+        downloads(),
+        [format!(
+            "/download/{TAG}/codex-package-{}.tar.gz",
+            targets[1]
+        )]
+    );
+    let pinned: Vec<String> = manifest()["targets"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(pinned, [targets[1]]);
+
+    // Pinning another target keeps the first: the manifest pins both.
+    let out = ctx
+        .cmd(["pin", V, "--target", targets[0]])
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let mut pinned: Vec<String> = manifest()["targets"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    pinned.sort();
+    assert_eq!(pinned, [targets[1], targets[0]]);
+}
