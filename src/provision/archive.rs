@@ -33,8 +33,8 @@ impl LocalArchive {
         if let Some(found) = version_in_name(&name, kind).filter(|v| v != version) {
             return Err(ProvisionError::ArchiveVersion {
                 name,
-                found,
-                wanted: version.clone(),
+                found: found.to_string(),
+                wanted: version.to_string(),
             });
         }
         let size = std::fs::metadata(&path)

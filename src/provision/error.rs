@@ -28,8 +28,8 @@ pub enum ProvisionError {
     #[error("`{name}` is codex {found}, but {wanted} was asked for")]
     ArchiveVersion {
         name: String,
-        found: CodexVersion,
-        wanted: CodexVersion,
+        found: String,
+        wanted: String,
     },
     #[error("`{}` is not an absolute path", .0.display())]
     NotAbsolute(PathBuf),

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use crate::common::{
     assert_exit, describe, host_target, stderr, stdout, PointAt, TestContext, TAG, V,
 };
-use crate::fixture::{package_gz, publish_and_install, release_gz, Package};
+use crate::fixture::{package_gz, publish_and_install, Package};
 use crate::support::github::DigestMode;
 
 /// Run `cmd` under `umask 027`, through a shell (a test cannot change its own umask safely:
