@@ -131,7 +131,7 @@ macro_rules! commands {
 }
 
 commands! {
-    /// Install the pinned Codex runtime into the cache (instant when already there).
+    /// Install the pinned Codex runtime into the store (instant when already there).
     #[command(after_help = examples(&[
         ("codex-bootstrap install", "the project's pin, else the bundled one"),
         ("codex-bootstrap install 0.163.0 --print-path", "install, then print bin/codex"),

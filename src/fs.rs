@@ -106,6 +106,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// A temporary file beside `path`, for a file meant for others (a mirror's archives and
+/// manifests, a project's pin, a built wheel): created 0666 less the umask, as `cp` or a
+/// shell's redirection would make it, not the 0600 of a private temporary file. Persist it
+/// onto `path` when written.
+pub fn shared_tempfile_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(parent_or_cwd(path))
+}
+
+/// [`write_atomic`] for a file meant for others: its mode is 0666 less the umask.
+pub fn write_shared(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = shared_tempfile_beside(path)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn parent_or_cwd(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 /// Make a rename in `dir` durable. Linux needs the directory fsynced; other platforms do not
 /// need (or allow) it.
 pub(crate) fn sync_dir(dir: &Path) {

@@ -14,13 +14,32 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// Each string on one line: the terminal's line breaks and the padding that aligns them
+    /// under `error:` and `hint:` mean nothing to a script.
     pub fn of(err: &Report) -> ErrorReport {
         ErrorReport {
-            error: err.to_string(),
-            causes: err.causes(),
-            hint: err.hint(),
+            error: one_line(&err.to_string()),
+            causes: err.causes().iter().map(|c| one_line(c)).collect(),
+            hint: err.hint().map(|h| one_line(&h)),
         }
     }
+}
+
+/// `text`'s lines, their alignment padding collapsed, joined by `; ` (by a space after a
+/// line that ends in `:`).
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { "; " });
+        }
+        out.push_str(&line);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -49,6 +68,23 @@ mod tests {
         assert_eq!(report.error, "could not write `codex-runtime.toml`");
         assert_eq!(report.causes, ["No space left on device"]);
         assert_eq!(report.hint, None);
+    }
+
+    #[test]
+    fn the_json_report_puts_each_string_on_one_line() {
+        let err = Report::from(
+            Failure::new("could not install codex 9.9.9 from any source:\n        mirror: gone\n        github: no release")
+                .hint("mirror: fill it\n      github: check the version"),
+        );
+        let report = ErrorReport::of(&err);
+        assert_eq!(
+            report.error,
+            "could not install codex 9.9.9 from any source: mirror: gone; github: no release"
+        );
+        assert_eq!(
+            report.hint.as_deref(),
+            Some("mirror: fill it; github: check the version")
+        );
     }
 
     #[test]

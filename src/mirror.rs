@@ -183,7 +183,7 @@ pub fn build(
         e.codex_sha256 = ctx.codex_sha256_for(&version, t);
     }
     let sums_path = release_dir.join(SHA256SUMS_ASSET);
-    crate::fs::write_atomic(&sums_path, sums.as_bytes())
+    crate::fs::write_shared(&sums_path, sums.as_bytes())
         .map_err(|e| MirrorError::Write(sums_path.clone(), e))?;
     let manifest = Manifest {
         origin: String::new(),
@@ -192,7 +192,7 @@ pub fn build(
         targets: pinned,
     };
     let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
-    crate::fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())
+    crate::fs::write_shared(&manifest_path, manifest.to_toml().as_bytes())
         .map_err(|e| MirrorError::Write(manifest_path.clone(), e))?;
     Ok(Mirror {
         version: version.to_string(),
@@ -281,8 +281,12 @@ fn from_sources(
             what,
             ui,
             async |asset: &Asset| {
-                ui.status("Fetching", &format!("{} from {}", asset.name, asset.source));
-                let bar = ui.progress(asset.size, "Fetching");
+                let bar = crate::report::announced(
+                    ui,
+                    "Fetching",
+                    format!("{} from {}", asset.name, asset.source),
+                    asset.size,
+                );
                 let fetched =
                     crate::sources::artifact::fetch_verified(&online.http, asset, staging, &*bar)
                         .await;
@@ -320,8 +324,12 @@ fn copy_verified(
         });
     }
     let dir = to.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(IoError::at("write into", dir))?;
-    std::fs::copy(from, tmp.path()).map_err(IoError::at("write", to))?;
+    // A mirror is served by others: modes follow the umask, not the source file's (a kept
+    // download in the store is read-only) nor a private temp file's 0600.
+    let mut tmp = crate::fs::shared_tempfile_beside(to).map_err(IoError::at("write into", dir))?;
+    let mut src =
+        std::fs::File::open(from).map_err(|e| MirrorError::Read(from.to_path_buf(), e))?;
+    std::io::copy(&mut src, &mut tmp).map_err(IoError::at("write", to))?;
     tmp.persist(to)
         .map_err(|e| IoError::at("write", to)(e.error))?;
     Ok((size, actual, sha512))

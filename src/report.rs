@@ -14,6 +14,58 @@ pub trait Reporter {
     fn progress(&self, total: Option<u64>, what: &str) -> Box<dyn Progress>;
 }
 
+/// A transfer's progress that tells `ui` what is fetched from where (`verb message`) only
+/// when the source answers ([`Progress::started`]), then shows its bar: a file the source does
+/// not have is never announced.
+pub fn announced<'a>(
+    ui: &'a dyn Reporter,
+    verb: &'a str,
+    message: String,
+    total: Option<u64>,
+) -> Box<dyn Progress + 'a> {
+    Box::new(Announced {
+        ui,
+        verb,
+        message,
+        length: std::cell::Cell::new(total),
+        bar: std::cell::OnceCell::new(),
+    })
+}
+
+struct Announced<'a> {
+    ui: &'a dyn Reporter,
+    verb: &'a str,
+    message: String,
+    /// The total as known before the bar exists.
+    length: std::cell::Cell<Option<u64>>,
+    bar: std::cell::OnceCell<Box<dyn Progress>>,
+}
+
+impl Progress for Announced<'_> {
+    fn set_length(&self, n: u64) {
+        self.length.set(Some(n));
+        if let Some(b) = self.bar.get() {
+            b.set_length(n);
+        }
+    }
+    fn set_position(&self, n: u64) {
+        if let Some(b) = self.bar.get() {
+            b.set_position(n);
+        }
+    }
+    fn inc(&self, n: u64) {
+        if let Some(b) = self.bar.get() {
+            b.inc(n);
+        }
+    }
+    fn started(&self) {
+        self.bar.get_or_init(|| {
+            self.ui.status(self.verb, &self.message);
+            self.ui.progress(self.length.get(), self.verb)
+        });
+    }
+}
+
 /// Reports nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;

@@ -65,7 +65,7 @@ pub struct Survey {
 }
 
 /// Resolve the context's version, read every channel of `ctx.order` for it, and pin every
-/// supported target.
+/// supported target (or only `--target`'s).
 pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Survey, SurveyError> {
     let session = Session::new(&online.http);
     let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
@@ -81,7 +81,12 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
     let mut missing_targets = Vec::new();
     // A channel that could not be read at all is warned about once, and not asked again.
     let mut unreadable: BTreeSet<SourceKind> = BTreeSet::new();
-    for t in SUPPORTED_TARGETS {
+    // `--target T` pins that target alone (its archives are the only ones downloaded).
+    let chosen: Vec<String> = match &ctx.settings.target {
+        Some(_) => vec![ctx.target.to_string()],
+        None => SUPPORTED_TARGETS.iter().map(|t| t.to_string()).collect(),
+    };
+    for t in &chosen {
         let target: Target = t.parse()?;
         let inputs = ctx.plan_inputs(&version, &target, Pins::ChannelsOnly);
         let plan = inputs.plan(Locate::Now, resolved.clone())?;

@@ -357,7 +357,9 @@ fn report_install(
             codex_bootstrap::provision::source_of(runtime),
             r.source_url
         )?;
-        if r.checked.len() > 1 {
+        // Every digest that was checked, as it was pinned (an npm integrity is a sha512); a
+        // receipt from before `checked` was recorded names only the archive's sha256.
+        if !r.checked.is_empty() {
             for (i, e) in r.checked.iter().enumerate() {
                 let label = if i == 0 { "verified:" } else { "" };
                 writeln!(err, "{label:>12} {} from {}", e.digest, e.source)?;

@@ -62,12 +62,14 @@ pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
         super::print_json(&mirror)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // An absolute path: what `install --mirror` is given may run from another directory.
+    let local = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
     writeln!(
         std::io::stdout(),
-        "{}\nserve it and install with: codex-bootstrap install --mirror <URL of {}>  (or --mirror file://{})",
+        "{}\nserve it and install with: codex-bootstrap install --mirror <URL of {}>  (or --mirror {})",
         mirror.release_dir.display(),
         args.out.display(),
-        args.out.display()
+        local.display()
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -100,15 +100,24 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
     let online = Online::new(&ctx)?;
     let survey = codex_bootstrap::survey::version(&online, &ctx, &ui)?;
     let version: CodexVersion = survey.version.clone();
+    let old = Manifest::load(&args.manifest).ok();
+    let mut targets = survey.targets;
+    // `--target T` re-pins T alone: the other targets a manifest of the same version pins stay.
+    if ctx.settings.target.is_some() {
+        if let Some(m) = old.as_ref().filter(|m| m.version == version) {
+            for (t, a) in &m.targets {
+                targets.entry(t.clone()).or_insert_with(|| a.clone());
+            }
+        }
+    }
     let manifest = Manifest {
         origin: args.manifest.display().to_string(),
         version: version.clone(),
         tag: version.tag(),
-        targets: survey.targets,
+        targets,
     };
-    let old = Manifest::load(&args.manifest).ok();
     let text = manifest.to_toml();
-    codex_bootstrap::fs::write_atomic(&args.manifest, text.as_bytes())
+    codex_bootstrap::fs::write_shared(&args.manifest, text.as_bytes())
         .with_context(|| format!("could not write `{}`", args.manifest.display()))?;
     let before = |t: &Target| {
         old.as_ref()

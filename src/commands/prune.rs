@@ -157,6 +157,16 @@ pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
     }
     if freed > 0 {
         ui.status("Freed", &human_bytes(freed));
+    } else if leftovers.is_empty() && runtimes.is_empty() {
+        // Silence would not say whether it ran: say why nothing went.
+        ui.status(
+            "Nothing",
+            if args.keep.is_none() && args.older_than.is_none() {
+                "to remove: no leftovers of interrupted installs (pass `--keep N` or `--older-than DAYS` to remove runtimes)"
+            } else {
+                "to remove: no leftovers, and no runtime matched"
+            },
+        );
     }
     if args.output.json {
         super::print_json(&PruneReport {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use codex_bootstrap::error::{Report, ResultExt as _};
+use codex_bootstrap::error::{Failure, Report, ResultExt as _};
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
@@ -71,6 +71,14 @@ pub struct QuickstartArgs {
 
 pub fn run(args: QuickstartArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet || args.json);
+    // Checked before the runtime starts: a missing directory is the flag's, not the
+    // runtime's (spawning in a missing `--cwd` fails as if the binary were missing).
+    if let Some(dir) = &args.cwd {
+        must_be_dir(dir, "--cwd", "the thread's working directory")?;
+    }
+    if let Some(dir) = &args.codex_home {
+        must_be_dir(dir, "--codex-home", "CODEX_HOME")?;
+    }
     let opts = spawn_options(&args, &ui)?;
     let cwd = match &args.cwd {
         Some(c) => c.clone(),
@@ -192,4 +200,24 @@ fn spawn_options(args: &QuickstartArgs, ui: &Ui) -> Result<SpawnOptions, Report>
 
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `dir` (given as `flag`) is a directory, or the error says which flag to fix.
+fn must_be_dir(dir: &std::path::Path, flag: &str, what: &str) -> Result<(), Report> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let problem = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(
+        Failure::new(format!("{what} `{}` {problem}", dir.display()))
+            .hint(format!(
+                "create it (`mkdir -p {}`) or pass another `{flag}`",
+                dir.display()
+            ))
+            .into(),
+    )
 }

@@ -199,15 +199,7 @@ impl Http {
 
     /// Parse and vet a URL against the scheme policy.
     pub fn url(&self, url: &str) -> Result<Url, NetError> {
-        let parsed = Url::parse(url).map_err(|_| NetError::BadUrl { url: (&url).into() })?;
-        match parsed.scheme() {
-            "https" => Ok(parsed),
-            "http" if self.config.allow_http || is_loopback(&parsed) => Ok(parsed),
-            "http" => Err(NetError::InsecureUrl {
-                host: parsed.host_str().unwrap_or_default().to_string(),
-            }),
-            _ => Err(NetError::BadUrl { url: (&url).into() }),
-        }
+        allowed_url(url, self.config.allow_http)
     }
 
     /// A GET that carries no GitHub token: downloads, mirrors, checksum files, registries.
@@ -494,6 +486,30 @@ pub fn retry_after_of(headers: &header::HeaderMap) -> Option<Duration> {
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::retry::retry_after(v, std::time::SystemTime::now()))
+}
+
+/// `url` as the client will request it: https, or plain http to a loopback host or with
+/// `allow_http` (`--allow-http`); any other scheme, or no host, is refused. `--dry-run` asks
+/// the same question of `--mirror` that a download would.
+pub fn allowed_url(url: &str, allow_http: bool) -> Result<Url, NetError> {
+    let parsed = Url::parse(url).map_err(|_| NetError::BadUrl {
+        url: url.into(),
+    })?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(NetError::BadUrl {
+            url: url.into(),
+        });
+    }
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if allow_http || is_loopback(&parsed) => Ok(parsed),
+        "http" => Err(NetError::InsecureUrl {
+            host: parsed.host_str().unwrap_or_default().to_string(),
+        }),
+        _ => Err(NetError::BadUrl {
+            url: url.into(),
+        }),
+    }
 }
 
 /// 127.0.0.0/8, ::1 and `localhost`.

@@ -230,6 +230,7 @@ async fn attempt(
             ));
         }
     }
+    progress.started();
     if let Some(len) = resp.content_length() {
         p.total = Some(p.have + len);
         progress.set_length(p.have + len);
@@ -341,18 +342,19 @@ pub(crate) async fn read_local(
     } else {
         Hasher::new()
     };
-    let size = replay_partial(path, &mut hasher, sink, progress)
-        .await
-        .map_err(|source| NetError::File {
-            path: path.display().to_string(),
-            source,
-        })?;
-    if size == 0 && !path.is_file() {
-        return Err(NetError::File {
-            path: path.display().to_string(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        });
+    let file_err = |source| NetError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    // Opened first: a missing file is an error before anything is announced as read.
+    let meta = std::fs::metadata(path).map_err(file_err)?;
+    if !meta.is_file() {
+        return Err(file_err(std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
+    progress.started();
+    replay_partial(path, &mut hasher, sink, progress)
+        .await
+        .map_err(file_err)?;
     let (sha256, sha512, size) = hasher.finish_all();
     Ok(Fetched::Complete {
         sha256,

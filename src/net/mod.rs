@@ -10,7 +10,7 @@ pub(crate) mod retry;
 mod roots;
 
 pub use client::{
-    split_secrets, Credential, Credentials, Http, NetConfig, NetError, NetSettings,
+    allowed_url, split_secrets, Credential, Credentials, Http, NetConfig, NetError, NetSettings,
     ScopedCredential, Token,
 };
 pub use download::{Fetched, Transfer};

@@ -9,6 +9,10 @@ pub trait Progress {
     fn set_position(&self, n: u64);
     /// `n` more bytes done.
     fn inc(&self, n: u64);
+    /// The source answered (a successful response, a file that opened): bytes are about to
+    /// flow. Called once per attempt; what a person is told ("Downloading … from X") waits
+    /// for it, so a 404 or a missing file is never announced as a download.
+    fn started(&self) {}
 }
 
 /// Progress nobody watches.

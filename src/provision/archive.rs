@@ -28,6 +28,15 @@ impl LocalArchive {
             .unwrap_or_default();
         let kind =
             AssetKind::from_name(&name).ok_or_else(|| ProvisionError::NotAnAsset(name.clone()))?;
+        // A name that says another version is the first thing wrong with it, before any
+        // digest (no pin covers another version's file, and no `--trust-archive` mends it).
+        if let Some(found) = version_in_name(&name, kind).filter(|v| v != version) {
+            return Err(ProvisionError::ArchiveVersion {
+                name,
+                found: found.to_string(),
+                wanted: version.to_string(),
+            });
+        }
         let size = std::fs::metadata(&path)
             .map_err(|e| ProvisionError::ReadArchive(path.clone(), e))?
             .len();
@@ -82,5 +91,55 @@ impl LocalArchive {
             expected,
             source: SourceKind::Archive,
         })
+    }
+}
+
+/// The version a wheel's or npm tarball's name carries (`openai_codex_cli_bin-0.163.0-…whl`,
+/// `codex-0.163.0-linux-x64.tgz`); release assets name none.
+fn version_in_name(name: &str, kind: AssetKind) -> Option<CodexVersion> {
+    let spelled = match kind {
+        AssetKind::Wheel => name.split('-').nth(1)?,
+        AssetKind::NpmTarball => {
+            // `codex-<version>-<os>-<arch>.tgz`: the version may hold dashes of its own.
+            let stem = name.strip_suffix(".tgz")?.strip_prefix("codex-")?;
+            let mut parts = stem.rsplitn(3, '-');
+            let (_arch, _os) = (parts.next()?, parts.next()?);
+            parts.next()?
+        }
+        _ => return None,
+    };
+    CodexVersion::parse(spelled).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_a_file_name_carries() {
+        let v = |name: &str, kind| version_in_name(name, kind).map(|v| v.to_string());
+        assert_eq!(
+            v(
+                "openai_codex_cli_bin-0.154.0a6-py3-none-musllinux_1_1_x86_64.whl",
+                AssetKind::Wheel
+            )
+            .as_deref(),
+            Some("0.154.0-alpha.6")
+        );
+        assert_eq!(
+            v("codex-0.154.0-alpha.6-linux-x64.tgz", AssetKind::NpmTarball).as_deref(),
+            Some("0.154.0-alpha.6")
+        );
+        assert_eq!(
+            v("codex-0.163.0-darwin-arm64.tgz", AssetKind::NpmTarball).as_deref(),
+            Some("0.163.0")
+        );
+        assert_eq!(
+            v(
+                "codex-package-x86_64-unknown-linux-musl.tar.zst",
+                AssetKind::PackageTarZst
+            ),
+            None
+        );
     }
 }

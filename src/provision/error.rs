@@ -25,6 +25,12 @@ pub enum ProvisionError {
     ReadArchive(PathBuf, #[source] std::io::Error),
     #[error("no digest to verify `{0}` against")]
     NoDigest(String),
+    #[error("`{name}` is codex {found}, but {wanted} was asked for")]
+    ArchiveVersion {
+        name: String,
+        found: String,
+        wanted: String,
+    },
     #[error("`{}` is not an absolute path", .0.display())]
     NotAbsolute(PathBuf),
     #[error(transparent)]
@@ -59,6 +65,9 @@ impl Hint for ProvisionError {
             ProvisionError::AsyncRuntime(_) => Some("the system refused a thread or a timer: check the process limits (`ulimit -u`)".into()),
             ProvisionError::ArchivePath(..) | ProvisionError::NotAbsolute(_) | ProvisionError::ReadArchive(..) => Some("check the path given to `--archive`".into()),
             ProvisionError::NotAnAsset(_) => Some("pass a codex-package-<target>.tar.zst/.tar.gz, codex-<target>.tar.gz/.exe.zip, openai_codex_cli_bin-*.whl or codex-<v>-<platform>.tgz".into()),
+            ProvisionError::ArchiveVersion { found, wanted, .. } => Some(format!(
+                "install it as what it is with `--version {found}`, or pass the archive of {wanted}"
+            )),
             ProvisionError::NoDigest(_) => Some("pass `--sha256 HEX`, pin it in codex-runtime.toml (`codex-bootstrap pin`), or accept it unverified with `--trust-archive`".into()),
             ProvisionError::Pin(e) => e.hint(),
             ProvisionError::Platform(e) => e.hint(),

@@ -116,7 +116,7 @@ impl Context {
         let download_base = bare(&settings.github_download_url);
         let mirror = match &settings.mirror {
             Some(m) if !m.trim().is_empty() => Some(Sources {
-                download_base: bare(&mirror_base(m)?),
+                download_base: mirror_url(&bare(m), &settings.net)?,
                 mirror: true,
                 api_url: api_url.clone(),
             }),
@@ -274,6 +274,26 @@ fn registry(l: &Location) -> plan::Registry<'_> {
         },
         Location::Missing(reason) => plan::Registry::Missing(reason),
     }
+}
+
+/// `--mirror` as every command will use it, refused here (so `--dry-run` refuses what
+/// `install` refuses) when a download could not use it: a scheme other than https (plain http
+/// only to loopback or with `--allow-http`), or no host (`http://`). `file://./m1` and
+/// `file://../m` are directories relative to the current one, as `mirror --out ./m1` names them.
+fn mirror_url(m: &str, net: &NetSettings) -> Result<String, ProvisionError> {
+    let m = m.trim();
+    let m = m
+        .strip_prefix("file://")
+        .filter(|path| path.starts_with('.'))
+        .unwrap_or(m);
+    if m.contains("://") && !m.starts_with("file:") {
+        crate::net::allowed_url(m, net.allow_http)?;
+    }
+    let base = mirror_base(m)?;
+    if base.starts_with("file:") && crate::net::local_path(&base).is_none() {
+        return Err(ProvisionError::BadMirror(m.to_string()));
+    }
+    Ok(base)
 }
 
 /// A mirror as a URL base: a bare directory path becomes `file://`.

@@ -52,13 +52,8 @@ pub fn provision(
         }
     }
 
+    // The mirror was vetted when the context was resolved (`--dry-run` refuses it the same).
     let online = Online::new(ctx)?;
-    // Vet the mirror before any request: a refused mirror should fail fast.
-    if let Some(m) = &ctx.mirror {
-        if crate::net::local_path(&m.download_base).is_none() {
-            online.http.url(&m.download_base)?;
-        }
-    }
     let session = Session::new(&online.http);
     let (version, resolved_latest) = online.resolve_version(ctx, &session, ui)?;
     *resolved.borrow_mut() = resolved_latest.as_ref().map(|r| r.from.clone());
@@ -233,11 +228,15 @@ impl JobInputs<'_> {
     }
 }
 
-/// Say what is downloaded from where, and start its progress bar.
-pub(super) fn announce(asset: &Asset, ui: &dyn Reporter) -> Box<dyn crate::net::Progress> {
-    ui.status(
+/// Say what is downloaded from where, and show its progress bar, once the source answers.
+pub(super) fn announce<'a>(
+    asset: &Asset,
+    ui: &'a dyn Reporter,
+) -> Box<dyn crate::net::Progress + 'a> {
+    crate::report::announced(
+        ui,
         "Downloading",
-        &format!(
+        format!(
             "{}{} from {}",
             asset.name,
             asset
@@ -246,6 +245,6 @@ pub(super) fn announce(asset: &Asset, ui: &dyn Reporter) -> Box<dyn crate::net::
                 .unwrap_or_default(),
             asset.source
         ),
-    );
-    ui.progress(asset.size, "Downloading")
+        asset.size,
+    )
 }

@@ -562,7 +562,8 @@ pub fn build_wheel(runtime: &InstalledRuntime, out_dir: &Path) -> Result<PathBuf
     use zip::write::SimpleFileOptions;
     crate::fs::create_dirs(out_dir).map_err(IoError::at("create", out_dir))?;
     let path = out_dir.join(wheel_name(runtime));
-    let tmp = tempfile::NamedTempFile::new_in(out_dir)
+    // The wheel is for others to install: its mode follows the umask.
+    let tmp = crate::fs::shared_tempfile_beside(&path)
         .map_err(IoError::at("create a file in", out_dir))?;
     let (dist_info, files) = own_distribution(runtime);
     let zio = |e: zip::result::ZipError| IoError::at("write", &path)(std::io::Error::other(e));

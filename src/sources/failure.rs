@@ -24,6 +24,20 @@ pub enum SourceError {
         target: String,
         candidates: Vec<String>,
     },
+    /// The source answered that the version does not exist (the index lists no file of it,
+    /// the packument has no such version).
+    #[error("{0}")]
+    NoVersion(String),
+    /// A `--mirror` directory that is not there: none of its files were read.
+    #[error("the mirror directory `{path}` does not exist")]
+    NoMirrorDir { path: String },
+    /// A mirror (directory or server) that has none of the version's files for the target.
+    #[error("the mirror has none of codex {version}'s files for `{target}` (looked for {})", .candidates.join(", "))]
+    MirrorLacks {
+        version: String,
+        target: String,
+        candidates: Vec<String>,
+    },
     #[error("no trustworthy sha256 for `{asset}` in release `{tag}`: GitHub publishes no digest for it, and no {SHA256SUMS_ASSET} with a digest of its own lists it")]
     NoDigest { tag: String, asset: String },
     #[error("{SHA256SUMS_ASSET} of `{tag}` does not match GitHub's digest for it (expected {expected}, got {actual})")]
@@ -59,9 +73,13 @@ pub enum SourceError {
 impl Hint for SourceError {
     fn hint(&self) -> Option<String> {
         match self {
-            SourceError::Unserved(_) => None,
+            SourceError::Unserved(_) | SourceError::NoVersion(_) => None,
             SourceError::Disagrees(_) => Some("nothing was downloaded. If the pin is stale, re-pin with `codex-bootstrap pin` or regenerate the lock; if not, the source was tampered with: check your mirror or proxy".into()),
             SourceError::NoAsset { .. } => Some("pick another `--version` or `--target`".into()),
+            SourceError::NoMirrorDir { .. } => Some("check the `--mirror` path (or CODEX_BOOTSTRAP_MIRROR); `codex-bootstrap mirror --out DIR` writes one".into()),
+            SourceError::MirrorLacks { version, target, .. } => Some(format!(
+                "fill the mirror with `codex-bootstrap mirror {version} --targets {target} --out DIR`, or check the `--mirror` path"
+            )),
             SourceError::NoDigest { asset, .. } => Some(format!(
                 "pin its digest in codex-runtime.toml (`codex-bootstrap pin`), or pass `--archive FILE --sha256 HEX` for `{asset}`"
             )),
@@ -96,9 +114,21 @@ pub enum Verdict {
 }
 
 impl SourceError {
+    /// The source answered that the version does not exist at all.
+    pub fn no_such_version(&self) -> bool {
+        matches!(
+            self,
+            SourceError::NoVersion(_) | SourceError::Github(GithubError::NotFound { .. })
+        )
+    }
+
     pub fn verdict(&self) -> Verdict {
         match self {
-            SourceError::Unserved(_) | SourceError::NoAsset { .. } => Verdict::Missing,
+            SourceError::Unserved(_)
+            | SourceError::NoVersion(_)
+            | SourceError::NoAsset { .. }
+            | SourceError::NoMirrorDir { .. }
+            | SourceError::MirrorLacks { .. } => Verdict::Missing,
             SourceError::Disagrees(_) | SourceError::SumsMismatch { .. } => Verdict::Integrity,
             SourceError::NoDigest { .. }
             | SourceError::BadApiDigest { .. }
@@ -224,6 +254,29 @@ impl AllSourcesFailed {
     }
 }
 
+impl AllSourcesFailed {
+    /// Sources answered that the version does not exist, and the others were skipped or out
+    /// of reach: the version is the likely mistake, not the network.
+    fn no_such_version_hint(&self) -> Option<String> {
+        let said: Vec<String> = self
+            .failures
+            .iter()
+            .filter(|f| f.error.no_such_version())
+            .map(|f| f.source.to_string())
+            .collect();
+        let others_silent = self.failures.iter().all(|f| {
+            f.error.no_such_version()
+                || matches!(f.error.verdict(), Verdict::Unreachable | Verdict::Missing)
+        });
+        (!said.is_empty() && others_silent).then(|| {
+            format!(
+                "{} answered that there is no such version: check the version you asked for (releases are listed at https://github.com/openai/codex/releases)",
+                said.join(" and ")
+            )
+        })
+    }
+}
+
 fn headline(failures: &[SourceFailure]) -> &'static str {
     let integrity = !failures.is_empty()
         && failures
@@ -257,6 +310,9 @@ impl Hint for AllSourcesFailed {
     /// Each source's own fix (once each), then the verdict's: network advice only when a
     /// source could not be reached, integrity advice when every source's bytes failed.
     fn hint(&self) -> Option<String> {
+        if let Some(hint) = self.no_such_version_hint() {
+            return Some(hint);
+        }
         let mut hints: Vec<String> = Vec::new();
         for f in &self.failures {
             // Each failure's own enum finds its hint, however deep the error that has it.

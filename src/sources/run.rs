@@ -201,6 +201,12 @@ async fn serve<T>(
     sp: &SourcePlan,
     attempt: &mut impl AsyncFnMut(&Asset) -> Attempt<T>,
 ) -> Result<T, Stop> {
+    if let Some(failed) = missing_mirror_dir(sp) {
+        return Err(Stop::Next {
+            failed,
+            tried: false,
+        });
+    }
     let mut walk = Walk::default();
     let mut tried = false;
     for c in &sp.candidates {
@@ -226,6 +232,7 @@ async fn serve<T>(
             Attempt::Served(t) => return Ok(t),
             Attempt::Next(failed) if failed.error.verdict() == Verdict::Missing => {
                 tracing::debug!(source = %sp.source, reason = %failed.reason, "not there; trying the next candidate");
+                walk.absent.push(asset.name.clone());
                 walk.missed(failed);
             }
             Attempt::Next(failed) => return Err(Stop::Next { failed, tried }),
@@ -248,6 +255,9 @@ pub async fn settle_first(
     if let Reach::Skipped { reason } = &sp.reach {
         return Err(Failed::unserved(reason.clone()));
     }
+    if let Some(failed) = missing_mirror_dir(sp) {
+        return Err(failed);
+    }
     let mut walk = Walk::default();
     for c in &sp.candidates {
         match walk.settle(session, plan, sp, c).await {
@@ -268,6 +278,8 @@ struct Walk {
     /// (others, such as a mirror's registry files, still are), and it is the source's reason
     /// when nothing serves.
     metadata_failed: Option<(String, Failed)>,
+    /// Files the source was asked for and does not have (a 404, a file not in the mirror).
+    absent: Vec<String>,
 }
 
 impl Walk {
@@ -278,8 +290,27 @@ impl Walk {
     /// The source's reason when no candidate served: every file the release lacks is one
     /// error; otherwise the first candidate's reason.
     fn verdict(self, plan: &Plan, sp: &SourcePlan) -> Failed {
-        if let Some((_, failed)) = self.metadata_failed {
+        if let Some((_, mut failed)) = self.metadata_failed {
+            // The metadata's failure stays the verdict (its hint fits it), and the files that
+            // were asked for and are not there are said too: both are true.
+            if !self.absent.is_empty() {
+                failed.reason = format!(
+                    "{}; and it has no {}",
+                    failed.reason,
+                    quoted(&self.absent).join(", ")
+                );
+            }
             return failed;
+        }
+        if sp.source == SourceKind::Mirror
+            && !self.absent.is_empty()
+            && self.absent.len() == sp.candidates.len()
+        {
+            return Failed::of(SourceError::MirrorLacks {
+                version: plan.version.to_string(),
+                target: plan.target.to_string(),
+                candidates: quoted(&self.absent),
+            });
         }
         let release_lacks_all = !self.missed.is_empty()
             && self.missed.len() == sp.candidates.len()
@@ -313,6 +344,17 @@ impl Walk {
         sp: &SourcePlan,
         c: &Candidate,
     ) -> Result<Asset, Failed> {
+        // A file in a mirror directory is there or not before any metadata is asked for it.
+        if let Some(path) = c.url().and_then(crate::net::local_path) {
+            if !path.is_file() {
+                let name = c.file.clone().unwrap_or_else(|| path.display().to_string());
+                self.absent.push(name);
+                return Err(Failed::unserved(format!(
+                    "`{}` does not exist",
+                    path.display()
+                )));
+            }
+        }
         let result = match c.channel_digest {
             Some(ChannelDigest::GithubRelease) => self.settle_release(session, plan, sp, c).await,
             Some(ChannelDigest::PythonIndex) => {
@@ -455,14 +497,14 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         .filter(|f| f.version().as_ref() == Some(version))
         .collect();
     if of_version.is_empty() {
-        return Err(Failed::unserved(format!(
+        return Err(Failed::of(SourceError::NoVersion(format!(
             "the index ({}) has no {} {} wheel",
             crate::redact::DisplayUrl::new(
                 page.trim_end_matches(&format!("{}/", pyindex::PROJECT))
             ),
             pyindex::PROJECT,
             version.pep440()
-        )));
+        ))));
     }
     let platform = c.platform.as_deref().unwrap_or_default();
     let matching: Vec<&&pyindex::IndexFile> = of_version
@@ -511,12 +553,18 @@ fn from_packument(
     let tarball = packument
         .tarball(&plan.version, &plan.target)
         .ok_or_else(|| {
-            Failed::unserved(format!(
+            let reason = format!(
                 "the registry ({}) has no {}@{}",
                 crate::redact::DisplayUrl::new(page.trim_end_matches(npm::PACKAGE_PATH)),
                 npm::PACKAGE,
                 npm::version_key(&plan.version, &plan.target)
-            ))
+            );
+            // Without the version itself, the version is what is wrong, not the platform.
+            if packument.versions.contains_key(&plan.version.to_string()) {
+                Failed::unserved(reason)
+            } else {
+                Failed::of(SourceError::NoVersion(reason))
+            }
         })?;
     Ok(Settled {
         name: tarball.file,
@@ -539,4 +587,23 @@ fn nothing_to_check(source: SourceKind, name: &str) -> String {
         ),
         _ => format!("nothing pins `{name}` and its source publishes no digest for it"),
     }
+}
+
+/// `name` -> `` `name` ``, for lists of files in a reason.
+fn quoted(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| format!("`{n}`")).collect()
+}
+
+/// A mirror that is a directory which does not exist: the source's verdict before any file or
+/// metadata is asked (so an unreachable GitHub API is not blamed for it).
+fn missing_mirror_dir(sp: &SourcePlan) -> Option<Failed> {
+    if sp.source != SourceKind::Mirror {
+        return None;
+    }
+    let dir = sp.location.as_deref().and_then(crate::net::local_path)?;
+    (!dir.is_dir()).then(|| {
+        Failed::of(SourceError::NoMirrorDir {
+            path: dir.display().to_string(),
+        })
+    })
 }

@@ -37,8 +37,18 @@ pub fn remove_runtime(
     version: &CodexVersion,
     target: &Target,
 ) -> Result<bool, RemoveError> {
+    // Nothing there, and no install of it under way: nothing to wait for, and no lock file
+    // (nor cache directory) is left behind by asking (`uninstall 0.999.0`).
+    let lock_path = store.lock_path(version, target);
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if !present(&store.runtime_dir(version, target))
+        && store.installed_legacy(version, target).is_none()
+        && !present(&lock_path)
+    {
+        return Ok(false);
+    }
     store.prepare_cache()?;
-    let _lock = ArtifactLock::acquire(&store.lock_path(version, target), || {})?;
+    let _lock = ArtifactLock::acquire(&lock_path, || {})?;
     let archive = store
         .installed(version, target)
         .ok()

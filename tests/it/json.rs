@@ -300,9 +300,15 @@ fn error_of(out: &Output, code: i32) -> serde_json::Value {
         .cloned()
         .collect();
     assert_eq!(keys, ["causes", "error", "hint"], "{json}");
+    // The same error as stderr's, on one line: no terminal line breaks or padding.
     let err = stderr(out);
-    let first = json["error"].as_str().unwrap().lines().next().unwrap();
-    assert!(err.contains(&format!("error: {first}")), "{err}");
+    let error = json["error"].as_str().unwrap();
+    assert!(!error.contains('\n'), "{json}");
+    let first = err
+        .lines()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or_else(|| panic!("no error line:\n{err}"));
+    assert!(error.starts_with(first.trim_end()), "{json}\n{err}");
     json
 }
 

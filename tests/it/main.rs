@@ -27,3 +27,4 @@ mod registries;
 mod secrets;
 mod sources;
 mod store;
+mod truth;
