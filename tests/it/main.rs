@@ -26,3 +26,5 @@ mod quickstart;
 mod registries;
 mod sources;
 mod store;
+#[cfg(unix)]
+mod store_trust;
