@@ -251,6 +251,11 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             crate::store::wheel_tree::make_read_only(&pkg, &receipt.files);
         }
         let runtime = staging.commit(receipt, job.force)?;
+        if job.store.wheel_tag().is_some() {
+            // Its files are the ones just hashed into the receipt: the stamp the check before
+            // each link compares with (`wheel_tree::check_untouched`).
+            crate::store::wheel_tree::stamp_verified(&runtime);
+        }
         tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
