@@ -92,7 +92,7 @@ pub(crate) fn open_partial(path: &Path) -> std::io::Result<std::fs::File> {
     let file = o.open(path)?;
     let m = file.metadata()?;
     #[cfg(unix)]
-    let ours = std::os::unix::fs::MetadataExt::uid(&m) == crate::store::trust::effective_uid();
+    let ours = std::os::unix::fs::MetadataExt::uid(&m) == crate::fs::effective_uid();
     #[cfg(not(unix))]
     let ours = true;
     if !m.is_file() || !ours {

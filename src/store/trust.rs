@@ -103,7 +103,7 @@ fn check(path: &Path, want_dir: bool) -> Result<bool, StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let ours = effective_uid();
+        let ours = crate::fs::effective_uid();
         if m.uid() != ours {
             return Err(untrusted(Distrust::Owner { uid: m.uid(), ours }));
         }
@@ -112,12 +112,6 @@ fn check(path: &Path, want_dir: bool) -> Result<bool, StoreError> {
         }
     }
     Ok(true)
-}
-
-#[cfg(unix)]
-pub(crate) fn effective_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
 }
 
 #[cfg(all(test, unix))]
@@ -158,7 +152,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("d");
         std::fs::create_dir(&d).unwrap();
-        if effective_uid() != 0 {
+        if crate::fs::effective_uid() != 0 {
             eprintln!("SKIPPED: only root can give a directory to `nobody` (CI runs as root)");
             return;
         }
