@@ -64,6 +64,13 @@ pub(crate) fn create_dirs(path: &Path) -> io::Result<()> {
     b.create(path)
 }
 
+/// The user this process acts as (the effective uid): who the store's files must belong to.
+#[cfg(unix)]
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Whether `path` itself is a symbolic link (never followed). The store refuses one where it
 /// expects a real file or directory: a link planted in a shared cache would let someone else
 /// choose what is executed or overwritten.

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 use crate::error::Hint;
+use crate::fs::IoError;
 use crate::net::download::{self, Chunk, Fetched, Sink, Transfer};
 use crate::net::{Http, NetError, Progress};
 use crate::package;
@@ -151,7 +152,8 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         let staging = Staging::new(store, job.version, job.target)?;
         let pkg = staging.path().to_path_buf();
         tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
-        let (fetched, unpacked) = fetch_and_unpack(http, job, &source, &pkg).await?;
+        let kept = open_kept(job, &source)?;
+        let (fetched, unpacked) = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg).await?;
         let (actual, sha512, size) = match fetched {
             Fetched::Restart => {
                 download::discard_partial(&partial);
@@ -185,9 +187,10 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`. Its
             // modes come from the central directory, now that the whole file is here.
             Some(_) => {
-                let file = match &source {
-                    Source::File(path) => path,
-                    Source::Http(t) => &t.partial,
+                let Some(file) = &kept else {
+                    return Err(
+                        UnpackError::Layout("a wheel tree is unpacked from a file".into()).into(),
+                    );
                 };
                 if let Err(e) = unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked) {
                     download::discard_partial(&partial);
@@ -248,6 +251,11 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             crate::store::wheel_tree::make_read_only(&pkg, &receipt.files);
         }
         let runtime = staging.commit(receipt, job.force)?;
+        if job.store.wheel_tag().is_some() {
+            // Its files are the ones just hashed into the receipt: the stamp the check before
+            // each link compares with (`wheel_tree::check_untouched`).
+            crate::store::wheel_tree::stamp_verified(&runtime);
+        }
         tracing::debug!(dir = %runtime.dir.display(), "published");
         keep_archive(store, &partial, job.asset, &actual);
         return Ok(Outcome::Installed(runtime));
@@ -264,25 +272,73 @@ enum Source {
     File(PathBuf),
 }
 
-/// Download (or read) the archive while the unpacker consumes it.
+/// A test knob: once the archive is hashed and before it is unpacked, rename this file onto
+/// the archive's path (the `.partial`, or the `--archive` file), as a local attacker racing
+/// the install would. What is unpacked must still be what was hashed.
+pub(crate) const TEST_SWAP_AFTER_HASH: &str = "__CODEX_BOOTSTRAP_TEST_SWAP_AFTER_HASH";
+
+fn swap_for_test(source: &Source) {
+    if let Some(from) = std::env::var_os(TEST_SWAP_AFTER_HASH) {
+        let to = match source {
+            Source::File(path) => path,
+            Source::Http(t) => &t.partial,
+        };
+        let _ = std::fs::rename(from, to);
+    }
+}
+
+/// Whether the asset is a zip, which is unpacked from a file (random access), not a stream.
+fn is_zip(kind: AssetKind) -> bool {
+    matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel)
+}
+
+/// The one open file the archive's bytes go through from hash to unpack: the `.partial` of a
+/// download ([`download::open_partial`]), or for a local zip (`--archive`, a `file://`
+/// mirror) a private copy in the cache, made as it is hashed, that has no name anyone could
+/// rename something onto and that the original's owner cannot write. A local tar is hashed
+/// and unpacked from one read, and needs none.
+fn open_kept(job: &Job<'_>, source: &Source) -> Result<Option<std::fs::File>, InstallError> {
+    match source {
+        Source::Http(t) => download::open_partial(&t.partial)
+            .map(Some)
+            .map_err(|source| {
+                NetError::Write {
+                    path: t.partial.display().to_string(),
+                    source,
+                }
+                .into()
+            }),
+        Source::File(_) if is_zip(job.asset.kind) => {
+            let dir = job.store.downloads_dir();
+            crate::fs::create_dirs(&dir)
+                .and_then(|()| tempfile::tempfile_in(&dir))
+                .map(Some)
+                .map_err(|e| {
+                    StoreError::from(IoError::at("create a private copy in", &dir)(e)).into()
+                })
+        }
+        Source::File(_) => Ok(None),
+    }
+}
+
+/// Download (or read) the archive while the unpacker consumes it; `kept` is its file
+/// ([`open_kept`]).
 async fn fetch_and_unpack(
     http: &Http,
     job: &Job<'_>,
     source: &Source,
+    kept: Option<&std::fs::File>,
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
     let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
-    if wheel_tree {
-        return fetch_and_unpack_wheel(http, job, source, pkg).await;
+    if let (true, Some(file)) = (wheel_tree, kept) {
+        return fetch_and_unpack_wheel(http, job, source, file, pkg).await;
     }
-    if matches!(kind, AssetKind::LegacyZip | AssetKind::Wheel) {
-        // Zip needs random access: download first, then unpack from the file.
-        let fetched = fetch(http, job, source, Sink::None).await?;
-        let file = match source {
-            Source::File(path) => path,
-            Source::Http(t) => &t.partial,
-        };
+    if let (true, Some(file)) = (is_zip(kind), kept) {
+        // Zip needs random access: download first, then unpack from the same open file.
+        let fetched = fetch(http, job, source, kept, Sink::None).await?;
+        swap_for_test(source);
         let root = kind
             .member_root(job.target)
             .filter(|_| job.store.wheel_tag().is_none());
@@ -302,23 +358,28 @@ async fn fetch_and_unpack(
         })),
     };
     let sink = unpacker.tx.as_ref().map_or(Sink::None, Sink::Chunks);
-    let fetched = fetch(http, job, source, sink).await;
+    let fetched = fetch(http, job, source, kept, sink).await;
     let unpacked = unpacker.finish();
     Ok((fetched?, unpacked))
 }
 
-/// A wheel tree: its entries are inflated in parallel from the `.partial` file as the download
-/// writes it ([`unpack::unpack_wheel_growing`]), or from a `file://` mirror's file in place.
+/// A wheel tree: its entries are inflated in parallel from `kept` (the `.partial`, or the
+/// private copy of a local wheel) as it is written ([`unpack::unpack_wheel_growing`]).
 async fn fetch_and_unpack_wheel(
     http: &Http,
     job: &Job<'_>,
     source: &Source,
+    kept: &std::fs::File,
     pkg: &Path,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
-    let file = match source {
-        Source::File(path) => unpack::Growing::whole(path),
-        Source::Http(t) => unpack::Growing::new(&t.partial),
+    let path = match source {
+        Source::File(path) => path,
+        Source::Http(t) => &t.partial,
     };
+    let cloned = kept
+        .try_clone()
+        .map_err(|e| StoreError::from(IoError::at("read", path)(e)))?;
+    let file = unpack::Growing::new(cloned);
     let dest = pkg.to_path_buf();
     let growing = std::sync::Arc::clone(&file);
     let unpacker = Unpacker {
@@ -329,11 +390,10 @@ async fn fetch_and_unpack_wheel(
         })),
     };
     let written = |len| file.publish(len);
-    let sink = match source {
-        Source::File(_) => Sink::None,
-        Source::Http(_) => Sink::Written(&written),
-    };
-    let fetched = fetch(http, job, source, sink).await;
+    let fetched = fetch(http, job, source, Some(kept), Sink::Written(&written)).await;
+    if fetched.is_ok() {
+        swap_for_test(source);
+    }
     match &fetched {
         Ok(Fetched::Complete { .. }) => file.complete(),
         _ => file.stop(),
@@ -380,19 +440,24 @@ impl Drop for Unpacker {
     }
 }
 
+/// Hash the archive into `kept` (from [`open_kept`]) and pass it to `sink`.
 async fn fetch(
     http: &Http,
     job: &Job<'_>,
     source: &Source,
+    kept: Option<&std::fs::File>,
     sink: Sink<'_>,
 ) -> Result<Fetched, NetError> {
-    match source {
-        Source::File(path) => {
+    match (source, kept) {
+        (Source::File(path), _) => {
             tracing::debug!(path = %path.display(), "reading the archive from a file");
             let sha512 = job.asset.expected.needs_sha512();
-            download::read_local(path, sha512, sink, job.progress).await
+            download::read_local_into(path, kept, sha512, sink, job.progress).await
         }
-        Source::Http(t) => download::fetch(http, t, sink, job.progress).await,
+        (Source::Http(t), Some(file)) => {
+            download::fetch_into(http, t, file, sink, job.progress).await
+        }
+        (Source::Http(t), None) => download::fetch(http, t, sink, job.progress).await,
     }
 }
 

@@ -9,7 +9,11 @@ use crate::platform::Target;
 use crate::provision::{Context, Settings};
 
 use super::runtime::AppServerInputs;
-use super::{network, pin, python, runtime, store, Check, Report};
+use super::{network, pin, python, runtime, store, Check, Report, Status};
+
+/// Why the checks that run the runtime did not: it is not the runtime that was installed.
+const NOT_RUN: &str =
+    "not run: the runtime failed its integrity check (reinstall it with `codex-bootstrap install --force`)";
 
 /// About what a runtime needs on disk, before one is installed to tell us exactly.
 const RUNTIME_SIZE_ESTIMATE: u64 = 400 << 20;
@@ -86,14 +90,28 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             None
         }
     };
+    // Nothing whose integrity check failed is executed: a changed `bin/codex` is someone
+    // else's program, and doctor may be running as root.
+    let mut intact = false;
     match &installed {
         Some(rt) => {
-            report.push(store::integrity(rt));
-            report.push(runtime::executes(rt));
+            let integrity = store::integrity(rt);
+            intact = integrity.status != Status::Fail;
+            report.push(integrity);
+            if intact {
+                report.push(runtime::executes(rt));
+            } else {
+                report.push(Check::skip("executes", NOT_RUN));
+            }
             report.push(runtime::path(rt));
-            let (server, auth) = runtime::app_server(&select.app_server, rt);
-            report.push(server);
-            report.push(auth);
+            if intact {
+                let (server, auth) = runtime::app_server(&select.app_server, rt);
+                report.push(server);
+                report.push(auth);
+            } else {
+                report.push(Check::skip("app-server", NOT_RUN));
+                report.push(Check::skip("auth", NOT_RUN));
+            }
         }
         None => {
             for id in ["integrity", "executes", "path", "app-server", "auth"] {
@@ -115,7 +133,8 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     }
     if select.turn {
         report.push(match &installed {
-            Some(rt) => runtime::turn(&select.app_server, rt),
+            Some(rt) if intact => runtime::turn(&select.app_server, rt),
+            Some(_) => Check::skip("turn", NOT_RUN),
             None => Check::skip("turn", "no runtime to run a turn with"),
         });
     }

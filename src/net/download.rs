@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use reqwest::{header, StatusCode, Url};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::net::client::{retry_after_of, Http, NetError};
@@ -73,6 +73,43 @@ pub(crate) fn discard_partial(partial: &Path) {
     let _ = std::fs::remove_file(meta_path(partial));
 }
 
+/// Open (or create) the partial file at `path`, for appending and reading: never through a
+/// link planted at its name (O_NOFOLLOW), mode 0644 whatever the umask, and only a regular file
+/// of this user's. It is the one handle a download replays and writes, and that the unpacker
+/// reads (a `try_clone`): the bytes hashed are the bytes unpacked, whatever is renamed onto the
+/// path meanwhile.
+pub(crate) fn open_partial(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(parent) = path.parent() {
+        crate::fs::create_dirs(parent)?;
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW).mode(0o644);
+    }
+    let file = o.open(path)?;
+    let m = file.metadata()?;
+    #[cfg(unix)]
+    let ours = std::os::unix::fs::MetadataExt::uid(&m) == crate::fs::effective_uid();
+    #[cfg(not(unix))]
+    let ours = true;
+    if !m.is_file() || !ours {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "it is not a regular file of this user's",
+        ));
+    }
+    // One left by an older release under a lax umask gets the mode a new one has.
+    #[cfg(unix)]
+    if std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777 != 0o644 {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(file)
+}
+
 /// Stream `t.url` into `t.partial`, resuming what is there, and pass every byte to `sink`.
 pub(crate) async fn fetch(
     http: &Http,
@@ -80,33 +117,43 @@ pub(crate) async fn fetch(
     sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
+    let file = open_partial(&t.partial).map_err(write_err(&t.partial))?;
+    fetch_into(http, t, &file, sink, progress).await
+}
+
+/// [`fetch`] into `file`, the partial file [`open_partial`] opened at `t.partial`.
+pub(crate) async fn fetch_into(
+    http: &Http,
+    t: &Transfer,
+    file: &std::fs::File,
+    sink: Sink<'_>,
+    progress: &dyn Progress,
+) -> Result<Fetched, NetError> {
     let write_err = write_err(&t.partial);
-    if let Some(parent) = t.partial.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(write_err)?;
-    }
     let mut hasher = if t.sha512 {
         Hasher::with_sha512()
     } else {
         Hasher::new()
     };
-    let have = replay_partial(&t.partial, &mut hasher, sink, progress)
+    // Appends go to the end whatever the offset the replay leaves.
+    let mut replayed = tokio::fs::File::from_std(file.try_clone().map_err(write_err)?);
+    replayed
+        .seek(std::io::SeekFrom::Start(0))
+        .await
+        .map_err(write_err)?;
+    let have = replay(replayed, &mut hasher, sink, progress, None)
         .await
         .map_err(write_err)?;
     if have > 0 {
         tracing::debug!(partial = %t.partial.display(), "resuming: {have} bytes already downloaded");
     }
-    let file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&t.partial)
-        .await
-        .map_err(write_err)?;
+    let file = tokio::fs::File::from_std(file.try_clone().map_err(write_err)?);
     let mut p = Partial {
         file: tokio::io::BufWriter::with_capacity(1 << 20, file),
         hasher,
         have,
         published: have,
-        validator: std::fs::read_to_string(meta_path(&t.partial)).ok(),
+        validator: read_meta(&t.partial).await,
         total: t.expected_size,
     };
     if let Some(n) = p.total {
@@ -237,7 +284,7 @@ async fn attempt(
     }
     if let Some(v) = validator_of(resp.headers()) {
         if p.validator.as_deref() != Some(v.as_str()) {
-            let _ = tokio::fs::write(meta_path(&t.partial), &v).await;
+            let _ = write_meta(&t.partial, &v).await;
             p.validator = Some(v);
         }
     }
@@ -297,18 +344,45 @@ async fn attempt(
     Ok(None)
 }
 
-/// Hash and forward the bytes already in a partial file; returns how many there were.
-async fn replay_partial(
-    partial: &Path,
+/// The validator saved beside `partial`, read without following a link planted at its name.
+async fn read_meta(partial: &Path) -> Option<String> {
+    let mut o = tokio::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    o.custom_flags(libc::O_NOFOLLOW);
+    let mut f = o.open(meta_path(partial)).await.ok()?;
+    let mut text = String::new();
+    // A validator is a header value: a few hundred bytes at most.
+    (&mut f)
+        .take(8 << 10)
+        .read_to_string(&mut text)
+        .await
+        .ok()?;
+    Some(text)
+}
+
+/// Save the validator beside `partial`: written through no link planted at its name, mode
+/// 0644 whatever the umask. Best effort: without it, a resume sends no `If-Range`.
+async fn write_meta(partial: &Path, validator: &str) -> std::io::Result<()> {
+    let mut o = tokio::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    o.custom_flags(libc::O_NOFOLLOW).mode(0o644);
+    let mut f = o.open(meta_path(partial)).await?;
+    f.write_all(validator.as_bytes()).await?;
+    f.flush().await
+}
+
+/// Hash and forward the bytes of `file` from where it is read; returns how many there were.
+/// With `copy`, each chunk is also appended to it before it is passed on, so a
+/// [`Sink::Written`] reader of the copy finds the bytes there.
+async fn replay(
+    mut file: tokio::fs::File,
     hasher: &mut Hasher,
     sink: Sink<'_>,
     progress: &dyn Progress,
+    mut copy: Option<&mut tokio::fs::File>,
 ) -> std::io::Result<u64> {
-    let mut file = match tokio::fs::File::open(partial).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
     let mut have = 0u64;
     loop {
         let mut buf = vec![0u8; 256 << 10];
@@ -319,6 +393,13 @@ async fn replay_partial(
         buf.truncate(n);
         hasher.update(&buf);
         have += n as u64;
+        if let Some(copy) = copy.as_deref_mut() {
+            copy.write_all(&buf).await?;
+            copy.flush().await?;
+            if let Sink::Written(written) = sink {
+                written(have);
+            }
+        }
         if let Sink::Chunks(tx) = sink {
             let _ = tx.send(Chunk::from(buf)).await;
         }
@@ -337,22 +418,40 @@ pub(crate) async fn read_local(
     sink: Sink<'_>,
     progress: &dyn Progress,
 ) -> Result<Fetched, NetError> {
+    read_local_into(path, None, sha512, sink, progress).await
+}
+
+/// [`read_local`], copying the file into `copy` as it is hashed (a private file in the store,
+/// made by the caller): what is unpacked from the copy is what was hashed, whatever the
+/// original's owner does to it meanwhile. [`Sink::Written`] says how far the copy is written.
+pub(crate) async fn read_local_into(
+    path: &Path,
+    copy: Option<&std::fs::File>,
+    sha512: bool,
+    sink: Sink<'_>,
+    progress: &dyn Progress,
+) -> Result<Fetched, NetError> {
+    let file_err = |source| NetError::File {
+        path: path.display().to_string(),
+        source,
+    };
     let mut hasher = if sha512 {
         Hasher::with_sha512()
     } else {
         Hasher::new()
     };
-    let file_err = |source| NetError::File {
-        path: path.display().to_string(),
-        source,
-    };
     // Opened first: a missing file is an error before anything is announced as read.
-    let meta = std::fs::metadata(path).map_err(file_err)?;
+    let file = tokio::fs::File::open(path).await.map_err(file_err)?;
+    let meta = file.metadata().await.map_err(file_err)?;
     if !meta.is_file() {
         return Err(file_err(std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
+    let mut copy = match copy {
+        Some(c) => Some(tokio::fs::File::from_std(c.try_clone().map_err(file_err)?)),
+        None => None,
+    };
     progress.started();
-    replay_partial(path, &mut hasher, sink, progress)
+    replay(file, &mut hasher, sink, progress, copy.as_mut())
         .await
         .map_err(file_err)?;
     let (sha256, sha512, size) = hasher.finish_all();

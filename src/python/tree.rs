@@ -57,7 +57,7 @@ pub fn install_tree(
         tree: tree.dir.display().to_string(),
         change,
     };
-    wheel_tree::looks_untouched(tree).map_err(tree_error)?;
+    wheel_tree::check_untouched(tree).map_err(tree_error)?;
     let (dist_info, wheel_record) = wheel_tree::wheel_record(tree)
         .map_err(|e| tree_error(wheel_tree::TreeChange::Record(e)))?;
     let record = expected_record(&dist_info, &wheel_record);
@@ -143,6 +143,8 @@ pub fn install_tree(
         .map_err(IoError::at("write", &installer))?;
     let record_path = dist_dir.join("RECORD");
     std::fs::write(&record_path, &record).map_err(IoError::at("write", &record_path))?;
+    // Hard links change the files' ctime: the tree, checked above, is stamped as it is now.
+    wheel_tree::stamp_verified(tree);
     let action = if previous.is_some() {
         "replaced"
     } else {

@@ -43,6 +43,7 @@ use crate::fs::IoError;
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::receipt::{Receipt, SCHEMA};
+use crate::store::trust;
 use crate::verify::{Digest, Sha256};
 
 /// The environment variable that puts the whole store under one root (as `--cache-dir` does).
@@ -74,6 +75,11 @@ pub enum StoreError {
     NoDataDir,
     #[error("`{path}` is a symbolic link inside the store")]
     Symlink { path: PathBuf },
+    #[error("`{}` in the store could have been changed by another user: {why}", path.display())]
+    Untrusted {
+        path: PathBuf,
+        why: crate::store::trust::Distrust,
+    },
     #[error("the receipt `{path}` is unreadable")]
     Receipt {
         path: PathBuf,
@@ -97,6 +103,7 @@ impl Hint for StoreError {
                 "the store never follows links planted in it; remove `{}` and rerun",
                 path.display()
             )),
+            StoreError::Untrusted { path, why } => Some(crate::store::trust::fix(path, why)),
             StoreError::Receipt { .. } => Some("reinstall with `codex-bootstrap install --force`".into()),
             StoreError::Io(e) => Some(match e.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
@@ -333,18 +340,22 @@ impl Store {
         }
     }
 
-    /// Create the cache directory with its `CACHEDIR.TAG`, before anything is written there.
+    /// Create the cache directory with its `CACHEDIR.TAG`, `downloads/` and `locks/`, before
+    /// anything is written there, and refuse them (and the cache root) if another user could
+    /// write them ([`trust`]).
     pub fn prepare_cache(&self) -> Result<(), StoreError> {
         let tag = self.cache_tag();
-        let Some(dir) = tag.parent() else {
-            return Ok(());
-        };
-        crate::fs::create_dirs(dir).map_err(IoError::at("create", dir))?;
-        refuse_symlink(dir)?;
+        for dir in [self.downloads_dir(), self.locks_dir()] {
+            trust::chain(&self.cache, &dir)?;
+            crate::fs::create_dirs(&dir).map_err(IoError::at("create", &dir))?;
+            trust::chain(&self.cache, &dir)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
         // `create_new` neither follows a link planted at the name nor rewrites an existing tag.
-        let created = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+        let created = options
             .open(&tag)
             .and_then(|mut f| std::io::Write::write_all(&mut f, CACHEDIR_TAG_CONTENT.as_bytes()));
         match created {
@@ -364,7 +375,7 @@ impl Store {
         version: &CodexVersion,
         target: &Target,
     ) -> Result<Option<InstalledRuntime>, StoreError> {
-        if let Some(rt) = read_runtime(&self.runtimes_dir(), version, target)? {
+        if let Some(rt) = read_runtime(&self.data, &self.runtimes_dir(), version, target)? {
             return Ok(Some(rt));
         }
         Ok(self.installed_legacy(version, target))
@@ -385,18 +396,19 @@ impl Store {
     }
 }
 
-/// The runtime for `version`/`target` under `runtimes` (a `runtimes/` directory).
+/// The runtime for `version`/`target` under `runtimes` (a `runtimes/` directory below the
+/// store's `root`). Every directory from `root` to the runtime's, and its receipt, must be
+/// this user's alone ([`trust`]): one another user could have replaced is refused, not run.
 pub(super) fn read_runtime(
+    root: &Path,
     runtimes: &Path,
     version: &CodexVersion,
     target: &Target,
 ) -> Result<Option<InstalledRuntime>, StoreError> {
-    let version_dir = runtimes.join(version.to_string());
-    let dir = version_dir.join(target.as_str());
-    for p in [runtimes, &version_dir, &dir] {
-        refuse_symlink(p)?;
-    }
+    let dir = runtimes.join(version.to_string()).join(target.as_str());
+    trust::chain(root, &dir)?;
     let receipt_path = dir.join(RECEIPT_NAME);
+    trust::file(&receipt_path)?;
     let receipt = match Receipt::read(&receipt_path) {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -20,7 +20,9 @@ impl Store {
         target: &Target,
     ) -> Option<InstalledRuntime> {
         let old = self.legacy_runtimes_dir()?;
-        read_runtime(old, version, target).ok().flatten()
+        read_runtime(old.parent().unwrap_or(old), old, version, target)
+            .ok()
+            .flatten()
     }
 
     /// Whether `runtime` is one of the old layout's, used in place.
@@ -37,7 +39,7 @@ impl Store {
         version: &CodexVersion,
         target: &Target,
     ) -> Result<Option<Adopted>, StoreError> {
-        if read_runtime(&self.runtimes_dir(), version, target)?.is_some() {
+        if read_runtime(self.data_dir(), &self.runtimes_dir(), version, target)?.is_some() {
             return Ok(None);
         }
         let Some(old) = self.installed_legacy(version, target) else {

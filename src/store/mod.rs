@@ -11,6 +11,7 @@ pub mod lock;
 pub mod receipt;
 pub mod remove;
 pub mod staging;
+pub mod trust;
 pub mod wheel_tree;
 
 pub use layout::{

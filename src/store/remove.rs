@@ -75,6 +75,7 @@ pub(super) fn remove_dir(dir: &Path) -> Result<bool, StoreError> {
         return Ok(false);
     };
     move_aside_and_remove(dir)??;
+    crate::store::wheel_tree::remove_stamp(dir);
     let _ = std::fs::remove_dir(version_dir);
     Ok(true)
 }

@@ -14,6 +14,7 @@ use crate::pin::CodexVersion;
 use crate::platform::Target;
 use crate::store::layout::{refuse_symlink, STAGING_PREFIX, TRASH_PREFIX};
 use crate::store::receipt::Receipt;
+use crate::store::trust;
 use crate::store::{InstalledRuntime, Store, StoreError, RECEIPT_NAME};
 
 /// A staging directory for one runtime, beside its final place. Dropped without
@@ -32,9 +33,10 @@ impl Staging {
         target: &Target,
     ) -> Result<Staging, StoreError> {
         let version_dir = store.version_dir(version);
-        refuse_symlink(&store.runtimes_dir())?;
+        // Checked before `mkdir -p` (which would follow a planted link) and after.
+        trust::chain(store.data_dir(), &version_dir)?;
         create_dirs(&version_dir).map_err(IoError::at("create", &version_dir))?;
-        refuse_symlink(&version_dir)?;
+        trust::chain(store.data_dir(), &version_dir)?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{target}-"))
             .tempdir_in(&version_dir)

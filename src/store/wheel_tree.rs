@@ -78,16 +78,10 @@ pub fn make_read_only(pkg: &Path, files: &[FileRecord]) {
 /// How a wheel tree differs from what was published.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeChange {
-    #[error("its receipt is unreadable: {0}")]
-    Receipt(std::io::Error),
     #[error("its RECORD: {0}")]
     Record(std::io::Error),
-    #[error("`{0}` is missing")]
-    Missing(String),
-    #[error("`{0}` changed size")]
-    Resized(String),
-    #[error("`{0}` was written after it was installed")]
-    WrittenAfter(String),
+    #[error("{0}")]
+    Changed(#[from] crate::store::layout::IntegrityError),
 }
 
 /// The fix is the tree's reinstall, which the error that carries this names.
@@ -97,25 +91,98 @@ impl crate::error::Hint for TreeChange {
     }
 }
 
-/// A quick check, without hashing, that nothing wrote to a tree since it was published: every
-/// file has its recorded size and is no newer than the receipt. `install --verify` and
-/// `doctor` re-hash every file.
-pub fn looks_untouched(tree: &InstalledRuntime) -> Result<(), TreeChange> {
-    let receipt = tree.dir.join(crate::store::RECEIPT_NAME);
-    let published = std::fs::metadata(&receipt)
-        .and_then(|m| m.modified())
-        .map_err(TreeChange::Receipt)?;
-    for f in &tree.receipt.files {
-        let p = tree.dir.join(&f.path);
-        let m = std::fs::symlink_metadata(&p).map_err(|_| TreeChange::Missing(f.path.clone()))?;
-        if m.len() != f.size {
-            return Err(TreeChange::Resized(f.path.clone()));
-        }
-        if m.modified().is_ok_and(|t| t > published) {
-            return Err(TreeChange::WrittenAfter(f.path.clone()));
+/// Check, before linking its files into an environment, that a tree is what was published:
+/// every file is its recorded size and sha256.
+///
+/// Sizes and mtimes are no proof: through a venv's hard link the owner can `chmod u+w`,
+/// rewrite a file at the same size and put mode and mtime back. Its ctime they cannot put
+/// back, but a hard link made or removed (every `install --python` with hard links, every
+/// venv deleted) changes it too, so ctime alone cannot tell a tampered file from a linked
+/// one. So: a tree whose files' inode, size and ctime are all as they were when it last
+/// matched its receipt (the stamp, [`stamp_verified`]) is taken as it is (a stat per file);
+/// any other is re-hashed in full (0.4 to 0.8 s for the real
+/// runtime's 360 MB on two cores, against 11 µs for the stamp) and stamped again.
+/// `install --verify` and `doctor` always re-hash.
+pub fn check_untouched(tree: &InstalledRuntime) -> Result<(), TreeChange> {
+    let stamp = stamp_path(&tree.dir);
+    if let (Some(now), Some(path)) = (stamp_of(tree), &stamp) {
+        if read_stamp(path).as_deref() == Some(now.as_str()) {
+            return Ok(());
         }
     }
+    tracing::debug!(tree = %tree.dir.display(), "re-hashing the wheel tree before linking it");
+    tree.verify_files()?;
+    stamp_verified(tree);
     Ok(())
+}
+
+/// Record the inode, size and ctime of every file of `tree`, whose files were just found (or
+/// written) to be the receipt's: the stamp [`check_untouched`] compares with. Best effort:
+/// without a stamp, the next check re-hashes.
+pub fn stamp_verified(tree: &InstalledRuntime) {
+    let (Some(path), Some(stamp)) = (stamp_path(&tree.dir), stamp_of(tree)) else {
+        return;
+    };
+    // A cache of a check, not data: no fsync; a torn one only costs a re-hash.
+    let written = path
+        .parent()
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        .and_then(tempfile::NamedTempFile::new_in)
+        .and_then(|mut tmp| {
+            std::io::Write::write_all(&mut tmp, stamp.as_bytes())?;
+            tmp.persist(&path).map_err(|e| e.error)
+        });
+    if let Err(e) = written {
+        tracing::debug!("could not stamp the wheel tree: {e}");
+    }
+}
+
+/// Forget the stamp of the tree at `tree` (removed, or never one).
+pub fn remove_stamp(tree: &Path) {
+    if let Some(p) = stamp_path(tree) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// `<version dir>/.checked-<target>`: the stamp of the tree at `<version dir>/<target>`.
+fn stamp_path(tree: &Path) -> Option<PathBuf> {
+    let name = tree.file_name()?.to_string_lossy().into_owned();
+    Some(tree.parent()?.join(format!(".checked-{name}")))
+}
+
+/// A stamp is small; one that is not is not ours.
+fn read_stamp(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    let f = std::fs::File::open(path).ok()?;
+    std::io::Read::read_to_string(&mut std::io::Read::take(f, 1 << 20), &mut text).ok()?;
+    Some(text)
+}
+
+/// One line per file: path, inode, size, ctime. None where ctime is not available (not Unix)
+/// or a file is not there (then the re-hash names it).
+fn stamp_of(tree: &InstalledRuntime) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mut out = String::new();
+        for f in &tree.receipt.files {
+            let m = std::fs::symlink_metadata(tree.dir.join(&f.path)).ok()?;
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}.{:09}\n",
+                f.path,
+                m.ino(),
+                m.len(),
+                m.ctime(),
+                m.ctime_nsec()
+            ));
+        }
+        Some(out)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tree;
+        None
+    }
 }
 
 /// The RECORD of the tree's wheel, as the tree holds it.

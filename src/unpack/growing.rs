@@ -3,16 +3,19 @@
 //! wheel's entries are inflated from its `.partial` this way, each at its own pace, so one
 //! large entry does not hold up the next, and what the download is ahead by stays in the page
 //! cache instead of in our memory.
+//!
+//! Every reader reads the one open file the download writes (positioned reads of the same
+//! handle), never the path: a file renamed onto the path meanwhile is never read, so the bytes
+//! unpacked are the bytes the download hashed.
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// A file being written, and how far.
 #[derive(Debug)]
 pub struct Growing {
-    path: PathBuf,
+    file: File,
     state: Mutex<Written>,
     changed: Condvar,
 }
@@ -34,10 +37,11 @@ enum End {
 }
 
 impl Growing {
-    /// A file at `path` that is about to be written, from its first byte.
-    pub fn new(path: &Path) -> Arc<Growing> {
+    /// The open `file` that is about to be written, from its first byte (a handle of the
+    /// writer's own, from `try_clone`).
+    pub fn new(file: File) -> Arc<Growing> {
         Arc::new(Growing {
-            path: path.to_path_buf(),
+            file,
             state: Mutex::new(Written {
                 len: 0,
                 end: End::Open,
@@ -46,11 +50,10 @@ impl Growing {
         })
     }
 
-    /// A file that is already whole (a `file://` mirror). One that cannot be read reads as
-    /// empty: whoever reads the file in full (its hasher) reports why.
-    pub fn whole(path: &Path) -> Arc<Growing> {
-        let len = std::fs::metadata(path).map_or(0, |m| m.len());
-        let g = Growing::new(path);
+    /// An open file that is already whole. One that cannot be read reads as empty.
+    pub fn whole(file: File) -> Arc<Growing> {
+        let len = file.metadata().map_or(0, |m| m.len());
+        let g = Growing::new(file);
         g.update(|w| {
             w.len = len;
             w.end = End::Complete;
@@ -85,7 +88,6 @@ impl Growing {
     pub fn reader(self: &Arc<Self>, offset: u64, len: u64) -> GrowingReader {
         GrowingReader {
             growing: Arc::clone(self),
-            file: None,
             pos: offset,
             end: offset.saturating_add(len),
         }
@@ -122,7 +124,6 @@ impl Growing {
 #[derive(Debug)]
 pub struct GrowingReader {
     growing: Arc<Growing>,
-    file: Option<File>,
     pos: u64,
     end: u64,
 }
@@ -139,14 +140,45 @@ impl Read for GrowingReader {
         let n = (buf.len() as u64)
             .min(self.end - self.pos)
             .min(written - self.pos) as usize;
-        let file = match &mut self.file {
-            Some(f) => f,
-            // Opened at the first read: by then the download has created the file.
-            None => self.file.insert(File::open(&self.growing.path)?),
-        };
-        let got = read_at(file, &mut buf[..n], self.pos)?;
+        let got = read_at(&self.growing.file, &mut buf[..n], self.pos)?;
         self.pos += got as u64;
         Ok(got)
+    }
+}
+
+/// Reads and seeks of an open file by position (`pread`), leaving the offset it shares with
+/// its clones alone: the zip reader's view of the one handle a download wrote.
+#[derive(Debug)]
+pub(super) struct FileAt<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl<'a> FileAt<'a> {
+    pub(super) fn new(file: &'a File) -> FileAt<'a> {
+        FileAt { file, pos: 0 }
+    }
+}
+
+impl Read for FileAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = read_at(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for FileAt<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let (base, delta) = match to {
+            io::SeekFrom::Start(n) => (n, 0),
+            io::SeekFrom::End(d) => (self.file.metadata()?.len(), d),
+            io::SeekFrom::Current(d) => (self.pos, d),
+        };
+        self.pos = base
+            .checked_add_signed(delta)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
     }
 }
 
@@ -170,7 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.partial");
         let mut f = File::create(&path).unwrap();
-        let g = Growing::new(&path);
+        let g = Growing::new(File::open(&path).unwrap());
         let mut r = g.reader(3, 4);
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
@@ -191,7 +223,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.partial");
         std::fs::write(&path, b"ab").unwrap();
-        let g = Growing::new(&path);
+        let g = Growing::new(File::open(&path).unwrap());
         g.publish(2);
         let mut r = g.reader(0, 10);
         let waiting = std::thread::spawn(move || {
@@ -208,9 +240,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w");
         std::fs::write(&path, b"0123456789").unwrap();
-        let g = Growing::whole(&path);
+        let g = Growing::whole(File::open(&path).unwrap());
         let mut got = Vec::new();
         g.reader(8, 100).read_to_end(&mut got).unwrap();
         assert_eq!(got, b"89");
+    }
+
+    #[test]
+    fn a_file_renamed_onto_the_path_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.partial");
+        std::fs::write(&path, b"hashed").unwrap();
+        let g = Growing::whole(File::open(&path).unwrap());
+        let evil = dir.path().join("evil");
+        std::fs::write(&evil, b"EVIL!!").unwrap();
+        std::fs::rename(&evil, &path).unwrap();
+        let mut got = Vec::new();
+        g.reader(0, 100).read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"hashed");
     }
 }

@@ -331,7 +331,7 @@ mod tests {
         let dest = dir.path().join("tree");
         std::fs::create_dir(&dest).unwrap();
         let mut f = std::fs::File::create(&partial).unwrap();
-        let growing = Growing::new(&partial);
+        let growing = Growing::new(std::fs::File::open(&partial).unwrap());
         let writer = {
             let (growing, bytes) = (Arc::clone(&growing), bytes.to_vec());
             std::thread::spawn(move || {
@@ -442,7 +442,7 @@ mod tests {
         std::fs::create_dir(&dest).unwrap();
         let z = zip_of(&[("codex_cli_bin/bin/codex", &[7u8; 100_000])], deflated());
         std::fs::write(&partial, &z[..z.len() / 2]).unwrap();
-        let growing = Growing::new(&partial);
+        let growing = Growing::new(std::fs::File::open(&partial).unwrap());
         growing.publish((z.len() / 2) as u64);
         let stopper = {
             let growing = Arc::clone(&growing);

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::growing::FileAt;
 use super::policy::State;
 use super::{Limits, UnpackError, Unpacked};
 
@@ -25,19 +26,20 @@ const MAX_LINK_TARGET: u64 = 4096;
 /// Unpack a zip file: a legacy Windows asset, or (with `member_root`, `codex_cli_bin/`) the
 /// package inside a wheel, whose other entries (the module's `__init__.py` and `__pycache__/`,
 /// `*.dist-info/`) are not part of the runtime and are skipped.
+///
+/// `file` is the handle the archive was hashed from (read by position, never reopened by
+/// path), so what is unpacked is what was verified.
 pub fn unpack_zip(
-    path: &Path,
+    file: &File,
     dest: &Path,
     limits: Limits,
     member_root: Option<&str>,
 ) -> Result<Unpacked, UnpackError> {
-    let file = File::open(path).map_err(corrupt)?;
-    let mut zip = ::zip::ZipArchive::new(BufReader::new(file)).map_err(invalid)?;
+    let mut zip = ::zip::ZipArchive::new(BufReader::new(FileAt::new(file))).map_err(invalid)?;
     // The zip crate keeps one entry per name, so a second entry of the same name would
     // silently replace the first: refuse the archive as a tar with a duplicate is refused.
     if zip.has_duplicate_names() {
-        let entry = File::open(path)
-            .and_then(|f| first_duplicate(f, zip.central_directory_start()))
+        let entry = first_duplicate(FileAt::new(file), zip.central_directory_start())
             .ok()
             .flatten()
             .unwrap_or_else(|| "<central directory>".into());
@@ -86,16 +88,16 @@ pub fn unpack_zip(
     state.finish()
 }
 
-/// After [`super::unpack_wheel_growing`], with the whole wheel at `path`: its central directory must
-/// list exactly the regular files unpacked into `dest`, with the same sizes; the executable
-/// bits it declares are applied (and made durable) and recorded in `unpacked`.
+/// After [`super::unpack_wheel_growing`], with the whole wheel in `file` (the handle it was
+/// hashed and unpacked from): its central directory must list exactly the regular files
+/// unpacked into `dest`, with the same sizes; the executable bits it declares are applied (and
+/// made durable) and recorded in `unpacked`.
 pub fn reconcile_streamed_wheel(
-    path: &Path,
+    file: &File,
     dest: &Path,
     unpacked: &mut Unpacked,
 ) -> Result<(), UnpackError> {
-    let file = File::open(path).map_err(corrupt)?;
-    let mut zip = ::zip::ZipArchive::new(BufReader::new(file)).map_err(invalid)?;
+    let mut zip = ::zip::ZipArchive::new(BufReader::new(FileAt::new(file))).map_err(invalid)?;
     let mismatch = |entry: String| UnpackError::Refused {
         entry,
         reason: "the wheel's central directory does not list what its entries hold",
@@ -155,7 +157,7 @@ fn invalid(e: ::zip::result::ZipError) -> UnpackError {
 
 /// The first name the central directory at `start` lists twice. The zip crate can say that
 /// there is a duplicate but not which, and the refusal should name it.
-fn first_duplicate(file: File, start: u64) -> io::Result<Option<String>> {
+fn first_duplicate(file: FileAt<'_>, start: u64) -> io::Result<Option<String>> {
     const SIGNATURE: [u8; 4] = *b"PK\x01\x02";
     let mut r = BufReader::new(file);
     r.seek(SeekFrom::Start(start))?;
@@ -229,7 +231,7 @@ mod tests {
         std::fs::write(&archive, bytes).unwrap();
         let dest = dir.path().join("pkg");
         std::fs::create_dir(&dest).unwrap();
-        let r = unpack_zip(&archive, &dest, limits, root);
+        let r = unpack_zip(&File::open(&archive).unwrap(), &dest, limits, root);
         (dir, r)
     }
 
@@ -261,7 +263,7 @@ mod tests {
         std::fs::write(&whl, &z).unwrap();
         let dest = dir.path().join("tree");
         std::fs::create_dir(&dest).unwrap();
-        let growing = super::super::Growing::whole(&whl);
+        let growing = super::super::Growing::whole(File::open(&whl).unwrap());
         let mut unpacked =
             super::super::unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap();
         let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.clone()).collect();
@@ -270,7 +272,7 @@ mod tests {
             "{paths:?}"
         );
         assert!(unpacked.files.iter().all(|f| !f.executable));
-        reconcile_streamed_wheel(&whl, &dest, &mut unpacked).unwrap();
+        reconcile_streamed_wheel(&File::open(&whl).unwrap(), &dest, &mut unpacked).unwrap();
         let codex = unpacked
             .files
             .iter()
@@ -287,7 +289,7 @@ mod tests {
         let other = zip_with(&[Z::File("codex_cli_bin/extra", 0o644, b"x")]);
         std::fs::write(&whl, other).unwrap();
         assert!(matches!(
-            reconcile_streamed_wheel(&whl, &dest, &mut unpacked),
+            reconcile_streamed_wheel(&File::open(&whl).unwrap(), &dest, &mut unpacked),
             Err(UnpackError::Refused { .. })
         ));
     }

@@ -173,6 +173,31 @@ fn a_binary_reporting_another_version_fails_executes() {
     assert_check(&report, "integrity", "ok", "match the receipt");
 }
 
+/// A `bin/codex` that is not the one installed is someone else's program: doctor names the
+/// integrity failure and runs none of it (it may be running as root).
+#[cfg(unix)]
+#[test]
+fn a_tampered_codex_is_never_run() {
+    let (ctx, _server) = installed();
+    let marker = ctx.root().join("the-tampered-codex-ran");
+    let codex = runtime_dir(&ctx, V).join("bin/codex");
+    std::fs::write(
+        &codex,
+        format!(
+            "#!/bin/sh\ntouch '{}'\necho codex-cli {V}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let (code, report) = doctor(&ctx, None, &["--offline", "--turn"], &[]);
+    assert_eq!(code, 1, "{report}");
+    assert_check(&report, "integrity", "fail", "bin/codex");
+    for id in ["executes", "app-server", "auth", "turn"] {
+        assert_check(&report, id, "skip", "integrity check");
+    }
+    assert!(!marker.exists(), "doctor ran the tampered `bin/codex`");
+}
+
 #[test]
 fn another_codex_first_on_path_is_shown_with_its_version() {
     let (ctx, _server) = installed();

@@ -671,7 +671,9 @@ fn nothing_in_the_store_is_group_or_world_writable_even_with_umask_0() {
         }
     }
     let mut all = Vec::new();
-    walk(&ctx.cache_dir().join("runtimes"), &mut all);
+    // The whole store: runtimes, the kept archive (the download's `.partial`), locks, tags.
+    walk(&ctx.cache_dir(), &mut all);
+    assert!(all.iter().any(|p| p.ends_with(package_gz())));
     for p in all {
         let mode = std::fs::symlink_metadata(&p).unwrap().permissions().mode();
         assert_eq!(mode & 0o022, 0, "{} is {:o}", p.display(), mode & 0o777);

@@ -27,4 +27,6 @@ mod registries;
 mod secrets;
 mod sources;
 mod store;
+#[cfg(unix)]
+mod store_trust;
 mod truth;

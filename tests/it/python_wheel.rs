@@ -412,6 +412,79 @@ fn a_changed_store_tree_is_refused_and_verify_catches_it() {
     assert!(tree_codex.is_file());
 }
 
+/// The reproduction: through a venv's hard link the owner makes a store file
+/// writable, rewrites it at the same size, and puts its mode and mtime back. Size and mtime
+/// match the receipt; its ctime does not match the tree's stamp, so the next `install
+/// --python` re-hashes the tree and refuses it.
+#[test]
+#[cfg(unix)]
+fn a_tree_file_rewritten_at_its_size_with_mode_and_mtime_put_back_is_refused() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let Some(python) = python3() else { return };
+    let ctx = TestContext::new();
+    let index = index();
+    let venv = |name: &str| {
+        let dir = ctx.root().join(name);
+        let out = ctx
+            .command(&python)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&dir)
+            .output()
+            .expect("python3 -m venv");
+        assert!(out.status.success(), "{}", describe(&out));
+        dir.join("bin/python")
+    };
+    let py = venv("v1");
+    json(&install_python(
+        &ctx,
+        &index,
+        &py,
+        &["--link-mode", "hardlink"],
+    ));
+    let rg = site_packages(&py).join("codex_cli_bin/codex-path/rg");
+    let before = std::fs::metadata(&rg).unwrap();
+    let mut bytes = std::fs::read(&rg).unwrap();
+    let at = bytes.len() - 2;
+    bytes[at] ^= 0x20;
+    std::fs::set_permissions(&rg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&rg).unwrap();
+    f.write_all(&bytes).unwrap();
+    f.set_modified(before.modified().unwrap()).unwrap();
+    drop(f);
+    std::fs::set_permissions(&rg, before.permissions()).unwrap();
+    let after = std::fs::metadata(&rg).unwrap();
+    assert_eq!(
+        (
+            after.len(),
+            after.modified().unwrap(),
+            after.permissions().mode()
+        ),
+        (
+            before.len(),
+            before.modified().unwrap(),
+            before.permissions().mode()
+        )
+    );
+
+    let py2 = venv("v2");
+    let out = install_python(&ctx, &index, &py2, &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("changed")
+            && err.contains("codex_cli_bin/codex-path/rg")
+            && err.contains("sha256"),
+        "{err}"
+    );
+    assert!(
+        !site_packages(&py2).join("codex_cli_bin").exists(),
+        "the changed tree was linked"
+    );
+    // --force puts a fresh tree in place.
+    json(&install_python(&ctx, &index, &py2, &["--force"]));
+}
+
 #[test]
 #[cfg(unix)]
 fn a_tree_that_an_environment_symlinks_into_outlives_uninstall() {
