@@ -42,6 +42,7 @@ pub mod platform;
 pub(crate) mod prove;
 pub mod provision;
 pub mod python;
+pub mod remote;
 pub mod report;
 pub mod sources;
 pub mod store;

@@ -119,6 +119,8 @@ impl SourceError {
                 | pyindex::IndexError::LoginRedirect { .. } => Verdict::Refused,
                 pyindex::IndexError::Status { status, .. } => status_verdict(*status),
                 pyindex::IndexError::Malformed { .. } => Verdict::Broken,
+                // A listing that names a path or a local file is an attack, not a glitch.
+                pyindex::IndexError::Hostile(_) => Verdict::Integrity,
                 pyindex::IndexError::Net(e) => net_verdict(e),
             },
             SourceError::Npm(e) => match e {
@@ -126,6 +128,7 @@ impl SourceError {
                 npm::NpmError::Unauthorized { .. } => Verdict::Refused,
                 npm::NpmError::Status { status, .. } => status_verdict(*status),
                 npm::NpmError::Malformed { .. } => Verdict::Broken,
+                npm::NpmError::Hostile(_) => Verdict::Integrity,
                 npm::NpmError::Net(e) => net_verdict(e),
             },
             SourceError::Net(e) => net_verdict(e),
