@@ -1,0 +1,196 @@
+//! A hostile server cannot turn the installer against the machine: names it gives are never
+//! paths, URLs it gives never reach local files, transfers stop at their expected size, and
+//! metadata requests end at their deadline (issue #26).
+//!
+//! Each server here is a raw loopback [`TestServer`] answering what a compromised index,
+//! registry or mirror would; every test checks what reached the disk, inside its own temp dir.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{assert_exit, describe, host_target, stderr, TestContext, V};
+use crate::fixture::{host_wheel_tag, npm_tarball, sha256_hex, wheel, Package};
+use crate::support::http::TestServer;
+use crate::support::npm::{integrity, npm_platform};
+use crate::support::pyindex::{JSON_TYPE, PROJECT};
+
+/// A wheel name for `V` and this host whose build tag climbs out of `<cache>/downloads/` into
+/// the test's root: `<root>/escaped/evil-….whl` if it were ever joined to a path.
+fn climbing_wheel_name() -> String {
+    format!(
+        "openai_codex_cli_bin-{V}-1/../../../escaped/evil-py3-none-{}.whl",
+        host_wheel_tag()
+    )
+}
+
+/// An index whose PEP 691 page lists one file, `filename` at `url` (relative to the server
+/// when it starts with `/`), with `sha256` when given; the host's genuine wheel of `V` is
+/// served at `/files/evil.whl`.
+fn index_listing(filename: &str, url: &str, sha256: Option<&str>) -> TestServer {
+    let server = TestServer::start();
+    let bytes = wheel(V, host_wheel_tag(), &Package::codex(V));
+    let url = if url.starts_with('/') {
+        format!("{}{url}", server.url())
+    } else {
+        url.to_string()
+    };
+    let hashes = match sha256 {
+        Some(h) => serde_json::json!({ "sha256": h }),
+        None => serde_json::json!({}),
+    };
+    let page = serde_json::json!({
+        "meta": { "api-version": "1.1" },
+        "name": PROJECT,
+        "files": [{ "filename": filename, "url": url, "hashes": hashes, "size": bytes.len() }],
+    });
+    server.add_response(
+        &format!("/simple/{PROJECT}/"),
+        200,
+        &[("content-type", JSON_TYPE)],
+        page.to_string(),
+    );
+    server.add_file("/files/evil.whl", bytes);
+    server
+}
+
+fn genuine_wheel_sha256() -> String {
+    sha256_hex(&wheel(V, host_wheel_tag(), &Package::codex(V)))
+}
+
+fn install_from_index(ctx: &TestContext, server: &TestServer) -> Output {
+    ctx.cmd(["install", V, "--source", "python-index"])
+        .env("CODEX_BOOTSTRAP_INDEX_URL", format!("{}/simple", server.url()))
+        .output()
+        .expect("run codex-bootstrap")
+}
+
+/// Every file and directory under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The install was refused naming the server's name for the file, nothing escaped the store,
+/// and no download was started.
+#[track_caller]
+fn assert_refused_before_writing(ctx: &TestContext, out: &Output, name_part: &str) {
+    assert_exit(out, 1);
+    let err = stderr(out);
+    assert!(
+        err.contains("which is not a plain file name") && err.contains(name_part),
+        "{}",
+        describe(out)
+    );
+    assert!(
+        !ctx.root().join("escaped").exists(),
+        "a server's name became a path outside the store"
+    );
+    let strays: Vec<PathBuf> = walk(ctx.root())
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.contains("evil") || name.contains('\\') || name.ends_with(".partial")
+        })
+        .collect();
+    assert!(strays.is_empty(), "written: {strays:?}\n{}", describe(out));
+}
+
+#[test]
+fn an_index_filename_that_climbs_out_of_the_store_is_refused_before_any_write() {
+    let ctx = TestContext::new();
+    let name = climbing_wheel_name();
+    let server = index_listing(&name, "/files/evil.whl", Some(&genuine_wheel_sha256()));
+    let out = install_from_index(&ctx, &server);
+    assert_refused_before_writing(&ctx, &out, "/../../../escaped/evil");
+    assert!(
+        stderr(&out).contains(&server.url()),
+        "the error names the server: {}",
+        describe(&out)
+    );
+    assert_eq!(server.count("/files/"), 0, "nothing was downloaded");
+}
+
+#[test]
+fn a_hashed_requirements_pin_does_not_make_a_climbing_filename_safe() {
+    let ctx = TestContext::new();
+    let sha = genuine_wheel_sha256();
+    std::fs::write(
+        ctx.work_dir().join("requirements.txt"),
+        format!("{PROJECT}=={V} \\\n    --hash=sha256:{sha}\n"),
+    )
+    .unwrap();
+    // The index publishes no hash: the pin alone would have let the download start.
+    let server = index_listing(&climbing_wheel_name(), "/files/evil.whl", None);
+    let out = ctx
+        .cmd(["install", "--source", "python-index"])
+        .env("CODEX_BOOTSTRAP_INDEX_URL", format!("{}/simple", server.url()))
+        .output()
+        .unwrap();
+    assert_refused_before_writing(&ctx, &out, "/../../../escaped/evil");
+    assert_eq!(server.count("/files/"), 0, "nothing was downloaded");
+}
+
+#[test]
+fn an_npm_tarball_url_ending_in_backslashes_is_refused_before_any_write() {
+    let ctx = TestContext::new();
+    let server = TestServer::start();
+    let platform = npm_platform(host_target());
+    let bytes = npm_tarball(V, host_target(), &Package::codex(V));
+    // What Windows would take for `..\..\escaped\evil.tgz` once the URL is split on `/`.
+    let tarball = format!("{}/-/..\\..\\..\\escaped\\evil.tgz", server.url());
+    let packument = serde_json::json!({
+        "name": "@openai/codex",
+        "dist-tags": { "latest": V },
+        "versions": { format!("{V}-{platform}"): {
+            "dist": { "tarball": tarball, "integrity": integrity(&bytes) }
+        }},
+    });
+    server.add_response(
+        "/@openai%2fcodex",
+        200,
+        &[("content-type", "application/json")],
+        packument.to_string(),
+    );
+    let out = ctx
+        .cmd(["install", V, "--source", "npm"])
+        .env("CODEX_BOOTSTRAP_NPM_REGISTRY", server.url())
+        .output()
+        .unwrap();
+    assert_refused_before_writing(&ctx, &out, "..\\..\\..\\escaped\\evil.tgz");
+    assert_eq!(server.count("/-/"), 0, "nothing was downloaded");
+}
+
+#[test]
+fn an_index_url_pointing_at_a_local_file_is_refused_not_read() {
+    let ctx = TestContext::new();
+    // A local file with the genuine wheel's bytes and hash: reading it would install it.
+    let local = ctx.root().join("local.whl");
+    std::fs::write(&local, wheel(V, host_wheel_tag(), &Package::codex(V))).unwrap();
+    let url = format!("file://{}", local.display());
+    let name = format!("openai_codex_cli_bin-{V}-py3-none-{}.whl", host_wheel_tag());
+    let server = index_listing(&name, &url, Some(&genuine_wheel_sha256()));
+    let out = install_from_index(&ctx, &server);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("only http and https are followed") && err.contains(&url),
+        "{}",
+        describe(&out)
+    );
+    let written: Vec<PathBuf> = walk(&ctx.cache_dir())
+        .into_iter()
+        .filter(|p| p.is_file() && !p.starts_with(ctx.cache_dir().join("locks")))
+        .filter(|p| p.file_name().is_some_and(|n| n != "CACHEDIR.TAG"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}\n{}", describe(&out));
+}
