@@ -491,7 +491,9 @@ pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, Sha256)>, SumsError> 
             .trim_start_matches('*');
         // One plain path component, as every name from a server must be.
         if let Some(why) = crate::remote::file_name_problem(name) {
-            return Err(err(&format!("the file name is not a plain file name: {why}")));
+            return Err(err(&format!(
+                "the file name is not a plain file name: {why}"
+            )));
         }
         if let Some((_, d)) = out.iter().find(|(n, _)| n == name) {
             if *d != digest {

@@ -411,7 +411,8 @@ mod tests {
     }
 
     /// The name: a build tag that climbs out of the downloads directory.
-    const CLIMBING: &str = "openai_codex_cli_bin-0.170.0-1/../../../../tmp/x/evil-py3-none-musllinux_1_1_x86_64.whl";
+    const CLIMBING: &str =
+        "openai_codex_cli_bin-0.170.0-1/../../../../tmp/x/evil-py3-none-musllinux_1_1_x86_64.whl";
 
     #[test]
     fn a_page_naming_a_path_or_a_local_file_is_refused_whole() {

@@ -59,7 +59,10 @@ fn genuine_wheel_sha256() -> String {
 
 fn install_from_index(ctx: &TestContext, server: &TestServer) -> Output {
     ctx.cmd(["install", V, "--source", "python-index"])
-        .env("CODEX_BOOTSTRAP_INDEX_URL", format!("{}/simple", server.url()))
+        .env(
+            "CODEX_BOOTSTRAP_INDEX_URL",
+            format!("{}/simple", server.url()),
+        )
         .output()
         .expect("run codex-bootstrap")
 }
@@ -133,7 +136,10 @@ fn a_hashed_requirements_pin_does_not_make_a_climbing_filename_safe() {
     let server = index_listing(&climbing_wheel_name(), "/files/evil.whl", None);
     let out = ctx
         .cmd(["install", "--source", "python-index"])
-        .env("CODEX_BOOTSTRAP_INDEX_URL", format!("{}/simple", server.url()))
+        .env(
+            "CODEX_BOOTSTRAP_INDEX_URL",
+            format!("{}/simple", server.url()),
+        )
         .output()
         .unwrap();
     assert_refused_before_writing(&ctx, &out, "/../../../escaped/evil");
