@@ -37,6 +37,10 @@ pub struct NetSettings {
     pub connect_timeout: u64,
     /// Seconds a transfer may stall between two reads.
     pub read_timeout: u64,
+    /// Seconds a metadata request (an index page, a packument, release JSON, SHA256SUMS) may
+    /// take in all, retries included: a server that trickles a byte at a time never trips the
+    /// read timeout.
+    pub metadata_timeout: u64,
     /// Attempts per request before giving up.
     pub retries: u32,
 }
@@ -47,6 +51,7 @@ impl Default for NetSettings {
             allow_http: false,
             connect_timeout: 30,
             read_timeout: 30,
+            metadata_timeout: 120,
             retries: 5,
         }
     }
@@ -58,6 +63,8 @@ pub struct NetConfig {
     pub connect_timeout: Duration,
     /// The longest a transfer may stall between two reads.
     pub read_timeout: Duration,
+    /// The longest a metadata request may take in all, retries included.
+    pub metadata_timeout: Duration,
     pub allow_http: bool,
     /// Attempts per request before giving up.
     pub attempts: u32,
@@ -81,6 +88,7 @@ impl NetConfig {
         NetConfig {
             connect_timeout: Duration::from_secs(settings.connect_timeout.max(1)),
             read_timeout: Duration::from_secs(settings.read_timeout.max(1)),
+            metadata_timeout: Duration::from_secs(settings.metadata_timeout.max(1)),
             allow_http: settings.allow_http,
             attempts: settings.retries.max(1),
             token: Token::from_env().map(|(t, _)| t),
@@ -364,7 +372,9 @@ impl Http {
     }
 
     /// [`Http::get_small_accepting`], keeping the URL the answer came from after redirects:
-    /// relative links resolve against it, and a redirect to a login page shows in it.
+    /// relative links resolve against it, and a redirect to a login page shows in it. The
+    /// whole request, retries included, ends at the metadata deadline; a body over `limit`
+    /// is refused, by its `Content-Length` before a byte is read.
     pub async fn get_page(
         &self,
         url: &Url,
@@ -372,6 +382,35 @@ impl Http {
         accept: Option<&str>,
         limit: usize,
     ) -> Result<Page, NetError> {
+        let deadline = self.config.metadata_timeout;
+        match tokio::time::timeout(deadline, self.get_page_retrying(url, api, accept, limit)).await
+        {
+            Ok(page) => page,
+            Err(_) => {
+                tracing::debug!(
+                    "{} did not finish within {} s",
+                    crate::logging::url(url),
+                    deadline.as_secs()
+                );
+                Err(NetError::Deadline {
+                    url: url.to_string(),
+                    secs: deadline.as_secs(),
+                })
+            }
+        }
+    }
+
+    async fn get_page_retrying(
+        &self,
+        url: &Url,
+        api: bool,
+        accept: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, NetError> {
+        let too_large = || NetError::TooLarge {
+            url: url.to_string(),
+            expected: limit as u64,
+        };
         self.retrying(url, GiveUp::Last, async |attempt| {
             let mut req = if api {
                 self.get_api(url)
@@ -393,6 +432,9 @@ impl Http {
                 };
                 return Err((status, retry_after_of(&headers)));
             }
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err((too_large(), None));
+            }
             let started = std::time::Instant::now();
             let mut body = Vec::new();
             while let Some(chunk) = resp
@@ -401,11 +443,7 @@ impl Http {
                 .map_err(|e| (self.describe(url, e), None))?
             {
                 if body.len() + chunk.len() > limit {
-                    let too_large = NetError::Status {
-                        url: url.to_string(),
-                        status: 413,
-                    };
-                    return Err((too_large, None));
+                    return Err((too_large(), None));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -479,6 +517,8 @@ pub fn log_reason(e: &NetError) -> String {
         NetError::Truncated { got, expected, .. } => {
             format!("the body ended at {got} of {expected} bytes")
         }
+        NetError::TooLarge { expected, .. } => format!("more than the {expected} bytes expected"),
+        NetError::Deadline { secs, .. } => format!("not finished within {secs} s"),
         NetError::File { source, .. } => format!("could not read the file ({:?})", source.kind()),
         NetError::Write { source, .. } => format!("could not write ({:?})", source.kind()),
     }

@@ -167,7 +167,9 @@ fn net_verdict(e: &NetError) -> Verdict {
         NetError::File { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             Verdict::Missing
         }
-        NetError::Request { .. } => Verdict::Unreachable,
+        NetError::Request { .. } | NetError::Deadline { .. } => Verdict::Unreachable,
+        // More bytes than the file it promised: what it serves is not what was pinned.
+        NetError::TooLarge { .. } => Verdict::Integrity,
         _ => Verdict::Broken,
     }
 }

@@ -200,3 +200,145 @@ fn an_index_url_pointing_at_a_local_file_is_refused_not_read() {
         .collect();
     assert!(written.is_empty(), "{written:?}\n{}", describe(&out));
 }
+
+/// A server of one behaviour for every request, written by hand so that it can do what
+/// [`TestServer`] never does: send a body without `Content-Length` (delimited by closing the
+/// connection), and hold a response open for as long as the test runs.
+struct RawServer {
+    addr: std::net::SocketAddr,
+    /// Dropped with the server: ends every response still held open.
+    _release: std::sync::mpsc::Sender<()>,
+}
+
+impl RawServer {
+    /// Answer each request with `head` (the status line and headers, without the blank line),
+    /// then `body`; with `hold`, keep the connection open after the body until the test ends.
+    fn start(head: &'static str, body: Vec<u8>, hold: bool) -> RawServer {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Arc::new(std::sync::Mutex::new(held));
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let (body, held) = (body.clone(), held.clone());
+                std::thread::spawn(move || {
+                    let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                        line.clear();
+                    }
+                    let _ =
+                        conn.write_all(format!("{head}\r\nconnection: close\r\n\r\n").as_bytes());
+                    let _ = conn.write_all(&body);
+                    let _ = conn.flush();
+                    if hold {
+                        // Blocks until the server is dropped (the sender goes away).
+                        let _ = held.lock().map(|h| h.recv());
+                    }
+                });
+            }
+        });
+        RawServer {
+            addr,
+            _release: release,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// The host's genuine wheel of `V`, listed by an index with its true sha256 and size, served
+/// from `file_url`.
+fn index_listing_the_genuine_wheel(file_url: &str) -> TestServer {
+    let name = format!("openai_codex_cli_bin-{V}-py3-none-{}.whl", host_wheel_tag());
+    index_listing(&name, file_url, Some(&genuine_wheel_sha256()))
+}
+
+fn genuine_wheel_len() -> u64 {
+    wheel(V, host_wheel_tag(), &Package::codex(V)).len() as u64
+}
+
+/// The bytes of every `.partial` download under the cache.
+fn partial_bytes(ctx: &TestContext) -> u64 {
+    walk(&ctx.cache_dir())
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
+}
+
+#[test]
+fn a_download_that_runs_past_its_expected_size_is_cut_off() {
+    let ctx = TestContext::new();
+    let expected = genuine_wheel_len();
+    // The genuine bytes, then 8 MiB more, with no Content-Length to announce them.
+    let mut body = wheel(V, host_wheel_tag(), &Package::codex(V));
+    body.extend(std::iter::repeat_n(b'z', 8 << 20));
+    let files = RawServer::start("HTTP/1.1 200 OK", body, false);
+    let index = index_listing_the_genuine_wheel(&format!("{}/evil.whl", files.url()));
+    let out = install_from_index(&ctx, &index);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&format!("sent more than the {expected} bytes expected")),
+        "{}",
+        describe(&out)
+    );
+    let kept = partial_bytes(&ctx);
+    assert!(
+        kept <= expected + 1,
+        "{kept} bytes on disk for a {expected}-byte file"
+    );
+    assert!(!crate::common::runtime_dir(&ctx, V).exists());
+}
+
+#[test]
+fn a_content_length_beyond_the_expected_size_is_refused_before_reading() {
+    let ctx = TestContext::new();
+    let expected = genuine_wheel_len();
+    let index = index_listing_the_genuine_wheel("/files/evil.whl");
+    let mut bigger = wheel(V, host_wheel_tag(), &Package::codex(V));
+    bigger.extend(std::iter::repeat_n(b'z', 1 << 20));
+    index.add_file("/files/evil.whl", bigger);
+    let out = install_from_index(&ctx, &index);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&format!("sent more than the {expected} bytes expected")),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(partial_bytes(&ctx), 0, "not a byte of the body was written");
+    assert_eq!(index.count("/files/"), 1, "a refusal is not retried");
+}
+
+#[test]
+fn a_metadata_server_that_never_finishes_hits_the_total_deadline() {
+    let ctx = TestContext::new();
+    // Headers, one byte of the page, then nothing until the test ends: the read timeout (a
+    // minute here) never fires before the one-second deadline.
+    let index = RawServer::start(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.pypi.simple.v1+json\r\ncontent-length: 100",
+        b"{".to_vec(),
+        true,
+    );
+    let out = ctx
+        .cmd(["install", V, "--source", "python-index", "--retries", "1"])
+        .env(
+            "CODEX_BOOTSTRAP_INDEX_URL",
+            format!("{}/simple", index.url()),
+        )
+        .env("CODEX_BOOTSTRAP_READ_TIMEOUT", "60")
+        .env("CODEX_BOOTSTRAP_METADATA_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("did not answer in full within 1 s") && err.contains("--metadata-timeout"),
+        "{}",
+        describe(&out)
+    );
+}
