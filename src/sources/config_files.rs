@@ -7,8 +7,18 @@ use url::Url;
 
 use crate::net::{Credential, Token};
 
+/// Whether a netrc `default` entry may answer for a host no `machine` line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetrcDefault {
+    /// The index is the user's own choice (a flag, a variable, pip's or the user's uv config).
+    Use,
+    /// The index comes from a project's file: a checked-out repository may not send the
+    /// user's catch-all login to a host it picked.
+    Ignore,
+}
+
 /// netrc credentials for the URL's host (`NETRC`, else `~/.netrc`, `~/_netrc` on Windows).
-pub fn netrc_for(url: &Url) -> Option<Credential> {
+pub fn netrc_for(url: &Url, default: NetrcDefault) -> Option<Credential> {
     let file = std::env::var_os("NETRC")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -17,11 +27,12 @@ pub fn netrc_for(url: &Url) -> Option<Credential> {
             dirs::home_dir().map(|h| h.join(name))
         })?;
     let text = std::fs::read_to_string(file).ok()?;
-    netrc_lookup(&text, url.host_str()?)
+    netrc_lookup(&text, url.host_str()?, default)
 }
 
-/// The login and password of `machine HOST` (else of `default`) in netrc text.
-pub fn netrc_lookup(text: &str, host: &str) -> Option<Credential> {
+/// The login and password of `machine HOST` (else of `default`, when `default` allows it) in
+/// netrc text.
+pub fn netrc_lookup(text: &str, host: &str, default: NetrcDefault) -> Option<Credential> {
     struct Entry {
         machine: Option<String>,
         login: Option<String>,
@@ -72,7 +83,12 @@ pub fn netrc_lookup(text: &str, host: &str) -> Option<Credential> {
                 .as_deref()
                 .is_some_and(|m| m.eq_ignore_ascii_case(host))
         })
-        .or_else(|| entries.iter().find(|e| e.machine.is_none()))
+        .or_else(|| {
+            entries
+                .iter()
+                .find(|e| e.machine.is_none())
+                .filter(|_| default == NetrcDefault::Use)
+        })
         .and_then(pick)
         .map(basic)
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::config_files::{basic, ini_value, netrc_for, npmrc_pairs};
+use super::config_files::{basic, ini_value, netrc_for, npmrc_pairs, NetrcDefault};
 use crate::net::client::env_nonempty;
 use crate::net::{redact_userinfo, Credential, ScopedCredential, Token};
 
@@ -138,10 +138,17 @@ fn locate_python_index(inputs: &LocateInputs) -> Location {
             Err(reason) => return Location::Missing(reason),
         },
     };
+    // uv and pip send netrc's `default` login to whatever index is in use; here only to an
+    // index the user chose, not to one a project's uv.toml / pyproject.toml names.
+    let default = if super::uv_config::is_project_file(&inputs.cwd, &from) {
+        NetrcDefault::Ignore
+    } else {
+        NetrcDefault::Use
+    };
     match split_credentials(&raw) {
         Ok((url, basic)) => {
             let mut credentials = Vec::new();
-            if let Some(c) = basic.or_else(|| netrc_for(&url)) {
+            if let Some(c) = basic.or_else(|| netrc_for(&url, default)) {
                 credentials.push(ScopedCredential {
                     scope: origin_of(&url),
                     credential: c,
@@ -632,16 +639,20 @@ mod tests {
                     # comment\n\
                     machine idx.example\n  login u\n  password p\n\
                     default login d password dp\n";
-        match netrc_lookup(text, "idx.example") {
+        let lookup = |text, host| netrc_lookup(text, host, NetrcDefault::Use);
+        match lookup(text, "idx.example") {
             Some(Credential::Basic { user, .. }) => assert_eq!(user, "u"),
             other => panic!("{other:?}"),
         }
-        match netrc_lookup(text, "nowhere.example") {
+        match lookup(text, "nowhere.example") {
             Some(Credential::Basic { user, .. }) => assert_eq!(user, "d"),
             other => panic!("{other:?}"),
         }
-        assert!(netrc_lookup("machine a login x password y", "b").is_none());
-        let (_, shown) = creds(&netrc_lookup(text, "idx.example").unwrap());
+        // For an index a project's file chose, `default` stays home; `machine` lines still count.
+        assert!(netrc_lookup(text, "nowhere.example", NetrcDefault::Ignore).is_none());
+        assert!(netrc_lookup(text, "idx.example", NetrcDefault::Ignore).is_some());
+        assert!(lookup("machine a login x password y", "b").is_none());
+        let (_, shown) = creds(&lookup(text, "idx.example").unwrap());
         assert!(
             !shown.contains('p') || shown.contains("redacted"),
             "{shown}"

@@ -12,7 +12,7 @@ use crate::common::{assert_exit, describe, host_target, stderr, TestContext, V};
 use crate::fixture::{host_wheel_tag, npm_tarball, sha256_hex, wheel, Package};
 use crate::support::http::TestServer;
 use crate::support::npm::{integrity, npm_platform};
-use crate::support::pyindex::{JSON_TYPE, PROJECT};
+use crate::support::pyindex::{PythonIndex, JSON_TYPE, PROJECT};
 
 /// A wheel name for `V` and this host whose build tag climbs out of `<cache>/downloads/` into
 /// the test's root: `<root>/escaped/evil-….whl` if it were ever joined to a path.
@@ -341,4 +341,59 @@ fn a_metadata_server_that_never_finishes_hits_the_total_deadline() {
         "{}",
         describe(&out)
     );
+}
+
+/// A netrc with only a catch-all `default` login, and an index that wants it.
+fn netrc_default_and_an_index_wanting_it(ctx: &TestContext) -> (PathBuf, PythonIndex) {
+    let name = format!("openai_codex_cli_bin-{V}-py3-none-{}.whl", host_wheel_tag());
+    let index = PythonIndex::builder()
+        .wheel(&name, wheel(V, host_wheel_tag(), &Package::codex(V)))
+        .basic_auth("bob", "pw_SENTINEL_default")
+        .start();
+    let netrc = ctx.root().join("netrc");
+    std::fs::write(&netrc, "default login bob password pw_SENTINEL_default\n").unwrap();
+    (netrc, index)
+}
+
+#[test]
+fn netrc_default_goes_to_the_users_index_but_not_to_one_a_project_file_chose() {
+    let ctx = TestContext::new();
+    let (netrc, index) = netrc_default_and_an_index_wanting_it(&ctx);
+    // The project's uv.toml names the index: the catch-all login stays home.
+    std::fs::write(
+        ctx.work_dir().join("uv.toml"),
+        format!("index-url = \"{}\"\n", index.url()),
+    )
+    .unwrap();
+    let out = ctx
+        .cmd(["install", V, "--source", "python-index"])
+        .env_remove("CODEX_BOOTSTRAP_INDEX_URL")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("NETRC", &netrc)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        index
+            .requests()
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization")),
+        "the netrc default reached an index only the project named"
+    );
+    assert!(
+        stderr(&out).contains("wants credentials"),
+        "{}",
+        describe(&out)
+    );
+
+    // The same index chosen by the user: the default login is sent, as pip and uv send it.
+    let ctx = TestContext::new();
+    let (netrc, index) = netrc_default_and_an_index_wanting_it(&ctx);
+    let out = ctx
+        .cmd(["install", V, "--source", "python-index"])
+        .env("CODEX_BOOTSTRAP_INDEX_URL", index.url())
+        .env("NETRC", &netrc)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
 }
