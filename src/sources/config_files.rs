@@ -102,15 +102,25 @@ pub(super) fn basic((user, password): (String, String)) -> Credential {
 
 /// `key=value` lines of an `.npmrc`, with `${VAR}` expanded as npm does.
 pub fn npmrc_pairs(text: &str) -> Vec<(String, String)> {
+    npmrc_raw_pairs(text)
+        .map(|(k, v)| (k.to_string(), expand_env(v)))
+        .collect()
+}
+
+/// The keys of an `.npmrc` whose value names an environment variable (`${VAR}`).
+pub fn npmrc_interpolated_keys(text: &str) -> Vec<String> {
+    npmrc_raw_pairs(text)
+        .filter(|(_, v)| v.contains("${"))
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
+fn npmrc_raw_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim().trim_matches('"').trim_matches('\'');
-            (k.trim().to_string(), expand_env(v))
-        })
-        .collect()
+        .map(|(k, v)| (k.trim(), v.trim().trim_matches('"').trim_matches('\'')))
 }
 
 pub(super) fn expand_env(v: &str) -> String {

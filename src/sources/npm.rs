@@ -84,7 +84,7 @@ impl Hint for NpmError {
         match self {
             NpmError::NoPackage { .. } => Some("this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into()),
             NpmError::Unauthorized { sent: true, .. } => Some("the registry rejected the credentials given: fix the registry's `//host/:_authToken=…` (or `_auth`, `username` and `_password`) line in .npmrc, or run `npm login` again".into()),
-            NpmError::Unauthorized { sent: false, .. } => Some("add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into()),
+            NpmError::Unauthorized { sent: false, .. } => Some("add `//host/:_authToken=…` for the registry to your .npmrc (as `npm login` does); a `${VAR}` token in a project's .npmrc goes only to a registry your own npm configuration names".into()),
             NpmError::Status { .. } | NpmError::Malformed { .. } => Some("check `--npm-registry` / npm_config_registry, or use another `--source`".into()),
             NpmError::Hostile(e) => e.hint(),
             NpmError::Net(e) => e.hint(),

@@ -11,7 +11,7 @@ use std::process::Output;
 use crate::common::{assert_exit, describe, host_target, stderr, TestContext, V};
 use crate::fixture::{host_wheel_tag, npm_tarball, sha256_hex, wheel, Package};
 use crate::support::http::TestServer;
-use crate::support::npm::{integrity, npm_platform};
+use crate::support::npm::{integrity, npm_platform, NpmRegistry};
 use crate::support::pyindex::{PythonIndex, JSON_TYPE, PROJECT};
 
 /// A wheel name for `V` and this host whose build tag climbs out of `<cache>/downloads/` into
@@ -396,4 +396,68 @@ fn netrc_default_goes_to_the_users_index_but_not_to_one_a_project_file_chose() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
+}
+
+#[test]
+fn a_projects_npmrc_sends_an_environment_token_only_where_the_user_agrees() {
+    let platform = npm_platform(host_target());
+    let registry = || {
+        NpmRegistry::builder()
+            .tarball(
+                V,
+                platform,
+                npm_tarball(V, host_target(), &Package::codex(V)),
+            )
+            .bearer_token("npm_SENTINEL_env")
+            .start()
+    };
+    let install = |ctx: &TestContext| {
+        ctx.cmd(["install", V, "--source", "npm"])
+            .env_remove("CODEX_BOOTSTRAP_NPM_REGISTRY")
+            .env("NPM_TOKEN", "npm_SENTINEL_env")
+            .output()
+            .unwrap()
+    };
+    let project_npmrc = |ctx: &TestContext, npm: &NpmRegistry| {
+        std::fs::write(
+            ctx.work_dir().join(".npmrc"),
+            format!(
+                "registry={}\n{}:_authToken=${{NPM_TOKEN}}\n",
+                npm.url(),
+                npm.nerf_dart()
+            ),
+        )
+        .unwrap();
+    };
+
+    // The project names the registry and asks for $NPM_TOKEN: it is not sent.
+    let ctx = TestContext::new();
+    let npm = registry();
+    project_npmrc(&ctx, &npm);
+    let out = install(&ctx);
+    assert_exit(&out, 1);
+    assert!(
+        npm.requests()
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization")),
+        "the environment's token reached a registry only the project named"
+    );
+    assert!(
+        stderr(&out).contains("your own npm configuration names"),
+        "{}",
+        describe(&out)
+    );
+
+    // The user's own .npmrc knows that registry: the project's line is taken, as npm takes it.
+    let ctx = TestContext::new();
+    let npm = registry();
+    project_npmrc(&ctx, &npm);
+    std::fs::write(
+        ctx.home().join(".npmrc"),
+        format!("{}:always-auth=true\n", npm.nerf_dart()),
+    )
+    .unwrap();
+    let out = install(&ctx);
+    assert_exit(&out, 0);
+    npm.assert_token_arrived();
 }
