@@ -159,6 +159,19 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`printable`], line by line: a multi-line message keeps its lines, each stripped.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.split('\n')
+            .map(printable)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +261,10 @@ mod tests {
         assert_eq!(printable("bell\u{7}\u{8}\u{9b}31m"), "bell31m");
         assert_eq!(printable("trailing esc\u{1b}"), "trailing esc");
         assert_eq!(printable("naïve ünïcode ✓"), "naïve ünïcode ✓");
+        assert!(matches!(printable_lines("a\nb"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable_lines("expected: x\r\n  actual: \u{1b}[8my"),
+            "expected: x\n  actual: y"
+        );
     }
 }

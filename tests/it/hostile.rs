@@ -461,3 +461,28 @@ fn a_projects_npmrc_sends_an_environment_token_only_where_the_user_agrees() {
     assert_exit(&out, 0);
     npm.assert_token_arrived();
 }
+
+#[test]
+fn a_yank_reason_reaches_the_terminal_without_control_characters() {
+    let ctx = TestContext::new();
+    let name = format!("openai_codex_cli_bin-{V}-py3-none-{}.whl", host_wheel_tag());
+    let index = PythonIndex::builder()
+        .wheel(&name, wheel(V, host_wheel_tag(), &Package::codex(V)))
+        .yank(
+            &name,
+            "broken\u{1b}[2J\u{1b}]0;pwned\u{7}\rFAKE: installed ok",
+        )
+        .start();
+    let out = install_from_index(&ctx, index.server());
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("is yanked: brokenFAKE: installed ok"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !err.contains(['\u{1b}', '\r', '\u{7}']),
+        "control characters reached the terminal: {err:?}"
+    );
+}
