@@ -344,7 +344,7 @@ pub(crate) mod tests {
     /// root), and `escape -> d0/…/d11/up/../..×12/etc/hostname`.
     pub(crate) fn chained_links() -> ((String, String), (String, String)) {
         let dirs: Vec<String> = (0..12).map(|i| format!("d{i}")).collect();
-        let ups = vec![".."; 12].join("/");
+        let ups = [".."; 12].join("/");
         let up = format!("{}/up", dirs.join("/"));
         let escape = format!("{up}/{ups}/etc/hostname");
         ((up, ups), ("escape".to_string(), escape))
