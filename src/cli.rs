@@ -447,6 +447,18 @@ pub struct NetworkArgs {
     )]
     pub read_timeout: u64,
 
+    /// Seconds a metadata request (index page, packument, release JSON, SHA256SUMS) may take in
+    /// all, retries included.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = Settings::default().net.metadata_timeout,
+        env = "CODEX_BOOTSTRAP_METADATA_TIMEOUT",
+        hide_env_values = true,
+        help_heading = heading::NETWORK
+    )]
+    pub metadata_timeout: u64,
+
     /// Attempts per download before giving up.
     #[arg(
         long,
@@ -524,6 +536,7 @@ impl From<&OnlineArgs> for Settings {
                 allow_http: net.allow_http,
                 connect_timeout: net.connect_timeout,
                 read_timeout: net.read_timeout,
+                metadata_timeout: net.metadata_timeout,
                 retries: net.retries,
             },
             ..Settings::from(&args.local)

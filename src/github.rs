@@ -206,13 +206,19 @@ fn api_message(body: &[u8]) -> String {
     serde_json::from_slice::<ApiError>(body)
         .ok()
         .and_then(|e| e.message)
-        .map(|m| m.chars().take(200).collect())
+        .map(|m| crate::remote::printable(&m).chars().take(200).collect())
         .unwrap_or_else(|| "(no message)".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_message_loses_its_control_characters() {
+        let body = br#"{"message":"Bad\u001b[2J\rcredentials\u0007"}"#;
+        assert_eq!(api_message(body), "Badcredentials");
+    }
 
     #[test]
     fn release_json_parses_with_and_without_digests() {

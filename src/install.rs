@@ -137,7 +137,7 @@ pub struct Job<'a> {
 pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
     let partial = store.partial_path(&job.asset.expected.primary().digest, &job.asset.name);
-    let source = match crate::net::local_path(&job.asset.url) {
+    let source = match job.asset.local_path() {
         Some(path) => Source::File(path),
         None => Source::Http(Transfer {
             url: http.url(&job.asset.url)?,

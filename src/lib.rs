@@ -44,6 +44,7 @@ pub(crate) mod prove;
 pub mod provision;
 pub mod python;
 pub mod redact;
+pub mod remote;
 pub mod report;
 pub mod sources;
 pub mod store;

@@ -43,6 +43,9 @@ pub enum MirrorError {
         path: PathBuf,
         mismatch: Box<crate::verify::DigestMismatch>,
     },
+    /// Defence in depth: the sources vet names where they enter, a receipt is the store's own.
+    #[error(transparent)]
+    Name(#[from] crate::remote::RemoteError),
     #[error(transparent)]
     Io(#[from] IoError),
     #[error(transparent)]
@@ -62,6 +65,7 @@ impl Hint for MirrorError {
         match self {
             MirrorError::Create(..) | MirrorError::Write(..) => Some("check that `--out` names a directory you can write to, on a disk with room".into()),
             MirrorError::Io(e) => e.hint(),
+            MirrorError::Name(e) => e.hint(),
             MirrorError::Read(..) => Some("check that the store is readable".into()),
             MirrorError::NeedsExactVersion => Some("name an exact version: `codex-bootstrap mirror 0.163.0 --from-cache --out DIR`".into()),
             MirrorError::NotInStore { version, target } => Some(format!("install it first: `codex-bootstrap install {version} --target {target}`")),
@@ -144,7 +148,7 @@ pub fn build(
         source,
     } in files
     {
-        let dest = release_dir.join(&name);
+        let dest = release_dir.join(crate::remote::file_name(&source, &name)?);
         let (size, sha256, sha512) = copy_verified(&path, &dest, &expected)?;
         ui.status("Mirrored", &format!("{name} ({})", human_bytes(size)));
         sums.push_str(&format!("{sha256}  {name}\n"));

@@ -11,6 +11,7 @@ use anstyle::{AnsiColor, Style};
 
 use codex_bootstrap::error::Report;
 use codex_bootstrap::net::Progress;
+use codex_bootstrap::remote::printable_lines;
 
 /// `--color`: when to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -121,28 +122,42 @@ impl Ui {
         }
     }
 
-    /// A status line on stderr, e.g. `  Fetching codex-package-… (136 MiB)`.
+    /// A status line on stderr, e.g. `  Fetching codex-package-… (136 MiB)`. Messages, warnings
+    /// and errors may carry a server's words (a yank reason, GitHub's `message`): their control
+    /// characters are stripped here, where text meets the terminal.
     pub fn status(&self, verb: &str, message: &str) {
         if self.chatty {
             let verb = self.styled(VERB, &format!("{verb:>12}"));
-            let _ = writeln!(anstream::stderr(), "{verb} {message}");
+            let _ = writeln!(anstream::stderr(), "{verb} {}", printable_lines(message));
         }
     }
 
     pub fn warn(&self, message: &str) {
         let w = self.styled(WARNING, "warning");
-        let _ = writeln!(anstream::stderr(), "{w}: {message}");
+        let _ = writeln!(anstream::stderr(), "{w}: {}", printable_lines(message));
     }
 
     /// `error: …`, `  Caused by: …` for each cause, then `hint: …`.
     pub fn error(&self, err: &Report) {
         let mut out = String::new();
-        out.push_str(&format!("{}: {err}\n", self.styled(ERROR, "error")));
+        let err_text = err.to_string();
+        out.push_str(&format!(
+            "{}: {}\n",
+            self.styled(ERROR, "error"),
+            printable_lines(&err_text)
+        ));
         for cause in err.causes() {
-            out.push_str(&format!("  Caused by: {cause}\n"));
+            out.push_str(&format!(
+                "  Caused by: {}\n",
+                printable_lines(&cause.to_string())
+            ));
         }
         if let Some(hint) = err.hint() {
-            out.push_str(&format!("{}: {hint}\n", self.styled(HINT, "hint")));
+            out.push_str(&format!(
+                "{}: {}\n",
+                self.styled(HINT, "hint"),
+                printable_lines(&hint)
+            ));
         }
         let _ = anstream::stderr().write_all(out.as_bytes());
     }

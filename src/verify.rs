@@ -489,8 +489,11 @@ pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, Sha256)>, SumsError> 
             .or_else(|| rest.strip_prefix('*'))
             .unwrap_or(rest)
             .trim_start_matches('*');
-        if name.is_empty() || name.contains('/') || name.contains('\\') || name.contains('\0') {
-            return Err(err("the file name is empty or contains a path separator"));
+        // One plain path component, as every name from a server must be.
+        if let Some(why) = crate::remote::file_name_problem(name) {
+            return Err(err(&format!(
+                "the file name is not a plain file name: {why}"
+            )));
         }
         if let Some((_, d)) = out.iter().find(|(n, _)| n == name) {
             if *d != digest {
@@ -566,6 +569,10 @@ mod tests {
             format!("{}  x", "z".repeat(64)),
             format!("{a}  "),
             format!("{a}  ../x"),
+            format!("{a}  .."),
+            format!("{a}  C:x"),
+            format!("{a}  NUL"),
+            format!("{a}  x\u{1b}[2J"),
             format!("{a}  x\n{b}  x"),
         ] {
             assert!(parse_sha256sums(&bad).is_err(), "{bad:?}");

@@ -9,6 +9,7 @@ use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
 use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
 use codex_bootstrap::error;
+use codex_bootstrap::remote::printable;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -83,13 +84,15 @@ fn finish(args: &DoctorArgs, ui: &Ui, report: Report) -> Result<ExitCode, error:
                 Status::Fail => ui.paint("31", "✗"),
                 Status::Skip => ui.paint("2", "-"),
             };
-            writeln!(out, "{mark} {:width$}  {}", c.id, c.summary)?;
+            // A check's words may quote a server's (an index's error, GitHub's message).
+            writeln!(out, "{mark} {:width$}  {}", c.id, printable(&c.summary))?;
             if let Some(d) = &c.detail {
                 for line in d.lines() {
-                    writeln!(out, "  {:width$}  {}", "", ui.paint("2", line))?;
+                    writeln!(out, "  {:width$}  {}", "", ui.paint("2", &printable(line)))?;
                 }
             }
             if let Some(h) = &c.hint {
+                let h = printable(h);
                 writeln!(out, "  {:width$}  {} {h}", "", ui.paint("36", "hint:"))?;
             }
         }

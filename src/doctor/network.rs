@@ -257,7 +257,7 @@ fn index_answer(e: crate::sources::pyindex::IndexError) -> Answer {
         IndexError::NoProject { .. } => Answer::Status(404),
         IndexError::Status { status, .. } => Answer::Status(*status),
         // It answered, with a page we could not read: reachable, and install will say more.
-        IndexError::Malformed { .. } => Answer::Reachable,
+        IndexError::Malformed { .. } | IndexError::Hostile(_) => Answer::Reachable,
         IndexError::Net(_) => Answer::Unreachable(reason),
     }
 }

@@ -41,6 +41,10 @@ pub struct NetSettings {
     pub connect_timeout: u64,
     /// Seconds a transfer may stall between two reads.
     pub read_timeout: u64,
+    /// Seconds a metadata request (an index page, a packument, release JSON, SHA256SUMS) may
+    /// take in all, retries included: a server that trickles a byte at a time never trips the
+    /// read timeout.
+    pub metadata_timeout: u64,
     /// Attempts per request before giving up.
     pub retries: u32,
 }
@@ -51,6 +55,7 @@ impl Default for NetSettings {
             allow_http: false,
             connect_timeout: 30,
             read_timeout: 30,
+            metadata_timeout: 120,
             retries: 5,
         }
     }
@@ -62,6 +67,8 @@ pub struct NetConfig {
     pub connect_timeout: Duration,
     /// The longest a transfer may stall between two reads.
     pub read_timeout: Duration,
+    /// The longest a metadata request may take in all, retries included.
+    pub metadata_timeout: Duration,
     pub allow_http: bool,
     /// Attempts per request before giving up.
     pub attempts: u32,
@@ -85,6 +92,7 @@ impl NetConfig {
         NetConfig {
             connect_timeout: Duration::from_secs(settings.connect_timeout.max(1)),
             read_timeout: Duration::from_secs(settings.read_timeout.max(1)),
+            metadata_timeout: Duration::from_secs(settings.metadata_timeout.max(1)),
             allow_http: settings.allow_http,
             attempts: settings.retries.max(1),
             token: Token::from_env().map(|(t, _)| t),
@@ -360,7 +368,9 @@ impl Http {
     }
 
     /// [`Http::get_small_accepting`], keeping the URL the answer came from after redirects:
-    /// relative links resolve against it, and a redirect to a login page shows in it.
+    /// relative links resolve against it, and a redirect to a login page shows in it. The
+    /// whole request, retries included, ends at the metadata deadline; a body over `limit`
+    /// is refused, by its `Content-Length` before a byte is read.
     pub async fn get_page(
         &self,
         url: &Url,
@@ -368,6 +378,35 @@ impl Http {
         accept: Option<&str>,
         limit: usize,
     ) -> Result<Page, NetError> {
+        let deadline = self.config.metadata_timeout;
+        match tokio::time::timeout(deadline, self.get_page_retrying(url, api, accept, limit)).await
+        {
+            Ok(page) => page,
+            Err(_) => {
+                tracing::debug!(
+                    "{} did not finish within {} s",
+                    crate::redact::DisplayUrl::new(url.as_str()).to_string(),
+                    deadline.as_secs()
+                );
+                Err(NetError::Deadline {
+                    url: url.as_str().into(),
+                    secs: deadline.as_secs(),
+                })
+            }
+        }
+    }
+
+    async fn get_page_retrying(
+        &self,
+        url: &Url,
+        api: bool,
+        accept: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, NetError> {
+        let too_large = || NetError::TooLarge {
+            url: url.as_str().into(),
+            expected: limit as u64,
+        };
         self.retrying(url, GiveUp::Last, async |attempt| {
             let mut req = if api {
                 self.get_api(url)
@@ -389,6 +428,9 @@ impl Http {
                 };
                 return Err((status, retry_after_of(&headers)));
             }
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err((too_large(), None));
+            }
             let started = std::time::Instant::now();
             let mut body = Vec::new();
             while let Some(chunk) = resp
@@ -397,11 +439,7 @@ impl Http {
                 .map_err(|e| (self.describe(url, e), None))?
             {
                 if body.len() + chunk.len() > limit {
-                    let too_large = NetError::Status {
-                        url: (&url).into(),
-                        status: 413,
-                    };
-                    return Err((too_large, None));
+                    return Err((too_large(), None));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -475,6 +513,8 @@ pub fn log_reason(e: &NetError) -> String {
         NetError::Truncated { got, expected, .. } => {
             format!("the body ended at {got} of {expected} bytes")
         }
+        NetError::TooLarge { expected, .. } => format!("more than the {expected} bytes expected"),
+        NetError::Deadline { secs, .. } => format!("not finished within {secs} s"),
         NetError::File { source, .. } => format!("could not read the file ({:?})", source.kind()),
         NetError::Write { source, .. } => format!("could not write ({:?})", source.kind()),
     }
@@ -492,13 +532,9 @@ pub fn retry_after_of(headers: &header::HeaderMap) -> Option<Duration> {
 /// `allow_http` (`--allow-http`); any other scheme, or no host, is refused. `--dry-run` asks
 /// the same question of `--mirror` that a download would.
 pub fn allowed_url(url: &str, allow_http: bool) -> Result<Url, NetError> {
-    let parsed = Url::parse(url).map_err(|_| NetError::BadUrl {
-        url: url.into(),
-    })?;
+    let parsed = Url::parse(url).map_err(|_| NetError::BadUrl { url: url.into() })?;
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(NetError::BadUrl {
-            url: url.into(),
-        });
+        return Err(NetError::BadUrl { url: url.into() });
     }
     match parsed.scheme() {
         "https" => Ok(parsed),
@@ -506,9 +542,7 @@ pub fn allowed_url(url: &str, allow_http: bool) -> Result<Url, NetError> {
         "http" => Err(NetError::InsecureUrl {
             host: parsed.host_str().unwrap_or_default().to_string(),
         }),
-        _ => Err(NetError::BadUrl {
-            url: url.into(),
-        }),
+        _ => Err(NetError::BadUrl { url: url.into() }),
     }
 }
 

@@ -277,11 +277,20 @@ async fn attempt(
             ));
         }
     }
-    progress.started();
+    // The size the file must have (a pin, the index's or the API's size): a server that
+    // announces more is refused before its body is read, and one that sends more is cut off.
+    let too_large = |expected| NetError::TooLarge {
+        url: t.url.as_str().into(),
+        expected,
+    };
     if let Some(len) = resp.content_length() {
+        if let Some(expected) = t.expected_size.filter(|&n| p.have + len > n) {
+            return Err((too_large(expected), None));
+        }
         p.total = Some(p.have + len);
         progress.set_length(p.have + len);
     }
+    progress.started();
     if let Some(v) = validator_of(resp.headers()) {
         if p.validator.as_deref() != Some(v.as_str()) {
             let _ = write_meta(&t.partial, &v).await;
@@ -302,6 +311,14 @@ async fn attempt(
                 return Err((http.describe(&t.url, e), None));
             }
         };
+        if let Some(expected) = t.expected_size.filter(|&n| p.have + chunk.len() as u64 > n) {
+            // Nothing past the expected size reaches the disk, the hash or the unpacker.
+            tracing::debug!(
+                "{}: more than the {expected} bytes expected; stopped",
+                crate::redact::DisplayUrl::new(t.url.as_str()).to_string()
+            );
+            return Err((too_large(expected), None));
+        }
         p.file
             .write_all(&chunk)
             .await

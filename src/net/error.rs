@@ -57,6 +57,19 @@ pub enum NetError {
         got: u64,
         expected: u64,
     },
+    /// More bytes than the transfer's expected size (a pin, the index's or the API's size, a
+    /// metadata cap): stopped there, by `Content-Length` before reading when it says so.
+    #[error("`{url}` sent more than the {expected} bytes expected: the transfer was stopped")]
+    TooLarge {
+        url: crate::redact::DisplayUrl,
+        expected: u64,
+    },
+    /// A metadata request that was still going at its total deadline.
+    #[error("`{url}` did not answer in full within {secs} s")]
+    Deadline {
+        url: crate::redact::DisplayUrl,
+        secs: u64,
+    },
     #[error("could not read `{path}`")]
     File {
         path: String,
@@ -106,6 +119,8 @@ impl Hint for NetError {
             NetError::GaveUp { source, .. } => source.hint(),
             NetError::Truncated { .. } | NetError::Request { .. } | NetError::Status { .. } => Some("rerun to resume the download; raise `--retries` or `--read-timeout` on a slow network".into()),
             NetError::Client(_) => Some("check SSL_CERT_FILE and the proxy variables".into()),
+            NetError::TooLarge { .. } => Some("the server sent more than the file it lists: it is broken or hostile; use another `--source` or `--mirror`".into()),
+            NetError::Deadline { .. } => Some("the server is too slow: raise `--metadata-timeout` (CODEX_BOOTSTRAP_METADATA_TIMEOUT) on a slow network, or use another `--source` or `--mirror`".into()),
             NetError::File { .. } => Some("check the path given to `--mirror file://…`".into()),
             NetError::Write { .. } => Some("the cache must be writable, with room for the download: see `--cache-dir`".into()),
         }

@@ -104,6 +104,21 @@ pub struct Asset {
     pub source: SourceKind,
 }
 
+impl Asset {
+    /// The local file a `file://` URL names, when the user wrote that URL (`--mirror`,
+    /// `--archive`, a download base). An index page or a packument may not point at this
+    /// machine's files: their `file://` URLs are refused where they are read, and never taken
+    /// for a path here either (the client then refuses the scheme).
+    pub fn local_path(&self) -> Option<std::path::PathBuf> {
+        match self.source {
+            SourceKind::PythonIndex | SourceKind::Npm => None,
+            SourceKind::Mirror | SourceKind::Github | SourceKind::Archive => {
+                crate::net::local_path(&self.url)
+            }
+        }
+    }
+}
+
 /// A pin on a file's bytes: the digests it accepts (any one of them: a requirements file may
 /// list several `--hash` values for a version) and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,8 +18,13 @@ pub struct WheelFilename<'a> {
 }
 
 impl<'a> WheelFilename<'a> {
-    /// `None` unless `filename` ends in `.whl` and has five or six non-empty fields.
+    /// `None` unless `filename` ends in `.whl`, has five or six non-empty fields, and is one
+    /// plain path component (no `/`, `\`, `..`, control characters, drive or device names:
+    /// [`crate::remote::file_name_problem`]), as pip and uv require.
     pub fn parse(filename: &'a str) -> Option<WheelFilename<'a>> {
+        if crate::remote::file_name_problem(filename).is_some() {
+            return None;
+        }
         let stem = filename.strip_suffix(".whl")?;
         let fields: Vec<&str> = stem.split('-').collect();
         if fields.iter().any(|f| f.is_empty()) {
@@ -116,6 +121,10 @@ mod tests {
             "pkg-1.0-1-2-py3-none-any.whl",
             "pkg--py3-none-any.whl",
             ".whl",
+            // A build tag that is a path: the index's name must never become one.
+            "openai_codex_cli_bin-0.170.0-1/../../../tmp/x/evil-py3-none-musllinux_1_1_x86_64.whl",
+            "pkg-1.0-1\\..\\x-py3-none-any.whl",
+            "pkg-1.0-py3-none-any.whl.",
         ] {
             assert_eq!(WheelFilename::parse(name), None, "{name}");
         }

@@ -36,6 +36,8 @@ pub enum ArtifactError {
     #[error("`{}` has no `{member}`", .path.display())]
     NoMember { path: PathBuf, member: String },
     #[error(transparent)]
+    Name(#[from] crate::remote::RemoteError),
+    #[error(transparent)]
     Net(#[from] NetError),
 }
 
@@ -46,6 +48,7 @@ impl Hint for ArtifactError {
             ArtifactError::Unstable { .. } => Some("the server ignores range requests and changes its content; try again later".into()),
             ArtifactError::Read { .. } => Some("check that the directory is readable and the disk is not full".into()),
             ArtifactError::NotAnArchive { .. } | ArtifactError::NoMember { .. } => Some("the archive is not a Codex runtime; check where it came from".into()),
+            ArtifactError::Name(e) => e.hint(),
             ArtifactError::Net(e) => e.hint(),
         }
     }
@@ -67,9 +70,13 @@ pub(crate) async fn fetch_verified(
     dir: &Path,
     progress: &dyn Progress,
 ) -> Result<Fetched256, ArtifactError> {
-    let dest = dir.join(&asset.name);
+    // The sources vet names where they enter; this is the last line before one is a path.
+    let dest = dir.join(crate::remote::file_name(
+        &crate::redact::DisplayUrl::new(&asset.url).to_string(),
+        &asset.name,
+    )?);
     let sha512 = asset.expected.needs_sha512();
-    let fetched = match crate::net::local_path(&asset.url) {
+    let fetched = match asset.local_path() {
         Some(path) => {
             let f = download::read_local(&path, sha512, download::Sink::None, progress).await?;
             std::fs::copy(&path, &dest).map_err(|source| ArtifactError::Read {

@@ -7,8 +7,18 @@ use url::Url;
 
 use crate::net::{Credential, Token};
 
+/// Whether a netrc `default` entry may answer for a host no `machine` line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetrcDefault {
+    /// The index is the user's own choice (a flag, a variable, pip's or the user's uv config).
+    Use,
+    /// The index comes from a project's file: a checked-out repository may not send the
+    /// user's catch-all login to a host it picked.
+    Ignore,
+}
+
 /// netrc credentials for the URL's host (`NETRC`, else `~/.netrc`, `~/_netrc` on Windows).
-pub fn netrc_for(url: &Url) -> Option<Credential> {
+pub fn netrc_for(url: &Url, default: NetrcDefault) -> Option<Credential> {
     let file = std::env::var_os("NETRC")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -17,11 +27,12 @@ pub fn netrc_for(url: &Url) -> Option<Credential> {
             dirs::home_dir().map(|h| h.join(name))
         })?;
     let text = std::fs::read_to_string(file).ok()?;
-    netrc_lookup(&text, url.host_str()?)
+    netrc_lookup(&text, url.host_str()?, default)
 }
 
-/// The login and password of `machine HOST` (else of `default`) in netrc text.
-pub fn netrc_lookup(text: &str, host: &str) -> Option<Credential> {
+/// The login and password of `machine HOST` (else of `default`, when `default` allows it) in
+/// netrc text.
+pub fn netrc_lookup(text: &str, host: &str, default: NetrcDefault) -> Option<Credential> {
     struct Entry {
         machine: Option<String>,
         login: Option<String>,
@@ -72,7 +83,12 @@ pub fn netrc_lookup(text: &str, host: &str) -> Option<Credential> {
                 .as_deref()
                 .is_some_and(|m| m.eq_ignore_ascii_case(host))
         })
-        .or_else(|| entries.iter().find(|e| e.machine.is_none()))
+        .or_else(|| {
+            entries
+                .iter()
+                .find(|e| e.machine.is_none())
+                .filter(|_| default == NetrcDefault::Use)
+        })
         .and_then(pick)
         .map(basic)
 }
@@ -86,15 +102,25 @@ pub(super) fn basic((user, password): (String, String)) -> Credential {
 
 /// `key=value` lines of an `.npmrc`, with `${VAR}` expanded as npm does.
 pub fn npmrc_pairs(text: &str) -> Vec<(String, String)> {
+    npmrc_raw_pairs(text)
+        .map(|(k, v)| (k.to_string(), expand_env(v)))
+        .collect()
+}
+
+/// The keys of an `.npmrc` whose value names an environment variable (`${VAR}`).
+pub fn npmrc_interpolated_keys(text: &str) -> Vec<String> {
+    npmrc_raw_pairs(text)
+        .filter(|(_, v)| v.contains("${"))
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
+fn npmrc_raw_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim().trim_matches('"').trim_matches('\'');
-            (k.trim().to_string(), expand_env(v))
-        })
-        .collect()
+        .map(|(k, v)| (k.trim(), v.trim().trim_matches('"').trim_matches('\'')))
 }
 
 pub(super) fn expand_env(v: &str) -> String {

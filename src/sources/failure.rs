@@ -149,6 +149,8 @@ impl SourceError {
                 | pyindex::IndexError::LoginRedirect { .. } => Verdict::Refused,
                 pyindex::IndexError::Status { status, .. } => status_verdict(*status),
                 pyindex::IndexError::Malformed { .. } => Verdict::Broken,
+                // A listing that names a path or a local file is an attack, not a glitch.
+                pyindex::IndexError::Hostile(_) => Verdict::Integrity,
                 pyindex::IndexError::Net(e) => net_verdict(e),
             },
             SourceError::Npm(e) => match e {
@@ -156,6 +158,7 @@ impl SourceError {
                 npm::NpmError::Unauthorized { .. } => Verdict::Refused,
                 npm::NpmError::Status { status, .. } => status_verdict(*status),
                 npm::NpmError::Malformed { .. } => Verdict::Broken,
+                npm::NpmError::Hostile(_) => Verdict::Integrity,
                 npm::NpmError::Net(e) => net_verdict(e),
             },
             SourceError::Net(e) => net_verdict(e),
@@ -194,7 +197,9 @@ fn net_verdict(e: &NetError) -> Verdict {
         NetError::File { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             Verdict::Missing
         }
-        NetError::Request { .. } => Verdict::Unreachable,
+        NetError::Request { .. } | NetError::Deadline { .. } => Verdict::Unreachable,
+        // More bytes than the file it promised: what it serves is not what was pinned.
+        NetError::TooLarge { .. } => Verdict::Integrity,
         _ => Verdict::Broken,
     }
 }

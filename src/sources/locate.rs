@@ -15,7 +15,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::config_files::{basic, ini_value, netrc_for, npmrc_pairs};
+use super::config_files::{
+    basic, ini_value, netrc_for, npmrc_interpolated_keys, npmrc_pairs, NetrcDefault,
+};
 use crate::net::client::env_nonempty;
 use crate::net::{Credential, ScopedCredential, Token};
 
@@ -138,10 +140,17 @@ fn locate_python_index(inputs: &LocateInputs) -> Location {
             Err(reason) => return Location::Missing(reason),
         },
     };
+    // uv and pip send netrc's `default` login to whatever index is in use; here only to an
+    // index the user chose, not to one a project's uv.toml / pyproject.toml names.
+    let default = if super::uv_config::is_project_file(&inputs.cwd, &from) {
+        NetrcDefault::Ignore
+    } else {
+        NetrcDefault::Use
+    };
     match split_credentials(&raw) {
         Ok((url, basic)) => {
             let mut credentials = Vec::new();
-            if let Some(c) = basic.or_else(|| netrc_for(&url)) {
+            if let Some(c) = basic.or_else(|| netrc_for(&url, default)) {
                 credentials.push(ScopedCredential {
                     scope: origin_of(&url),
                     credential: c,
@@ -322,6 +331,8 @@ pub fn npm_registry(inputs: &LocateInputs) -> Location {
 
 fn locate_npm_registry(inputs: &LocateInputs) -> Location {
     let files = npmrc_files(&inputs.cwd);
+    let project = project_npmrc(&inputs.cwd);
+    // Per file: its pairs, and the keys whose value came from `${VAR}` in a project's file.
     let parsed: Vec<(PathBuf, Vec<(String, String)>)> = files
         .iter()
         .filter_map(|f| {
@@ -330,6 +341,11 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
                 .map(|t| (f.clone(), npmrc_pairs(&t)))
         })
         .collect();
+    let interpolated: Vec<String> = project
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| npmrc_interpolated_keys(&t))
+        .unwrap_or_default();
     let configured = || -> Option<(String, String)> {
         if let Some(f) = inputs.flag.as_deref().filter(|f| !f.trim().is_empty()) {
             return Some((
@@ -372,8 +388,34 @@ fn locate_npm_registry(inputs: &LocateInputs) -> Location {
             credential: c,
         });
     }
-    for (_, pairs) in &parsed {
-        credentials.extend(npmrc_credentials(pairs, url.scheme()));
+    // npm sends a project `.npmrc`'s `//host/:_authToken=${NPM_TOKEN}` to the host that file
+    // names: a checked-out repository could collect the user's token by naming its own
+    // registry. A secret from the environment goes, from a project's file, only to a registry
+    // the user's own configuration agrees on (it names the registry, or has a line for that
+    // host); a token written in the project's file itself is the project's, and goes.
+    let registry_from_project = project
+        .as_ref()
+        .is_some_and(|p| p.display().to_string() == from);
+    for (file, pairs) in &parsed {
+        let from_project = project.as_ref() == Some(file);
+        let kept: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| {
+                let keep = !from_project
+                    || !interpolated.contains(k)
+                    || !registry_from_project
+                    || user_names_prefix(&parsed, project.as_deref(), k);
+                if !keep {
+                    tracing::debug!(
+                        "{}: `{k}` takes a secret from the environment for a registry only this project file names: not sent",
+                        file.display()
+                    );
+                }
+                keep
+            })
+            .cloned()
+            .collect();
+        credentials.extend(npmrc_credentials(&kept, url.scheme()));
     }
     // The most specific scope first, so it wins.
     credentials.sort_by_key(|c| std::cmp::Reverse(c.scope.path().len()));
@@ -445,6 +487,42 @@ fn npmrc_credentials(pairs: &[(String, String)], scheme: &str) -> Vec<ScopedCred
     out
 }
 
+/// Whether a file other than the `project` one has a line for the nerf dart of `key`
+/// (`//host/path/:_authToken` -> `//host/path/:`): the user's own configuration knows that
+/// registry.
+fn user_names_prefix(
+    parsed: &[(PathBuf, Vec<(String, String)>)],
+    project: Option<&Path>,
+    key: &str,
+) -> bool {
+    let Some((prefix, _)) = key.rsplit_once(':') else {
+        return false;
+    };
+    parsed
+        .iter()
+        .filter(|(f, _)| Some(f.as_path()) != project)
+        .flat_map(|(_, pairs)| pairs)
+        .any(|(k, _)| k.rsplit_once(':').is_some_and(|(p, _)| p == prefix))
+}
+
+/// The project's `.npmrc` (nearest walking up from `cwd`), unless it is the user's own.
+fn project_npmrc(cwd: &Path) -> Option<PathBuf> {
+    let found = cwd
+        .ancestors()
+        .map(|d| d.join(".npmrc"))
+        .find(|f| f.is_file())?;
+    (user_npmrc().as_ref() != Some(&found)).then_some(found)
+}
+
+/// The user's `.npmrc`: `npm_config_userconfig`, else `~/.npmrc`.
+fn user_npmrc() -> Option<PathBuf> {
+    ["npm_config_userconfig", "NPM_CONFIG_USERCONFIG"]
+        .iter()
+        .find_map(|n| env_nonempty(n))
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".npmrc")))
+}
+
 /// `.npmrc` files, the one that wins first: the project's (nearest walking up), the user's,
 /// the global one.
 pub fn npmrc_files(cwd: &Path) -> Vec<PathBuf> {
@@ -456,12 +534,7 @@ pub fn npmrc_files(cwd: &Path) -> Vec<PathBuf> {
     {
         files.push(project);
     }
-    let user = ["npm_config_userconfig", "NPM_CONFIG_USERCONFIG"]
-        .iter()
-        .find_map(|n| env_nonempty(n))
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".npmrc")));
-    if let Some(u) = user {
+    if let Some(u) = user_npmrc() {
         if !files.contains(&u) {
             files.push(u);
         }
@@ -633,16 +706,20 @@ mod tests {
                     # comment\n\
                     machine idx.example\n  login u\n  password p\n\
                     default login d password dp\n";
-        match netrc_lookup(text, "idx.example") {
+        let lookup = |text, host| netrc_lookup(text, host, NetrcDefault::Use);
+        match lookup(text, "idx.example") {
             Some(Credential::Basic { user, .. }) => assert_eq!(user, "u"),
             other => panic!("{other:?}"),
         }
-        match netrc_lookup(text, "nowhere.example") {
+        match lookup(text, "nowhere.example") {
             Some(Credential::Basic { user, .. }) => assert_eq!(user, "d"),
             other => panic!("{other:?}"),
         }
-        assert!(netrc_lookup("machine a login x password y", "b").is_none());
-        let (_, shown) = creds(&netrc_lookup(text, "idx.example").unwrap());
+        // For an index a project's file chose, `default` stays home; `machine` lines still count.
+        assert!(netrc_lookup(text, "nowhere.example", NetrcDefault::Ignore).is_none());
+        assert!(netrc_lookup(text, "idx.example", NetrcDefault::Ignore).is_some());
+        assert!(lookup("machine a login x password y", "b").is_none());
+        let (_, shown) = creds(&lookup(text, "idx.example").unwrap());
         assert!(
             !shown.contains('p') || shown.contains("redacted"),
             "{shown}"

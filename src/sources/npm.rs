@@ -12,6 +12,7 @@ use crate::error::Hint;
 use crate::net::{Http, NetError};
 use crate::pin::CodexVersion;
 use crate::platform::Target;
+use crate::remote::{self, RemoteError};
 use crate::verify::Sha512;
 
 /// The package, URL-encoded as registries expect a scoped name in a path.
@@ -77,6 +78,9 @@ pub enum NpmError {
         url: crate::redact::DisplayUrl,
         reason: String,
     },
+    /// The tarball's file name is a path, or its URL is not http(s).
+    #[error(transparent)]
+    Hostile(#[from] RemoteError),
     #[error(transparent)]
     Net(#[from] NetError),
 }
@@ -86,8 +90,9 @@ impl Hint for NpmError {
         match self {
             NpmError::NoPackage { .. } => Some("this registry does not serve @openai/codex: point `--npm-registry` at one that does, or use another `--source`".into()),
             NpmError::Unauthorized { sent: true, .. } => Some("the registry rejected the credentials given: fix the registry's `//host/:_authToken=…` (or `_auth`, `username` and `_password`) line in .npmrc, or run `npm login` again".into()),
-            NpmError::Unauthorized { sent: false, .. } => Some("add `//host/:_authToken=…` for the registry to .npmrc (as `npm login` does)".into()),
+            NpmError::Unauthorized { sent: false, .. } => Some("add `//host/:_authToken=…` for the registry to your .npmrc (as `npm login` does); a `${VAR}` token in a project's .npmrc goes only to a registry your own npm configuration names".into()),
             NpmError::Status { .. } | NpmError::Malformed { .. } => Some("check `--npm-registry` / npm_config_registry, or use another `--source`".into()),
+            NpmError::Hostile(e) => e.hint(),
             NpmError::Net(e) => e.hint(),
         }
     }
@@ -156,6 +161,23 @@ impl Packument {
         })
     }
 
+    /// [`Packument::tarball`], vetted: the file name (the URL's last segment, as written) is
+    /// one plain path component and the URL is http(s). `doc` names the packument in the error.
+    pub fn vetted_tarball(
+        &self,
+        doc: &str,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Result<Option<Tarball>, NpmError> {
+        let Some(t) = self.tarball(version, target) else {
+            return Ok(None);
+        };
+        let server = crate::redact::DisplayUrl::new(doc).to_string();
+        remote::fetchable_url(&server, &t.version_key, &t.url)?;
+        remote::file_name(&server, &t.file)?;
+        Ok(Some(t))
+    }
+
     /// The `latest` dist-tag as a Codex version.
     pub fn latest(&self) -> Option<CodexVersion> {
         self.dist_tags
@@ -167,6 +189,33 @@ impl Packument {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tarball_named_by_a_path_or_a_local_url_is_refused() {
+        let v = CodexVersion::parse("0.163.0").unwrap();
+        let t: Target = "x86_64-unknown-linux-musl".parse().unwrap();
+        for tarball in [
+            // What `rsplit('/')` leaves on Windows: `..\..\evil.tgz`.
+            r"https://r.example/-/..\..\evil.tgz",
+            "https://r.example/-/..",
+            "https://r.example/-/",
+            "file:///etc/hostname",
+            "../codex.tgz",
+        ] {
+            let body = format!(
+                r#"{{"versions":{{"0.163.0-linux-x64":{{"dist":{{"tarball":"{}"}}}}}}}}"#,
+                tarball.replace('\\', "\\\\")
+            );
+            let p: Packument = serde_json::from_str(&body).unwrap();
+            assert!(
+                matches!(
+                    p.vetted_tarball("https://r.example/@openai%2fcodex", &v, &t),
+                    Err(NpmError::Hostile(_))
+                ),
+                "{tarball}"
+            );
+        }
+    }
 
     #[test]
     fn finds_the_platform_tarball_and_latest() {
@@ -186,6 +235,13 @@ mod tests {
             .tarball(&v, &"aarch64-apple-darwin".parse().unwrap())
             .is_none());
         assert_eq!(p.latest().unwrap().to_string(), "0.169.0");
+        assert_eq!(
+            p.vetted_tarball("https://r.example/@openai%2fcodex", &v, &t)
+                .unwrap()
+                .unwrap()
+                .file,
+            "codex-0.163.0-linux-x64.tgz"
+        );
         assert_eq!(
             packument_url(&Url::parse("https://r.example/npm/").unwrap()),
             "https://r.example/npm/@openai%2fcodex"

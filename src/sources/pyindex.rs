@@ -11,6 +11,7 @@ use crate::error::Hint;
 use crate::net::{Http, NetError};
 use crate::pin::CodexVersion;
 use crate::platform::WheelFilename;
+use crate::remote::{self, RemoteError};
 use crate::verify::Sha256;
 
 /// The runtime's distribution name (PEP 503 normalised).
@@ -72,6 +73,10 @@ pub enum IndexError {
         url: crate::redact::DisplayUrl,
         reason: String,
     },
+    /// A listed file whose name is a path, or whose URL is not http(s): the page is refused
+    /// whole, before anything is downloaded.
+    #[error(transparent)]
+    Hostile(#[from] RemoteError),
     #[error(transparent)]
     Net(#[from] NetError),
 }
@@ -83,6 +88,7 @@ impl Hint for IndexError {
             IndexError::Unauthorized { sent: true, .. } | IndexError::LoginRedirect { sent: true, .. } => Some("the index rejected the credentials given: fix the user and password in the index URL (`https://user:password@host/simple`, from --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into()),
             IndexError::Unauthorized { sent: false, .. } | IndexError::LoginRedirect { sent: false, .. } => Some("give the index's credentials in its URL (`https://user:password@host/simple`, in --index-url, PIP_INDEX_URL or pip.conf) or in netrc (NETRC, ~/.netrc)".into()),
             IndexError::Status { .. } | IndexError::Malformed { .. } => Some("check `--index-url` / PIP_INDEX_URL, or use another `--source`".into()),
+            IndexError::Hostile(e) => e.hint(),
             IndexError::Net(e) => e.hint(),
         }
     }
@@ -141,7 +147,7 @@ pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, Index
     if content_type.starts_with("application/vnd.pypi.simple.v1+json") {
         return parse_json(&answer.body, &answer.url);
     }
-    let files = parse_html(&String::from_utf8_lossy(&answer.body), &answer.url);
+    let files = html_links(&String::from_utf8_lossy(&answer.body), &answer.url);
     if is_login_page(&url, &answer.url, &files) {
         return Err(IndexError::LoginRedirect {
             url: page.into(),
@@ -149,7 +155,7 @@ pub async fn page_files(http: &Http, page: &str) -> Result<Vec<IndexFile>, Index
             sent,
         });
     }
-    Ok(files)
+    vetted(files, &answer.url, is_wheel_link)
 }
 
 /// A redirect away from the project page to an HTML page that lists none of the project's
@@ -200,7 +206,7 @@ pub fn parse_json(body: &[u8], page: &Url) -> Result<Vec<IndexFile>, IndexError>
         url: page.into(),
         reason: e.to_string(),
     })?;
-    Ok(parsed
+    let files = parsed
         .files
         .into_iter()
         .map(|f| {
@@ -221,11 +227,41 @@ pub fn parse_json(body: &[u8], page: &Url) -> Result<Vec<IndexFile>, IndexError>
                 filename: f.filename,
             }
         })
-        .collect())
+        .collect();
+    vetted(files, page, |_| true)
 }
 
-/// PEP 503: `<a href="URL#sha256=HEX" data-yanked="reason">FILENAME</a>`.
-pub fn parse_html(body: &str, page: &Url) -> Vec<IndexFile> {
+/// `files`, when every one `judged` is named by one plain path component and lives at an
+/// http(s) URL (relative links resolved against an http(s) page stay so). pip and uv refuse
+/// such names too; a page that lists one is malformed or hostile, and is refused whole, before
+/// anything is downloaded.
+fn vetted(
+    files: Vec<IndexFile>,
+    page: &Url,
+    judged: impl Fn(&IndexFile) -> bool,
+) -> Result<Vec<IndexFile>, IndexError> {
+    let server = crate::redact::DisplayUrl::new(page.as_str()).to_string();
+    for f in files.iter().filter(|f| judged(f)) {
+        remote::file_name(&server, &f.filename)?;
+        remote::fetchable_url(&server, &f.filename, &f.url)?;
+    }
+    Ok(files)
+}
+
+/// An HTML page's links that can be chosen: wheels. Every entry of a JSON page is a file, but
+/// an HTML page may also carry navigation (`../`, a `mailto:`), which is never downloaded.
+fn is_wheel_link(f: &IndexFile) -> bool {
+    f.filename.to_ascii_lowercase().ends_with(".whl")
+}
+
+/// PEP 503: `<a href="URL#sha256=HEX" data-yanked="reason">FILENAME</a>`; every wheel
+/// vetted as [`parse_json`] vets files.
+pub fn parse_html(body: &str, page: &Url) -> Result<Vec<IndexFile>, IndexError> {
+    vetted(html_links(body, page), page, is_wheel_link)
+}
+
+/// The links of a PEP 503 page, not yet vetted.
+fn html_links(body: &str, page: &Url) -> Vec<IndexFile> {
     let mut files = Vec::new();
     let mut rest = body;
     while let Some(start) = find_ci(rest, "<a") {
@@ -374,7 +410,7 @@ mod tests {
              <a href=\"c.whl\" data-yanked>c.whl</a>\n\
              <abbr>not a link</abbr></body></html>"
         );
-        let files = parse_html(&body, &page());
+        let files = parse_html(&body, &page()).unwrap();
         assert_eq!(files.len(), 3, "{files:?}");
         assert_eq!(files[0].filename, "a.whl");
         assert_eq!(files[0].url, "https://idx.example/files/a.whl");
@@ -387,6 +423,53 @@ mod tests {
             "https://idx.example/simple/openai-codex-cli-bin/c.whl"
         );
         assert_eq!(files[2].yanked.as_deref(), Some(""));
+    }
+
+    /// The issue's name: a build tag that climbs out of the downloads directory.
+    const CLIMBING: &str =
+        "openai_codex_cli_bin-0.170.0-1/../../../../tmp/x/evil-py3-none-musllinux_1_1_x86_64.whl";
+
+    #[test]
+    fn a_page_naming_a_path_or_a_local_file_is_refused_whole() {
+        let json = |name: &str, url: &str| {
+            format!(
+                r#"{{"files":[{{"filename":"ok-1.0-py3-none-any.whl","url":"ok.whl"}},
+                  {{"filename":"{name}","url":"{url}"}}]}}"#
+            )
+        };
+        for (name, url) in [
+            (CLIMBING, "https://cdn.example/x.whl"),
+            ("..\\\\evil.whl", "https://cdn.example/x.whl"),
+            ("CON.whl", "https://cdn.example/x.whl"),
+        ] {
+            match parse_json(json(name, url).as_bytes(), &page()) {
+                Err(IndexError::Hostile(RemoteError::FileName { server, .. })) => {
+                    assert_eq!(server, page().to_string())
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let local = parse_json(json("a.whl", "file:///etc/hostname").as_bytes(), &page());
+        assert!(
+            matches!(local, Err(IndexError::Hostile(RemoteError::Scheme { .. }))),
+            "{local:?}"
+        );
+        let html = |href: &str, text: &str| format!("<a href=\"{href}\">{text}</a>");
+        assert!(matches!(
+            parse_html(&html("/x.whl", CLIMBING), &page()),
+            Err(IndexError::Hostile(RemoteError::FileName { .. }))
+        ));
+        assert!(matches!(
+            parse_html(&html("file:///etc/hostname", "a.whl"), &page()),
+            Err(IndexError::Hostile(RemoteError::Scheme { .. }))
+        ));
+        // Navigation on an HTML page is not a file: it is never downloaded, nor refused.
+        let nav = format!(
+            "{}{}",
+            html("../", "../"),
+            html("mailto:admin@idx.example", "admin")
+        );
+        assert_eq!(parse_html(&nav, &page()).unwrap().len(), 2);
     }
 
     #[test]

@@ -516,13 +516,14 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         .collect();
     let Some(file) = matching.iter().find(|f| f.yanked.is_none()) else {
         return Err(Failed::unserved(match matching.first() {
+            // The reason is the index's text: shown without its control characters.
             Some(y) => format!(
                 "`{}` is yanked{}",
                 y.filename,
                 y.yanked
                     .as_deref()
                     .filter(|r| !r.is_empty())
-                    .map(|r| format!(": {r}"))
+                    .map(|r| format!(": {}", crate::remote::printable(r)))
                     .unwrap_or_default()
             ),
             None => format!(
@@ -551,7 +552,8 @@ fn from_packument(
     c: &Candidate,
 ) -> Result<Settled, Failed> {
     let tarball = packument
-        .tarball(&plan.version, &plan.target)
+        .vetted_tarball(page, &plan.version, &plan.target)
+        .map_err(|e| Failed::of(SourceError::Npm(e)))?
         .ok_or_else(|| {
             let reason = format!(
                 "the registry ({}) has no {}@{}",

@@ -135,6 +135,19 @@ fn user_and_system_files() -> Vec<PathBuf> {
     files
 }
 
+/// Whether `from` (the second half of [`uv_index`]'s answer) is the project's own file, found
+/// walking up from `cwd`, rather than the user's or the system's configuration.
+pub fn is_project_file(cwd: &Path, from: &str) -> bool {
+    // A file named in UV_CONFIG_FILE is the user's choice, wherever it lies.
+    if std::env::var_os("UV_CONFIG_FILE").is_some_and(|f| !f.is_empty()) {
+        return false;
+    }
+    let user = user_and_system_files();
+    project_file(cwd).is_some_and(|(p, _)| {
+        p.display().to_string() == from && !user.iter().any(|u| u.display().to_string() == from)
+    })
+}
+
 /// The index uv's configuration gives for the runtime, and the file that says so.
 pub fn uv_index(cwd: &Path) -> Option<(String, String)> {
     if std::env::var_os("UV_NO_CONFIG").is_some_and(|v| !v.is_empty() && v != "0" && v != "false") {

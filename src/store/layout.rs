@@ -90,6 +90,16 @@ pub enum StoreError {
     Io(#[from] IoError),
 }
 
+/// `name` when it is one plain path component, else `archive`: the digest in the path still
+/// tells one file from another. Names from servers are vetted where they enter
+/// ([`crate::remote`]); this keeps any that slipped through inside the store.
+fn component(name: &str) -> &str {
+    match crate::remote::file_name_problem(name) {
+        None => name,
+        Some(_) => "archive",
+    }
+}
+
 impl Hint for StoreError {
     fn hint(&self) -> Option<String> {
         match self {
@@ -304,12 +314,12 @@ impl Store {
     /// another build of the same name is never mixed in.
     pub fn partial_path(&self, expected: &Digest, name: &str) -> PathBuf {
         self.downloads_dir()
-            .join(format!("{}-{name}.partial", expected.key()))
+            .join(format!("{}-{}.partial", expected.key(), component(name)))
     }
     /// Where a verified archive is kept: `<cache>/downloads/<sha256>/<asset>`, keyed by its
     /// actual sha256 whichever digest verified it. Only names the path: creates nothing.
     pub fn archive_path(&self, name: &str, sha256: &Sha256) -> PathBuf {
-        self.archive_dir(sha256).join(name)
+        self.archive_dir(sha256).join(component(name))
     }
     /// The directory that holds the kept archive with this sha256.
     pub fn archive_dir(&self, sha256: &Sha256) -> PathBuf {
@@ -662,6 +672,16 @@ mod tests {
             p(&format!("/c/downloads/{hex}/codex.tar.gz"))
         );
         assert_eq!(s.archive_dir(&sha), p(&format!("/c/downloads/{hex}")));
+        // A name that is a path never leaves the downloads directory, whoever let it through.
+        let climbing = "x-1/../../../../tmp/x/evil.whl";
+        assert_eq!(
+            s.partial_path(&Digest::Sha256(sha), climbing),
+            p(&format!("/c/downloads/{}-archive.partial", &hex[..16]))
+        );
+        assert_eq!(
+            s.archive_path("..", &sha),
+            p(&format!("/c/downloads/{hex}/archive"))
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What an archive entry may be. Every container reader hands each entry to [`State`], which
 //! refuses absolute paths, `..`, NUL bytes and backslashes in names, paths through a symbolic
-//! link the archive created, links that leave the package, hard links to anything but an
+//! link the archive created, links that leave the package, links whose target passes through
+//! another link of the archive (made before or after), hard links to anything but an
 //! earlier file of the same archive, devices and other special files, duplicate entries, and
 //! sizes or entry counts beyond the [`Limits`]; and which passes what it accepts to the writer.
 //! Only the executable bit survives from modes.
@@ -29,6 +30,10 @@ pub(super) struct State<'a> {
     entries: usize,
     seen: HashSet<PathBuf>,
     symlinks: HashSet<PathBuf>,
+    /// Every directory a link target passes through on its way (each prefix of the resolved
+    /// target followed by more of it): no link may be made there later, or the target checked
+    /// as text would resolve through it.
+    traversed: HashSet<PathBuf>,
     /// Regular files as declared by the archive: path, size, executable.
     files: Vec<(PathBuf, u64, bool)>,
     writer: Writer,
@@ -43,6 +48,7 @@ impl<'a> State<'a> {
             entries: 0,
             seen: HashSet::new(),
             symlinks: HashSet::new(),
+            traversed: HashSet::new(),
             files: Vec::new(),
             writer: Writer::spawn(dest.to_path_buf()),
         }
@@ -237,14 +243,32 @@ impl<'a> State<'a> {
         if target.is_empty() || target.contains('\0') || target.contains('\\') {
             return Err(refuse("the link target is empty or malformed"));
         }
-        // Resolve lexically from the link's directory; it must stay inside the package.
+        // A link where an earlier target passes through: that target, checked as text, would
+        // now resolve through this link's target instead.
+        if self.traversed.contains(rel) {
+            return Err(refuse("an earlier link's target passes through this path"));
+        }
+        // Resolve lexically from the link's directory; it must stay inside the package, and
+        // pass through no link: a chain (`d/up -> ../..`, `x -> d/up/../../etc`) is checked
+        // as text only if no step of it is itself a link.
         let mut depth: Vec<&OsStr> = rel
             .parent()
             .map(|p| p.components().map(|c| c.as_os_str()).collect())
             .unwrap_or_default();
-        for c in Path::new(target).components() {
+        let mut passed = Vec::new();
+        let mut components = Path::new(target).components().peekable();
+        while let Some(c) = components.next() {
             match c {
-                Component::Normal(p) => depth.push(p),
+                Component::Normal(p) => {
+                    depth.push(p);
+                    if components.peek().is_some() {
+                        let through: PathBuf = depth.iter().collect();
+                        if self.symlinks.contains(&through) {
+                            return Err(refuse("the link target passes through another link"));
+                        }
+                        passed.push(through);
+                    }
+                }
                 Component::CurDir => {}
                 Component::ParentDir => {
                     if depth.pop().is_none() {
@@ -257,6 +281,7 @@ impl<'a> State<'a> {
             }
         }
         self.ensure_parent(rel)?;
+        self.traversed.extend(passed);
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(target, self.dest.join(rel)).map_err(self.write_err(rel))?;

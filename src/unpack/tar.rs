@@ -69,7 +69,7 @@ pub fn unpack_tar<R: Read>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::platform::AssetKind;
     use crate::unpack::unpack_stream;
@@ -340,6 +340,32 @@ mod tests {
         assert_eq!(std::fs::read(pkg.join("bin/alias")).unwrap(), b"codex");
     }
 
+    /// `(path, target)` of the two links: `d0/…/d11/up -> ../..×12` (the package
+    /// root), and `escape -> d0/…/d11/up/../..×12/etc/hostname`.
+    pub(crate) fn chained_links() -> ((String, String), (String, String)) {
+        let dirs: Vec<String> = (0..12).map(|i| format!("d{i}")).collect();
+        let ups = [".."; 12].join("/");
+        let up = format!("{}/up", dirs.join("/"));
+        let escape = format!("{up}/{ups}/etc/hostname");
+        ((up, ups), ("escape".to_string(), escape))
+    }
+
+    #[test]
+    fn links_to_other_links_stay_inside_when_no_step_is_a_link() {
+        let t = tar_with(|b| {
+            file(b, "bin/codex", 0o755, b"codex");
+            link(b, "bin/alias", EntryType::Symlink, "codex");
+            // A link to a link, which itself stays inside: the final step may be a link.
+            link(b, "alias2", EntryType::Symlink, "bin/alias");
+        });
+        let (d, r) = unpack_as(None, t, Limits::default());
+        r.unwrap();
+        assert_eq!(
+            std::fs::read(d.path().join("pkg/alias2")).unwrap(),
+            b"codex"
+        );
+    }
+
     #[test]
     fn hostile_entries_are_refused() {
         type Build = Box<dyn Fn(&mut ::tar::Builder<Vec<u8>>, &str)>;
@@ -376,6 +402,36 @@ mod tests {
                     file(b, &format!("{p}dir/file"), 0o644, b"x");
                 }),
                 &["through a symbolic link"],
+            ),
+            (
+                // The chain: `up` stays inside, `escape` as text too, but through `up`
+                // it resolves twelve levels above the package.
+                "chained symlinks",
+                Box::new(|b, p| {
+                    let (up, escape) = chained_links();
+                    link(b, &format!("{p}{}", up.0), EntryType::Symlink, &up.1);
+                    link(
+                        b,
+                        &format!("{p}{}", escape.0),
+                        EntryType::Symlink,
+                        &escape.1,
+                    );
+                }),
+                &["passes through another link"],
+            ),
+            (
+                "chained symlinks, the link last",
+                Box::new(|b, p| {
+                    let (up, escape) = chained_links();
+                    link(
+                        b,
+                        &format!("{p}{}", escape.0),
+                        EntryType::Symlink,
+                        &escape.1,
+                    );
+                    link(b, &format!("{p}{}", up.0), EntryType::Symlink, &up.1);
+                }),
+                &["an earlier link's target passes through"],
             ),
             (
                 "hard link outside",

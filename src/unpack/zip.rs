@@ -397,6 +397,7 @@ mod tests {
 
     #[test]
     fn hostile_entries_are_refused() {
+        let (up, escape) = crate::unpack::tar::tests::chained_links();
         let cases: Vec<(&str, Vec<u8>, Option<&str>, &str)> = vec![
             (
                 "traversal",
@@ -442,6 +443,15 @@ mod tests {
                 )]),
                 ROOT,
                 "outside the package",
+            ),
+            (
+                "chained symlinks",
+                zip_with(&[
+                    Z::Link(&runtime(&up.0), &up.1),
+                    Z::Link(&runtime(&escape.0), &escape.1),
+                ]),
+                ROOT,
+                "passes through another link",
             ),
             (
                 "absolute symlink",

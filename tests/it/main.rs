@@ -13,6 +13,7 @@ mod doctor;
 mod faults;
 mod fixture;
 mod fleet;
+mod hostile;
 mod install;
 mod interrupt;
 mod json;
