@@ -41,6 +41,7 @@ pub mod plan;
 pub mod platform;
 pub(crate) mod prove;
 pub mod provision;
+pub mod proxy;
 pub mod python;
 pub mod report;
 pub mod sources;
