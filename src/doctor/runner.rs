@@ -89,13 +89,18 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
         Some(rt) => {
             report.push(store::integrity(rt));
             report.push(runtime::executes(rt));
-            report.push(runtime::path(rt));
+            report.push(runtime::path(Some(rt)));
             let (server, auth) = runtime::app_server(&select.app_server, rt);
             report.push(server);
             report.push(auth);
         }
         None => {
-            for id in ["integrity", "executes", "path", "app-server", "auth"] {
+            for id in ["integrity", "executes"] {
+                report.push(Check::skip(id, "no runtime to check"));
+            }
+            // `codex` on PATH runs the pin here, installed or not.
+            report.push(runtime::path(None));
+            for id in ["app-server", "auth"] {
                 report.push(Check::skip(id, "no runtime to check"));
             }
         }

@@ -148,6 +148,26 @@ impl Choice {
     }
 }
 
+/// When `dir` is the runtime `codex` runs here (one `uninstall` or `prune` removes): the
+/// warning to give, since the next `codex` will install it again, or fail with
+/// `CODEX_BOOTSTRAP_AUTO_INSTALL=0`.
+pub fn removing_what_runs_here(dir: &Path) -> Option<String> {
+    let here = Choice::here().ok()?;
+    let version = here.ctx.exact_version()?;
+    if here.ctx.store.runtime_dir(version, &here.ctx.target) != dir {
+        return None;
+    }
+    let then = if auto_install() {
+        "the next `codex` here installs it again on demand".to_string()
+    } else {
+        format!("`codex` here fails until it is installed again ({AUTO_INSTALL_ENV}=0)")
+    };
+    Some(format!(
+        "codex {version} is what `codex` here runs (pinned by {}): {then}",
+        here.ctx.pin.source
+    ))
+}
+
 /// The entry point: run the runtime the current directory pins with `args`, installing it
 /// first when needed and allowed. `settings` gives an install on demand its network
 /// configuration (the variables `install` reads); it is only called then. Returns the exit

@@ -117,6 +117,8 @@ const SCRUBBED: &[&str] = &[
     "CODEX_BOOTSTRAP_BIN_DIR",
     "CODEX_BOOTSTRAP_NO_BIN",
     "CODEX_BOOTSTRAP_AUTO_INSTALL",
+    // The shell doctor and install write their PATH line for.
+    "SHELL",
 ];
 
 pub struct TestContext {

@@ -20,6 +20,7 @@ mod layering;
 mod logging;
 mod messages;
 mod plan;
+mod proxy;
 mod python;
 mod python_wheel;
 mod quickstart;
