@@ -149,46 +149,35 @@ struct BinReport {
 /// Place the `codex` entry point unless `--no-bin`. Never fails the install (the runtime is
 /// there): a `codex` that is not ours, or a directory we cannot write, is a warning with its fix.
 fn place_bin(args: &InstallArgs, ui: &Ui) -> BinReport {
-    use codex_bootstrap::proxy::bin_dir::{self, BinDir, BinError, Placed};
+    use codex_bootstrap::proxy::bin_dir::{place_this, Placed, NO_BIN_ENV};
     let skipped = |why: String| BinReport {
         path: None,
         skipped: Some(why),
     };
     if args.no_bin {
-        return skipped(format!("--no-bin (or {})", bin_dir::NO_BIN_ENV));
+        return skipped(format!("--no-bin (or {NO_BIN_ENV})"));
     }
-    let placed = BinDir::locate().and_then(|bin| {
-        let exe = std::env::current_exe().map_err(BinError::CurrentExe)?;
-        bin_dir::place(&bin, &exe).map(|placed| (bin, placed))
-    });
-    let (bin, placed) = match placed {
+    let (bin, placed) = match place_this() {
         Ok(p) => p,
         Err(e) => {
             let e = Report::from(e);
+            let hint = e.hint().map(|h| format!("\n  hint: {h}"));
             ui.warn(&format!(
                 "`codex` was not placed: {e}{}",
-                e.hint()
-                    .map(|h| format!("\n  hint: {h}"))
-                    .unwrap_or_default()
+                hint.unwrap_or_default()
             ));
             return skipped(e.to_string());
         }
     };
     if let Placed::Created { .. } | Placed::Updated { .. } = placed {
+        let dir = bin.dir.display();
         ui.status(
             "Placed",
-            &format!(
-                "`codex` in {}: it runs the version each directory pins",
-                bin.dir.display()
-            ),
+            &format!("`codex` in {dir}: it runs the version each directory pins"),
         );
     }
-    if ui.chatty && !bin.on_path(std::env::var_os("PATH").as_deref()) {
-        ui.warn(&format!(
-            "{} is not on PATH, so a shell will not find `codex` there; add it with:\n    {}",
-            bin.dir.display(),
-            bin_dir::Shell::of_this_user().path_line(&bin.dir)
-        ));
+    if let Some(advice) = bin.not_on_path().filter(|_| ui.chatty) {
+        ui.warn(&advice);
     }
     BinReport {
         path: Some(placed.path().to_path_buf()),

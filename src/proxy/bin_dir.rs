@@ -124,6 +124,18 @@ impl BinDir {
             .join(format!("{}{}", super::NAME, std::env::consts::EXE_SUFFIX))
     }
 
+    /// When this process's PATH misses the directory: saying so, with the line for the
+    /// user's shell.
+    pub fn not_on_path(&self) -> Option<String> {
+        (!self.on_path(std::env::var_os("PATH").as_deref())).then(|| {
+            format!(
+                "{} is not on PATH, so a shell will not find `codex` there; add it with:\n    {}",
+                self.dir.display(),
+                Shell::of_this_user().path_line(&self.dir)
+            )
+        })
+    }
+
     /// Whether `path_var` (a `PATH` value) lists this directory.
     pub fn on_path(&self, path_var: Option<&OsStr>) -> bool {
         let Some(path_var) = path_var else {
@@ -328,6 +340,14 @@ impl Placed {
             Placed::Current { .. } => "unchanged",
         }
     }
+}
+
+/// `install`'s step: this codex-bootstrap placed as `codex` in the bin directory.
+pub fn place_this() -> Result<(BinDir, Placed), BinError> {
+    let bin = BinDir::locate()?;
+    let exe = std::env::current_exe().map_err(BinError::CurrentExe)?;
+    let placed = place(&bin, &exe)?;
+    Ok((bin, placed))
 }
 
 /// Put this codex-bootstrap (`exe`) in `bin` as `codex`, unless a `codex` that is not ours is

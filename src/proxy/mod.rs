@@ -7,7 +7,7 @@
 //! pin walking up, then the bundled one), then the warm path ([`provision::warm`]: a stat and a
 //! receipt read, no lock, no network, no async runtime), then `exec` of the runtime's
 //! `bin/codex` with its `codex-path/` first on PATH, as the SDKs launch it. A pin that is not
-//! installed is installed on demand through [`provision()`] (its store lock makes concurrent
+//! installed is installed on demand through [`provision::provision`] (its store lock makes concurrent
 //! first calls install once), with every message on stderr: stdout is codex's (`codex
 //! app-server` speaks JSON-RPC there). `CODEX_BOOTSTRAP_AUTO_INSTALL=0` turns that off.
 //!
@@ -36,7 +36,7 @@ pub const AUTO_INSTALL_ENV: &str = "CODEX_BOOTSTRAP_AUTO_INSTALL";
 /// The name the entry point answers to (its file stem: `codex`, `codex.exe`).
 pub const NAME: &str = "codex";
 
-/// Whether this process was started as the `codex` entry point: argv[0]'s file stem is
+/// Whether this process was started as the `codex` entry point: `argv[0]`'s file stem is
 /// `codex` (any case on Windows, whose file names ignore it).
 pub fn invoked_as_codex(argv0: &OsStr) -> bool {
     Path::new(argv0).file_stem().is_some_and(|stem| {
@@ -234,7 +234,7 @@ fn install_on_demand(
     Ok(rt)
 }
 
-/// The command that runs `rt` with `args`: argv[0] its own path, its `codex-path/` first on
+/// The command that runs `rt` with `args`: `argv[0]` its own path, its `codex-path/` first on
 /// PATH, everything else inherited.
 pub fn command(rt: &InstalledRuntime, args: Vec<OsString>) -> Command {
     let program = rt.codex_path();
