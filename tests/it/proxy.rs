@@ -443,8 +443,8 @@ fn doctor_names_the_line_for_the_shell_and_the_pin_codex_runs_here() {
 }
 
 #[test]
-fn which_and_uninstall_say_what_codex_runs_here() {
-    let (ctx, _server, _sub) = two_pins(&[(V, Package::codex(V))]);
+fn which_prune_and_uninstall_say_what_codex_runs_here() {
+    let (ctx, server, _sub) = two_pins(&[(V, Package::codex(V)), (OTHER, Package::codex(OTHER))]);
     let out = ctx.run(["which", "--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -457,6 +457,16 @@ fn which_and_uninstall_say_what_codex_runs_here() {
         "{json}"
     );
     assert_eq!(json["codex_here"]["installed"], true, "{json}");
+
+    // `prune` spares the pin it is given; the one `codex` runs here goes, and it says so.
+    assert_exit(&ctx.install(&server, &[OTHER, "-q"]), 0);
+    let out = ctx.run(["prune", "--keep", "0", "--version", OTHER, "--dry-run"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("codex {V} is what `codex` here runs")),
+        "{err}"
+    );
 
     let out = ctx.run(["uninstall", V]);
     assert_exit(&out, 0);
