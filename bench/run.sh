@@ -4,6 +4,7 @@
 #
 #   bench/run.sh            # needs: cargo, python3 with pip, curl, zstd, hyperfine (apt), uv
 #   bench/python.sh         # only install --python against uv (BENCH_REAL_INDEX=1: the real index)
+#   bench/proxy.sh          # only the `codex` entry point's overhead (a fixture runtime)
 #
 # Everything it downloads comes through pip (the official runtime wheel); everything it serves
 # stays on 127.0.0.1. Results vary with the machine and its load: compare ratios, not seconds.
@@ -128,6 +129,8 @@ hf install_npm "cd $WORK/proj-npm && $BIN install -q --mirror $URL --cache-dir $
 (cd "$WORK/proj-zst" && hyperfine -N --style none --warmup 5 --runs 50 --export-json "$WORK/results/warm.json" \
   "$BIN install -q --mirror $URL --cache-dir $CACHE" >/dev/null)
 echo "   warm done"
+# The `codex` entry point against the real runtime it execs.
+BIN="$BIN" CACHE="$CACHE" PROJECT="$WORK/proj-zst" "$ROOT/bench/proxy.sh" | tee "$WORK/results/proxy.txt"
 rm -rf "$CACHE"
 RSS=$(cd "$WORK/proj-zst" && peak_rss_kb "$BIN" install -q --mirror "$URL" --cache-dir "$CACHE")
 echo "   peak RSS of a cold install: ${RSS} KB"

@@ -544,6 +544,30 @@ impl From<&OnlineArgs> for Settings {
     }
 }
 
+/// The settings `codex-bootstrap install` would run with here, from the variables its flags
+/// read (the network's above all): what the `codex` entry point installs on demand with.
+pub fn install_settings() -> Result<Settings, codex_bootstrap::error::Failure> {
+    match Cli::try_parse_checked_from(["codex-bootstrap", "install"]) {
+        Ok(Cli {
+            command: Command::Install(args),
+            ..
+        }) => Ok(args.runtime.settings()),
+        Ok(_) => Err(codex_bootstrap::error::Failure::new(
+            "`codex-bootstrap install` did not parse as install",
+        )),
+        // A variable with a value its flag refuses (CODEX_BOOTSTRAP_RETRIES=many).
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            Err(codex_bootstrap::error::Failure::new(
+                first.strip_prefix("error: ").unwrap_or(first).to_string(),
+            )
+            .hint("fix the CODEX_BOOTSTRAP_* variable it names, or unset it")
+            .usage())
+        }
+    }
+}
+
 impl Cli {
     /// Parse `std::env::args_os()`; see [`Cli::try_parse_checked_from`].
     pub fn try_parse_checked() -> Result<Cli, clap::Error> {

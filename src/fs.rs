@@ -175,6 +175,16 @@ pub(crate) fn which(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<Pa
         .find(|p| is_executable(p))
 }
 
+/// `PATH` with `dir` first (and not again later), as the SDKs launch codex with the package's
+/// `codex-path/`; `None` when the result cannot be a `PATH` (a `:` in a directory name on Unix).
+pub(crate) fn path_with_first(dir: &Path) -> Option<std::ffi::OsString> {
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(old) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&old).filter(|p| p != dir));
+    }
+    std::env::join_paths(paths).ok()
+}
+
 /// Free bytes on the file system holding `path`.
 #[cfg(unix)]
 pub(crate) fn free_space(path: &Path) -> Option<u64> {

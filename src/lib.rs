@@ -12,7 +12,8 @@
 //! defensively, [`package`] checks the runtime's layout, [`store`] makes it visible
 //! atomically, [`python`] exposes it to a Python environment, [`prove`] runs its
 //! `codex --version`, and [`appserver`] / [`doctor`] prove it works. [`provision`] runs the
-//! flow for one runtime; the binary's `commands` only orchestrate.
+//! flow for one runtime, and [`proxy`] is the `codex` entry point that runs the runtime each
+//! directory pins; the binary's `commands` only orchestrate.
 //!
 //! Every library error implements [`error::Hint`] where it is declared, and an error that wraps
 //! another answers for it, so the fix of a whole chain is its outermost error's to give; the
@@ -42,6 +43,7 @@ pub mod plan;
 pub mod platform;
 pub(crate) mod prove;
 pub mod provision;
+pub mod proxy;
 pub mod python;
 pub mod redact;
 pub mod remote;

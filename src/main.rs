@@ -5,13 +5,23 @@ mod cli;
 mod commands;
 mod ui;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use codex_bootstrap::{error, hints, interrupt, logging};
+use codex_bootstrap::{error, hints, interrupt, logging, proxy};
 
 use crate::cli::Cli;
 
 fn main() -> ExitCode {
+    // Called by the name `codex` (the entry point `install` places): the runtime pinned here
+    // runs, with every argument its own. Nothing is parsed.
+    let mut args = std::env::args_os();
+    if args
+        .next()
+        .is_some_and(|argv0| proxy::invoked_as_codex(&argv0))
+    {
+        return as_codex(args.collect());
+    }
     // clap prints help and usage errors while parsing: `--color` must apply to them too.
     if let Some(when) = ui::color_from_args(std::env::args_os()) {
         ui::set_color(when);
@@ -52,6 +62,31 @@ fn main() -> ExitCode {
             let ui = ui::Ui::stderr_only();
             ui.error(&err);
             if interrupted || interrupt::is_interrupted(&err) {
+                ExitCode::from(interrupt::EXIT_CODE)
+            } else if err.is_usage() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The `codex` entry point ([`proxy::run`]): the runtime's exit code, or ours after saying on
+/// stderr why it could not run (stdout is codex's).
+fn as_codex(args: Vec<OsString>) -> ExitCode {
+    let ui = ui::Ui::stderr_only();
+    if let Err(e) = logging::init(0) {
+        ui.error(&error::Report::from(e));
+        return ExitCode::from(2);
+    }
+    match proxy::run(args, cli::install_settings, &ui::Ui::new(false)) {
+        // Windows' codes do not fit the u8 of `ExitCode`.
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            let err = error::Report::from(e);
+            ui.error(&err);
+            if interrupt::requested() || interrupt::is_interrupted(&err) {
                 ExitCode::from(interrupt::EXIT_CODE)
             } else if err.is_usage() {
                 ExitCode::from(2)

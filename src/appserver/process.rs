@@ -61,14 +61,12 @@ impl Process {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
-        if let Some(dir) = &opts.path_dir {
-            let mut paths = vec![dir.clone()];
-            if let Some(old) = std::env::var_os("PATH") {
-                paths.extend(std::env::split_paths(&old).filter(|p| p != dir));
-            }
-            if let Ok(joined) = std::env::join_paths(paths) {
-                cmd.env("PATH", joined);
-            }
+        if let Some(path) = opts
+            .path_dir
+            .as_deref()
+            .and_then(crate::fs::path_with_first)
+        {
+            cmd.env("PATH", path);
         }
         if let Some(home) = &opts.codex_home {
             cmd.env("CODEX_HOME", home);

@@ -91,6 +91,16 @@ pub struct InstallArgs {
     /// With `--archive`: install it without a digest to check; recorded as unverified.
     #[arg(long, requires = "archive", conflicts_with = "sha256")]
     pub trust_archive: bool,
+
+    /// Do not place the `codex` entry point (which runs the version each directory pins) in
+    /// CODEX_BOOTSTRAP_BIN_DIR, else $XDG_BIN_HOME, else ~/.local/bin.
+    #[arg(
+        long,
+        env = codex_bootstrap::proxy::bin_dir::NO_BIN_ENV,
+        hide_env_values = true,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub no_bin: bool,
 }
 
 pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
@@ -116,7 +126,8 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
         let py = py.clone().unwrap_or_default();
         if let Some((provisioned, report)) = install_python_wheel(&args, &ctx, &py, &ui)? {
             github_actions(provisioned.outcome.runtime())?;
-            report_install(&args, &ui, &provisioned, Some(&report))?;
+            let bin = place_bin(&args, &ui);
+            report_install(&args, &ui, &provisioned, Some(&report), &bin)?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -136,8 +147,55 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
         None => None,
     };
     github_actions(runtime)?;
-    report_install(&args, &ui, &provisioned, python.as_ref())?;
+    let bin = place_bin(&args, &ui);
+    report_install(&args, &ui, &provisioned, python.as_ref(), &bin)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the `codex` entry point is after `install`, for `--json`: its path, or why there is
+/// none.
+struct BinReport {
+    path: Option<PathBuf>,
+    skipped: Option<String>,
+}
+
+/// Place the `codex` entry point unless `--no-bin`. Never fails the install (the runtime is
+/// there): a `codex` that is not ours, or a directory we cannot write, is a warning with its fix.
+fn place_bin(args: &InstallArgs, ui: &Ui) -> BinReport {
+    use codex_bootstrap::proxy::bin_dir::{place_this, Placed, NO_BIN_ENV};
+    let skipped = |why: String| BinReport {
+        path: None,
+        skipped: Some(why),
+    };
+    if args.no_bin {
+        return skipped(format!("--no-bin (or {NO_BIN_ENV})"));
+    }
+    let (bin, placed) = match place_this() {
+        Ok(p) => p,
+        Err(e) => {
+            let e = Report::from(e);
+            let hint = e.hint().map(|h| format!("\n  hint: {h}"));
+            ui.warn(&format!(
+                "`codex` was not placed: {e}{}",
+                hint.unwrap_or_default()
+            ));
+            return skipped(e.to_string());
+        }
+    };
+    if let Placed::Created { .. } | Placed::Updated { .. } = placed {
+        let dir = bin.dir.display();
+        ui.status(
+            "Placed",
+            &format!("`codex` in {dir}: it runs the version each directory pins"),
+        );
+    }
+    if let Some(advice) = bin.not_on_path().filter(|_| ui.chatty) {
+        ui.warn(&advice);
+    }
+    BinReport {
+        path: Some(placed.path().to_path_buf()),
+        skipped: None,
+    }
 }
 
 /// `install --python` as pip or uv would: the interpreter's own wheel, its tree in the store
@@ -297,6 +355,10 @@ struct InstallReport<'a> {
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     python: Option<&'a codex_bootstrap::python::PythonReport>,
+    /// The `codex` entry point, or null when none was placed (`bin_skipped` says why).
+    bin: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bin_skipped: Option<&'a str>,
 }
 
 fn report_install(
@@ -304,6 +366,7 @@ fn report_install(
     ui: &Ui,
     p: &Provisioned,
     python: Option<&codex_bootstrap::python::PythonReport>,
+    bin: &BinReport,
 ) -> Result<(), Report> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -332,6 +395,8 @@ fn report_install(
             cached,
             elapsed_ms: p.elapsed.as_millis(),
             python,
+            bin: bin.path.as_deref(),
+            bin_skipped: bin.skipped.as_deref(),
         };
         super::print_json(&report)?;
         return Ok(());

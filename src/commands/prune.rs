@@ -148,6 +148,11 @@ pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
         let size = rt.receipt.installed_size();
         freed += size;
         ui.status(verb, &what);
+        if store.wheel_tag().is_none() {
+            if let Some(w) = codex_bootstrap::proxy::removing_what_runs_here(&rt.dir) {
+                ui.warn(&w);
+            }
+        }
         runtimes.push(PrunedRuntime {
             version: rt.version().to_string(),
             target: rt.target().to_string(),

@@ -66,8 +66,12 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
     for t in targets {
         if codex_bootstrap::store::remove::remove_runtime(&ctx.store, &version, &t)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
+            let package_dir = ctx.store.runtime_dir(&version, &t);
+            if let Some(w) = codex_bootstrap::proxy::removing_what_runs_here(&package_dir) {
+                ui.warn(&w);
+            }
             removed.push(Removed {
-                package_dir: ctx.store.runtime_dir(&version, &t),
+                package_dir,
                 target: t.to_string(),
             });
         }

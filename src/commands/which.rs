@@ -17,6 +17,15 @@ struct WhichReport {
     package_dir: PathBuf,
     path_dir: Option<PathBuf>,
     pin_source: String,
+    /// What the `codex` entry point runs in this directory (the command line aside), and why.
+    codex_here: Option<CodexHere>,
+}
+
+#[derive(serde::Serialize)]
+struct CodexHere {
+    version: String,
+    pin_source: String,
+    installed: bool,
 }
 
 pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
@@ -34,6 +43,16 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
                 path_dir: rt.path_dir(),
                 package_dir: rt.dir,
                 pin_source: ctx.pin.source.to_string(),
+                codex_here: codex_bootstrap::proxy::Choice::here()
+                    .ok()
+                    .map(|here| CodexHere {
+                        version: here
+                            .ctx
+                            .exact_version()
+                            .map_or_else(|| "latest".into(), |v| v.to_string()),
+                        pin_source: here.ctx.pin.source.to_string(),
+                        installed: here.runtime().is_some(),
+                    }),
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -103,7 +103,7 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             } else {
                 report.push(Check::skip("executes", NOT_RUN));
             }
-            report.push(runtime::path(rt));
+            report.push(runtime::path(Some(rt)));
             if intact {
                 let (server, auth) = runtime::app_server(&select.app_server, rt);
                 report.push(server);
@@ -114,7 +114,12 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             }
         }
         None => {
-            for id in ["integrity", "executes", "path", "app-server", "auth"] {
+            for id in ["integrity", "executes"] {
+                report.push(Check::skip(id, "no runtime to check"));
+            }
+            // `codex` on PATH runs the pin here, installed or not.
+            report.push(runtime::path(None));
+            for id in ["app-server", "auth"] {
                 report.push(Check::skip(id, "no runtime to check"));
             }
         }

@@ -70,40 +70,101 @@ pub(crate) fn executes(rt: &InstalledRuntime) -> Check {
     }
 }
 
-/// path: which `codex` a shell would run, and whether it is this runtime.
-pub(crate) fn path(rt: &InstalledRuntime) -> Check {
-    let exe = rt.target().exe_name("codex");
-    let fix = format!(
-        "put the runtime first on PATH: export PATH=\"{}:$PATH\" (or call it by its full path: `codex-bootstrap which`)",
-        rt.bin_dir().display()
-    );
-    let Some(found) = which(&exe, std::env::var_os("PATH").as_deref()) else {
-        return Check::warn("path", "no `codex` on PATH", fix);
+/// path: which `codex` a shell would run. Best the entry point `install` places in the bin
+/// directory (it runs what each directory pins: the detail says what it runs here and why),
+/// else this runtime itself; otherwise the exact line that puts the bin directory first on
+/// PATH for the user's shell, naming the `codex` a shell runs instead.
+pub(crate) fn path(rt: Option<&InstalledRuntime>) -> Check {
+    use crate::proxy::bin_dir::{self, BinDir, Ownership, Shell};
+    let here = match crate::proxy::Choice::here() {
+        Ok(choice) => format!("here `codex` runs {}", choice.describe()),
+        Err(e) => format!("`codex` cannot resolve a pin here: {e}"),
     };
-    let same = match (found.canonicalize(), rt.codex_path().canonicalize()) {
+    let path_var = std::env::var_os("PATH");
+    let found = which(
+        &format!("{}{}", crate::proxy::NAME, std::env::consts::EXE_SUFFIX),
+        path_var.as_deref(),
+    );
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    if same {
-        return Check::ok(
-            "path",
-            format!("`codex` on PATH is this runtime ({})", found.display()),
-        );
-    }
-    let version = codex_version(&found, Duration::from_secs(5)).unwrap_or_else(|e| e.to_string());
-    let verdict = match reported_version(&version) {
-        Some(v) if &v == rt.version() => "the same version, another copy",
-        Some(_) => "another version",
-        None => "unknown version",
+    let bin = match BinDir::locate() {
+        Ok(bin) => bin,
+        Err(e) => return Check::warn("path", e.to_string(), e.hint().unwrap_or_default()),
     };
-    Check::warn(
-        "path",
-        format!(
-            "`codex` on PATH is {} ({version}): {verdict}",
-            found.display()
+    let entry = bin.entry();
+    let ownership = std::env::current_exe()
+        .and_then(|exe| bin_dir::ownership(&entry, &exe))
+        .unwrap_or(Ownership::Missing);
+    let ours = matches!(ownership, Ownership::Current | Ownership::Older);
+    let line = Shell::of_this_user().path_line(&bin.dir);
+    // Which `codex` a shell runs now, when it is not the entry point.
+    let instead = || match &found {
+        None => "no `codex` on PATH".to_string(),
+        Some(f) => {
+            let said = codex_version(f, Duration::from_secs(5)).unwrap_or_else(|e| e.to_string());
+            let verdict = match (reported_version(&said), rt) {
+                (Some(v), Some(rt)) if &v == rt.version() => ": the pinned version, another copy",
+                (Some(_), _) => ": another version",
+                (None, _) => ": unknown version",
+            };
+            format!("`codex` on PATH is {} ({said}){verdict}", f.display())
+        }
+    };
+    match &found {
+        Some(f) if ours && same(f, &entry) => {
+            return Check::ok(
+                "path",
+                format!(
+                    "`codex` on PATH is codex-bootstrap's entry point ({})",
+                    entry.display()
+                ),
+            )
+            .detail(here)
+        }
+        Some(f) if rt.is_some_and(|rt| same(f, &rt.codex_path())) => {
+            return Check::ok(
+                "path",
+                format!("`codex` on PATH is this runtime ({})", f.display()),
+            )
+            .detail(here)
+        }
+        _ => {}
+    }
+    let (summary, hint) = match ownership {
+        Ownership::Foreign => {
+            let e = bin_dir::BinError::Foreign {
+                path: entry.clone(),
+            };
+            (format!("{}; {e}", instead()), e.hint().unwrap_or_default())
+        }
+        Ownership::Missing => (
+            format!("{}; no entry point in {}", instead(), bin.dir.display()),
+            if bin.on_path(path_var.as_deref()) {
+                "run `codex-bootstrap install` to place `codex` there".to_string()
+            } else {
+                format!("run `codex-bootstrap install` to place `codex` there, then put it on PATH: {line}")
+            },
         ),
-        fix,
-    )
+        Ownership::Current | Ownership::Older if !bin.on_path(path_var.as_deref()) => (
+            format!(
+                "{}; {} (where codex-bootstrap placed `codex`) is not on PATH",
+                instead(),
+                bin.dir.display()
+            ),
+            line,
+        ),
+        Ownership::Current | Ownership::Older => (
+            format!(
+                "{}, found before codex-bootstrap's in {}",
+                instead(),
+                bin.dir.display()
+            ),
+            format!("put {} first on PATH: {line}", bin.dir.display()),
+        ),
+    };
+    Check::warn("path", summary, hint).detail(here)
 }
 
 /// How the app-server checks start `codex app-server`: the user's overrides and CODEX_HOME.

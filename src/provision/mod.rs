@@ -30,7 +30,7 @@ mod wheel;
 
 pub use archive::LocalArchive;
 pub use error::ProvisionError;
-pub use runtime::provision;
+pub use runtime::{provision, warm, Warm};
 pub use wheel::{provision_wheel_tree, WHEEL_SOURCES};
 
 /// How to find, fetch and store a runtime: plain inputs (the command line fills them in).

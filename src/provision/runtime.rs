@@ -18,6 +18,33 @@ pub(super) fn source_specific(e: &InstallError) -> bool {
     }
 }
 
+/// What the warm path found for the pin.
+pub enum Warm {
+    /// Installed in the data directory: ready to run.
+    Installed(InstalledRuntime),
+    /// Installed under the old layout: runnable in place, moved by the next install.
+    Legacy(InstalledRuntime),
+    /// Not installed, or the pin is `latest` (only the network can say which version that is).
+    Missing,
+}
+
+/// The warm path alone: the pinned runtime if it is installed, from a stat and a receipt read,
+/// with no lock, no async runtime and no HTTP client. [`provision`] starts here, and so does
+/// the `codex` proxy ([`crate::proxy`]) on every call.
+pub fn warm(ctx: &Context) -> Result<Warm, ProvisionError> {
+    let Some(v) = ctx.exact_version() else {
+        return Ok(Warm::Missing);
+    };
+    Ok(match ctx.store.installed(v, &ctx.target)? {
+        Some(rt) if ctx.store.is_legacy(&rt) => Warm::Legacy(rt),
+        Some(rt) => {
+            tracing::debug!(dir = %rt.dir.display(), "warm path: codex {v} is installed");
+            Warm::Installed(rt)
+        }
+        None => Warm::Missing,
+    })
+}
+
 /// Warm path, else lock, re-check, then the sources in order: fetch, verify, unpack, store.
 pub fn provision(
     ctx: &Context,
@@ -38,15 +65,15 @@ pub fn provision(
     }
     if let Some(v) = ctx.exact_version() {
         if !force {
-            if let Some(rt) = ctx.store.installed(v, &ctx.target)? {
-                if !ctx.store.is_legacy(&rt) {
-                    tracing::debug!(dir = %rt.dir.display(), "warm path: codex {v} is installed");
-                    return Ok(done(Outcome::AlreadyInstalled(rt)));
+            match warm(ctx)? {
+                Warm::Installed(rt) => return Ok(done(Outcome::AlreadyInstalled(rt))),
+                Warm::Legacy(rt) => {
+                    tracing::debug!(dir = %rt.dir.display(), "codex {v} is in the old layout: adopting it");
+                    if let Some(rt) = adopt_legacy(ctx, v, ui)? {
+                        return Ok(done(Outcome::AlreadyInstalled(rt)));
+                    }
                 }
-                tracing::debug!(dir = %rt.dir.display(), "codex {v} is in the old layout: adopting it");
-                if let Some(rt) = adopt_legacy(ctx, v, ui)? {
-                    return Ok(done(Outcome::AlreadyInstalled(rt)));
-                }
+                Warm::Missing => {}
             }
             tracing::debug!("codex {v} ({}) is not installed", ctx.target);
         }

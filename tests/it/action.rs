@@ -414,6 +414,8 @@ fn the_actions_shell_steps_install_and_export_outputs() {
         std::fs::read_to_string(&runner.github_path).unwrap(),
         format!("{}\n", bin.display())
     );
+    // CI gets that exact binary on PATH, not the `codex` entry point.
+    assert!(!ctx.bin_dir().join("codex").exists());
     // The input token reached the API, and nothing else (codex-bootstrap's release included).
     assert!(server
         .requests()

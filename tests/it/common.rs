@@ -111,6 +111,14 @@ const SCRUBBED: &[&str] = &[
     "CODEX_BOOTSTRAP_SOURCES",
     "CODEX_BOOTSTRAP_INDEX_URL",
     "CODEX_BOOTSTRAP_NPM_REGISTRY",
+    // Where `install` places the `codex` entry point, and what it does: the context sets its
+    // own bin directory.
+    "XDG_BIN_HOME",
+    "CODEX_BOOTSTRAP_BIN_DIR",
+    "CODEX_BOOTSTRAP_NO_BIN",
+    "CODEX_BOOTSTRAP_AUTO_INSTALL",
+    // The shell doctor and install write their PATH line for.
+    "SHELL",
 ];
 
 pub struct TestContext {
@@ -142,6 +150,10 @@ impl TestContext {
     pub fn codex_home(&self) -> PathBuf {
         self.root().join("codex-home")
     }
+    /// Where `install` places the `codex` entry point (`CODEX_BOOTSTRAP_BIN_DIR`).
+    pub fn bin_dir(&self) -> PathBuf {
+        self.root().join("bin")
+    }
 
     /// `codex-bootstrap ARGS` in the sandbox. Unreachable GitHub, Python index and npm endpoints
     /// by default, so a test that forgets to point at its loopback server fails fast instead of
@@ -172,6 +184,7 @@ impl TestContext {
                 self.root().join("npm-globalconfig"),
             )
             .env("CODEX_BOOTSTRAP_HOME", self.cache_dir())
+            .env("CODEX_BOOTSTRAP_BIN_DIR", self.bin_dir())
             .env("CODEX_HOME", self.codex_home())
             .env(
                 "CODEX_BOOTSTRAP_GITHUB_API",

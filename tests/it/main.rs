@@ -21,6 +21,7 @@ mod layering;
 mod logging;
 mod messages;
 mod plan;
+mod proxy;
 mod python;
 mod python_wheel;
 mod quickstart;
