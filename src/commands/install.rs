@@ -91,6 +91,8 @@ pub fn run(args: InstallArgs) -> Result<ExitCode, Report> {
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
     let ctx = Context::resolve(&settings)?;
+    // The pins' warnings, and their conflicts as the error, before the warm path and the plan.
+    ctx.check_pins(&ui)?;
     if args.dry_run {
         return dry_run(&args, &ctx);
     }
@@ -103,7 +105,7 @@ pub fn run(args: InstallArgs) -> Result<ExitCode, Report> {
         let py = py.clone().unwrap_or_default();
         if let Some((provisioned, report)) = install_python_wheel(&args, &ctx, &py, &ui)? {
             github_actions(provisioned.outcome.runtime())?;
-            report_install(&args, &ui, &provisioned, Some(&report))?;
+            report_install(&args, &ui, &provisioned, Some(&report), &ctx.warnings())?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -123,7 +125,7 @@ pub fn run(args: InstallArgs) -> Result<ExitCode, Report> {
         None => None,
     };
     github_actions(runtime)?;
-    report_install(&args, &ui, &provisioned, python.as_ref())?;
+    report_install(&args, &ui, &provisioned, python.as_ref(), &ctx.warnings())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -284,6 +286,8 @@ struct InstallReport<'a> {
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     python: Option<&'a codex_bootstrap::python::PythonReport>,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: &'a [String],
 }
 
 fn report_install(
@@ -291,6 +295,7 @@ fn report_install(
     ui: &Ui,
     p: &Provisioned,
     python: Option<&codex_bootstrap::python::PythonReport>,
+    warnings: &[String],
 ) -> Result<(), Report> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -319,6 +324,7 @@ fn report_install(
             cached,
             elapsed_ms: p.elapsed.as_millis(),
             python,
+            warnings,
         };
         super::print_json(&report)?;
         return Ok(());
@@ -389,6 +395,8 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         /// With `--python`: the interpreter's own wheel, tried before the full package.
         #[serde(skip_serializing_if = "Option::is_none")]
         python: Option<DryPython<'a>>,
+        /// Every pin warning: the resolution's and the plan's (also on stderr).
+        warnings: Vec<String>,
     }
     #[derive(Serialize)]
     struct DryPython<'a> {
@@ -397,9 +405,6 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         plan: &'a Plan,
     }
     let ui = Ui::new(true);
-    for w in &ctx.pin.warnings {
-        ui.warn(&w.to_string());
-    }
     let (version, resolved) = match ctx.exact_version() {
         Some(v) => (v.clone(), None),
         None => {
@@ -425,7 +430,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         .plan_inputs(&version, &ctx.target, Pins::Enforce)
         .plan(Locate::Now, resolved)?;
     for w in &plan.warnings {
-        ui.warn(w);
+        ctx.warn_once(&ui, w);
     }
     let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
     let store_dir = ctx.store.runtime_dir(&version, &ctx.target);
@@ -460,6 +465,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
                     wheel_tags,
                     plan,
                 }),
+            warnings: ctx.warnings(),
         };
         super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);

@@ -17,6 +17,8 @@ struct WhichReport {
     package_dir: PathBuf,
     path_dir: Option<PathBuf>,
     pin_source: String,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: Vec<String>,
 }
 
 pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
@@ -25,6 +27,8 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
         Failure::new("`which latest` needs the network")
             .hint("name an exact version: `codex-bootstrap which 0.163.0`"),
     )?;
+    // What `install` would say of these pins: `which` shows what is installed, and goes on.
+    ctx.warn_pins(&crate::ui::Ui::new(true));
     match ctx.store.installed(&version, &ctx.target)? {
         Some(rt) if args.output.json => {
             super::print_json(&WhichReport {
@@ -34,6 +38,7 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
                 path_dir: rt.path_dir(),
                 package_dir: rt.dir,
                 pin_source: ctx.pin.source.to_string(),
+                warnings: ctx.warnings(),
             })?;
             Ok(ExitCode::SUCCESS)
         }
