@@ -48,7 +48,11 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
         }
         None => Err(
             Failure::new(format!("codex {version} ({}) is not installed", ctx.target))
-                .hint(format!("run `codex-bootstrap install {version}`"))
+                .hint(if ctx.pins().conflict.is_some() {
+                    "first make the pins agree (warned above): `codex-bootstrap install` refuses while they conflict".to_string()
+                } else {
+                    format!("run `codex-bootstrap install {version}`")
+                })
                 .into(),
         ),
     }

@@ -58,7 +58,7 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
         }
     };
     let version = ctx.exact_version().cloned();
-    report.push(pin::pin(&ctx.pin, version.as_ref()));
+    report.push(pin::pin(ctx.pins()));
 
     let installed = version
         .as_ref()
@@ -117,6 +117,19 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             Some(rt) => runtime::turn(&select.app_server, rt),
             None => Check::skip("turn", "no runtime to run a turn with"),
         });
+    }
+    if ctx.pins().conflict.is_some() {
+        // `install` refuses while the pins conflict: no check may send the user to it.
+        for c in report.checks.iter_mut().filter(|c| c.id != "pin") {
+            if c.hint
+                .as_ref()
+                .is_some_and(|h| h.contains("codex-bootstrap install"))
+            {
+                c.hint = Some(
+                    "first make the pins agree (see the `pin` check): `codex-bootstrap install` refuses while they conflict".into(),
+                );
+            }
+        }
     }
     report
 }

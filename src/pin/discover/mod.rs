@@ -62,8 +62,8 @@ pub struct ProjectPin {
 #[derive(Debug, Clone)]
 pub enum PinVia {
     Manifest(Box<Manifest>),
-    /// A Python requirement; `other` is the SDK/runtime counterpart pinned in the same project,
-    /// if any, so doctor can warn when the two disagree.
+    /// A Python requirement; `other` is the SDK/runtime counterpart pinned in the same file,
+    /// if any (at another version, discovery also warns that it is not used).
     Python {
         dist: &'static str,
         other: Option<(&'static str, CodexVersion)>,
