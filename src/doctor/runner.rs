@@ -105,12 +105,26 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     } else {
         report.push(Check::skip("network", "skipped (--offline)"));
     }
+    // The environment's codex is the host's: the pin of this version for the host.
+    let codex_pin: python::CodexPin = version.as_ref().and_then(|v| {
+        let host = Target::host().ok()?;
+        let (manifest, asset) = ctx.pin.pinned_asset(v, &host)?;
+        Some((asset.codex_sha256?, format!("`{}`", manifest.origin)))
+    });
     match &select.python {
         PythonCheck::Skip => {}
-        PythonCheck::Default => report.push(python::python(None, version.as_ref(), &ctx.store)),
-        PythonCheck::Interpreter(py) => {
-            report.push(python::python(Some(py), version.as_ref(), &ctx.store))
-        }
+        PythonCheck::Default => report.push(python::python(
+            None,
+            version.as_ref(),
+            &ctx.store,
+            &codex_pin,
+        )),
+        PythonCheck::Interpreter(py) => report.push(python::python(
+            Some(py),
+            version.as_ref(),
+            &ctx.store,
+            &codex_pin,
+        )),
     }
     if select.turn {
         report.push(match &installed {
