@@ -279,3 +279,43 @@ fn recorded_sha256(site: &Path, version: &str, rel: &str) -> Option<String> {
         (path == rel).then(|| hash.strip_prefix("sha256=").map(str::to_string))?
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hard_link_or_symlink_is_the_same_file_and_a_copy_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree-codex");
+        std::fs::write(&tree, b"codex").unwrap();
+        std::fs::hard_link(&tree, dir.path().join("hard")).unwrap();
+        std::fs::copy(&tree, dir.path().join("copy")).unwrap();
+        assert!(same_file(&dir.path().join("hard"), &tree));
+        assert!(!same_file(&dir.path().join("copy"), &tree));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&tree, dir.path().join("link")).unwrap();
+            assert!(same_file(&dir.path().join("link"), &tree));
+        }
+    }
+
+    #[test]
+    fn the_record_gives_a_files_sha256_for_its_version_only() {
+        let site = tempfile::tempdir().unwrap();
+        let info = site.path().join("openai_codex_cli_bin-0.163.0.dist-info");
+        std::fs::create_dir(&info).unwrap();
+        std::fs::write(
+            info.join("RECORD"),
+            "codex_cli_bin/__init__.py,sha256=AAA,1\n\"codex_cli_bin/bin/codex\",sha256=BBB,2\nopenai_codex_cli_bin-0.163.0.dist-info/RECORD,,\n",
+        )
+        .unwrap();
+        let sha = |v, rel| recorded_sha256(site.path(), v, rel);
+        assert_eq!(
+            sha("0.163.0", "codex_cli_bin/bin/codex").as_deref(),
+            Some("BBB")
+        );
+        assert_eq!(sha("0.162.0", "codex_cli_bin/bin/codex"), None);
+        assert_eq!(sha("0.163.0", "codex_cli_bin/bin/rg"), None);
+    }
+}
