@@ -274,7 +274,7 @@ fn from_sources(
         let plan = inputs.plan(Locate::WhenReached, resolved.clone())?;
         if i == 0 {
             for w in &plan.warnings {
-                ui.warn(w);
+                ctx.warn_once(ui, w);
             }
         }
         let what = || format!("mirror codex {version} for {t}");

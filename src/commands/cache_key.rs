@@ -17,6 +17,8 @@ struct CacheKeyReport {
     /// The pinned sha256 of the GitHub asset, when a manifest pins one.
     sha256: Option<codex_bootstrap::verify::Sha256>,
     pin_source: String,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: Vec<String>,
 }
 
 pub fn run(args: CacheKeyArgs) -> Result<ExitCode, Report> {
@@ -25,6 +27,9 @@ pub fn run(args: CacheKeyArgs) -> Result<ExitCode, Report> {
         Failure::new("`latest` has no stable cache key")
             .hint("pin a version (`codex-bootstrap pin latest`) and key on that"),
     )?;
+    // The key names what `install` would install from here: the same fallbacks and warnings,
+    // and no key at all when the pins conflict (`install` would fail: no runtime fills it).
+    ctx.check_pins(&crate::ui::Ui::new(true))?;
     let sha256 = ctx
         .pin
         .pinned_asset(&version, &ctx.target)
@@ -40,6 +45,7 @@ pub fn run(args: CacheKeyArgs) -> Result<ExitCode, Report> {
             target: ctx.target.to_string(),
             sha256,
             pin_source: ctx.pin.source.to_string(),
+            warnings: ctx.warnings(),
         })?;
     } else {
         writeln!(std::io::stdout(), "{key}")?;

@@ -114,6 +114,8 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
     let ctx = Context::resolve(&settings)?;
+    // The pins' warnings, and their conflicts as the error, before the warm path and the plan.
+    ctx.check_pins(&ui)?;
     if args.dry_run {
         return dry_run(&args, &ctx);
     }
@@ -127,7 +129,14 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
         if let Some((provisioned, report)) = install_python_wheel(&args, &ctx, &py, &ui)? {
             github_actions(provisioned.outcome.runtime())?;
             let bin = place_bin(&args, &ui);
-            report_install(&args, &ui, &provisioned, Some(&report), &bin)?;
+            report_install(
+                &args,
+                &ui,
+                &provisioned,
+                Some(&report),
+                &bin,
+                &ctx.warnings(),
+            )?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -148,7 +157,14 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
     };
     github_actions(runtime)?;
     let bin = place_bin(&args, &ui);
-    report_install(&args, &ui, &provisioned, python.as_ref(), &bin)?;
+    report_install(
+        &args,
+        &ui,
+        &provisioned,
+        python.as_ref(),
+        &bin,
+        &ctx.warnings(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -359,6 +375,8 @@ struct InstallReport<'a> {
     bin: Option<&'a Path>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bin_skipped: Option<&'a str>,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: &'a [String],
 }
 
 fn report_install(
@@ -367,6 +385,7 @@ fn report_install(
     p: &Provisioned,
     python: Option<&codex_bootstrap::python::PythonReport>,
     bin: &BinReport,
+    warnings: &[String],
 ) -> Result<(), Report> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -397,6 +416,7 @@ fn report_install(
             python,
             bin: bin.path.as_deref(),
             bin_skipped: bin.skipped.as_deref(),
+            warnings,
         };
         super::print_json(&report)?;
         return Ok(());
@@ -469,6 +489,8 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         /// With `--python`: the interpreter's own wheel, tried before the full package.
         #[serde(skip_serializing_if = "Option::is_none")]
         python: Option<DryPython<'a>>,
+        /// Every pin warning: the resolution's and the plan's (also on stderr).
+        warnings: Vec<String>,
     }
     #[derive(Serialize)]
     struct DryPython<'a> {
@@ -477,9 +499,6 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         plan: &'a Plan,
     }
     let ui = Ui::new(true);
-    for w in &ctx.pin.warnings {
-        ui.warn(&w.to_string());
-    }
     let (version, resolved) = match ctx.exact_version() {
         Some(v) => (v.clone(), None),
         None => {
@@ -505,7 +524,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         .plan_inputs(&version, &ctx.target, Pins::Enforce)
         .plan(Locate::Now, resolved)?;
     for w in &plan.warnings {
-        ui.warn(w);
+        ctx.warn_once(&ui, w);
     }
     let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
     let store_dir = ctx.store.runtime_dir(&version, &ctx.target);
@@ -540,6 +559,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
                     wheel_tags,
                     plan,
                 }),
+            warnings: ctx.warnings(),
         };
         super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);

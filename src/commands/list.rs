@@ -66,6 +66,8 @@ fn ago(then: u64) -> String {
 
 pub fn run(args: ListArgs) -> Result<ExitCode, Report> {
     let ctx = Context::resolve(&args.runtime.settings())?;
+    // `--json` prints an array: the pin warnings are on stderr only.
+    ctx.warn_pins(&crate::ui::Ui::new(true));
     let pinned = ctx.exact_version().cloned();
     let mut all: Vec<(Option<String>, codex_bootstrap::store::InstalledRuntime)> =
         ctx.store.list().into_iter().map(|rt| (None, rt)).collect();

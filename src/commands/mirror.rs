@@ -41,6 +41,7 @@ pub struct MirrorArgs {
 pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
+    ctx.check_pins(&ui)?;
     let targets: Vec<Target> = match args.targets.as_deref() {
         None => vec![ctx.target.clone()],
         Some("all") => SUPPORTED_TARGETS
@@ -59,7 +60,17 @@ pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
     };
     let mirror = codex_bootstrap::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
     if args.output.json {
-        super::print_json(&mirror)?;
+        /// The mirror, and the pin warnings said on the way.
+        #[derive(serde::Serialize)]
+        struct MirrorReport<'a> {
+            #[serde(flatten)]
+            mirror: &'a codex_bootstrap::mirror::Mirror,
+            warnings: Vec<String>,
+        }
+        super::print_json(&MirrorReport {
+            mirror: &mirror,
+            warnings: ctx.warnings(),
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     // An absolute path: what `install --mirror` is given may run from another directory.

@@ -50,6 +50,8 @@ struct PinReport<'a> {
     targets: Vec<PinnedTarget<'a>>,
     /// Supported targets no source had a build for: nothing is pinned for them.
     missing_targets: Vec<String>,
+    /// Project pins found but not used (also on stderr).
+    warnings: Vec<String>,
 }
 
 /// One target's pins, and how they compare with what the manifest held before.
@@ -97,6 +99,11 @@ struct PinnedFile<'a, D> {
 pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.quiet.quiet || args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
+    // The pins discovery could not use. The old pins' digests are not applied (`pin` asks the
+    // channels afresh and rewrites the manifest), so what they say of this version is moot.
+    for w in &ctx.pin.warnings {
+        ctx.warn_once(&ui, &w.to_string());
+    }
     let online = Online::new(&ctx)?;
     let survey = codex_bootstrap::survey::version(&online, &ctx, &ui)?;
     let version: CodexVersion = survey.version.clone();
@@ -175,6 +182,7 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
                 .iter()
                 .map(Target::to_string)
                 .collect(),
+            warnings: ctx.warnings(),
         })?;
         return Ok(ExitCode::SUCCESS);
     }

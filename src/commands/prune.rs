@@ -45,6 +45,8 @@ struct PruneReport {
     runtimes: Vec<PrunedRuntime>,
     /// The installed size of the runtimes removed, in bytes.
     freed_bytes: u64,
+    /// Pins found but not used, or that cannot apply (also on stderr): prune spares the pin.
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -58,6 +60,7 @@ struct PrunedRuntime {
 pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let ctx = Context::resolve(&args.runtime.settings())?;
+    ctx.warn_pins(&ui);
     let pinned = ctx.exact_version().cloned();
     let verb = if args.dry_run {
         "Would remove"
@@ -179,6 +182,7 @@ pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
             leftovers,
             runtimes,
             freed_bytes: freed,
+            warnings: ctx.warnings(),
         })?;
     }
     Ok(ExitCode::SUCCESS)

@@ -40,6 +40,8 @@ pub struct UninstallArgs {
 struct UninstallReport {
     version: String,
     removed: Vec<Removed>,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -52,6 +54,7 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
     let ui = Ui::new(args.output.json);
     let version = CodexVersion::parse(&args.remove_version)?;
     let ctx = Context::resolve(&args.runtime.settings())?;
+    ctx.warn_pins(&ui);
     let targets: Vec<_> = if args.all_targets {
         ctx.store
             .list()
@@ -112,6 +115,7 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
         super::print_json(&UninstallReport {
             version: version.to_string(),
             removed,
+            warnings: ctx.warnings(),
         })?;
     }
     Ok(ExitCode::SUCCESS)

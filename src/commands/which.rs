@@ -17,6 +17,8 @@ struct WhichReport {
     package_dir: PathBuf,
     path_dir: Option<PathBuf>,
     pin_source: String,
+    /// Pins found but not used, or that cannot apply (also on stderr).
+    warnings: Vec<String>,
     /// What the `codex` entry point runs in this directory (the command line aside), and why.
     codex_here: Option<CodexHere>,
 }
@@ -34,6 +36,8 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
         Failure::new("`which latest` needs the network")
             .hint("name an exact version: `codex-bootstrap which 0.163.0`"),
     )?;
+    // What `install` would say of these pins: `which` shows what is installed, and goes on.
+    ctx.warn_pins(&crate::ui::Ui::new(true));
     match ctx.store.installed(&version, &ctx.target)? {
         Some(rt) if args.output.json => {
             super::print_json(&WhichReport {
@@ -53,6 +57,7 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
                         pin_source: here.ctx.pin.source.to_string(),
                         installed: here.runtime().is_some(),
                     }),
+                warnings: ctx.warnings(),
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -62,7 +67,11 @@ pub fn run(args: WhichArgs) -> Result<ExitCode, Report> {
         }
         None => Err(
             Failure::new(format!("codex {version} ({}) is not installed", ctx.target))
-                .hint(format!("run `codex-bootstrap install {version}`"))
+                .hint(if ctx.pins().conflict.is_some() {
+                    "first make the pins agree (warned above): `codex-bootstrap install` refuses while they conflict".to_string()
+                } else {
+                    format!("run `codex-bootstrap install {version}`")
+                })
                 .into(),
         ),
     }

@@ -1,8 +1,8 @@
 //! Where the runtime comes from: this host's platform, and the pin.
 
 use crate::error::Hint;
-use crate::pin::{CodexVersion, Pin, PinVia};
 use crate::platform::Target;
+use crate::provision::PinResolution;
 
 use super::Check;
 
@@ -19,33 +19,38 @@ pub(crate) fn platform(target: Result<&Target, &crate::platform::PlatformError>)
     }
 }
 
-/// pin: the version and where it came from; SDK and runtime pins that disagree.
-pub(crate) fn pin(pin: &Pin, version: Option<&CodexVersion>) -> Check {
-    let v = version.map_or_else(|| "latest".to_string(), |v| v.to_string());
-    let check = Check::ok("pin", format!("codex {v} from {}", pin.source));
-    if let Some(project) = &pin.project {
-        if let PinVia::Python {
-            dist,
-            other: Some((other_dist, other)),
-        } = &project.via
-        {
-            if other != &project.version {
-                return Check::warn(
-                    "pin",
-                    format!(
-                        "{} pins {dist}=={} but {other_dist}=={}",
-                        project.file.display(),
-                        project.version.pep440(),
-                        other.pep440()
-                    ),
-                    format!(
-                        "the SDK requires its runtime at its own version: pin both to the same version in `{}`",
-                        project.file.display()
-                    ),
-                )
-                .detail(format!("using codex {v} from {}", pin.source));
-            }
+/// pin: the version and where it came from, as `install` resolves it. Pins that conflict fail
+/// with the error `install` stops on; every pin found but not used, or that cannot apply, is a
+/// warning with its fix.
+pub(crate) fn pin(pins: &PinResolution) -> Check {
+    let v = pins
+        .version
+        .as_ref()
+        .map_or_else(|| "latest".to_string(), |v| v.to_string());
+    let using = format!("codex {v} from {}", pins.source);
+    if let Some(e) = &pins.conflict {
+        // The error `install` gives, its first line as the summary and the pins below.
+        let text = e.to_string();
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let mut detail: Vec<&str> = rest.lines().map(str::trim).collect();
+        let using = format!("`install` refuses to install {}", using);
+        detail.push(&using);
+        return Check::fail("pin", first, e.hint().unwrap_or_default()).detail(detail.join("\n"));
+    }
+    if pins.warnings.is_empty() {
+        return Check::ok("pin", using);
+    }
+    let mut hints: Vec<&str> = Vec::new();
+    for w in &pins.warnings {
+        if !hints.contains(&w.hint.as_str()) {
+            hints.push(&w.hint);
         }
     }
-    check
+    let detail: Vec<&str> = pins.warnings.iter().map(|w| w.message.as_str()).collect();
+    Check::warn(
+        "pin",
+        format!("{using}; {} pin(s) found but not used", pins.warnings.len()),
+        hints.join("; "),
+    )
+    .detail(detail.join("\n"))
 }

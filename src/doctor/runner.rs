@@ -63,7 +63,7 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
         }
     };
     let version = ctx.exact_version().cloned();
-    report.push(pin::pin(&ctx.pin, version.as_ref()));
+    report.push(pin::pin(ctx.pins()));
 
     let installed = version
         .as_ref()
@@ -129,12 +129,26 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
     } else {
         report.push(Check::skip("network", "skipped (--offline)"));
     }
+    // The environment's codex is the host's: the pin of this version for the host.
+    let codex_pin: python::CodexPin = version.as_ref().and_then(|v| {
+        let host = Target::host().ok()?;
+        let (manifest, asset) = ctx.pin.pinned_asset(v, &host)?;
+        Some((asset.codex_sha256?, format!("`{}`", manifest.origin)))
+    });
     match &select.python {
         PythonCheck::Skip => {}
-        PythonCheck::Default => report.push(python::python(None, version.as_ref(), &ctx.store)),
-        PythonCheck::Interpreter(py) => {
-            report.push(python::python(Some(py), version.as_ref(), &ctx.store))
-        }
+        PythonCheck::Default => report.push(python::python(
+            None,
+            version.as_ref(),
+            &ctx.store,
+            &codex_pin,
+        )),
+        PythonCheck::Interpreter(py) => report.push(python::python(
+            Some(py),
+            version.as_ref(),
+            &ctx.store,
+            &codex_pin,
+        )),
     }
     if select.turn {
         report.push(match &installed {
@@ -142,6 +156,19 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             Some(_) => Check::skip("turn", NOT_RUN),
             None => Check::skip("turn", "no runtime to run a turn with"),
         });
+    }
+    if ctx.pins().conflict.is_some() {
+        // `install` refuses while the pins conflict: no check may send the user to it.
+        for c in report.checks.iter_mut().filter(|c| c.id != "pin") {
+            if c.hint
+                .as_ref()
+                .is_some_and(|h| h.contains("codex-bootstrap install"))
+            {
+                c.hint = Some(
+                    "first make the pins agree (see the `pin` check): `codex-bootstrap install` refuses while they conflict".into(),
+                );
+            }
+        }
     }
     report
 }

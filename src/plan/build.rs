@@ -39,6 +39,12 @@ impl Inputs<'_> {
         })
     }
 
+    /// What the pins say of this version and target before any source is asked: the pins
+    /// that cannot apply here (the plan's warnings), or the conflict that stops the plan.
+    pub fn pin_warnings(&self) -> Result<Vec<String>, PlanError> {
+        Ok(FilePins::collect(self)?.warnings)
+    }
+
     /// One source's plan; a deferred registry source is planned again with [`Locate::Now`]
     /// when reached.
     pub fn source_plan(&self, kind: SourceKind, locate: Locate) -> Result<SourcePlan, PlanError> {

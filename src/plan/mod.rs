@@ -367,7 +367,7 @@ impl Plan {
 }
 
 /// Two pins at the same level that no file can satisfy both of.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PlanError {
     #[error("the pins of `{file}` disagree:\n  {first}\n  {second}")]
     Conflict {

@@ -25,11 +25,13 @@ use crate::verify::{DigestSource, Expectations, Expected};
 
 mod archive;
 mod error;
+mod pins;
 mod runtime;
 mod wheel;
 
 pub use archive::LocalArchive;
 pub use error::ProvisionError;
+pub use pins::{PinNotice, PinResolution};
 pub use runtime::{provision, warm, Warm};
 pub use wheel::{provision_wheel_tree, WHEEL_SOURCES};
 
@@ -89,6 +91,10 @@ pub struct Context {
     /// The registries' credentials, shared with the HTTP client: filled in when (and only if)
     /// a registry source is reached and located.
     credentials: crate::net::Credentials,
+    /// The pin resolution every command shares ([`Context::pins`]).
+    pins: std::sync::OnceLock<PinResolution>,
+    /// The pin warnings said so far, each once.
+    said: pins::Said,
 }
 
 impl Context {
@@ -149,6 +155,8 @@ impl Context {
             python_index: std::sync::OnceLock::new(),
             npm_registry: std::sync::OnceLock::new(),
             credentials,
+            pins: std::sync::OnceLock::new(),
+            said: pins::Said::default(),
         })
     }
 

@@ -60,9 +60,7 @@ pub fn provision(
         resolved_from: resolved.borrow().clone(),
         elapsed: started.elapsed(),
     };
-    for w in &ctx.pin.warnings {
-        ui.warn(&w.to_string());
-    }
+    ctx.check_pins(ui)?;
     if let Some(v) = ctx.exact_version() {
         if !force {
             match warm(ctx)? {
@@ -88,7 +86,7 @@ pub fn provision(
     let inputs = ctx.plan_inputs(&version, &ctx.target, Pins::Enforce);
     let plan = inputs.plan(Locate::WhenReached, resolved_latest)?;
     for w in &plan.warnings {
-        ui.warn(w);
+        ctx.warn_once(ui, w);
     }
     let _lock = lock(ctx, &version, ui)?;
     // Another installer may have finished while we waited (or, for `latest`, the version it

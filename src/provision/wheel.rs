@@ -49,6 +49,7 @@ pub fn provision_wheel_tree(
     if !ctx.order.contains(&SourceKind::PythonIndex) {
         return Ok(None);
     }
+    ctx.check_pins(ui)?;
     let done = |outcome, resolved_from| Provisioned {
         outcome,
         pin_source: ctx.pin.source.clone(),
@@ -72,9 +73,6 @@ pub fn provision_wheel_tree(
             return Ok(Some(done(Outcome::AlreadyInstalled(rt), None)));
         }
     }
-    for w in &ctx.pin.warnings {
-        ui.warn(&w.to_string());
-    }
     let online = Online::new(ctx)?;
     let session = Session::new(&online.http);
     let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
@@ -88,7 +86,7 @@ pub fn provision_wheel_tree(
     let inputs = ctx.wheel_plan_inputs(&version, tags);
     let plan = inputs.plan(Locate::WhenReached, resolved)?;
     for w in &plan.warnings {
-        ui.warn(w);
+        ctx.warn_once(ui, w);
     }
     let tag_str = version.tag();
     let codex_sha256 = plan

@@ -518,3 +518,112 @@ fn the_test_sandbox_knob_turns_a_write_outside_it_into_an_error() {
     let json = install_python(&ctx, V, &py);
     assert_eq!(json["python"]["action"], "installed", "{json}");
 }
+
+/// A script package answering `codex-cli 0.163.0`, with a RECORD that agrees with it, in the
+/// environment of `py`; `ran` is created if its `codex` is ever run.
+fn fake_runtime_package(py: &Path, ran: &Path) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let site = site_packages(py);
+    let pkg = site.join("codex_cli_bin");
+    std::fs::create_dir_all(pkg.join("bin")).unwrap();
+    let init = "from pathlib import Path\n\ndef bundled_codex_path():\n    return Path(__file__).parent / 'bin' / 'codex'\n";
+    let codex = format!(
+        "#!/bin/sh\ntouch '{}'\necho 'codex-cli {V}'\n",
+        ran.display()
+    );
+    std::fs::write(pkg.join("__init__.py"), init).unwrap();
+    std::fs::write(pkg.join("bin/codex"), &codex).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            pkg.join("bin/codex"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let line = |path: &str, bytes: &[u8]| {
+        let digest =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
+        format!("{path},sha256={digest},{}\n", bytes.len())
+    };
+    let info = site.join(format!("openai_codex_cli_bin-{V}.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    let metadata = format!("Metadata-Version: 2.1\nName: openai-codex-cli-bin\nVersion: {V}\n");
+    std::fs::write(info.join("METADATA"), &metadata).unwrap();
+    let record = format!(
+        "{}{}{}openai_codex_cli_bin-{V}.dist-info/RECORD,,\n",
+        line("codex_cli_bin/__init__.py", init.as_bytes()),
+        line("codex_cli_bin/bin/codex", codex.as_bytes()),
+        line(
+            &format!("openai_codex_cli_bin-{V}.dist-info/METADATA"),
+            metadata.as_bytes()
+        ),
+    );
+    std::fs::write(info.join("RECORD"), record).unwrap();
+}
+
+#[test]
+fn doctor_refuses_a_codex_in_the_environment_that_is_not_the_pinned_one_without_running_it() {
+    if python3().is_none() {
+        return;
+    }
+    let ctx = TestContext::new();
+    publish_and_install(&ctx, V, &Package::codex(V));
+    // The project pins the bytes of `bin/codex`, as `codex-bootstrap pin` records them.
+    let pinned = crate::fixture::sha256_hex(crate::fixture::codex_script(V).as_bytes());
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{}]\ncodex_sha256 = \"{pinned}\"\n",
+            crate::common::host_target()
+        ),
+    )
+    .unwrap();
+    let py = venv(&ctx, ".venv");
+    let ran = ctx.root().join("the-fake-codex-ran");
+    fake_runtime_package(&py, &ran);
+    let doctor = || {
+        let mut cmd = ctx.cmd(["doctor", "--offline", "--json", "--python"]);
+        cmd.arg(&py);
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "python")
+            .cloned()
+            .unwrap()
+    };
+    let c = doctor();
+    assert_eq!(c["status"], "fail", "{c}");
+    let summary = c["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("codex_cli_bin/bin/codex")
+            && summary.contains(&pinned)
+            && summary.contains("codex-runtime.toml"),
+        "{c}"
+    );
+    assert!(!ran.exists(), "doctor ran the fake codex");
+
+    // `install --python` replaces it with the runtime, which doctor then accepts and runs.
+    install_python(&ctx, V, &py);
+    let c = doctor();
+    assert_eq!(c["status"], "ok", "{c}");
+    assert!(!ran.exists());
+
+    // A codex changed after the install, whatever its size, is refused by its RECORD.
+    let env_codex = site_packages(&py).join("codex_cli_bin/bin/codex");
+    let tampered = crate::fixture::codex_script(V).replace("fake codex", "evil codex");
+    std::fs::write(&env_codex, tampered).unwrap();
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!("[runtime]\nversion = \"{V}\"\n"),
+    )
+    .unwrap();
+    let c = doctor();
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(c["summary"].as_str().unwrap().contains("RECORD"), "{c}");
+}

@@ -17,7 +17,9 @@
 //! A Python pin we cannot read (a version that is not a Codex version, a file that is not valid
 //! TOML, a missing `-r` include) is a [`PinWarning`], and discovery goes on: such files belong to
 //! other tools, and one stale line must not stop every command. A broken `codex-runtime.toml` is
-//! ours, and stays an error.
+//! ours, and stays an error. A readable pin of another version in the directory that holds the
+//! winning pin (a `pyproject.toml` beside `codex-runtime.toml`, an SDK pin beside its runtime's)
+//! is a warning too, naming the pin that wins: no pin is ignored silently.
 
 mod pyproject;
 mod requirements;
@@ -40,7 +42,8 @@ pub(crate) const SDK_DIST: &str = "openai-codex";
 pub struct Discovery {
     /// The nearest pin, if any.
     pub pin: Option<ProjectPin>,
-    /// Pins that could not be read on the way, nearest first; each was ignored.
+    /// Pins that could not be read on the way, and pins of another version beside the one
+    /// that wins, nearest first; each was ignored.
     pub warnings: Vec<PinWarning>,
 }
 
@@ -59,8 +62,8 @@ pub struct ProjectPin {
 #[derive(Debug, Clone)]
 pub enum PinVia {
     Manifest(Box<Manifest>),
-    /// A Python requirement; `other` is the SDK/runtime counterpart pinned in the same project,
-    /// if any, so doctor can warn when the two disagree.
+    /// A Python requirement; `other` is the SDK/runtime counterpart pinned in the same file,
+    /// if any (at another version, discovery also warns that it is not used).
     Python {
         dist: &'static str,
         other: Option<(&'static str, CodexVersion)>,
@@ -68,6 +71,18 @@ pub enum PinVia {
 }
 
 impl ProjectPin {
+    /// The pin as a warning about another one names it: `` `FILE` (codex 0.163.0) ``.
+    fn winner(&self) -> String {
+        match &self.via {
+            PinVia::Manifest(_) => format!("`{}` (codex {})", self.file.display(), self.version),
+            PinVia::Python { dist, .. } => format!(
+                "`{}` ({dist}=={})",
+                self.file.display(),
+                self.version.pep440()
+            ),
+        }
+    }
+
     pub(crate) fn describe(&self) -> String {
         match &self.via {
             PinVia::Manifest(_) => self.file.display().to_string(),
@@ -126,7 +141,8 @@ impl WheelPins {
     }
 }
 
-/// A pin that discovery could not read, and ignored.
+/// A pin that discovery could not read, or found beside the winning one at another version,
+/// and ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinWarning {
     pub file: PathBuf,
@@ -158,6 +174,13 @@ impl PinWarning {
                     .into()
             }
             PinProblem::Include { .. } => "fix the `-r` path, or remove the line".into(),
+            PinProblem::Shadowed { .. } => format!(
+                "make the pins agree, or remove the one that should not apply (in one directory `{FILE_NAME}` is read first, then `pyproject.toml`, `requirements*.txt`, `uv.lock`)"
+            ),
+            PinProblem::SdkDisagrees { .. } => format!(
+                "the SDK requires its runtime at its own version: pin both to the same version in `{}`",
+                self.file.display()
+            ),
             PinProblem::Unreadable(_) | PinProblem::NotToml(_) | PinProblem::NotUvLock(_) => {
                 format!("fix the file, or pin the runtime in `{FILE_NAME}` or with `--version`")
             }
@@ -178,6 +201,15 @@ pub enum PinProblem {
         dist: &'static str,
         file: Option<String>,
     },
+    #[error("pins {dist}=={version}, but {winner} wins")]
+    Shadowed {
+        dist: &'static str,
+        version: String,
+        /// The pin that is used, with its file.
+        winner: String,
+    },
+    #[error("pins {SDK_DIST}=={sdk}, but its {RUNTIME_DIST}=={runtime} wins (the SDK requires its runtime at its own version)")]
+    SdkDisagrees { sdk: String, runtime: String },
     #[error("includes `{}`, which could not be read ({reason})", .path.display())]
     Include { path: PathBuf, reason: String },
     #[error("could not be read ({0})")]
@@ -272,6 +304,36 @@ fn pin_in_dir(
     let Some(mut pin) = pin else {
         return Ok(None);
     };
+    // No pin is ignored silently: every other version pinned in this directory is a warning
+    // naming the pin that wins. Lock pins (with hashes) are left to the plan, which says
+    // whether their digests apply to the version asked for.
+    for (file, found) in &read {
+        for f in found.iter().filter(|f| f.wheels.is_none()) {
+            if f.version == pin.version {
+                continue;
+            }
+            let problem = if file == &pin.file {
+                PinProblem::SdkDisagrees {
+                    sdk: f.version.pep440(),
+                    runtime: pin.version.pep440(),
+                }
+            } else {
+                PinProblem::Shadowed {
+                    dist: f.dist,
+                    version: f.version.pep440(),
+                    winner: pin.winner(),
+                }
+            };
+            let warning = PinWarning {
+                file: file.clone(),
+                line: None,
+                problem,
+            };
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
     for wheels in read
         .into_iter()
         .flat_map(|(_, found)| found)

@@ -408,7 +408,20 @@ fn pyproject_groups_and_extras() {
     );
     let nested = dir.path().join("a/b");
     std::fs::create_dir_all(&nested).unwrap();
-    let pin = pin_at(&nested);
+    let found = discover(&nested).unwrap();
+    // The SDK's pin at another version is not used, and says so.
+    assert!(
+        matches!(
+            found.warnings.as_slice(),
+            [PinWarning {
+                problem: PinProblem::SdkDisagrees { .. },
+                ..
+            }]
+        ),
+        "{:?}",
+        found.warnings
+    );
+    let pin = found.pin.unwrap();
     assert_eq!(pin.version.to_string(), "0.163.0");
     assert!(pin
         .describe()
@@ -462,7 +475,13 @@ fn manifest_wins_in_the_same_directory_and_nearest_wins_overall() {
         "openai-codex-cli-bin==0.151.0\n",
     );
     write(&inner, FILE_NAME, "[runtime]\nversion = \"0.152.0\"\n");
-    assert_eq!(pin_at(&inner).version.to_string(), "0.152.0");
+    let found = discover(&inner).unwrap();
+    assert_eq!(found.pin.unwrap().version.to_string(), "0.152.0");
+    // The requirements file it shadows is not ignored silently.
+    let [shadowed] = found.warnings.as_slice() else {
+        panic!("{:?}", found.warnings)
+    };
+    assert_eq!(shadowed.file, inner.join("requirements-dev.txt"));
     std::fs::remove_file(inner.join(FILE_NAME)).unwrap();
     assert_eq!(pin_at(&inner).version.to_string(), "0.151.0");
     assert_eq!(pin_at(dir.path()).version.to_string(), "0.150.0");
@@ -654,4 +673,94 @@ fn a_broken_runtime_manifest_stays_an_error() {
     write(dir.path(), "requirements.txt", "openai-codex==0.163.0\n");
     let e = discover(dir.path()).unwrap_err().to_string();
     assert!(e.contains(FILE_NAME), "{e}");
+}
+
+#[test]
+fn a_pin_beside_the_winning_one_at_another_version_is_a_warning_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"demo\"\ndependencies = [\"openai-codex-cli-bin==0.162.1\"]\n",
+    );
+    write(dir.path(), FILE_NAME, "[runtime]\nversion = \"0.163.0\"\n");
+    // An unhashed requirements file agreeing with the manifest is no warning.
+    write(
+        dir.path(),
+        "requirements.txt",
+        "openai-codex-cli-bin==0.163.0\n",
+    );
+    let found = discover(dir.path()).unwrap();
+    assert_eq!(found.pin.unwrap().version.to_string(), "0.163.0");
+    let [warning] = found.warnings.as_slice() else {
+        panic!("{:?}", found.warnings)
+    };
+    assert_eq!(
+        warning.to_string(),
+        format!(
+            "`{}`: pins openai-codex-cli-bin==0.162.1, but `{}` (codex 0.163.0) wins; ignoring it",
+            dir.path().join("pyproject.toml").display(),
+            dir.path().join(FILE_NAME).display()
+        )
+    );
+    assert!(
+        warning.hint().contains("make the pins agree"),
+        "{}",
+        warning.hint()
+    );
+}
+
+#[test]
+fn an_unhashed_requirements_file_disagreeing_with_pyproject_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"demo\"\ndependencies = [\"openai-codex==0.163.0\"]\n",
+    );
+    write(
+        dir.path(),
+        "requirements.txt",
+        "openai-codex-cli-bin==0.162.1\n",
+    );
+    let found = discover(dir.path()).unwrap();
+    let pin = found.pin.unwrap();
+    assert_eq!(pin.file, dir.path().join("pyproject.toml"));
+    let [warning] = found.warnings.as_slice() else {
+        panic!("{:?}", found.warnings)
+    };
+    assert_eq!(warning.file, dir.path().join("requirements.txt"));
+    assert!(
+        warning.to_string().contains(&format!(
+            "but `{}` (openai-codex==0.163.0) wins",
+            dir.path().join("pyproject.toml").display()
+        )),
+        "{warning}"
+    );
+}
+
+#[test]
+fn an_sdk_pin_beside_its_runtime_at_another_version_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "requirements.txt",
+        "openai-codex==0.162.0\nopenai-codex-cli-bin==0.163.0\n",
+    );
+    let found = discover(dir.path()).unwrap();
+    assert_eq!(found.pin.unwrap().version.to_string(), "0.163.0");
+    let [warning] = found.warnings.as_slice() else {
+        panic!("{:?}", found.warnings)
+    };
+    assert!(
+        warning
+            .to_string()
+            .contains("pins openai-codex==0.162.0, but its openai-codex-cli-bin==0.163.0 wins"),
+        "{warning}"
+    );
+    assert!(
+        warning.hint().contains("same version"),
+        "{}",
+        warning.hint()
+    );
 }
