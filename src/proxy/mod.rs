@@ -179,17 +179,20 @@ pub fn run(
     ui: &dyn Reporter,
 ) -> Result<i32, ProxyError> {
     let here = Choice::here()?;
-    let runtime = match here.warm {
-        Warm::Installed(rt) | Warm::Legacy(rt) => {
-            for w in &here.ctx.pin.warnings {
-                ui.warn(&w.to_string());
-            }
-            rt
+    // The pins are read as `install` reads them, and their warnings said as it says them:
+    // an installed runtime runs (as `which` shows it) even while pins conflict; an install
+    // on demand refuses the conflict as `install` does.
+    match &here.warm {
+        Warm::Installed(_) | Warm::Legacy(_) => {
+            here.ctx.warn_pins(ui);
         }
         Warm::Missing => {
-            for w in &here.ctx.pin.warnings {
-                ui.warn(&w.to_string());
-            }
+            here.ctx.check_pins(ui)?;
+        }
+    }
+    let runtime = match here.warm {
+        Warm::Installed(rt) | Warm::Legacy(rt) => rt,
+        Warm::Missing => {
             if !auto_install() {
                 return Err(match here.ctx.exact_version() {
                     Some(v) => ProxyError::NotInstalled {
@@ -217,9 +220,10 @@ fn install_on_demand(
     if let Err(e) = crate::interrupt::listen() {
         tracing::debug!("could not take over Ctrl-C: {e}");
     }
-    let mut ctx = Context::resolve(settings)?;
-    // The pin's warnings were said already.
-    ctx.pin.warnings.clear();
+    let ctx = Context::resolve(settings)?;
+    // The pin's warnings were said already (by `run`): this context says nothing twice.
+    let quiet = crate::report::Silent;
+    ctx.check_pins(&quiet)?;
     let provisioned = provision::provision(&ctx, false, None, ui)?;
     let rt = provisioned.outcome.into_runtime();
     ui.status(

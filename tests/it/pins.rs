@@ -257,7 +257,13 @@ fn pins_that_conflict_stop_install_and_cache_key_and_fail_doctors_pin_check_with
 fn without_project_pins_no_command_warns() {
     let (ctx, server) = project(&[]);
     for args in [&["install"][..], &["which"], &["cache-key"], &["list"]] {
-        let out = ctx.cmd(args).github(&server).output().unwrap();
+        // No entry point: its "not on PATH" advice is about the sandbox's bin dir, not a pin.
+        let out = ctx
+            .cmd(args)
+            .github(&server)
+            .env("CODEX_BOOTSTRAP_NO_BIN", "1")
+            .output()
+            .unwrap();
         assert_exit(&out, 0);
         assert!(warnings(&out).is_empty(), "{}", describe(&out));
     }

@@ -476,3 +476,42 @@ fn which_prune_and_uninstall_say_what_codex_runs_here() {
         "{err}"
     );
 }
+
+/// The entry point reads the pins as `install` does and says what `install` says of them: a pin
+/// it cannot read is a warning on stderr (stdout stays codex's), once.
+#[test]
+fn codex_says_the_pin_warnings_install_says_on_stderr_once() {
+    let (ctx, server, sub) = two_pins(&[(V, Package::codex(V)), (OTHER, Package::codex(OTHER))]);
+    std::fs::write(
+        sub.join("pyproject.toml"),
+        "[project]\nname = \"app\"\ndependencies = [\"openai-codex-cli-bin==banana\"]\n",
+    )
+    .unwrap();
+    let install = ctx
+        .cmd(["install", "--dry-run"])
+        .current_dir(&sub)
+        .github(&server)
+        .output()
+        .unwrap();
+    let said_by_install: Vec<String> = stderr(&install)
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        said_by_install.iter().any(|w| w.contains("banana")),
+        "{}",
+        describe(&install)
+    );
+    let out = codex(&ctx, &server, &sub, &["--version"]).output().unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("codex-cli {OTHER}\n"));
+    for w in &said_by_install {
+        assert_eq!(
+            stderr(&out).matches(w.as_str()).count(),
+            1,
+            "{w}\n{}",
+            describe(&out)
+        );
+    }
+}
