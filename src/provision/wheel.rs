@@ -139,7 +139,8 @@ pub fn provision_wheel_tree(
                     _ => {}
                 }
                 crate::store::staging::clean_stale(&store, &version, &ctx.target);
-                let progress = announce(asset, ui);
+                let kept = install::kept_archive(&store, asset);
+                let progress = announce(asset, kept.as_deref(), ui);
                 let job = install::Job {
                     store: &store,
                     version: &version,
@@ -148,6 +149,7 @@ pub fn provision_wheel_tree(
                     asset,
                     force,
                     codex_sha256: codex_sha256.clone(),
+                    kept,
                     progress: progress.as_ref(),
                 };
                 match install::run(&online.http, &job).await {

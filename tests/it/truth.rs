@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::{
-    assert_exit, describe, host_target, stderr, stdout, PointAt, TestContext, TAG, V,
+    assert_exit, assert_installed, describe, host_target, stderr, stdout, PointAt, TestContext,
+    TAG, V,
 };
 use crate::fixture::{package_gz, publish_and_install, Package};
 use crate::support::github::DigestMode;
@@ -525,4 +526,71 @@ fn pin_with_a_target_downloads_and_pins_that_target_alone() {
         .collect();
     pinned.sort();
     assert_eq!(pinned, [targets[1], targets[0]]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kept archives serve reinstalls
+
+/// `<cache>/downloads/<sha256>/` is "kept for mirrors and reinstalls": `install --force`, and an
+/// install after `uninstall`, read it (hashed again) instead of downloading; `uninstall` says it
+/// kept it, and `--purge` removes it. A kept archive that no longer has its digest is dropped
+/// and the asset downloaded again.
+#[test]
+fn a_kept_archive_serves_reinstalls_without_a_download() {
+    let ctx = TestContext::new();
+    let gz = Package::codex(V).tar_gz();
+    let server = crate::fixture::release_gz(V, gz.clone(), DigestMode::Api);
+    let file = format!("/download/{TAG}/{}", package_gz());
+    let downloads = || server.http().requests_to(&file).len();
+    let kept_dir = ctx
+        .cache_dir()
+        .join("downloads")
+        .join(crate::fixture::sha256_hex(&gz));
+    let kept = kept_dir.join(package_gz());
+
+    assert_exit(&ctx.install(&server, &[]), 0);
+    assert_eq!(downloads(), 1);
+    assert!(kept.is_file(), "the verified archive is kept");
+
+    let out = ctx.install(&server, &["--force"]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 1, "--force reads the kept archive");
+    let err = stderr(&out);
+    assert!(
+        err.contains("Reusing") && !err.contains("Downloading"),
+        "{err}"
+    );
+    assert_installed(&ctx);
+
+    let out = ctx.run(["uninstall", V]);
+    assert_exit(&out, 0);
+    assert!(kept.is_file(), "uninstall keeps the archive");
+    assert!(
+        stderr(&out).contains(&format!("Kept the verified archive {}", kept_dir.display())),
+        "{}",
+        describe(&out)
+    );
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 1, "an install after uninstall reads it too");
+    assert_installed(&ctx);
+
+    // Bytes that are no longer the archive's: dropped, downloaded again, kept again.
+    std::fs::write(&kept, b"not the archive").unwrap();
+    let out = ctx.install(&server, &["--force"]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 2, "{}", describe(&out));
+    assert_installed(&ctx);
+    assert_eq!(std::fs::read(&kept).unwrap(), gz);
+
+    let out = ctx.run(["uninstall", V, "--purge", "--json"]);
+    assert_exit(&out, 0);
+    assert!(!kept_dir.exists(), "--purge removes the kept archive");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json["purged_archives"][0].as_str(),
+        Some(kept_dir.to_str().unwrap()),
+        "{json}"
+    );
+    assert_eq!(json["kept_archives"].as_array().map(Vec::len), Some(0));
 }
