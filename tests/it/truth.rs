@@ -594,3 +594,48 @@ fn a_kept_archive_serves_reinstalls_without_a_download() {
     );
     assert_eq!(json["kept_archives"].as_array().map(Vec::len), Some(0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A store entry of the wrong kind
+
+/// `runtimes/<v>/<target>` that is a regular file, or a receipt that is a directory: the
+/// verdict names the entry and what it is, and `install --force`, which it suggests, replaces
+/// it.
+#[test]
+fn a_store_entry_of_the_wrong_kind_is_named_and_force_replaces_it() {
+    let ctx = TestContext::new();
+    let server = crate::fixture::codex_release(DigestMode::Api);
+    let dir = crate::common::runtime_dir(&ctx, V);
+    let receipt = dir.join(".codex-bootstrap-receipt.json");
+    let break_it: [(&str, &Path, &dyn Fn()); 2] = [
+        ("runtime directory", &dir, &|| {
+            std::fs::remove_dir_all(&dir).unwrap();
+            std::fs::write(&dir, b"not a runtime").unwrap();
+        }),
+        ("receipt", &receipt, &|| {
+            std::fs::remove_file(&receipt).unwrap();
+            std::fs::create_dir(&receipt).unwrap();
+        }),
+    ];
+    for (what, path, break_it) in break_it {
+        assert_exit(&ctx.install(&server, &[]), 0);
+        break_it();
+        let out = ctx.install(&server, &[]);
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("`{}`", path.display())) && !err.contains("unreadable"),
+            "{what}: {err}"
+        );
+        assert!(err.contains("install --force"), "{what}: {err}");
+        let out = ctx.install(&server, &["--force"]);
+        assert_exit(&out, 0);
+        assert_installed(&ctx);
+        let left: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "{what}: nothing set aside is left: {left:?}");
+    }
+}
