@@ -639,3 +639,86 @@ fn a_store_entry_of_the_wrong_kind_is_named_and_force_replaces_it() {
         assert_eq!(left.len(), 1, "{what}: nothing set aside is left: {left:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `install --python --dry-run` says what the run would download
+
+/// With the full package installed but no wheel tree for the interpreter, the run downloads the
+/// wheel: the dry run says so, not "nothing would be downloaded"; once the tree is there, it
+/// says that nothing would be.
+#[test]
+fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_installed() {
+    let ctx = TestContext::new();
+    if crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let server = crate::fixture::codex_release(DigestMode::Api);
+    // Both Linux wheels, as the real index has: the interpreter's tags choose one.
+    let wheels: Vec<String> = [
+        crate::fixture::host_wheel_tag(),
+        crate::fixture::host_manylinux_tag(),
+    ]
+    .iter()
+    .map(|tag| crate::fixture::wheel_name(V, tag))
+    .collect();
+    let mut builder = crate::support::pyindex::PythonIndex::builder();
+    for (name, tag) in wheels.iter().zip([
+        crate::fixture::host_wheel_tag(),
+        crate::fixture::host_manylinux_tag(),
+    ]) {
+        builder = builder.wheel(name, crate::fixture::wheel(V, tag, &Package::codex(V)));
+    }
+    let index = builder.start();
+    let downloads = || -> usize { wheels.iter().map(|w| index.downloads(w)).sum() };
+    assert_exit(&ctx.install(&server, &[]), 0);
+    // An environment of the test's own, never the machine's interpreter.
+    let venv = ctx.root().join("venv");
+    let made = ctx
+        .command("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert_exit(&made, 0);
+    let py = venv.join("bin/python");
+    let run = |args: &[&str]| {
+        let mut cmd = ctx.cmd(["install"]);
+        cmd.args(args).arg("--python").arg(&py);
+        cmd.github(&server).python_index(&index).output().unwrap()
+    };
+
+    let dry = run(&["--dry-run"]);
+    assert_exit(&dry, 0);
+    let text = stdout(&dry);
+    assert!(
+        !text.contains("nothing would be downloaded")
+            && text.contains("its wheel would be downloaded"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["--dry-run", "--json"]))).expect("dry-run JSON");
+    assert_eq!(json["installed"], true, "the full package: {json}");
+    assert_eq!(json["python"]["installed"], false, "the wheel tree: {json}");
+    assert_eq!(downloads(), 0, "a dry run downloads nothing");
+
+    // The run does download it, as the dry run said.
+    assert_exit(&run(&["-q"]), 0);
+    assert_eq!(downloads(), 1);
+
+    let dry = run(&["--dry-run"]);
+    assert_exit(&dry, 0);
+    assert!(
+        stdout(&dry).contains("nothing would be downloaded"),
+        "{}",
+        describe(&dry)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["--dry-run", "--json"]))).expect("dry-run JSON");
+    assert_eq!(json["python"]["installed"], true, "{json}");
+    assert_eq!(downloads(), 1);
+}
