@@ -643,40 +643,34 @@ fn a_store_entry_of_the_wrong_kind_is_named_and_force_replaces_it() {
 // ---------------------------------------------------------------------------------------------
 // `install --python --dry-run` says what the run would download
 
-/// With the full package installed but no wheel tree for the interpreter, the run downloads the
-/// wheel: the dry run says so, not "nothing would be downloaded"; once the tree is there, it
-/// says that nothing would be.
-#[test]
-fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_installed() {
-    let ctx = TestContext::new();
-    if crate::common::require(
+/// A loopback release, an index with both Linux wheels of V (as the real index has: the
+/// interpreter's tags choose one), an environment of the test's own (never the machine's
+/// interpreter), and the wheels' names. None without python3.
+fn python_setup(
+    ctx: &TestContext,
+) -> Option<(
+    crate::support::github::ReleaseServer,
+    crate::support::pyindex::PythonIndex,
+    std::path::PathBuf,
+    Vec<String>,
+)> {
+    crate::common::require(
         "python3",
         crate::common::command_runs("python3", &["--version"]),
-    )
-    .is_none()
-    {
-        return;
-    }
+    )?;
     let server = crate::fixture::codex_release(DigestMode::Api);
-    // Both Linux wheels, as the real index has: the interpreter's tags choose one.
-    let wheels: Vec<String> = [
+    let tags = [
         crate::fixture::host_wheel_tag(),
         crate::fixture::host_manylinux_tag(),
-    ]
-    .iter()
-    .map(|tag| crate::fixture::wheel_name(V, tag))
-    .collect();
+    ];
+    let wheels: Vec<String> = tags
+        .iter()
+        .map(|tag| crate::fixture::wheel_name(V, tag))
+        .collect();
     let mut builder = crate::support::pyindex::PythonIndex::builder();
-    for (name, tag) in wheels.iter().zip([
-        crate::fixture::host_wheel_tag(),
-        crate::fixture::host_manylinux_tag(),
-    ]) {
+    for (name, tag) in wheels.iter().zip(tags) {
         builder = builder.wheel(name, crate::fixture::wheel(V, tag, &Package::codex(V)));
     }
-    let index = builder.start();
-    let downloads = || -> usize { wheels.iter().map(|w| index.downloads(w)).sum() };
-    assert_exit(&ctx.install(&server, &[]), 0);
-    // An environment of the test's own, never the machine's interpreter.
     let venv = ctx.root().join("venv");
     let made = ctx
         .command("python3")
@@ -685,7 +679,20 @@ fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_
         .output()
         .unwrap();
     assert_exit(&made, 0);
-    let py = venv.join("bin/python");
+    Some((server, builder.start(), venv.join("bin/python"), wheels))
+}
+
+/// With the full package installed but no wheel tree for the interpreter, the run downloads the
+/// wheel: the dry run says so, not "nothing would be downloaded"; once the tree is there, it
+/// says that nothing would be.
+#[test]
+fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_installed() {
+    let ctx = TestContext::new();
+    let Some((server, index, py, wheels)) = python_setup(&ctx) else {
+        return;
+    };
+    let downloads = || -> usize { wheels.iter().map(|w| index.downloads(w)).sum() };
+    assert_exit(&ctx.install(&server, &[]), 0);
     let run = |args: &[&str]| {
         let mut cmd = ctx.cmd(["install"]);
         cmd.args(args).arg("--python").arg(&py);
@@ -721,4 +728,48 @@ fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_
         serde_json::from_str(&stdout(&run(&["--dry-run", "--json"]))).expect("dry-run JSON");
     assert_eq!(json["python"]["installed"], true, "{json}");
     assert_eq!(downloads(), 1);
+}
+
+/// `python.method` in `install --python --json` is one of the values the README lists for it:
+/// `none` when the environment already had the runtime (nothing went in).
+#[test]
+fn every_python_method_install_reports_is_one_the_readme_documents() {
+    let ctx = TestContext::new();
+    let Some((server, index, py, _)) = python_setup(&ctx) else {
+        return;
+    };
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `install` | "))
+        .expect("the JSON output table's install row");
+    let documented = row
+        .split("`method`:")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the row says what `method` can be");
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let out = ctx
+            .cmd(["install", "--json", "--python"])
+            .arg(&py)
+            .github(&server)
+            .python_index(&index)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let (action, method) = (&json["python"]["action"], &json["python"]["method"]);
+        let method = method.as_str().unwrap_or_default().to_string();
+        assert!(
+            documented.contains(&format!("`{method}`")),
+            "`{method}` (action {action}) is not among: {documented}"
+        );
+        seen.push((action.as_str().unwrap_or_default().to_string(), method));
+    }
+    assert_eq!(
+        seen[1],
+        ("already-installed".to_string(), "none".to_string())
+    );
 }
