@@ -130,21 +130,62 @@ pub struct Job<'a> {
     pub force: bool,
     /// The sha256 `bin/codex` must have, and the manifest that pins it.
     pub codex_sha256: Option<(Sha256, String)>,
+    /// The archive the store kept from an earlier install, when it has the digest the asset
+    /// must have ([`kept_archive`]): read instead of downloaded.
+    pub kept: Option<PathBuf>,
     pub progress: &'a dyn Progress,
+}
+
+/// The verified archive the store kept (`<cache>/downloads/<sha256>/<asset>`) under a sha256
+/// the asset must have, for a reinstall (`--force`, or after `uninstall`) without a download.
+/// Only a regular file of the store's own, in directories only this user can change, counts
+/// ([`crate::store::trust`]); it is hashed again as it is read, and unpacked from that one
+/// read, like any local archive. None for an asset that is a local file already, or that only
+/// a sha512 pins (npm's integrity: the store keys archives by sha256).
+pub fn kept_archive(store: &Store, asset: &Asset) -> Option<PathBuf> {
+    if asset.local_path().is_some() {
+        return None;
+    }
+    let sha256 = asset.expected.all().iter().find_map(|e| match e.digest {
+        Digest::Sha256(d) => Some(d),
+        Digest::Sha512(_) => None,
+    })?;
+    let path = store.archive_path(&asset.name, &sha256);
+    let trusted = crate::store::trust::chain(store.cache_dir(), &store.archive_dir(&sha256))
+        .is_ok()
+        && crate::store::trust::file(&path).unwrap_or(false);
+    trusted.then_some(path)
+}
+
+/// Forget a kept archive that failed to serve (unreadable, or no longer its digest): the next
+/// attempt downloads the asset, and keeps that.
+fn forget_kept(path: &Path, why: &dyn std::fmt::Display) {
+    tracing::warn!(path = %path.display(), "the kept archive cannot be reused ({why}): downloading it again");
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Run the pipeline. The caller holds the artifact lock and has re-checked the store.
 pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     let store = job.store;
     let partial = store.partial_path(&job.asset.expected.primary().digest, &job.asset.name);
-    let source = match job.asset.local_path() {
-        Some(path) => Source::File(path),
-        None => Source::Http(Transfer {
-            url: http.url(&job.asset.url)?,
-            partial: partial.clone(),
-            expected_size: job.asset.size,
-            sha512: job.asset.expected.needs_sha512(),
-        }),
+    let download = || -> Result<Source, InstallError> {
+        Ok(match job.asset.local_path() {
+            Some(path) => Source::File(path),
+            None => Source::Http(Transfer {
+                url: http.url(&job.asset.url)?,
+                partial: partial.clone(),
+                expected_size: job.asset.size,
+                sha512: job.asset.expected.needs_sha512(),
+            }),
+        })
+    };
+    // A kept archive is read as a local file is: one open file from hash to unpack.
+    let mut reusing = job.kept.clone();
+    let mut source = match &reusing {
+        Some(path) => Source::File(path.clone()),
+        None => download()?,
     };
 
     // A server that ignores Range, or whose file changed, makes us start over; twice is plenty.
@@ -153,7 +194,18 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         let pkg = staging.path().to_path_buf();
         tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let kept = open_kept(job, &source)?;
-        let (fetched, unpacked) = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg).await?;
+        let fetched = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg).await;
+        let (fetched, unpacked) = match (fetched, reusing.take()) {
+            (Err(e), Some(path)) => {
+                forget_kept(&path, &e);
+                source = download()?;
+                continue;
+            }
+            (result, was) => {
+                reusing = was;
+                result?
+            }
+        };
         let (actual, sha512, size) = match fetched {
             Fetched::Restart => {
                 download::discard_partial(&partial);
@@ -166,6 +218,11 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             } => (sha256, sha512, size),
         };
         if let Err(m) = job.asset.expected.check(&actual, sha512.as_ref()) {
+            if let Some(path) = reusing.take() {
+                forget_kept(&path, &m);
+                source = download()?;
+                continue;
+            }
             download::discard_partial(&partial);
             return Err(InstallError::DigestMismatch(Box::new(Mismatch {
                 asset: job.asset.name.clone(),
@@ -257,7 +314,9 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             crate::store::wheel_tree::stamp_verified(&runtime);
         }
         tracing::debug!(dir = %runtime.dir.display(), "published");
-        keep_archive(store, &partial, job.asset, &actual);
+        if let Source::Http(_) = source {
+            keep_archive(store, &partial, job.asset, &actual);
+        }
         return Ok(Outcome::Installed(runtime));
     }
     Err(InstallError::Unstable {

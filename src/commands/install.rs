@@ -496,6 +496,12 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     struct DryPython<'a> {
         interpreter: PathBuf,
         wheel_tags: &'a [String],
+        /// Whether the store has the wheel tree for this interpreter: then nothing is
+        /// downloaded, whatever `installed` (the full package's) says.
+        installed: bool,
+        /// That tree, when it is there.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tree_dir: Option<&'a Path>,
         plan: &'a Plan,
     }
     let ui = Ui::new(true);
@@ -516,7 +522,9 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             let plan = ctx
                 .wheel_plan_inputs(&version, &tags)
                 .plan(Locate::Now, resolved.clone())?;
-            Some((interpreter, tags, plan))
+            // The run takes the wheel tree's own warm path, not the full package's.
+            let tree = codex_bootstrap::provision::installed_wheel_tree(ctx, &version, &tags)?;
+            Some((interpreter, tags, plan, tree.map(|t| t.dir)))
         }
         _ => None,
     };
@@ -554,9 +562,11 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             plan: &plan,
             python: python
                 .as_ref()
-                .map(|(interpreter, wheel_tags, plan)| DryPython {
+                .map(|(interpreter, wheel_tags, plan, tree)| DryPython {
                     interpreter: interpreter.clone(),
                     wheel_tags,
+                    installed: tree.is_some(),
+                    tree_dir: tree.as_deref(),
                     plan,
                 }),
             warnings: ctx.warnings(),
@@ -571,11 +581,23 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     }
     writeln!(out, "target:    {}", ctx.target)?;
     writeln!(out, "install:   {}", store_dir.display())?;
-    if installed {
-        writeln!(
+    // What the run would download: with `--python`, the wheel tree decides, not the package.
+    match (&python, installed) {
+        (Some((_, _, _, Some(tree))), _) => writeln!(
+            out,
+            "state:     the wheel tree for this interpreter is installed ({}): nothing would be downloaded",
+            tree.display()
+        )?,
+        (Some((_, _, _, None)), true) => writeln!(
+            out,
+            "state:     the full package is installed, but not the wheel tree for this interpreter: its wheel would be downloaded"
+        )?,
+        (Some(_), false) => {}
+        (None, true) => writeln!(
             out,
             "state:     already installed: nothing would be downloaded"
-        )?;
+        )?,
+        (None, false) => {}
     }
     if let Some(c) = &plan.codex_sha256 {
         writeln!(
@@ -584,7 +606,7 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             c.sha256, c.from
         )?;
     }
-    if let Some((interpreter, tags, wheel)) = &python {
+    if let Some((interpreter, tags, wheel, _)) = &python {
         writeln!(
             out,
             "python:    {}: first the wheel pip and uv would choose ({}), into the store's wheel trees",

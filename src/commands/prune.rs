@@ -146,7 +146,13 @@ pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
             }
         }
         if !args.dry_run {
-            codex_bootstrap::store::remove::remove_runtime(&store, rt.version(), rt.target())?;
+            // An old runtime pruned takes its kept archive with it: the space is what prune is for.
+            codex_bootstrap::store::remove::remove_runtime(
+                &store,
+                rt.version(),
+                rt.target(),
+                codex_bootstrap::store::remove::Archive::Remove,
+            )?;
         }
         let size = rt.receipt.installed_size();
         freed += size;

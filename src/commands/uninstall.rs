@@ -28,6 +28,11 @@ pub struct UninstallArgs {
     #[arg(long)]
     pub all_targets: bool,
 
+    /// Also remove its kept archive (`<cache>/downloads/<sha256>/`), which otherwise stays so
+    /// that a later install of this version needs no download.
+    #[arg(long)]
+    pub purge: bool,
+
     #[command(flatten)]
     pub runtime: RuntimeArgs,
 
@@ -42,6 +47,10 @@ struct UninstallReport {
     removed: Vec<Removed>,
     /// Pins found but not used, or that cannot apply (also on stderr).
     warnings: Vec<String>,
+    /// The kept archives left in the cache for a later install (none with `--purge`).
+    kept_archives: Vec<std::path::PathBuf>,
+    /// The kept archives removed with `--purge`.
+    purged_archives: Vec<std::path::PathBuf>,
 }
 
 #[derive(serde::Serialize)]
@@ -65,9 +74,16 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
     } else {
         vec![ctx.target.clone()]
     };
+    use codex_bootstrap::store::remove::{remove_runtime, remove_wheel_trees, Archive};
+    let archive = if args.purge {
+        Archive::Remove
+    } else {
+        Archive::Keep
+    };
     let mut removed = Vec::new();
+    let mut archives = Vec::new();
     for t in targets {
-        if codex_bootstrap::store::remove::remove_runtime(&ctx.store, &version, &t)? {
+        if let Some(r) = remove_runtime(&ctx.store, &version, &t, archive)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
             let package_dir = ctx.store.runtime_dir(&version, &t);
             if let Some(w) = codex_bootstrap::proxy::removing_what_runs_here(&package_dir) {
@@ -77,9 +93,11 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
                 package_dir,
                 target: t.to_string(),
             });
+            archives.extend(r.archive);
         }
         // The wheel trees of `install --python` go with it, unless an environment links in.
-        let trees = codex_bootstrap::store::remove::remove_wheel_trees(&ctx.store, &version, &t)?;
+        let trees = remove_wheel_trees(&ctx.store, &version, &t, archive)?;
+        archives.extend(trees.archives);
         for dir in trees.removed {
             ui.status(
                 "Removed",
@@ -111,11 +129,31 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
         .hint("see what is installed with `codex-bootstrap list`")
         .into());
     }
+    for dir in &archives {
+        if args.purge {
+            ui.status("Removed", &format!("the kept archive {}", dir.display()));
+        } else {
+            ui.status(
+                "Kept",
+                &format!(
+                    "the verified archive {}: installing codex {version} again reads it, with no download (`--purge` removes it too)",
+                    dir.display()
+                ),
+            );
+        }
+    }
     if args.output.json {
+        let (kept_archives, purged_archives) = if args.purge {
+            (Vec::new(), archives)
+        } else {
+            (archives, Vec::new())
+        };
         super::print_json(&UninstallReport {
             version: version.to_string(),
             removed,
             warnings: ctx.warnings(),
+            kept_archives,
+            purged_archives,
         })?;
     }
     Ok(ExitCode::SUCCESS)

@@ -238,7 +238,8 @@ impl JobInputs<'_> {
                 asset.name
             ));
         }
-        let progress = announce(asset, ui);
+        let kept = install::kept_archive(&self.ctx.store, asset);
+        let progress = announce(asset, kept.as_deref(), ui);
         let job = Job {
             store: &self.ctx.store,
             version: self.version,
@@ -247,17 +248,32 @@ impl JobInputs<'_> {
             asset,
             force: self.force,
             codex_sha256: self.codex_sha256.clone(),
+            kept,
             progress: progress.as_ref(),
         };
         install::run(self.http, &job).await
     }
 }
 
-/// Say what is downloaded from where, and show its progress bar, once the source answers.
+/// Say what is downloaded from where, and show its progress bar, once the source answers; or,
+/// for an archive the store `kept` from an earlier install, that it is read again from there.
 pub(super) fn announce<'a>(
     asset: &Asset,
+    kept: Option<&std::path::Path>,
     ui: &'a dyn Reporter,
 ) -> Box<dyn crate::net::Progress + 'a> {
+    if let Some(path) = kept {
+        return crate::report::announced(
+            ui,
+            "Reusing",
+            format!(
+                "{} kept in {} (hashed again as it is read; no download)",
+                asset.name,
+                path.parent().unwrap_or(path).display()
+            ),
+            asset.size,
+        );
+    }
     crate::report::announced(
         ui,
         "Downloading",

@@ -33,6 +33,24 @@ impl Context {
     }
 }
 
+/// The wheel tree of `version` for an interpreter that accepts `tags` (most preferred first),
+/// when the store has one: what `install --python` uses without downloading anything.
+pub fn installed_wheel_tree(
+    ctx: &Context,
+    version: &CodexVersion,
+    tags: &[String],
+) -> Result<Option<InstalledRuntime>, ProvisionError> {
+    let present = ctx.store.wheel_tree_stores();
+    for tag in tags {
+        if let Some(store) = present.iter().find(|s| s.wheel_tag() == Some(tag.as_str())) {
+            if let Some(rt) = store.installed(version, &ctx.target)? {
+                return Ok(Some(rt));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// `install --python`: the tree of the wheel pip or uv would choose for an interpreter that
 /// accepts `tags` (most preferred first), in the store beside the full package
 /// ([`Store::wheel_trees`]). Warm path: a tree for one of `tags` is there (a few stats).
@@ -56,17 +74,7 @@ pub fn provision_wheel_tree(
         resolved_from,
         elapsed: started.elapsed(),
     };
-    let installed = |version: &CodexVersion| -> Result<Option<InstalledRuntime>, ProvisionError> {
-        let present = ctx.store.wheel_tree_stores();
-        for tag in tags {
-            if let Some(store) = present.iter().find(|s| s.wheel_tag() == Some(tag.as_str())) {
-                if let Some(rt) = store.installed(version, &ctx.target)? {
-                    return Ok(Some(rt));
-                }
-            }
-        }
-        Ok(None)
-    };
+    let installed = |version: &CodexVersion| installed_wheel_tree(ctx, version, tags);
     if let (Some(v), false) = (ctx.exact_version(), force) {
         if let Some(rt) = installed(v)? {
             tracing::debug!(dir = %rt.dir.display(), "warm path: the wheel tree of codex {v} is installed");
@@ -137,7 +145,8 @@ pub fn provision_wheel_tree(
                     _ => {}
                 }
                 crate::store::staging::clean_stale(&store, &version, &ctx.target);
-                let progress = announce(asset, ui);
+                let kept = install::kept_archive(&store, asset);
+                let progress = announce(asset, kept.as_deref(), ui);
                 let job = install::Job {
                     store: &store,
                     version: &version,
@@ -146,6 +155,7 @@ pub fn provision_wheel_tree(
                     asset,
                     force,
                     codex_sha256: codex_sha256.clone(),
+                    kept,
                     progress: progress.as_ref(),
                 };
                 match install::run(&online.http, &job).await {

@@ -80,6 +80,18 @@ pub enum StoreError {
         path: PathBuf,
         why: crate::store::trust::Distrust,
     },
+    /// A path of the store that is not what the store makes there (a file where a runtime's
+    /// directory belongs, a directory where its receipt belongs). Made by hand: the store never
+    /// makes one.
+    #[error("`{}` in the store is a {found}, where the store keeps a {want}", path.display())]
+    WrongKind {
+        path: PathBuf,
+        found: &'static str,
+        want: &'static str,
+        /// The command that replaces it, when it is part of an entry the store replaces
+        /// (`install --force` for a runtime).
+        replace: Option<&'static str>,
+    },
     #[error("the receipt `{path}` is unreadable")]
     Receipt {
         path: PathBuf,
@@ -114,6 +126,22 @@ impl Hint for StoreError {
                 path.display()
             )),
             StoreError::Untrusted { path, why } => Some(crate::store::trust::fix(path, why)),
+            StoreError::WrongKind {
+                path,
+                found,
+                replace,
+                ..
+            } => {
+                let rm = format!(
+                    "`rm{} '{}'`",
+                    if *found == "directory" { " -r" } else { "" },
+                    path.display()
+                );
+                Some(match replace {
+                    Some(command) => format!("`{command}` replaces it (or remove it: {rm})"),
+                    None => format!("remove it ({rm}) and rerun"),
+                })
+            }
             StoreError::Receipt { .. } => Some("reinstall with `codex-bootstrap install --force`".into()),
             StoreError::Io(e) => Some(match e.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
@@ -416,9 +444,25 @@ pub(super) fn read_runtime(
     target: &Target,
 ) -> Result<Option<InstalledRuntime>, StoreError> {
     let dir = runtimes.join(version.to_string()).join(target.as_str());
-    trust::chain(root, &dir)?;
+    // The runtime's directory and its receipt are replaced whole by `install --force`, whatever
+    // is at their names: say so when that is a file where the directory belongs, or the like.
+    let replaceable = |e: StoreError| match e {
+        StoreError::WrongKind {
+            path,
+            found,
+            want,
+            replace: None,
+        } if path == dir || path == dir.join(RECEIPT_NAME) => StoreError::WrongKind {
+            path,
+            found,
+            want,
+            replace: Some("codex-bootstrap install --force"),
+        },
+        e => e,
+    };
+    trust::chain(root, &dir).map_err(replaceable)?;
     let receipt_path = dir.join(RECEIPT_NAME);
-    trust::file(&receipt_path)?;
+    trust::file(&receipt_path).map_err(replaceable)?;
     let receipt = match Receipt::read(&receipt_path) {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

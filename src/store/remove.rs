@@ -29,14 +29,31 @@ impl Hint for RemoveError {
     }
 }
 
-/// Remove `runtimes/<version>/<target>` (in the data directory and under the old layout) and
-/// its kept archive. Waits for an installer of the same artifact; each directory disappears
-/// with one rename, so readers see all of it or none.
+/// What happens to a runtime's kept archive (`<cache>/downloads/<sha256>/`) when the runtime
+/// goes: kept, a later install of the same version reads it instead of downloading it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    Keep,
+    Remove,
+}
+
+/// What [`remove_runtime`] removed.
+#[derive(Debug)]
+pub struct Removal {
+    /// The runtime's kept archive directory, when it had one: kept or removed as asked.
+    pub archive: Option<PathBuf>,
+}
+
+/// Remove `runtimes/<version>/<target>` (in the data directory and under the old layout), and
+/// its kept archive when `archive` says so. Waits for an installer of the same artifact; each
+/// directory disappears with one rename, so readers see all of it or none. None when nothing
+/// was there.
 pub fn remove_runtime(
     store: &Store,
     version: &CodexVersion,
     target: &Target,
-) -> Result<bool, RemoveError> {
+    archive: Archive,
+) -> Result<Option<Removal>, RemoveError> {
     // Nothing there, and no install of it under way: nothing to wait for, and no lock file
     // (nor cache directory) is left behind by asking (`uninstall 0.999.0`).
     let lock_path = store.lock_path(version, target);
@@ -45,23 +62,27 @@ pub fn remove_runtime(
         && store.installed_legacy(version, target).is_none()
         && !present(&lock_path)
     {
-        return Ok(false);
+        return Ok(None);
     }
     store.prepare_cache()?;
     let _lock = ArtifactLock::acquire(&lock_path, || {})?;
-    let archive = store
+    let kept = store
         .installed(version, target)
         .ok()
         .flatten()
-        .map(|rt| store.archive_dir(&rt.receipt.archive_sha256));
+        .map(|rt| store.archive_dir(&rt.receipt.archive_sha256))
+        .filter(|dir| dir.is_dir());
     let mut removed = remove_dir(&store.runtime_dir(version, target))?;
     if let Some(old) = store.installed_legacy(version, target) {
         removed |= remove_dir(&old.dir)?;
     }
-    if let Some(a) = archive.filter(|_| removed) {
-        let _ = std::fs::remove_dir_all(a);
+    if !removed {
+        return Ok(None);
     }
-    Ok(removed)
+    if let (Some(dir), Archive::Remove) = (&kept, archive) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(Some(Removal { archive: kept }))
 }
 
 /// Move `dir` aside in its version directory, delete it, and drop the version directory once
@@ -124,6 +145,8 @@ pub struct TreesRemoved {
     pub removed: Vec<PathBuf>,
     /// The trees kept because environments still symlink into them, with those environments.
     pub kept: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// The kept wheels of the trees removed: kept or removed as asked.
+    pub archives: Vec<PathBuf>,
 }
 
 /// Remove the wheel trees (every platform tag's) of `version`/`target`, each under its own
@@ -134,6 +157,7 @@ pub fn remove_wheel_trees(
     store: &Store,
     version: &CodexVersion,
     target: &Target,
+    archive: Archive,
 ) -> Result<TreesRemoved, RemoveError> {
     let mut out = TreesRemoved::default();
     for trees in store.wheel_tree_stores() {
@@ -145,8 +169,9 @@ pub fn remove_wheel_trees(
             out.kept.push((tree.dir, linked));
             continue;
         }
-        if remove_runtime(&trees, version, target)? {
+        if let Some(r) = remove_runtime(&trees, version, target, archive)? {
             out.removed.push(tree.dir);
+            out.archives.extend(r.archive);
         }
     }
     Ok(out)

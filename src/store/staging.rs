@@ -67,7 +67,7 @@ impl Staging {
             let _ = move_aside_and_remove(&final_dir)?;
         } else if final_dir.exists() {
             refuse_symlink(&final_dir)?;
-            std::fs::remove_dir_all(&final_dir).map_err(IoError::at("remove", &final_dir))?;
+            remove_entry(&final_dir).map_err(IoError::at("remove", &final_dir))?;
         }
         let staged = self.dir.keep();
         // tempfile makes staging dirs 0700; a published runtime is readable, not writable, by
@@ -110,7 +110,17 @@ pub fn move_aside_and_remove(dir: &Path) -> Result<Result<(), StoreError>, Store
         std::process::id()
     ));
     std::fs::rename(dir, &trash).map_err(IoError::at("move aside", dir))?;
-    Ok(std::fs::remove_dir_all(&trash).map_err(|e| IoError::at("remove", &trash)(e).into()))
+    Ok(remove_entry(&trash).map_err(|e| IoError::at("remove", &trash)(e).into()))
+}
+
+/// Remove what is at `path` in the store: a directory with its content, or a file (one made
+/// by hand where a runtime's directory belongs). Never follows a link: the caller refused it.
+fn remove_entry(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) => Err(e),
+    }
 }
 
 /// Remove staging and trash directories left by crashed installers of this artifact. Call with
@@ -125,7 +135,7 @@ pub fn clean_stale(store: &Store, version: &CodexVersion, target: &Target) {
         let name = e.file_name();
         let name = name.to_string_lossy();
         if name.starts_with(&staging) || name.starts_with(&trash) {
-            let _ = std::fs::remove_dir_all(e.path());
+            let _ = remove_entry(&e.path());
         }
     }
 }

@@ -17,8 +17,6 @@ pub enum Distrust {
     Owner { uid: u32, ours: u32 },
     /// Group or others may write it.
     Writable { mode: u32 },
-    /// It is not a directory (or, for a receipt, not a regular file).
-    Kind,
 }
 
 impl std::fmt::Display for Distrust {
@@ -34,7 +32,6 @@ impl std::fmt::Display for Distrust {
                     mode & 0o777
                 )
             }
-            Distrust::Kind => write!(f, "it is not what the store made there"),
         }
     }
 }
@@ -49,7 +46,6 @@ pub(super) fn fix(path: &Path, why: &Distrust) -> String {
         Distrust::Writable { .. } => format!(
             "the store must not be writable by others: `chmod go-w {p}` (then `codex-bootstrap install --force` if you did not make every change in it), or choose another store with `--cache-dir DIR`"
         ),
-        Distrust::Kind => format!("remove `{p}` and rerun"),
     }
 }
 
@@ -82,6 +78,17 @@ pub(crate) fn chain(root: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What an entry is, in the words of [`StoreError::WrongKind`].
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else if t.is_file() {
+        "file"
+    } else {
+        "special file"
+    }
+}
+
 fn check(path: &Path, want_dir: bool) -> Result<bool, StoreError> {
     let m = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -98,7 +105,12 @@ fn check(path: &Path, want_dir: bool) -> Result<bool, StoreError> {
         });
     }
     if (want_dir && !m.is_dir()) || (!want_dir && !m.is_file()) {
-        return Err(untrusted(Distrust::Kind));
+        return Err(StoreError::WrongKind {
+            path: path.to_path_buf(),
+            found: kind_of(&m.file_type()),
+            want: if want_dir { "directory" } else { "file" },
+            replace: None,
+        });
     }
     #[cfg(unix)]
     {
@@ -178,11 +190,29 @@ mod tests {
         mode(&f, 0o644);
         assert!(matches!(
             dir(&f),
-            Err(StoreError::Untrusted {
-                why: Distrust::Kind,
+            Err(StoreError::WrongKind {
+                found: "file",
+                want: "directory",
                 ..
             })
         ));
+        let err = file(t.path()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StoreError::WrongKind {
+                    found: "directory",
+                    want: "file",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let hint = crate::error::Hint::hint(&err).unwrap();
+        assert!(
+            hint.contains(&format!("rm -r '{}'", t.path().display())),
+            "{hint}"
+        );
         assert!(file(&f).unwrap());
         let l = t.path().join("l");
         std::os::unix::fs::symlink(t.path(), &l).unwrap();

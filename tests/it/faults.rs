@@ -8,7 +8,7 @@ use crate::common::{
     assert_exit, assert_installed, assert_nothing_installed, describe, host_target, require,
     runtime_dir, stderr, wait_for, PointAt, TestContext, Tmpfs, TAG, V,
 };
-use crate::fixture::{package_gz, release_gz, Entry, Package};
+use crate::fixture::{package_gz, release_gz, sha256_hex, Entry, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
 use crate::support::http::{Fault, Response, TestServer};
 
@@ -344,6 +344,9 @@ fn kill_9_at_random_moments_never_leaves_a_broken_runtime() {
             for partial in partial_files(&ctx) {
                 std::fs::remove_file(partial).unwrap();
             }
+            // A kept archive would serve `--force` with no transfer to kill.
+            let kept = ctx.cache_dir().join("downloads").join(sha256_hex(&gz));
+            let _ = std::fs::remove_dir_all(kept);
             server.http().fault(
                 &download_path(),
                 Fault::StallAfter(gz.len() as u64 / 2, Duration::from_secs(60)),

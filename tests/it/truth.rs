@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::{
-    assert_exit, describe, host_target, stderr, stdout, PointAt, TestContext, TAG, V,
+    assert_exit, assert_installed, describe, host_target, stderr, stdout, PointAt, TestContext,
+    TAG, V,
 };
 use crate::fixture::{package_gz, publish_and_install, Package};
 use crate::support::github::DigestMode;
@@ -525,4 +526,250 @@ fn pin_with_a_target_downloads_and_pins_that_target_alone() {
         .collect();
     pinned.sort();
     assert_eq!(pinned, [targets[1], targets[0]]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kept archives serve reinstalls
+
+/// `<cache>/downloads/<sha256>/` is "kept for mirrors and reinstalls": `install --force`, and an
+/// install after `uninstall`, read it (hashed again) instead of downloading; `uninstall` says it
+/// kept it, and `--purge` removes it. A kept archive that no longer has its digest is dropped
+/// and the asset downloaded again.
+#[test]
+fn a_kept_archive_serves_reinstalls_without_a_download() {
+    let ctx = TestContext::new();
+    let gz = Package::codex(V).tar_gz();
+    let server = crate::fixture::release_gz(V, gz.clone(), DigestMode::Api);
+    let file = format!("/download/{TAG}/{}", package_gz());
+    let downloads = || server.http().requests_to(&file).len();
+    let kept_dir = ctx
+        .cache_dir()
+        .join("downloads")
+        .join(crate::fixture::sha256_hex(&gz));
+    let kept = kept_dir.join(package_gz());
+
+    assert_exit(&ctx.install(&server, &[]), 0);
+    assert_eq!(downloads(), 1);
+    assert!(kept.is_file(), "the verified archive is kept");
+
+    let out = ctx.install(&server, &["--force"]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 1, "--force reads the kept archive");
+    let err = stderr(&out);
+    assert!(
+        err.contains("Reusing") && !err.contains("Downloading"),
+        "{err}"
+    );
+    assert_installed(&ctx);
+
+    let out = ctx.run(["uninstall", V]);
+    assert_exit(&out, 0);
+    assert!(kept.is_file(), "uninstall keeps the archive");
+    assert!(
+        stderr(&out).contains(&format!("Kept the verified archive {}", kept_dir.display())),
+        "{}",
+        describe(&out)
+    );
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 1, "an install after uninstall reads it too");
+    assert_installed(&ctx);
+
+    // Bytes that are no longer the archive's: dropped, downloaded again, kept again.
+    std::fs::write(&kept, b"not the archive").unwrap();
+    let out = ctx.install(&server, &["--force"]);
+    assert_exit(&out, 0);
+    assert_eq!(downloads(), 2, "{}", describe(&out));
+    assert_installed(&ctx);
+    assert_eq!(std::fs::read(&kept).unwrap(), gz);
+
+    let out = ctx.run(["uninstall", V, "--purge", "--json"]);
+    assert_exit(&out, 0);
+    assert!(!kept_dir.exists(), "--purge removes the kept archive");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json["purged_archives"][0].as_str(),
+        Some(kept_dir.to_str().unwrap()),
+        "{json}"
+    );
+    assert_eq!(json["kept_archives"].as_array().map(Vec::len), Some(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A store entry of the wrong kind
+
+/// `runtimes/<v>/<target>` that is a regular file, or a receipt that is a directory: the
+/// verdict names the entry and what it is, and `install --force`, which it suggests, replaces
+/// it.
+#[test]
+fn a_store_entry_of_the_wrong_kind_is_named_and_force_replaces_it() {
+    let ctx = TestContext::new();
+    let server = crate::fixture::codex_release(DigestMode::Api);
+    let dir = crate::common::runtime_dir(&ctx, V);
+    let receipt = dir.join(".codex-bootstrap-receipt.json");
+    let break_it: [(&str, &Path, &dyn Fn()); 2] = [
+        ("runtime directory", &dir, &|| {
+            std::fs::remove_dir_all(&dir).unwrap();
+            std::fs::write(&dir, b"not a runtime").unwrap();
+        }),
+        ("receipt", &receipt, &|| {
+            std::fs::remove_file(&receipt).unwrap();
+            std::fs::create_dir(&receipt).unwrap();
+        }),
+    ];
+    for (what, path, break_it) in break_it {
+        assert_exit(&ctx.install(&server, &[]), 0);
+        break_it();
+        let out = ctx.install(&server, &[]);
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("`{}`", path.display())) && !err.contains("unreadable"),
+            "{what}: {err}"
+        );
+        assert!(err.contains("install --force"), "{what}: {err}");
+        let out = ctx.install(&server, &["--force"]);
+        assert_exit(&out, 0);
+        assert_installed(&ctx);
+        let left: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "{what}: nothing set aside is left: {left:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `install --python --dry-run` says what the run would download
+
+/// A loopback release, an index with both Linux wheels of V (as the real index has: the
+/// interpreter's tags choose one), an environment of the test's own (never the machine's
+/// interpreter), and the wheels' names. None without python3.
+fn python_setup(
+    ctx: &TestContext,
+) -> Option<(
+    crate::support::github::ReleaseServer,
+    crate::support::pyindex::PythonIndex,
+    std::path::PathBuf,
+    Vec<String>,
+)> {
+    crate::common::require(
+        "python3",
+        crate::common::command_runs("python3", &["--version"]),
+    )?;
+    let server = crate::fixture::codex_release(DigestMode::Api);
+    let tags = [
+        crate::fixture::host_wheel_tag(),
+        crate::fixture::host_manylinux_tag(),
+    ];
+    let wheels: Vec<String> = tags
+        .iter()
+        .map(|tag| crate::fixture::wheel_name(V, tag))
+        .collect();
+    let mut builder = crate::support::pyindex::PythonIndex::builder();
+    for (name, tag) in wheels.iter().zip(tags) {
+        builder = builder.wheel(name, crate::fixture::wheel(V, tag, &Package::codex(V)));
+    }
+    let venv = ctx.root().join("venv");
+    let made = ctx
+        .command("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert_exit(&made, 0);
+    Some((server, builder.start(), venv.join("bin/python"), wheels))
+}
+
+/// With the full package installed but no wheel tree for the interpreter, the run downloads the
+/// wheel: the dry run says so, not "nothing would be downloaded"; once the tree is there, it
+/// says that nothing would be.
+#[test]
+fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_installed() {
+    let ctx = TestContext::new();
+    let Some((server, index, py, wheels)) = python_setup(&ctx) else {
+        return;
+    };
+    let downloads = || -> usize { wheels.iter().map(|w| index.downloads(w)).sum() };
+    assert_exit(&ctx.install(&server, &[]), 0);
+    let run = |args: &[&str]| {
+        let mut cmd = ctx.cmd(["install"]);
+        cmd.args(args).arg("--python").arg(&py);
+        cmd.github(&server).python_index(&index).output().unwrap()
+    };
+
+    let dry = run(&["--dry-run"]);
+    assert_exit(&dry, 0);
+    let text = stdout(&dry);
+    assert!(
+        !text.contains("nothing would be downloaded")
+            && text.contains("its wheel would be downloaded"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["--dry-run", "--json"]))).expect("dry-run JSON");
+    assert_eq!(json["installed"], true, "the full package: {json}");
+    assert_eq!(json["python"]["installed"], false, "the wheel tree: {json}");
+    assert_eq!(downloads(), 0, "a dry run downloads nothing");
+
+    // The run does download it, as the dry run said.
+    assert_exit(&run(&["-q"]), 0);
+    assert_eq!(downloads(), 1);
+
+    let dry = run(&["--dry-run"]);
+    assert_exit(&dry, 0);
+    assert!(
+        stdout(&dry).contains("nothing would be downloaded"),
+        "{}",
+        describe(&dry)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["--dry-run", "--json"]))).expect("dry-run JSON");
+    assert_eq!(json["python"]["installed"], true, "{json}");
+    assert_eq!(downloads(), 1);
+}
+
+/// `python.method` in `install --python --json` is one of the values the README lists for it:
+/// `none` when the environment already had the runtime (nothing went in).
+#[test]
+fn every_python_method_install_reports_is_one_the_readme_documents() {
+    let ctx = TestContext::new();
+    let Some((server, index, py, _)) = python_setup(&ctx) else {
+        return;
+    };
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `install` | "))
+        .expect("the JSON output table's install row");
+    let documented = row
+        .split("`method`:")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the row says what `method` can be");
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let out = ctx
+            .cmd(["install", "--json", "--python"])
+            .arg(&py)
+            .github(&server)
+            .python_index(&index)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let (action, method) = (&json["python"]["action"], &json["python"]["method"]);
+        let method = method.as_str().unwrap_or_default().to_string();
+        assert!(
+            documented.contains(&format!("`{method}`")),
+            "`{method}` (action {action}) is not among: {documented}"
+        );
+        seen.push((action.as_str().unwrap_or_default().to_string(), method));
+    }
+    assert_eq!(
+        seen[1],
+        ("already-installed".to_string(), "none".to_string())
+    );
 }
