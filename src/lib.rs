@@ -40,6 +40,7 @@ pub mod pin;
 pub mod plan;
 pub mod platform;
 pub(crate) mod prove;
+pub mod provenance;
 pub mod provision;
 pub mod python;
 pub mod report;
