@@ -24,5 +24,6 @@ mod python;
 mod python_wheel;
 mod quickstart;
 mod registries;
+mod sigstore_conformance;
 mod sources;
 mod store;
