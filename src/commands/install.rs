@@ -296,6 +296,8 @@ struct InstallReport<'a> {
     elapsed_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     python: Option<&'a codex_bootstrap::python::PythonReport>,
+    /// What the Sigstore signature of `bin/codex` proved, or why there is none.
+    signature: codex_bootstrap::provenance::SignatureRecord,
 }
 
 fn report_install(
@@ -331,6 +333,7 @@ fn report_install(
             cached,
             elapsed_ms: p.elapsed.as_millis(),
             python,
+            signature: signature_of(r),
         };
         super::print_json(&report)?;
         return Ok(());
@@ -356,6 +359,21 @@ fn report_install(
             codex_bootstrap::provision::source_of(runtime),
             codex_bootstrap::net::redact_userinfo(&r.source_url)
         )?;
+        let sig = signature_of(r);
+        match (&sig.identity, sig.log_index) {
+            (Some(identity), Some(index)) if sig.verified => writeln!(
+                err,
+                "{:>12} {} signed by {identity} (Rekor log index {index})",
+                "signature:",
+                sig.file.as_deref().unwrap_or("bin/codex")
+            )?,
+            _ => writeln!(
+                err,
+                "{:>12} not verified: {}",
+                "signature:",
+                sig.reason.as_deref().unwrap_or("unknown")
+            )?,
+        }
         if r.checked.len() > 1 {
             for (i, e) in r.checked.iter().enumerate() {
                 let label = if i == 0 { "verified:" } else { "" };
@@ -371,6 +389,32 @@ fn report_install(
     }
     writeln!(stdout, "{}", runtime.codex_path().display())?;
     Ok(())
+}
+
+/// The receipt's signature record; a receipt from before signatures were checked says so.
+fn signature_of(
+    r: &codex_bootstrap::store::receipt::Receipt,
+) -> codex_bootstrap::provenance::SignatureRecord {
+    r.signature
+        .clone()
+        .unwrap_or_else(|| codex_bootstrap::provenance::SignatureRecord {
+            verified: false,
+            identity: None,
+            issuer: None,
+            log_index: None,
+            integrated_time: None,
+            bundle_from: None,
+            file: None,
+            reason: Some(
+                if r.source_url.starts_with("file:")
+                    && r.source == Some(codex_bootstrap::plan::SourceKind::Archive)
+                {
+                    "installed from a local --archive: its provenance is not checked".into()
+                } else {
+                    "installed before signatures were checked".into()
+                },
+            ),
+        })
 }
 
 /// `--dry-run`: the plan `install` would carry out, every registry located, `latest` resolved
@@ -397,10 +441,21 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         /// The one plan, whole.
         plan: &'a Plan,
         sources: Vec<DrySource<'a>>,
+        /// Every URL the install may request: the plan's, then the signature bundles'.
         urls: Vec<String>,
+        /// Where the Sigstore bundle for `bin/codex` is looked for, and what is required of it.
+        signature: DrySignature,
         /// With `--python`: the interpreter's own wheel, tried before the full package.
         #[serde(skip_serializing_if = "Option::is_none")]
         python: Option<DryPython<'a>>,
+    }
+    #[derive(Serialize)]
+    struct DrySignature {
+        bundles: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        none_because: Option<String>,
+        required: bool,
+        trusted_root: String,
     }
     #[derive(Serialize)]
     struct DryPython<'a> {
@@ -440,6 +495,11 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         ui.warn(w);
     }
     let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
+    let bundles = ctx.bundle_sources(&version);
+    let trusted_root = ctx.settings.signature.trusted_root.as_ref().map_or_else(
+        || "embedded Sigstore production root".to_string(),
+        |p| p.display().to_string(),
+    );
     let store_dir = ctx.store.runtime_dir(&version, &ctx.target);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -462,7 +522,17 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             store_dir,
             installed,
             resolved_from: plan.resolved.as_ref().map(|r| r.from.as_str()),
-            urls: plan.urls(),
+            urls: plan
+                .urls()
+                .into_iter()
+                .chain(bundles.urls.clone())
+                .collect(),
+            signature: DrySignature {
+                bundles: bundles.urls.clone(),
+                none_because: bundles.none_because.clone(),
+                required: ctx.settings.signature.require,
+                trusted_root: trusted_root.clone(),
+            },
             sources,
             plan: &plan,
             python: python
@@ -517,6 +587,25 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     )?;
     for (i, s) in plan.sources.iter().enumerate() {
         write_source(&mut out, i + 1, s, &version)?;
+    }
+    let required = if ctx.settings.signature.require {
+        "required"
+    } else {
+        "checked when found"
+    };
+    writeln!(
+        out,
+        "signature: Sigstore bundle of bin/codex, {required}, against the {trusted_root}"
+    )?;
+    for url in &bundles.urls {
+        writeln!(
+            out,
+            "           {}",
+            codex_bootstrap::net::redact_userinfo(url)
+        )?;
+    }
+    if let Some(why) = &bundles.none_because {
+        writeln!(out, "           none: {why}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

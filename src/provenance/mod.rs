@@ -21,7 +21,12 @@
 //! cosign 2.x writes) and the standard Sigstore bundle v0.1 to v0.3 (`mediaType` names it),
 //! message signatures and DSSE envelopes alike.
 
+mod check;
 mod legacy;
+
+pub use check::{
+    check, BundleSources, SignaturePolicy, SignatureRecord, REQUIRE_ENV, TRUSTED_ROOT_ENV,
+};
 
 use std::fmt;
 use std::path::Path;
@@ -57,6 +62,9 @@ pub enum ProvenanceError {
         found: String,
         expected: String,
     },
+    /// No bundle proved the bytes, and a verified signature is required.
+    #[error("no verified signature, and one is required: {reason}")]
+    Required { reason: String },
     /// The trusted root could not be read or used.
     #[error("the Sigstore trusted root ({origin}) is unusable: {reason}")]
     TrustRoot { origin: String, reason: String },
@@ -70,6 +78,10 @@ impl Hint for ProvenanceError {
                  install from another source (`--source`), and report the one that served them"
                     .into()
             }
+            ProvenanceError::Required { .. } => format!(
+                "a signature is required (--require-signature, {REQUIRE_ENV}, or `require_signature` in codex-runtime.toml): \
+                 install where OpenAI's release bundle can be read (GitHub, or a --mirror that copies it), or drop the requirement"
+            ),
             ProvenanceError::TrustRoot { .. } => {
                 "name a Sigstore trusted_root.json with --trusted-root FILE \
                  (CODEX_BOOTSTRAP_TRUSTED_ROOT), or unset it to use the embedded one"

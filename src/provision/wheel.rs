@@ -91,6 +91,8 @@ pub fn provision_wheel_tree(
         ui.warn(w);
     }
     let tag_str = version.tag();
+    let bundles = ctx.bundle_sources(&version);
+    let signer = crate::provenance::Signer::codex_release(&version);
     let codex_sha256 = plan
         .codex_sha256
         .as_ref()
@@ -148,6 +150,11 @@ pub fn provision_wheel_tree(
                     asset,
                     force,
                     codex_sha256: codex_sha256.clone(),
+                    signature: Some(install::SignatureCheck {
+                        sources: &bundles,
+                        signer: &signer,
+                        policy: &ctx.settings.signature,
+                    }),
                     progress: progress.as_ref(),
                 };
                 match install::run(&online.http, &job).await {

@@ -20,6 +20,7 @@ mod layering;
 mod logging;
 mod messages;
 mod plan;
+mod provenance;
 mod python;
 mod python_wheel;
 mod quickstart;
