@@ -79,7 +79,7 @@ impl Hint for ProvenanceError {
                     .into()
             }
             ProvenanceError::Required { .. } => format!(
-                "a signature is required (--require-signature, {REQUIRE_ENV}, or `require_signature` in codex-runtime.toml): \
+                "a signature is required (--require-signature or {REQUIRE_ENV}): \
                  install where OpenAI's release bundle can be read (GitHub, or a --mirror that copies it), or drop the requirement"
             ),
             ProvenanceError::TrustRoot { .. } => {
