@@ -504,6 +504,31 @@ pub struct NetworkArgs {
         help_heading = heading::NETWORK
     )]
     pub npm_registry: Option<String>,
+
+    /// Refuse a runtime whose Sigstore signature was not verified (OpenAI signs the Linux
+    /// `codex`; README "Provenance"). A bundle that is found is always checked.
+    #[arg(
+        long,
+        env = "CODEX_BOOTSTRAP_REQUIRE_SIGNATURE",
+        hide_env_values = true,
+        value_parser = clap::builder::FalseyValueParser::new(),
+        default_value_t = false,
+        num_args = 0,
+        default_missing_value = "true",
+        help_heading = heading::NETWORK
+    )]
+    pub require_signature: bool,
+
+    /// Verify signatures against this Sigstore `trusted_root.json` instead of the embedded
+    /// production root (as cosign's `--trusted-root`).
+    #[arg(
+        long,
+        env = "CODEX_BOOTSTRAP_TRUSTED_ROOT",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = heading::NETWORK
+    )]
+    pub trusted_root: Option<std::path::PathBuf>,
 }
 
 /// [`RuntimeArgs`] and [`NetworkArgs`]: what a command that downloads a runtime takes.
@@ -538,6 +563,10 @@ impl From<&OnlineArgs> for Settings {
                 read_timeout: net.read_timeout,
                 metadata_timeout: net.metadata_timeout,
                 retries: net.retries,
+            },
+            signature: codex_bootstrap::provenance::SignaturePolicy {
+                require: net.require_signature,
+                trusted_root: net.trusted_root.clone(),
             },
             ..Settings::from(&args.local)
         }

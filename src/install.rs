@@ -24,6 +24,7 @@ use crate::package;
 use crate::pin::CodexVersion;
 use crate::plan::Asset;
 use crate::platform::{AssetKind, Target};
+use crate::provenance::{self, ProvenanceError};
 use crate::store::receipt::{Receipt, SCHEMA};
 use crate::store::{InstalledRuntime, Staging, Store, StoreError};
 use crate::unpack::{self, Limits, UnpackError, Unpacked};
@@ -57,6 +58,8 @@ pub enum InstallError {
     },
     #[error("the server kept restarting the download of `{url}` from zero")]
     Unstable { url: crate::redact::DisplayUrl },
+    #[error(transparent)]
+    Signature(#[from] ProvenanceError),
     #[error(transparent)]
     Net(#[from] NetError),
     #[error(transparent)]
@@ -92,6 +95,7 @@ impl Hint for InstallError {
             InstallError::DoesNotRun { .. } => Some("the binary cannot run on this machine: check `--target` and `codex-bootstrap doctor`".into()),
             InstallError::ScratchHome { .. } => Some("the temporary directory must be writable: set TMPDIR to one that is".into()),
             InstallError::Unstable { .. } => Some("the server ignores range requests and changes its content; try again later or use `--mirror`".into()),
+            InstallError::Signature(e) => e.hint(),
             InstallError::Net(e) => e.hint(),
             InstallError::Unpack(e) => e.hint(),
             InstallError::Store(e) => e.hint(),
@@ -133,7 +137,17 @@ pub struct Job<'a> {
     /// The archive the store kept from an earlier install, when it has the digest the asset
     /// must have ([`kept_archive`]): read instead of downloaded.
     pub kept: Option<PathBuf>,
+    /// Where the signature bundle may be and what is asked of it; `None` checks none (a
+    /// local `--archive`, whose provenance is the user's).
+    pub signature: Option<SignatureCheck<'a>>,
     pub progress: &'a dyn Progress,
+}
+
+/// The provenance step's inputs (see [`provenance::check`]).
+pub struct SignatureCheck<'a> {
+    pub sources: &'a provenance::BundleSources,
+    pub signer: &'a provenance::Signer,
+    pub policy: &'a provenance::SignaturePolicy,
 }
 
 /// The verified archive the store kept (`<cache>/downloads/<sha256>/<asset>`) under a sha256
@@ -280,6 +294,28 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 });
             }
         }
+        // Provenance: before anything runs or becomes visible, the bundle OpenAI's release
+        // publishes for `bin/codex` must prove these bytes (or be absent, and say so).
+        let signature = match &job.signature {
+            Some(check) => {
+                let entry = unpacked.files.iter().find(|f| f.path == layout.entrypoint);
+                let sha = entry.map_or(Sha256::of(b""), |f| f.sha256);
+                let record = provenance::check(
+                    http,
+                    check.sources,
+                    &layout.entrypoint,
+                    &sha,
+                    check.signer,
+                    check.policy,
+                )
+                .await;
+                if record.is_err() {
+                    download::discard_partial(&partial);
+                }
+                Some(record?)
+            }
+            None => None,
+        };
         if job.target.is_host() {
             prove(&pkg.join(&layout.entrypoint), job.version).await?;
         }
@@ -296,6 +332,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             verified_by: job.asset.expected.primary().source.clone(),
             checked: job.asset.expected.all().to_vec(),
             source: Some(job.asset.source),
+            signature,
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),

@@ -42,6 +42,7 @@ pub mod pin;
 pub mod plan;
 pub mod platform;
 pub(crate) mod prove;
+pub mod provenance;
 pub mod provision;
 pub mod proxy;
 pub mod python;

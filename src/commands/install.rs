@@ -377,6 +377,8 @@ struct InstallReport<'a> {
     bin_skipped: Option<&'a str>,
     /// Pins found but not used, or that cannot apply (also on stderr).
     warnings: &'a [String],
+    /// What the Sigstore signature of `bin/codex` proved, or why there is none.
+    signature: codex_bootstrap::provenance::SignatureRecord,
 }
 
 fn report_install(
@@ -417,6 +419,7 @@ fn report_install(
             bin: bin.path.as_deref(),
             bin_skipped: bin.skipped.as_deref(),
             warnings,
+            signature: signature_of(r),
         };
         super::print_json(&report)?;
         return Ok(());
@@ -442,6 +445,21 @@ fn report_install(
             codex_bootstrap::provision::source_of(runtime),
             r.source_url
         )?;
+        let sig = signature_of(r);
+        match (&sig.identity, sig.log_index) {
+            (Some(identity), Some(index)) if sig.verified => writeln!(
+                err,
+                "{:>12} {} signed by {identity} (Rekor log index {index})",
+                "signature:",
+                sig.file.as_deref().unwrap_or("bin/codex")
+            )?,
+            _ => writeln!(
+                err,
+                "{:>12} not verified: {}",
+                "signature:",
+                sig.reason.as_deref().unwrap_or("unknown")
+            )?,
+        }
         // Every digest that was checked, as it was pinned (an npm integrity is a sha512); a
         // receipt from before `checked` was recorded names only the archive's sha256.
         if !r.checked.is_empty() {
@@ -459,6 +477,32 @@ fn report_install(
     }
     writeln!(stdout, "{}", runtime.codex_path().display())?;
     Ok(())
+}
+
+/// The receipt's signature record; a receipt from before signatures were checked says so.
+fn signature_of(
+    r: &codex_bootstrap::store::receipt::Receipt,
+) -> codex_bootstrap::provenance::SignatureRecord {
+    r.signature
+        .clone()
+        .unwrap_or_else(|| codex_bootstrap::provenance::SignatureRecord {
+            verified: false,
+            identity: None,
+            issuer: None,
+            log_index: None,
+            integrated_time: None,
+            bundle_from: None,
+            file: None,
+            reason: Some(
+                if r.source_url.is_file()
+                    && r.source == Some(codex_bootstrap::plan::SourceKind::Archive)
+                {
+                    "installed from a local --archive: its provenance is not checked".into()
+                } else {
+                    "installed before signatures were checked".into()
+                },
+            ),
+        })
 }
 
 /// `--dry-run`: the plan `install` would carry out, every registry located, `latest` resolved
@@ -485,12 +529,23 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         /// The one plan, whole.
         plan: &'a Plan,
         sources: Vec<DrySource<'a>>,
+        /// Every URL the install may request: the plan's, then the signature bundles'.
         urls: Vec<DisplayUrl>,
+        /// Where the Sigstore bundle for `bin/codex` is looked for, and what is required of it.
+        signature: DrySignature,
         /// With `--python`: the interpreter's own wheel, tried before the full package.
         #[serde(skip_serializing_if = "Option::is_none")]
         python: Option<DryPython<'a>>,
         /// Every pin warning: the resolution's and the plan's (also on stderr).
         warnings: Vec<String>,
+    }
+    #[derive(Serialize)]
+    struct DrySignature {
+        bundles: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        none_because: Option<String>,
+        required: bool,
+        trusted_root: String,
     }
     #[derive(Serialize)]
     struct DryPython<'a> {
@@ -535,6 +590,11 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         ctx.warn_once(&ui, w);
     }
     let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
+    let bundles = ctx.bundle_sources(&version);
+    let trusted_root = ctx.settings.signature.trusted_root.as_ref().map_or_else(
+        || "embedded Sigstore production root".to_string(),
+        |p| p.display().to_string(),
+    );
     let store_dir = ctx.store.runtime_dir(&version, &ctx.target);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -557,7 +617,18 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             store_dir,
             installed,
             resolved_from: plan.resolved.as_ref().map(|r| r.from.as_str()),
-            urls: plan.urls().iter().map(DisplayUrl::from).collect(),
+            urls: plan
+                .urls()
+                .iter()
+                .chain(&bundles.urls)
+                .map(DisplayUrl::from)
+                .collect(),
+            signature: DrySignature {
+                bundles: bundles.urls.clone(),
+                none_because: bundles.none_because.clone(),
+                required: ctx.settings.signature.require,
+                trusted_root: trusted_root.clone(),
+            },
             sources,
             plan: &plan,
             python: python
@@ -627,6 +698,25 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
     )?;
     for (i, s) in plan.sources.iter().enumerate() {
         write_source(&mut out, i + 1, s, &version)?;
+    }
+    let required = if ctx.settings.signature.require {
+        "required"
+    } else {
+        "checked when found"
+    };
+    writeln!(
+        out,
+        "signature: Sigstore bundle of bin/codex, {required}, against the {trusted_root}"
+    )?;
+    for url in &bundles.urls {
+        writeln!(
+            out,
+            "           {}",
+            codex_bootstrap::redact::DisplayUrl::new(url)
+        )?;
+    }
+    if let Some(why) = &bundles.none_because {
+        writeln!(out, "           none: {why}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

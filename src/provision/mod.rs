@@ -53,6 +53,8 @@ pub struct Settings {
     pub python: Option<PathBuf>,
     /// Timeouts, attempts and the plain-http policy.
     pub net: NetSettings,
+    /// `--require-signature`, `--trusted-root`.
+    pub signature: crate::provenance::SignaturePolicy,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             npm_registry: None,
             python: None,
             net: NetSettings::default(),
+            signature: crate::provenance::SignaturePolicy::default(),
         }
     }
 }
@@ -220,6 +223,25 @@ impl Context {
             self.credentials.add(l.credentials.clone());
         }
         location
+    }
+
+    /// Where `version`'s signature bundle may be: the mirror first, then GitHub's release
+    /// downloads when GitHub is among the sources (a user who left it out is not sent there).
+    pub fn bundle_sources(&self, version: &CodexVersion) -> crate::provenance::BundleSources {
+        let mut bases = Vec::new();
+        if let Some(m) = &self.mirror {
+            bases.push(m.download_base.as_str());
+        }
+        if self.order.contains(&SourceKind::Github) {
+            bases.push(self.github.download_base.as_str());
+        }
+        let mut sources =
+            crate::provenance::BundleSources::for_release(version, &self.target, &bases);
+        if sources.none_because.is_none() && bases.is_empty() {
+            sources.none_because =
+                Some("GitHub is not among the sources, and there is no --mirror".into());
+        }
+        sources
     }
 
     /// The `bin/codex` digest a manifest pins for `version` on `target`.

@@ -11,6 +11,12 @@ pub(super) fn source_specific(e: &InstallError) -> bool {
         | InstallError::WrongVersion { .. }
         | InstallError::Unstable { .. }
         | InstallError::Net(_) => true,
+        // A bundle that does not prove the bytes this source served: like a digest mismatch.
+        InstallError::Signature(s) => matches!(
+            s,
+            crate::provenance::ProvenanceError::Refused { .. }
+                | crate::provenance::ProvenanceError::Malformed { .. }
+        ),
         InstallError::Unpack(u) => !matches!(u, crate::unpack::UnpackError::Write { .. }),
         InstallError::DoesNotRun { .. }
         | InstallError::ScratchHome { .. }
@@ -108,8 +114,12 @@ pub fn provision(
     }
     crate::store::staging::clean_stale(&ctx.store, &version, &ctx.target);
 
+    let bundles = ctx.bundle_sources(&version);
+    let signer = crate::provenance::Signer::codex_release(&version);
     let job = JobInputs {
         ctx,
+        bundles: &bundles,
+        signer: &signer,
         http: &online.http,
         version: &version,
         tag: version.tag(),
@@ -220,6 +230,8 @@ fn report_adoption(
 /// What every attempt shares.
 struct JobInputs<'a> {
     ctx: &'a Context,
+    bundles: &'a crate::provenance::BundleSources,
+    signer: &'a crate::provenance::Signer,
     http: &'a Http,
     version: &'a CodexVersion,
     tag: String,
@@ -249,6 +261,12 @@ impl JobInputs<'_> {
             force: self.force,
             codex_sha256: self.codex_sha256.clone(),
             kept,
+            // A local `--archive` is the user's to vouch for; every download is checked.
+            signature: (asset.source != SourceKind::Archive).then_some(install::SignatureCheck {
+                sources: self.bundles,
+                signer: self.signer,
+                policy: &self.ctx.settings.signature,
+            }),
             progress: progress.as_ref(),
         };
         install::run(self.http, &job).await

@@ -97,6 +97,8 @@ pub fn provision_wheel_tree(
         ctx.warn_once(ui, w);
     }
     let tag_str = version.tag();
+    let bundles = ctx.bundle_sources(&version);
+    let signer = crate::provenance::Signer::codex_release(&version);
     let codex_sha256 = plan
         .codex_sha256
         .as_ref()
@@ -156,6 +158,11 @@ pub fn provision_wheel_tree(
                     force,
                     codex_sha256: codex_sha256.clone(),
                     kept,
+                    signature: Some(install::SignatureCheck {
+                        sources: &bundles,
+                        signer: &signer,
+                        policy: &ctx.settings.signature,
+                    }),
                     progress: progress.as_ref(),
                 };
                 match install::run(&online.http, &job).await {

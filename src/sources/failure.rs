@@ -165,7 +165,11 @@ impl SourceError {
             SourceError::Install(e) => match e {
                 InstallError::DigestMismatch(_)
                 | InstallError::CodexMismatch { .. }
-                | InstallError::WrongVersion { .. } => Verdict::Integrity,
+                | InstallError::WrongVersion { .. }
+                | InstallError::Signature(crate::provenance::ProvenanceError::Refused { .. })
+                | InstallError::Signature(crate::provenance::ProvenanceError::Malformed {
+                    ..
+                }) => Verdict::Integrity,
                 InstallError::Net(e) => net_verdict(e),
                 _ => Verdict::Broken,
             },

@@ -34,6 +34,10 @@ pub struct Receipt {
     /// Which source served the archive (absent in receipts written before there were several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::plan::SourceKind>,
+    /// What the Sigstore signature of `bin/codex` proved, or why there was none (absent in
+    /// receipts written before signatures were checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::provenance::SignatureRecord>,
     /// Seconds since the Unix epoch.
     pub installed_at: u64,
     /// The codex executable, relative to the runtime directory (`bin/codex`).
@@ -88,6 +92,7 @@ impl Receipt {
             verified_by: DigestSource::Unverified,
             checked: Vec::new(),
             source: None,
+            signature: None,
             installed_at: 0,
             entrypoint: "bin/codex".into(),
             path_dir: None,

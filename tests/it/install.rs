@@ -64,8 +64,8 @@ fn cold_install_with_the_api_digest_then_warm_with_no_request() {
     );
     assert_eq!(
         server.requests().len(),
-        2,
-        "one API request and one download"
+        3,
+        "one API request, one download and one look for the signature bundle"
     );
 
     let receipt: serde_json::Value = serde_json::from_slice(

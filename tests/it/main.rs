@@ -22,12 +22,14 @@ mod logging;
 mod messages;
 mod pins;
 mod plan;
+mod provenance;
 mod proxy;
 mod python;
 mod python_wheel;
 mod quickstart;
 mod registries;
 mod secrets;
+mod sigstore_conformance;
 mod sources;
 mod store;
 #[cfg(unix)]

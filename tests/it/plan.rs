@@ -125,7 +125,13 @@ fn a_github_layout_mirror_serves_the_release_asset_the_dry_run_listed() {
     assert_eq!(report["asset"], package_zst().as_str());
     assert_eq!(report["verified_by"]["kind"], "github-api");
     let asked: Vec<String> = mirror.requests().iter().map(|r| r.path.clone()).collect();
-    assert_eq!(asked, [format!("/mirror/{TAG}/{}", package_zst())]);
+    assert_eq!(
+        asked,
+        [
+            format!("/mirror/{TAG}/{}", package_zst()),
+            format!("/mirror/{TAG}/codex-{}.sigstore", host_target())
+        ]
+    );
 }
 
 #[test]
@@ -177,7 +183,8 @@ fn a_404_on_one_candidate_moves_on_to_the_sources_next_candidate() {
         mirror.counts().keys().cloned().collect::<Vec<_>>(),
         [
             format!("/mirror/{TAG}/{}", package_gz()),
-            format!("/mirror/{TAG}/{}", package_zst())
+            format!("/mirror/{TAG}/{}", package_zst()),
+            format!("/mirror/{TAG}/codex-{}.sigstore", host_target())
         ]
     );
 }
