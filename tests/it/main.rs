@@ -19,6 +19,7 @@ mod json;
 mod layering;
 mod logging;
 mod messages;
+mod node;
 mod plan;
 mod python;
 mod python_wheel;
