@@ -22,6 +22,7 @@ mod project;
 
 pub use lock::{read_locks, LockedPlatform, NodeLock};
 pub use place::{place, NodeReport};
+pub(crate) use project::exact_spec;
 pub use project::{find_project, NodeProject, VersionFrom};
 
 use std::path::PathBuf;

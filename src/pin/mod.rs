@@ -189,7 +189,7 @@ impl Pin {
     ) -> Option<(&Manifest, &PinnedAsset)> {
         let project = self.project.as_ref().and_then(|p| match &p.via {
             PinVia::Manifest(m) => Some(m.as_ref()),
-            PinVia::Python { .. } => None,
+            PinVia::Python { .. } | PinVia::Node { .. } => None,
         });
         project
             .into_iter()

@@ -75,7 +75,7 @@ impl FilePins {
         let (version, target) = (inputs.version, inputs.target);
         let project_manifest = inputs.pin.project.as_ref().and_then(|p| match &p.via {
             PinVia::Manifest(m) => Some(m.as_ref()),
-            PinVia::Python { .. } => None,
+            PinVia::Python { .. } | PinVia::Node { .. } => None,
         });
         for (manifest, level) in project_manifest
             .map(|m| (m, Level::Project))

@@ -226,7 +226,7 @@ fn uv_export_requirements_pin_the_runtime_and_its_hashes() {
                 (SDK_DIST, "0.163.0")
             );
         }
-        PinVia::Manifest(_) => panic!("expected a Python pin"),
+        PinVia::Manifest(_) | PinVia::Node { .. } => panic!("expected a Python pin"),
     }
     assert_eq!(pin.wheel_pins.len(), 1);
     let pins = &pin.wheel_pins[0];
@@ -418,7 +418,7 @@ fn pyproject_groups_and_extras() {
             assert_eq!(dist, RUNTIME_DIST);
             assert_eq!(other.unwrap().1.to_string(), "0.160.0");
         }
-        PinVia::Manifest(_) => panic!("expected a Python pin"),
+        PinVia::Manifest(_) | PinVia::Node { .. } => panic!("expected a Python pin"),
     }
 }
 
@@ -654,4 +654,34 @@ fn a_broken_runtime_manifest_stays_an_error() {
     write(dir.path(), "requirements.txt", "openai-codex==0.163.0\n");
     let e = discover(dir.path()).unwrap_err().to_string();
     assert!(e.contains(FILE_NAME), "{e}");
+}
+
+#[test]
+fn a_node_project_pinning_the_sdk_exactly_pins_the_runtime() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "package.json",
+        r#"{"dependencies":{"@openai/codex-sdk":"0.163.0","left-pad":"^1"}}"#,
+    );
+    let pin = pin_at(d.path());
+    assert_eq!(pin.version.to_string(), "0.163.0");
+    assert!(matches!(
+        pin.via,
+        PinVia::Node {
+            package: "@openai/codex-sdk"
+        }
+    ));
+    assert!(
+        pin.describe().ends_with("(@openai/codex-sdk@0.163.0)"),
+        "{}",
+        pin.describe()
+    );
+    // A range pins nothing.
+    write(
+        d.path(),
+        "package.json",
+        r#"{"dependencies":{"@openai/codex":"^0.163.0"}}"#,
+    );
+    assert!(discover(d.path()).unwrap().pin.is_none());
 }
