@@ -321,6 +321,82 @@ mod tests {
         assert_eq!(linux(&lock).integrity, Some(Sha512::of(b"l")));
     }
 
+    /// Lock files the package managers really wrote for a project depending on
+    /// `@openai/codex-sdk@0.163.0` (npm 11, pnpm 12, yarn 1.22 and 4.18, bun 1.4), registry
+    /// addresses replaced by loopback ones.
+    const REAL: &[(&str, &str)] = &[
+        (
+            "package-lock.json",
+            include_str!("../../tests/data/node-locks/package-lock.json"),
+        ),
+        (
+            "pnpm-lock.yaml",
+            include_str!("../../tests/data/node-locks/pnpm-lock.yaml"),
+        ),
+        (
+            "yarn-v1.lock",
+            include_str!("../../tests/data/node-locks/yarn-v1.lock"),
+        ),
+        (
+            "yarn-berry.lock",
+            include_str!("../../tests/data/node-locks/yarn-berry.lock"),
+        ),
+        (
+            "bun.lock",
+            include_str!("../../tests/data/node-locks/bun.lock"),
+        ),
+    ];
+
+    /// The registry's integrity of `@openai/codex@0.163.0-linux-x64`.
+    const LINUX_X64: &str = "sha512-uwRaOsrYogLQhcxAM/GoeWrw0QIWEMRo7c9gM8sKAviVkZQHlu9kRLJ5PkufbV+ABGjyZgIwiFdJ0LCJ0N6e8w==";
+
+    #[test]
+    fn real_lock_files_give_the_version_and_every_platform() {
+        let want = Sha512::parse_integrity(LINUX_X64).unwrap();
+        for (name, text) in REAL {
+            let lock = match *name {
+                "package-lock.json" => package_lock(text).unwrap(),
+                "pnpm-lock.yaml" => pnpm(text),
+                "bun.lock" => bun(text),
+                _ => yarn(text),
+            };
+            assert_eq!(
+                lock.codex_version
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .as_deref(),
+                Some("0.163.0"),
+                "{name}"
+            );
+            let mut platforms: Vec<_> =
+                lock.platforms.iter().map(|p| p.platform.as_str()).collect();
+            platforms.sort_unstable();
+            let mut all = PLATFORMS.to_vec();
+            all.sort_unstable();
+            assert_eq!(platforms, all, "{name}");
+            assert!(
+                lock.platforms
+                    .iter()
+                    .all(|p| p.version.to_string() == "0.163.0"),
+                "{name}"
+            );
+            if *name == "yarn-berry.lock" {
+                assert!(
+                    lock.platforms.iter().all(|p| p.integrity.is_none()),
+                    "{name}"
+                );
+                assert!(lock.no_integrity.is_some(), "{name}");
+            } else {
+                assert_eq!(linux(&lock).integrity, Some(want), "{name}");
+                assert!(
+                    lock.platforms.iter().all(|p| p.integrity.is_some()),
+                    "{name}"
+                );
+                assert!(lock.no_integrity.is_none(), "{name}");
+            }
+        }
+    }
+
     #[test]
     fn a_version_is_split_from_its_platform_suffix() {
         let (p, v) = platform_version("0.154.0-alpha.6-darwin-arm64").unwrap();
