@@ -235,7 +235,7 @@ fn install_node(
         verify_installed(runtime, ui)?;
     }
     let started = Instant::now();
-    let report = node::place(runtime, &project, mode)?;
+    let report = node::place(runtime, &project, mode, args.force)?;
     let what = match report.action {
         "already-installed" => format!(
             "{}@{} is already in {}",

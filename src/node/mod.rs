@@ -13,8 +13,10 @@
 //! integrity every Node lock format records for the platform packages (project pins, composed
 //! by the plan like `uv.lock`'s hashes); [`place`] lays the package out.
 //!
-//! Known gaps: Yarn Plug'n'Play (no `node_modules`) is refused; a symlink-mode placement is not
-//! yet recorded beside the store tree, so `prune` does not know it.
+//! Every placement is recorded beside the runtime it came from ([`crate::store::placements`]),
+//! so `list` shows the projects and `prune`/`uninstall` keep a runtime one symlinks into.
+//!
+//! Known gap: Yarn Plug'n'Play (no `node_modules`) is refused.
 
 mod lock;
 mod place;

@@ -10,6 +10,7 @@ use super::{os_cpu, NodeError, NodeProject, VersionFrom, CODEX_PACKAGE};
 use crate::fs::IoError;
 use crate::link::{LinkMode, Linked, Linker};
 use crate::pin::CodexVersion;
+use crate::store::placements::{self, placed_version as installed_version};
 use crate::store::{wheel_tree, InstalledRuntime, RECEIPT_NAME};
 
 /// What [`place`] did.
@@ -58,11 +59,13 @@ pub fn package_json(version: &CodexVersion, platform: &str) -> String {
 }
 
 /// Place the platform package for `tree` (the store's runtime of the project's version and
-/// target) where the project's `@openai/codex` resolves it.
+/// target) where the project's `@openai/codex` resolves it; with `force`, even when it is
+/// there already.
 pub fn place(
     tree: &InstalledRuntime,
     project: &NodeProject,
     mode: LinkMode,
+    force: bool,
 ) -> Result<NodeReport, NodeError> {
     wheel_tree::looks_untouched(tree).map_err(|change| NodeError::TreeChanged {
         tree: tree.dir.display().to_string(),
@@ -95,9 +98,18 @@ pub fn place(
     };
 
     let present = installed_version(dest);
-    let intact = files.iter().all(|f| {
-        std::fs::metadata(dest.join(&vendor_rel).join(&f.path)).is_ok_and(|m| m.len() == f.size)
-    });
+    // Symlinks count only when asked for: `--link-mode clone` relinks a symlinked package,
+    // so the store tree under it can go.
+    let intact = !force
+        && files.iter().all(|f| {
+            let p = dest.join(&vendor_rel).join(&f.path);
+            let linked = p.symlink_metadata().is_ok_and(|m| m.is_symlink());
+            (!linked || mode == LinkMode::Symlink)
+                && std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.len() == f.size)
+        });
+    // Recorded first, so `prune` never takes a tree from under a project it is linked into.
+    placements::record(&tree.dir, dest)
+        .map_err(IoError::at("record the placement in", &tree.dir))?;
     if present.as_deref() == Some(key.as_str()) && intact {
         return Ok(report("already-installed", None, "none"));
     }
@@ -156,14 +168,6 @@ pub fn place(
         "installed"
     };
     Ok(report(action, previous, method.name()))
-}
-
-/// The version in `dir/package.json`, when it is `@openai/codex`'s.
-fn installed_version(dir: &std::path::Path) -> Option<String> {
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("package.json")).ok()?).ok()?;
-    (doc.get("name")?.as_str()? == CODEX_PACKAGE).then_some(())?;
-    Some(doc.get("version")?.as_str()?.to_string())
 }
 
 #[cfg(test)]

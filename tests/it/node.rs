@@ -434,3 +434,68 @@ fn dry_run_names_the_placement_and_the_lock_and_touches_nothing() {
     assert!(!dir.exists());
     assert_eq!(npm.downloads(V, platform()), 0);
 }
+
+#[test]
+fn list_prune_and_uninstall_know_the_node_projects_placed_from_a_runtime() {
+    let ctx = TestContext::new();
+    let npm = registry();
+    let root = ctx.root().join("app");
+    npm_project(&root);
+    let dir = root.join(format!("node_modules/@openai/codex-{}", platform()));
+    assert_exit(
+        &install_node(&ctx, &npm, &root, &["--link-mode", "symlink"]),
+        0,
+    );
+
+    let out = ctx.cmd(["list", "--json"]).output().unwrap();
+    assert_exit(&out, 0);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rows[0]["node_projects"][0],
+        dir.display().to_string(),
+        "{rows}"
+    );
+    let out = ctx.cmd(["list"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("placed in 1 Node project"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The project symlinks into the runtime: neither prune nor uninstall takes it away.
+    let out = ctx
+        .cmd(["prune", "--keep", "0", "--version", "0.1.0"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("Node projects symlink into it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ctx.cmd(["uninstall", V]).output().unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&dir.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(runtime_dir(&ctx, V).join("bin/codex").is_file());
+    assert_placed(&dir);
+
+    // Relinked by copy, it no longer needs the store: uninstall goes ahead, the project runs.
+    let out = install_node(&ctx, &npm, &root, &["--link-mode", "copy"]);
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["node"]["method"], "copy", "{json}");
+    let out = ctx.cmd(["uninstall", V]).output().unwrap();
+    assert_exit(&out, 0);
+    assert!(!runtime_dir(&ctx, V).exists());
+    assert!(
+        !runtime_dir(&ctx, V).parent().unwrap().exists(),
+        "no records left behind: {:?}",
+        std::fs::read_dir(runtime_dir(&ctx, V).parent().unwrap())
+            .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
+    assert_placed(&dir);
+}
