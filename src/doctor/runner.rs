@@ -1,15 +1,16 @@
 //! The runner: every selected check, in one fixed order, each fed by the ones before it.
 //!
 //! platform, pin, cache, runtime, integrity, executes, path, app-server, auth, network, python,
-//! turn. A check that cannot run because an earlier one failed is reported as skipped, with why.
+//! node, turn. A check that cannot run because an earlier one failed is reported as skipped, with why.
 
 use std::path::PathBuf;
 
 use crate::platform::Target;
 use crate::provision::{Context, Settings};
 
+use super::node::NodeCheck;
 use super::runtime::AppServerInputs;
-use super::{network, pin, python, runtime, store, Check, Report};
+use super::{network, node, pin, python, runtime, store, Check, Report};
 
 /// About what a runtime needs on disk, before one is installed to tell us exactly.
 const RUNTIME_SIZE_ESTIMATE: u64 = 400 << 20;
@@ -20,6 +21,7 @@ pub struct Selection {
     /// Reach the network: the GitHub API, the registries, the mirror.
     pub network: bool,
     pub python: PythonCheck,
+    pub node: NodeCheck,
     /// Finish with one turn.
     pub turn: bool,
     pub app_server: AppServerInputs,
@@ -111,6 +113,9 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
         PythonCheck::Interpreter(py) => {
             report.push(python::python(Some(py), version.as_ref(), &ctx.store))
         }
+    }
+    if let Some(check) = node::node(&select.node, &ctx) {
+        report.push(check);
     }
     if select.turn {
         report.push(match &installed {

@@ -229,6 +229,8 @@ fn a_pnpm_project_gets_it_inside_codexs_pnpm_entry() {
         "not at the top: @openai/codex does not resolve from there under pnpm"
     );
     assert_node_resolves(&ctx, &root);
+    let c = doctor_node(&ctx, &root, &[]).expect("a node check");
+    assert_eq!(c["status"], "ok", "{c}");
 }
 
 #[test]
@@ -498,4 +500,99 @@ fn list_prune_and_uninstall_know_the_node_projects_placed_from_a_runtime() {
             .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
     );
     assert_placed(&dir);
+}
+
+/// `doctor --json --offline ARGS` from `cwd`: its `node` check, if it ran one.
+fn doctor_node(ctx: &TestContext, cwd: &Path, args: &[&str]) -> Option<serde_json::Value> {
+    let out = ctx
+        .cmd(["doctor", "--json", "--offline"])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "node")
+        .cloned()
+}
+
+#[test]
+fn doctor_checks_the_projects_platform_package_and_never_runs_one_that_differs() {
+    let ctx = TestContext::new();
+    let npm = registry();
+    let root = ctx.root().join("app");
+    npm_project(&root);
+    let dir = root.join(format!("node_modules/@openai/codex-{}", platform()));
+    let src = root.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+
+    // Found from inside the project, without being named: the package is missing.
+    let c = doctor_node(&ctx, &src, &[]).expect("a node check");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"].as_str().unwrap().contains("does not find"),
+        "{c}"
+    );
+    assert!(
+        c["hint"].as_str().unwrap().contains("install --node"),
+        "{c}"
+    );
+
+    assert_exit(
+        &install_node(&ctx, &npm, &root, &["--link-mode", "copy"]),
+        0,
+    );
+    let c = doctor_node(&ctx, &src, &[]).unwrap();
+    assert_eq!(c["status"], "ok", "{c}");
+    let summary = c["summary"].as_str().unwrap();
+    assert!(summary.contains("match the store's receipt"), "{c}");
+    assert!(summary.contains(&format!("codex-cli {V}")), "{c}");
+
+    // A placed file changed (same size): refused before anything in the package runs.
+    let vendor = dir.join("vendor").join(host_target());
+    let marker = ctx.root().join("ran");
+    let exe = vendor.join("bin/codex");
+    let size = std::fs::metadata(&exe).unwrap().len() as usize;
+    let mut script = format!("#!/bin/sh\ntouch '{}'\n#", marker.display()).into_bytes();
+    script.resize(size, b'#');
+    std::fs::write(&exe, script).unwrap();
+    let c = doctor_node(&ctx, &ctx.work_dir(), &["--node", root.to_str().unwrap()]).unwrap();
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("the store's receipt says"),
+        "{c}"
+    );
+    assert!(c["hint"].as_str().unwrap().contains("--force"), "{c}");
+    assert!(!marker.exists(), "doctor ran a binary it had not verified");
+
+    // Another version than the project's @openai/codex.
+    write(
+        &dir.join("package.json"),
+        &format!(
+            r#"{{"name":"@openai/codex","version":"0.1.0-{}"}}"#,
+            platform()
+        ),
+    );
+    let c = doctor_node(&ctx, &root, &[]).unwrap();
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"].as_str().unwrap().contains("version 0.1.0"),
+        "{c}"
+    );
+
+    // Outside any Node project: no check, unless one is named.
+    std::fs::create_dir_all(ctx.work_dir()).unwrap();
+    assert!(doctor_node(&ctx, &ctx.work_dir(), &[]).is_none());
+    let c = doctor_node(&ctx, &ctx.work_dir(), &["--node"]).unwrap();
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"].as_str().unwrap().contains("no Node project"),
+        "{c}"
+    );
 }
