@@ -108,8 +108,11 @@ pub fn place(
                 && std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.len() == f.size)
         });
     // Recorded first, so `prune` never takes a tree from under a project it is linked into.
-    placements::record(&tree.dir, dest)
-        .map_err(IoError::at("record the placement in", &tree.dir))?;
+    // Only symlinks need the record to stay safe; for the rest it is what `list` shows.
+    let recorded = placements::record(&tree.dir, dest);
+    if mode == LinkMode::Symlink {
+        recorded.map_err(IoError::at("record the placement in", &tree.dir))?;
+    }
     if present.as_deref() == Some(key.as_str()) && intact {
         return Ok(report("already-installed", None, "none"));
     }
