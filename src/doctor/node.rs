@@ -217,3 +217,29 @@ fn verify(vendor: &Path, project: &NodeProject, ctx: &Context) -> Result<String,
         Err(e) => Err(differs(&exe, format!("could not be read: {e}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("package.json"), "{}").unwrap();
+    }
+
+    #[test]
+    fn resolution_walks_up_from_codexs_real_directory_nearest_first() {
+        let d = tempfile::tempdir().unwrap();
+        let modules = d.path().join("app/node_modules");
+        let codex = modules.join("@openai/codex");
+        package(&codex);
+        assert_eq!(resolve(&codex, "@openai/codex-linux-x64"), None);
+        let top = modules.join("@openai/codex-linux-x64");
+        package(&top);
+        assert_eq!(resolve(&codex, "@openai/codex-linux-x64"), Some(top));
+        // One nested under @openai/codex wins, as in Node.
+        let nested = codex.join("node_modules/@openai/codex-linux-x64");
+        package(&nested);
+        assert_eq!(resolve(&codex, "@openai/codex-linux-x64"), Some(nested));
+    }
+}
