@@ -5,6 +5,7 @@
 #   bench/run.sh            # needs: cargo, python3 with pip, curl, zstd, hyperfine (apt), uv
 #   bench/python.sh         # only install --python against uv (BENCH_REAL_INDEX=1: the real index)
 #   bench/proxy.sh          # only the `codex` entry point's overhead (a fixture runtime)
+#   bench/node.sh           # only install --node against npm install (needs node and npm)
 #
 # Everything it downloads comes through pip (the official runtime wheel); everything it serves
 # stays on 127.0.0.1. Results vary with the machine and its load: compare ratios, not seconds.
@@ -238,3 +239,11 @@ EOF
 echo
 echo "== install --python against uv pip install"
 "$ROOT/bench/python.sh"
+
+# install --node against npm placing the same platform package: cold, warm and the disk of a
+# further project, from a loopback registry.
+if command -v npm >/dev/null; then
+  echo
+  echo "== install --node against npm install"
+  "$ROOT/bench/node.sh"
+fi

@@ -36,6 +36,7 @@ pub mod heading {
     pub const NETWORK: &str = "Network";
     pub const OUTPUT: &str = "Output";
     pub const PYTHON: &str = "Python";
+    pub const NODE: &str = "Node";
 }
 
 /// The help of every positional `VERSION` (and of `quickstart --runtime`).

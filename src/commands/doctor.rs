@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use crate::cli::{heading, OnlineArgs};
 use crate::ui::Ui;
-use codex_bootstrap::doctor::{self, AppServerInputs, PythonCheck, Report, Selection, Status};
+use codex_bootstrap::doctor::{
+    self, AppServerInputs, NodeCheck, PythonCheck, Report, Selection, Status,
+};
 use codex_bootstrap::error;
 use codex_bootstrap::remote::printable;
 
@@ -30,6 +32,11 @@ pub struct DoctorArgs {
     /// Check this Python interpreter's `openai-codex-cli-bin` (default: the active virtualenv).
     #[arg(long, value_name = "PY", help_heading = heading::PYTHON)]
     pub python: Option<PathBuf>,
+
+    /// Check this Node project's `@openai/codex-<platform>` (default: the project around the
+    /// working directory, when it has `@openai/codex`).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, help_heading = heading::NODE)]
+    pub node: Option<Option<PathBuf>>,
 
     /// Finish with one quickstart turn.
     #[arg(long)]
@@ -56,9 +63,15 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode, error::Report> {
             Ok(Ok(Some(_)) | Err(_)) => PythonCheck::Default,
         },
     };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let node = match &args.node {
+        Some(dir) => NodeCheck::Named(dir.clone().unwrap_or_else(|| cwd.clone())),
+        None => NodeCheck::Found(cwd),
+    };
     let selection = Selection {
         network: !args.offline,
         python,
+        node,
         turn: args.turn,
         app_server: AppServerInputs {
             config: args.config.clone(),

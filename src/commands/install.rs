@@ -24,6 +24,7 @@ use codex_bootstrap::sources::Session;
 use codex_bootstrap::store::InstalledRuntime;
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("linked").args(["python", "node"])))]
 pub struct InstallArgs {
     #[command(flatten)]
     pub version: crate::cli::VersionArg,
@@ -74,10 +75,23 @@ pub struct InstallArgs {
     #[arg(long, requires = "python", help_heading = heading::PYTHON)]
     pub break_system_packages: bool,
 
-    /// With `--python`: how files go from the store into the environment, as uv names them
-    /// [default: clone, else hardlink, else copy] [env: CODEX_BOOTSTRAP_LINK_MODE]
-    #[arg(long, value_enum, value_name = "MODE", requires = "python", help_heading = heading::PYTHON)]
+    /// With `--python` or `--node`: how files go from the store into the environment or
+    /// project, as uv names them [default: clone, else hardlink, else copy] [env:
+    /// CODEX_BOOTSTRAP_LINK_MODE]
+    #[arg(long, value_enum, value_name = "MODE", requires = "linked", help_heading = heading::PYTHON)]
     pub link_mode: Option<codex_bootstrap::python::LinkMode>,
+
+    /// Also give this Node project (default: the nearest directory upwards with `package.json`
+    /// or `node_modules`) the platform package `@openai/codex-<platform>` that npm's optional
+    /// dependency would have placed, at the version of the project's `@openai/codex`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 0..=1,
+        conflicts_with = "archive",
+        help_heading = heading::NODE
+    )]
+    pub node: Option<Option<PathBuf>>,
 
     /// Install from this local file (a codex-package `.tar.zst`/`.tar.gz`, a legacy
     /// `.tar.gz`/`.zip`, or an `openai_codex_cli_bin-*.whl`) instead of downloading.
@@ -113,11 +127,14 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
     }
     let mut settings = args.runtime.settings();
     settings.python = args.python.clone().flatten();
+    if let Some(dir) = &args.node {
+        return install_node(&args, dir.as_deref(), &settings, &ui);
+    }
     let ctx = Context::resolve(&settings)?;
     // The pins' warnings, and their conflicts as the error, before the warm path and the plan.
     ctx.check_pins(&ui)?;
     if args.dry_run {
-        return dry_run(&args, &ctx);
+        return dry_run(&args, &ctx, None);
     }
     let archive = args.archive.as_ref().map(|path| LocalArchive {
         path: path.clone(),
@@ -136,6 +153,7 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
                 Some(&report),
                 &bin,
                 &ctx.warnings(),
+                None,
             )?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -164,6 +182,7 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
         python.as_ref(),
         &bin,
         &ctx.warnings(),
+        None,
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -212,6 +231,141 @@ fn place_bin(args: &InstallArgs, ui: &Ui) -> BinReport {
         path: Some(placed.path().to_path_buf()),
         skipped: None,
     }
+}
+
+/// `install --node`: the runtime of the project's `@openai/codex` version (from npm alone when
+/// a lock file pins the platform package's integrity: only npm's tarball can be checked against
+/// it), then its platform package placed where `@openai/codex` resolves it.
+fn install_node(
+    args: &InstallArgs,
+    dir: Option<&Path>,
+    settings: &codex_bootstrap::provision::Settings,
+    ui: &Ui,
+) -> Result<ExitCode, Report> {
+    use codex_bootstrap::node::{self, NodeError};
+    use codex_bootstrap::pin::{NpmLockPin, PinSource, Request};
+    let mode = codex_bootstrap::python::LinkMode::resolve(args.link_mode)?;
+    let mut ctx = Context::resolve(settings)?;
+    let cwd = std::env::current_dir().with_context(|| "could not read the current directory")?;
+    let project = node::find_project(dir.unwrap_or(&cwd), &ctx.target)?;
+    if matches!(ctx.pin.source, PinSource::Flag | PinSource::Env)
+        && ctx.pin.request != Request::Exact(project.version.clone())
+    {
+        let asked = match &ctx.pin.request {
+            Request::Exact(v) => v.to_string(),
+            Request::Latest => "latest".into(),
+        };
+        return Err(NodeError::VersionMismatch {
+            project: project.version.to_string(),
+            from: project.version_from.to_string(),
+            asked,
+        }
+        .into());
+    }
+    ctx.pin.request = Request::Exact(project.version.clone());
+    ctx.pin.source = PinSource::Project(project.describe());
+    ctx.pin.npm_locks = project
+        .locks
+        .iter()
+        .flat_map(|l| {
+            l.platforms.iter().filter_map(|p| {
+                Some(NpmLockPin {
+                    file: l.file.clone(),
+                    version: p.version.clone(),
+                    platform: p.platform.clone(),
+                    integrity: p.integrity?,
+                })
+            })
+        })
+        .collect();
+    let pins = project.integrity_pins();
+    if !pins.is_empty() {
+        ctx.order = vec![SourceKind::Npm];
+    }
+    for l in project
+        .locks
+        .iter()
+        .filter_map(|l| Some((&l.file, l.no_integrity?)))
+    {
+        ui.warn(&format!("`{}` pins no bytes: {}", l.0.display(), l.1));
+    }
+    let node_plan = DryNode {
+        project: &project,
+        link_mode: mode.name(),
+        lock_pins: pins.iter().map(|(f, _)| f.clone()).collect(),
+    };
+    if args.dry_run {
+        return dry_run(args, &ctx, Some(&node_plan));
+    }
+    let satisfies = |rt: &InstalledRuntime| {
+        pins.iter().all(|(_, i)| {
+            rt.receipt
+                .checked
+                .iter()
+                .any(|e| e.digest == codex_bootstrap::verify::Digest::Sha512(*i))
+        })
+    };
+    // A tree another channel served was never checked against the lock's integrity: the
+    // npm tarball replaces it (its files are the same; projects keep their own links).
+    let stored = ctx.store.installed(&project.version, &ctx.target)?;
+    let force = args.force || stored.as_ref().is_some_and(|rt| !satisfies(rt));
+    let provisioned = provision(&ctx, force, None, ui)?;
+    let runtime = provisioned.outcome.runtime();
+    if !satisfies(runtime) {
+        return Err(Failure::new(format!(
+            "codex {} in `{}` was not checked against the project's lock files",
+            runtime.version(),
+            runtime.dir.display()
+        ))
+        .hint("reinstall it with `codex-bootstrap install --node --force`")
+        .into());
+    }
+    if args.verify {
+        verify_installed(runtime, ui)?;
+    }
+    let started = Instant::now();
+    let report = node::place(runtime, &project, mode, args.force)?;
+    let what = match report.action {
+        "already-installed" => format!(
+            "{}@{} is already in {}",
+            report.package,
+            report.version,
+            report.package_dir.display()
+        ),
+        _ => format!(
+            "{}@{} into {} ({}{}, {:.2}s)",
+            report.package,
+            report.version,
+            report.package_dir.display(),
+            report.method,
+            report
+                .previous
+                .as_ref()
+                .map(|p| format!(", replaced {p}"))
+                .unwrap_or_default(),
+            started.elapsed().as_secs_f64()
+        ),
+    };
+    ui.status("Node", &what);
+    github_actions(runtime)?;
+    let bin = place_bin(args, ui);
+    report_install(
+        args,
+        ui,
+        &provisioned,
+        None,
+        &bin,
+        &ctx.warnings(),
+        Some(&report),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `install --dry-run --node` adds to the plan: where the platform package would go.
+struct DryNode<'a> {
+    project: &'a codex_bootstrap::node::NodeProject,
+    link_mode: &'static str,
+    lock_pins: Vec<PathBuf>,
 }
 
 /// `install --python` as pip or uv would: the interpreter's own wheel, its tree in the store
@@ -379,6 +533,8 @@ struct InstallReport<'a> {
     warnings: &'a [String],
     /// What the Sigstore signature of `bin/codex` proved, or why there is none.
     signature: codex_bootstrap::provenance::SignatureRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a codex_bootstrap::node::NodeReport>,
 }
 
 fn report_install(
@@ -388,6 +544,7 @@ fn report_install(
     python: Option<&codex_bootstrap::python::PythonReport>,
     bin: &BinReport,
     warnings: &[String],
+    node: Option<&codex_bootstrap::node::NodeReport>,
 ) -> Result<(), Report> {
     let runtime = p.outcome.runtime();
     let r = &runtime.receipt;
@@ -420,6 +577,7 @@ fn report_install(
             bin_skipped: bin.skipped.as_deref(),
             warnings,
             signature: signature_of(r),
+            node,
         };
         super::print_json(&report)?;
         return Ok(());
@@ -507,7 +665,11 @@ fn signature_of(
 
 /// `--dry-run`: the plan `install` would carry out, every registry located, `latest` resolved
 /// with metadata requests only; nothing is downloaded and nothing is written.
-fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
+fn dry_run(
+    args: &InstallArgs,
+    ctx: &Context,
+    node: Option<&DryNode<'_>>,
+) -> Result<ExitCode, Report> {
     /// A source as `--dry-run --json` prints it: the plan's, with its URLs and why it is
     /// skipped beside it (the keys scripts read before candidates were listed).
     #[derive(Serialize)]
@@ -538,6 +700,9 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         python: Option<DryPython<'a>>,
         /// Every pin warning: the resolution's and the plan's (also on stderr).
         warnings: Vec<String>,
+        /// With `--node`: where the platform package would go, how, and which locks pin it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<DryNodeJson<'a>>,
     }
     #[derive(Serialize)]
     struct DrySignature {
@@ -546,6 +711,16 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
         none_because: Option<String>,
         required: bool,
         trusted_root: String,
+    }
+    #[derive(Serialize)]
+    struct DryNodeJson<'a> {
+        project: &'a Path,
+        package_manager: &'static str,
+        package_dir: &'a Path,
+        version: String,
+        version_from: &'a codex_bootstrap::node::VersionFrom,
+        link_mode: &'static str,
+        lock_pins: &'a [PathBuf],
     }
     #[derive(Serialize)]
     struct DryPython<'a> {
@@ -641,6 +816,15 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
                     plan,
                 }),
             warnings: ctx.warnings(),
+            node: node.map(|n| DryNodeJson {
+                project: &n.project.root,
+                package_manager: n.project.manager,
+                package_dir: &n.project.package_dir,
+                version: format!("{}-{}", n.project.version, n.project.platform),
+                version_from: &n.project.version_from,
+                link_mode: n.link_mode,
+                lock_pins: &n.lock_pins,
+            }),
         };
         super::print_json(&d)?;
         return Ok(ExitCode::SUCCESS);
@@ -676,6 +860,31 @@ fn dry_run(args: &InstallArgs, ctx: &Context) -> Result<ExitCode, Report> {
             "bin/codex: sha256 {} (from {}), checked after any source",
             c.sha256, c.from
         )?;
+    }
+    if let Some(n) = node {
+        let p = n.project;
+        writeln!(
+            out,
+            "node:      {} ({}): @openai/codex {} ({})",
+            p.root.display(),
+            p.manager,
+            p.version,
+            p.version_from
+        )?;
+        writeln!(
+            out,
+            "           @openai/codex-{} into {}, files by {}",
+            p.platform,
+            p.package_dir.display(),
+            n.link_mode
+        )?;
+        for lock in &n.lock_pins {
+            writeln!(
+                out,
+                "           pinned by {}: npm's tarball only",
+                lock.display()
+            )?;
+        }
     }
     if let Some((interpreter, tags, wheel, _)) = &python {
         writeln!(

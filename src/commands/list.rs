@@ -42,6 +42,8 @@ struct Row {
     /// `package` (the full release package) or `wheel` (the tree of one wheel, for
     /// `install --python`).
     kind: &'static str,
+    /// The Node projects' platform packages placed from it (`install --node`), still there.
+    node_projects: Vec<std::path::PathBuf>,
     /// The wheel's platform tag, for a wheel tree.
     #[serde(skip_serializing_if = "Option::is_none")]
     wheel_tag: Option<String>,
@@ -83,6 +85,14 @@ pub fn run(args: ListArgs) -> Result<ExitCode, Report> {
             } else {
                 "package"
             },
+            node_projects: if wheel_tag.is_none() {
+                codex_bootstrap::store::placements::placements(&rt.dir)
+                    .into_iter()
+                    .map(|p| p.package_dir)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             wheel_tag,
             version: rt.version().to_string(),
             target: rt.target().to_string(),
@@ -116,11 +126,16 @@ pub fn run(args: ListArgs) -> Result<ExitCode, Report> {
     for r in &rows {
         let mark = if r.pinned { "*" } else { " " };
         let used = r.last_used.map_or_else(|| "never".to_string(), ago);
-        let old = match (&r.wheel_tag, r.location) {
+        let mut old = match (&r.wheel_tag, r.location) {
             (Some(tag), _) => format!("  (wheel tree {tag}, for install --python)"),
             (None, "legacy") => "  (old location)".to_string(),
             _ => String::new(),
         };
+        match r.node_projects.len() {
+            0 => {}
+            1 => old.push_str("  (placed in 1 Node project)"),
+            n => old.push_str(&format!("  (placed in {n} Node projects)")),
+        }
         writeln!(
             out,
             "{mark} {:18} {:28} {:>10}  installed {}, last used {}{old}",

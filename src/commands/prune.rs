@@ -131,19 +131,27 @@ pub fn run(args: PruneArgs) -> Result<ExitCode, Report> {
             Some(tag) => format!("the codex {} wheel tree ({tag})", rt.version()),
             None => format!("codex {} ({})", rt.version(), rt.target()),
         };
-        if store.wheel_tag().is_some() {
-            let linked = codex_bootstrap::store::wheel_tree::linked_environments(&rt.dir);
-            if !linked.is_empty() {
-                ui.warn(&format!(
-                    "kept {what}: environments symlink into it ({})",
-                    linked
-                        .iter()
-                        .map(|e| e.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                continue;
-            }
+        let (linked, who) = if store.wheel_tag().is_some() {
+            (
+                codex_bootstrap::store::wheel_tree::linked_environments(&rt.dir),
+                "environments",
+            )
+        } else {
+            (
+                codex_bootstrap::store::placements::symlinked(&rt.dir),
+                "Node projects",
+            )
+        };
+        if !linked.is_empty() {
+            ui.warn(&format!(
+                "kept {what}: {who} symlink into it ({})",
+                linked
+                    .iter()
+                    .map(|e| e.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
         }
         if !args.dry_run {
             // An old runtime pruned takes its kept archive with it: the space is what prune is for.

@@ -82,8 +82,19 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
     };
     let mut removed = Vec::new();
     let mut archives = Vec::new();
+    let mut kept = Vec::new();
     for t in targets {
-        if let Some(r) = remove_runtime(&ctx.store, &version, &t, archive)? {
+        // A Node project that symlinks into the runtime (`install --node --link-mode symlink`)
+        // would point at nothing: the runtime stays until the project is relinked.
+        let linked =
+            codex_bootstrap::store::placements::symlinked(&ctx.store.runtime_dir(&version, &t));
+        if !linked.is_empty() {
+            ui.warn(&format!(
+                "kept codex {version} ({t}): Node projects symlink into it ({}); reinstall them with `install --node --link-mode clone` or remove them first",
+                linked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
+            kept.push(t.clone());
+        } else if let Some(r) = remove_runtime(&ctx.store, &version, &t, archive)? {
             ui.status("Removed", &format!("codex {version} ({t})"));
             let package_dir = ctx.store.runtime_dir(&version, &t);
             if let Some(w) = codex_bootstrap::proxy::removing_what_runs_here(&package_dir) {
@@ -116,6 +127,13 @@ pub fn run(args: UninstallArgs) -> Result<ExitCode, Report> {
                 envs.iter().map(|e| e.display().to_string()).collect::<Vec<_>>().join(", ")
             ));
         }
+    }
+    if removed.is_empty() && !kept.is_empty() {
+        return Err(Failure::new(format!(
+            "codex {version} was kept: Node projects symlink into it"
+        ))
+        .hint("relink them with `codex-bootstrap install --node --link-mode clone`, then uninstall again")
+        .into());
     }
     if removed.is_empty() {
         return Err(Failure::new(format!(

@@ -1,15 +1,16 @@
 //! The runner: every selected check, in one fixed order, each fed by the ones before it.
 //!
 //! platform, pin, cache, runtime, integrity, executes, path, app-server, auth, network, python,
-//! turn. A check that cannot run because an earlier one failed is reported as skipped, with why.
+//! node, turn. A check that cannot run because an earlier one failed is reported as skipped, with why.
 
 use std::path::PathBuf;
 
 use crate::platform::Target;
 use crate::provision::{Context, Settings};
 
+use super::node::NodeCheck;
 use super::runtime::AppServerInputs;
-use super::{network, pin, python, runtime, store, Check, Report, Status};
+use super::{network, node, pin, python, runtime, store, Check, Report, Status};
 
 /// Why the checks that run the runtime did not: it is not the runtime that was installed.
 const NOT_RUN: &str =
@@ -24,6 +25,7 @@ pub struct Selection {
     /// Reach the network: the GitHub API, the registries, the mirror.
     pub network: bool,
     pub python: PythonCheck,
+    pub node: NodeCheck,
     /// Finish with one turn.
     pub turn: bool,
     pub app_server: AppServerInputs,
@@ -149,6 +151,9 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             &ctx.store,
             &codex_pin,
         )),
+    }
+    if let Some(check) = node::node(&select.node, &ctx) {
+        report.push(check);
     }
     if select.turn {
         report.push(match &installed {

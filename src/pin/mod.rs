@@ -77,6 +77,20 @@ pub struct Pin {
     pub bundled: Manifest,
     /// Project pins that could not be read and were ignored; commands print them.
     pub warnings: Vec<PinWarning>,
+    /// The integrities a Node project's lock files record for `@openai/codex`'s platform
+    /// packages (`install --node` sets them): project pins on the npm tarballs.
+    pub npm_locks: Vec<NpmLockPin>,
+}
+
+/// One lock file's integrity for one platform package of `@openai/codex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpmLockPin {
+    /// `package-lock.json`, `pnpm-lock.yaml`, `yarn.lock`, `bun.lock`, …
+    pub file: std::path::PathBuf,
+    pub version: CodexVersion,
+    /// As npm spells it: `linux-x64`.
+    pub platform: String,
+    pub integrity: crate::verify::Sha512,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +176,7 @@ impl Pin {
             project,
             bundled,
             warnings,
+            npm_locks: Vec::new(),
         })
     }
 
@@ -174,7 +189,7 @@ impl Pin {
     ) -> Option<(&Manifest, &PinnedAsset)> {
         let project = self.project.as_ref().and_then(|p| match &p.via {
             PinVia::Manifest(m) => Some(m.as_ref()),
-            PinVia::Python { .. } => None,
+            PinVia::Python { .. } | PinVia::Node { .. } => None,
         });
         project
             .into_iter()

@@ -75,7 +75,7 @@ impl FilePins {
         let (version, target) = (inputs.version, inputs.target);
         let project_manifest = inputs.pin.project.as_ref().and_then(|p| match &p.via {
             PinVia::Manifest(m) => Some(m.as_ref()),
-            PinVia::Python { .. } => None,
+            PinVia::Python { .. } | PinVia::Node { .. } => None,
         });
         for (manifest, level) in project_manifest
             .map(|m| (m, Level::Project))
@@ -150,6 +150,33 @@ impl FilePins {
                 }
                 pins.add_lock(lock, &inputs.wheel_tags);
             }
+        }
+        for lock in &inputs.pin.npm_locks {
+            if lock.platform != target.npm_platform() {
+                continue;
+            }
+            if &lock.version != version {
+                pins.warnings.push(format!(
+                    "`{}` locks @openai/codex {}, not {version}: its integrity does not apply",
+                    lock.file.display(),
+                    lock.version
+                ));
+                continue;
+            }
+            pins.npm.push(FilePin {
+                kind: PinnedKind::Npm,
+                file: super::npm_tarball_file(version, target),
+                asset_kind: AssetKind::NpmTarball,
+                url: None,
+                size: None,
+                level: Level::Project,
+                expect: Expectation::one(
+                    Digest::Sha512(lock.integrity),
+                    DigestSource::LockFile {
+                        path: lock.file.display().to_string(),
+                    },
+                ),
+            });
         }
         pins.check_conflicts(&inputs.wheel_tags)?;
         Ok(pins)

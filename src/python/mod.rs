@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-pub mod link;
+pub use crate::link;
 mod probe;
 pub mod tree;
 

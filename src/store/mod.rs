@@ -8,6 +8,7 @@
 pub mod layout;
 mod legacy;
 pub mod lock;
+pub mod placements;
 pub mod receipt;
 pub mod remove;
 pub mod staging;

@@ -72,6 +72,9 @@ pub fn remove_runtime(
         .flatten()
         .map(|rt| store.archive_dir(&rt.receipt.archive_sha256))
         .filter(|dir| dir.is_dir());
+    // Node projects placed from it keep their own files (the callers keep a tree that one
+    // symlinks into); the records would only keep the version directory.
+    crate::store::placements::forget(&store.runtime_dir(version, target));
     let mut removed = remove_dir(&store.runtime_dir(version, target))?;
     if let Some(old) = store.installed_legacy(version, target) {
         removed |= remove_dir(&old.dir)?;

@@ -20,6 +20,7 @@ mod json;
 mod layering;
 mod logging;
 mod messages;
+mod node;
 mod pins;
 mod plan;
 mod provenance;

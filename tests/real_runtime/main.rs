@@ -450,3 +450,184 @@ fn installs_from_the_real_python_index_and_npm_identical_to_github() {
         eprintln!("{source}: {}", stderr(&out).trim());
     }
 }
+
+/// What `.ci/real-runtime` fetched for the Node side: the real platform package's tarball
+/// (`npm pack`, served here by the loopback npm registry), pnpm, and npm's and pnpm's caches.
+fn node_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CODEX_BOOTSTRAP_REAL_NODE_DIR").expect(
+        "CODEX_BOOTSTRAP_REAL_NODE_DIR is not set: run these tests through .ci/real-runtime",
+    ))
+}
+
+/// The official TypeScript SDK's quickstart, as its README gives it.
+const SDK_TURN: &str = r#"import { Codex } from "@openai/codex-sdk";
+const codex = new Codex();
+const thread = codex.startThread({ skipGitRepoCheck: true });
+const result = await thread.run("Say hi");
+console.log(result.finalResponse);
+"#;
+
+/// A project that depends on the official `@openai/codex-sdk`, installed by `manager`
+/// without optional dependencies (so without the platform package), as the issue's users do.
+fn sdk_project(ctx: &TestContext, manager: &str) -> PathBuf {
+    use std::process::Command;
+    let root = ctx.root().join(format!("{manager}-app"));
+    std::fs::create_dir_all(&root).expect("project dir");
+    std::fs::write(
+        root.join("package.json"),
+        format!(r#"{{"name":"app","private":true,"type":"module","dependencies":{{"@openai/codex-sdk":"{V}"}}}}"#),
+    )
+    .expect("package.json");
+    std::fs::write(root.join("turn.mjs"), SDK_TURN).expect("turn.mjs");
+    let node = node_dir();
+    let mut cmd = match manager {
+        "npm" => {
+            let mut c = Command::new("npm");
+            c.args([
+                "install",
+                "--omit=optional",
+                "--prefer-offline",
+                "--no-audit",
+                "--no-fund",
+            ])
+            .env("npm_config_cache", node.join("npm-cache"));
+            c
+        }
+        _ => {
+            let mut c = Command::new(node.join("tools/node_modules/.bin/pnpm"));
+            c.args([
+                "install",
+                "--no-optional",
+                "--prefer-offline",
+                "--store-dir",
+            ])
+            .arg(node.join("pnpm-store"));
+            c
+        }
+    };
+    let out = cmd
+        .current_dir(&root)
+        .output()
+        .expect("run the package manager");
+    assert!(
+        out.status.success(),
+        "{manager} install: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root
+}
+
+/// `node turn.mjs` in `root`, its codex pointed at `model` by `CODEX_HOME/config.toml`.
+fn sdk_turn(ctx: &TestContext, root: &Path, model: &MockModel) -> std::process::Output {
+    let home = ctx.codex_home();
+    std::fs::create_dir_all(&home).expect("CODEX_HOME");
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model_provider = \"mock\"\n\n[model_providers.mock]\nname = \"mock\"\nbase_url = \"{}\"\nwire_api = \"responses\"\n",
+            model.base_url()
+        ),
+    )
+    .expect("config.toml");
+    std::process::Command::new("node")
+        .arg("turn.mjs")
+        .current_dir(root)
+        .env("CODEX_HOME", &home)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("CODEX_API_KEY")
+        .output()
+        .expect("run node")
+}
+
+/// The issue's scenario with the official SDK: installed without optional dependencies it
+/// cannot find codex; after `install --node` (the real platform package, checked against the
+/// lock file the package manager wrote) one turn answers.
+fn the_official_typescript_sdk_runs_a_turn_after_install_node(manager: &str, lock: &str) {
+    let ctx = TestContext::new();
+    let root = sdk_project(&ctx, manager);
+    let model = MockModel::start("Hello from the Node SDK turn.", Usage::default());
+
+    let before = sdk_turn(&ctx, &root, &model);
+    assert!(
+        !before.status.success(),
+        "the SDK found codex before install --node"
+    );
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains("Unable to locate Codex CLI binaries"),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+
+    let tarball = std::fs::read(node_dir().join(format!("openai-codex-{V}-linux-x64.tgz")))
+        .expect("the platform package's tarball from .ci/real-runtime");
+    let npm = support::npm::NpmRegistry::builder()
+        .tarball(V, "linux-x64", tarball)
+        .start();
+    let out = ctx
+        .cmd(["install", "--json", "--node"])
+        .arg(&root)
+        .npm_registry(&npm)
+        .output()
+        .expect("install --node");
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json");
+    assert_eq!(json["node"]["package_manager"], manager, "{json}");
+    assert!(
+        json["node"]["lock_pins"].as_array().is_some_and(|p| p
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.ends_with(lock)))),
+        "the lock's integrity was not a pin: {json}"
+    );
+
+    let out = sdk_turn(&ctx, &root, &model);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Hello from the Node SDK turn."
+    );
+    assert!(
+        model.request_count() >= 1,
+        "codex never called the model endpoint"
+    );
+    if manager == "npm" {
+        // npm accepts what was placed as the optional dependency it left out.
+        let ls = std::process::Command::new("npm")
+            .args(["ls", "--all"])
+            .current_dir(&root)
+            .output()
+            .expect("npm ls");
+        assert!(
+            ls.status.success(),
+            "npm ls --all: {}",
+            String::from_utf8_lossy(&ls.stdout)
+        );
+    }
+
+    let doctor = ctx
+        .cmd(["doctor", "--json", "--offline", "--node"])
+        .arg(&root)
+        .output()
+        .expect("doctor");
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("--json");
+    let node = report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "node"))
+        .expect("a node check");
+    assert_eq!(node["status"], "ok", "{node}");
+}
+
+#[test]
+#[ignore = "needs node, npm and what .ci/real-runtime fetches"]
+fn the_official_typescript_sdk_runs_a_turn_in_an_npm_project() {
+    the_official_typescript_sdk_runs_a_turn_after_install_node("npm", "package-lock.json");
+}
+
+#[test]
+#[ignore = "needs node, pnpm and what .ci/real-runtime fetches"]
+fn the_official_typescript_sdk_runs_a_turn_in_a_pnpm_project() {
+    the_official_typescript_sdk_runs_a_turn_after_install_node("pnpm", "pnpm-lock.yaml");
+}

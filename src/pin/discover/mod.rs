@@ -3,7 +3,8 @@
 //! In each directory, nearest first: `codex-runtime.toml`, then a Python project that pins
 //! `openai-codex-cli-bin==X` (the runtime itself) or `openai-codex==X` (the SDK, which requires
 //! its runtime at its own version) in `pyproject.toml` (dependencies, optional-dependencies,
-//! dependency-groups), `requirements*.txt` (following `-r`), or `uv.lock`.
+//! dependency-groups), `requirements*.txt` (following `-r`), or `uv.lock`; then a Node project
+//! whose `package.json` requires `@openai/codex` or `@openai/codex-sdk` at an exact version.
 //!
 //! Lock files pin bytes as well as a version: `uv.lock` lists every wheel of
 //! `openai-codex-cli-bin` with its URL, sha256 and size, and a hashed requirements file (as
@@ -68,6 +69,11 @@ pub enum PinVia {
         dist: &'static str,
         other: Option<(&'static str, CodexVersion)>,
     },
+    /// A Node project's `package.json` that requires `@openai/codex` or `@openai/codex-sdk`
+    /// (which requires `@openai/codex` at its own version) at an exact version.
+    Node {
+        package: &'static str,
+    },
 }
 
 impl ProjectPin {
@@ -80,6 +86,9 @@ impl ProjectPin {
                 self.file.display(),
                 self.version.pep440()
             ),
+            PinVia::Node { package } => {
+                format!("`{}` ({package}@{})", self.file.display(), self.version)
+            }
         }
     }
 
@@ -91,6 +100,9 @@ impl ProjectPin {
                 self.file.display(),
                 self.version.pep440()
             ),
+            PinVia::Node { package } => {
+                format!("{} ({package}@{})", self.file.display(), self.version)
+            }
         }
     }
 }
@@ -297,10 +309,12 @@ fn pin_in_dir(
         })
         .collect();
 
-    let pin = manifest_pin.or_else(|| {
-        read.iter()
-            .find_map(|(file, found)| python_pin(file, found))
-    });
+    let pin = manifest_pin
+        .or_else(|| {
+            read.iter()
+                .find_map(|(file, found)| python_pin(file, found))
+        })
+        .or_else(|| node_pin(dir));
     let Some(mut pin) = pin else {
         return Ok(None);
     };
@@ -387,6 +401,27 @@ fn python_pin(file: &Path, found: &[Found]) -> Option<ProjectPin> {
         via: PinVia::Python { dist, other },
         wheel_pins: Vec::new(),
     })
+}
+
+/// A Node project's exact requirement of `@openai/codex` (first) or `@openai/codex-sdk` in
+/// `package.json`; ranges and tags pin nothing.
+fn node_pin(dir: &Path) -> Option<ProjectPin> {
+    let file = dir.join("package.json");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+    for package in [crate::node::CODEX_PACKAGE, crate::node::SDK_PACKAGE] {
+        for section in ["dependencies", "devDependencies", "optionalDependencies"] {
+            let spec = doc.get(section).and_then(|s| s.get(package)?.as_str());
+            if let Some(version) = spec.and_then(crate::node::exact_spec) {
+                return Some(ProjectPin {
+                    file,
+                    version,
+                    via: PinVia::Node { package },
+                    wheel_pins: Vec::new(),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// The text of a file, or a warning that it could not be read.

@@ -226,7 +226,7 @@ fn uv_export_requirements_pin_the_runtime_and_its_hashes() {
                 (SDK_DIST, "0.163.0")
             );
         }
-        PinVia::Manifest(_) => panic!("expected a Python pin"),
+        PinVia::Manifest(_) | PinVia::Node { .. } => panic!("expected a Python pin"),
     }
     assert_eq!(pin.wheel_pins.len(), 1);
     let pins = &pin.wheel_pins[0];
@@ -431,7 +431,7 @@ fn pyproject_groups_and_extras() {
             assert_eq!(dist, RUNTIME_DIST);
             assert_eq!(other.unwrap().1.to_string(), "0.160.0");
         }
-        PinVia::Manifest(_) => panic!("expected a Python pin"),
+        PinVia::Manifest(_) | PinVia::Node { .. } => panic!("expected a Python pin"),
     }
 }
 
@@ -763,4 +763,34 @@ fn an_sdk_pin_beside_its_runtime_at_another_version_is_a_warning() {
         "{}",
         warning.hint()
     );
+}
+
+#[test]
+fn a_node_project_pinning_the_sdk_exactly_pins_the_runtime() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "package.json",
+        r#"{"dependencies":{"@openai/codex-sdk":"0.163.0","left-pad":"^1"}}"#,
+    );
+    let pin = pin_at(d.path());
+    assert_eq!(pin.version.to_string(), "0.163.0");
+    assert!(matches!(
+        pin.via,
+        PinVia::Node {
+            package: "@openai/codex-sdk"
+        }
+    ));
+    assert!(
+        pin.describe().ends_with("(@openai/codex-sdk@0.163.0)"),
+        "{}",
+        pin.describe()
+    );
+    // A range pins nothing.
+    write(
+        d.path(),
+        "package.json",
+        r#"{"dependencies":{"@openai/codex":"^0.163.0"}}"#,
+    );
+    assert!(discover(d.path()).unwrap().pin.is_none());
 }

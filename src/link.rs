@@ -1,4 +1,5 @@
-//! How a file of a store tree goes into an environment: uv's link modes, by uv's names.
+//! How a file of a store tree goes into a Python environment (`install --python`) or a Node
+//! project (`install --node`): uv's link modes, by uv's names.
 //!
 //! The default ([`LinkMode::Auto`], shown as `clone`) clones (copy-on-write: APFS, btrfs, XFS)
 //! where the file system can, else hard-links, else copies (another file system). Either way a
