@@ -24,7 +24,6 @@ mod project;
 
 pub use lock::{read_locks, LockedPlatform, NodeLock};
 pub use place::{place, NodeReport};
-pub(crate) use project::exact_spec;
 pub use project::{find_project, NodeProject, VersionFrom};
 
 use std::path::PathBuf;
@@ -32,10 +31,7 @@ use std::path::PathBuf;
 use crate::error::Hint;
 use crate::fs::IoError;
 
-/// The package users install, and whose optional dependencies are the platform packages.
-pub const CODEX_PACKAGE: &str = "@openai/codex";
-/// The TypeScript SDK, which depends on `@openai/codex` at its own version.
-pub const SDK_PACKAGE: &str = "@openai/codex-sdk";
+pub use crate::pin::discover::package_json::{CODEX_PACKAGE, SDK_PACKAGE};
 
 /// Every platform `@openai/codex` publishes a package for, as npm spells it.
 pub const PLATFORMS: &[&str] = &[

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::lock::{read_locks, NodeLock};
 use super::{NodeError, CODEX_PACKAGE, SDK_PACKAGE};
+use crate::pin::discover::package_json::exact_spec;
 use crate::pin::CodexVersion;
 use crate::platform::Target;
 
@@ -182,17 +183,6 @@ fn version_without_node_modules(
             root: root.to_path_buf(),
         },
     })
-}
-
-/// An exact version spec (`0.163.0`, `=0.163.0`, `v0.163.0`): ranges, tags and URLs are not.
-pub(crate) fn exact_spec(spec: &str) -> Option<CodexVersion> {
-    let s = spec.trim();
-    let s = s.strip_prefix('=').unwrap_or(s).trim();
-    let s = s.strip_prefix('v').unwrap_or(s);
-    if !s.starts_with(|c: char| c.is_ascii_digit()) || s.contains([' ', '|', '<', '>', '*']) {
-        return None;
-    }
-    CodexVersion::parse(s).ok()
 }
 
 fn package_json(file: &Path) -> Option<serde_json::Value> {

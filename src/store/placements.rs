@@ -100,7 +100,8 @@ pub fn forget(tree: &Path) {
 pub fn placed_version(package_dir: &Path) -> Option<String> {
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(package_dir.join("package.json")).ok()?).ok()?;
-    (doc.get("name")?.as_str()? == crate::node::CODEX_PACKAGE).then_some(())?;
+    (doc.get("name")?.as_str()? == crate::pin::discover::package_json::CODEX_PACKAGE)
+        .then_some(())?;
     Some(doc.get("version")?.as_str()?.to_string())
 }
 

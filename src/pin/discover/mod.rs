@@ -22,6 +22,7 @@
 //! winning pin (a `pyproject.toml` beside `codex-runtime.toml`, an SDK pin beside its runtime's)
 //! is a warning too, naming the pin that wins: no pin is ignored silently.
 
+pub(crate) mod package_json;
 mod pyproject;
 mod requirements;
 mod uv_lock;
@@ -408,10 +409,10 @@ fn python_pin(file: &Path, found: &[Found]) -> Option<ProjectPin> {
 fn node_pin(dir: &Path) -> Option<ProjectPin> {
     let file = dir.join("package.json");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
-    for package in [crate::node::CODEX_PACKAGE, crate::node::SDK_PACKAGE] {
+    for package in [package_json::CODEX_PACKAGE, package_json::SDK_PACKAGE] {
         for section in ["dependencies", "devDependencies", "optionalDependencies"] {
             let spec = doc.get(section).and_then(|s| s.get(package)?.as_str());
-            if let Some(version) = spec.and_then(crate::node::exact_spec) {
+            if let Some(version) = spec.and_then(package_json::exact_spec) {
                 return Some(ProjectPin {
                     file,
                     version,
