@@ -327,8 +327,10 @@ impl Sandbox {
     }
 
     /// verdaccio configured as the README's project `.npmrc` block `title` gives it.
+    /// The README's block, in the user's own `.npmrc` (a `${NPM_TOKEN}` in a project's file goes
+    /// only where the user's side agrees: `tests/it/hostile.rs`).
     fn npm_by_npmrc(&self, s: &Servers, title: &str) {
-        self.write("work/.npmrc", &for_npm(&readme_block(title), s));
+        self.write("home/.npmrc", &for_npm(&readme_block(title), s));
     }
 }
 
@@ -676,10 +678,10 @@ fn devpi_refusals_name_the_authentication_problem() {
 
 #[test]
 #[ignore = "needs the private registries: run .ci/private-registries"]
-fn verdaccio_through_the_project_npmrc_registry() {
+fn verdaccio_through_the_users_npmrc_registry() {
     let s = servers!();
     let sandbox = Sandbox::new();
-    sandbox.npm_by_npmrc(s, ".npmrc (the project's)");
+    sandbox.npm_by_npmrc(s, "~/.npmrc (yours)");
     let out = run(sandbox
         .cmd(&["install", "--source", "npm", "--json", "-vv"])
         .env("NPM_TOKEN", &s.npm_token));
@@ -696,10 +698,10 @@ fn verdaccio_through_the_project_npmrc_registry() {
 
 #[test]
 #[ignore = "needs the private registries: run .ci/private-registries"]
-fn verdaccio_through_the_project_npmrc_scope_registry_and_other_credential_lines() {
+fn verdaccio_through_an_npmrc_scope_registry_and_other_credential_lines() {
     let s = servers!();
     let dart = format!("//{}/", authority(&s.npm_registry));
-    let scoped = for_npm(&readme_block(".npmrc (the project's, scoped)"), s);
+    let scoped = for_npm(&readme_block("~/.npmrc (yours, scoped)"), s);
     // The README's scoped block; then what Nexus and Artifactory set-ups write: `_auth`, or
     // `username` + `_password`. `mirror` asks the sources as install does and fetches and
     // verifies the whole tarball, without unpacking it again.
@@ -717,7 +719,14 @@ fn verdaccio_through_the_project_npmrc_scope_registry_and_other_credential_lines
         ),
     ] {
         let sandbox = Sandbox::new();
-        sandbox.write("work/.npmrc", &npmrc);
+        // The scoped block takes `${NPM_TOKEN}`: the user's file; the literal credential lines
+        // Nexus and Artifactory set-ups write are the project's own and go from its file.
+        let file = if npmrc.contains("${NPM_TOKEN}") {
+            "home/.npmrc"
+        } else {
+            "work/.npmrc"
+        };
+        sandbox.write(file, &npmrc);
         let out = run(sandbox
             .cmd(&["mirror", "--json", "-vv", "--sources", "npm", "--out"])
             .arg(sandbox.path("mirror"))
@@ -741,7 +750,7 @@ fn verdaccio_through_the_project_npmrc_scope_registry_and_other_credential_lines
 fn verdaccio_refusals_name_the_npmrc() {
     let s = servers!();
     let sandbox = Sandbox::new();
-    sandbox.npm_by_npmrc(s, ".npmrc (the project's)");
+    sandbox.npm_by_npmrc(s, "~/.npmrc (yours)");
     let wrong = run(sandbox
         .cmd(&["install", "--source", "npm"])
         .env("NPM_TOKEN", "bm90LWEtdG9rZW4="));
@@ -776,7 +785,7 @@ fn both_registries_through_squid_and_none_with_no_proxy() {
         .env("SSL_CERT_FILE", &s.devpi_ca));
     installed(&out_devpi, "python-index");
     let npm = Sandbox::new();
-    npm.npm_by_npmrc(s, ".npmrc (the project's)");
+    npm.npm_by_npmrc(s, "~/.npmrc (yours)");
     let out_npm = run(npm
         .cmd(&["install", "--source", "npm", "--json", "-vv"])
         .envs(proxy_env(s, &s.proxy_password))
@@ -828,7 +837,7 @@ fn both_registries_through_squid_and_none_with_no_proxy() {
         .env("NO_PROXY", "127.0.0.1"));
     assert_exit(&out, 0);
     let direct_npm = Sandbox::new();
-    direct_npm.npm_by_npmrc(s, ".npmrc (the project's, scoped)");
+    direct_npm.npm_by_npmrc(s, "~/.npmrc (yours, scoped)");
     let out = run(direct_npm
         .cmd(&["mirror", "--json", "--sources", "npm", "--out"])
         .arg(direct_npm.path("mirror"))
@@ -859,7 +868,7 @@ fn squid_refusals_are_the_proxy_s_and_name_its_variables() {
 
     // Plain http: squid answers the GET itself with 407.
     let npm = Sandbox::new();
-    npm.npm_by_npmrc(s, ".npmrc (the project's)");
+    npm.npm_by_npmrc(s, "~/.npmrc (yours)");
     let plain = run(npm
         .cmd(&["install", "--source", "npm"])
         .envs(proxy_env(s, "not-the-proxy-password"))
@@ -963,7 +972,7 @@ fn pin_reads_both_private_registries() {
     let s = servers!();
     let sandbox = Sandbox::new();
     sandbox.devpi_by_pip_conf(s, &s.devpi_index, &s.devpi_password);
-    sandbox.npm_by_npmrc(s, ".npmrc (the project's)");
+    sandbox.npm_by_npmrc(s, "~/.npmrc (yours)");
     let out = run(sandbox
         .cmd(&["pin", V, "--source", "python-index,npm"])
         .env("NPM_TOKEN", &s.npm_token));
@@ -1004,7 +1013,7 @@ fn mirror_sources_from_each_private_registry_serves_an_install() {
         if source == "python-index" {
             sandbox.devpi_by_pip_conf(s, &s.devpi_index, &s.devpi_password);
         } else {
-            sandbox.npm_by_npmrc(s, ".npmrc (the project's)");
+            sandbox.npm_by_npmrc(s, "~/.npmrc (yours)");
         }
         let mirror = sandbox.path("mirror");
         let out = run(sandbox
