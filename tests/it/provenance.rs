@@ -218,3 +218,146 @@ fn a_bundle_on_the_mirror_is_checked_before_github() {
     );
     assert_nothing_installed(&ctx);
 }
+
+mod signed {
+    //! A valid signature, end to end: the test's own CA and log keys sign the fixture's
+    //! `bin/codex`, and `install --trusted-root` with their root proves it.
+    use super::*;
+    use crate::fixture::codex_script;
+    use crate::support::sigstore::{Identity, TestSigstore};
+
+    fn root_file(ctx: &TestContext, sigstore: &TestSigstore) -> String {
+        let path = ctx.root().join("trusted_root.json");
+        std::fs::write(&path, sigstore.trusted_root()).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn receipt(ctx: &TestContext) -> serde_json::Value {
+        let path = crate::common::runtime_dir(ctx, V).join(".codex-bootstrap-receipt.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_valid_legacy_bundle_is_verified_and_recorded() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(&server, &["--json", "--trusted-root", &root]);
+        assert_exit(&out, 0);
+        assert_installed(&ctx);
+        let sig = &json(&out)["signature"];
+        assert_eq!(sig["verified"], true, "{sig}");
+        assert_eq!(sig["identity"], Identity::codex_release(TAG).san.as_str());
+        assert_eq!(sig["issuer"], "https://token.actions.githubusercontent.com");
+        assert_eq!(sig["log_index"], 4242);
+        assert_eq!(
+            sig["bundle_from"],
+            format!("{}/{TAG}/{}", server.download_url(), bundle_name())
+        );
+        assert_eq!(sig["file"], "bin/codex");
+        // The receipt says the same.
+        assert_eq!(&receipt(&ctx)["signature"], sig);
+        // And the human report names the signer and the log entry.
+        let ctx = TestContext::new();
+        let out = ctx.install(&server, &["--trusted-root", &root]);
+        assert_exit(&out, 0);
+        let err = stderr(&out);
+        assert!(
+            err.contains("signed by https://github.com/openai/codex/"),
+            "{err}"
+        );
+        assert!(err.contains("4242"), "{err}");
+    }
+
+    #[test]
+    fn a_valid_standard_bundle_satisfies_a_required_signature() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_bundle(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(
+            &server,
+            &["--json", "--require-signature", "--trusted-root", &root],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(json(&out)["signature"]["verified"], true);
+        assert_installed(&ctx);
+    }
+
+    #[test]
+    fn the_test_ca_s_certificate_for_another_identity_is_refused() {
+        let sigstore = TestSigstore::new();
+        let mut other = Identity::codex_release(TAG);
+        other.san = "https://github.com/someone/fork/.github/workflows/rust-release.yml@refs/tags/rust-v0.163.0".into();
+        let bundle = sigstore.sign_legacy(codex_script(V).as_bytes(), &other);
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(&server, &["--trusted-root", &root]);
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.contains("signed by https://github.com/someone/fork/"),
+            "{err}"
+        );
+        assert!(
+            err.contains("expected https://github.com/openai/codex/"),
+            "{err}"
+        );
+        assert_nothing_installed(&ctx);
+    }
+
+    #[test]
+    fn the_right_signer_s_claims_for_another_ref_are_refused() {
+        let sigstore = TestSigstore::new();
+        let mut other = Identity::codex_release(TAG);
+        other.source_ref = "refs/heads/main".into();
+        let bundle = sigstore.sign_legacy(codex_script(V).as_bytes(), &other);
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(&server, &["--trusted-root", &root]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("source ref is refs/heads/main"),
+            "{}",
+            describe(&out)
+        );
+        assert_nothing_installed(&ctx);
+    }
+
+    #[test]
+    fn a_valid_signature_over_other_bytes_is_refused() {
+        let sigstore = TestSigstore::new();
+        let bundle = sigstore.sign_legacy(b"another codex", &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(&server, &["--trusted-root", &root]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("the signature does not prove these bytes"),
+            "{}",
+            describe(&out)
+        );
+        assert_nothing_installed(&ctx);
+    }
+
+    #[test]
+    fn a_valid_bundle_against_the_embedded_root_is_refused() {
+        // The test CA is not Sigstore's: without --trusted-root nothing it signed is trusted.
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let out = ctx.install(&server, &[]);
+        assert_exit(&out, 1);
+        assert_nothing_installed(&ctx);
+    }
+}
