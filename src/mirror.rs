@@ -193,6 +193,7 @@ pub fn build(
         origin: String::new(),
         version: version.clone(),
         tag: version.tag(),
+        require_signature: false,
         targets: pinned,
     };
     let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);

@@ -121,6 +121,8 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
         origin: args.manifest.display().to_string(),
         version: version.clone(),
         tag: version.tag(),
+        // The project's requirement is its own: re-pinning keeps it.
+        require_signature: old.as_ref().is_some_and(|m| m.require_signature),
         targets,
     };
     let text = manifest.to_toml();

@@ -9,6 +9,7 @@
 //! [runtime]
 //! version = "0.163.0"          # any accepted spelling; required
 //! tag = "rust-v0.163.0"        # optional, derived from the version
+//! require_signature = true     # optional: no verified Sigstore signature, no install
 //!
 //! [targets.x86_64-unknown-linux-musl]
 //! asset = "codex-package-x86_64-unknown-linux-musl.tar.zst"   # the GitHub release asset
@@ -59,6 +60,9 @@ pub struct Manifest {
     pub origin: String,
     pub version: CodexVersion,
     pub tag: String,
+    /// The project requires a verified Sigstore signature of `bin/codex` (as
+    /// `--require-signature` does: any of them requires one).
+    pub require_signature: bool,
     pub targets: BTreeMap<Target, PinnedAsset>,
 }
 
@@ -128,6 +132,8 @@ struct RawRuntime {
     version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tag: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    require_signature: bool,
 }
 
 /// A manifest that could not be read or understood.
@@ -255,6 +261,7 @@ impl Manifest {
             origin: origin.to_string(),
             version,
             tag,
+            require_signature: raw.runtime.require_signature,
             targets,
         })
     }
@@ -265,6 +272,7 @@ impl Manifest {
             runtime: RawRuntime {
                 version: self.version.to_string(),
                 tag: Some(self.tag.clone()),
+                require_signature: self.require_signature,
             },
             targets: self
                 .targets
@@ -305,6 +313,20 @@ mod tests {
         assert_eq!(m.targets[&t].sha256, Some(d));
         let again = Manifest::parse(&m.to_toml(), "t.toml").unwrap();
         assert_eq!(again, m);
+    }
+
+    #[test]
+    fn require_signature_is_read_written_and_off_by_default() {
+        let m = Manifest::parse("[runtime]\nversion = \"0.163.0\"\n", "t.toml").unwrap();
+        assert!(!m.require_signature);
+        assert!(!m.to_toml().contains("require_signature"));
+        let text = "[runtime]\nversion = \"0.163.0\"\nrequire_signature = true\n";
+        let m = Manifest::parse(text, "t.toml").unwrap();
+        assert!(m.require_signature);
+        assert!(m.to_toml().contains("require_signature = true"));
+        assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\nrequire_signature = \"yes\"\n");
+        assert!(e.contains("line 3, key `require_signature`"), "{e}");
     }
 
     fn error_of(text: &str) -> String {

@@ -31,6 +31,8 @@ pub const TRUSTED_ROOT_ENV: &str = "CODEX_BOOTSTRAP_TRUSTED_ROOT";
 pub struct SignaturePolicy {
     /// No verified signature, no install.
     pub require: bool,
+    /// The project manifest that requires one (`require_signature = true`), when one does.
+    pub required_by: Option<String>,
     /// A `trusted_root.json` instead of the embedded one.
     pub trusted_root: Option<PathBuf>,
 }
@@ -152,7 +154,11 @@ pub async fn check(
         format!("no signature bundle found ({})", misses.join("; "))
     };
     if policy.require {
-        return Err(ProvenanceError::Required { reason });
+        let by = match &policy.required_by {
+            Some(file) => format!("`require_signature = true` in {file}"),
+            None => format!("--require-signature or {REQUIRE_ENV}"),
+        };
+        return Err(ProvenanceError::Required { reason, by });
     }
     Ok(SignatureRecord::absent(reason))
 }

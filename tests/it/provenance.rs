@@ -219,6 +219,62 @@ fn a_bundle_on_the_mirror_is_checked_before_github() {
     assert_nothing_installed(&ctx);
 }
 
+#[test]
+fn a_project_manifest_that_requires_a_signature_refuses_an_unsigned_install() {
+    let server = release(None);
+    let ctx = TestContext::new();
+    let manifest = ctx.work_dir().join("codex-runtime.toml");
+    std::fs::write(
+        &manifest,
+        format!("[runtime]\nversion = \"{V}\"\nrequire_signature = true\n"),
+    )
+    .unwrap();
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("no verified signature, and one is required"),
+        "{err}"
+    );
+    assert!(err.contains("`require_signature = true` in"), "{err}");
+    assert!(err.contains("codex-runtime.toml"), "{err}");
+    assert_nothing_installed(&ctx);
+    // The flag's absence (or a falsy environment) does not lift it; the dry run says so.
+    let out = ctx
+        .cmd(["install", "--dry-run", "--json"])
+        .env("CODEX_BOOTSTRAP_REQUIRE_SIGNATURE", "0")
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["signature"]["required"], true);
+    // Without the requirement the same project installs, unsigned.
+    std::fs::write(&manifest, format!("[runtime]\nversion = \"{V}\"\n")).unwrap();
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn pin_keeps_the_project_s_signature_requirement() {
+    let server = release(None);
+    let ctx = TestContext::new();
+    let manifest = ctx.work_dir().join("codex-runtime.toml");
+    std::fs::write(
+        &manifest,
+        format!("[runtime]\nversion = \"{V}\"\nrequire_signature = true\n"),
+    )
+    .unwrap();
+    let out = ctx
+        .cmd(["pin", V, "--source", "github"])
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("require_signature = true"), "{text}");
+    assert!(text.contains("sha256 = "), "{text}");
+}
+
 mod signed {
     //! A valid signature, end to end: the test's own CA and log keys sign the fixture's
     //! `bin/codex`, and `install --trusted-root` with their root proves it.
@@ -287,6 +343,24 @@ mod signed {
         assert_exit(&out, 0);
         assert_eq!(json(&out)["signature"]["verified"], true);
         assert_installed(&ctx);
+    }
+
+    #[test]
+    fn a_project_that_requires_a_signature_installs_a_signed_runtime() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        std::fs::write(
+            ctx.work_dir().join("codex-runtime.toml"),
+            format!("[runtime]\nversion = \"{V}\"\nrequire_signature = true\n"),
+        )
+        .unwrap();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx.install(&server, &["--json", "--trusted-root", &root]);
+        assert_exit(&out, 0);
+        assert_eq!(json(&out)["signature"]["verified"], true);
     }
 
     #[test]
