@@ -25,7 +25,8 @@ mod check;
 mod legacy;
 
 pub use check::{
-    check, BundleSources, SignaturePolicy, SignatureRecord, REQUIRE_ENV, TRUSTED_ROOT_ENV,
+    check, recheck, BundleSources, Checked, SignaturePolicy, SignatureRecord, REQUIRE_ENV,
+    TRUSTED_ROOT_ENV,
 };
 
 use std::fmt;

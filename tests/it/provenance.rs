@@ -363,6 +363,140 @@ mod signed {
         assert_eq!(json(&out)["signature"]["verified"], true);
     }
 
+    fn doctor(
+        ctx: &TestContext,
+        server: &ReleaseServer,
+        args: &[&str],
+    ) -> (Output, serde_json::Value) {
+        let out = ctx
+            .cmd(["doctor", "--offline", "--json"])
+            .args(args)
+            .github(server)
+            .output()
+            .unwrap();
+        let report = json(&out);
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "signature")
+            .cloned()
+            .unwrap_or_else(|| panic!("no signature check: {report}"));
+        (out, check)
+    }
+
+    fn bundle_requests(server: &ReleaseServer) -> usize {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(".sigstore"))
+            .count()
+    }
+
+    #[test]
+    fn doctor_and_install_verify_check_the_kept_bundle_again_offline() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        assert_exit(&ctx.install(&server, &["--trusted-root", &root]), 0);
+        assert!(receipt(&ctx)["signature_bundle"].is_string());
+        let asked = bundle_requests(&server);
+
+        let (out, check) = doctor(&ctx, &server, &["--trusted-root", &root]);
+        assert_eq!(check["status"], "ok", "{}", describe(&out));
+        let summary = check["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("signed by https://github.com/openai/codex/"),
+            "{summary}"
+        );
+        assert!(summary.contains("4242"), "{summary}");
+
+        let out = ctx.install(&server, &["--verify", "--trusted-root", &root]);
+        assert_exit(&out, 0);
+        assert!(
+            stderr(&out).contains("checked offline"),
+            "{}",
+            describe(&out)
+        );
+        // Neither asked for the bundle again.
+        assert_eq!(bundle_requests(&server), asked);
+
+        // Against a root that does not trust the test CA (the embedded one), the same bundle
+        // proves nothing: doctor fails the check and runs nothing of the runtime.
+        let (out, check) = doctor(&ctx, &server, &[]);
+        assert_eq!(check["status"], "fail", "{}", describe(&out));
+        assert!(check["hint"].is_string());
+        let executes = json(&out)["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "executes")
+            .cloned()
+            .unwrap();
+        assert_eq!(executes["status"], "skip", "{executes}");
+        let out = ctx.install(&server, &["--verify"]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("the signature does not prove these bytes"),
+            "{}",
+            describe(&out)
+        );
+    }
+
+    #[test]
+    fn a_kept_bundle_swapped_for_one_over_other_bytes_fails_the_recheck() {
+        let sigstore = TestSigstore::new();
+        let who = Identity::codex_release(TAG);
+        let server = release(Some(sigstore.sign_legacy(codex_script(V).as_bytes(), &who)));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        assert_exit(&ctx.install(&server, &["--trusted-root", &root]), 0);
+        let path = crate::common::runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json");
+        let mut r = receipt(&ctx);
+        r["signature_bundle"] = String::from_utf8(sigstore.sign_legacy(b"another codex", &who))
+            .unwrap()
+            .into();
+        std::fs::write(&path, serde_json::to_vec(&r).unwrap()).unwrap();
+        let out = ctx.install(&server, &["--verify", "--trusted-root", &root]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("the signature does not prove these bytes"),
+            "{}",
+            describe(&out)
+        );
+        let (_, check) = doctor(&ctx, &server, &["--trusted-root", &root]);
+        assert_eq!(check["status"], "fail", "{check}");
+    }
+
+    #[test]
+    fn an_unsigned_runtime_is_said_by_doctor_and_refused_by_a_required_verify() {
+        let server = release(None);
+        let ctx = TestContext::new();
+        assert_exit(&ctx.install(&server, &[]), 0);
+        let (_, check) = doctor(&ctx, &server, &[]);
+        assert_eq!(check["status"], "skip", "{check}");
+        assert!(
+            check["summary"]
+                .as_str()
+                .unwrap()
+                .contains("no signature bundle found"),
+            "{check}"
+        );
+        let (_, check) = doctor(&ctx, &server, &["--require-signature"]);
+        assert_eq!(check["status"], "fail", "{check}");
+        assert_exit(&ctx.install(&server, &["--verify"]), 0);
+        let out = ctx.install(&server, &["--verify", "--require-signature"]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("no verified signature, and one is required"),
+            "{}",
+            describe(&out)
+        );
+    }
+
     #[test]
     fn the_test_ca_s_certificate_for_another_identity_is_refused() {
         let sigstore = TestSigstore::new();
