@@ -731,6 +731,9 @@ fn dry_run(
     }
     #[derive(Serialize)]
     struct DrySignature {
+        /// A bundle a manifest pins: checked first, no request.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pinned: Option<String>,
         bundles: Vec<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         none_because: Option<String>,
@@ -824,6 +827,7 @@ fn dry_run(
                 .map(DisplayUrl::from)
                 .collect(),
             signature: DrySignature {
+                pinned: bundles.pinned.as_ref().map(|(origin, _)| origin.clone()),
                 bundles: bundles.urls.clone(),
                 none_because: bundles.none_because.clone(),
                 required: ctx.settings.signature.require,
@@ -942,6 +946,9 @@ fn dry_run(
         out,
         "signature: Sigstore bundle of bin/codex, {required}, against the {trusted_root}"
     )?;
+    if let Some((origin, _)) = &bundles.pinned {
+        writeln!(out, "           {origin} (checked first)")?;
+    }
     for url in &bundles.urls {
         writeln!(
             out,

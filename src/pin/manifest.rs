@@ -16,6 +16,7 @@
 //! size = 103062127             # optional, bytes
 //! sha256 = "9f86d0…"           # 64 hex digits
 //! codex_sha256 = "…"           # bin/codex itself: the same in every channel
+//! sigstore_bundle = "eyJ…"     # OpenAI's Sigstore bundle for bin/codex, base64 (Linux)
 //!
 //! [targets.x86_64-unknown-linux-musl.wheel]     # the Python index
 //! file = "openai_codex_cli_bin-0.163.0-py3-none-musllinux_1_1_x86_64.whl"
@@ -89,6 +90,10 @@ pub struct PinnedAsset {
     /// choose on glibc and `install --python` installs there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_wheels: Vec<PinnedWheel>,
+    /// OpenAI's Sigstore bundle for `bin/codex` (`codex-<target>.sigstore`, base64 of the file),
+    /// recorded by `pin` from the release: it proves the runtime whichever channel serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore_bundle: Option<String>,
 }
 
 /// The `openai-codex-cli-bin` wheel for a target, as the Python index serves it.
@@ -112,6 +117,13 @@ pub struct PinnedNpm {
 }
 
 impl PinnedAsset {
+    /// The pinned Sigstore bundle's bytes (the manifest's parse checked the encoding).
+    pub fn sigstore_bundle_bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let text = self.sigstore_bundle.as_deref()?;
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    }
+
     /// The GitHub asset name and its sha256, when both are pinned.
     pub(crate) fn github_digest(&self) -> Option<(&str, Sha256)> {
         Some((self.asset.as_deref()?, self.sha256?))
@@ -255,6 +267,14 @@ impl Manifest {
                     ));
                 }
             }
+            if let Some(b) = &asset.sigstore_bundle {
+                if asset.sigstore_bundle_bytes().is_none() {
+                    return Err(invalid(
+                        find(b),
+                        format!("`sigstore_bundle` of `{target}` is not base64"),
+                    ));
+                }
+            }
             targets.insert(target, asset);
         }
         Ok(Manifest {
@@ -327,6 +347,25 @@ mod tests {
         assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
         let e = error_of("[runtime]\nversion = \"0.163.0\"\nrequire_signature = \"yes\"\n");
         assert!(e.contains("line 3, key `require_signature`"), "{e}");
+    }
+
+    #[test]
+    fn a_pinned_bundle_must_be_base64() {
+        let t = "x86_64-unknown-linux-musl";
+        let m = Manifest::parse(
+            &format!(
+                "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\nsigstore_bundle = \"e30=\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let target: Target = t.parse().unwrap();
+        assert_eq!(m.targets[&target].sigstore_bundle_bytes().unwrap(), b"{}");
+        assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
+        let e = error_of(&format!(
+            "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\nsigstore_bundle = \"not base64!\"\n"
+        ));
+        assert!(e.contains("line 4") && e.contains("is not base64"), "{e}");
     }
 
     fn error_of(text: &str) -> String {

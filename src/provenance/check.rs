@@ -41,6 +41,8 @@ pub struct SignaturePolicy {
 /// when OpenAI publishes none for the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleSources {
+    /// A bundle a manifest pins (`sigstore_bundle`): where, and its bytes. Checked first.
+    pub pinned: Option<(String, Vec<u8>)>,
     pub urls: Vec<String>,
     /// Why there is no URL to ask, when there is none.
     pub none_because: Option<String>,
@@ -53,6 +55,7 @@ impl BundleSources {
     pub fn for_release(version: &CodexVersion, target: &Target, bases: &[&str]) -> BundleSources {
         if !target.as_str().contains("-linux-") {
             return BundleSources {
+                pinned: None,
                 urls: Vec::new(),
                 none_because: Some(format!(
                     "OpenAI publishes no Sigstore bundle for {target} builds (they carry the platform's own code signature)"
@@ -61,6 +64,7 @@ impl BundleSources {
         }
         let name = format!("codex-{target}.sigstore");
         BundleSources {
+            pinned: None,
             urls: bases
                 .iter()
                 .map(|b| format!("{}/{}/{name}", b.trim_end_matches('/'), version.tag()))
@@ -141,6 +145,15 @@ pub async fn check(
     signer: &Signer,
     policy: &SignaturePolicy,
 ) -> Result<Checked, ProvenanceError> {
+    if let Some((origin, bytes)) = &sources.pinned {
+        let root = TrustRoot::load(policy.trusted_root.as_deref())?;
+        let verified = verify(bytes, Subject::Sha256(sha256), signer, &root)?;
+        tracing::debug!(%origin, identity = ?verified.identity, "pinned signature verified");
+        return Ok(Checked {
+            record: SignatureRecord::verified(verified, origin, file),
+            bundle: Some(String::from_utf8_lossy(bytes).into_owned()),
+        });
+    }
     let mut misses = Vec::new();
     if let Some(why) = &sources.none_because {
         misses.push(why.clone());

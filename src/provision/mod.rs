@@ -252,6 +252,14 @@ impl Context {
             sources.none_because =
                 Some("GitHub is not among the sources, and there is no --mirror".into());
         }
+        // A bundle the manifest pins proves the runtime whichever channel serves it.
+        sources.pinned = self
+            .pin
+            .pinned_asset(version, &self.target)
+            .and_then(|(m, a)| {
+                let bytes = a.sigstore_bundle_bytes()?;
+                Some((format!("sigstore_bundle in {}", m.origin), bytes))
+            });
         sources
     }
 

@@ -497,6 +497,128 @@ mod signed {
         );
     }
 
+    /// An index serving `V`'s host wheel (whose `bin/codex` is the fixture's).
+    fn index() -> crate::support::pyindex::PythonIndex {
+        use crate::fixture::{host_wheel_tag, wheel, wheel_name};
+        crate::support::pyindex::PythonIndex::builder()
+            .wheel(
+                &wheel_name(V, host_wheel_tag()),
+                wheel(V, host_wheel_tag(), &crate::fixture::Package::codex(V)),
+            )
+            .start()
+    }
+
+    #[test]
+    fn pin_records_the_release_s_bundle_and_an_install_from_the_index_is_proven_by_it() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle.clone()));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx
+            .cmd(["pin", V, "--source", "github", "--trusted-root", &root])
+            .github(&server)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let manifest = ctx.work_dir().join("codex-runtime.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&bundle);
+        assert!(
+            text.contains(&format!("sigstore_bundle = \"{encoded}\"")),
+            "{text}"
+        );
+
+        // The index serves the runtime; GitHub is not asked (it is not among the sources),
+        // and the pinned bundle proves the bytes.
+        let index = index();
+        let asked = server.requests().len();
+        let out = ctx
+            .cmd([
+                "install",
+                "--json",
+                "--source",
+                "python-index",
+                "--trusted-root",
+                &root,
+                "--require-signature",
+            ])
+            .python_index(&index)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let report = json(&out);
+        assert_eq!(report["source"], "python-index", "{report}");
+        let sig = &report["signature"];
+        assert_eq!(sig["verified"], true, "{sig}");
+        assert_eq!(
+            sig["bundle_from"],
+            format!("sigstore_bundle in {}", manifest.display())
+        );
+        assert_eq!(server.requests().len(), asked);
+    }
+
+    #[test]
+    fn pin_does_not_record_a_bundle_that_does_not_prove_the_runtime() {
+        let sigstore = TestSigstore::new();
+        let bundle = sigstore.sign_legacy(b"another codex", &Identity::codex_release(TAG));
+        let server = release(Some(bundle));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        let out = ctx
+            .cmd(["pin", V, "--source", "github", "--trusted-root", &root])
+            .github(&server)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert!(
+            stderr(&out).contains("signature bundle is not pinned"),
+            "{}",
+            describe(&out)
+        );
+        let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+        assert!(!text.contains("sigstore_bundle"), "{text}");
+    }
+
+    #[test]
+    fn a_pinned_bundle_over_other_bytes_refuses_an_install_from_the_index() {
+        use base64::Engine as _;
+        let sigstore = TestSigstore::new();
+        let bundle = sigstore.sign_legacy(b"another codex", &Identity::codex_release(TAG));
+        let ctx = TestContext::new();
+        std::fs::write(
+            ctx.work_dir().join("codex-runtime.toml"),
+            format!(
+                "[runtime]\nversion = \"{V}\"\n\n[targets.{}]\nsigstore_bundle = \"{}\"\n",
+                host_target(),
+                base64::engine::general_purpose::STANDARD.encode(bundle)
+            ),
+        )
+        .unwrap();
+        let root = root_file(&ctx, &sigstore);
+        let index = index();
+        let out = ctx
+            .cmd([
+                "install",
+                "--source",
+                "python-index",
+                "--trusted-root",
+                &root,
+            ])
+            .python_index(&index)
+            .output()
+            .unwrap();
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("the signature does not prove these bytes"),
+            "{}",
+            describe(&out)
+        );
+        assert_nothing_installed(&ctx);
+    }
+
     #[test]
     fn the_test_ca_s_certificate_for_another_identity_is_refused() {
         let sigstore = TestSigstore::new();
