@@ -620,6 +620,56 @@ mod signed {
     }
 
     #[test]
+    fn mirror_copies_the_kept_bundle_and_an_install_from_the_mirror_is_proven() {
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_legacy(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let server = release(Some(bundle.clone()));
+        let ctx = TestContext::new();
+        let root = root_file(&ctx, &sigstore);
+        assert_exit(&ctx.install(&server, &["--trusted-root", &root]), 0);
+        drop(server);
+        let mirror = ctx.root().join("mirror");
+        let out = ctx
+            .cmd(["mirror", "--from-cache", "--version", V, "--out"])
+            .arg(&mirror)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let rel = mirror.join(TAG);
+        assert_eq!(std::fs::read(rel.join(bundle_name())).unwrap(), bundle);
+        let manifest = std::fs::read_to_string(rel.join("codex-runtime.toml")).unwrap();
+        assert!(manifest.contains("sigstore_bundle = "), "{manifest}");
+
+        // A fresh machine with GitHub gone and the mirror's manifest, its bundle left out: the
+        // mirror's copy proves the mirror's bytes.
+        let fresh = TestContext::new();
+        let without_bundle: String = manifest
+            .lines()
+            .filter(|l| !l.starts_with("sigstore_bundle"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(fresh.work_dir().join("codex-runtime.toml"), without_bundle).unwrap();
+        let mirror_url = format!("file://{}", mirror.display());
+        let out = fresh.run([
+            "install",
+            "--json",
+            "--mirror",
+            &mirror_url,
+            "--trusted-root",
+            &root,
+            "--require-signature",
+        ]);
+        assert_exit(&out, 0);
+        let sig = &json(&out)["signature"];
+        assert_eq!(sig["verified"], true, "{sig}");
+        assert_eq!(
+            sig["bundle_from"],
+            format!("{mirror_url}/{TAG}/{}", bundle_name())
+        );
+    }
+
+    #[test]
     fn the_test_ca_s_certificate_for_another_identity_is_refused() {
         let sigstore = TestSigstore::new();
         let mut other = Identity::codex_release(TAG);
