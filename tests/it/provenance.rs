@@ -522,6 +522,11 @@ mod signed {
             .output()
             .unwrap();
         assert_exit(&out, 0);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("its Sigstore bundle"),
+            "{}",
+            describe(&out)
+        );
         let manifest = ctx.work_dir().join("codex-runtime.toml");
         let text = std::fs::read_to_string(&manifest).unwrap();
         use base64::Engine as _;
