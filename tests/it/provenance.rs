@@ -255,6 +255,25 @@ fn a_project_manifest_that_requires_a_signature_refuses_an_unsigned_install() {
 }
 
 #[test]
+fn a_required_signature_refuses_an_unsigned_runtime_already_installed() {
+    let server = release(None);
+    let ctx = TestContext::new();
+    assert_exit(&ctx.install(&server, &[]), 0);
+    let asked = server.requests().len();
+    let out = ctx.install(&server, &["--require-signature"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("no verified signature, and one is required"),
+        "{err}"
+    );
+    assert!(err.contains("is installed without one"), "{err}");
+    assert!(err.contains("install --force"), "{err}");
+    // Answered from the receipt: nothing was asked of the network.
+    assert_eq!(server.requests().len(), asked);
+}
+
+#[test]
 fn pin_keeps_the_project_s_signature_requirement() {
     let server = release(None);
     let ctx = TestContext::new();
@@ -343,6 +362,9 @@ mod signed {
         assert_exit(&out, 0);
         assert_eq!(json(&out)["signature"]["verified"], true);
         assert_installed(&ctx);
+        // Installed and signed: a second required install is ready from the receipt.
+        let out = ctx.install(&server, &["--require-signature", "--trusted-root", &root]);
+        assert_exit(&out, 0);
     }
 
     #[test]
