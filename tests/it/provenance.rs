@@ -588,6 +588,50 @@ mod signed {
     }
 
     #[test]
+    fn a_pinned_bundle_proves_an_install_from_npm() {
+        use crate::support::npm::{npm_platform, NpmRegistry};
+        use base64::Engine as _;
+        let sigstore = TestSigstore::new();
+        let bundle =
+            sigstore.sign_bundle(codex_script(V).as_bytes(), &Identity::codex_release(TAG));
+        let ctx = TestContext::new();
+        std::fs::write(
+            ctx.work_dir().join("codex-runtime.toml"),
+            format!(
+                "[runtime]\nversion = \"{V}\"\n\n[targets.{}]\nsigstore_bundle = \"{}\"\n",
+                host_target(),
+                base64::engine::general_purpose::STANDARD.encode(bundle)
+            ),
+        )
+        .unwrap();
+        let root = root_file(&ctx, &sigstore);
+        let npm = NpmRegistry::builder()
+            .tarball(
+                V,
+                npm_platform(host_target()),
+                crate::fixture::npm_tarball(V, host_target(), &crate::fixture::Package::codex(V)),
+            )
+            .start();
+        let out = ctx
+            .cmd([
+                "install",
+                "--json",
+                "--source",
+                "npm",
+                "--trusted-root",
+                &root,
+                "--require-signature",
+            ])
+            .npm_registry(&npm)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let report = json(&out);
+        assert_eq!(report["source"], "npm", "{report}");
+        assert_eq!(report["signature"]["verified"], true, "{report}");
+    }
+
+    #[test]
     fn pin_does_not_record_a_bundle_that_does_not_prove_the_runtime() {
         let sigstore = TestSigstore::new();
         let bundle = sigstore.sign_legacy(b"another codex", &Identity::codex_release(TAG));
