@@ -568,6 +568,7 @@ impl From<&OnlineArgs> for Settings {
             signature: codex_bootstrap::provenance::SignaturePolicy {
                 require: net.require_signature,
                 trusted_root: net.trusted_root.clone(),
+                required_by: None,
             },
             ..Settings::from(&args.local)
         }

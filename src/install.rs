@@ -296,7 +296,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         }
         // Provenance: before anything runs or becomes visible, the bundle OpenAI's release
         // publishes for `bin/codex` must prove these bytes (or be absent, and say so).
-        let signature = match &job.signature {
+        let checked = match &job.signature {
             Some(check) => {
                 let entry = unpacked.files.iter().find(|f| f.path == layout.entrypoint);
                 let sha = entry.map_or(Sha256::of(b""), |f| f.sha256);
@@ -316,6 +316,10 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             }
             None => None,
         };
+        let (signature, signature_bundle) = match checked {
+            Some(c) => (Some(c.record), c.bundle),
+            None => (None, None),
+        };
         if job.target.is_host() {
             prove(&pkg.join(&layout.entrypoint), job.version).await?;
         }
@@ -333,6 +337,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             checked: job.asset.expected.all().to_vec(),
             source: Some(job.asset.source),
             signature,
+            signature_bundle,
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),

@@ -186,6 +186,20 @@ pub fn build(
     for (t, e) in pinned.iter_mut() {
         e.codex_sha256 = ctx.codex_sha256_for(&version, t);
     }
+    // Each Linux target's Sigstore bundle beside the archives, where GitHub keeps it, and in
+    // the mirror's manifest: an install from this mirror, or from any channel with its
+    // manifest, is proven as one from GitHub is.
+    for (t, e) in pinned.iter_mut() {
+        let Some(bytes) = bundle_for(ctx, &version, t, e.codex_sha256, from, ui) else {
+            continue;
+        };
+        let name = format!("codex-{t}.sigstore");
+        let dest = release_dir.join(&name);
+        crate::fs::write_shared(&dest, &bytes).map_err(|err| MirrorError::Write(dest, err))?;
+        ui.status("Mirrored", &format!("{name} (the signature of bin/codex)"));
+        use base64::Engine as _;
+        e.sigstore_bundle = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
+    }
     let sums_path = release_dir.join(SHA256SUMS_ASSET);
     crate::fs::write_shared(&sums_path, sums.as_bytes())
         .map_err(|e| MirrorError::Write(sums_path.clone(), e))?;
@@ -193,6 +207,7 @@ pub fn build(
         origin: String::new(),
         version: version.clone(),
         tag: version.tag(),
+        require_signature: false,
         targets: pinned,
     };
     let manifest_path = release_dir.join(crate::pin::manifest::FILE_NAME);
@@ -206,6 +221,63 @@ pub fn build(
         sha256sums: sums_path,
         files: mirrored,
     })
+}
+
+/// The Sigstore bundle for `target`'s `bin/codex`: the one the project pins, else the one the
+/// store kept when it installed the runtime (both verified then), else, from the sources,
+/// the release's, verified over the pinned `bin/codex` digest before it is copied.
+fn bundle_for(
+    ctx: &Context,
+    version: &CodexVersion,
+    target: &Target,
+    codex_sha256: Option<Sha256>,
+    from: Origin,
+    ui: &dyn Reporter,
+) -> Option<Vec<u8>> {
+    if let Some(bytes) = ctx
+        .pin
+        .pinned_asset(version, target)
+        .and_then(|(_, a)| a.sigstore_bundle_bytes())
+    {
+        return Some(bytes);
+    }
+    let kept = ctx.store.installed(version, target).ok().flatten();
+    if let Some(b) = kept.and_then(|rt| rt.receipt.signature_bundle) {
+        return Some(b.into_bytes());
+    }
+    if from != Origin::Sources || !ctx.order.contains(&crate::plan::SourceKind::Github) {
+        return None;
+    }
+    let sources = crate::provenance::BundleSources::for_release(
+        version,
+        target,
+        &[ctx.github.download_base.as_str()],
+    );
+    let (false, Some(sha256)) = (sources.urls.is_empty(), codex_sha256) else {
+        return None;
+    };
+    let online = Online::new(ctx).ok()?;
+    let policy = crate::provenance::SignaturePolicy {
+        require: false,
+        ..ctx.settings.signature.clone()
+    };
+    let checked = online.runtime.block_on(crate::provenance::check(
+        &online.http,
+        &sources,
+        "bin/codex",
+        &sha256,
+        &crate::provenance::Signer::codex_release(version),
+        &policy,
+    ));
+    match checked {
+        Ok(c) => c.bundle.map(String::into_bytes),
+        Err(e) => {
+            ui.warn(&format!(
+                "{target}: the release's signature bundle is not mirrored: {e}"
+            ));
+            None
+        }
+    }
 }
 
 /// An archive to mirror: verified against `expected` as it is copied into place.

@@ -178,6 +178,8 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
             entry.other_wheels =
                 other_wheels(online, &session, ctx, &version, &target, &recorded, ui)?;
         }
+        entry.sigstore_bundle =
+            release_bundle(online, ctx, &version, &target, entry.codex_sha256, ui);
         targets.insert(target, entry);
     }
     if targets.is_empty() && unreadable.len() == ctx.order.len() {
@@ -188,6 +190,60 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
         targets,
         missing_targets,
     })
+}
+
+/// OpenAI's Sigstore bundle for `target`'s `bin/codex` (base64 of the file), from the release
+/// when GitHub is among the sources. It is verified over the `bin/codex` just hashed before it
+/// is recorded, so a pin never holds a bundle an install would refuse.
+fn release_bundle(
+    online: &Online,
+    ctx: &Context,
+    version: &CodexVersion,
+    target: &Target,
+    codex_sha256: Option<crate::verify::Sha256>,
+    ui: &dyn Reporter,
+) -> Option<String> {
+    use base64::Engine as _;
+    if !ctx.order.contains(&SourceKind::Github) {
+        return None;
+    }
+    let sources = crate::provenance::BundleSources::for_release(
+        version,
+        target,
+        &[ctx.github.download_base.as_str()],
+    );
+    if sources.urls.is_empty() {
+        return None; // a target OpenAI signs with platform code signing instead
+    }
+    let Some(sha256) = codex_sha256 else {
+        ui.warn(&format!(
+            "{target}: no bin/codex digest to check the release's signature bundle against; none pinned"
+        ));
+        return None;
+    };
+    let policy = crate::provenance::SignaturePolicy {
+        require: false,
+        ..ctx.settings.signature.clone()
+    };
+    let checked = online.runtime.block_on(crate::provenance::check(
+        &online.http,
+        &sources,
+        "bin/codex",
+        &sha256,
+        &crate::provenance::Signer::codex_release(version),
+        &policy,
+    ));
+    match checked {
+        Ok(c) => c
+            .bundle
+            .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        Err(e) => {
+            ui.warn(&format!(
+                "{target}: the release's signature bundle is not pinned: {e}"
+            ));
+            None
+        }
+    }
 }
 
 /// The target's wheels for its other platform tags than `recorded`'s (on Linux the manylinux

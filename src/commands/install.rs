@@ -161,7 +161,7 @@ pub fn run(mut args: InstallArgs) -> Result<ExitCode, Report> {
     let provisioned = provision(&ctx, args.force, archive.as_ref(), &ui)?;
     let runtime = provisioned.outcome.runtime();
     if args.verify {
-        verify_installed(runtime, &ui)?;
+        verify_installed(runtime, &ctx.settings.signature, &ui)?;
     }
     let python = match &args.python {
         Some(py) => Some(install_python(
@@ -321,7 +321,7 @@ fn install_node(
         .into());
     }
     if args.verify {
-        verify_installed(runtime, ui)?;
+        verify_installed(runtime, &ctx.settings.signature, ui)?;
     }
     let started = Instant::now();
     let report = node::place(runtime, &project, mode, args.force)?;
@@ -419,7 +419,7 @@ fn install_python_wheel(
     };
     let tree = provisioned.outcome.runtime();
     if args.verify {
-        verify_installed(tree, ui)?;
+        verify_installed(tree, &ctx.settings.signature, ui)?;
     }
     let started = Instant::now();
     let r =
@@ -478,7 +478,13 @@ fn install_python(
     Ok(r)
 }
 
-fn verify_installed(runtime: &InstalledRuntime, ui: &Ui) -> Result<(), Report> {
+/// `install --verify`: every file against the receipt, then `bin/codex`'s signature again,
+/// offline, with the bundle the receipt kept.
+fn verify_installed(
+    runtime: &InstalledRuntime,
+    policy: &codex_bootstrap::provenance::SignaturePolicy,
+    ui: &Ui,
+) -> Result<(), Report> {
     let started = Instant::now();
     if let Err(problem) = runtime.verify_files() {
         return Err(Failure::new(format!(
@@ -498,6 +504,25 @@ fn verify_installed(runtime: &InstalledRuntime, ui: &Ui) -> Result<(), Report> {
             started.elapsed().as_secs_f64()
         ),
     );
+    match runtime.recheck_signature(policy) {
+        None => {}
+        Some(Ok(record)) if record.verified => ui.status(
+            "Verified",
+            &format!(
+                "the signature of {}: signed by {} (Rekor log index {}), checked offline",
+                record.file.as_deref().unwrap_or("bin/codex"),
+                record.identity.as_deref().unwrap_or("a key"),
+                record
+                    .log_index
+                    .map_or_else(|| "unknown".to_string(), |i| i.to_string())
+            ),
+        ),
+        Some(Ok(record)) => ui.warn(&format!(
+            "signature: not verified: {}",
+            record.reason.as_deref().unwrap_or("no bundle")
+        )),
+        Some(Err(e)) => return Err(e.into()),
+    }
     Ok(())
 }
 
@@ -706,6 +731,9 @@ fn dry_run(
     }
     #[derive(Serialize)]
     struct DrySignature {
+        /// A bundle a manifest pins: checked first, no request.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pinned: Option<String>,
         bundles: Vec<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         none_because: Option<String>,
@@ -799,6 +827,7 @@ fn dry_run(
                 .map(DisplayUrl::from)
                 .collect(),
             signature: DrySignature {
+                pinned: bundles.pinned.as_ref().map(|(origin, _)| origin.clone()),
                 bundles: bundles.urls.clone(),
                 none_because: bundles.none_because.clone(),
                 required: ctx.settings.signature.require,
@@ -917,6 +946,9 @@ fn dry_run(
         out,
         "signature: Sigstore bundle of bin/codex, {required}, against the {trusted_root}"
     )?;
+    if let Some((origin, _)) = &bundles.pinned {
+        writeln!(out, "           {origin} (checked first)")?;
+    }
     for url in &bundles.urls {
         writeln!(
             out,

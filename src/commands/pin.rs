@@ -67,6 +67,9 @@ struct PinnedTarget<'a> {
     /// The target's other wheels (on Linux the manylinux wheel pip and uv choose on glibc).
     other_wheels: Vec<PinnedFile<'a, codex_bootstrap::verify::Sha256>>,
     codex_sha256: Option<codex_bootstrap::verify::Sha256>,
+    /// A Sigstore bundle for `bin/codex` was verified and pinned (`sigstore_bundle`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    signed: bool,
 }
 
 /// How a target's pins compare with what the manifest held before for the same version.
@@ -121,6 +124,8 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
         origin: args.manifest.display().to_string(),
         version: version.clone(),
         tag: version.tag(),
+        // The project's requirement is its own: re-pinning keeps it.
+        require_signature: old.as_ref().is_some_and(|m| m.require_signature),
         targets,
     };
     let text = manifest.to_toml();
@@ -175,6 +180,7 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
                         })
                         .collect(),
                     codex_sha256: a.codex_sha256,
+                    signed: a.sigstore_bundle.is_some(),
                 })
                 .collect(),
             missing_targets: survey
@@ -203,6 +209,9 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
         }
         if let Some(c) = a.codex_sha256 {
             what.push(format!("bin/codex sha256:{}", short(c.to_hex())));
+        }
+        if a.sigstore_bundle.is_some() {
+            what.push("its Sigstore bundle".into());
         }
         writeln!(out, "  {mark} {t:28} {}", what.join(", "))?;
     }

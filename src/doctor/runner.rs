@@ -1,6 +1,6 @@
 //! The runner: every selected check, in one fixed order, each fed by the ones before it.
 //!
-//! platform, pin, cache, runtime, integrity, executes, path, app-server, auth, network, python,
+//! platform, pin, cache, runtime, integrity, signature, executes, path, app-server, auth, network, python,
 //! node, turn. A check that cannot run because an earlier one failed is reported as skipped, with why.
 
 use std::path::PathBuf;
@@ -15,6 +15,10 @@ use super::{network, node, pin, python, runtime, store, Check, Report, Status};
 /// Why the checks that run the runtime did not: it is not the runtime that was installed.
 const NOT_RUN: &str =
     "not run: the runtime failed its integrity check (reinstall it with `codex-bootstrap install --force`)";
+
+/// Why they did not when its signature check failed.
+const NOT_RUN_UNSIGNED: &str =
+    "not run: the runtime failed its signature check (reinstall it with `codex-bootstrap install --force`)";
 
 /// About what a runtime needs on disk, before one is installed to tell us exactly.
 const RUNTIME_SIZE_ESTIMATE: u64 = 400 << 20;
@@ -100,10 +104,23 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
             let integrity = store::integrity(rt);
             intact = integrity.status != Status::Fail;
             report.push(integrity);
+            // A signature that no longer proves the bytes (or the root in effect refuses) is
+            // treated as a failed integrity check: nothing of it is executed.
+            let mut not_run = NOT_RUN;
+            if intact {
+                let signature = store::signature(rt, &ctx.settings.signature);
+                if signature.status == Status::Fail {
+                    intact = false;
+                    not_run = NOT_RUN_UNSIGNED;
+                }
+                report.push(signature);
+            } else {
+                report.push(Check::skip("signature", NOT_RUN));
+            }
             if intact {
                 report.push(runtime::executes(rt));
             } else {
-                report.push(Check::skip("executes", NOT_RUN));
+                report.push(Check::skip("executes", not_run));
             }
             report.push(runtime::path(Some(rt)));
             if intact {
@@ -111,12 +128,12 @@ pub fn run(settings: &Settings, select: &Selection) -> Report {
                 report.push(server);
                 report.push(auth);
             } else {
-                report.push(Check::skip("app-server", NOT_RUN));
-                report.push(Check::skip("auth", NOT_RUN));
+                report.push(Check::skip("app-server", not_run));
+                report.push(Check::skip("auth", not_run));
             }
         }
         None => {
-            for id in ["integrity", "executes"] {
+            for id in ["integrity", "signature", "executes"] {
                 report.push(Check::skip(id, "no runtime to check"));
             }
             // `codex` on PATH runs the pin here, installed or not.

@@ -162,6 +162,47 @@ pub(crate) fn runtime(
     }
 }
 
+/// signature: `bin/codex`'s Sigstore signature, checked again offline with the bundle the
+/// receipt kept, against the trusted root in effect (`--trusted-root`).
+pub(crate) fn signature(
+    rt: &InstalledRuntime,
+    policy: &crate::provenance::SignaturePolicy,
+) -> Check {
+    const REINSTALL: &str = "reinstall it with `codex-bootstrap install --force` (where OpenAI's release bundle can be read: GitHub, or a --mirror that copies it)";
+    match rt.recheck_signature(policy) {
+        None => Check::skip(
+            "signature",
+            format!(
+                "OpenAI publishes no Sigstore bundle for this runtime ({}, {})",
+                rt.receipt.target, rt.receipt.asset
+            ),
+        ),
+        Some(Ok(r)) if r.verified => Check::ok(
+            "signature",
+            format!(
+                "{} signed by {} (Rekor log index {})",
+                r.file.as_deref().unwrap_or("bin/codex"),
+                r.identity.as_deref().unwrap_or("a key"),
+                r.log_index
+                    .map_or_else(|| "unknown".to_string(), |i| i.to_string())
+            ),
+        ),
+        // Nothing to check, and nothing requires it: said, not warned (the install said so).
+        Some(Ok(r)) => Check::skip(
+            "signature",
+            format!(
+                "not verified: {}",
+                r.reason.as_deref().unwrap_or("no bundle")
+            ),
+        ),
+        Some(Err(e)) => Check::fail(
+            "signature",
+            e.to_string(),
+            e.hint().unwrap_or_else(|| REINSTALL.into()),
+        ),
+    }
+}
+
 /// integrity: every file's size and sha256 match the receipt.
 pub(crate) fn integrity(rt: &InstalledRuntime) -> Check {
     let started = std::time::Instant::now();

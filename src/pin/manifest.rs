@@ -9,12 +9,14 @@
 //! [runtime]
 //! version = "0.163.0"          # any accepted spelling; required
 //! tag = "rust-v0.163.0"        # optional, derived from the version
+//! require_signature = true     # optional: no verified Sigstore signature, no install
 //!
 //! [targets.x86_64-unknown-linux-musl]
 //! asset = "codex-package-x86_64-unknown-linux-musl.tar.zst"   # the GitHub release asset
 //! size = 103062127             # optional, bytes
 //! sha256 = "9f86d0…"           # 64 hex digits
 //! codex_sha256 = "…"           # bin/codex itself: the same in every channel
+//! sigstore_bundle = "eyJ…"     # OpenAI's Sigstore bundle for bin/codex, base64 (Linux)
 //!
 //! [targets.x86_64-unknown-linux-musl.wheel]     # the Python index
 //! file = "openai_codex_cli_bin-0.163.0-py3-none-musllinux_1_1_x86_64.whl"
@@ -59,6 +61,9 @@ pub struct Manifest {
     pub origin: String,
     pub version: CodexVersion,
     pub tag: String,
+    /// The project requires a verified Sigstore signature of `bin/codex` (as
+    /// `--require-signature` does: any of them requires one).
+    pub require_signature: bool,
     pub targets: BTreeMap<Target, PinnedAsset>,
 }
 
@@ -85,6 +90,10 @@ pub struct PinnedAsset {
     /// choose on glibc and `install --python` installs there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_wheels: Vec<PinnedWheel>,
+    /// OpenAI's Sigstore bundle for `bin/codex` (`codex-<target>.sigstore`, base64 of the file),
+    /// recorded by `pin` from the release: it proves the runtime whichever channel serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore_bundle: Option<String>,
 }
 
 /// The `openai-codex-cli-bin` wheel for a target, as the Python index serves it.
@@ -108,6 +117,13 @@ pub struct PinnedNpm {
 }
 
 impl PinnedAsset {
+    /// The pinned Sigstore bundle's bytes (the manifest's parse checked the encoding).
+    pub fn sigstore_bundle_bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let text = self.sigstore_bundle.as_deref()?;
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    }
+
     /// The GitHub asset name and its sha256, when both are pinned.
     pub(crate) fn github_digest(&self) -> Option<(&str, Sha256)> {
         Some((self.asset.as_deref()?, self.sha256?))
@@ -128,6 +144,8 @@ struct RawRuntime {
     version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tag: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    require_signature: bool,
 }
 
 /// A manifest that could not be read or understood.
@@ -249,12 +267,21 @@ impl Manifest {
                     ));
                 }
             }
+            if let Some(b) = &asset.sigstore_bundle {
+                if asset.sigstore_bundle_bytes().is_none() {
+                    return Err(invalid(
+                        find(b),
+                        format!("`sigstore_bundle` of `{target}` is not base64"),
+                    ));
+                }
+            }
             targets.insert(target, asset);
         }
         Ok(Manifest {
             origin: origin.to_string(),
             version,
             tag,
+            require_signature: raw.runtime.require_signature,
             targets,
         })
     }
@@ -265,6 +292,7 @@ impl Manifest {
             runtime: RawRuntime {
                 version: self.version.to_string(),
                 tag: Some(self.tag.clone()),
+                require_signature: self.require_signature,
             },
             targets: self
                 .targets
@@ -305,6 +333,39 @@ mod tests {
         assert_eq!(m.targets[&t].sha256, Some(d));
         let again = Manifest::parse(&m.to_toml(), "t.toml").unwrap();
         assert_eq!(again, m);
+    }
+
+    #[test]
+    fn require_signature_is_read_written_and_off_by_default() {
+        let m = Manifest::parse("[runtime]\nversion = \"0.163.0\"\n", "t.toml").unwrap();
+        assert!(!m.require_signature);
+        assert!(!m.to_toml().contains("require_signature"));
+        let text = "[runtime]\nversion = \"0.163.0\"\nrequire_signature = true\n";
+        let m = Manifest::parse(text, "t.toml").unwrap();
+        assert!(m.require_signature);
+        assert!(m.to_toml().contains("require_signature = true"));
+        assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
+        let e = error_of("[runtime]\nversion = \"0.163.0\"\nrequire_signature = \"yes\"\n");
+        assert!(e.contains("line 3, key `require_signature`"), "{e}");
+    }
+
+    #[test]
+    fn a_pinned_bundle_must_be_base64() {
+        let t = "x86_64-unknown-linux-musl";
+        let m = Manifest::parse(
+            &format!(
+                "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\nsigstore_bundle = \"e30=\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let target: Target = t.parse().unwrap();
+        assert_eq!(m.targets[&target].sigstore_bundle_bytes().unwrap(), b"{}");
+        assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
+        let e = error_of(&format!(
+            "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\nsigstore_bundle = \"not base64!\"\n"
+        ));
+        assert!(e.contains("line 4") && e.contains("is not base64"), "{e}");
     }
 
     fn error_of(text: &str) -> String {

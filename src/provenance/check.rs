@@ -31,6 +31,8 @@ pub const TRUSTED_ROOT_ENV: &str = "CODEX_BOOTSTRAP_TRUSTED_ROOT";
 pub struct SignaturePolicy {
     /// No verified signature, no install.
     pub require: bool,
+    /// The project manifest that requires one (`require_signature = true`), when one does.
+    pub required_by: Option<String>,
     /// A `trusted_root.json` instead of the embedded one.
     pub trusted_root: Option<PathBuf>,
 }
@@ -39,6 +41,8 @@ pub struct SignaturePolicy {
 /// when OpenAI publishes none for the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleSources {
+    /// A bundle a manifest pins (`sigstore_bundle`): where, and its bytes. Checked first.
+    pub pinned: Option<(String, Vec<u8>)>,
     pub urls: Vec<String>,
     /// Why there is no URL to ask, when there is none.
     pub none_because: Option<String>,
@@ -51,6 +55,7 @@ impl BundleSources {
     pub fn for_release(version: &CodexVersion, target: &Target, bases: &[&str]) -> BundleSources {
         if !target.as_str().contains("-linux-") {
             return BundleSources {
+                pinned: None,
                 urls: Vec::new(),
                 none_because: Some(format!(
                     "OpenAI publishes no Sigstore bundle for {target} builds (they carry the platform's own code signature)"
@@ -59,6 +64,7 @@ impl BundleSources {
         }
         let name = format!("codex-{target}.sigstore");
         BundleSources {
+            pinned: None,
             urls: bases
                 .iter()
                 .map(|b| format!("{}/{}/{name}", b.trim_end_matches('/'), version.tag()))
@@ -119,6 +125,15 @@ impl SignatureRecord {
     }
 }
 
+/// What the install's provenance step found: the record, and the bundle that proved the bytes
+/// (kept in the receipt, so `doctor` and `install --verify` can check it again offline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub record: SignatureRecord,
+    /// The bundle's text, when one proved the bytes.
+    pub bundle: Option<String>,
+}
+
 /// Find the bundle for `file` (whose sha256 is `sha256`) and check it: a record of what was
 /// verified, or of why nothing could be; an error when a bundle does not prove the bytes, or
 /// when none does and one is required.
@@ -129,7 +144,16 @@ pub async fn check(
     sha256: &Sha256,
     signer: &Signer,
     policy: &SignaturePolicy,
-) -> Result<SignatureRecord, ProvenanceError> {
+) -> Result<Checked, ProvenanceError> {
+    if let Some((origin, bytes)) = &sources.pinned {
+        let root = TrustRoot::load(policy.trusted_root.as_deref())?;
+        let verified = verify(bytes, Subject::Sha256(sha256), signer, &root)?;
+        tracing::debug!(%origin, identity = ?verified.identity, "pinned signature verified");
+        return Ok(Checked {
+            record: SignatureRecord::verified(verified, origin, file),
+            bundle: Some(String::from_utf8_lossy(bytes).into_owned()),
+        });
+    }
     let mut misses = Vec::new();
     if let Some(why) = &sources.none_because {
         misses.push(why.clone());
@@ -140,7 +164,11 @@ pub async fn check(
                 let root = TrustRoot::load(policy.trusted_root.as_deref())?;
                 let verified = verify(&bytes, Subject::Sha256(sha256), signer, &root)?;
                 tracing::debug!(%url, identity = ?verified.identity, "signature verified");
-                return Ok(SignatureRecord::verified(verified, url, file));
+                return Ok(Checked {
+                    record: SignatureRecord::verified(verified, url, file),
+                    // It parsed as JSON, so it is UTF-8.
+                    bundle: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                });
             }
             Ok(None) => misses.push(format!("{url} has no bundle")),
             Err(why) => misses.push(format!("{url}: {why}")),
@@ -152,9 +180,59 @@ pub async fn check(
         format!("no signature bundle found ({})", misses.join("; "))
     };
     if policy.require {
-        return Err(ProvenanceError::Required { reason });
+        return Err(required(reason, policy));
     }
-    Ok(SignatureRecord::absent(reason))
+    Ok(Checked {
+        record: SignatureRecord::absent(reason),
+        bundle: None,
+    })
+}
+
+fn required(reason: String, policy: &SignaturePolicy) -> ProvenanceError {
+    let by = match &policy.required_by {
+        Some(file) => format!("`require_signature = true` in {file}"),
+        None => format!("--require-signature or {REQUIRE_ENV}"),
+    };
+    ProvenanceError::Required { reason, by }
+}
+
+/// Check an installed runtime's signature again, offline: the bundle its receipt kept (`bundle`,
+/// with the install's `record`), over `sha256` (the file as it is now), against the trusted root
+/// in effect. A receipt that kept no bundle has nothing to check: the record says why, and
+/// a required signature refuses.
+pub fn recheck(
+    record: Option<&SignatureRecord>,
+    bundle: Option<&str>,
+    sha256: &Sha256,
+    signer: &Signer,
+    policy: &SignaturePolicy,
+) -> Result<SignatureRecord, ProvenanceError> {
+    let Some(bundle) = bundle else {
+        let reason = match record {
+            Some(r) if r.verified => {
+                "the receipt keeps no signature bundle (installed by an older codex-bootstrap)"
+                    .to_string()
+            }
+            Some(r) => r
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no signature was verified at install".into()),
+            None => "installed before signatures were checked".into(),
+        };
+        if policy.require {
+            return Err(required(reason, policy));
+        }
+        return Ok(SignatureRecord::absent(reason));
+    };
+    let root = TrustRoot::load(policy.trusted_root.as_deref())?;
+    let verified = verify(bundle.as_bytes(), Subject::Sha256(sha256), signer, &root)?;
+    let from = record
+        .and_then(|r| r.bundle_from.clone())
+        .unwrap_or_default();
+    let file = record
+        .and_then(|r| r.file.clone())
+        .unwrap_or_else(|| "bin/codex".into());
+    Ok(SignatureRecord::verified(verified, &from, &file))
 }
 
 /// The bundle's bytes, `None` when the place has none (404, no such file).

@@ -25,7 +25,8 @@ mod check;
 mod legacy;
 
 pub use check::{
-    check, BundleSources, SignaturePolicy, SignatureRecord, REQUIRE_ENV, TRUSTED_ROOT_ENV,
+    check, recheck, BundleSources, Checked, SignaturePolicy, SignatureRecord, REQUIRE_ENV,
+    TRUSTED_ROOT_ENV,
 };
 
 use std::fmt;
@@ -64,7 +65,11 @@ pub enum ProvenanceError {
     },
     /// No bundle proved the bytes, and a verified signature is required.
     #[error("no verified signature, and one is required: {reason}")]
-    Required { reason: String },
+    Required {
+        reason: String,
+        /// What requires it: the flag or environment, or a project manifest.
+        by: String,
+    },
     /// The trusted root could not be read or used.
     #[error("the Sigstore trusted root ({origin}) is unusable: {reason}")]
     TrustRoot { origin: String, reason: String },
@@ -78,8 +83,8 @@ impl Hint for ProvenanceError {
                  install from another source (`--source`), and report the one that served them"
                     .into()
             }
-            ProvenanceError::Required { .. } => format!(
-                "a signature is required (--require-signature or {REQUIRE_ENV}): \
+            ProvenanceError::Required { by, .. } => format!(
+                "a signature is required ({by}): \
                  install where OpenAI's release bundle can be read (GitHub, or a --mirror that copies it), or drop the requirement"
             ),
             ProvenanceError::TrustRoot { .. } => {

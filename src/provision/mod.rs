@@ -142,6 +142,17 @@ impl Context {
             mirror = mirror.as_ref().map(|m| crate::redact::DisplayUrl::new(&m.download_base).to_string()),
             "sources"
         );
+        let mut settings = settings.clone();
+        // A project's `require_signature = true` composes with the flag and the environment:
+        // any of them requires a verified signature, and none of them can lift another's.
+        if let Some(crate::pin::discover::PinVia::Manifest(m)) =
+            pin.project.as_ref().map(|p| &p.via)
+        {
+            if m.require_signature {
+                settings.signature.require = true;
+                settings.signature.required_by = Some(m.origin.clone());
+            }
+        }
         Ok(Context {
             pin,
             target,
@@ -153,7 +164,7 @@ impl Context {
             },
             mirror,
             order,
-            settings: settings.clone(),
+            settings,
             cwd,
             python_index: std::sync::OnceLock::new(),
             npm_registry: std::sync::OnceLock::new(),
@@ -241,6 +252,14 @@ impl Context {
             sources.none_because =
                 Some("GitHub is not among the sources, and there is no --mirror".into());
         }
+        // A bundle the manifest pins proves the runtime whichever channel serves it.
+        sources.pinned = self
+            .pin
+            .pinned_asset(version, &self.target)
+            .and_then(|(m, a)| {
+                let bytes = a.sigstore_bundle_bytes()?;
+                Some((format!("sigstore_bundle in {}", m.origin), bytes))
+            });
         sources
     }
 

@@ -24,6 +24,29 @@ pub(super) fn source_specific(e: &InstallError) -> bool {
     }
 }
 
+/// With a signature required, an installed runtime must hold one: the bundle its receipt kept,
+/// checked again offline. One installed without (or before signatures were checked) is
+/// refused, with the reinstall that would look for one.
+pub(super) fn signature_held(ctx: &Context, rt: &InstalledRuntime) -> Result<(), ProvisionError> {
+    if !ctx.settings.signature.require {
+        return Ok(());
+    }
+    match rt.recheck_signature(&ctx.settings.signature) {
+        None | Some(Ok(_)) => Ok(()),
+        Some(Err(crate::provenance::ProvenanceError::Required { reason, by })) => Err(
+            InstallError::Signature(crate::provenance::ProvenanceError::Required {
+                reason: format!(
+                    "codex {} is installed without one ({reason}); `install --force` reinstalls it",
+                    rt.version()
+                ),
+                by,
+            })
+            .into(),
+        ),
+        Some(Err(e)) => Err(InstallError::Signature(e).into()),
+    }
+}
+
 /// What the warm path found for the pin.
 pub enum Warm {
     /// Installed in the data directory: ready to run.
@@ -66,15 +89,20 @@ pub fn provision(
         resolved_from: resolved.borrow().clone(),
         elapsed: started.elapsed(),
     };
+    // A runtime already installed answers a required signature from its receipt, offline.
+    let installed = |rt: InstalledRuntime| -> Result<Provisioned, ProvisionError> {
+        signature_held(ctx, &rt)?;
+        Ok(done(Outcome::AlreadyInstalled(rt)))
+    };
     ctx.check_pins(ui)?;
     if let Some(v) = ctx.exact_version() {
         if !force {
             match warm(ctx)? {
-                Warm::Installed(rt) => return Ok(done(Outcome::AlreadyInstalled(rt))),
+                Warm::Installed(rt) => return installed(rt),
                 Warm::Legacy(rt) => {
                     tracing::debug!(dir = %rt.dir.display(), "codex {v} is in the old layout: adopting it");
                     if let Some(rt) = adopt_legacy(ctx, v, ui)? {
-                        return Ok(done(Outcome::AlreadyInstalled(rt)));
+                        return installed(rt);
                     }
                 }
                 Warm::Missing => {}
@@ -99,9 +127,7 @@ pub fn provision(
     // resolved to is one of the old layout's).
     if !force {
         if let Some(adopted) = ctx.store.adopt_legacy(&version, &ctx.target)? {
-            return Ok(done(Outcome::AlreadyInstalled(report_adoption(
-                adopted, &version, ctx, ui,
-            ))));
+            return installed(report_adoption(adopted, &version, ctx, ui));
         }
         if let Some(rt) = ctx.store.installed(&version, &ctx.target)? {
             tracing::debug!(dir = %rt.dir.display(), "installed by another process while we waited");
@@ -109,7 +135,7 @@ pub fn provision(
                 "Found",
                 &format!("codex {version} installed by another process"),
             );
-            return Ok(done(Outcome::AlreadyInstalled(rt)));
+            return installed(rt);
         }
     }
     crate::store::staging::clean_stale(&ctx.store, &version, &ctx.target);

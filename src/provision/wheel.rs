@@ -78,6 +78,7 @@ pub fn provision_wheel_tree(
     if let (Some(v), false) = (ctx.exact_version(), force) {
         if let Some(rt) = installed(v)? {
             tracing::debug!(dir = %rt.dir.display(), "warm path: the wheel tree of codex {v} is installed");
+            super::runtime::signature_held(ctx, &rt)?;
             return Ok(Some(done(Outcome::AlreadyInstalled(rt), None)));
         }
     }
@@ -87,6 +88,7 @@ pub fn provision_wheel_tree(
     let from = resolved.as_ref().map(|r| r.from.clone());
     if !force {
         if let Some(rt) = installed(&version)? {
+            super::runtime::signature_held(ctx, &rt)?;
             return Ok(Some(done(Outcome::AlreadyInstalled(rt), from)));
         }
     }

@@ -585,6 +585,37 @@ impl Hint for IntegrityError {
 }
 
 impl InstalledRuntime {
+    /// Check `bin/codex`'s signature again, offline, with the bundle the receipt kept and the
+    /// digest it records (so call this after [`InstalledRuntime::verify_files`]). `None` for
+    /// a target OpenAI publishes no bundle for, or a local `--archive` the install did not check.
+    pub fn recheck_signature(
+        &self,
+        policy: &crate::provenance::SignaturePolicy,
+    ) -> Option<Result<crate::provenance::SignatureRecord, crate::provenance::ProvenanceError>>
+    {
+        let r = &self.receipt;
+        let signed_target = r.target.as_str().contains("-linux-");
+        let checked_at_install = r.signature.is_some() || r.signature_bundle.is_some();
+        if !signed_target
+            || (!checked_at_install && r.source == Some(crate::plan::SourceKind::Archive))
+        {
+            return None;
+        }
+        let sha = r
+            .files
+            .iter()
+            .find(|f| f.path == r.entrypoint)
+            .map_or(Sha256::of(b""), |f| f.sha256);
+        let signer = crate::provenance::Signer::codex_release(&r.version);
+        Some(crate::provenance::recheck(
+            r.signature.as_ref(),
+            r.signature_bundle.as_deref(),
+            &sha,
+            &signer,
+            policy,
+        ))
+    }
+
     /// Re-hash every installed file against the receipt; report the first that differs.
     /// Sizes are checked for all files first, so a truncation is found without hashing.
     pub fn verify_files(&self) -> Result<(), IntegrityError> {

@@ -38,6 +38,10 @@ pub struct Receipt {
     /// receipts written before signatures were checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<crate::provenance::SignatureRecord>,
+    /// The Sigstore bundle that proved `bin/codex` (its JSON text), so `doctor` and
+    /// `install --verify` check the signature again offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_bundle: Option<String>,
     /// Seconds since the Unix epoch.
     pub installed_at: u64,
     /// The codex executable, relative to the runtime directory (`bin/codex`).
@@ -93,6 +97,7 @@ impl Receipt {
             checked: Vec::new(),
             source: None,
             signature: None,
+            signature_bundle: None,
             installed_at: 0,
             entrypoint: "bin/codex".into(),
             path_dir: None,

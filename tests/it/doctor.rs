@@ -81,6 +81,7 @@ fn a_healthy_install_passes_and_its_json_has_a_stable_shape() {
             "cache ok",
             "runtime ok",
             "integrity ok",
+            "signature skip",
             "executes ok",
             "path warn",
             "app-server ok",

@@ -496,12 +496,13 @@ fn pin_with_a_target_downloads_and_pins_that_target_alone() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
+    // That target's archive, and its Sigstore bundle (which this release does not have).
     assert_eq!(
         downloads(),
-        [format!(
-            "/download/{TAG}/codex-package-{}.tar.gz",
-            targets[1]
-        )]
+        [
+            format!("/download/{TAG}/codex-package-{}.tar.gz", targets[1]),
+            format!("/download/{TAG}/codex-{}.sigstore", targets[1])
+        ]
     );
     let pinned: Vec<String> = manifest()["targets"]
         .as_table()

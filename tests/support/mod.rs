@@ -9,3 +9,4 @@ pub mod http;
 pub mod model;
 pub mod npm;
 pub mod pyindex;
+pub mod sigstore;
