@@ -41,6 +41,9 @@ pub struct Registry<'a> {
     login: Option<Login>,
     looked: String,
     auth: Mutex<Auth>,
+    /// The access tokens are asked for: a pusher asks for push from its first request, so one
+    /// token serves the HEADs, uploads and manifests alike.
+    intent: Access,
 }
 
 /// A manifest or index as the registry served it: its bytes are what its digest covers.
@@ -69,7 +72,14 @@ impl<'a> Registry<'a> {
             login,
             looked: files.describe(),
             auth: Mutex::new(Auth::None),
+            intent: Access::Pull,
         })
+    }
+
+    /// This client will push: its tokens carry push access from the start.
+    pub fn pushing(mut self) -> Self {
+        self.intent = Access::Push;
+        self
     }
 
     /// Where the login came from, for a plan or a message.
@@ -124,7 +134,11 @@ impl<'a> Registry<'a> {
     }
 
     fn scope(&self, access: Access) -> String {
-        let what = match access {
+        let what = match (access, self.intent) {
+            (Access::Push, _) | (_, Access::Push) => Access::Push,
+            _ => Access::Pull,
+        };
+        let what = match what {
             Access::Pull => "pull",
             Access::Push => "pull,push",
         };
@@ -371,6 +385,68 @@ impl<'a> Registry<'a> {
                 status,
             }),
         }
+    }
+
+    /// GET a blob into `to`, hashing as it arrives; more than `limit` bytes, or bytes whose
+    /// digest is not `digest`, are refused (and the file removed). A redirect to a blob store
+    /// is followed without our credentials. Returns the size.
+    pub async fn fetch_blob(&self, digest: &str, to: &Path, limit: u64) -> Result<u64, OciError> {
+        use tokio::io::AsyncWriteExt;
+        let url = self.url(&self.reference.blob_url(digest))?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self.http.request(Method::GET, &url))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(OciError::Status {
+                url: DisplayUrl::from(&url),
+                status: resp.status().as_u16(),
+            });
+        }
+        let write_err = |source| OciError::Read {
+            path: to.to_path_buf(),
+            source,
+        };
+        let mut file = tokio::fs::File::create(to).await.map_err(write_err)?;
+        let mut hasher = crate::verify::Hasher::new();
+        let result: Result<(), OciError> = async {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+            {
+                if hasher.len() + chunk.len() as u64 > limit {
+                    return Err(OciError::BadDocument {
+                        url: DisplayUrl::from(&url),
+                        what: "blob",
+                        why: format!("it is larger than the {limit} bytes expected"),
+                    });
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await.map_err(write_err)?;
+            }
+            file.flush().await.map_err(write_err)?;
+            Ok(())
+        }
+        .await;
+        let (sha256, size) = hasher.finish();
+        let actual = format!("sha256:{}", sha256.to_hex());
+        let result = result.and_then(|()| {
+            if actual == digest {
+                Ok(size)
+            } else {
+                Err(OciError::BlobDigest {
+                    url: DisplayUrl::from(&url),
+                    expected: digest.to_string(),
+                    actual,
+                })
+            }
+        });
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(to).await;
+        }
+        result
     }
 
     /// Upload `bytes` as a blob unless the repository has it. Returns whether it was sent.

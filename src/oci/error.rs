@@ -58,6 +58,12 @@ pub enum OciError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the blob `{url}` has digest `{actual}`, not `{expected}`")]
+    BlobDigest {
+        url: crate::redact::DisplayUrl,
+        expected: String,
+        actual: String,
+    },
     #[error("`{image}` has no image for `{target}`")]
     NoPlatform { image: String, target: String },
 }
@@ -74,6 +80,7 @@ impl Hint for OciError {
             OciError::Status { .. } | OciError::BadDocument { .. } | OciError::BadChallenge { .. } => "check that the reference names an OCI distribution registry, and rerun with `-v` to see the requests".into(),
             OciError::AuthFile { .. } | OciError::AuthFileJson { .. } => "fix or remove that file (DOCKER_CONFIG, REGISTRY_AUTH_FILE name others)".into(),
             OciError::Helper { helper, .. } => format!("check that `docker-credential-{helper}` is on PATH and works: `echo REGISTRY | docker-credential-{helper} get`"),
+            OciError::BlobDigest { .. } => "the registry's copy is damaged or was replaced: push it again (`codex-bootstrap mirror VERSION --out oci://REGISTRY/REPO`) and tell the registry's owner".into(),
             OciError::Read { .. } => "check that the file is readable".into(),
             OciError::NoPlatform { .. } => "push that target: `codex-bootstrap mirror VERSION --targets TARGET --out oci://REGISTRY/REPO`".into(),
         })

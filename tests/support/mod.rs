@@ -8,4 +8,5 @@ pub mod github;
 pub mod http;
 pub mod model;
 pub mod npm;
+pub mod oci;
 pub mod pyindex;

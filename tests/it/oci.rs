@@ -1,0 +1,238 @@
+//! OCI registries (#31): the distribution client against the loopback stand-in
+//! (`support::oci`): each auth flow, credentials only to the registry, no re-upload, digests
+//! checked.
+
+use codex_bootstrap::net::{Credentials, Http, NetConfig, NetSettings};
+use codex_bootstrap::oci::auth::AuthFiles;
+use codex_bootstrap::oci::{OciError, Reference, Registry};
+
+use crate::support::oci::{sha256_digest, Auth, OciRegistry};
+
+fn http() -> Http {
+    let config = NetConfig::new(
+        &NetSettings::default(),
+        "http://127.0.0.1:9/unreachable-api",
+        Credentials::default(),
+    );
+    Http::new(config).unwrap()
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A docker `config.json` in `dir` with `user:password` for `host`.
+fn docker_config(dir: &std::path::Path, host: &str, user: &str, password: &str) -> AuthFiles {
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let path = dir.join("config.json");
+    std::fs::write(
+        &path,
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    AuthFiles { files: vec![path] }
+}
+
+fn bearer() -> Auth {
+    Auth::Bearer {
+        user: "ci".into(),
+        password: "s3cret".into(),
+    }
+}
+
+#[test]
+fn a_bearer_registry_takes_a_push_and_serves_it_back_without_reuploads() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("codex/runtime")).unwrap(),
+        &files,
+    )
+    .unwrap()
+    .pushing();
+    let blob = b"layer bytes".to_vec();
+    let digest = sha256_digest(&blob);
+    let manifest = br#"{"schemaVersion":2}"#.to_vec();
+    block_on(async {
+        assert!(
+            r.push_blob_bytes(&digest, &blob).await.unwrap(),
+            "first push uploads"
+        );
+        assert!(
+            !r.push_blob_bytes(&digest, &blob).await.unwrap(),
+            "then HEAD finds it"
+        );
+        r.put_manifest(
+            "0.163.0",
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        )
+        .await
+        .unwrap();
+        let doc = r.get_manifest("0.163.0").await.unwrap();
+        assert_eq!(doc.bytes, manifest);
+        assert_eq!(doc.media_type, "application/vnd.oci.image.manifest.v1+json");
+        assert_eq!(doc.digest, sha256_digest(&manifest));
+        let out = dir.path().join("blob");
+        assert_eq!(
+            r.fetch_blob(&digest, &out, 1 << 20).await.unwrap(),
+            blob.len() as u64
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), blob);
+    });
+    assert_eq!(reg.uploads(), 1);
+    assert_eq!(reg.blob(&digest), Some(blob));
+    let log: Vec<String> = reg
+        .server
+        .requests()
+        .iter()
+        .map(|q| {
+            format!(
+                "{} {} {:?}",
+                q.method,
+                q.path,
+                q.headers.get("authorization")
+            )
+        })
+        .collect();
+    assert_eq!(
+        reg.server.count("/token"),
+        1,
+        "one token for every request: {log:#?}"
+    );
+    // The login went to the token server alone; the registry saw only the token, and the
+    // token was asked for push access to this repository.
+    let reqs = reg.server.requests();
+    let token_reqs: Vec<_> = reqs
+        .iter()
+        .filter(|q| q.path.starts_with("/token"))
+        .collect();
+    assert!(!token_reqs.is_empty());
+    for q in &token_reqs {
+        assert!(q.headers["authorization"].starts_with("Basic "), "{q:?}");
+        assert!(q.path.contains("service=loopback-registry"), "{}", q.path);
+        assert!(
+            q.path
+                .contains("scope=repository%3Acodex%2Fruntime%3Apull%2Cpush"),
+            "{}",
+            q.path
+        );
+    }
+    for q in reqs.iter().filter(|q| q.path.starts_with("/v2/")) {
+        let a = q
+            .headers
+            .get("authorization")
+            .map(String::as_str)
+            .unwrap_or("");
+        assert!(
+            !a.starts_with("Basic"),
+            "the login reached the registry: {q:?}"
+        );
+    }
+}
+
+#[test]
+fn a_basic_registry_gets_the_login_after_its_challenge() {
+    let reg = OciRegistry::start(Auth::Basic {
+        user: "u".into(),
+        password: "p".into(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "u", "p");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let digest = reg.put_blob(b"x".to_vec());
+    assert!(block_on(r.has_blob(&digest)).unwrap());
+    assert!(!block_on(r.has_blob(&sha256_digest(b"y"))).unwrap());
+}
+
+#[test]
+fn a_wrong_password_names_the_file_it_came_from() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "wrong");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let err = block_on(r.get_manifest("1.0.0")).unwrap_err();
+    assert!(matches!(err, OciError::Unauthorized { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("config.json") && text.contains("auths"),
+        "{text}"
+    );
+    assert!(!text.contains("wrong"), "the secret was shown: {text}");
+    // No credentials at all: the hint says where we looked and how to log in.
+    let none = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &AuthFiles::default(),
+    )
+    .unwrap();
+    let err = block_on(none.get_manifest("1.0.0")).unwrap_err();
+    let hint = codex_bootstrap::error::Hint::hint(&err).unwrap();
+    assert!(hint.contains("docker login"), "{hint}");
+}
+
+#[test]
+fn a_missing_tag_is_named() {
+    let reg = OciRegistry::start(Auth::Open);
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a/b")).unwrap(),
+        &AuthFiles::default(),
+    )
+    .unwrap();
+    let err = block_on(r.get_manifest("9.9.9")).unwrap_err();
+    assert!(err.to_string().contains("has no tag `9.9.9`"), "{err}");
+}
+
+#[test]
+fn a_redirected_blob_reaches_the_store_without_credentials_and_is_checked() {
+    let reg = OciRegistry::start_with(bearer(), true);
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let blob = b"the runtime".to_vec();
+    let digest = reg.put_blob(blob.clone());
+    let out = dir.path().join("blob");
+    block_on(r.fetch_blob(&digest, &out, 1 << 20)).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), blob);
+    let store = reg.blob_store.as_ref().unwrap();
+    let seen = store.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        !seen[0].headers.contains_key("authorization"),
+        "credentials followed the redirect: {:?}",
+        seen[0]
+    );
+    // Bytes that are not their digest are refused, and nothing is left behind.
+    reg.corrupt_blob(&digest);
+    let err = block_on(r.fetch_blob(&digest, &out, 1 << 20)).unwrap_err();
+    assert!(matches!(err, OciError::BlobDigest { .. }), "{err:?}");
+    assert!(!out.exists());
+}
