@@ -85,4 +85,8 @@ impl Hint for OciError {
             OciError::NoPlatform { .. } => "push that target: `codex-bootstrap mirror VERSION --targets TARGET --out oci://REGISTRY/REPO`".into(),
         })
     }
+
+    fn is_usage(&self) -> bool {
+        matches!(self, OciError::BadReference { .. })
+    }
 }

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod client;
 mod error;
 pub mod image;
+pub mod layer;
 pub mod reference;
 
 pub use client::Registry;

@@ -94,6 +94,14 @@ impl Reference {
         })
     }
 
+    /// The repository alone, as `install --mirror` takes it.
+    pub fn without_tag(&self) -> Reference {
+        Reference {
+            tag: None,
+            ..self.clone()
+        }
+    }
+
     /// `https://REGISTRY/v2/REPO/`: every request of this repository is under it.
     pub fn api_base(&self) -> String {
         let scheme = match self.scheme {

@@ -236,3 +236,196 @@ fn a_redirected_blob_reaches_the_store_without_credentials_and_is_checked() {
     assert!(matches!(err, OciError::BlobDigest { .. }), "{err:?}");
     assert!(!out.exists());
 }
+
+// ---- mirror --out oci:// ----------------------------------------------------------------
+
+use crate::common::{assert_exit, stderr, stdout, PointAt, TestContext, TAG, V};
+use crate::fixture::{codex_script, sha256_hex, Package};
+use crate::support::github::{Asset, DigestMode, ReleaseServer};
+
+const LINUX: &str = "x86_64-unknown-linux-musl";
+const MAC: &str = "aarch64-apple-darwin";
+
+/// A release with a zstd package for Linux and a gzip one for macOS, both with API digests.
+fn two_target_release() -> (ReleaseServer, Package, Vec<u8>, Package, Vec<u8>) {
+    let server = ReleaseServer::start();
+    let linux = Package::for_target(V, LINUX);
+    let mac = Package::for_target(V, MAC);
+    let (zst, gz) = (linux.tar_zst(), mac.tar_gz());
+    server.add_release(
+        TAG,
+        &[
+            Asset::new(
+                &format!("codex-package-{LINUX}.tar.zst"),
+                zst.clone(),
+                DigestMode::Api,
+            ),
+            Asset::new(
+                &format!("codex-package-{MAC}.tar.gz"),
+                gz.clone(),
+                DigestMode::Api,
+            ),
+        ],
+    );
+    (server, linux, zst, mac, gz)
+}
+
+/// `DOCKER_CONFIG` for the sandbox, with `user:password` for the registry.
+fn login(ctx: &TestContext, reg: &OciRegistry, user: &str, password: &str) -> std::path::PathBuf {
+    let dir = ctx.root().join("docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    docker_config(&dir, &reg.host(), user, password);
+    dir
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+#[test]
+fn mirror_pushes_one_multi_platform_image_whose_layers_are_the_release_archives() {
+    let ctx = TestContext::new();
+    let (server, linux, zst, _mac, gz) = two_target_release();
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let push = || {
+        ctx.cmd(["mirror", V, "--targets", &format!("{LINUX},{MAC}"), "--out"])
+            .arg(reg.reference("codex/runtime"))
+            .github(&server)
+            .env("DOCKER_CONFIG", &docker)
+            .output()
+            .unwrap()
+    };
+    let out = push();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains(&format!(
+            "install --mirror {}",
+            reg.reference("codex/runtime")
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let (mt, index) = reg
+        .manifest("codex/runtime", V)
+        .expect("tagged with the version");
+    assert_eq!(mt, "application/vnd.oci.image.index.v1+json");
+    let index = json(&index);
+    assert_eq!(index["annotations"]["org.opencontainers.image.version"], V);
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let want = [
+        (LINUX, "linux", "amd64", &zst, "tar+zstd"),
+        (MAC, "darwin", "arm64", &gz, "tar+gzip"),
+    ];
+    for ((target, os, arch, bytes, kind), e) in want.iter().zip(entries) {
+        assert_eq!(e["platform"]["os"], *os);
+        assert_eq!(e["platform"]["architecture"], *arch);
+        assert_eq!(e["annotations"]["dev.codex-bootstrap.target"], *target);
+        assert_eq!(e["annotations"]["dev.codex-bootstrap.source"], "github");
+        assert_eq!(
+            e["annotations"]["dev.codex-bootstrap.codex_sha256"],
+            sha256_hex(codex_script(V).as_bytes())
+        );
+        let digest = e["digest"].as_str().unwrap();
+        let (mt, manifest) = reg.manifest("codex/runtime", digest).unwrap();
+        assert_eq!(mt, "application/vnd.oci.image.manifest.v1+json");
+        let manifest = json(&manifest);
+        let layer = &manifest["layers"][0];
+        assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            layer["mediaType"],
+            format!("application/vnd.oci.image.layer.v1.{kind}")
+        );
+        // The layer is the release's archive, byte for byte.
+        assert_eq!(layer["digest"], format!("sha256:{}", sha256_hex(bytes)));
+        assert_eq!(
+            reg.blob(layer["digest"].as_str().unwrap()).as_ref(),
+            Some(*bytes)
+        );
+        let config = json(
+            &reg.blob(manifest["config"]["digest"].as_str().unwrap())
+                .unwrap(),
+        );
+        assert_eq!(config["os"], *os);
+        assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), 1);
+    }
+    // The config lists the uncompressed tar's digest, as runtimes check on unpack.
+    let linux_manifest = json(
+        &reg.manifest("codex/runtime", entries[0]["digest"].as_str().unwrap())
+            .unwrap()
+            .1,
+    );
+    let config = json(
+        &reg.blob(linux_manifest["config"]["digest"].as_str().unwrap())
+            .unwrap(),
+    );
+    assert_eq!(
+        config["rootfs"]["diff_ids"][0],
+        format!("sha256:{}", sha256_hex(&linux.tar()))
+    );
+
+    // Pushing again sends no blob: the registry has them all.
+    let uploads = reg.uploads();
+    let out = push();
+    assert_exit(&out, 0);
+    assert_eq!(reg.uploads(), uploads, "{}", stderr(&out));
+}
+
+#[test]
+fn an_oci_looking_destination_is_never_taken_for_a_directory() {
+    let ctx = TestContext::new();
+    for bad in ["oci://x/Y", "oci:registry/repo", "oci://x"] {
+        let out = ctx
+            .cmd(["mirror", V, "--from-cache", "--out", bad])
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("not an OCI reference"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = ctx
+        .cmd([
+            "mirror",
+            V,
+            "--from-cache",
+            "--out",
+            "https://mirror.example/m",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("neither a directory nor an OCI reference"),
+        "{}",
+        stderr(&out)
+    );
+    let made: Vec<_> = std::fs::read_dir(ctx.work_dir()).unwrap().collect();
+    assert!(made.is_empty(), "{made:?}");
+}
+
+#[test]
+fn a_wrong_password_on_push_names_where_it_was_read() {
+    let ctx = TestContext::new();
+    let (server, ..) = two_target_release();
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "nope");
+    let out = ctx
+        .cmd(["mirror", V, "--targets", LINUX, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+    assert!(!err.contains("nope"), "{err}");
+    assert_eq!(reg.uploads(), 0);
+}
