@@ -429,3 +429,149 @@ fn a_wrong_password_on_push_names_where_it_was_read() {
     assert!(!err.contains("nope"), "{err}");
     assert_eq!(reg.uploads(), 0);
 }
+
+// ---- install --mirror oci:// ------------------------------------------------------------
+
+use crate::common::{assert_installed, assert_nothing_installed, host_target};
+
+/// A registry holding `V` for the host, pushed by `mirror --out oci://` from a loopback release.
+fn pushed(redirect_blobs: bool) -> (OciRegistry, Vec<u8>) {
+    let pusher = TestContext::new();
+    let server = ReleaseServer::start();
+    let zst = Package::codex(V).tar_zst();
+    server.add_release(
+        TAG,
+        &[Asset::new(
+            &format!("codex-package-{}.tar.zst", host_target()),
+            zst.clone(),
+            DigestMode::Api,
+        )],
+    );
+    let reg = OciRegistry::start_with(bearer(), redirect_blobs);
+    let docker = login(&pusher, &reg, "ci", "s3cret");
+    let out = pusher
+        .cmd(["mirror", V, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    (reg, zst)
+}
+
+#[test]
+fn install_from_an_oci_mirror_with_every_other_source_unreachable() {
+    let (reg, zst) = pushed(true);
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    // CODEX_BOOTSTRAP_MIRROR as a fleet's image would set it; GitHub, the index and npm are
+    // unreachable (the test context's defaults).
+    let out = ctx
+        .cmd(["install", V])
+        .env("CODEX_BOOTSTRAP_MIRROR", reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_installed(&ctx);
+    let receipt = std::fs::read_to_string(
+        crate::common::runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json"),
+    )
+    .unwrap();
+    assert!(receipt.contains(&sha256_hex(&zst)), "{receipt}");
+    // The layer came from the blob store the registry redirected to, without credentials.
+    let store = reg.blob_store.as_ref().unwrap();
+    let fetched = store.requests();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert!(
+        !fetched[0].headers.contains_key("authorization"),
+        "{:?}",
+        fetched[0]
+    );
+}
+
+#[test]
+fn the_dry_run_shows_the_image_and_blob_urls_and_asks_nothing() {
+    let reg = OciRegistry::start(bearer());
+    let ctx = TestContext::new();
+    let out = ctx
+        .cmd(["install", V, "--dry-run", "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let base = format!("http://{}/v2/codex/runtime", reg.host());
+    assert!(text.contains(&format!("{base}/manifests/{V}")), "{text}");
+    assert!(text.contains(&format!("{base}/blobs/sha256:")), "{text}");
+    assert!(text.contains("the image manifest's layer digest"), "{text}");
+    assert!(reg.server.requests().is_empty());
+    // `--mirror` names the repository: the tag is the version's.
+    let out = ctx
+        .cmd(["install", V, "--dry-run", "--mirror"])
+        .arg(format!("{}:latest", reg.reference("codex/runtime")))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("the tag is the version"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_corrupted_layer_is_refused_with_an_integrity_verdict() {
+    let (reg, zst) = pushed(false);
+    reg.corrupt_blob(&format!("sha256:{}", sha256_hex(&zst)));
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("OCI image manifest's layer digest"), "{err}");
+    // The mirror's verdict is integrity, not the network (the other sources are unreachable).
+    assert!(err.contains("mirror: checksum mismatch"), "{err}");
+    assert!(err.contains("mirror: nothing was installed"), "{err}");
+    assert_nothing_installed(&ctx);
+}
+
+#[test]
+fn a_missing_version_and_a_wrong_password_are_named() {
+    let (reg, _) = pushed(false);
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", "9.9.9", "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("has no tag `9.9.9`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let docker = login(&ctx, &reg, "ci", "wrong");
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+    assert_nothing_installed(&ctx);
+}
