@@ -575,3 +575,47 @@ fn a_missing_version_and_a_wrong_password_are_named() {
     );
     assert_nothing_installed(&ctx);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_credential_helper_is_run_as_docker_runs_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (reg, _) = pushed(false);
+    let ctx = TestContext::new();
+    // `docker-credential-fleet get`, the registry on stdin, JSON out; it logs what it was asked.
+    let bin = ctx.root().join("helpers");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-fleet");
+    let asked = ctx.root().join("asked");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 3\ncat > '{}'\necho '{{\"Username\":\"ci\",\"Secret\":\"s3cret\"}}'\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = ctx.root().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"fleet"}}}}"#, reg.host()),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_installed(&ctx);
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.host());
+}
