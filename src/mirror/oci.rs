@@ -110,7 +110,14 @@ async fn push_image(
     let (sha256, size) = super::verify_in_place(&path, &expected)?;
     let facts = crate::oci::layer::inspect(&path, kind.unwrap_or(AssetKind::PackageTarGz), &target)
         .map_err(|e| MirrorError::Read(path.clone(), e))?;
-    let codex_sha256 = match (facts.codex_sha256, ctx.codex_sha256_for(version, &target)) {
+    // The `bin/codex` pin as an install will compose it (project over bundled): an image that
+    // install would refuse is not pushed.
+    let pinned = ctx
+        .plan_inputs(version, &target, crate::plan::Pins::Enforce)
+        .plan(crate::plan::Locate::WhenReached, None)?
+        .codex_sha256
+        .map(|c| c.sha256);
+    let codex_sha256 = match (facts.codex_sha256, pinned) {
         (Some(have), Some(pinned)) if have != pinned => {
             return Err(MirrorError::CodexMismatch {
                 name,

@@ -619,3 +619,32 @@ fn a_credential_helper_is_run_as_docker_runs_it() {
     assert_installed(&ctx);
     assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.host());
 }
+
+#[test]
+fn an_archive_whose_codex_contradicts_the_pin_is_not_pushed() {
+    let ctx = TestContext::new();
+    let (server, ..) = two_target_release();
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{LINUX}]\ncodex_sha256 = \"{}\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let reg = OciRegistry::start(Auth::Open);
+    let out = ctx
+        .cmd(["mirror", V, "--targets", LINUX, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("but the pin says"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(reg.uploads(), 0);
+    assert!(reg.manifest("codex/runtime", V).is_none());
+}
