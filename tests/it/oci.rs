@@ -365,11 +365,39 @@ fn mirror_pushes_one_multi_platform_image_whose_layers_are_the_release_archives(
         format!("sha256:{}", sha256_hex(&linux.tar()))
     );
 
-    // Pushing again sends no blob: the registry has them all.
+    // Pushing again sends no blob: the registry has them all; `--json` says so per image.
     let uploads = reg.uploads();
-    let out = push();
+    let out = ctx
+        .cmd([
+            "mirror",
+            V,
+            "--json",
+            "--targets",
+            &format!("{LINUX},{MAC}"),
+            "--out",
+        ])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     assert_eq!(reg.uploads(), uploads, "{}", stderr(&out));
+    let report = json(&out.stdout);
+    assert_eq!(
+        report["reference"],
+        format!("{}:{V}", reg.reference("codex/runtime"))
+    );
+    assert_eq!(
+        report["index_digest"],
+        sha256_digest(&reg.manifest("codex/runtime", V).unwrap().1)
+    );
+    assert_eq!(report["images"][0]["platform"], "linux/amd64");
+    assert_eq!(report["images"][0]["uploaded"], false);
+    assert_eq!(
+        report["images"][1]["layer_digest"],
+        format!("sha256:{}", sha256_hex(&gz))
+    );
 }
 
 #[test]
