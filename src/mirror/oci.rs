@@ -46,7 +46,10 @@ pub fn push(
     from: Origin,
     ui: &dyn Reporter,
 ) -> Result<Pushed, MirrorError> {
-    let staging = tempfile::tempdir().map_err(IoError::at("write into", &std::env::temp_dir()))?;
+    // Downloads are staged in the cache (a system temp dir may be a small tmpfs), and go with it.
+    let cache = ctx.store.cache_dir();
+    crate::fs::create_dirs(cache).map_err(|e| MirrorError::Create(cache.to_path_buf(), e))?;
+    let staging = tempfile::tempdir_in(cache).map_err(IoError::at("write into", cache))?;
     let (version, archives) = match from {
         Origin::Store => super::from_store(ctx, targets)?,
         Origin::Sources => super::from_sources(ctx, targets, ui, staging.path())?,
