@@ -39,6 +39,7 @@ pub mod logging;
 pub mod mirror;
 pub mod net;
 pub mod node;
+pub mod oci;
 pub(crate) mod package;
 pub mod pin;
 pub mod plan;

@@ -237,6 +237,8 @@ pub enum DigestSource {
     PythonIndex,
     /// The `dist.integrity` (sha512) the npm registry publishes for the tarball.
     NpmIntegrity,
+    /// The layer digest in an OCI image manifest (`install --mirror oci://…`).
+    OciManifest,
     /// Nothing: installed with `--trust-archive`.
     Unverified,
 }
@@ -254,6 +256,7 @@ impl fmt::Display for DigestSource {
             DigestSource::LockFile { path } => write!(f, "lock file {path}"),
             DigestSource::PythonIndex => f.write_str("the Python index's sha256 for the wheel"),
             DigestSource::NpmIntegrity => f.write_str("the npm registry's sha512 integrity"),
+            DigestSource::OciManifest => f.write_str("the OCI image manifest's layer digest"),
             DigestSource::Unverified => f.write_str("nothing (--trust-archive)"),
         }
     }

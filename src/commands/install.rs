@@ -995,6 +995,18 @@ fn write_source(
         Some(Metadata::IndexPage { url }) | Some(Metadata::Packument { url }) => {
             writeln!(out, "       asks {}", DisplayUrl::new(url))?
         }
+        Some(Metadata::OciImage { url, blobs }) => {
+            writeln!(
+                out,
+                "       asks {} (the image index), then this platform's manifest by digest",
+                DisplayUrl::new(url)
+            )?;
+            writeln!(
+                out,
+                "       and downloads the layer it names from {}sha256:…",
+                DisplayUrl::new(blobs)
+            )?;
+        }
         None if s.source == SourceKind::Github || s.source == SourceKind::Mirror => {
             writeln!(out, "       no GitHub API request: the asset is pinned")?
         }
@@ -1029,6 +1041,7 @@ fn write_source(
                 ),
                 ChannelDigest::PythonIndex => "the index's sha256".into(),
                 ChannelDigest::NpmIntegrity => "the registry's sha512 integrity".into(),
+                ChannelDigest::OciManifest => "the image manifest's layer digest".into(),
             });
         }
         writeln!(out, "          must match: {}", checks.join("; "))?;

@@ -19,8 +19,9 @@ pub struct MirrorArgs {
     #[command(flatten)]
     pub version: crate::cli::VersionArg,
 
-    /// The mirror's root directory.
-    #[arg(long, value_name = "DIR")]
+    /// The mirror's root directory, or an OCI repository (`oci://REGISTRY/REPO`) to push the
+    /// runtime to as a multi-platform image tagged with its version.
+    #[arg(long, value_name = "DIR|oci://REGISTRY/REPO")]
     pub out: PathBuf,
 
     /// `all`, or a comma-separated list of targets (default: this host's).
@@ -58,6 +59,36 @@ pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
     } else {
         Origin::Sources
     };
+    // An `oci:`-looking destination is a reference or an error, never a directory named `oci:`.
+    let out = args.out.to_string_lossy();
+    if codex_bootstrap::oci::reference::looks_like_oci(&out) {
+        let reference = codex_bootstrap::oci::Reference::parse(&out)?;
+        let pushed = codex_bootstrap::mirror::push(&ctx, &reference, &targets, from, &ui)?;
+        if args.output.json {
+            #[derive(serde::Serialize)]
+            struct PushReport<'a> {
+                #[serde(flatten)]
+                pushed: &'a codex_bootstrap::mirror::Pushed,
+                warnings: Vec<String>,
+            }
+            super::print_json(&PushReport {
+                pushed: &pushed,
+                warnings: ctx.warnings(),
+            })?;
+        } else {
+            writeln!(
+                std::io::stdout(),
+                "{}@{}\ninstall with: codex-bootstrap install --mirror {}",
+                pushed.reference,
+                pushed.index_digest,
+                reference.without_tag()
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if out.contains("://") {
+        return Err(codex_bootstrap::mirror::MirrorError::BadDestination(out.into_owned()).into());
+    }
     let mirror = codex_bootstrap::mirror::build(&ctx, &args.out, &targets, from, &ui)?;
     if args.output.json {
         /// The mirror, and the pin warnings said on the way.

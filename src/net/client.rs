@@ -235,6 +235,12 @@ impl Http {
         req
     }
 
+    /// A request with no credential attached: a caller that answers a server's own challenge
+    /// (an OCI registry's `WWW-Authenticate`) attaches its own, to that server alone.
+    pub fn request(&self, method: reqwest::Method, url: &Url) -> reqwest::RequestBuilder {
+        self.client.request(method, url.clone())
+    }
+
     /// A GET to the GitHub API: the token is attached, and only when `url` really is under the
     /// configured API base (same origin and path prefix), so a mistaken caller cannot leak it.
     pub fn get_api(&self, url: &Url) -> reqwest::RequestBuilder {

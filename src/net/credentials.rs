@@ -33,7 +33,7 @@ impl Token {
     }
 
     /// The secret, for the one header that carries it; never for a message or a log.
-    pub(super) fn secret(&self) -> &str {
+    pub(crate) fn secret(&self) -> &str {
         &self.0
     }
 }

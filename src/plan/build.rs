@@ -71,6 +71,7 @@ impl Inputs<'_> {
         match kind {
             SourceKind::Github => self.release_layout(pins, self.github),
             SourceKind::Mirror => match self.mirror {
+                Some(m) if m.is_oci() => self.oci_image(pins, m),
                 Some(m) => {
                     let mut plan = self.release_layout(pins, m);
                     plan.candidates
@@ -84,6 +85,45 @@ impl Inputs<'_> {
             SourceKind::Archive => {
                 SourcePlan::skipped(kind, "a local archive is not a network source")
             }
+        }
+    }
+
+    /// An OCI repository: the version's tag names an image index, whose entry for this target
+    /// names the image whose layer is the package archive. The layer's digest is settled when
+    /// the source is reached; the pins on the archive apply to it as they do to GitHub's file.
+    fn oci_image(&self, pins: &FilePins, m: &Sources) -> SourcePlan {
+        let reference = match crate::oci::Reference::parse(&m.download_base) {
+            Ok(r) => r,
+            Err(e) => return SourcePlan::skipped(SourceKind::Mirror, e.to_string()),
+        };
+        let page = reference.manifest_url(&self.version.to_string());
+        let candidates = self
+            .target
+            .asset_candidates()
+            .into_iter()
+            .filter(|(_, kind)| crate::oci::layer::media_type(*kind).is_some())
+            .map(|(name, kind)| {
+                let applying = pins.for_file(PinnedKind::Asset, &name);
+                Candidate {
+                    at: Locator::ListedOn { page: page.clone() },
+                    file: Some(name),
+                    platform: None,
+                    kind,
+                    size: applying.iter().find_map(|p| p.size),
+                    channel_digest: Some(ChannelDigest::OciManifest),
+                    pins: applying.iter().map(|p| p.expect.clone()).collect(),
+                }
+            })
+            .collect();
+        SourcePlan {
+            source: SourceKind::Mirror,
+            location: Some(reference.to_string()),
+            reach: Reach::Ready,
+            metadata: Some(Metadata::OciImage {
+                url: page,
+                blobs: reference.blob_url(""),
+            }),
+            candidates,
         }
     }
 

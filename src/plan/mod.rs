@@ -83,6 +83,11 @@ impl Sources {
         }
     }
 
+    /// Whether this is an OCI repository (`--mirror oci://REGISTRY/REPO`).
+    pub fn is_oci(&self) -> bool {
+        self.mirror && crate::oci::reference::looks_like_oci(&self.download_base)
+    }
+
     pub fn asset_url(&self, tag: &str, asset: &str) -> String {
         format!("{}/{tag}/{asset}", self.download_base.trim_end_matches('/'))
     }
@@ -163,6 +168,9 @@ pub enum ChannelDigest {
     PythonIndex,
     /// npm's `dist.integrity`.
     NpmIntegrity,
+    /// The layer digest in the target's image manifest, reached from the version's tag
+    /// through the image index (`--mirror oci://…`).
+    OciManifest,
 }
 
 /// Where a candidate's URL comes from.
@@ -240,6 +248,15 @@ pub enum Metadata {
         #[serde(serialize_with = "crate::redact::serialize")]
         url: String,
     },
+    /// An OCI image index tagged with the version; this target's image manifest in it names
+    /// the layer blob (`…/blobs/sha256:…`) that is downloaded.
+    OciImage {
+        #[serde(serialize_with = "crate::redact::serialize")]
+        url: String,
+        /// `…/v2/REPO/blobs/`: the layer's URL is under it.
+        #[serde(serialize_with = "crate::redact::serialize")]
+        blobs: String,
+    },
 }
 
 impl Metadata {
@@ -247,6 +264,7 @@ impl Metadata {
         match self {
             Metadata::GithubRelease { url, sha256sums } => vec![url, sha256sums],
             Metadata::IndexPage { url } | Metadata::Packument { url } => vec![url],
+            Metadata::OciImage { url, .. } => vec![url],
         }
     }
 }

@@ -55,6 +55,8 @@ pub enum ProvisionError {
     Install(#[from] InstallError),
     #[error(transparent)]
     Interrupted(#[from] crate::interrupt::Interrupted),
+    #[error(transparent)]
+    Oci(#[from] crate::oci::OciError),
 }
 
 impl Hint for ProvisionError {
@@ -80,6 +82,7 @@ impl Hint for ProvisionError {
             ProvisionError::Run(e) => e.hint(),
             ProvisionError::Install(e) => e.hint(),
             ProvisionError::Interrupted(e) => e.hint(),
+            ProvisionError::Oci(e) => e.hint(),
         }
     }
 
@@ -89,6 +92,7 @@ impl Hint for ProvisionError {
             ProvisionError::Pin(e) => e.is_usage(),
             ProvisionError::Platform(e) => e.is_usage(),
             ProvisionError::Source(e) => e.is_usage(),
+            ProvisionError::Oci(e) => e.is_usage(),
             _ => false,
         }
     }

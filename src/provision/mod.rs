@@ -240,7 +240,8 @@ impl Context {
     /// downloads when GitHub is among the sources (a user who left it out is not sent there).
     pub fn bundle_sources(&self, version: &CodexVersion) -> crate::provenance::BundleSources {
         let mut bases = Vec::new();
-        if let Some(m) = &self.mirror {
+        // An OCI repository holds no bundle files (yet): only a release-layout mirror does.
+        if let Some(m) = self.mirror.as_ref().filter(|m| !m.is_oci()) {
             bases.push(m.download_base.as_str());
         }
         if self.order.contains(&SourceKind::Github) {
@@ -331,6 +332,20 @@ fn registry(l: &Location) -> plan::Registry<'_> {
 /// `file://../m` are directories relative to the current one, as `mirror --out ./m1` names them.
 fn mirror_url(m: &str, net: &NetSettings) -> Result<String, ProvisionError> {
     let m = m.trim();
+    // An OCI repository: a reference, never a directory; a tag is the version's to give.
+    if crate::oci::reference::looks_like_oci(m) {
+        let r = crate::oci::Reference::parse(m)?;
+        if r.tag.is_some() {
+            return Err(crate::oci::OciError::BadReference {
+                reference: m.to_string(),
+                why: "`--mirror` names the repository; the tag is the version (`--version`)".into(),
+            }
+            .into());
+        }
+        let api = r.api_base();
+        crate::net::allowed_url(&api, net.allow_http)?;
+        return Ok(r.to_string());
+    }
     let m = m
         .strip_prefix("file://")
         .filter(|path| path.starts_with('.'))

@@ -68,6 +68,16 @@ pub enum SourceError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Lock(#[from] crate::store::LockError),
+    #[error(transparent)]
+    Oci(#[from] crate::oci::OciError),
+    /// The image's annotation for `bin/codex` disagrees with the pin: refused before download.
+    #[error("the image for `{target}` says `bin/codex` has sha256 `{annotated}`, but {pin_from} pins `{pinned}`")]
+    OciCodexDisagrees {
+        target: String,
+        annotated: String,
+        pinned: String,
+        pin_from: String,
+    },
 }
 
 impl Hint for SourceError {
@@ -94,6 +104,8 @@ impl Hint for SourceError {
             SourceError::Plan(e) => e.hint(),
             SourceError::Store(e) => e.hint(),
             SourceError::Lock(e) => e.hint(),
+            SourceError::Oci(e) => e.hint(),
+            SourceError::OciCodexDisagrees { .. } => Some("nothing was downloaded: the image is not the pinned runtime; push it again (`codex-bootstrap mirror VERSION --out oci://REGISTRY/REPO`) or re-pin".into()),
         }
     }
 }
@@ -173,6 +185,17 @@ impl SourceError {
                 InstallError::Net(e) => net_verdict(e),
                 _ => Verdict::Broken,
             },
+            SourceError::OciCodexDisagrees { .. } => Verdict::Integrity,
+            SourceError::Oci(e) => {
+                use crate::oci::OciError as O;
+                match e {
+                    O::Unauthorized { .. } | O::Denied { .. } => Verdict::Refused,
+                    O::NoTag { .. } | O::NoPlatform { .. } => Verdict::Missing,
+                    O::BlobDigest { .. } => Verdict::Integrity,
+                    O::Net(e) => net_verdict(e),
+                    _ => Verdict::Broken,
+                }
+            }
             SourceError::Artifact(e) => match e {
                 artifact::ArtifactError::Mismatch { .. } => Verdict::Integrity,
                 artifact::ArtifactError::Net(e) => net_verdict(e),

@@ -19,6 +19,7 @@ pub mod uv_config;
 
 mod failure;
 mod latest;
+mod oci;
 mod run;
 
 use crate::error::Hint;

@@ -44,6 +44,7 @@ pub struct Session<'a> {
     sums: RefCell<HashMap<String, Rc<Sums>>>,
     pages: RefCell<HashMap<String, Rc<Vec<pyindex::IndexFile>>>>,
     packuments: RefCell<HashMap<String, Rc<npm::Packument>>>,
+    images: RefCell<HashMap<String, Rc<super::oci::Image>>>,
 }
 
 impl<'a> Session<'a> {
@@ -54,6 +55,7 @@ impl<'a> Session<'a> {
             sums: RefCell::default(),
             pages: RefCell::default(),
             packuments: RefCell::default(),
+            images: RefCell::default(),
         }
     }
 
@@ -114,6 +116,22 @@ impl<'a> Session<'a> {
         let p = Rc::new(pyindex::page_files(self.http, url).await?);
         self.pages.borrow_mut().insert(url.to_string(), p.clone());
         Ok(p)
+    }
+
+    /// This target's image in an OCI repository (`reference`), by the version's tag.
+    async fn image(
+        &self,
+        page: &str,
+        reference: &str,
+        plan: &Plan,
+    ) -> Result<Rc<super::oci::Image>, SourceError> {
+        if let Some(i) = self.images.borrow().get(page) {
+            return Ok(i.clone());
+        }
+        let tag = plan.version.to_string();
+        let i = Rc::new(super::oci::image(self.http, reference, &tag, &plan.target).await?);
+        self.images.borrow_mut().insert(page.to_string(), i.clone());
+        Ok(i)
     }
 
     pub(super) async fn packument(&self, url: &str) -> Result<Rc<npm::Packument>, SourceError> {
@@ -367,6 +385,13 @@ impl Walk {
                     .await?;
                 from_packument(&packument, page_of(c), plan, c)
             }
+            Some(ChannelDigest::OciManifest) => {
+                let reference = sp.location.as_deref().unwrap_or_default();
+                let image = self
+                    .metadata(page_of(c), session.image(page_of(c), reference, plan))
+                    .await?;
+                from_image(&image, plan, c)
+            }
             None => Ok(Settled {
                 name: c.file.clone().unwrap_or_default(),
                 url: c.url().unwrap_or_default().to_string(),
@@ -478,6 +503,31 @@ struct Settled {
     url: String,
     size: Option<u64>,
     channel: Option<Expected>,
+}
+
+/// The candidate's layer in this target's image, its digest the channel's; an annotation for
+/// `bin/codex` that contradicts the pin stops it before any download.
+fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<Settled, Failed> {
+    let name = c.file.clone().unwrap_or_default();
+    let Some(layer) = image.layers.iter().find(|l| l.name == name) else {
+        return Err(Failed::unserved(format!("the image has no `{name}` layer")));
+    };
+    if let (Some(annotated), Some(pin)) = (&image.codex_sha256, &plan.codex_sha256) {
+        if !annotated.eq_ignore_ascii_case(&pin.sha256.to_hex()) {
+            return Err(Failed::of(SourceError::OciCodexDisagrees {
+                target: plan.target.to_string(),
+                annotated: annotated.clone(),
+                pinned: pin.sha256.to_hex(),
+                pin_from: pin.from.clone(),
+            }));
+        }
+    }
+    Ok(Settled {
+        name,
+        url: layer.url.clone(),
+        size: Some(layer.size),
+        channel: Some(Expected::sha256(layer.digest, DigestSource::OciManifest)),
+    })
 }
 
 fn page_of(c: &Candidate) -> &str {

@@ -119,6 +119,10 @@ const SCRUBBED: &[&str] = &[
     "CODEX_BOOTSTRAP_AUTO_INSTALL",
     // The shell doctor and install write their PATH line for.
     "SHELL",
+    // Where container tools keep registry credentials (OCI mirrors).
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "XDG_RUNTIME_DIR",
 ];
 
 pub struct TestContext {

@@ -21,6 +21,7 @@ mod layering;
 mod logging;
 mod messages;
 mod node;
+mod oci;
 mod pins;
 mod plan;
 mod provenance;

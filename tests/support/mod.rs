@@ -8,5 +8,6 @@ pub mod github;
 pub mod http;
 pub mod model;
 pub mod npm;
+pub mod oci;
 pub mod pyindex;
 pub mod sigstore;

@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+mod oci;
+pub use oci::{push, Pushed, PushedImage};
+
 use crate::error::Hint;
 use crate::fs::IoError;
 use crate::pin::manifest::{PinnedNpm, PinnedWheel};
@@ -58,6 +61,23 @@ pub enum MirrorError {
     Latest(#[from] crate::sources::AllSourcesFailed),
     #[error(transparent)]
     Run(#[from] crate::sources::RunError),
+    #[error(transparent)]
+    Oci(#[from] crate::oci::OciError),
+    /// Only the package layout can be an image layer as it is (its tree is the image root).
+    #[error(
+        "`{name}` ({target}) is not a codex-package archive, so it cannot be the image's layer"
+    )]
+    NotAPackage { name: String, target: Target },
+    #[error("`bin/codex` in `{name}` has sha256 `{actual}`, but the pin says `{pinned}`")]
+    CodexMismatch {
+        name: String,
+        pinned: Sha256,
+        actual: Sha256,
+    },
+    #[error("`{0}` is neither a directory nor an OCI reference")]
+    BadDestination(String),
+    #[error("could not encode an image document: {0}")]
+    Encode(String),
 }
 
 impl Hint for MirrorError {
@@ -76,13 +96,19 @@ impl Hint for MirrorError {
             MirrorError::Plan(e) => e.hint(),
             MirrorError::Latest(e) => e.hint(),
             MirrorError::Run(e) => e.hint(),
+            MirrorError::Oci(e) => e.hint(),
+            MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives: `--source github` or `--mirror`, or `--from-cache` after installing from one".into()),
+            MirrorError::CodexMismatch { .. } => Some("the archive is not the pinned runtime: check the pin (`codex-bootstrap pin`) and the source".into()),
+            MirrorError::Encode(_) => None,
+            MirrorError::BadDestination(_) => Some("give `--out` a directory to serve (then `--mirror https://…`), or `oci://REGISTRY/REPO` to push to a registry".into()),
         }
     }
 
     fn is_usage(&self) -> bool {
         match self {
-            MirrorError::NeedsExactVersion => true,
+            MirrorError::NeedsExactVersion | MirrorError::BadDestination(_) => true,
             MirrorError::Provision(e) => e.is_usage(),
+            MirrorError::Oci(crate::oci::OciError::BadReference { .. }) => true,
             _ => false,
         }
     }
@@ -409,6 +435,19 @@ fn copy_verified(
     tmp.persist(to)
         .map_err(|e| IoError::at("write", to)(e.error))?;
     Ok((size, actual, sha512))
+}
+
+/// Check the archive at `path` against `expected` where it lies. Returns its sha256 and size.
+fn verify_in_place(path: &Path, expected: &Expectations) -> Result<(Sha256, u64), MirrorError> {
+    let (actual, sha512, size) =
+        hash_both(path).map_err(|e| MirrorError::Read(path.to_path_buf(), e))?;
+    if let Err(mismatch) = expected.check(&actual, Some(&sha512)) {
+        return Err(MirrorError::Damaged {
+            path: path.to_path_buf(),
+            mismatch,
+        });
+    }
+    Ok((actual, size))
 }
 
 fn hash_both(path: &Path) -> std::io::Result<(Sha256, Sha512, u64)> {

@@ -1,0 +1,615 @@
+//! The distribution API for one repository, over our one HTTP client: manifests GET/PUT, blobs
+//! HEAD/GET and monolithic upload (`POST …/blobs/uploads/`, then `PUT <location>?digest=`).
+//!
+//! Authentication answers the registry's challenge: a request goes out with what we have; on
+//! 401 the `WWW-Authenticate` header says `Basic` (send the login) or `Bearer realm,service,scope`
+//! (fetch a token from the realm with the login, then send the token), and the request is sent
+//! once more. The login and the token are attached only to requests to the registry's own host
+//! and port (the token request to the realm carries the login): a blob redirected to a storage
+//! host gets neither (reqwest drops `Authorization` across hosts, and we attach nothing there).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use reqwest::{header, Method, StatusCode, Url};
+
+use super::auth::{AuthFiles, Login};
+use super::image;
+use super::{OciError, Reference};
+use crate::net::{Http, Token};
+use crate::redact::DisplayUrl;
+
+/// What a request needs: reading, or pushing too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    Push,
+}
+
+#[derive(Debug, Clone)]
+enum Auth {
+    /// Nothing sent yet; the first 401 says what to send.
+    None,
+    Basic,
+    Bearer(Token),
+}
+
+/// One repository on a registry, with its login.
+pub struct Registry<'a> {
+    http: &'a Http,
+    pub reference: Reference,
+    login: Option<Login>,
+    looked: String,
+    auth: Mutex<Auth>,
+    /// The access tokens are asked for: a pusher asks for push from its first request, so one
+    /// token serves the HEADs, uploads and manifests alike.
+    intent: Access,
+}
+
+/// A manifest or index as the registry served it: its bytes are what its digest covers.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub media_type: String,
+    pub digest: String,
+    pub bytes: Vec<u8>,
+    pub url: String,
+}
+
+/// Manifests and indexes are small; a larger one is refused before it is read.
+const MANIFEST_LIMIT: usize = 4 << 20;
+
+impl<'a> Registry<'a> {
+    /// The repository `reference` names, with the login `files` hold for its registry.
+    pub fn new(
+        http: &'a Http,
+        reference: Reference,
+        files: &AuthFiles,
+    ) -> Result<Registry<'a>, OciError> {
+        let login = files.lookup(&reference.registry)?;
+        Ok(Registry {
+            http,
+            reference,
+            login,
+            looked: files.describe(),
+            auth: Mutex::new(Auth::None),
+            intent: Access::Pull,
+        })
+    }
+
+    /// This client will push: its tokens carry push access from the start.
+    pub fn pushing(mut self) -> Self {
+        self.intent = Access::Push;
+        self
+    }
+
+    /// Where the login came from, for a plan or a message.
+    pub fn login_from(&self) -> Option<&str> {
+        self.login.as_ref().map(|l| l.from.as_str())
+    }
+
+    /// The token in use after a Bearer exchange: the install path hands it to the download
+    /// pipeline, scoped to this repository's blobs.
+    pub fn bearer(&self) -> Option<Token> {
+        match &*self.auth.lock().ok()? {
+            Auth::Bearer(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// The Basic login, when the registry asked for Basic.
+    pub fn basic(&self) -> Option<(String, Token)> {
+        match &*self.auth.lock().ok()? {
+            Auth::Basic => self
+                .login
+                .as_ref()
+                .map(|l| (l.user.clone(), l.secret.clone())),
+            _ => None,
+        }
+    }
+
+    fn url(&self, raw: &str) -> Result<Url, OciError> {
+        Ok(self.http.url(raw)?)
+    }
+
+    /// Whether `url` is on the registry's own host and port: only there do credentials go.
+    fn is_registry(&self, url: &Url) -> bool {
+        let base = Url::parse(&self.reference.api_base()).ok();
+        base.is_some_and(|b| {
+            b.scheme() == url.scheme()
+                && b.host_str() == url.host_str()
+                && b.port_or_known_default() == url.port_or_known_default()
+        })
+    }
+
+    fn authorize(&self, url: &Url, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if !self.is_registry(url) {
+            return req;
+        }
+        let auth = self.auth.lock().map(|a| a.clone()).unwrap_or(Auth::None);
+        match (auth, &self.login) {
+            (Auth::Bearer(t), _) => req.bearer_auth(t.secret()),
+            (Auth::Basic, Some(l)) => req.basic_auth(&l.user, Some(l.secret.secret())),
+            _ => req,
+        }
+    }
+
+    fn scope(&self, access: Access) -> String {
+        let what = match (access, self.intent) {
+            (Access::Push, _) | (_, Access::Push) => Access::Push,
+            _ => Access::Pull,
+        };
+        let what = match what {
+            Access::Pull => "pull",
+            Access::Push => "pull,push",
+        };
+        format!("repository:{}:{what}", self.reference.repository)
+    }
+
+    /// Send what `build` makes, answering one challenge; a second 401, or a 403, is a verdict
+    /// naming the credentials and where they came from.
+    async fn send(
+        &self,
+        url: &Url,
+        access: Access,
+        build: impl Fn() -> Result<reqwest::RequestBuilder, OciError>,
+    ) -> Result<reqwest::Response, OciError> {
+        let mut answered = false;
+        loop {
+            let resp = self.http.send(url, self.authorize(url, build()?)).await?;
+            match resp.status() {
+                StatusCode::UNAUTHORIZED if !answered && self.is_registry(url) => {
+                    let challenge = resp
+                        .headers()
+                        .get(header::WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    self.answer(&challenge, access).await?;
+                    answered = true;
+                }
+                StatusCode::UNAUTHORIZED => return Err(self.unauthorized()),
+                StatusCode::FORBIDDEN => {
+                    return Err(OciError::Denied {
+                        registry: self.reference.registry.clone(),
+                        scope: self.scope(access),
+                        from: self.login.as_ref().map(|l| l.from.clone()),
+                    })
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+
+    fn unauthorized(&self) -> OciError {
+        OciError::Unauthorized {
+            registry: self.reference.registry.clone(),
+            from: self.login.as_ref().map(|l| l.from.clone()),
+            looked: self.looked.clone(),
+        }
+    }
+
+    /// Answer a `WWW-Authenticate` challenge: remember Basic, or fetch a Bearer token.
+    async fn answer(&self, challenge: &str, access: Access) -> Result<(), OciError> {
+        let (scheme, params) =
+            parse_challenge(challenge).ok_or_else(|| OciError::BadChallenge {
+                challenge: challenge.to_string(),
+            })?;
+        if scheme.eq_ignore_ascii_case("basic") {
+            if self.login.is_none() {
+                return Err(self.unauthorized());
+            }
+            if let Ok(mut a) = self.auth.lock() {
+                *a = Auth::Basic;
+            }
+            return Ok(());
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(OciError::BadChallenge {
+                challenge: challenge.to_string(),
+            });
+        }
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        let realm = get("realm").ok_or_else(|| OciError::BadChallenge {
+            challenge: challenge.to_string(),
+        })?;
+        // The scope we need; a registry's own `scope` is for the request it refused, which
+        // may be narrower than a push needs.
+        let scope = self.scope(access);
+        let mut token_url = self.url(realm)?;
+        {
+            let mut q = token_url.query_pairs_mut();
+            if let Some(s) = get("service") {
+                q.append_pair("service", s);
+            }
+            q.append_pair("scope", &scope);
+        }
+        let mut req = self.http.request(Method::GET, &token_url);
+        if let Some(l) = &self.login {
+            req = req.basic_auth(&l.user, Some(l.secret.secret()));
+        }
+        let resp = self.http.send(&token_url, req).await?;
+        match resp.status().as_u16() {
+            200 => {}
+            401 => return Err(self.unauthorized()),
+            403 => {
+                return Err(OciError::Denied {
+                    registry: self.reference.registry.clone(),
+                    scope,
+                    from: self.login.as_ref().map(|l| l.from.clone()),
+                })
+            }
+            status => {
+                return Err(OciError::Status {
+                    url: DisplayUrl::from(&token_url),
+                    status,
+                })
+            }
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenAnswer {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| OciError::Net(self.http.describe(&token_url, e)))?;
+        let t: TokenAnswer = serde_json::from_slice(&body).map_err(|e| OciError::BadDocument {
+            url: DisplayUrl::from(&token_url),
+            what: "token answer",
+            why: e.to_string(),
+        })?;
+        let token = t
+            .token
+            .or(t.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OciError::BadDocument {
+                url: DisplayUrl::from(&token_url),
+                what: "token answer",
+                why: "it has no `token`".into(),
+            })?;
+        if let Ok(mut a) = self.auth.lock() {
+            *a = Auth::Bearer(Token::new(token));
+        }
+        Ok(())
+    }
+
+    /// GET a manifest or index by tag or digest. A digest names the bytes: they are checked.
+    pub async fn get_manifest(&self, tag_or_digest: &str) -> Result<Document, OciError> {
+        let raw = self.reference.manifest_url(tag_or_digest);
+        let url = self.url(&raw)?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self
+                    .http
+                    .request(Method::GET, &url)
+                    .header(header::ACCEPT, image::ACCEPT))
+            })
+            .await?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => {
+                return Err(OciError::NoTag {
+                    reference: self.reference.to_string(),
+                    tag: tag_or_digest.to_string(),
+                })
+            }
+            status => {
+                return Err(OciError::Status {
+                    url: DisplayUrl::from(&url),
+                    status,
+                })
+            }
+        }
+        let media_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MANIFEST_LIMIT as u64)
+        {
+            return Err(too_large(&url));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+        {
+            if bytes.len() + chunk.len() > MANIFEST_LIMIT {
+                return Err(too_large(&url));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let digest = image::digest_of(&bytes);
+        if tag_or_digest.starts_with("sha256:") && tag_or_digest != digest {
+            return Err(OciError::BadDocument {
+                url: DisplayUrl::from(&url),
+                what: "manifest",
+                why: format!("its digest is `{digest}`, not the `{tag_or_digest}` asked for"),
+            });
+        }
+        Ok(Document {
+            media_type,
+            digest,
+            bytes,
+            url: raw,
+        })
+    }
+
+    /// PUT a manifest or index under a tag (or its digest).
+    pub async fn put_manifest(
+        &self,
+        tag_or_digest: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), OciError> {
+        let url = self.url(&self.reference.manifest_url(tag_or_digest))?;
+        let resp = self
+            .send(&url, Access::Push, || {
+                Ok(self
+                    .http
+                    .request(Method::PUT, &url)
+                    .header(header::CONTENT_TYPE, media_type)
+                    .body(bytes.to_vec()))
+            })
+            .await?;
+        expect_success(&url, resp.status())
+    }
+
+    /// Whether the repository has the blob (HEAD).
+    pub async fn has_blob(&self, digest: &str) -> Result<bool, OciError> {
+        let url = self.url(&self.reference.blob_url(digest))?;
+        let resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self.http.request(Method::HEAD, &url))
+            })
+            .await?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            status => Err(OciError::Status {
+                url: DisplayUrl::from(&url),
+                status,
+            }),
+        }
+    }
+
+    /// GET a blob into `to`, hashing as it arrives; more than `limit` bytes, or bytes whose
+    /// digest is not `digest`, are refused (and the file removed). A redirect to a blob store
+    /// is followed without our credentials. Returns the size.
+    pub async fn fetch_blob(&self, digest: &str, to: &Path, limit: u64) -> Result<u64, OciError> {
+        use tokio::io::AsyncWriteExt;
+        let url = self.url(&self.reference.blob_url(digest))?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self.http.request(Method::GET, &url))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(OciError::Status {
+                url: DisplayUrl::from(&url),
+                status: resp.status().as_u16(),
+            });
+        }
+        let write_err = |source| OciError::Read {
+            path: to.to_path_buf(),
+            source,
+        };
+        let mut file = tokio::fs::File::create(to).await.map_err(write_err)?;
+        let mut hasher = crate::verify::Hasher::new();
+        let result: Result<(), OciError> = async {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+            {
+                if hasher.len() + chunk.len() as u64 > limit {
+                    return Err(OciError::BadDocument {
+                        url: DisplayUrl::from(&url),
+                        what: "blob",
+                        why: format!("it is larger than the {limit} bytes expected"),
+                    });
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await.map_err(write_err)?;
+            }
+            file.flush().await.map_err(write_err)?;
+            Ok(())
+        }
+        .await;
+        let (sha256, size) = hasher.finish();
+        let actual = format!("sha256:{}", sha256.to_hex());
+        let result = result.and_then(|()| {
+            if actual == digest {
+                Ok(size)
+            } else {
+                Err(OciError::BlobDigest {
+                    url: DisplayUrl::from(&url),
+                    expected: digest.to_string(),
+                    actual,
+                })
+            }
+        });
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(to).await;
+        }
+        result
+    }
+
+    /// Upload `bytes` as a blob unless the repository has it. Returns whether it was sent.
+    pub async fn push_blob_bytes(&self, digest: &str, bytes: &[u8]) -> Result<bool, OciError> {
+        if self.has_blob(digest).await? {
+            return Ok(false);
+        }
+        let put = |url: &Url| {
+            Ok(self
+                .http
+                .request(Method::PUT, url)
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes.to_vec()))
+        };
+        self.upload(digest, put).await?;
+        Ok(true)
+    }
+
+    /// Upload the file at `path` (of `size` bytes, digest `digest`) unless the repository has
+    /// it, streamed from disk. Returns whether it was sent.
+    pub async fn push_blob_file(
+        &self,
+        digest: &str,
+        path: &Path,
+        size: u64,
+    ) -> Result<bool, OciError> {
+        if self.has_blob(digest).await? {
+            return Ok(false);
+        }
+        let put = |url: &Url| {
+            let file = std::fs::File::open(path).map_err(|source| OciError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Ok(self
+                .http
+                .request(Method::PUT, url)
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                // A known length: no chunked encoding, which some registries refuse.
+                .header(header::CONTENT_LENGTH, size)
+                .body(reqwest::Body::from(tokio::fs::File::from_std(file))))
+        };
+        self.upload(digest, put).await?;
+        Ok(true)
+    }
+
+    /// `POST …/blobs/uploads/`, then one `PUT <Location>?digest=` with the bytes.
+    async fn upload(
+        &self,
+        digest: &str,
+        put: impl Fn(&Url) -> Result<reqwest::RequestBuilder, OciError>,
+    ) -> Result<(), OciError> {
+        let start = self.url(&self.reference.uploads_url())?;
+        let resp = self
+            .send(&start, Access::Push, || {
+                Ok(self
+                    .http
+                    .request(Method::POST, &start)
+                    .header(header::CONTENT_LENGTH, 0))
+            })
+            .await?;
+        expect_success(&start, resp.status())?;
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| OciError::BadDocument {
+                url: DisplayUrl::from(&start),
+                what: "upload answer",
+                why: "it has no `Location`".into(),
+            })?;
+        // The Location may be relative to the registry, and may carry a query of its own.
+        let mut url = start.join(location).map_err(|_| OciError::BadDocument {
+            url: DisplayUrl::from(&start),
+            what: "upload answer",
+            why: "its `Location` is not a URL".into(),
+        })?;
+        url.query_pairs_mut().append_pair("digest", digest);
+        let url = self.url(url.as_str())?;
+        let resp = self.send(&url, Access::Push, || put(&url)).await?;
+        expect_success(&url, resp.status())
+    }
+}
+
+fn too_large(url: &Url) -> OciError {
+    OciError::BadDocument {
+        url: DisplayUrl::from(url),
+        what: "manifest",
+        why: format!("it is larger than {MANIFEST_LIMIT} bytes"),
+    }
+}
+
+fn expect_success(url: &Url, status: StatusCode) -> Result<(), OciError> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(OciError::Status {
+            url: DisplayUrl::from(url),
+            status: status.as_u16(),
+        })
+    }
+}
+
+/// `Bearer realm="https://auth/token",service="reg",scope="repository:a:pull"` ->
+/// (`Bearer`, [(realm, …), (service, …), (scope, …)]). Quoted values may hold commas.
+pub fn parse_challenge(h: &str) -> Option<(String, Vec<(String, String)>)> {
+    let h = h.trim();
+    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    if scheme.is_empty() {
+        return None;
+    }
+    let mut params = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let name: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=')).collect();
+        if name.trim().is_empty() {
+            break;
+        }
+        chars.next()?; // '='
+        let value = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut v = String::new();
+            loop {
+                match chars.next()? {
+                    '\\' => v.push(chars.next()?),
+                    '"' => break,
+                    c => v.push(c),
+                }
+            }
+            v
+        } else {
+            std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect::<String>()
+        };
+        params.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Some((scheme.to_string(), params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse_with_quoted_commas() {
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="reg.example",scope="repository:a/b:pull,push""#,
+        )
+        .unwrap();
+        assert_eq!(s, "Bearer");
+        assert_eq!(
+            p,
+            vec![
+                ("realm".into(), "https://auth.example/token".into()),
+                ("service".into(), "reg.example".into()),
+                ("scope".into(), "repository:a/b:pull,push".into()),
+            ]
+        );
+        let (s, p) = parse_challenge(r#"Basic realm="Registry Realm""#).unwrap();
+        assert_eq!((s.as_str(), p.len()), ("Basic", 1));
+        assert!(parse_challenge("").is_none());
+        assert!(parse_challenge(r#"Bearer realm="unterminated"#).is_none());
+    }
+}

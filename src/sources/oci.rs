@@ -1,0 +1,112 @@
+//! `--mirror oci://REGISTRY/REPO`: the version's tag names an image index; its entry for this
+//! target's OCI platform names the image manifest (fetched by digest, so its bytes are checked);
+//! the manifest's layer is the package archive, downloaded through the common pipeline by its
+//! blob URL with its digest as the channel's expectation.
+//!
+//! The registry's credentials (the login, or the token its challenge gave) are scoped to the
+//! repository's `…/blobs/` URLs for that download: a redirect to a blob store gets none.
+
+use crate::net::{Credential, Http, ScopedCredential};
+use crate::oci::auth::AuthFiles;
+use crate::oci::image::{self, Platform};
+use crate::oci::{OciError, Reference, Registry};
+use crate::platform::{AssetKind, Target};
+
+/// This target's image, as far as installing needs it.
+pub(super) struct Image {
+    pub layers: Vec<Layer>,
+    /// The image's annotation for `bin/codex`'s sha256, when it has one.
+    pub codex_sha256: Option<String>,
+}
+
+pub(super) struct Layer {
+    /// The release asset it is, named by its media type (never by a name the registry gives).
+    pub name: String,
+    pub digest: crate::verify::Sha256,
+    pub size: u64,
+    pub url: String,
+}
+
+/// Resolve `reference:tag` to this target's image.
+pub(super) async fn image(
+    http: &Http,
+    reference: &str,
+    tag: &str,
+    target: &Target,
+) -> Result<Image, OciError> {
+    let reference = Reference::parse(reference)?.with_tag(tag)?;
+    let registry = Registry::new(http, reference.clone(), &AuthFiles::from_env())?;
+    let top = registry.get_manifest(tag).await?;
+    let bad = |url: &str, why: String| OciError::BadDocument {
+        url: url.into(),
+        what: "image manifest",
+        why,
+    };
+    let want = Platform::of(target);
+    let manifest_doc = if top.media_type == image::INDEX || looks_like_index(&top.bytes) {
+        let index: image::Index =
+            serde_json::from_slice(&top.bytes).map_err(|e| bad(&top.url, e.to_string()))?;
+        let entry = index
+            .manifests
+            .iter()
+            .find(|d| d.platform.as_ref() == Some(&want))
+            .ok_or_else(|| OciError::NoPlatform {
+                image: reference.to_string(),
+                target: format!("{target} ({}/{})", want.os, want.architecture),
+            })?;
+        if image::sha256_of_digest(&entry.digest).is_none() {
+            return Err(bad(
+                &top.url,
+                format!("`{}` is not a sha256 digest", entry.digest),
+            ));
+        }
+        registry.get_manifest(&entry.digest).await?
+    } else {
+        top
+    };
+    let manifest: image::Manifest = serde_json::from_slice(&manifest_doc.bytes)
+        .map_err(|e| bad(&manifest_doc.url, e.to_string()))?;
+    let layers = manifest
+        .layers
+        .iter()
+        .filter_map(|l| {
+            let kind = match l.media_type.as_str() {
+                image::LAYER_ZSTD => AssetKind::PackageTarZst,
+                image::LAYER_GZIP => AssetKind::PackageTarGz,
+                _ => return None,
+            };
+            let name = target
+                .asset_candidates()
+                .into_iter()
+                .find(|(_, k)| *k == kind)?
+                .0;
+            Some(Layer {
+                name,
+                digest: image::sha256_of_digest(&l.digest)?,
+                size: l.size,
+                url: reference.blob_url(&l.digest),
+            })
+        })
+        .collect();
+    // The download goes through the common client: it carries the registry's credentials
+    // under this repository's blobs, and nowhere else.
+    let scope = http.url(&reference.blob_url(""))?;
+    let credential = match (registry.bearer(), registry.basic()) {
+        (Some(token), _) => Some(Credential::Bearer(token)),
+        (None, Some((user, password))) => Some(Credential::Basic { user, password }),
+        _ => None,
+    };
+    http.config
+        .credentials
+        .add(credential.map(|credential| ScopedCredential { scope, credential }));
+    Ok(Image {
+        layers,
+        codex_sha256: manifest.annotations.get(image::ANN_CODEX_SHA256).cloned(),
+    })
+}
+
+/// An index that a registry served without its media type.
+fn looks_like_index(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .is_ok_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
+}

@@ -1,0 +1,678 @@
+//! OCI registries (#31): the distribution client against the loopback stand-in
+//! (`support::oci`): each auth flow, credentials only to the registry, no re-upload, digests
+//! checked.
+
+use codex_bootstrap::net::{Credentials, Http, NetConfig, NetSettings};
+use codex_bootstrap::oci::auth::AuthFiles;
+use codex_bootstrap::oci::{OciError, Reference, Registry};
+
+use crate::support::oci::{sha256_digest, Auth, OciRegistry};
+
+fn http() -> Http {
+    let config = NetConfig::new(
+        &NetSettings::default(),
+        "http://127.0.0.1:9/unreachable-api",
+        Credentials::default(),
+    );
+    Http::new(config).unwrap()
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A docker `config.json` in `dir` with `user:password` for `host`.
+fn docker_config(dir: &std::path::Path, host: &str, user: &str, password: &str) -> AuthFiles {
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let path = dir.join("config.json");
+    std::fs::write(
+        &path,
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    AuthFiles { files: vec![path] }
+}
+
+fn bearer() -> Auth {
+    Auth::Bearer {
+        user: "ci".into(),
+        password: "s3cret".into(),
+    }
+}
+
+#[test]
+fn a_bearer_registry_takes_a_push_and_serves_it_back_without_reuploads() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("codex/runtime")).unwrap(),
+        &files,
+    )
+    .unwrap()
+    .pushing();
+    let blob = b"layer bytes".to_vec();
+    let digest = sha256_digest(&blob);
+    let manifest = br#"{"schemaVersion":2}"#.to_vec();
+    block_on(async {
+        assert!(
+            r.push_blob_bytes(&digest, &blob).await.unwrap(),
+            "first push uploads"
+        );
+        assert!(
+            !r.push_blob_bytes(&digest, &blob).await.unwrap(),
+            "then HEAD finds it"
+        );
+        r.put_manifest(
+            "0.163.0",
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        )
+        .await
+        .unwrap();
+        let doc = r.get_manifest("0.163.0").await.unwrap();
+        assert_eq!(doc.bytes, manifest);
+        assert_eq!(doc.media_type, "application/vnd.oci.image.manifest.v1+json");
+        assert_eq!(doc.digest, sha256_digest(&manifest));
+        let out = dir.path().join("blob");
+        assert_eq!(
+            r.fetch_blob(&digest, &out, 1 << 20).await.unwrap(),
+            blob.len() as u64
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), blob);
+    });
+    assert_eq!(reg.uploads(), 1);
+    assert_eq!(reg.blob(&digest), Some(blob));
+    let log: Vec<String> = reg
+        .server
+        .requests()
+        .iter()
+        .map(|q| {
+            format!(
+                "{} {} {:?}",
+                q.method,
+                q.path,
+                q.headers.get("authorization")
+            )
+        })
+        .collect();
+    assert_eq!(
+        reg.server.count("/token"),
+        1,
+        "one token for every request: {log:#?}"
+    );
+    // The login went to the token server alone; the registry saw only the token, and the
+    // token was asked for push access to this repository.
+    let reqs = reg.server.requests();
+    let token_reqs: Vec<_> = reqs
+        .iter()
+        .filter(|q| q.path.starts_with("/token"))
+        .collect();
+    assert!(!token_reqs.is_empty());
+    for q in &token_reqs {
+        assert!(q.headers["authorization"].starts_with("Basic "), "{q:?}");
+        assert!(q.path.contains("service=loopback-registry"), "{}", q.path);
+        assert!(
+            q.path
+                .contains("scope=repository%3Acodex%2Fruntime%3Apull%2Cpush"),
+            "{}",
+            q.path
+        );
+    }
+    for q in reqs.iter().filter(|q| q.path.starts_with("/v2/")) {
+        let a = q
+            .headers
+            .get("authorization")
+            .map(String::as_str)
+            .unwrap_or("");
+        assert!(
+            !a.starts_with("Basic"),
+            "the login reached the registry: {q:?}"
+        );
+    }
+}
+
+#[test]
+fn a_basic_registry_gets_the_login_after_its_challenge() {
+    let reg = OciRegistry::start(Auth::Basic {
+        user: "u".into(),
+        password: "p".into(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "u", "p");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let digest = reg.put_blob(b"x".to_vec());
+    assert!(block_on(r.has_blob(&digest)).unwrap());
+    assert!(!block_on(r.has_blob(&sha256_digest(b"y"))).unwrap());
+}
+
+#[test]
+fn a_wrong_password_names_the_file_it_came_from() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "wrong");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let err = block_on(r.get_manifest("1.0.0")).unwrap_err();
+    assert!(matches!(err, OciError::Unauthorized { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("config.json") && text.contains("auths"),
+        "{text}"
+    );
+    assert!(!text.contains("wrong"), "the secret was shown: {text}");
+    // No credentials at all: the hint says where we looked and how to log in.
+    let none = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &AuthFiles::default(),
+    )
+    .unwrap();
+    let err = block_on(none.get_manifest("1.0.0")).unwrap_err();
+    let hint = codex_bootstrap::error::Hint::hint(&err).unwrap();
+    assert!(hint.contains("docker login"), "{hint}");
+}
+
+#[test]
+fn a_missing_tag_is_named() {
+    let reg = OciRegistry::start(Auth::Open);
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a/b")).unwrap(),
+        &AuthFiles::default(),
+    )
+    .unwrap();
+    let err = block_on(r.get_manifest("9.9.9")).unwrap_err();
+    assert!(err.to_string().contains("has no tag `9.9.9`"), "{err}");
+}
+
+#[test]
+fn a_redirected_blob_reaches_the_store_without_credentials_and_is_checked() {
+    let reg = OciRegistry::start_with(bearer(), true);
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("a")).unwrap(),
+        &files,
+    )
+    .unwrap();
+    let blob = b"the runtime".to_vec();
+    let digest = reg.put_blob(blob.clone());
+    let out = dir.path().join("blob");
+    block_on(r.fetch_blob(&digest, &out, 1 << 20)).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), blob);
+    let store = reg.blob_store.as_ref().unwrap();
+    let seen = store.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        !seen[0].headers.contains_key("authorization"),
+        "credentials followed the redirect: {:?}",
+        seen[0]
+    );
+    // Bytes that are not their digest are refused, and nothing is left behind.
+    reg.corrupt_blob(&digest);
+    let err = block_on(r.fetch_blob(&digest, &out, 1 << 20)).unwrap_err();
+    assert!(matches!(err, OciError::BlobDigest { .. }), "{err:?}");
+    assert!(!out.exists());
+}
+
+// ---- mirror --out oci:// ----------------------------------------------------------------
+
+use crate::common::{assert_exit, stderr, stdout, PointAt, TestContext, TAG, V};
+use crate::fixture::{codex_script, sha256_hex, Package};
+use crate::support::github::{Asset, DigestMode, ReleaseServer};
+
+const LINUX: &str = "x86_64-unknown-linux-musl";
+const MAC: &str = "aarch64-apple-darwin";
+
+/// A release with a zstd package for Linux and a gzip one for macOS, both with API digests.
+fn two_target_release() -> (ReleaseServer, Package, Vec<u8>, Package, Vec<u8>) {
+    let server = ReleaseServer::start();
+    let linux = Package::for_target(V, LINUX);
+    let mac = Package::for_target(V, MAC);
+    let (zst, gz) = (linux.tar_zst(), mac.tar_gz());
+    server.add_release(
+        TAG,
+        &[
+            Asset::new(
+                &format!("codex-package-{LINUX}.tar.zst"),
+                zst.clone(),
+                DigestMode::Api,
+            ),
+            Asset::new(
+                &format!("codex-package-{MAC}.tar.gz"),
+                gz.clone(),
+                DigestMode::Api,
+            ),
+        ],
+    );
+    (server, linux, zst, mac, gz)
+}
+
+/// `DOCKER_CONFIG` for the sandbox, with `user:password` for the registry.
+fn login(ctx: &TestContext, reg: &OciRegistry, user: &str, password: &str) -> std::path::PathBuf {
+    let dir = ctx.root().join("docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    docker_config(&dir, &reg.host(), user, password);
+    dir
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+#[test]
+fn mirror_pushes_one_multi_platform_image_whose_layers_are_the_release_archives() {
+    let ctx = TestContext::new();
+    let (server, linux, zst, _mac, gz) = two_target_release();
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let push = || {
+        ctx.cmd(["mirror", V, "--targets", &format!("{LINUX},{MAC}"), "--out"])
+            .arg(reg.reference("codex/runtime"))
+            .github(&server)
+            .env("DOCKER_CONFIG", &docker)
+            .output()
+            .unwrap()
+    };
+    let out = push();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains(&format!(
+            "install --mirror {}",
+            reg.reference("codex/runtime")
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let (mt, index) = reg
+        .manifest("codex/runtime", V)
+        .expect("tagged with the version");
+    assert_eq!(mt, "application/vnd.oci.image.index.v1+json");
+    let index = json(&index);
+    assert_eq!(index["annotations"]["org.opencontainers.image.version"], V);
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let want = [
+        (LINUX, "linux", "amd64", &zst, "tar+zstd"),
+        (MAC, "darwin", "arm64", &gz, "tar+gzip"),
+    ];
+    for ((target, os, arch, bytes, kind), e) in want.iter().zip(entries) {
+        assert_eq!(e["platform"]["os"], *os);
+        assert_eq!(e["platform"]["architecture"], *arch);
+        assert_eq!(e["annotations"]["dev.codex-bootstrap.target"], *target);
+        assert_eq!(e["annotations"]["dev.codex-bootstrap.source"], "github");
+        assert_eq!(
+            e["annotations"]["dev.codex-bootstrap.codex_sha256"],
+            sha256_hex(codex_script(V).as_bytes())
+        );
+        let digest = e["digest"].as_str().unwrap();
+        let (mt, manifest) = reg.manifest("codex/runtime", digest).unwrap();
+        assert_eq!(mt, "application/vnd.oci.image.manifest.v1+json");
+        let manifest = json(&manifest);
+        let layer = &manifest["layers"][0];
+        assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            layer["mediaType"],
+            format!("application/vnd.oci.image.layer.v1.{kind}")
+        );
+        // The layer is the release's archive, byte for byte.
+        assert_eq!(layer["digest"], format!("sha256:{}", sha256_hex(bytes)));
+        assert_eq!(
+            reg.blob(layer["digest"].as_str().unwrap()).as_ref(),
+            Some(*bytes)
+        );
+        let config = json(
+            &reg.blob(manifest["config"]["digest"].as_str().unwrap())
+                .unwrap(),
+        );
+        assert_eq!(config["os"], *os);
+        assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), 1);
+    }
+    // The config lists the uncompressed tar's digest, as runtimes check on unpack.
+    let linux_manifest = json(
+        &reg.manifest("codex/runtime", entries[0]["digest"].as_str().unwrap())
+            .unwrap()
+            .1,
+    );
+    let config = json(
+        &reg.blob(linux_manifest["config"]["digest"].as_str().unwrap())
+            .unwrap(),
+    );
+    assert_eq!(
+        config["rootfs"]["diff_ids"][0],
+        format!("sha256:{}", sha256_hex(&linux.tar()))
+    );
+
+    // Pushing again sends no blob: the registry has them all; `--json` says so per image.
+    let uploads = reg.uploads();
+    let out = ctx
+        .cmd([
+            "mirror",
+            V,
+            "--json",
+            "--targets",
+            &format!("{LINUX},{MAC}"),
+            "--out",
+        ])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(reg.uploads(), uploads, "{}", stderr(&out));
+    let report = json(&out.stdout);
+    assert_eq!(
+        report["reference"],
+        format!("{}:{V}", reg.reference("codex/runtime"))
+    );
+    assert_eq!(
+        report["index_digest"],
+        sha256_digest(&reg.manifest("codex/runtime", V).unwrap().1)
+    );
+    assert_eq!(report["images"][0]["platform"], "linux/amd64");
+    assert_eq!(report["images"][0]["uploaded"], false);
+    assert_eq!(
+        report["images"][1]["layer_digest"],
+        format!("sha256:{}", sha256_hex(&gz))
+    );
+}
+
+#[test]
+fn an_oci_looking_destination_is_never_taken_for_a_directory() {
+    let ctx = TestContext::new();
+    for bad in ["oci://x/Y", "oci:registry/repo", "oci://x"] {
+        let out = ctx
+            .cmd(["mirror", V, "--from-cache", "--out", bad])
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("not an OCI reference"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = ctx
+        .cmd([
+            "mirror",
+            V,
+            "--from-cache",
+            "--out",
+            "https://mirror.example/m",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("neither a directory nor an OCI reference"),
+        "{}",
+        stderr(&out)
+    );
+    let made: Vec<_> = std::fs::read_dir(ctx.work_dir()).unwrap().collect();
+    assert!(made.is_empty(), "{made:?}");
+}
+
+#[test]
+fn a_wrong_password_on_push_names_where_it_was_read() {
+    let ctx = TestContext::new();
+    let (server, ..) = two_target_release();
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "nope");
+    let out = ctx
+        .cmd(["mirror", V, "--targets", LINUX, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+    assert!(!err.contains("nope"), "{err}");
+    assert_eq!(reg.uploads(), 0);
+}
+
+// ---- install --mirror oci:// ------------------------------------------------------------
+
+use crate::common::{assert_installed, assert_nothing_installed, host_target};
+
+/// A registry holding `V` for the host, pushed by `mirror --out oci://` from a loopback release.
+fn pushed(redirect_blobs: bool) -> (OciRegistry, Vec<u8>) {
+    let pusher = TestContext::new();
+    let server = ReleaseServer::start();
+    let zst = Package::codex(V).tar_zst();
+    server.add_release(
+        TAG,
+        &[Asset::new(
+            &format!("codex-package-{}.tar.zst", host_target()),
+            zst.clone(),
+            DigestMode::Api,
+        )],
+    );
+    let reg = OciRegistry::start_with(bearer(), redirect_blobs);
+    let docker = login(&pusher, &reg, "ci", "s3cret");
+    let out = pusher
+        .cmd(["mirror", V, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    (reg, zst)
+}
+
+#[test]
+fn install_from_an_oci_mirror_with_every_other_source_unreachable() {
+    let (reg, zst) = pushed(true);
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    // CODEX_BOOTSTRAP_MIRROR as a fleet's image would set it; GitHub, the index and npm are
+    // unreachable (the test context's defaults).
+    let out = ctx
+        .cmd(["install", V])
+        .env("CODEX_BOOTSTRAP_MIRROR", reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_installed(&ctx);
+    let receipt = std::fs::read_to_string(
+        crate::common::runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json"),
+    )
+    .unwrap();
+    assert!(receipt.contains(&sha256_hex(&zst)), "{receipt}");
+    // The layer came from the blob store the registry redirected to, without credentials.
+    let store = reg.blob_store.as_ref().unwrap();
+    let fetched = store.requests();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert!(
+        !fetched[0].headers.contains_key("authorization"),
+        "{:?}",
+        fetched[0]
+    );
+}
+
+#[test]
+fn the_dry_run_shows_the_image_and_blob_urls_and_asks_nothing() {
+    let reg = OciRegistry::start(bearer());
+    let ctx = TestContext::new();
+    let out = ctx
+        .cmd(["install", V, "--dry-run", "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let base = format!("http://{}/v2/codex/runtime", reg.host());
+    assert!(text.contains(&format!("{base}/manifests/{V}")), "{text}");
+    assert!(text.contains(&format!("{base}/blobs/sha256:")), "{text}");
+    assert!(text.contains("the image manifest's layer digest"), "{text}");
+    assert!(reg.server.requests().is_empty());
+    // `--mirror` names the repository: the tag is the version's.
+    let out = ctx
+        .cmd(["install", V, "--dry-run", "--mirror"])
+        .arg(format!("{}:latest", reg.reference("codex/runtime")))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("the tag is the version"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_corrupted_layer_is_refused_with_an_integrity_verdict() {
+    let (reg, zst) = pushed(false);
+    reg.corrupt_blob(&format!("sha256:{}", sha256_hex(&zst)));
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("OCI image manifest's layer digest"), "{err}");
+    // The mirror's verdict is integrity, not the network (the other sources are unreachable).
+    assert!(err.contains("mirror: checksum mismatch"), "{err}");
+    assert!(err.contains("mirror: nothing was installed"), "{err}");
+    assert_nothing_installed(&ctx);
+}
+
+#[test]
+fn a_missing_version_and_a_wrong_password_are_named() {
+    let (reg, _) = pushed(false);
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", "9.9.9", "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("has no tag `9.9.9`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let docker = login(&ctx, &reg, "ci", "wrong");
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+    assert_nothing_installed(&ctx);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_credential_helper_is_run_as_docker_runs_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (reg, _) = pushed(false);
+    let ctx = TestContext::new();
+    // `docker-credential-fleet get`, the registry on stdin, JSON out; it logs what it was asked.
+    let bin = ctx.root().join("helpers");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-fleet");
+    let asked = ctx.root().join("asked");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 3\ncat > '{}'\necho '{{\"Username\":\"ci\",\"Secret\":\"s3cret\"}}'\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = ctx.root().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"fleet"}}}}"#, reg.host()),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_installed(&ctx);
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.host());
+}
+
+#[test]
+fn an_archive_whose_codex_contradicts_the_pin_is_not_pushed() {
+    let ctx = TestContext::new();
+    let (server, ..) = two_target_release();
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{V}\"\n\n[targets.{LINUX}]\ncodex_sha256 = \"{}\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let reg = OciRegistry::start(Auth::Open);
+    let out = ctx
+        .cmd(["mirror", V, "--targets", LINUX, "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .github(&server)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("but the pin says"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(reg.uploads(), 0);
+    assert!(reg.manifest("codex/runtime", V).is_none());
+}

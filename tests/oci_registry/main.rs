@@ -1,0 +1,269 @@
+//! Against a real OCI registry: CNCF distribution (Debian's `docker-registry`) with TLS and
+//! htpasswd on loopback, and skopeo reading what we pushed. `.ci/oci-registry` starts them and
+//! runs these tests (`--ignored`), passing locations and secrets in `OCI_*` variables; a plain
+//! `cargo test` ignores them. The runtime pushed is `.ci/fake-codex-release.py`'s package,
+//! pinned by its project's `codex-runtime.toml`; GitHub's API, the Python index and npm are
+//! unreachable throughout.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use sha2::Digest as _;
+
+struct Registry {
+    /// `127.0.0.1:PORT`
+    host: String,
+    user: String,
+    password: String,
+    ca: PathBuf,
+    skopeo_cert_dir: PathBuf,
+    storage: PathBuf,
+    release_download: String,
+    release_dir: PathBuf,
+    project: PathBuf,
+    version: String,
+    target: String,
+}
+
+fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn registry() -> Option<Registry> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let Some(host) = var("OCI_REGISTRY") else {
+        let why = "OCI_REGISTRY not set: the registry is not running (run these tests through .ci/oci-registry)";
+        assert!(!is_ci(), "{why}");
+        eprintln!("skipped: {why}");
+        return None;
+    };
+    let need = |n: &str| var(n).unwrap_or_else(|| panic!("{n} not set by .ci/oci-registry"));
+    Some(Registry {
+        host,
+        user: need("OCI_USER"),
+        password: need("OCI_PASSWORD"),
+        ca: need("OCI_CA").into(),
+        skopeo_cert_dir: need("OCI_SKOPEO_CERT_DIR").into(),
+        storage: need("OCI_STORAGE").into(),
+        release_download: need("OCI_RELEASE_DOWNLOAD"),
+        release_dir: need("OCI_RELEASE_DIR").into(),
+        project: need("OCI_PROJECT").into(),
+        version: need("OCI_VERSION"),
+        target: need("OCI_TARGET"),
+    })
+}
+
+/// One sandbox: its own HOME, store and docker config; every other source unreachable.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new(reg: &Registry, password: &str) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let docker = dir.path().join("docker");
+        std::fs::create_dir_all(&docker).unwrap();
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", reg.user));
+        std::fs::write(
+            docker.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
+        )
+        .unwrap();
+        Sandbox { dir }
+    }
+
+    fn cmd(&self, reg: &Registry, args: &[&str]) -> Command {
+        let root = self.dir.path();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_codex-bootstrap"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", root.join("home"))
+            .env("XDG_CACHE_HOME", root.join("xdg-cache"))
+            .env("XDG_CONFIG_HOME", root.join("xdg-config"))
+            .env("CODEX_BOOTSTRAP_HOME", root.join("store"))
+            .env("CODEX_BOOTSTRAP_BIN_DIR", root.join("bin"))
+            .env("CODEX_HOME", root.join("codex-home"))
+            .env("DOCKER_CONFIG", root.join("docker"))
+            .env("SSL_CERT_FILE", &reg.ca)
+            .env(
+                "CODEX_BOOTSTRAP_GITHUB_API",
+                "http://127.0.0.1:9/unreachable-api",
+            )
+            .env(
+                "CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL",
+                "http://127.0.0.1:9/unreachable-download",
+            )
+            .env(
+                "CODEX_BOOTSTRAP_INDEX_URL",
+                "http://127.0.0.1:9/unreachable-index",
+            )
+            .env(
+                "CODEX_BOOTSTRAP_NPM_REGISTRY",
+                "http://127.0.0.1:9/unreachable-npm",
+            )
+            .env("CODEX_BOOTSTRAP_CONNECT_TIMEOUT", "5")
+            // The fake runtime carries the real version number, whose `bin/codex` the bundled
+            // manifest pins: those pins are set aside, as in the hermetic tests.
+            .env("__CODEX_BOOTSTRAP_TEST_IGNORE_BUNDLED_PINS", "1")
+            .current_dir(&reg.project);
+        c
+    }
+}
+
+fn reference(reg: &Registry) -> String {
+    format!("oci://{}/codex/runtime", reg.host)
+}
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn skopeo(reg: &Registry, args: &[&str]) -> Output {
+    let creds = format!("{}:{}", reg.user, reg.password);
+    let cert_dir = reg.skopeo_cert_dir.display().to_string();
+    let mut c = Command::new("skopeo");
+    c.arg(args[0]);
+    // The registry's options go to each docker:// side.
+    if args[0] == "copy" {
+        c.args(["--src-creds", &creds, "--src-cert-dir", &cert_dir]);
+    } else {
+        c.args(["--creds", &creds, "--cert-dir", &cert_dir]);
+    }
+    c.args(&args[1..]).output().expect("run skopeo")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The archive the release serves (the one file in the release directory that is a package).
+fn archive(reg: &Registry) -> (String, Vec<u8>) {
+    let name = format!("codex-package-{}.tar.gz", reg.target);
+    (
+        name.clone(),
+        std::fs::read(reg.release_dir.join(&name)).unwrap(),
+    )
+}
+
+/// The path distribution keeps a blob's bytes at.
+fn blob_data(storage: &Path, hex: &str) -> PathBuf {
+    storage.join(format!(
+        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ))
+}
+
+#[test]
+#[ignore = "needs .ci/oci-registry"]
+fn a_pushed_runtime_is_a_normal_image_that_installs_back_with_every_other_source_down() {
+    let Some(reg) = registry() else { return };
+    let (_, bytes) = archive(&reg);
+    let layer_digest = format!("sha256:{}", sha256_hex(&bytes));
+
+    // Push, from the pinned release on loopback.
+    let pusher = Sandbox::new(&reg, &reg.password);
+    let out = pusher
+        .cmd(&reg, &["mirror", &reg.version, "--out", &reference(&reg)])
+        .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", &reg.release_download)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+
+    // skopeo reads a multi-platform image whose layer is the release's archive.
+    let tagged = format!("docker://{}/codex/runtime:{}", reg.host, reg.version);
+    let out = skopeo(&reg, &["inspect", "--raw", &tagged]);
+    assert_exit(&out, 0);
+    let index: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let entry = &index["manifests"][0];
+    assert_eq!(entry["platform"]["os"], "linux");
+    let by_digest = format!(
+        "docker://{}/codex/runtime@{}",
+        reg.host,
+        entry["digest"].as_str().unwrap()
+    );
+    let out = skopeo(&reg, &["inspect", "--raw", &by_digest]);
+    assert_exit(&out, 0);
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest["layers"][0]["digest"], layer_digest.as_str());
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    // And copies it whole, checking every digest as it goes.
+    let layout = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}:copy", layout.path().join("layout").display());
+    let out = skopeo(&reg, &["copy", "--all", &tagged, &dest]);
+    assert_exit(&out, 0);
+
+    // Install it back on a machine that reaches nothing but the registry.
+    let fresh = Sandbox::new(&reg, &reg.password);
+    let out = fresh
+        .cmd(
+            &reg,
+            &["install", "--mirror", &reference(&reg), "--print-path"],
+        )
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let codex = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let version = Command::new(&codex).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("codex-cli {}", reg.version)
+    );
+
+    // A wrong password is a verdict naming where the credentials came from.
+    let wrong = Sandbox::new(&reg, "not-the-password");
+    let out = wrong
+        .cmd(&reg, &["install", "--mirror", &reference(&reg)])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+
+    // A missing tag is named.
+    let out = fresh
+        .cmd(&reg, &["install", "0.0.1", "--mirror", &reference(&reg)])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has no tag `0.0.1`"), "{err}");
+
+    // A layer damaged in the registry's storage is refused (distribution serves it as stored).
+    let data = blob_data(&reg.storage, &layer_digest["sha256:".len()..]);
+    let mut stored = std::fs::read(&data).unwrap();
+    stored[0] ^= 0xff;
+    std::fs::write(&data, &stored).unwrap();
+    let damaged = Sandbox::new(&reg, &reg.password);
+    let out = damaged
+        .cmd(&reg, &["install", "--mirror", &reference(&reg)])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mirror: checksum mismatch"), "{err}");
+    stored[0] ^= 0xff;
+    std::fs::write(&data, &stored).unwrap();
+}

@@ -1,0 +1,274 @@
+//! A tiny OCI distribution registry on loopback: manifests and blobs by repository, monolithic
+//! uploads, and the auth flows registries use: none, HTTP Basic, or a Bearer token server at
+//! `/token` (realm/service/scope, the login as Basic). Blob GETs may be redirected to a second
+//! server standing in for a storage host (S3, a CDN), which records what it was sent.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use sha2::Digest;
+
+use super::http::{RecordedRequest, Response, TestServer};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    Open,
+    Basic { user: String, password: String },
+    Bearer { user: String, password: String },
+}
+
+#[derive(Default)]
+struct State {
+    /// (repository, tag or digest) -> (media type, bytes)
+    manifests: HashMap<(String, String), (String, Vec<u8>)>,
+    blobs: HashMap<String, Vec<u8>>,
+    uploads: usize,
+    /// Tokens given, with whether each allows push.
+    tokens: Vec<(String, bool)>,
+}
+
+pub struct OciRegistry {
+    pub server: TestServer,
+    /// Where blob GETs are redirected, when asked for.
+    pub blob_store: Option<TestServer>,
+    state: Arc<Mutex<State>>,
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let d = sha2::Sha256::digest(bytes);
+    format!(
+        "sha256:{}",
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+impl OciRegistry {
+    pub fn start(auth: Auth) -> OciRegistry {
+        OciRegistry::start_with(auth, false)
+    }
+
+    /// With `redirect_blobs`, blob GETs answer 307 to the blob store.
+    pub fn start_with(auth: Auth, redirect_blobs: bool) -> OciRegistry {
+        let server = TestServer::start();
+        let blob_store = redirect_blobs.then(TestServer::start);
+        let state = Arc::new(Mutex::new(State::default()));
+        let realm = format!("{}/token", server.url());
+        let store_url = blob_store.as_ref().map(|s| s.url());
+        if let Some(store) = &blob_store {
+            let st = state.clone();
+            store.gate(move |req| {
+                let digest = req.path.strip_prefix("/storage/")?;
+                let st = st.lock().unwrap_or_else(|p| p.into_inner());
+                Some(match st.blobs.get(digest) {
+                    Some(b) => Response::new(200, b.clone()),
+                    None => Response::new(404, ""),
+                })
+            });
+        }
+        let st = state.clone();
+        server.gate(move |req| Some(route(&st, &auth, &realm, store_url.as_deref(), req)));
+        OciRegistry {
+            server,
+            blob_store,
+            state,
+        }
+    }
+
+    /// `oci+http://127.0.0.1:PORT/REPO`
+    pub fn reference(&self, repo: &str) -> String {
+        format!("oci+http://{}/{repo}", self.server.addr())
+    }
+
+    /// `127.0.0.1:PORT`, as auth files key it.
+    pub fn host(&self) -> String {
+        self.server.addr().to_string()
+    }
+
+    pub fn manifest(&self, repo: &str, reference: &str) -> Option<(String, Vec<u8>)> {
+        self.lock()
+            .manifests
+            .get(&(repo.to_string(), reference.to_string()))
+            .cloned()
+    }
+
+    pub fn blob(&self, digest: &str) -> Option<Vec<u8>> {
+        self.lock().blobs.get(digest).cloned()
+    }
+
+    /// Replace a blob's bytes in storage (a damaged or tampered registry).
+    pub fn corrupt_blob(&self, digest: &str) {
+        if let Some(b) = self.lock().blobs.get_mut(digest) {
+            if let Some(x) = b.first_mut() {
+                *x ^= 0xff;
+            }
+        }
+    }
+
+    /// Put a manifest (and its blobs) as another client would have pushed it.
+    pub fn put_manifest(&self, repo: &str, tag: &str, media_type: &str, bytes: Vec<u8>) {
+        let mut st = self.lock();
+        let digest = sha256_digest(&bytes);
+        st.manifests.insert(
+            (repo.to_string(), digest),
+            (media_type.to_string(), bytes.clone()),
+        );
+        st.manifests.insert(
+            (repo.to_string(), tag.to_string()),
+            (media_type.to_string(), bytes),
+        );
+    }
+
+    pub fn put_blob(&self, bytes: Vec<u8>) -> String {
+        let digest = sha256_digest(&bytes);
+        self.lock().blobs.insert(digest.clone(), bytes);
+        digest
+    }
+
+    /// Completed blob uploads.
+    pub fn uploads(&self) -> usize {
+        self.lock().uploads
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+fn error(status: u16, code: &str) -> Response {
+    Response::new(
+        status,
+        format!(r#"{{"errors":[{{"code":"{code}","message":"{code}"}}]}}"#),
+    )
+    .header("content-type", "application/json")
+}
+
+fn route(
+    st: &Mutex<State>,
+    auth: &Auth,
+    realm: &str,
+    blob_store: Option<&str>,
+    req: &RecordedRequest,
+) -> Response {
+    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+    let given = req
+        .headers
+        .get("authorization")
+        .cloned()
+        .unwrap_or_default();
+    let mut st = st.lock().unwrap_or_else(|p| p.into_inner());
+    if path == "/token" {
+        return match auth {
+            Auth::Bearer { user, password } if given == basic(user, password) => {
+                let token = format!("tok-{}", st.tokens.len() + 1);
+                let push = query.contains("%3Apull%2Cpush") || query.contains(":pull,push");
+                st.tokens.push((token.clone(), push));
+                Response::new(200, format!(r#"{{"token":"{token}"}}"#))
+                    .header("content-type", "application/json")
+            }
+            _ => error(401, "UNAUTHORIZED"),
+        };
+    }
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return error(404, "NOT_FOUND");
+    };
+    let allowed = match auth {
+        Auth::Open => true,
+        Auth::Basic { user, password } => given == basic(user, password),
+        // Pushing (POST, PUT) needs a token with push access, as distribution's token auth has.
+        Auth::Bearer { .. } => given.strip_prefix("Bearer ").is_some_and(|t| {
+            let writes = matches!(req.method.as_str(), "POST" | "PUT" | "PATCH");
+            st.tokens
+                .iter()
+                .any(|(k, push)| k == t && (*push || !writes))
+        }),
+    };
+    if !allowed {
+        let challenge = match auth {
+            Auth::Basic { .. } => r#"Basic realm="Registry Realm""#.to_string(),
+            _ => format!(r#"Bearer realm="{realm}",service="loopback-registry""#),
+        };
+        return error(401, "UNAUTHORIZED").header("www-authenticate", &challenge);
+    }
+    if let Some((repo, reference)) = rest.split_once("/manifests/") {
+        let key = (repo.to_string(), reference.to_string());
+        return match req.method.as_str() {
+            "PUT" => {
+                let media_type = req.headers.get("content-type").cloned().unwrap_or_default();
+                let digest = sha256_digest(&req.body);
+                st.manifests.insert(
+                    (repo.to_string(), digest.clone()),
+                    (media_type.clone(), req.body.clone()),
+                );
+                st.manifests.insert(key, (media_type, req.body.clone()));
+                Response::new(201, "").header("docker-content-digest", &digest)
+            }
+            "GET" | "HEAD" => match st.manifests.get(&key) {
+                Some((mt, bytes)) => {
+                    let r = Response::new(
+                        200,
+                        if req.method == "GET" {
+                            bytes.clone()
+                        } else {
+                            Vec::new()
+                        },
+                    )
+                    .header("content-type", mt)
+                    .header("docker-content-digest", &sha256_digest(bytes));
+                    if req.method == "HEAD" {
+                        r.header("content-length", &bytes.len().to_string())
+                    } else {
+                        r
+                    }
+                }
+                None => error(404, "MANIFEST_UNKNOWN"),
+            },
+            _ => error(405, "UNSUPPORTED"),
+        };
+    }
+    if let Some((repo, _)) = rest.split_once("/blobs/uploads/") {
+        return match req.method.as_str() {
+            "POST" => Response::new(202, "").header(
+                "location",
+                &format!("/v2/{repo}/blobs/uploads/session-1?state=x"),
+            ),
+            "PUT" => {
+                let digest = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("digest="))
+                    .unwrap_or_default()
+                    .replace("%3A", ":");
+                if sha256_digest(&req.body) != digest {
+                    return error(400, "DIGEST_INVALID");
+                }
+                st.blobs.insert(digest.clone(), req.body.clone());
+                st.uploads += 1;
+                Response::new(201, "").header("docker-content-digest", &digest)
+            }
+            _ => error(405, "UNSUPPORTED"),
+        };
+    }
+    if let Some((_, digest)) = rest.split_once("/blobs/") {
+        let Some(bytes) = st.blobs.get(digest).cloned() else {
+            return error(404, "BLOB_UNKNOWN");
+        };
+        return match (req.method.as_str(), blob_store) {
+            ("HEAD", _) => Response::new(200, Vec::new())
+                .header("content-length", &bytes.len().to_string())
+                .header("docker-content-digest", digest),
+            ("GET", Some(store)) => {
+                Response::new(307, "").header("location", &format!("{store}/storage/{digest}"))
+            }
+            ("GET", None) => Response::new(200, bytes).header("docker-content-digest", digest),
+            _ => error(405, "UNSUPPORTED"),
+        };
+    }
+    error(404, "NOT_FOUND")
+}
