@@ -1,0 +1,32 @@
+//! PEP 691 JSON and PEP 503 HTML index pages: no panic, typed errors, and every file either
+//! parser returns has an absolute URL without its fragment, and a version only when its file
+//! name spells one; the newest-stable choice never panics.
+#![no_main]
+use codex_bootstrap::sources::pyindex::{newest_stable, parse_html, parse_json, IndexFile};
+use libfuzzer_sys::fuzz_target;
+
+const TAGS: &[&str] = &["musllinux_1_1_x86_64", "manylinux_2_17_x86_64"];
+
+fn check(files: &[IndexFile]) {
+    for f in files {
+        let url = url::Url::parse(&f.url).unwrap_or_else(|e| panic!("{:?} is not absolute: {e}", f.url));
+        assert!(url.fragment().is_none(), "{} keeps its fragment", f.url);
+        if let Some(v) = f.version() {
+            assert!(f.filename.contains(&v.pep440()) || f.filename.contains(&v.to_string()), "{} is not {v}", f.filename);
+        }
+        let _ = f.has_platform(TAGS);
+    }
+    let _ = newest_stable(files, TAGS);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let page = url::Url::parse("http://127.0.0.1/simple/openai-codex-cli-bin/").unwrap();
+    if let Ok(files) = parse_json(data, &page) {
+        check(&files);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(files) = parse_html(text, &page) {
+            check(&files);
+        }
+    }
+});
