@@ -1,5 +1,5 @@
 //! PEP 691 JSON and PEP 503 HTML index pages: no panic, typed errors, and every file either
-//! parser returns has an absolute URL without its fragment, and a version only when its file
+//! parser vets (every JSON file, every HTML wheel) has an absolute URL without its fragment, and a version only when its file
 //! name spells one; the newest-stable choice never panics.
 #![no_main]
 use codex_bootstrap::sources::pyindex::{newest_stable, parse_html, parse_json, IndexFile};
@@ -7,8 +7,10 @@ use libfuzzer_sys::fuzz_target;
 
 const TAGS: &[&str] = &["musllinux_1_1_x86_64", "manylinux_2_17_x86_64"];
 
-fn check(files: &[IndexFile]) {
-    for f in files {
+/// `all`: every file is judged (JSON); else only wheels (an HTML page's other links are
+/// navigation, never downloaded).
+fn check(files: &[IndexFile], all: bool) {
+    for f in files.iter().filter(|f| all || f.filename.to_ascii_lowercase().ends_with(".whl")) {
         let url = url::Url::parse(&f.url).unwrap_or_else(|e| panic!("{:?} is not absolute: {e}", f.url));
         assert!(url.fragment().is_none(), "{} keeps its fragment", f.url);
         if let Some(v) = f.version() {
@@ -22,11 +24,11 @@ fn check(files: &[IndexFile]) {
 fuzz_target!(|data: &[u8]| {
     let page = url::Url::parse("http://127.0.0.1/simple/openai-codex-cli-bin/").unwrap();
     if let Ok(files) = parse_json(data, &page) {
-        check(&files);
+        check(&files, true);
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(files) = parse_html(text, &page) {
-            check(&files);
+            check(&files, false);
         }
     }
 });
