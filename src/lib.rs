@@ -30,6 +30,8 @@ pub(crate) mod child_env;
 pub mod doctor;
 pub mod error;
 pub mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod github;
 pub mod hints;
 pub mod install;

@@ -78,10 +78,17 @@ pub enum RemoteError {
         name: String,
         url: String,
     },
+    #[error("`{server}` points `{}` at `{}`, which is not a URL ({reason})", printable(.name), printable(.url))]
+    NotUrl {
+        server: String,
+        name: String,
+        url: String,
+        reason: String,
+    },
 }
 
 impl Hint for RemoteError {
-    /// The fix is the same for both: the server is broken or hostile.
+    /// The fix is the same for all: the server is broken or hostile.
     fn hint(&self) -> Option<String> {
         Some("nothing was written: the server's listing is malformed or hostile; use another `--source` or index, and report it to whoever runs the server".into())
     }
@@ -109,7 +116,15 @@ pub fn fetchable_url<'u>(server: &str, name: &str, url: &'u str) -> Result<&'u s
         .map(|(s, _)| s.to_ascii_lowercase())
         .unwrap_or_default();
     if scheme == "http" || scheme == "https" {
-        return Ok(url);
+        return match url::Url::parse(url) {
+            Ok(_) => Ok(url),
+            Err(e) => Err(RemoteError::NotUrl {
+                server: server.to_string(),
+                name: name.to_string(),
+                url: url.to_string(),
+                reason: e.to_string(),
+            }),
+        };
     }
     Err(RemoteError::Scheme {
         server: server.to_string(),
@@ -242,6 +257,21 @@ mod tests {
                 matches!(
                     fetchable_url("s", "n", url),
                     Err(RemoteError::Scheme { .. })
+                ),
+                "{url}"
+            );
+        }
+    }
+
+    /// Found by the `pyindex` fuzz target: an http URL that does not parse (a host whose last
+    /// label is a number but not an IPv4 address) passed as fetchable, and failed only later.
+    #[test]
+    fn an_http_url_that_does_not_parse_is_refused() {
+        for url in ["http://q27.0.0.1/a.whl", "https://[::1/a.whl", "http://"] {
+            assert!(
+                matches!(
+                    fetchable_url("s", "n", url),
+                    Err(RemoteError::NotUrl { .. })
                 ),
                 "{url}"
             );

@@ -343,7 +343,7 @@ pub fn verify(
 }
 
 /// The bundle in the crate's type, whichever format the file is in.
-fn parse(bytes: &[u8]) -> Result<(Bundle, BundleFormat), ProvenanceError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<(Bundle, BundleFormat), ProvenanceError> {
     let malformed = |reason: String| ProvenanceError::Malformed { reason };
     let doc: Value =
         serde_json::from_slice(bytes).map_err(|e| malformed(format!("not JSON: {e}")))?;

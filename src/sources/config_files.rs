@@ -145,7 +145,7 @@ pub(super) fn expand_env(v: &str) -> String {
 }
 
 /// The value of `key` in `[section]` of an INI file (pip's config format).
-pub(super) fn ini_value(text: &str, section: &str, keys: &[&str]) -> Option<String> {
+pub(crate) fn ini_value(text: &str, section: &str, keys: &[&str]) -> Option<String> {
     let mut in_section = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {

@@ -11,7 +11,7 @@
 //! its next candidate. Nothing here chooses a URL the plan did not name.
 
 pub mod artifact;
-mod config_files;
+pub(crate) mod config_files;
 pub(crate) mod locate;
 pub mod npm;
 pub mod pyindex;

@@ -93,6 +93,11 @@ fn read(path: &Path) -> Option<UvSettings> {
     }
 }
 
+/// The index the configuration file at `path` names for the runtime (for `fuzzing`).
+pub(crate) fn index_in_file(path: &Path) -> Option<String> {
+    read(path)?.index_for_runtime()
+}
+
 /// The project's configuration file: in `cwd` or the nearest parent with one.
 fn project_file(cwd: &Path) -> Option<(PathBuf, UvSettings)> {
     cwd.ancestors().find_map(|dir| {

@@ -81,6 +81,9 @@ pub fn unpack_wheel_growing(
             })
         })
         .collect();
+    // Only the inflaters may hold the receiver: once every one has failed and dropped it, a
+    // send fails instead of waiting forever for an inflater that is gone.
+    drop(rx);
     let mut state = State::new(dest, limits);
     let walked = walk(file, &mut state, |entry| {
         // Every inflater gone means each has failed; its error is collected below.
@@ -451,5 +454,45 @@ mod tests {
         let err = unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap_err();
         stopper.join().unwrap();
         assert!(matches!(err, UnpackError::Corrupt { .. }), "{err}");
+    }
+
+    /// Found by the `zip` fuzz target: when every inflater had failed between the walker's
+    /// check and its next send, the send waited forever (the receiver was still held here).
+    #[test]
+    fn a_wheel_whose_inflaters_all_fail_ends_with_their_error() {
+        let bad = [b'A'; 64];
+        let z = zip_of(
+            &[
+                ("codex_cli_bin/a", &bad),
+                ("codex_cli_bin/b", &bad),
+                ("codex_cli_bin/c", b"c"),
+                ("codex_cli_bin/d", b"d"),
+            ],
+            SimpleFileOptions::default().compression_method(::zip::CompressionMethod::Stored),
+        );
+        // Same sizes, other bytes: the first two entries fail their CRC-32 in the inflaters.
+        let mut z = z;
+        let at: Vec<usize> = (0..z.len() - 64).filter(|&i| z[i..i + 64] == bad).collect();
+        for i in at {
+            z[i..i + 64].fill(b'B');
+        }
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            // The race is narrow: many rounds make a hang all but certain without the fix.
+            for _ in 0..200 {
+                let dir = tempfile::tempdir().unwrap();
+                let whl = dir.path().join("w.whl");
+                std::fs::write(&whl, &z).unwrap();
+                let dest = dir.path().join("tree");
+                std::fs::create_dir(&dest).unwrap();
+                let growing = Growing::whole(std::fs::File::open(&whl).unwrap());
+                let err = unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap_err();
+                assert!(matches!(err, UnpackError::Refused { .. }), "{err}");
+            }
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the unpack ended (it waited forever for failed inflaters)");
     }
 }

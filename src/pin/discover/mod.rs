@@ -276,7 +276,7 @@ impl Found {
 /// Reads one kind of Python pin file.
 type Reader = fn(&Path, &mut Vec<PinWarning>) -> Vec<Found>;
 
-fn pin_in_dir(
+pub(crate) fn pin_in_dir(
     dir: &Path,
     warnings: &mut Vec<PinWarning>,
 ) -> Result<Option<ProjectPin>, ManifestError> {
