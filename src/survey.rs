@@ -204,39 +204,15 @@ fn release_bundle(
     ui: &dyn Reporter,
 ) -> Option<String> {
     use base64::Engine as _;
-    if !ctx.order.contains(&SourceKind::Github) {
-        return None;
-    }
-    let sources = crate::provenance::BundleSources::for_release(
-        version,
-        target,
-        &[ctx.github.download_base.as_str()],
-    );
-    if sources.urls.is_empty() {
-        return None; // a target OpenAI signs with platform code signing instead
-    }
+    let sources = ctx.release_bundle_sources(version, target)?;
     let Some(sha256) = codex_sha256 else {
         ui.warn(&format!(
             "{target}: no bin/codex digest to check the release's signature bundle against; none pinned"
         ));
         return None;
     };
-    let policy = crate::provenance::SignaturePolicy {
-        require: false,
-        ..ctx.settings.signature.clone()
-    };
-    let checked = online.runtime.block_on(crate::provenance::check(
-        &online.http,
-        &sources,
-        "bin/codex",
-        &sha256,
-        &crate::provenance::Signer::codex_release(version),
-        &policy,
-    ));
-    match checked {
-        Ok(c) => c
-            .bundle
-            .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+    match ctx.verified_release_bundle(online, &sources, version, &sha256) {
+        Ok(bundle) => bundle.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
         Err(e) => {
             ui.warn(&format!(
                 "{target}: the release's signature bundle is not pinned: {e}"

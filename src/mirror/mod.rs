@@ -271,32 +271,14 @@ fn bundle_for(
     if let Some(b) = kept.and_then(|rt| rt.receipt.signature_bundle) {
         return Some(b.into_bytes());
     }
-    if from != Origin::Sources || !ctx.order.contains(&crate::plan::SourceKind::Github) {
+    if from != Origin::Sources {
         return None;
     }
-    let sources = crate::provenance::BundleSources::for_release(
-        version,
-        target,
-        &[ctx.github.download_base.as_str()],
-    );
-    let (false, Some(sha256)) = (sources.urls.is_empty(), codex_sha256) else {
-        return None;
-    };
+    let sources = ctx.release_bundle_sources(version, target)?;
+    let sha256 = codex_sha256?;
     let online = Online::new(ctx).ok()?;
-    let policy = crate::provenance::SignaturePolicy {
-        require: false,
-        ..ctx.settings.signature.clone()
-    };
-    let checked = online.runtime.block_on(crate::provenance::check(
-        &online.http,
-        &sources,
-        "bin/codex",
-        &sha256,
-        &crate::provenance::Signer::codex_release(version),
-        &policy,
-    ));
-    match checked {
-        Ok(c) => c.bundle.map(String::into_bytes),
+    match ctx.verified_release_bundle(&online, &sources, version, &sha256) {
+        Ok(bundle) => bundle.map(String::into_bytes),
         Err(e) => {
             ui.warn(&format!(
                 "{target}: the release's signature bundle is not mirrored: {e}"

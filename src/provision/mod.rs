@@ -264,6 +264,50 @@ impl Context {
         sources
     }
 
+    /// Where the release publishes OpenAI's Sigstore bundle for `target`'s `bin/codex`, when
+    /// GitHub is among this run's sources and OpenAI signs that target (Linux); `None`
+    /// otherwise (macOS and Windows carry the platform's own code signing).
+    pub fn release_bundle_sources(
+        &self,
+        version: &CodexVersion,
+        target: &Target,
+    ) -> Option<crate::provenance::BundleSources> {
+        if !self.order.contains(&SourceKind::Github) {
+            return None;
+        }
+        let sources = crate::provenance::BundleSources::for_release(
+            version,
+            target,
+            &[self.github.download_base.as_str()],
+        );
+        (!sources.urls.is_empty()).then_some(sources)
+    }
+
+    /// The release's bundle from `sources`, verified over `codex_sha256` before it is
+    /// returned (what `pin` records and `mirror` copies), whatever this run requires of
+    /// signatures: `Ok(None)` when the release has none.
+    pub fn verified_release_bundle(
+        &self,
+        online: &Online,
+        sources: &crate::provenance::BundleSources,
+        version: &CodexVersion,
+        codex_sha256: &crate::verify::Sha256,
+    ) -> Result<Option<String>, crate::provenance::ProvenanceError> {
+        let policy = crate::provenance::SignaturePolicy {
+            require: false,
+            ..self.settings.signature.clone()
+        };
+        let checked = online.runtime.block_on(crate::provenance::check(
+            &online.http,
+            sources,
+            "bin/codex",
+            codex_sha256,
+            &crate::provenance::Signer::codex_release(version),
+            &policy,
+        ))?;
+        Ok(checked.bundle)
+    }
+
     /// The `bin/codex` digest a manifest pins for `version` on `target`.
     pub fn codex_sha256_for(
         &self,
