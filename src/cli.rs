@@ -301,10 +301,10 @@ impl VersionArg {
     }
 }
 
-/// `--json` where it prints one JSON object documented in the README.
+/// `--json` where it prints one JSON object documented in the user guide (docs/src/json.md).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct JsonArg {
-    /// Print one JSON object (see "JSON output" in the README).
+    /// Print one JSON object (see "JSON output" in the user guide).
     #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 }
@@ -507,7 +507,7 @@ pub struct NetworkArgs {
     pub npm_registry: Option<String>,
 
     /// Refuse a runtime whose Sigstore signature was not verified (OpenAI signs the Linux
-    /// `codex`; README "Provenance"). A bundle that is found is always checked.
+    /// `codex`; the guide's "Provenance"). A bundle that is found is always checked.
     #[arg(
         long,
         env = "CODEX_BOOTSTRAP_REQUIRE_SIGNATURE",
