@@ -257,6 +257,12 @@ commands! {
         json(_) => false,
         reconcile(_, _) => Ok(()),
     }
+    /// Tasks for people working on codex-bootstrap (`cargo dev …`); hidden from help.
+    #[command(hide = true)]
+    Dev(dev::DevArgs) {
+        json(_) => false,
+        reconcile(_, _) => Ok(()),
+    }
 }
 
 /// An `Examples:` section for `after_help`, styled like clap's own headings (plain when colour
@@ -887,7 +893,10 @@ mod tests {
 
     #[test]
     fn every_command_ends_with_two_or_three_examples() {
-        for sub in Cli::command().get_subcommands() {
+        for sub in Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
             let after = sub
                 .get_after_help()
                 .map(ToString::to_string)

@@ -4,6 +4,7 @@
 
 pub mod cache_key;
 pub mod completions;
+pub mod dev;
 pub mod doctor;
 pub mod install;
 pub mod list;
