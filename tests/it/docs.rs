@@ -54,3 +54,45 @@ fn every_long_flag_of_every_command_is_in_the_reference() {
         }
     }
 }
+
+/// ARCHITECTURE.md's code map names every module `src/lib.rs` and `src/main.rs` declare (a
+/// `#### `module`` heading) and has a row for every file of `src/` (line counts are
+/// `scripts/module-map`'s to refresh; `.ci/docs` checks them).
+#[test]
+fn architecture_maps_every_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("read ARCHITECTURE.md");
+    for crate_root in ["src/lib.rs", "src/main.rs"] {
+        let text = std::fs::read_to_string(root.join(crate_root)).unwrap();
+        for line in text.lines() {
+            let line = line.trim();
+            let Some(rest) = ["pub mod ", "pub(crate) mod ", "mod "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p))
+            else {
+                continue;
+            };
+            let module = rest.trim_end_matches(';');
+            assert!(
+                map.contains(&format!("#### `{module}`")),
+                "ARCHITECTURE.md has no section for `{module}` ({crate_root}): add its job, imports and tests"
+            );
+        }
+    }
+    let mut stack = vec![root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root.join("src")).unwrap();
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                assert!(
+                    map.contains(&format!("| `{rel}` | ")),
+                    "ARCHITECTURE.md's code map has no row for src/{rel}: add one, then run `scripts/module-map`"
+                );
+            }
+        }
+    }
+}
