@@ -30,8 +30,9 @@ pub enum Task {
     },
 }
 
-/// Where the reference lives in this checkout.
-const DEFAULT_REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/reference/cli.md");
+/// Where the reference lives, from the checkout's root (where `cargo dev` runs). Relative, so
+/// no build machine's path is compiled into the binary.
+const DEFAULT_REFERENCE: &str = "docs/src/reference/cli.md";
 
 /// The command that regenerates the reference, for the message of a stale one.
 const REGENERATE: &str = "cargo dev generate-cli-reference";
@@ -41,7 +42,12 @@ pub fn run(args: DevArgs) -> Result<ExitCode, Report> {
         Task::GenerateCliReference { check, path } => {
             let fresh = cli_reference();
             if check {
-                let current = std::fs::read_to_string(&path).unwrap_or_default();
+                let current = std::fs::read_to_string(&path).map_err(|e| {
+                    Report::from(e).context(format!(
+                        "could not read `{}` (run from the checkout's root, or pass --path)",
+                        path.display()
+                    ))
+                })?;
                 if current != fresh {
                     return Err(Failure::new(format!(
                         "`{}` is not what the clap definitions generate",
@@ -77,7 +83,9 @@ pub fn cli_reference() -> String {
          that sets it, its default and its possible values, as `--help` shows them. Every \
          command also takes `-h` (short help) and `--help` (long help, with examples). \
          Flags may come before or after the command name when they are marked global \
-         (`-v`, `--color`).\n\n",
+         (`-v`, `--color`). This page is generated from the program's own definitions \
+         (`cargo dev generate-cli-reference`), so it lists exactly what the binary accepts; \
+         the other pages explain what each option is for.\n\n",
     );
     out.push_str("## Commands\n\n");
     for sub in visible(&cli) {
