@@ -3,6 +3,8 @@
 //! writes the guide's command-line reference, `docs/src/reference/cli.md`, from the clap
 //! definitions themselves, as uv's `cargo dev generate-cli-reference` does; `--check` (what
 //! the test `docs::the_cli_reference_is_fresh` runs) fails when the file is stale.
+//! `cargo dev generate-man-pages --out DIR` writes a man page per command (clap_mangen), for
+//! packagers; they are generated, not kept in the repository.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -27,6 +29,12 @@ pub enum Task {
         /// The file to write or check.
         #[arg(long, value_name = "FILE", default_value = DEFAULT_REFERENCE)]
         path: PathBuf,
+    },
+    /// Write a man page per command (`codex-bootstrap.1`, `codex-bootstrap-install.1`, …).
+    GenerateManPages {
+        /// The directory to write them into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -63,6 +71,14 @@ pub fn run(args: DevArgs) -> Result<ExitCode, Report> {
                 })?;
                 println!("wrote {}", path.display());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::GenerateManPages { out } => {
+            let context = || format!("could not write the man pages into `{}`", out.display());
+            std::fs::create_dir_all(&out).map_err(|e| Report::from(e).context(context()))?;
+            clap_mangen::generate_to(crate::cli::Cli::command(), &out)
+                .map_err(|e| Report::from(e).context(context()))?;
+            println!("wrote the man pages into {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -18,6 +18,36 @@ fn the_cli_reference_is_fresh() {
     assert_exit(&out, 0);
 }
 
+/// `cargo dev generate-man-pages --out DIR` writes one man page per command, each naming the
+/// command's long flags (roff escapes `-` as `\-`).
+#[test]
+fn man_pages_are_generated_for_every_command() {
+    let ctx = TestContext::new();
+    let out_dir = ctx.root().join("man");
+    let out = ctx
+        .cmd(["dev", "generate-man-pages", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("run codex-bootstrap");
+    assert_exit(&out, 0);
+    let top =
+        std::fs::read_to_string(out_dir.join("codex-bootstrap.1")).expect("codex-bootstrap.1");
+    assert!(top.contains("install"), "{top}");
+    for (command, flag) in [
+        ("install", "dry\\-run"),
+        ("mirror", "from\\-cache"),
+        ("doctor", "offline"),
+    ] {
+        let page = std::fs::read_to_string(out_dir.join(format!("codex-bootstrap-{command}.1")))
+            .unwrap_or_else(|e| panic!("codex-bootstrap-{command}.1: {e}"));
+        assert!(page.contains(flag), "{command}: no {flag} in\n{page}");
+    }
+    assert!(
+        !out_dir.join("codex-bootstrap-dev.1").exists(),
+        "the hidden dev command has no man page"
+    );
+}
+
 /// Independently of the generator: every long flag each command's `--help` shows (aliases
 /// included) is in the reference, in that command's section.
 #[test]
