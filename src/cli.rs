@@ -257,6 +257,12 @@ commands! {
         json(_) => false,
         reconcile(_, _) => Ok(()),
     }
+    /// Tasks for people working on codex-bootstrap (`cargo dev …`); hidden from help.
+    #[command(hide = true)]
+    Dev(dev::DevArgs) {
+        json(_) => false,
+        reconcile(_, _) => Ok(()),
+    }
 }
 
 /// An `Examples:` section for `after_help`, styled like clap's own headings (plain when colour
@@ -301,10 +307,10 @@ impl VersionArg {
     }
 }
 
-/// `--json` where it prints one JSON object documented in the README.
+/// `--json` where it prints one JSON object documented in the user guide (docs/src/json.md).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct JsonArg {
-    /// Print one JSON object (see "JSON output" in the README).
+    /// Print one JSON object (see "JSON output" in the user guide).
     #[arg(long, help_heading = heading::OUTPUT)]
     pub json: bool,
 }
@@ -507,7 +513,7 @@ pub struct NetworkArgs {
     pub npm_registry: Option<String>,
 
     /// Refuse a runtime whose Sigstore signature was not verified (OpenAI signs the Linux
-    /// `codex`; README "Provenance"). A bundle that is found is always checked.
+    /// `codex`; the guide's "Provenance"). A bundle that is found is always checked.
     #[arg(
         long,
         env = "CODEX_BOOTSTRAP_REQUIRE_SIGNATURE",
@@ -887,7 +893,10 @@ mod tests {
 
     #[test]
     fn every_command_ends_with_two_or_three_examples() {
-        for sub in Cli::command().get_subcommands() {
+        for sub in Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
             let after = sub
                 .get_after_help()
                 .map(ToString::to_string)

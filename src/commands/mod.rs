@@ -4,6 +4,7 @@
 
 pub mod cache_key;
 pub mod completions;
+pub mod dev;
 pub mod doctor;
 pub mod install;
 pub mod list;
@@ -35,7 +36,7 @@ fn resolve_exact(
 }
 
 /// Print a `--json` result: one pretty-printed JSON document and a newline on stdout. The
-/// shapes are documented in the README ("JSON output") and pinned by `tests/it/json.rs`.
+/// shapes are documented in the user guide (docs/src/json.md) and pinned by `tests/it/json.rs`.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Report> {
     // Rendered first and written whole: a closed stdout (`| head`) is then a plain io error
     // that `error::is_broken_pipe` recognises (serde_json's error hides its io source).

@@ -169,7 +169,7 @@ pub enum ManifestError {
 
 impl Hint for ManifestError {
     fn hint(&self) -> Option<String> {
-        Some("the format is documented in the README (section \"The manifest\"); `codex-bootstrap pin` writes a valid one".to_string())
+        Some("the format is documented in the user guide (\"Pins and the manifest\", docs/src/pins.md); `codex-bootstrap pin` writes a valid one".to_string())
     }
 }
 

@@ -1,5 +1,5 @@
-//! `--json` on every command that prints a result: each shape is a snapshot (the README's "JSON
-//! output" table documents the same keys), and a failure under `--json` is one `error` object
+//! `--json` on every command that prints a result: each shape is a snapshot (the guide's "JSON
+//! output" table, docs/src/json.md, documents the same keys), and a failure under `--json` is one `error` object
 //! on stdout besides the human text on stderr. What differs between runs (the temp root,
 //! loopback ports, times, digests, the host's target) is redacted by insta filters.
 

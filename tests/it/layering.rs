@@ -1,4 +1,4 @@
-//! The shape of the tree, as the README's module map promises it, where the compiler cannot
+//! The shape of the tree, as ARCHITECTURE.md's code map promises it, where the compiler cannot
 //! check it: library modules import each other without a cycle, and no command imports a
 //! sibling command. (That the library never reaches up into the command line the compiler
 //! checks: `cli`, `commands` and `ui` are the binary's modules, out of the library's reach.)

@@ -9,6 +9,7 @@ mod cli;
 mod codex_home;
 mod color;
 mod common;
+mod docs;
 mod doctor;
 mod faults;
 mod fixture;

@@ -362,10 +362,9 @@ fn prune_says_so_when_nothing_is_removed() {
 }
 
 #[test]
-fn the_readme_says_quickstart_exits_130_on_ctrl_c() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let row = readme
+fn the_guide_says_quickstart_exits_130_on_ctrl_c() {
+    let page = crate::support::guide::page("quickstart.md");
+    let row = page
         .lines()
         .find(|l| l.starts_with("| `--timeout SECS`"))
         .expect("the quickstart table's --timeout row");
@@ -731,17 +730,16 @@ fn a_python_dry_run_says_the_wheel_would_be_downloaded_when_only_the_package_is_
     assert_eq!(downloads(), 1);
 }
 
-/// `python.method` in `install --python --json` is one of the values the README lists for it:
-/// `none` when the environment already had the runtime (nothing went in).
+/// `python.method` in `install --python --json` is one of the values the guide's JSON page
+/// lists for it: `none` when the environment already had the runtime (nothing went in).
 #[test]
-fn every_python_method_install_reports_is_one_the_readme_documents() {
+fn every_python_method_install_reports_is_one_the_guide_documents() {
     let ctx = TestContext::new();
     let Some((server, index, py, _)) = python_setup(&ctx) else {
         return;
     };
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let row = readme
+    let page = crate::support::guide::section("json.md", "JSON output");
+    let row = page
         .lines()
         .find(|l| l.starts_with("| `install` | "))
         .expect("the JSON output table's install row");

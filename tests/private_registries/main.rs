@@ -4,10 +4,14 @@
 //! installs, feeds and starts them and runs these tests (`--ignored`); it passes their
 //! locations and secrets in `PRIVATE_*` variables. A plain `cargo test` ignores them.
 //!
-//! The registries are configured only as the README's "Private registries and proxies" section
-//! writes it: its blocks are read from README.md and given the servers' hosts and secrets.
+//! The registries are configured only as the guide's "Private registries and proxies" page
+//! (docs/src/private-registries.md) writes it: its blocks are read from the page and given the
+//! servers' hosts and secrets.
 //! The bundled manifest pins the real bytes, so these installs check them against it (no test
 //! knob turns the bundled pins off here).
+
+#[path = "../support/guide.rs"]
+mod guide;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -159,16 +163,12 @@ impl Servers {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The README's configurations
+// The guide's configurations (docs/src/private-registries.md)
 
-/// The fenced block of README.md whose first line is `# {title}`, without that line.
-fn readme_block(title: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("read README.md");
-    let section = readme
-        .split("## Private registries and proxies")
-        .nth(1)
-        .expect("README.md has a `Private registries and proxies` section");
+/// The fenced block of the guide's page on private registries whose first line is `# {title}`,
+/// without that line.
+fn guide_block(title: &str) -> String {
+    let section = guide::section("private-registries.md", "Private registries and proxies");
     let mut lines = section.lines();
     while let Some(l) = lines.next() {
         if !l.starts_with("```") {
@@ -182,14 +182,14 @@ fn readme_block(title: &str) -> String {
             return body[1..].join("\n") + "\n";
         }
     }
-    panic!("README.md has no block `# {title}` in its private registries section");
+    panic!("docs/src/private-registries.md has no block `# {title}`");
 }
 
-/// The README's devpi configuration for `index` (`http://…` or `https://…`, no userinfo).
+/// The guide's devpi configuration for `index` (`http://…` or `https://…`, no userinfo).
 fn for_devpi(block: &str, index: &str, s: &Servers, password: &str) -> String {
     let host = authority(index);
     let host = host.split(':').next().unwrap_or_default();
-    // The README's path is the script's: `/fleet/private/+simple/`.
+    // The guide's path is the script's: `/fleet/private/+simple/`.
     assert!(
         index.ends_with(&format!("/{}/private/+simple/", s.devpi_user)),
         "{index}"
@@ -237,9 +237,9 @@ fn exports(block: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The README's proxy variables, for squid with `password`.
+/// The guide's proxy variables, for squid with `password`.
 fn proxy_env(s: &Servers, password: &str) -> Vec<(String, String)> {
-    let block = readme_block("squid, credentials in the proxy URL").replace(
+    let block = guide_block("squid, credentials in the proxy URL").replace(
         "http://proxyuser:PROXY_PASSWORD@proxy.example.com:3128",
         &s.proxy_with(password),
     );
@@ -314,30 +314,30 @@ impl Sandbox {
         cmd
     }
 
-    /// devpi configured as the README's pip.conf and netrc blocks give it.
+    /// devpi configured as the guide's pip.conf and netrc blocks give it.
     fn devpi_by_pip_conf(&self, s: &Servers, index: &str, password: &str) {
         self.write(
             "xdg-config/pip/pip.conf",
-            &for_devpi(&readme_block("~/.config/pip/pip.conf"), index, s, password),
+            &for_devpi(&guide_block("~/.config/pip/pip.conf"), index, s, password),
         );
         self.write(
             "home/.netrc",
-            &for_devpi(&readme_block("~/.netrc"), index, s, password),
+            &for_devpi(&guide_block("~/.netrc"), index, s, password),
         );
     }
 
-    /// verdaccio configured as the README's project `.npmrc` block `title` gives it.
-    /// The README's block, in the user's own `.npmrc` (a `${NPM_TOKEN}` in a project's file goes
+    /// verdaccio configured as the guide's project `.npmrc` block `title` gives it.
+    /// The guide's block, in the user's own `.npmrc` (a `${NPM_TOKEN}` in a project's file goes
     /// only where the user's side agrees: `tests/it/hostile.rs`).
     fn npm_by_npmrc(&self, s: &Servers, title: &str) {
-        self.write("home/.npmrc", &for_npm(&readme_block(title), s));
+        self.write("home/.npmrc", &for_npm(&guide_block(title), s));
     }
 }
 
-/// `PIP_INDEX_URL` as the README's block gives it, for `index` with `password`.
+/// `PIP_INDEX_URL` as the guide's block gives it, for `index` with `password`.
 fn pip_index_url(s: &Servers, index: &str, password: &str) -> String {
     let block = for_devpi(
-        &readme_block("devpi, credentials in the URL"),
+        &guide_block("devpi, credentials in the URL"),
         index,
         s,
         password,
@@ -701,8 +701,8 @@ fn verdaccio_through_the_users_npmrc_registry() {
 fn verdaccio_through_an_npmrc_scope_registry_and_other_credential_lines() {
     let s = servers!();
     let dart = format!("//{}/", authority(&s.npm_registry));
-    let scoped = for_npm(&readme_block("~/.npmrc (yours, scoped)"), s);
-    // The README's scoped block; then what Nexus and Artifactory set-ups write: `_auth`, or
+    let scoped = for_npm(&guide_block("~/.npmrc (yours, scoped)"), s);
+    // The guide's scoped block; then what Nexus and Artifactory set-ups write: `_auth`, or
     // `username` + `_password`. `mirror` asks the sources as install does and fetches and
     // verifies the whole tarball, without unpacking it again.
     for npmrc in [
@@ -774,7 +774,7 @@ fn both_registries_through_squid_and_none_with_no_proxy() {
     let _one = proxy_lock();
     let before_devpi = devpi_log_lines(s).len();
 
-    // https devpi (CONNECT) and plain-http verdaccio (absolute-form GET), as the README's
+    // https devpi (CONNECT) and plain-http verdaccio (absolute-form GET), as the guide's
     // proxy block sets them.
     let start = proxy_lines(s, 0).len();
     let devpi = Sandbox::new();

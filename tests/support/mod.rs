@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod github;
+pub mod guide;
 pub mod http;
 pub mod model;
 pub mod npm;

@@ -1,0 +1,135 @@
+//! The guide in `docs/` stays true to the binary: its command-line reference is what the clap
+//! definitions generate (a flag added, renamed or removed without regenerating fails here,
+//! naming the command to run), and every long flag of every command is in it.
+
+use std::path::Path;
+
+use crate::common::*;
+
+#[test]
+fn the_cli_reference_is_fresh() {
+    let ctx = TestContext::new();
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference/cli.md");
+    let out = ctx
+        .cmd(["dev", "generate-cli-reference", "--check", "--path"])
+        .arg(&reference)
+        .output()
+        .expect("run codex-bootstrap");
+    assert_exit(&out, 0);
+}
+
+/// `cargo dev generate-man-pages --out DIR` writes one man page per command, each naming the
+/// command's long flags (roff escapes `-` as `\-`).
+#[test]
+fn man_pages_are_generated_for_every_command() {
+    let ctx = TestContext::new();
+    let out_dir = ctx.root().join("man");
+    let out = ctx
+        .cmd(["dev", "generate-man-pages", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("run codex-bootstrap");
+    assert_exit(&out, 0);
+    let top =
+        std::fs::read_to_string(out_dir.join("codex-bootstrap.1")).expect("codex-bootstrap.1");
+    assert!(top.contains("install"), "{top}");
+    for (command, flag) in [
+        ("install", "dry\\-run"),
+        ("mirror", "from\\-cache"),
+        ("doctor", "offline"),
+    ] {
+        let page = std::fs::read_to_string(out_dir.join(format!("codex-bootstrap-{command}.1")))
+            .unwrap_or_else(|e| panic!("codex-bootstrap-{command}.1: {e}"));
+        assert!(page.contains(flag), "{command}: no {flag} in\n{page}");
+    }
+    assert!(
+        !out_dir.join("codex-bootstrap-dev.1").exists(),
+        "the hidden dev command has no man page"
+    );
+}
+
+/// Independently of the generator: every long flag each command's `--help` shows (aliases
+/// included) is in the reference, in that command's section.
+#[test]
+fn every_long_flag_of_every_command_is_in_the_reference() {
+    let ctx = TestContext::new();
+    let help = stdout(&ctx.run(["--help"]));
+    let commands: Vec<String> = help
+        .split("Commands:")
+        .nth(1)
+        .expect("--help lists the commands")
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 12, "{help}");
+    for command in &commands {
+        let out = ctx.run([command.as_str(), "--help"]);
+        assert_exit(&out, 0);
+        let section = crate::support::guide::section(
+            "reference/cli.md",
+            &format!("`codex-bootstrap {command}`"),
+        );
+        for word in stdout(&out).split(|c: char| c.is_whitespace() || c == ',') {
+            let Some(flag) = word.strip_prefix("--") else {
+                continue;
+            };
+            let flag: String = flag
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if flag.is_empty() || flag == "help" || !word.starts_with(&format!("--{flag}")) {
+                continue;
+            }
+            assert!(
+                section.contains(&format!("<code>--{flag}</code>")),
+                "`{command} --{flag}` is in --help but not in docs/src/reference/cli.md; \
+                 run `cargo dev generate-cli-reference`"
+            );
+        }
+    }
+}
+
+/// ARCHITECTURE.md's code map names every module `src/lib.rs` and `src/main.rs` declare (a
+/// `#### `module`` heading) and has a row for every file of `src/` (line counts are
+/// `scripts/module-map`'s to refresh; `.ci/docs` checks them).
+#[test]
+fn architecture_maps_every_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("read ARCHITECTURE.md");
+    for crate_root in ["src/lib.rs", "src/main.rs"] {
+        let text = std::fs::read_to_string(root.join(crate_root)).unwrap();
+        for line in text.lines() {
+            let line = line.trim();
+            let Some(rest) = ["pub mod ", "pub(crate) mod ", "mod "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p))
+            else {
+                continue;
+            };
+            let module = rest.trim_end_matches(';');
+            assert!(
+                map.contains(&format!("#### `{module}`")),
+                "ARCHITECTURE.md has no section for `{module}` ({crate_root}): add its job, imports and tests"
+            );
+        }
+    }
+    let mut stack = vec![root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root.join("src")).unwrap();
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                assert!(
+                    map.contains(&format!("| `{rel}` | ")),
+                    "ARCHITECTURE.md's code map has no row for src/{rel}: add one, then run `scripts/module-map`"
+                );
+            }
+        }
+    }
+}
