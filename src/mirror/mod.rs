@@ -74,6 +74,12 @@ pub enum MirrorError {
         pinned: Sha256,
         actual: Sha256,
     },
+    #[error("could not rebuild the package tree of `{name}` as an image layer")]
+    Rebuild {
+        name: String,
+        #[source]
+        source: Box<crate::oci::layer::RebuildError>,
+    },
     #[error("`{0}` is neither a directory nor an OCI reference")]
     BadDestination(String),
     #[error("could not encode an image document: {0}")]
@@ -97,9 +103,13 @@ impl Hint for MirrorError {
             MirrorError::Latest(e) => e.hint(),
             MirrorError::Run(e) => e.hint(),
             MirrorError::Oci(e) => e.hint(),
-            MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives: `--source github` or `--mirror`, or `--from-cache` after installing from one".into()),
+            MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives, a wheel or an npm tarball (a legacy single-binary asset has no package tree)".into()),
             MirrorError::CodexMismatch { .. } => Some("the archive is not the pinned runtime: check the pin (`codex-bootstrap pin`) and the source".into()),
             MirrorError::Encode(_) => None,
+            MirrorError::Rebuild { source, .. } => match &**source {
+                crate::oci::layer::RebuildError::Unpack(e) => e.hint(),
+                _ => Some("the cache directory must be writable, on a disk with room for the unpacked runtime (about 400 MB)".into()),
+            },
             MirrorError::BadDestination(_) => Some("give `--out` a directory to serve (then `--mirror https://…`), or `oci://REGISTRY/REPO` to push to a registry".into()),
         }
     }

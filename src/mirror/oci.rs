@@ -33,6 +33,10 @@ pub struct PushedImage {
     pub layer: String,
     pub layer_digest: String,
     pub layer_size: u64,
+    /// The wheel or npm tarball the layer was rebuilt from, when it is not the release's
+    /// package archive itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuilt_from: Option<String>,
     /// Whether the layer was sent (false: the registry had it).
     pub uploaded: bool,
     pub source: String,
@@ -64,9 +68,14 @@ pub fn push(
     let mut entries = Vec::new();
     let mut images = Vec::new();
     for archive in archives {
-        let (descriptor, pushed) = online
-            .runtime
-            .block_on(push_image(ctx, &registry, &version, archive, ui))?;
+        let (descriptor, pushed) = online.runtime.block_on(push_image(
+            ctx,
+            &registry,
+            &version,
+            archive,
+            staging.path(),
+            ui,
+        ))?;
         entries.push(descriptor);
         images.push(pushed);
     }
@@ -90,6 +99,15 @@ pub fn push(
     })
 }
 
+/// The blob that is an image's layer.
+struct Layer {
+    name: String,
+    path: std::path::PathBuf,
+    media_type: &'static str,
+    sha256: crate::verify::Sha256,
+    size: u64,
+}
+
 /// One target's image: verify and inspect the archive, send its layer and config unless the
 /// registry has them, then its manifest by digest. Returns the index entry.
 async fn push_image(
@@ -97,6 +115,7 @@ async fn push_image(
     registry: &Registry<'_>,
     version: &crate::pin::CodexVersion,
     archive: Archive,
+    staging: &std::path::Path,
     ui: &dyn Reporter,
 ) -> Result<(Descriptor, PushedImage), MirrorError> {
     let Archive {
@@ -107,12 +126,60 @@ async fn push_image(
         source,
     } = archive;
     let kind = AssetKind::from_name(&name);
-    let Some(layer_type) = kind.and_then(crate::oci::layer::media_type) else {
-        return Err(MirrorError::NotAPackage { name, target });
-    };
     let (sha256, size) = super::verify_in_place(&path, &expected)?;
-    let facts = crate::oci::layer::inspect(&path, kind.unwrap_or(AssetKind::PackageTarGz), &target)
-        .map_err(|e| MirrorError::Read(path.clone(), e))?;
+    // The official package archive is the layer as it is; a wheel or an npm tarball is
+    // unpacked (verified above) and its package tree rebuilt as a deterministic layer.
+    let (layer, facts, rebuilt_from) = match kind {
+        Some(k) if crate::oci::layer::media_type(k).is_some() => {
+            let facts = crate::oci::layer::inspect(&path, k, &target)
+                .map_err(|e| MirrorError::Read(path.clone(), e))?;
+            (
+                Layer {
+                    name: name.clone(),
+                    path: path.clone(),
+                    media_type: crate::oci::layer::media_type(k).unwrap_or(image::LAYER_GZIP),
+                    sha256,
+                    size,
+                },
+                facts,
+                None,
+            )
+        }
+        Some(k @ (AssetKind::Wheel | AssetKind::NpmTarball)) => {
+            let work = tempfile::tempdir_in(staging).map_err(IoError::at("write into", staging))?;
+            ui.status(
+                "Rebuilding",
+                &format!("the package tree of {name} as a layer"),
+            );
+            let r = crate::oci::layer::rebuild(&path, k, version, &target, work.path()).map_err(
+                |e| MirrorError::Rebuild {
+                    name: name.clone(),
+                    source: Box::new(e),
+                },
+            )?;
+            // The layer outlives the work dir's tree: keep it beside the other downloads.
+            let kept = staging.join(format!("{}-rebuilt.tar.zst", target));
+            std::fs::rename(&r.path, &kept).map_err(|e| MirrorError::Write(kept.clone(), e))?;
+            let layer_name = target
+                .asset_candidates()
+                .into_iter()
+                .find(|(_, k)| *k == AssetKind::PackageTarZst)
+                .map(|(n, _)| n)
+                .unwrap_or_else(|| format!("codex-package-{target}.tar.zst"));
+            (
+                Layer {
+                    name: layer_name,
+                    path: kept,
+                    media_type: image::LAYER_ZSTD,
+                    sha256: r.sha256,
+                    size: r.size,
+                },
+                r.facts,
+                Some(name.clone()),
+            )
+        }
+        _ => return Err(MirrorError::NotAPackage { name, target }),
+    };
     // The `bin/codex` pin as an install will compose it (project over bundled): an image that
     // install would refuse is not pushed.
     let pinned = ctx
@@ -132,18 +199,30 @@ async fn push_image(
         (None, _) => return Err(MirrorError::NotAPackage { name, target }),
     };
     let platform = Platform::of(&target);
-    let annotations = BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         (image::ANN_VERSION.to_string(), version.to_string()),
         (image::ANN_TARGET.to_string(), target.to_string()),
         (image::ANN_CODEX_SHA256.to_string(), codex_sha256.to_hex()),
         (image::ANN_SOURCE.to_string(), source.clone()),
     ]);
-    let layer_digest = format!("sha256:{}", sha256.to_hex());
-    let uploaded = registry.push_blob_file(&layer_digest, &path, size).await?;
+    if let Some(from) = &rebuilt_from {
+        annotations.insert(image::ANN_REBUILT_FROM.to_string(), from.clone());
+    }
+    let Layer {
+        name: layer_name,
+        path: layer_path,
+        media_type: layer_type,
+        sha256: layer_sha256,
+        size,
+    } = layer;
+    let layer_digest = format!("sha256:{}", layer_sha256.to_hex());
+    let uploaded = registry
+        .push_blob_file(&layer_digest, &layer_path, size)
+        .await?;
     ui.status(
         if uploaded { "Pushed" } else { "Present" },
         &format!(
-            "{name} ({}) for {}/{}",
+            "{layer_name} ({}) for {}/{}",
             human_bytes(size),
             platform.os,
             platform.architecture
@@ -179,7 +258,13 @@ async fn push_image(
             digest: layer_digest.clone(),
             size,
             platform: None,
-            annotations: BTreeMap::from([(image::ANN_TITLE.to_string(), name.clone())]),
+            annotations: {
+                let mut a = BTreeMap::from([(image::ANN_TITLE.to_string(), layer_name.clone())]);
+                if let Some(from) = &rebuilt_from {
+                    a.insert(image::ANN_REBUILT_FROM.to_string(), from.clone());
+                }
+                a
+            },
         }],
         annotations: annotations.clone(),
     };
@@ -201,7 +286,8 @@ async fn push_image(
             target: target.to_string(),
             platform: format!("{}/{}", platform.os, platform.architecture),
             manifest_digest,
-            layer: name,
+            layer: layer_name,
+            rebuilt_from,
             layer_digest,
             layer_size: size,
             uploaded,

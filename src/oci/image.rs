@@ -21,6 +21,9 @@ pub const ANN_VERSION: &str = "org.opencontainers.image.version";
 pub const ANN_TARGET: &str = "dev.codex-bootstrap.target";
 pub const ANN_CODEX_SHA256: &str = "dev.codex-bootstrap.codex_sha256";
 pub const ANN_SOURCE: &str = "dev.codex-bootstrap.source";
+/// On an image whose layer is not the release's package archive but a deterministic tar of
+/// the package tree of this wheel or npm tarball: its file name.
+pub const ANN_REBUILT_FROM: &str = "dev.codex-bootstrap.rebuilt-from";
 /// The layer's file name, so a puller knows which release asset it is.
 pub const ANN_TITLE: &str = "org.opencontainers.image.title";
 

@@ -107,6 +107,10 @@ pub struct Asset {
     pub expected: Expectations,
     /// Which source serves it.
     pub source: SourceKind,
+    /// `bin/codex`'s sha256 to check when nothing pins it, and who says so: an OCI image's
+    /// annotation, for a layer rebuilt from a wheel or an npm tarball.
+    #[serde(skip)]
+    pub codex_sha256: Option<(crate::verify::Sha256, String)>,
 }
 
 impl Asset {

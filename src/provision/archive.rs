@@ -90,6 +90,7 @@ impl LocalArchive {
             url,
             expected,
             source: SourceKind::Archive,
+            codex_sha256: None,
         })
     }
 }

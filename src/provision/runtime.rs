@@ -285,7 +285,10 @@ impl JobInputs<'_> {
             target: &self.ctx.target,
             asset,
             force: self.force,
-            codex_sha256: self.codex_sha256.clone(),
+            codex_sha256: self
+                .codex_sha256
+                .clone()
+                .or_else(|| asset.codex_sha256.clone()),
             kept,
             // A local `--archive` is the user's to vouch for; every download is checked.
             signature: (asset.source != SourceKind::Archive).then_some(install::SignatureCheck {

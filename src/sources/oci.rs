@@ -25,6 +25,9 @@ pub(super) struct Layer {
     pub digest: crate::verify::Sha256,
     pub size: u64,
     pub url: String,
+    /// The wheel or npm tarball the layer was rebuilt from ([`image::ANN_REBUILT_FROM`]): then
+    /// it is not the release's archive, and only `bin/codex`'s digest can be checked on it.
+    pub rebuilt_from: Option<String>,
 }
 
 /// Resolve `reference:tag` to this target's image.
@@ -85,6 +88,11 @@ pub(super) async fn image(
                 digest: image::sha256_of_digest(&l.digest)?,
                 size: l.size,
                 url: reference.blob_url(&l.digest),
+                rebuilt_from: l
+                    .annotations
+                    .get(image::ANN_REBUILT_FROM)
+                    .or_else(|| manifest.annotations.get(image::ANN_REBUILT_FROM))
+                    .cloned(),
             })
         })
         .collect();

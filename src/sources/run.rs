@@ -393,13 +393,16 @@ impl Walk {
                 from_image(&image, plan, c)
             }
             None => Ok(Settled {
+                archive_pins: true,
+                codex: None,
                 name: c.file.clone().unwrap_or_default(),
                 url: c.url().unwrap_or_default().to_string(),
                 size: c.size,
                 channel: None,
             }),
         }?;
-        let expected = plan::expectations(&c.pins, result.channel)
+        let pins: &[_] = if result.archive_pins { &c.pins } else { &[] };
+        let expected = plan::expectations(pins, result.channel)
             .map_err(|d| Failed::of(SourceError::Disagrees(d)))?
             .ok_or_else(|| Failed::unserved(nothing_to_check(sp.source, &result.name)))?;
         Ok(Asset {
@@ -409,6 +412,7 @@ impl Walk {
             name: result.name,
             expected,
             source: sp.source,
+            codex_sha256: result.codex,
         })
     }
 
@@ -473,6 +477,8 @@ impl Walk {
                     Some(d) => Expected::sha256(d, DigestSource::Sha256Sums),
                     None if !c.pins.is_empty() => {
                         return Ok(Settled {
+                            archive_pins: true,
+                            codex: None,
                             url: c.url().unwrap_or_default().to_string(),
                             size: c.size.or(asset.size),
                             name,
@@ -489,6 +495,8 @@ impl Walk {
             }
         };
         Ok(Settled {
+            archive_pins: true,
+            codex: None,
             url: c.url().unwrap_or_default().to_string(),
             size: c.size.or(asset.size),
             name,
@@ -503,10 +511,17 @@ struct Settled {
     url: String,
     size: Option<u64>,
     channel: Option<Expected>,
+    /// Whether the candidate's pins on the archive apply (not to a rebuilt OCI layer).
+    archive_pins: bool,
+    /// `bin/codex`'s digest to check when nothing pins it, and who says so.
+    codex: Option<(Sha256, String)>,
 }
 
 /// The candidate's layer in this target's image, its digest the channel's; an annotation for
-/// `bin/codex` that contradicts the pin stops it before any download.
+/// `bin/codex` that contradicts the pin stops it before any download. A layer rebuilt from a
+/// wheel or an npm tarball is not the release's archive: the archive's pins cannot apply to
+/// it, so it is taken only where `bin/codex` is checked instead (pinned, or else the image's
+/// annotation), never in place of an archive pin alone.
 fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<Settled, Failed> {
     let name = c.file.clone().unwrap_or_default();
     let Some(layer) = image.layers.iter().find(|l| l.name == name) else {
@@ -522,11 +537,38 @@ fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<S
             }));
         }
     }
+    let mut codex = None;
+    if let Some(from) = &layer.rebuilt_from {
+        if plan.codex_sha256.is_none() {
+            if !c.pins.is_empty() {
+                return Err(Failed::of(SourceError::OciRebuiltUnpinned {
+                    layer: name,
+                    rebuilt_from: from.clone(),
+                }));
+            }
+            let annotated = image
+                .codex_sha256
+                .as_deref()
+                .and_then(|h| Sha256::parse(h).ok())
+                .ok_or_else(|| {
+                    Failed::of(SourceError::OciRebuiltUnpinned {
+                        layer: name.clone(),
+                        rebuilt_from: from.clone(),
+                    })
+                })?;
+            codex = Some((
+                annotated,
+                format!("the image's annotation (rebuilt from `{from}`)"),
+            ));
+        }
+    }
     Ok(Settled {
         name,
         url: layer.url.clone(),
         size: Some(layer.size),
         channel: Some(Expected::sha256(layer.digest, DigestSource::OciManifest)),
+        archive_pins: layer.rebuilt_from.is_none(),
+        codex,
     })
 }
 
@@ -585,6 +627,8 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         }));
     };
     Ok(Settled {
+        archive_pins: true,
+        codex: None,
         name: file.filename.clone(),
         url: file.url.clone(),
         size: file.size.or(c.size),
@@ -619,6 +663,8 @@ fn from_packument(
             }
         })?;
     Ok(Settled {
+        archive_pins: true,
+        codex: None,
         name: tarball.file,
         url: tarball.url,
         size: c.size,

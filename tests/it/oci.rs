@@ -676,3 +676,197 @@ fn an_archive_whose_codex_contradicts_the_pin_is_not_pushed() {
     assert_eq!(reg.uploads(), 0);
     assert!(reg.manifest("codex/runtime", V).is_none());
 }
+
+// ---- a layer rebuilt from a wheel or an npm tarball ---------------------------------------
+
+use crate::fixture::{host_wheel_tag, npm_tarball, wheel, wheel_name};
+use crate::support::npm::{npm_platform, NpmRegistry};
+use crate::support::pyindex::PythonIndex;
+
+/// Points a command at one source.
+type Point<'a> = &'a dyn Fn(&mut std::process::Command);
+
+/// Push `V` for the host from the one source `point` sets up (GitHub unreachable) to a fresh
+/// open registry; returns it and `mirror --json`'s report.
+fn push_from(point: Point) -> (OciRegistry, serde_json::Value) {
+    let ctx = TestContext::new();
+    let reg = OciRegistry::start(Auth::Open);
+    let mut cmd = ctx.cmd(["mirror", V, "--json", "--out"]);
+    cmd.arg(reg.reference("codex/runtime"));
+    point(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 0);
+    let report = json(&out.stdout);
+    (reg, report)
+}
+
+/// Every entry of a layer: (path, mode, uid, gid, mtime, user name).
+fn layer_entries(zst: &[u8]) -> Vec<(String, u32, u64, u64, u64, String)> {
+    let tar = zstd::decode_all(zst).unwrap();
+    let mut archive = tar::Archive::new(&tar[..]);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            (
+                e.path().unwrap().to_string_lossy().into_owned(),
+                h.mode().unwrap(),
+                h.uid().unwrap(),
+                h.gid().unwrap(),
+                h.mtime().unwrap(),
+                h.username().unwrap().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_wheel_or_an_npm_tarball_becomes_one_deterministic_layer_that_installs() {
+    let pkg = Package::codex(V);
+    let index = PythonIndex::builder()
+        .wheel(
+            &wheel_name(V, host_wheel_tag()),
+            wheel(V, host_wheel_tag(), &pkg),
+        )
+        .start();
+    let npm = NpmRegistry::builder()
+        .tarball(
+            V,
+            npm_platform(host_target()),
+            npm_tarball(V, host_target(), &pkg),
+        )
+        .start();
+    let from_wheel = |c: &mut std::process::Command| {
+        c.python_index(&index);
+    };
+    let from_npm = |c: &mut std::process::Command| {
+        c.npm_registry(&npm);
+    };
+    let sources: [(&str, Point); 2] = [("python-index", &from_wheel), ("npm", &from_npm)];
+    for (source, point) in sources {
+        // Two pushes to two registries: each rebuilds the layer, to the same bytes.
+        let (reg, first) = push_from(point);
+        let (other, second) = push_from(point);
+        let image = &first["images"][0];
+        assert_eq!(image["source"], source, "{first:#}");
+        let digest = image["layer_digest"].as_str().unwrap();
+        assert_eq!(second["images"][0]["layer_digest"], digest, "{source}");
+        assert_eq!(reg.blob(digest), other.blob(digest));
+        let rebuilt_from = image["rebuilt_from"].as_str().unwrap();
+        assert!(
+            rebuilt_from.ends_with(if source == "npm" { ".tgz" } else { ".whl" }),
+            "{rebuilt_from}"
+        );
+        assert_eq!(
+            image["layer"],
+            format!("codex-package-{}.tar.zst", host_target())
+        );
+        // The manifest says what the layer is, and where it came from.
+        let (_, manifest) = reg
+            .manifest("codex/runtime", image["manifest_digest"].as_str().unwrap())
+            .unwrap();
+        let manifest = json(&manifest);
+        let layer = &manifest["layers"][0];
+        assert_eq!(
+            layer["mediaType"],
+            "application/vnd.oci.image.layer.v1.tar+zstd"
+        );
+        assert_eq!(
+            layer["annotations"]["dev.codex-bootstrap.rebuilt-from"],
+            rebuilt_from
+        );
+        assert_eq!(
+            manifest["annotations"]["dev.codex-bootstrap.codex_sha256"],
+            sha256_hex(codex_script(V).as_bytes())
+        );
+        // The layer is the package tree at the root: sorted, owned by 0:0 with no names, one
+        // fixed mtime, 0755 or 0644; the wheel's Python module is not in it.
+        let blob = reg.blob(digest).unwrap();
+        let entries = layer_entries(&blob);
+        let paths: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        assert!(paths.contains(&"bin/codex"), "{paths:?}");
+        assert!(paths.contains(&"codex-package.json"), "{paths:?}");
+        assert!(!paths.iter().any(|p| p.contains("__init__")), "{paths:?}");
+        for (path, mode, uid, gid, mtime, user) in &entries {
+            assert!([0o755, 0o644].contains(mode), "{path} {mode:o}");
+            assert_eq!((*uid, *gid, user.as_str()), (0, 0, ""), "{path}");
+            assert_eq!(*mtime, entries[0].4, "{path}");
+        }
+        let codex = entries.iter().find(|e| e.0 == "bin/codex").unwrap();
+        assert_eq!(codex.1, 0o755);
+        let config = json(
+            &reg.blob(manifest["config"]["digest"].as_str().unwrap())
+                .unwrap(),
+        );
+        assert_eq!(
+            config["rootfs"]["diff_ids"][0],
+            sha256_digest(&zstd::decode_all(&blob[..]).unwrap())
+        );
+
+        // It installs, every other source unreachable, `bin/codex` checked against the
+        // image's annotation.
+        let ctx = TestContext::new();
+        let out = ctx
+            .cmd(["install", V, "--mirror"])
+            .arg(reg.reference("codex/runtime"))
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert_installed(&ctx);
+        let receipt = std::fs::read_to_string(
+            crate::common::runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json"),
+        )
+        .unwrap();
+        assert!(
+            receipt.contains(digest.trim_start_matches("sha256:")),
+            "{receipt}"
+        );
+    }
+}
+
+#[test]
+fn a_rebuilt_layer_whose_codex_is_not_the_one_annotated_is_refused() {
+    let pkg = Package::codex(V);
+    let index = PythonIndex::builder()
+        .wheel(
+            &wheel_name(V, host_wheel_tag()),
+            wheel(V, host_wheel_tag(), &pkg),
+        )
+        .start();
+    let (reg, report) = push_from(&|c: &mut std::process::Command| {
+        c.python_index(&index);
+    });
+    // Rewrite the image as a registry could: the annotation names another `bin/codex`.
+    let (_, index_doc) = reg.manifest("codex/runtime", V).unwrap();
+    let mut index_doc = json(&index_doc);
+    let digest = report["images"][0]["manifest_digest"].as_str().unwrap();
+    let (mt, manifest) = reg.manifest("codex/runtime", digest).unwrap();
+    let mut manifest = json(&manifest);
+    manifest["annotations"]["dev.codex-bootstrap.codex_sha256"] = "ab".repeat(32).into();
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    index_doc["manifests"][0]["digest"] = sha256_digest(&bytes).into();
+    index_doc["manifests"][0]["size"] = bytes.len().into();
+    reg.put_manifest("codex/runtime", "tampered", &mt, bytes);
+    reg.put_manifest(
+        "codex/runtime",
+        V,
+        "application/vnd.oci.image.index.v1+json",
+        serde_json::to_vec(&index_doc).unwrap(),
+    );
+    let ctx = TestContext::new();
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("the image's annotation"), "{err}");
+    assert!(err.contains(&"ab".repeat(32)), "{err}");
+    assert_nothing_installed(&ctx);
+}
