@@ -870,3 +870,76 @@ fn a_rebuilt_layer_whose_codex_is_not_the_one_annotated_is_refused() {
     assert!(err.contains(&"ab".repeat(32)), "{err}");
     assert_nothing_installed(&ctx);
 }
+
+// ---- mirror --from-cache --out oci:// -----------------------------------------------------
+
+#[test]
+fn a_push_from_the_cache_needs_no_source_and_gives_the_same_layers() {
+    // Installed from a release, its archive kept; the release goes away.
+    let ctx = TestContext::new();
+    let server = crate::fixture::publish_and_install(&ctx, V, &Package::codex(V));
+    drop(server);
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["mirror", V, "--from-cache", "--json", "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let report = json(&out.stdout);
+    let image = &report["images"][0];
+    assert_eq!(image["source"], "cache");
+    assert_eq!(image["uploaded"], true);
+    assert!(image.get("rebuilt_from").is_none(), "{report:#}");
+    assert_eq!(
+        image["layer_digest"],
+        format!("sha256:{}", sha256_hex(&Package::codex(V).tar_gz()))
+    );
+    // What it pushed installs on a fresh machine, every other source unreachable.
+    let fresh = TestContext::new();
+    let docker = login(&fresh, &reg, "ci", "s3cret");
+    let out = fresh
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_installed(&fresh);
+
+    // Installed from an npm tarball, which the store keeps: the push from the cache rebuilds
+    // the layer the push from npm itself gives, byte for byte.
+    let npm = NpmRegistry::builder()
+        .tarball(
+            V,
+            npm_platform(host_target()),
+            npm_tarball(V, host_target(), &Package::codex(V)),
+        )
+        .start();
+    let (_, direct) = push_from(&|c: &mut std::process::Command| {
+        c.npm_registry(&npm);
+    });
+    let ctx = TestContext::new();
+    let out = ctx.cmd(["install", V]).npm_registry(&npm).output().unwrap();
+    assert_exit(&out, 0);
+    drop(npm);
+    let reg = OciRegistry::start(Auth::Open);
+    let out = ctx
+        .cmd(["mirror", V, "--from-cache", "--json", "--out"])
+        .arg(reg.reference("codex/runtime"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let report = json(&out.stdout);
+    assert_eq!(report["images"][0]["source"], "cache");
+    assert_eq!(
+        report["images"][0]["rebuilt_from"],
+        direct["images"][0]["rebuilt_from"]
+    );
+    assert_eq!(
+        report["images"][0]["layer_digest"],
+        direct["images"][0]["layer_digest"]
+    );
+}
