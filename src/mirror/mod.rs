@@ -80,6 +80,8 @@ pub enum MirrorError {
         #[source]
         source: Box<crate::oci::layer::RebuildError>,
     },
+    #[error("`--mount-from` names repositories of an OCI registry, but `--out` is a directory")]
+    MountNeedsOci,
     #[error("`{0}` is neither a directory nor an OCI reference")]
     BadDestination(String),
     #[error("could not encode an image document: {0}")]
@@ -106,6 +108,7 @@ impl Hint for MirrorError {
             MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives, a wheel or an npm tarball (a legacy single-binary asset has no package tree)".into()),
             MirrorError::CodexMismatch { .. } => Some("the archive is not the pinned runtime: check the pin (`codex-bootstrap pin`) and the source".into()),
             MirrorError::Encode(_) => None,
+            MirrorError::MountNeedsOci => Some("drop `--mount-from`, or push with `--out oci://REGISTRY/REPO`".into()),
             MirrorError::Rebuild { source, .. } => match &**source {
                 crate::oci::layer::RebuildError::Unpack(e) => e.hint(),
                 _ => Some("the cache directory must be writable, on a disk with room for the unpacked runtime (about 400 MB)".into()),
@@ -116,7 +119,9 @@ impl Hint for MirrorError {
 
     fn is_usage(&self) -> bool {
         match self {
-            MirrorError::NeedsExactVersion | MirrorError::BadDestination(_) => true,
+            MirrorError::NeedsExactVersion
+            | MirrorError::BadDestination(_)
+            | MirrorError::MountNeedsOci => true,
             MirrorError::Provision(e) => e.is_usage(),
             MirrorError::Oci(crate::oci::OciError::BadReference { .. }) => true,
             _ => false,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::{Archive, MirrorError, Origin};
 use crate::fs::IoError;
 use crate::oci::auth::AuthFiles;
+use crate::oci::client::Sent;
 use crate::oci::image::{self, Descriptor, Platform};
 use crate::oci::{Reference, Registry};
 use crate::platform::{AssetKind, Target};
@@ -37,8 +38,11 @@ pub struct PushedImage {
     /// package archive itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rebuilt_from: Option<String>,
-    /// Whether the layer was sent (false: the registry had it).
+    /// Whether the layer was sent (false: the registry had it, or mounted it).
     pub uploaded: bool,
+    /// The repository of the registry the layer was mounted from, instead of sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounted_from: Option<String>,
     pub source: String,
 }
 
@@ -47,6 +51,7 @@ pub fn push(
     ctx: &Context,
     reference: &Reference,
     targets: &[Target],
+    mount_from: &[String],
     from: Origin,
     ui: &dyn Reporter,
 ) -> Result<Pushed, MirrorError> {
@@ -64,7 +69,9 @@ pub fn push(
     };
     let tag = tagged.tag.clone().unwrap_or_default();
     let online = Online::new(ctx)?;
-    let registry = Registry::new(&online.http, tagged.clone(), &AuthFiles::from_env())?.pushing();
+    let registry = Registry::new(&online.http, tagged.clone(), &AuthFiles::from_env())?
+        .pushing()
+        .mounting_from(mount_from.to_vec());
     let mut entries = Vec::new();
     let mut images = Vec::new();
     for archive in archives {
@@ -216,11 +223,20 @@ async fn push_image(
         size,
     } = layer;
     let layer_digest = format!("sha256:{}", layer_sha256.to_hex());
-    let uploaded = registry
+    let sent = registry
         .push_blob_file(&layer_digest, &layer_path, size)
         .await?;
+    let (uploaded, mounted_from) = match sent {
+        Sent::Uploaded => (true, None),
+        Sent::Present => (false, None),
+        Sent::Mounted { from } => (false, Some(from)),
+    };
     ui.status(
-        if uploaded { "Pushed" } else { "Present" },
+        match (uploaded, &mounted_from) {
+            (true, _) => "Pushed",
+            (false, Some(_)) => "Mounted",
+            (false, None) => "Present",
+        },
         &format!(
             "{layer_name} ({}) for {}/{}",
             human_bytes(size),
@@ -291,6 +307,7 @@ async fn push_image(
             layer_digest,
             layer_size: size,
             uploaded,
+            mounted_from,
             source,
         },
     ))

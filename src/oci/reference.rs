@@ -95,6 +95,21 @@ impl Reference {
     }
 
     /// The repository alone, as `install --mirror` takes it.
+    /// Another repository of the same registry (a mount's source), vetted as a name is.
+    pub fn sibling(&self, repository: &str) -> Result<Reference, OciError> {
+        if !valid_repository(repository) {
+            return Err(OciError::BadReference {
+                reference: repository.to_string(),
+                why: "it is not a repository name (lowercase components separated by `/`)".into(),
+            });
+        }
+        Ok(Reference {
+            repository: repository.to_string(),
+            tag: None,
+            ..self.clone()
+        })
+    }
+
     pub fn without_tag(&self) -> Reference {
         Reference {
             tag: None,

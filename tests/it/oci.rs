@@ -4,6 +4,7 @@
 
 use codex_bootstrap::net::{Credentials, Http, NetConfig, NetSettings};
 use codex_bootstrap::oci::auth::AuthFiles;
+use codex_bootstrap::oci::client::Sent;
 use codex_bootstrap::oci::{OciError, Reference, Registry};
 
 use crate::support::oci::{sha256_digest, Auth, OciRegistry};
@@ -942,4 +943,190 @@ fn a_push_from_the_cache_needs_no_source_and_gives_the_same_layers() {
         report["images"][0]["layer_digest"],
         direct["images"][0]["layer_digest"]
     );
+}
+
+// ---- uploads: chunks that resume, cross-repository mounts ---------------------------------
+
+#[test]
+fn a_large_blob_goes_up_in_chunks_and_resumes_where_the_registry_got_to() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let r = Registry::new(
+        &http,
+        Reference::parse(&reg.reference("codex/runtime")).unwrap(),
+        &files,
+    )
+    .unwrap()
+    .pushing()
+    .chunk_size(10);
+    let blob: Vec<u8> = (0..35u8).collect();
+    let digest = sha256_digest(&blob);
+    let path = dir.path().join("layer");
+    std::fs::write(&path, &blob).unwrap();
+    // The first chunk reaches the registry in part (4 bytes), then the connection drops.
+    reg.drop_next_patch_after(4);
+    let sent = block_on(r.push_blob_file(&digest, &path, blob.len() as u64)).unwrap();
+    assert_eq!(sent, Sent::Uploaded);
+    assert_eq!(reg.blob(&digest), Some(blob));
+    assert_eq!(reg.uploads(), 1);
+    let reqs = reg.server.requests();
+    let ranges: Vec<&str> = reqs
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .map(|q| q.headers["content-range"].as_str())
+        .collect();
+    // After the drop, the upload's status said 4 bytes arrived: the next chunk starts there.
+    assert_eq!(ranges, ["0-9", "4-13", "14-23", "24-33", "34-34"]);
+    let status = reqs
+        .iter()
+        .filter(|q| q.method == "GET" && q.path.contains("/blobs/uploads/"))
+        .count();
+    assert_eq!(status, 1);
+    let put = reqs.iter().find(|q| q.method == "PUT").unwrap();
+    assert!(
+        put.body.is_empty() && put.path.contains("digest=sha256"),
+        "{put:?}"
+    );
+    // A blob no larger than a chunk goes up in one PUT.
+    let small = b"small".to_vec();
+    let path = dir.path().join("small");
+    std::fs::write(&path, &small).unwrap();
+    let patches = reg
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .count();
+    block_on(r.push_blob_file(&sha256_digest(&small), &path, 5)).unwrap();
+    let after = reg
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .count();
+    assert_eq!(patches, after);
+    assert_eq!(reg.blob(&sha256_digest(&small)), Some(small));
+}
+
+#[test]
+fn a_blob_another_repository_holds_is_mounted_and_a_refused_mount_uploads() {
+    let reg = OciRegistry::start(bearer());
+    let dir = tempfile::tempdir().unwrap();
+    let files = docker_config(dir.path(), &reg.host(), "ci", "s3cret");
+    let http = http();
+    let repo = |name: &str| {
+        Registry::new(
+            &http,
+            Reference::parse(&reg.reference(name)).unwrap(),
+            &files,
+        )
+        .unwrap()
+        .pushing()
+    };
+    let blob = b"the layer".to_vec();
+    let digest = sha256_digest(&blob);
+    let path = dir.path().join("layer");
+    std::fs::write(&path, &blob).unwrap();
+    let size = blob.len() as u64;
+    block_on(async {
+        assert_eq!(
+            repo("codex/old")
+                .push_blob_file(&digest, &path, size)
+                .await
+                .unwrap(),
+            Sent::Uploaded
+        );
+        let new = repo("codex/runtime").mounting_from(vec!["codex/old".into()]);
+        assert_eq!(
+            new.push_blob_file(&digest, &path, size).await.unwrap(),
+            Sent::Mounted {
+                from: "codex/old".into()
+            }
+        );
+    });
+    assert_eq!((reg.uploads(), reg.mounts()), (1, 1));
+    assert!(reg.has("codex/runtime", &digest));
+    // The mount's token was asked for reading the source repository too.
+    let token = reg
+        .server
+        .requests()
+        .into_iter()
+        .rfind(|q| q.path.starts_with("/token"))
+        .unwrap();
+    assert!(
+        token.path.contains("repository%3Acodex%2Fold%3Apull"),
+        "{}",
+        token.path
+    );
+    // A registry that does not mount answers 202 with an upload: the bytes go there.
+    reg.refuse_mounts();
+    let posts = reg
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count();
+    let sent = block_on(
+        repo("codex/other")
+            .mounting_from(vec!["codex/old".into()])
+            .push_blob_file(&digest, &path, size),
+    )
+    .unwrap();
+    assert_eq!(sent, Sent::Uploaded);
+    assert_eq!((reg.uploads(), reg.mounts()), (2, 1));
+    let posts_after = reg
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count();
+    assert_eq!(
+        posts_after - posts,
+        1,
+        "the mount's upload was used, no second POST"
+    );
+    assert!(reg.has("codex/other", &digest));
+}
+
+#[test]
+fn mirror_mounts_the_layers_another_repository_of_the_registry_holds() {
+    let ctx = TestContext::new();
+    let (server, ..) = two_target_release();
+    let reg = OciRegistry::start(bearer());
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let push = |repo: &str, extra: &[&str]| {
+        let out = ctx
+            .cmd(["mirror", V, "--json", "--targets", LINUX, "--out"])
+            .arg(reg.reference(repo))
+            .args(extra)
+            .github(&server)
+            .env("DOCKER_CONFIG", &docker)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        json(&out.stdout)
+    };
+    push("codex/a", &[]);
+    let uploads = reg.uploads();
+    let report = push("codex/b", &["--mount-from", "codex/a"]);
+    assert_eq!(report["images"][0]["mounted_from"], "codex/a", "{report:#}");
+    assert_eq!(report["images"][0]["uploaded"], false);
+    assert_eq!(reg.mounts(), 1);
+    // The config blob is small and sent again; the layer is not.
+    assert_eq!(reg.uploads(), uploads + 1);
+    // `--mount-from` is for a registry; a bad name is refused before anything is asked.
+    let out = ctx
+        .cmd(["mirror", V, "--mount-from", "Bad Name", "--out"])
+        .arg(reg.reference("codex/c"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let out = ctx
+        .cmd(["mirror", V, "--mount-from", "codex/a", "--out", "dir"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("`--mount-from`"), "{}", stderr(&out));
 }

@@ -1,5 +1,6 @@
-//! A tiny OCI distribution registry on loopback: manifests and blobs by repository, monolithic
-//! uploads, and the auth flows registries use: none, HTTP Basic, or a Bearer token server at
+//! A tiny OCI distribution registry on loopback: manifests and blobs by repository, uploads
+//! (monolithic, or `PATCH` chunks with `Content-Range` and a status `GET`; a chunk can be made
+//! to drop its connection), cross-repository mounts, and the auth flows registries use: none, HTTP Basic, or a Bearer token server at
 //! `/token` (realm/service/scope, the login as Basic). Blob GETs may be redirected to a second
 //! server standing in for a storage host (S3, a CDN), which records what it was sent.
 
@@ -23,6 +24,18 @@ struct State {
     /// (repository, tag or digest) -> (media type, bytes)
     manifests: HashMap<(String, String), (String, Vec<u8>)>,
     blobs: HashMap<String, Vec<u8>>,
+    /// Blobs put by the test: in every repository.
+    global: std::collections::HashSet<String>,
+    /// (repository, digest): which repository holds which blob, as uploads and mounts link it.
+    links: std::collections::HashSet<(String, String)>,
+    /// Upload sessions: the bytes each has so far.
+    sessions: HashMap<String, Vec<u8>>,
+    next_session: usize,
+    /// Whether mounts are done (else a mount opens an upload, as registries that cannot do).
+    no_mounts: bool,
+    mounts: usize,
+    /// The next PATCH keeps this many of its bytes, then the connection drops.
+    drop_patch: Option<usize>,
     uploads: usize,
     /// Tokens given, with whether each allows push.
     tokens: Vec<(String, bool)>,
@@ -121,8 +134,31 @@ impl OciRegistry {
 
     pub fn put_blob(&self, bytes: Vec<u8>) -> String {
         let digest = sha256_digest(&bytes);
-        self.lock().blobs.insert(digest.clone(), bytes);
+        let mut st = self.lock();
+        st.blobs.insert(digest.clone(), bytes);
+        st.global.insert(digest.clone());
         digest
+    }
+
+    /// Whether `repo` holds the blob.
+    pub fn has(&self, repo: &str, digest: &str) -> bool {
+        let st = self.lock();
+        st.global.contains(digest) || st.links.contains(&(repo.to_string(), digest.to_string()))
+    }
+
+    /// Mounts done.
+    pub fn mounts(&self) -> usize {
+        self.lock().mounts
+    }
+
+    /// Answer mounts as a registry that cannot mount: 202 and an upload.
+    pub fn refuse_mounts(&self) {
+        self.lock().no_mounts = true;
+    }
+
+    /// The next chunk (`PATCH`) keeps `n` of its bytes, then the connection drops unanswered.
+    pub fn drop_next_patch_after(&self, n: usize) {
+        self.lock().drop_patch = Some(n);
     }
 
     /// Completed blob uploads.
@@ -233,30 +269,93 @@ fn route(
             _ => error(405, "UNSUPPORTED"),
         };
     }
-    if let Some((repo, _)) = rest.split_once("/blobs/uploads/") {
-        return match req.method.as_str() {
-            "POST" => Response::new(202, "").header(
-                "location",
-                &format!("/v2/{repo}/blobs/uploads/session-1?state=x"),
-            ),
-            "PUT" => {
-                let digest = query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("digest="))
-                    .unwrap_or_default()
-                    .replace("%3A", ":");
-                if sha256_digest(&req.body) != digest {
+    if let Some((repo, session)) = rest.split_once("/blobs/uploads/") {
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .map(|v| v.replace("%3A", ":").replace("%2F", "/"))
+        };
+        let range = |n: usize| format!("0-{}", n.saturating_sub(1));
+        let st = &mut *st;
+        return match (req.method.as_str(), session) {
+            ("POST", "") => {
+                if let (Some(digest), Some(from)) = (param("mount"), param("from")) {
+                    let held =
+                        st.global.contains(&digest) || st.links.contains(&(from, digest.clone()));
+                    if held && !st.no_mounts {
+                        st.links.insert((repo.to_string(), digest.clone()));
+                        st.mounts += 1;
+                        return Response::new(201, "")
+                            .header("location", &format!("/v2/{repo}/blobs/{digest}"))
+                            .header("docker-content-digest", &digest);
+                    }
+                }
+                st.next_session += 1;
+                let id = format!("session-{}", st.next_session);
+                st.sessions.insert(id.clone(), Vec::new());
+                Response::new(202, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=x"),
+                    )
+                    .header("range", "0-0")
+            }
+            ("PATCH", id) => {
+                let Some(have) = st.sessions.get_mut(id) else {
+                    return error(404, "BLOB_UPLOAD_UNKNOWN");
+                };
+                let start = req
+                    .headers
+                    .get("content-range")
+                    .and_then(|r| r.split_once('-'))
+                    .and_then(|(a, _)| a.parse::<usize>().ok())
+                    .unwrap_or(have.len());
+                if start != have.len() {
+                    return error(416, "BLOB_UPLOAD_INVALID").header("range", &range(have.len()));
+                }
+                if let Some(keep) = st.drop_patch.take() {
+                    have.extend_from_slice(&req.body[..keep.min(req.body.len())]);
+                    return Response::new(0, "");
+                }
+                have.extend_from_slice(&req.body);
+                Response::new(202, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=y"),
+                    )
+                    .header("range", &range(have.len()))
+            }
+            ("GET", id) => match st.sessions.get(id) {
+                Some(have) => Response::new(204, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=z"),
+                    )
+                    .header("range", &range(have.len())),
+                None => error(404, "BLOB_UPLOAD_UNKNOWN"),
+            },
+            ("PUT", id) => {
+                let Some(mut bytes) = st.sessions.remove(id) else {
+                    return error(404, "BLOB_UPLOAD_UNKNOWN");
+                };
+                bytes.extend_from_slice(&req.body);
+                let digest = param("digest").unwrap_or_default();
+                if sha256_digest(&bytes) != digest {
                     return error(400, "DIGEST_INVALID");
                 }
-                st.blobs.insert(digest.clone(), req.body.clone());
+                st.blobs.insert(digest.clone(), bytes);
+                st.links.insert((repo.to_string(), digest.clone()));
                 st.uploads += 1;
                 Response::new(201, "").header("docker-content-digest", &digest)
             }
             _ => error(405, "UNSUPPORTED"),
         };
     }
-    if let Some((_, digest)) = rest.split_once("/blobs/") {
-        let Some(bytes) = st.blobs.get(digest).cloned() else {
+    if let Some((repo, digest)) = rest.split_once("/blobs/") {
+        let held = st.global.contains(digest)
+            || st.links.contains(&(repo.to_string(), digest.to_string()));
+        let Some(bytes) = st.blobs.get(digest).filter(|_| held).cloned() else {
             return error(404, "BLOB_UNKNOWN");
         };
         return match (req.method.as_str(), blob_store) {
