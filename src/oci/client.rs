@@ -67,6 +67,9 @@ pub enum Sent {
 /// The chunk size of an upload: large enough for every registry's minimum (ECR's is 5 MiB),
 /// small enough that a dropped connection costs little.
 pub const CHUNK: u64 = 32 << 20;
+/// A test knob: the chunk size in bytes, so a test against a real registry sends a small
+/// layer in chunks.
+pub(crate) const TEST_CHUNK_SIZE: &str = "__CODEX_BOOTSTRAP_TEST_OCI_CHUNK_SIZE";
 /// How many times an upload resumes after a failed chunk before it gives up.
 const RESUMES: u32 = 5;
 
@@ -98,7 +101,11 @@ impl<'a> Registry<'a> {
             auth: Mutex::new(Auth::None),
             intent: Access::Pull,
             mount_from: Vec::new(),
-            chunk: CHUNK,
+            chunk: std::env::var(TEST_CHUNK_SIZE)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(CHUNK),
         })
     }
 

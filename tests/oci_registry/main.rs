@@ -267,3 +267,88 @@ fn a_pushed_runtime_is_a_normal_image_that_installs_back_with_every_other_source
     stored[0] ^= 0xff;
     std::fs::write(&data, &stored).unwrap();
 }
+
+#[test]
+#[ignore = "needs .ci/oci-registry"]
+fn a_wheel_is_pushed_as_a_rebuilt_layer_in_chunks_mounted_into_another_repository_and_installs() {
+    let Some(reg) = registry() else { return };
+    // The wheel on the loopback simple index is the only source; no project pins (another
+    // working directory), so nothing pins the release's archive.
+    let index = format!(
+        "{}/simple",
+        reg.release_download.trim_end_matches("/download")
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let pusher = Sandbox::new(&reg, &reg.password);
+    let push = |repo: &str, extra: &[&str]| {
+        let out_ref = format!("oci://{}/{repo}", reg.host);
+        let mut args = vec!["mirror", reg.version.as_str(), "--json", "--out", &out_ref];
+        args.extend_from_slice(extra);
+        let out = pusher
+            .cmd(&reg, &args)
+            .current_dir(elsewhere.path())
+            .env("CODEX_BOOTSTRAP_INDEX_URL", &index)
+            // Chunks of 100 bytes: the small layer goes up as several PATCHes.
+            .env("__CODEX_BOOTSTRAP_TEST_OCI_CHUNK_SIZE", "100")
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = push("codex/rebuilt-a", &[]);
+    let image = &first["images"][0];
+    assert_eq!(image["source"], "python-index", "{first:#}");
+    assert_eq!(image["uploaded"], true);
+    assert!(image["layer_size"].as_u64().unwrap() > 100, "{first:#}");
+    assert!(image["rebuilt_from"]
+        .as_str()
+        .unwrap()
+        .starts_with("openai_codex_cli_bin-"));
+    // Pushed again, to another repository: the same layer digest (the rebuild is
+    // deterministic), which distribution mounts from the first instead of taking the bytes.
+    let second = push("codex/rebuilt-b", &["--mount-from", "codex/rebuilt-a"]);
+    assert_eq!(second["images"][0]["layer_digest"], image["layer_digest"]);
+    assert_eq!(second["images"][0]["mounted_from"], "codex/rebuilt-a");
+    assert_eq!(second["images"][0]["uploaded"], false);
+
+    // skopeo reads it as a normal image with a zstd layer, and copies it checking digests.
+    let tagged = format!("docker://{}/codex/rebuilt-b:{}", reg.host, reg.version);
+    let by_digest = format!(
+        "docker://{}/codex/rebuilt-b@{}",
+        reg.host,
+        second["images"][0]["manifest_digest"].as_str().unwrap()
+    );
+    let out = skopeo(&reg, &["inspect", "--raw", &by_digest]);
+    assert_exit(&out, 0);
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layer = &manifest["layers"][0];
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    assert_eq!(
+        layer["annotations"]["dev.codex-bootstrap.rebuilt-from"],
+        image["rebuilt_from"]
+    );
+    let layout = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}:copy", layout.path().join("layout").display());
+    let out = skopeo(&reg, &["copy", "--all", &tagged, &dest]);
+    assert_exit(&out, 0);
+
+    // It installs on a machine that reaches nothing but the registry, `bin/codex` checked
+    // against the image's annotation.
+    let fresh = Sandbox::new(&reg, &reg.password);
+    let out_ref = format!("oci://{}/codex/rebuilt-b", reg.host);
+    let out = fresh
+        .cmd(&reg, &["install", "--mirror", &out_ref, "--print-path"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let codex = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let version = Command::new(&codex).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("codex-cli {}", reg.version)
+    );
+}
