@@ -424,6 +424,69 @@ impl<'a> Registry<'a> {
         expect_success(&url, resp.status())
     }
 
+    /// Every tag of the repository (`GET …/tags/list`), page by page as the `Link` header
+    /// says, at most [`TAG_PAGES`] pages.
+    pub async fn list_tags(&self) -> Result<Vec<String>, OciError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut url = self.url(&format!("{}tags/list?n=1000", self.reference.api_base()))?;
+        let mut tags = Vec::new();
+        for _ in 0..TAG_PAGES {
+            let mut resp = self
+                .send(&url, Access::Pull, || {
+                    Ok(self.http.request(Method::GET, &url))
+                })
+                .await?;
+            match resp.status().as_u16() {
+                200 => {}
+                404 => {
+                    return Err(OciError::NoTag {
+                        reference: self.reference.to_string(),
+                        tag: "(any)".into(),
+                    })
+                }
+                status => {
+                    return Err(OciError::Status {
+                        url: DisplayUrl::from(&url),
+                        status,
+                    })
+                }
+            }
+            let next = resp
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link)
+                .and_then(|l| url.join(&l).ok());
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+            {
+                if body.len() + chunk.len() > MANIFEST_LIMIT {
+                    return Err(too_large(&url));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let page: TagList =
+                serde_json::from_slice(&body).map_err(|e| OciError::BadDocument {
+                    url: DisplayUrl::from(&url),
+                    what: "tag list",
+                    why: e.to_string(),
+                })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(n) => url = self.url(n.as_str())?,
+                None => return Ok(tags),
+            }
+        }
+        Ok(tags)
+    }
+
     /// Whether the repository has the blob (HEAD).
     pub async fn has_blob(&self, digest: &str) -> Result<bool, OciError> {
         let url = self.url(&self.reference.blob_url(digest))?;
@@ -746,6 +809,22 @@ impl<'a> Registry<'a> {
     }
 }
 
+/// The most pages of tags read.
+const TAG_PAGES: usize = 100;
+
+/// The `rel="next"` target of a `Link` header: `</v2/r/tags/list?n=2&last=b>; rel="next"`.
+fn next_link(h: &str) -> Option<String> {
+    h.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let rel_next = params.split(';').any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        rel_next.then(|| target.to_string())
+    })
+}
+
 fn too_large(url: &Url) -> OciError {
     OciError::BadDocument {
         url: DisplayUrl::from(url),
@@ -825,6 +904,11 @@ mod tests {
         let (s, p) = parse_challenge(r#"Basic realm="Registry Realm""#).unwrap();
         assert_eq!((s.as_str(), p.len()), ("Basic", 1));
         assert!(parse_challenge("").is_none());
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
         assert!(parse_challenge(r#"Bearer realm="unterminated"#).is_none());
     }
 }

@@ -197,7 +197,9 @@ impl SourceError {
                 use crate::oci::OciError as O;
                 match e {
                     O::Unauthorized { .. } | O::Denied { .. } => Verdict::Refused,
-                    O::NoTag { .. } | O::NoPlatform { .. } => Verdict::Missing,
+                    O::NoTag { .. } | O::NoPlatform { .. } | O::NoVersionTag { .. } => {
+                        Verdict::Missing
+                    }
                     O::BlobDigest { .. } => Verdict::Integrity,
                     O::Net(e) => net_verdict(e),
                     _ => Verdict::Broken,

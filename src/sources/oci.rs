@@ -118,3 +118,32 @@ fn looks_like_index(bytes: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(bytes)
         .is_ok_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
 }
+
+/// The newest stable Codex version among the repository's tags, and the tag list's URL.
+pub(super) async fn newest_tag(
+    http: &Http,
+    reference: &str,
+) -> Result<(crate::pin::CodexVersion, String), OciError> {
+    let reference = Reference::parse(reference)?.without_tag();
+    let registry = Registry::new(http, reference.clone(), &AuthFiles::from_env())?;
+    let tags = registry.list_tags().await?;
+    let url = format!("{}tags/list", reference.api_base());
+    tags.iter()
+        .filter_map(|t| crate::pin::CodexVersion::parse(t).ok())
+        .filter(|v| !v.is_prerelease())
+        .max()
+        .map(|v| (v, url))
+        .ok_or_else(|| OciError::NoVersionTag {
+            reference: reference.to_string(),
+            tags: if tags.is_empty() {
+                "none".into()
+            } else {
+                let mut shown: Vec<String> =
+                    tags.iter().take(10).map(|t| format!("`{t}`")).collect();
+                if tags.len() > 10 {
+                    shown.push(format!("and {} more", tags.len() - 10));
+                }
+                shown.join(", ")
+            },
+        })
+}

@@ -1130,3 +1130,82 @@ fn mirror_mounts_the_layers_another_repository_of_the_registry_holds() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("`--mount-from`"), "{}", stderr(&out));
 }
+
+// ---- latest: the repository's newest version tag ------------------------------------------
+
+#[test]
+fn latest_from_an_oci_mirror_is_its_newest_stable_version_tag_across_pages() {
+    let (reg, zst) = pushed(false);
+    // Other tags: older versions (one that sorts after V as text), a pre-release above it,
+    // and names that are no version.
+    for tag in ["0.99.0", "0.150.0", "0.170.0-alpha.1", "nightly", "latest"] {
+        reg.put_manifest(
+            "codex/runtime",
+            tag,
+            "application/vnd.oci.image.index.v1+json",
+            format!(r#"{{"schemaVersion":2,"manifests":[],"annotations":{{"t":"{tag}"}}}}"#)
+                .into_bytes(),
+        );
+    }
+    reg.tags_per_page(2);
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", "latest", "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains(&format!(
+            "latest = {V} (the OCI repository's newest version tag)"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_installed(&ctx);
+    let receipt = std::fs::read_to_string(
+        crate::common::runtime_dir(&ctx, V).join(".codex-bootstrap-receipt.json"),
+    )
+    .unwrap();
+    assert!(receipt.contains(&sha256_hex(&zst)), "{receipt}");
+    // Six tags, two a page: three pages, each after the `Link` of the one before (the first
+    // asked twice: its 401 called for a token).
+    let mut pages: Vec<String> = reg
+        .server
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.contains("/tags/list"))
+        .map(|q| q.path)
+        .collect();
+    pages.dedup();
+    assert_eq!(
+        pages,
+        [
+            "/v2/codex/runtime/tags/list?n=1000",
+            "/v2/codex/runtime/tags/list?n=2&last=0.163.0",
+            "/v2/codex/runtime/tags/list?n=2&last=0.99.0"
+        ]
+    );
+
+    // A repository with no version tag says so, and lists what it has.
+    let empty = OciRegistry::start(Auth::Open);
+    empty.put_manifest(
+        "codex/runtime",
+        "nightly",
+        "application/vnd.oci.image.index.v1+json",
+        br#"{"schemaVersion":2,"manifests":[]}"#.to_vec(),
+    );
+    let out = TestContext::new()
+        .cmd(["install", "latest", "--mirror"])
+        .arg(empty.reference("codex/runtime"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("has no tag that is a stable Codex version (its tags: `nightly`)"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -229,6 +229,21 @@ fn a_pushed_runtime_is_a_normal_image_that_installs_back_with_every_other_source
         format!("codex-cli {}", reg.version)
     );
 
+    // `latest` is the repository's newest version tag (distribution's tag list).
+    let out = fresh
+        .cmd(&reg, &["install", "latest", "--mirror", &reference(&reg)])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "latest = {} (the OCI repository's newest version tag)",
+            reg.version
+        )),
+        "{err}"
+    );
+
     // A wrong password is a verdict naming where the credentials came from.
     let wrong = Sandbox::new(&reg, "not-the-password");
     let out = wrong

@@ -34,6 +34,8 @@ struct State {
     /// Whether mounts are done (else a mount opens an upload, as registries that cannot do).
     no_mounts: bool,
     mounts: usize,
+    /// The most tags one tag-list page holds (whatever `n` asks).
+    tags_page: usize,
     /// The next PATCH keeps this many of its bytes, then the connection drops.
     drop_patch: Option<usize>,
     uploads: usize,
@@ -65,7 +67,10 @@ impl OciRegistry {
     pub fn start_with(auth: Auth, redirect_blobs: bool) -> OciRegistry {
         let server = TestServer::start();
         let blob_store = redirect_blobs.then(TestServer::start);
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            tags_page: usize::MAX,
+            ..State::default()
+        }));
         let realm = format!("{}/token", server.url());
         let store_url = blob_store.as_ref().map(|s| s.url());
         if let Some(store) = &blob_store {
@@ -144,6 +149,11 @@ impl OciRegistry {
     pub fn has(&self, repo: &str, digest: &str) -> bool {
         let st = self.lock();
         st.global.contains(digest) || st.links.contains(&(repo.to_string(), digest.to_string()))
+    }
+
+    /// Tag lists answer at most `n` tags a page, with a `Link` to the next.
+    pub fn tags_per_page(&self, n: usize) {
+        self.lock().tags_page = n;
     }
 
     /// Mounts done.
@@ -232,6 +242,39 @@ fn route(
             _ => format!(r#"Bearer realm="{realm}",service="loopback-registry""#),
         };
         return error(401, "UNAUTHORIZED").header("www-authenticate", &challenge);
+    }
+    if let Some(repo) = rest.strip_suffix("/tags/list") {
+        // Sorted, `n` at a time after `last`, with a `Link` to the next page as distribution.
+        let mut tags: Vec<&String> = st
+            .manifests
+            .keys()
+            .filter(|(r, t)| r == repo && !t.starts_with("sha256:"))
+            .map(|(_, t)| t)
+            .collect();
+        tags.sort();
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+        };
+        if let Some(last) = param("last") {
+            tags.retain(|t| t.as_str() > last);
+        }
+        let n = param("n")
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(usize::MAX)
+            .min(st.tags_page);
+        let more = tags.len() > n;
+        tags.truncate(n);
+        let body = serde_json::json!({"name": repo, "tags": tags}).to_string();
+        let mut r = Response::new(200, body).header("content-type", "application/json");
+        if let (true, Some(last)) = (more, tags.last()) {
+            r = r.header(
+                "link",
+                &format!(r#"</v2/{repo}/tags/list?n={n}&last={last}>; rel="next""#),
+            );
+        }
+        return r;
     }
     if let Some((repo, reference)) = rest.split_once("/manifests/") {
         let key = (repo.to_string(), reference.to_string());
