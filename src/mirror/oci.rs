@@ -44,6 +44,16 @@ pub struct PushedImage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mounted_from: Option<String>,
     pub source: String,
+    /// The Sigstore bundle pushed as an artifact referring to this image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<PushedSignature>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct PushedSignature {
+    /// The referrer's manifest digest.
+    pub digest: String,
+    pub artifact_type: String,
 }
 
 /// Push the context's version for `targets` to `reference` as one image index.
@@ -75,7 +85,8 @@ pub fn push(
     let mut entries = Vec::new();
     let mut images = Vec::new();
     for archive in archives {
-        let (descriptor, pushed) = online.runtime.block_on(push_image(
+        let target = archive.target.clone();
+        let (descriptor, mut pushed, codex_sha256) = online.runtime.block_on(push_image(
             ctx,
             &registry,
             &version,
@@ -83,6 +94,44 @@ pub fn push(
             staging.path(),
             ui,
         ))?;
+        // The Sigstore bundle of `bin/codex`, when we hold one (pinned, kept, or the
+        // release's, verified), as an artifact referring to the image.
+        if let Some(bundle) =
+            super::bundle_for(ctx, &version, &target, Some(codex_sha256), from, ui)
+        {
+            let subject = Descriptor {
+                media_type: image::MANIFEST.into(),
+                digest: descriptor.digest.clone(),
+                size: descriptor.size,
+                artifact_type: None,
+                platform: None,
+                annotations: BTreeMap::new(),
+            };
+            let annotations = BTreeMap::from([
+                (image::ANN_TARGET.to_string(), target.to_string()),
+                (
+                    image::ANN_TITLE.to_string(),
+                    format!("codex-{target}.sigstore"),
+                ),
+            ]);
+            let artifact_type = image::bundle_media_type(&bundle);
+            let digest = online.runtime.block_on(registry.push_referrer(
+                subject,
+                &artifact_type,
+                &bundle,
+                annotations,
+            ))?;
+            ui.status(
+                "Signed",
+                &format!(
+                    "{target}: the Sigstore bundle of bin/codex refers to its image ({digest})"
+                ),
+            );
+            pushed.signature = Some(PushedSignature {
+                digest,
+                artifact_type,
+            });
+        }
         entries.push(descriptor);
         images.push(pushed);
     }
@@ -124,7 +173,7 @@ async fn push_image(
     archive: Archive,
     staging: &std::path::Path,
     ui: &dyn Reporter,
-) -> Result<(Descriptor, PushedImage), MirrorError> {
+) -> Result<(Descriptor, PushedImage, crate::verify::Sha256), MirrorError> {
     let Archive {
         target,
         name,
@@ -262,10 +311,13 @@ async fn push_image(
     let manifest = image::Manifest {
         schema_version: 2,
         media_type: Some(image::MANIFEST.into()),
+        artifact_type: None,
+        subject: None,
         config: Descriptor {
             media_type: image::CONFIG.into(),
             digest: config_digest,
             size: config_bytes.len() as u64,
+            artifact_type: None,
             platform: None,
             annotations: BTreeMap::new(),
         },
@@ -273,6 +325,7 @@ async fn push_image(
             media_type: layer_type.into(),
             digest: layer_digest.clone(),
             size,
+            artifact_type: None,
             platform: None,
             annotations: {
                 let mut a = BTreeMap::from([(image::ANN_TITLE.to_string(), layer_name.clone())]);
@@ -293,6 +346,7 @@ async fn push_image(
         media_type: image::MANIFEST.into(),
         digest: manifest_digest.clone(),
         size: bytes.len() as u64,
+        artifact_type: None,
         platform: Some(platform.clone()),
         annotations,
     };
@@ -309,6 +363,8 @@ async fn push_image(
             uploaded,
             mounted_from,
             source,
+            signature: None,
         },
+        codex_sha256,
     ))
 }

@@ -404,13 +404,14 @@ impl<'a> Registry<'a> {
         })
     }
 
-    /// PUT a manifest or index under a tag (or its digest).
+    /// PUT a manifest or index under a tag (or its digest). Returns whether the registry said
+    /// it took the manifest's `subject` into its referrers (an `OCI-Subject` header).
     pub async fn put_manifest(
         &self,
         tag_or_digest: &str,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<(), OciError> {
+    ) -> Result<bool, OciError> {
         let url = self.url(&self.reference.manifest_url(tag_or_digest))?;
         let resp = self
             .send(&url, Access::Push, || {
@@ -421,7 +422,176 @@ impl<'a> Registry<'a> {
                     .body(bytes.to_vec()))
             })
             .await?;
-        expect_success(&url, resp.status())
+        expect_success(&url, resp.status())?;
+        Ok(resp.headers().contains_key("oci-subject"))
+    }
+
+    /// Push `blob` (of `media_type`) as an artifact of `artifact_type` that refers to `subject`
+    /// (an image manifest): an empty config, the blob as its one layer, the subject named. A
+    /// registry without the referrers API (no `OCI-Subject` answer) gets the tag schema's
+    /// fallback as the spec asks: the index tagged `sha256-<hex>` of the subject, with this
+    /// artifact added. Returns the artifact manifest's digest.
+    pub async fn push_referrer(
+        &self,
+        subject: image::Descriptor,
+        artifact_type: &str,
+        blob: &[u8],
+        annotations: std::collections::BTreeMap<String, String>,
+    ) -> Result<String, OciError> {
+        let empty = image::digest_of(image::EMPTY_BYTES);
+        self.push_blob_bytes(&empty, image::EMPTY_BYTES).await?;
+        let blob_digest = image::digest_of(blob);
+        self.push_blob_bytes(&blob_digest, blob).await?;
+        let descriptor = |media_type: &str, digest: String, size: usize| image::Descriptor {
+            media_type: media_type.into(),
+            digest,
+            size: size as u64,
+            artifact_type: None,
+            platform: None,
+            annotations: Default::default(),
+        };
+        let manifest = image::Manifest {
+            schema_version: 2,
+            media_type: Some(image::MANIFEST.into()),
+            artifact_type: Some(artifact_type.into()),
+            config: descriptor(image::EMPTY, empty, image::EMPTY_BYTES.len()),
+            layers: vec![descriptor(artifact_type, blob_digest, blob.len())],
+            subject: Some(subject.clone()),
+            annotations: annotations.clone(),
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::BadDocument {
+            url: DisplayUrl::new(&self.reference.manifest_url("")),
+            what: "referrer manifest",
+            why: e.to_string(),
+        })?;
+        let digest = image::digest_of(&bytes);
+        if self.put_manifest(&digest, image::MANIFEST, &bytes).await? {
+            return Ok(digest);
+        }
+        let tag = image::referrers_tag(&subject.digest);
+        let mut index = match self.get_manifest(&tag).await {
+            Ok(doc) => serde_json::from_slice::<image::Index>(&doc.bytes).map_err(|e| {
+                OciError::BadDocument {
+                    url: DisplayUrl::new(&doc.url),
+                    what: "referrers index",
+                    why: e.to_string(),
+                }
+            })?,
+            Err(OciError::NoTag { .. }) => image::Index {
+                schema_version: 2,
+                media_type: Some(image::INDEX.into()),
+                manifests: Vec::new(),
+                annotations: Default::default(),
+            },
+            Err(e) => return Err(e),
+        };
+        if !index.manifests.iter().any(|d| d.digest == digest) {
+            index.manifests.push(image::Descriptor {
+                artifact_type: Some(artifact_type.into()),
+                annotations,
+                ..descriptor(image::MANIFEST, digest.clone(), bytes.len())
+            });
+            let index_bytes = serde_json::to_vec(&index).map_err(|e| OciError::BadDocument {
+                url: DisplayUrl::new(&self.reference.manifest_url(&tag)),
+                what: "referrers index",
+                why: e.to_string(),
+            })?;
+            self.put_manifest(&tag, image::INDEX, &index_bytes).await?;
+        }
+        Ok(digest)
+    }
+
+    /// The artifacts that refer to `digest`: the referrers API, else (a 404: a registry
+    /// without it) the tag schema's `sha256-<hex>` index, else none. Returns them with the
+    /// URL they were read from.
+    pub async fn referrers(
+        &self,
+        digest: &str,
+    ) -> Result<(Vec<image::Descriptor>, String), OciError> {
+        let raw = self.reference.referrers_url(digest);
+        let url = self.url(&raw)?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self
+                    .http
+                    .request(Method::GET, &url)
+                    .header(header::ACCEPT, image::INDEX))
+            })
+            .await?;
+        let (bytes, from) = match resp.status().as_u16() {
+            200 => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = resp
+                    .chunk()
+                    .await
+                    .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+                {
+                    if bytes.len() + chunk.len() > MANIFEST_LIMIT {
+                        return Err(too_large(&url));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                (bytes, raw)
+            }
+            404 => match self.get_manifest(&image::referrers_tag(digest)).await {
+                Ok(doc) => (doc.bytes, doc.url),
+                Err(OciError::NoTag { .. }) => return Ok((Vec::new(), raw)),
+                Err(e) => return Err(e),
+            },
+            status => {
+                return Err(OciError::Status {
+                    url: DisplayUrl::from(&url),
+                    status,
+                })
+            }
+        };
+        let index: image::Index =
+            serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
+                url: DisplayUrl::new(&from),
+                what: "referrers index",
+                why: e.to_string(),
+            })?;
+        Ok((index.manifests, from))
+    }
+
+    /// A small blob's bytes (at most `limit`), its digest checked.
+    pub async fn fetch_blob_bytes(&self, digest: &str, limit: u64) -> Result<Vec<u8>, OciError> {
+        let url = self.url(&self.reference.blob_url(digest))?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self.http.request(Method::GET, &url))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(OciError::Status {
+                url: DisplayUrl::from(&url),
+                status: resp.status().as_u16(),
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(OciError::BadDocument {
+                    url: DisplayUrl::from(&url),
+                    what: "blob",
+                    why: format!("it is larger than the {limit} bytes expected"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let actual = image::digest_of(&bytes);
+        if actual != digest {
+            return Err(OciError::BlobDigest {
+                url: DisplayUrl::from(&url),
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(bytes)
     }
 
     /// Every tag of the repository (`GET …/tags/list`), page by page as the `Link` header

@@ -136,6 +136,11 @@ impl Reference {
         format!("{}blobs/{digest}", self.api_base())
     }
 
+    /// `…/referrers/<digest>`: the referrers API (OCI distribution 1.1).
+    pub fn referrers_url(&self, digest: &str) -> String {
+        format!("{}referrers/{digest}", self.api_base())
+    }
+
     /// `…/blobs/uploads/`: where an upload session starts.
     pub fn uploads_url(&self) -> String {
         format!("{}blobs/uploads/", self.api_base())

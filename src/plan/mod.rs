@@ -111,6 +111,10 @@ pub struct Asset {
     /// annotation, for a layer rebuilt from a wheel or an npm tarball.
     #[serde(skip)]
     pub codex_sha256: Option<(crate::verify::Sha256, String)>,
+    /// A signature bundle the source holds for it (where it was read, its bytes): an OCI
+    /// image's referrer.
+    #[serde(skip)]
+    pub bundle: Option<(String, Vec<u8>)>,
 }
 
 impl Asset {

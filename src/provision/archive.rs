@@ -91,6 +91,7 @@ impl LocalArchive {
             expected,
             source: SourceKind::Archive,
             codex_sha256: None,
+            bundle: None,
         })
     }
 }

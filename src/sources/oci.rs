@@ -17,6 +17,56 @@ pub(super) struct Image {
     pub layers: Vec<Layer>,
     /// The image's annotation for `bin/codex`'s sha256, when it has one.
     pub codex_sha256: Option<String>,
+    /// A Sigstore bundle referring to the image (where it was read, its bytes): handed to the
+    /// signature check as a bundle found on GitHub is.
+    pub bundle: Option<(String, Vec<u8>)>,
+}
+
+/// The most a bundle may weigh (real ones are a few kB).
+const BUNDLE_LIMIT: u64 = 1 << 20;
+
+/// The first signature bundle among the artifacts referring to `digest`, its bytes checked
+/// against their digest. A registry that cannot say (an error) has none: the signature
+/// policy decides what that means, as for a release without a bundle.
+async fn referred_bundle(registry: &Registry<'_>, digest: &str) -> Option<(String, Vec<u8>)> {
+    let found = async {
+        let (referrers, _) = registry.referrers(digest).await?;
+        for r in referrers {
+            if !r
+                .artifact_type
+                .as_deref()
+                .is_some_and(image::is_bundle_type)
+            {
+                continue;
+            }
+            let doc = registry.get_manifest(&r.digest).await?;
+            let manifest: image::Manifest =
+                serde_json::from_slice(&doc.bytes).map_err(|e| OciError::BadDocument {
+                    url: doc.url.as_str().into(),
+                    what: "referrer manifest",
+                    why: e.to_string(),
+                })?;
+            let Some(layer) = manifest
+                .layers
+                .iter()
+                .find(|l| image::is_bundle_type(&l.media_type))
+            else {
+                continue;
+            };
+            let bytes = registry
+                .fetch_blob_bytes(&layer.digest, BUNDLE_LIMIT)
+                .await?;
+            return Ok(Some((doc.url, bytes)));
+        }
+        Ok::<_, OciError>(None)
+    };
+    match found.await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(reason = %e, "no signature bundle from the image's referrers");
+            None
+        }
+    }
 }
 
 pub(super) struct Layer {
@@ -69,6 +119,7 @@ pub(super) async fn image(
     };
     let manifest: image::Manifest = serde_json::from_slice(&manifest_doc.bytes)
         .map_err(|e| bad(&manifest_doc.url, e.to_string()))?;
+    let bundle = referred_bundle(&registry, &manifest_doc.digest).await;
     let layers = manifest
         .layers
         .iter()
@@ -110,6 +161,7 @@ pub(super) async fn image(
     Ok(Image {
         layers,
         codex_sha256: manifest.annotations.get(image::ANN_CODEX_SHA256).cloned(),
+        bundle,
     })
 }
 

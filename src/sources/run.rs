@@ -395,6 +395,7 @@ impl Walk {
             None => Ok(Settled {
                 archive_pins: true,
                 codex: None,
+                bundle: None,
                 name: c.file.clone().unwrap_or_default(),
                 url: c.url().unwrap_or_default().to_string(),
                 size: c.size,
@@ -413,6 +414,7 @@ impl Walk {
             expected,
             source: sp.source,
             codex_sha256: result.codex,
+            bundle: result.bundle,
         })
     }
 
@@ -479,6 +481,7 @@ impl Walk {
                         return Ok(Settled {
                             archive_pins: true,
                             codex: None,
+                            bundle: None,
                             url: c.url().unwrap_or_default().to_string(),
                             size: c.size.or(asset.size),
                             name,
@@ -497,6 +500,7 @@ impl Walk {
         Ok(Settled {
             archive_pins: true,
             codex: None,
+            bundle: None,
             url: c.url().unwrap_or_default().to_string(),
             size: c.size.or(asset.size),
             name,
@@ -515,6 +519,8 @@ struct Settled {
     archive_pins: bool,
     /// `bin/codex`'s digest to check when nothing pins it, and who says so.
     codex: Option<(Sha256, String)>,
+    /// A signature bundle the source holds for it (where, bytes).
+    bundle: Option<(String, Vec<u8>)>,
 }
 
 /// The candidate's layer in this target's image, its digest the channel's; an annotation for
@@ -569,6 +575,7 @@ fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<S
         channel: Some(Expected::sha256(layer.digest, DigestSource::OciManifest)),
         archive_pins: layer.rebuilt_from.is_none(),
         codex,
+        bundle: image.bundle.clone(),
     })
 }
 
@@ -629,6 +636,7 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
     Ok(Settled {
         archive_pins: true,
         codex: None,
+        bundle: None,
         name: file.filename.clone(),
         url: file.url.clone(),
         size: file.size.or(c.size),
@@ -665,6 +673,7 @@ fn from_packument(
     Ok(Settled {
         archive_pins: true,
         codex: None,
+        bundle: None,
         name: tarball.file,
         url: tarball.url,
         size: c.size,

@@ -1209,3 +1209,127 @@ fn latest_from_an_oci_mirror_is_its_newest_stable_version_tag_across_pages() {
         stderr(&out)
     );
 }
+
+// ---- the Sigstore bundle as a referrer ----------------------------------------------------
+
+#[test]
+fn the_signature_bundle_is_pushed_as_a_referrer_and_proves_an_install_from_the_registry() {
+    use crate::support::sigstore::{Identity, TestSigstore};
+    let sigstore = TestSigstore::new();
+    let codex = codex_script(V);
+    // A registry without the referrers API (the tag schema's fallback) and one with it; a
+    // cosign 2.x bundle to the first, a standard v0.1 bundle to the second.
+    let cases = [
+        (
+            false,
+            sigstore.sign_legacy(codex.as_bytes(), &Identity::codex_release(TAG)),
+            "application/vnd.dev.codex-bootstrap.cosign-bundle+json",
+        ),
+        (
+            true,
+            sigstore.sign_bundle(codex.as_bytes(), &Identity::codex_release(TAG)),
+            "application/vnd.dev.sigstore.bundle.v0.1+json",
+        ),
+    ];
+    for (api, bundle, artifact_type) in cases {
+        // Installed from a release with its bundle: the receipt keeps the bundle.
+        let server = ReleaseServer::start();
+        server.add_release(
+            TAG,
+            &[
+                Asset::new(
+                    &crate::fixture::package_gz(),
+                    Package::codex(V).tar_gz(),
+                    DigestMode::Api,
+                ),
+                Asset::new(
+                    &format!("codex-{}.sigstore", host_target()),
+                    bundle.clone(),
+                    DigestMode::Api,
+                ),
+            ],
+        );
+        let ctx = TestContext::new();
+        let root = ctx.root().join("trusted_root.json");
+        std::fs::write(&root, sigstore.trusted_root()).unwrap();
+        let root = root.to_str().unwrap().to_string();
+        assert_exit(&ctx.install(&server, &["--trusted-root", &root]), 0);
+        drop(server);
+        let reg = OciRegistry::start(bearer());
+        if api {
+            reg.with_referrers_api();
+        }
+        let docker = login(&ctx, &reg, "ci", "s3cret");
+        let out = ctx
+            .cmd(["mirror", V, "--from-cache", "--json", "--out"])
+            .arg(reg.reference("codex/runtime"))
+            .env("DOCKER_CONFIG", &docker)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let report = json(&out.stdout);
+        let image = &report["images"][0];
+        let signature = &image["signature"];
+        assert_eq!(signature["artifact_type"], artifact_type, "{report:#}");
+        // The referrer: an artifact whose subject is the image, its one layer the bundle.
+        let (_, referrer) = reg
+            .manifest("codex/runtime", signature["digest"].as_str().unwrap())
+            .unwrap();
+        let referrer = json(&referrer);
+        assert_eq!(referrer["artifactType"], artifact_type);
+        assert_eq!(referrer["subject"]["digest"], image["manifest_digest"]);
+        assert_eq!(
+            referrer["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
+        assert_eq!(
+            reg.blob(referrer["layers"][0]["digest"].as_str().unwrap()),
+            Some(bundle.clone())
+        );
+        // Without the API, the tag schema's index lists it under `sha256-<hex>`.
+        let fallback = image["manifest_digest"]
+            .as_str()
+            .unwrap()
+            .replace("sha256:", "sha256-");
+        match reg.manifest("codex/runtime", &fallback) {
+            Some((_, index)) if !api => {
+                assert_eq!(json(&index)["manifests"][0]["digest"], signature["digest"])
+            }
+            None if api => {}
+            other => panic!("api: {api}, fallback tag: {other:?}"),
+        }
+
+        // A fresh machine reaching only the registry, a signature required: the referrer's
+        // bundle proves the layer's `bin/codex`.
+        let fresh = TestContext::new();
+        let docker = login(&fresh, &reg, "ci", "s3cret");
+        let out = fresh
+            .cmd([
+                "install",
+                V,
+                "--json",
+                "--require-signature",
+                "--trusted-root",
+            ])
+            .arg(&root)
+            .arg("--mirror")
+            .arg(reg.reference("codex/runtime"))
+            .env("DOCKER_CONFIG", &docker)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let sig = &json(&out.stdout)["signature"];
+        assert_eq!(sig["verified"], true, "{sig}");
+        let bundle_from = sig["bundle_from"].as_str().unwrap();
+        assert!(
+            bundle_from.ends_with(&format!(
+                "/v2/codex/runtime/manifests/{}",
+                signature["digest"].as_str().unwrap()
+            )),
+            "{bundle_from}"
+        );
+        let asked = |p: &str| reg.server.requests().iter().any(|q| q.path.contains(p));
+        assert!(asked("/referrers/sha256:"));
+        assert_eq!(asked(&format!("/manifests/{fallback}")), !api);
+    }
+}

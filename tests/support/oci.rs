@@ -34,6 +34,9 @@ struct State {
     /// Whether mounts are done (else a mount opens an upload, as registries that cannot do).
     no_mounts: bool,
     mounts: usize,
+    /// Whether the registry has the referrers API (OCI distribution 1.1); distribution 2.8
+    /// has not, and answers 404.
+    referrers_api: bool,
     /// The most tags one tag-list page holds (whatever `n` asks).
     tags_page: usize,
     /// The next PATCH keeps this many of its bytes, then the connection drops.
@@ -151,6 +154,11 @@ impl OciRegistry {
         st.global.contains(digest) || st.links.contains(&(repo.to_string(), digest.to_string()))
     }
 
+    /// Serve the referrers API, and say `OCI-Subject` to a manifest with a subject.
+    pub fn with_referrers_api(&self) {
+        self.lock().referrers_api = true;
+    }
+
     /// Tag lists answer at most `n` tags a page, with a `Link` to the next.
     pub fn tags_per_page(&self, n: usize) {
         self.lock().tags_page = n;
@@ -243,6 +251,37 @@ fn route(
         };
         return error(401, "UNAUTHORIZED").header("www-authenticate", &challenge);
     }
+    if let Some((repo, subject)) = rest.split_once("/referrers/") {
+        if !st.referrers_api {
+            return error(404, "NOT_FOUND");
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut manifests = Vec::new();
+        let mut keys: Vec<&(String, String)> = st.manifests.keys().collect();
+        keys.sort();
+        for key in keys {
+            let (mt, bytes) = &st.manifests[key];
+            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+                continue;
+            };
+            let digest = sha256_digest(bytes);
+            if key.0 == repo && doc["subject"]["digest"] == subject && seen.insert(digest.clone()) {
+                manifests.push(serde_json::json!({
+                    "mediaType": mt,
+                    "digest": digest,
+                    "size": bytes.len(),
+                    "artifactType": doc["artifactType"],
+                }));
+            }
+        }
+        let body = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        return Response::new(200, body.to_string())
+            .header("content-type", "application/vnd.oci.image.index.v1+json");
+    }
     if let Some(repo) = rest.strip_suffix("/tags/list") {
         // Sorted, `n` at a time after `last`, with a `Link` to the next page as distribution.
         let mut tags: Vec<&String> = st
@@ -287,7 +326,14 @@ fn route(
                     (media_type.clone(), req.body.clone()),
                 );
                 st.manifests.insert(key, (media_type, req.body.clone()));
-                Response::new(201, "").header("docker-content-digest", &digest)
+                let subject = serde_json::from_slice::<serde_json::Value>(&req.body)
+                    .ok()
+                    .and_then(|d| d["subject"]["digest"].as_str().map(str::to_string));
+                let r = Response::new(201, "").header("docker-content-digest", &digest);
+                match subject {
+                    Some(s) if st.referrers_api => r.header("oci-subject", &s),
+                    _ => r,
+                }
             }
             "GET" | "HEAD" => match st.manifests.get(&key) {
                 Some((mt, bytes)) => {
