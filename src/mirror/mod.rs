@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 mod oci;
+mod rebuild;
 pub use oci::{push, Pushed, PushedImage};
 
 use crate::error::Hint;
@@ -78,7 +79,7 @@ pub enum MirrorError {
     Rebuild {
         name: String,
         #[source]
-        source: Box<crate::oci::layer::RebuildError>,
+        source: Box<rebuild::RebuildError>,
     },
     #[error("`--mount-from` names repositories of an OCI registry, but `--out` is a directory")]
     MountNeedsOci,
@@ -110,7 +111,7 @@ impl Hint for MirrorError {
             MirrorError::Encode(_) => None,
             MirrorError::MountNeedsOci => Some("drop `--mount-from`, or push with `--out oci://REGISTRY/REPO`".into()),
             MirrorError::Rebuild { source, .. } => match &**source {
-                crate::oci::layer::RebuildError::Unpack(e) => e.hint(),
+                rebuild::RebuildError::Unpack(e) => e.hint(),
                 _ => Some("the cache directory must be writable, on a disk with room for the unpacked runtime (about 400 MB)".into()),
             },
             MirrorError::BadDestination(_) => Some("give `--out` a directory to serve (then `--mirror https://…`), or `oci://REGISTRY/REPO` to push to a registry".into()),

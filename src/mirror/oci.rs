@@ -207,12 +207,13 @@ async fn push_image(
                 "Rebuilding",
                 &format!("the package tree of {name} as a layer"),
             );
-            let r = crate::oci::layer::rebuild(&path, k, version, &target, work.path()).map_err(
-                |e| MirrorError::Rebuild {
-                    name: name.clone(),
-                    source: Box::new(e),
-                },
-            )?;
+            let r =
+                super::rebuild::rebuild(&path, k, version, &target, work.path()).map_err(|e| {
+                    MirrorError::Rebuild {
+                        name: name.clone(),
+                        source: Box::new(e),
+                    }
+                })?;
             // The layer outlives the work dir's tree: keep it beside the other downloads.
             let kept = staging.join(format!("{}-rebuilt.tar.zst", target));
             std::fs::rename(&r.path, &kept).map_err(|e| MirrorError::Write(kept.clone(), e))?;

@@ -7,10 +7,24 @@
 //! - [`auth`]: credentials as container tools keep them (docker's `config.json`, podman's
 //!   `auth.json`, `docker-credential-*` helpers).
 //! - [`client`]: the distribution API over our one HTTP client, answering the registry's
-//!   `WWW-Authenticate` challenge (Basic, or Bearer token exchange).
+//!   `WWW-Authenticate` challenge (Basic, or Bearer token exchange): manifests, tags, blobs,
+//!   chunked and resumable uploads, cross-repository mounts, referrers (and their tag schema).
 //!
-//! Known gaps: uploads are monolithic (`POST` then one `PUT ?digest=`), no cross-repository
-//! mount, no referrers (the Sigstore bundle is not pushed yet).
+//! Known gaps:
+//! - No token-auth test against a real registry: the Bearer exchange (realm, service, scope,
+//!   one token reused, 401 -> token -> retry, push scope, a mount's extra pull scope) is tested
+//!   on the loopback stand-in only; distribution is tested with htpasswd (Basic).
+//! - A layer rebuilt from a wheel or an npm tarball is deterministic for one zstd version and
+//!   level; another zstd may compress the same tar differently (its `diff_id` stays the same).
+//! - An install from a rebuilt layer keeps it in the store under the package archive's name:
+//!   `mirror --from-cache` pushes it again as it is (same digest), but as `cache`, without the
+//!   `rebuilt-from` annotation.
+//! - The referrer is pushed and read on the loopback stand-in (with and without the referrers
+//!   API); against distribution 2.8 (no referrers API) only the tag-schema path would apply,
+//!   and no real-registry test signs one (the test Sigstore lives in the hermetic suite).
+//! - A dropped chunk resumes from the upload's `Range`; distribution says `0-0` for both zero
+//!   bytes and one, taken as zero: after a drop that left exactly one byte, the resends are
+//!   refused (416) until the resumes run out and the push fails with the registry's answer.
 
 pub mod auth;
 pub mod client;

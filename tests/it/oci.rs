@@ -1333,3 +1333,131 @@ fn the_signature_bundle_is_pushed_as_a_referrer_and_proves_an_install_from_the_r
         assert_eq!(asked(&format!("/manifests/{fallback}")), !api);
     }
 }
+
+// ---- the README's Dockerfile and Pod spec -------------------------------------------------
+
+/// The fenced block of the README's "OCI registries" section whose first line is `# {title}`.
+fn readme_block(title: &str) -> String {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme
+        .split("### OCI registries")
+        .nth(1)
+        .expect("README.md has an `OCI registries` section");
+    let section = section.split("\n### ").next().unwrap();
+    let mut lines = section.lines();
+    while let Some(l) = lines.next() {
+        if !l.starts_with("```") {
+            continue;
+        }
+        let body: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        if body.first().map(|l| l.trim()) == Some(&format!("# {title}")) {
+            return body[1..].join("\n") + "\n";
+        }
+    }
+    panic!("README.md has no block `# {title}` in its OCI registries section");
+}
+
+/// Every `/opt/codex/…` path a block names, relative to `/opt/codex/`.
+fn opt_codex_paths(block: &str) -> Vec<String> {
+    block
+        .split("/opt/codex/")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "._-/".contains(*c))
+                .collect::<String>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_readme_s_dockerfile_and_pod_spec_name_what_the_pushed_layer_holds() {
+    let (reg, zst) = pushed(false);
+    // The tree the layer unpacks to: the pushed blob, as a runtime reads it.
+    let digest = format!("sha256:{}", sha256_hex(&zst));
+    let tar = zstd::decode_all(&reg.blob(&digest).unwrap()[..]).unwrap();
+    let tree: Vec<String> = tar::Archive::new(&tar[..])
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path().unwrap().to_string_lossy().into_owned();
+            p.trim_start_matches("./").trim_end_matches('/').to_string()
+        })
+        .collect();
+    let has = |p: &str| tree.iter().any(|t| t == p.trim_end_matches('/'));
+    // The README pushes to this repository; its blocks name it at the version's tag.
+    let push = readme_block_containing("codex-bootstrap mirror 0.163.0");
+    let pushed_to = push
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("oci://"))
+        .expect("the push names an oci:// reference")
+        .to_string();
+    let tagged = format!("{pushed_to}:{V}");
+
+    let dockerfile = readme_block("Dockerfile: the runtime copied out of the registry");
+    let copy: Vec<&str> = dockerfile
+        .lines()
+        .find(|l| l.starts_with("COPY --from="))
+        .expect("a COPY --from line")
+        .split_whitespace()
+        .collect();
+    assert_eq!(copy[1], format!("--from={tagged}"));
+    // The image root is the package tree: `/` copied to the destination.
+    assert_eq!((copy[2], copy[3]), ("/", "/opt/codex/"));
+    let paths = opt_codex_paths(&dockerfile);
+    assert!(paths.contains(&"bin".to_string()), "{paths:?}");
+    for p in &paths {
+        assert!(
+            has(p),
+            "the Dockerfile names /opt/codex/{p}, not in {tree:?}"
+        );
+    }
+
+    let pod = readme_block("Kubernetes: the runtime as an image volume");
+    let field = |name: &str| -> Vec<String> {
+        pod.lines()
+            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .collect()
+    };
+    assert_eq!(field("reference:"), std::slice::from_ref(&tagged));
+    assert_eq!(field("mountPath:"), ["/opt/codex"]);
+    // The volume and its mount are one name.
+    let names = field("name:");
+    assert!(
+        names.iter().filter(|n| *n == "codex").count() == 2,
+        "{names:?}"
+    );
+    let paths = opt_codex_paths(&pod);
+    assert!(paths.contains(&"bin/codex".to_string()), "{paths:?}");
+    for p in &paths {
+        assert!(has(p), "the Pod names /opt/codex/{p}, not in {tree:?}");
+    }
+    // And the reference is one `install --mirror` and the registry take.
+    let r = Reference::parse(&format!("oci://{tagged}")).unwrap();
+    assert_eq!(
+        (r.repository.as_str(), r.tag.as_deref()),
+        ("codex/runtime", Some(V))
+    );
+}
+
+/// The README OCI section's first fenced block that contains `needle`.
+fn readme_block_containing(needle: &str) -> String {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme.split("### OCI registries").nth(1).unwrap();
+    section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .find(|b| b.contains(needle))
+        .unwrap_or_else(|| panic!("no block with `{needle}`"))
+        .to_string()
+}
