@@ -11,9 +11,9 @@
 //!   chunked and resumable uploads, cross-repository mounts, referrers (and their tag schema).
 //!
 //! Known gaps:
-//! - No token-auth test against a real registry: the Bearer exchange (realm, service, scope,
-//!   one token reused, 401 -> token -> retry, push scope, a mount's extra pull scope) is tested
-//!   on the loopback stand-in only; distribution is tested with htpasswd (Basic).
+//! - Token auth is tested against distribution with a token server of the tests' own (one
+//!   scope per token request); registries whose realm wants `offline_token`/refresh tokens
+//!   (the OAuth2 POST form) get the GET exchange only.
 //! - A layer rebuilt from a wheel or an npm tarball is deterministic for one zstd version and
 //!   level; another zstd may compress the same tar differently (its `diff_id` stays the same).
 //! - An install from a rebuilt layer keeps it in the store under the package archive's name:

@@ -367,3 +367,81 @@ fn a_wheel_is_pushed_as_a_rebuilt_layer_in_chunks_mounted_into_another_repositor
         format!("codex-cli {}", reg.version)
     );
 }
+
+#[test]
+#[ignore = "needs .ci/oci-registry"]
+fn a_registry_with_token_auth_takes_a_push_and_serves_the_install_with_one_token_each() {
+    let Some(reg) = registry() else { return };
+    let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set"));
+    // The same login, on the registry that answers with a Bearer challenge.
+    let token_reg = Registry {
+        host: var("OCI_TOKEN_REGISTRY"),
+        ..registry().unwrap()
+    };
+    let log_path = PathBuf::from(var("OCI_TOKEN_LOG"));
+    let asked = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let reference = format!("oci://{}/codex/runtime", token_reg.host);
+    let pusher = Sandbox::new(&token_reg, &token_reg.password);
+    let out = pusher
+        .cmd(&token_reg, &["mirror", &reg.version, "--out", &reference])
+        .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", &reg.release_download)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    // One token for the whole push, asked with push access to the repository.
+    let tokens = asked();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(tokens[0]["service"], "codex-bootstrap-oci-test");
+    assert_eq!(tokens[0]["scopes"][0], "repository:codex/runtime:pull,push");
+    assert_eq!(tokens[0]["login"], true);
+
+    // skopeo, through the same token server, reads it.
+    let tagged = format!("docker://{}/codex/runtime:{}", token_reg.host, reg.version);
+    assert_exit(&skopeo(&token_reg, &["inspect", "--raw", &tagged]), 0);
+
+    let fresh = Sandbox::new(&token_reg, &token_reg.password);
+    let before = asked().len();
+    let out = fresh
+        .cmd(
+            &token_reg,
+            &["install", "--mirror", &reference, "--print-path"],
+        )
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let pulls: Vec<_> = asked().into_iter().skip(before).collect();
+    assert_eq!(
+        pulls
+            .iter()
+            .map(|t| t["scopes"][0].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["repository:codex/runtime:pull"],
+        "{pulls:?}"
+    );
+    let codex = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let version = Command::new(&codex).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("codex-cli {}", reg.version)
+    );
+
+    // A wrong password: the token server refuses it, and the verdict names the file.
+    let wrong = Sandbox::new(&token_reg, "not-the-password");
+    let out = wrong
+        .cmd(&token_reg, &["install", "--mirror", &reference])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the credentials") && err.contains("config.json"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-password"), "{err}");
+}
