@@ -1461,3 +1461,52 @@ fn readme_block_containing(needle: &str) -> String {
         .unwrap_or_else(|| panic!("no block with `{needle}`"))
         .to_string()
 }
+
+#[test]
+fn a_referred_bundle_from_another_signer_refuses_the_install() {
+    let (reg, _) = pushed(false);
+    reg.with_referrers_api();
+    // Another client attached a bundle to the image: a real cosign 2.x bundle, signed by
+    // someone who is not OpenAI's release workflow, over other bytes.
+    let bundle = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/sigstore-legacy/cosign2-blob.sigstore"),
+    )
+    .unwrap();
+    let (_, index) = reg.manifest("codex/runtime", V).unwrap();
+    let entry = json(&index)["manifests"][0].clone();
+    let artifact = "application/vnd.dev.codex-bootstrap.cosign-bundle+json";
+    let empty = reg.put_blob(b"{}".to_vec());
+    let layer = reg.put_blob(bundle.clone());
+    let referrer = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": artifact,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": artifact, "digest": layer, "size": bundle.len()}],
+        "subject": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": entry["digest"],
+            "size": entry["size"],
+        },
+    });
+    reg.put_manifest(
+        "codex/runtime",
+        "attached",
+        "application/vnd.oci.image.manifest.v1+json",
+        serde_json::to_vec(&referrer).unwrap(),
+    );
+    let ctx = TestContext::new();
+    let docker = login(&ctx, &reg, "ci", "s3cret");
+    let out = ctx
+        .cmd(["install", V, "--mirror"])
+        .arg(reg.reference("codex/runtime"))
+        .env("DOCKER_CONFIG", &docker)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("signed by vu@krnl.xyz"), "{err}");
+    assert!(err.contains("mirror: the signature does not prove"), "{err}");
+    assert_nothing_installed(&ctx);
+}
