@@ -942,7 +942,11 @@ impl<'a> Registry<'a> {
                 return Err(failed);
             }
             tracing::debug!(offset, reason = %failed, "chunk failed; asking the upload's status");
+            // `0-0` is both no byte and one: a chunk from 0 refused as out of range means one.
+            let refused_from_zero =
+                offset == 0 && matches!(failed, OciError::Status { status: 416, .. });
             (location, offset) = match self.upload_status(&location).await {
+                Ok((next, 0)) if refused_from_zero => (next, 1),
                 Ok(status) => status,
                 // A registry that cancelled the upload (distribution does when the upload's
                 // state and its bytes disagree): start over.

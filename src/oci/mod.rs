@@ -22,9 +22,8 @@
 //! - The referrer is pushed and read on the loopback stand-in (with and without the referrers
 //!   API); against distribution 2.8 (no referrers API) only the tag-schema path would apply,
 //!   and no real-registry test signs one (the test Sigstore lives in the hermetic suite).
-//! - A dropped chunk resumes from the upload's `Range`; distribution says `0-0` for both zero
-//!   bytes and one, taken as zero: after a drop that left exactly one byte, the resends are
-//!   refused (416) until the resumes run out and the push fails with the registry's answer.
+//! - A dropped chunk resumes from the upload's `Range`. Distribution says `0-0` for both zero
+//!   bytes and one: taken as zero, and as one when a resend from zero is refused (416).
 
 pub mod auth;
 pub mod client;
