@@ -188,6 +188,7 @@ pub fn build(
         path,
         expected,
         source,
+        ..
     } in files
     {
         let dest = release_dir.join(crate::remote::file_name(&source, &name)?);
@@ -312,6 +313,8 @@ struct Archive {
     expected: Expectations,
     /// The source that served it, or `cache`.
     source: String,
+    /// For a kept OCI layer rebuilt from a wheel or npm tarball: which.
+    rebuilt_from: Option<String>,
 }
 
 /// The verified archives the store kept for each target of the pinned version.
@@ -349,6 +352,7 @@ fn from_store(
                 rt.receipt.verified_by.clone(),
             )),
             source: "cache".into(),
+            rebuilt_from: rt.receipt.rebuilt_from.clone(),
         });
     }
     Ok((version, files))
@@ -398,6 +402,7 @@ fn from_sources(
                         path: f.path,
                         expected: asset.expected.clone(),
                         source: asset.source.to_string(),
+                        rebuilt_from: asset.rebuilt_from.clone(),
                     }),
                     Err(e) => Attempt::Next(Failed::of(e)),
                 }

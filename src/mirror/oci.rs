@@ -180,6 +180,7 @@ async fn push_image(
         path,
         expected,
         source,
+        rebuilt_from: kept_rebuilt,
     } = archive;
     let kind = AssetKind::from_name(&name);
     let (sha256, size) = super::verify_in_place(&path, &expected)?;
@@ -198,7 +199,9 @@ async fn push_image(
                     size,
                 },
                 facts,
-                None,
+                // A layer the store kept from an image rebuilt from a wheel or npm tarball
+                // is pushed as it is, and says so again.
+                kept_rebuilt,
             )
         }
         Some(k @ (AssetKind::Wheel | AssetKind::NpmTarball)) => {

@@ -16,9 +16,6 @@
 //!   (the OAuth2 POST form) get the GET exchange only.
 //! - A layer rebuilt from a wheel or an npm tarball is deterministic for one zstd version and
 //!   level; another zstd may compress the same tar differently (its `diff_id` stays the same).
-//! - An install from a rebuilt layer keeps it in the store under the package archive's name:
-//!   `mirror --from-cache` pushes it again as it is (same digest), but as `cache`, without the
-//!   `rebuilt-from` annotation.
 //! - The referrer is pushed and read on the loopback stand-in (with and without the referrers
 //!   API); against distribution 2.8 (no referrers API) only the tag-schema path would apply,
 //!   and no real-registry test signs one (the test Sigstore lives in the hermetic suite).

@@ -115,6 +115,9 @@ pub struct Asset {
     /// image's referrer.
     #[serde(skip)]
     pub bundle: Option<(String, Vec<u8>)>,
+    /// The wheel or npm tarball an OCI layer was rebuilt from (it is not the release's archive).
+    #[serde(skip)]
+    pub rebuilt_from: Option<String>,
 }
 
 impl Asset {

@@ -92,6 +92,7 @@ impl LocalArchive {
             source: SourceKind::Archive,
             codex_sha256: None,
             bundle: None,
+            rebuilt_from: None,
         })
     }
 }

@@ -396,6 +396,7 @@ impl Walk {
                 archive_pins: true,
                 codex: None,
                 bundle: None,
+                rebuilt_from: None,
                 name: c.file.clone().unwrap_or_default(),
                 url: c.url().unwrap_or_default().to_string(),
                 size: c.size,
@@ -415,6 +416,7 @@ impl Walk {
             source: sp.source,
             codex_sha256: result.codex,
             bundle: result.bundle,
+            rebuilt_from: result.rebuilt_from,
         })
     }
 
@@ -482,6 +484,7 @@ impl Walk {
                             archive_pins: true,
                             codex: None,
                             bundle: None,
+                            rebuilt_from: None,
                             url: c.url().unwrap_or_default().to_string(),
                             size: c.size.or(asset.size),
                             name,
@@ -501,6 +504,7 @@ impl Walk {
             archive_pins: true,
             codex: None,
             bundle: None,
+            rebuilt_from: None,
             url: c.url().unwrap_or_default().to_string(),
             size: c.size.or(asset.size),
             name,
@@ -521,6 +525,8 @@ struct Settled {
     codex: Option<(Sha256, String)>,
     /// A signature bundle the source holds for it (where, bytes).
     bundle: Option<(String, Vec<u8>)>,
+    /// What an OCI layer was rebuilt from.
+    rebuilt_from: Option<String>,
 }
 
 /// The candidate's layer in this target's image, its digest the channel's; an annotation for
@@ -576,6 +582,7 @@ fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<S
         archive_pins: layer.rebuilt_from.is_none(),
         codex,
         bundle: image.bundle.clone(),
+        rebuilt_from: layer.rebuilt_from.clone(),
     })
 }
 
@@ -637,6 +644,7 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         archive_pins: true,
         codex: None,
         bundle: None,
+        rebuilt_from: None,
         name: file.filename.clone(),
         url: file.url.clone(),
         size: file.size.or(c.size),
@@ -674,6 +682,7 @@ fn from_packument(
         archive_pins: true,
         codex: None,
         bundle: None,
+        rebuilt_from: None,
         name: tarball.file,
         url: tarball.url,
         size: c.size,

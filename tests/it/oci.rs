@@ -827,6 +827,18 @@ fn a_wheel_or_an_npm_tarball_becomes_one_deterministic_layer_that_installs() {
             receipt.contains(digest.trim_start_matches("sha256:")),
             "{receipt}"
         );
+        // Pushed again from that store: the kept layer as it is, still said to be rebuilt.
+        let again = OciRegistry::start(Auth::Open);
+        let out = ctx
+            .cmd(["mirror", V, "--from-cache", "--json", "--out"])
+            .arg(again.reference("codex/runtime"))
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let report = json(&out.stdout);
+        assert_eq!(report["images"][0]["layer_digest"], digest);
+        assert_eq!(report["images"][0]["rebuilt_from"], rebuilt_from);
+        assert_eq!(report["images"][0]["source"], "cache");
     }
 }
 
