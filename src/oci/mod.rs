@@ -16,9 +16,8 @@
 //!   (the OAuth2 POST form) get the GET exchange only.
 //! - A layer rebuilt from a wheel or an npm tarball is deterministic for one zstd version and
 //!   level; another zstd may compress the same tar differently (its `diff_id` stays the same).
-//! - The referrer is pushed and read on the loopback stand-in (with and without the referrers
-//!   API); against distribution 2.8 (no referrers API) only the tag-schema path would apply,
-//!   and no real-registry test signs one (the test Sigstore lives in the hermetic suite).
+//! - Referrers: the referrers API is tested on the loopback stand-in; distribution 2.8 has
+//!   none, so against it only the tag schema (`sha256-<hex>`) is exercised.
 //! - A dropped chunk resumes from the upload's `Range`. Distribution says `0-0` for both zero
 //!   bytes and one: taken as zero, and as one when a resend from zero is refused (416).
 

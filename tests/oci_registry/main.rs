@@ -5,6 +5,9 @@
 //! pinned by its project's `codex-runtime.toml`; GitHub's API, the Python index and npm are
 //! unreachable throughout.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -444,4 +447,118 @@ fn a_registry_with_token_auth_takes_a_push_and_serves_the_install_with_one_token
         "{err}"
     );
     assert!(!err.contains("not-the-password"), "{err}");
+}
+
+#[test]
+#[ignore = "needs .ci/oci-registry"]
+fn a_signed_runtime_carries_its_bundle_as_a_referrer_distribution_keeps_by_the_tag_schema() {
+    use support::sigstore::{Identity, TestSigstore};
+    let Some(reg) = registry() else { return };
+    // The test's own Sigstore signs the fake runtime's `bin/codex`; the pusher's project pins
+    // that bundle beside the release's archive, so the push has a bundle to attach.
+    let (name, archive) = archive(&reg);
+    let mut codex = Vec::new();
+    {
+        use std::io::Read as _;
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+        for entry in tar.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            if entry
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("./")
+                == "bin/codex"
+            {
+                entry.read_to_end(&mut codex).unwrap();
+            }
+        }
+    }
+    assert!(!codex.is_empty());
+    let tag = format!("rust-v{}", reg.version);
+    let sigstore = TestSigstore::new();
+    let bundle = sigstore.sign_bundle(&codex, &Identity::codex_release(&tag));
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("codex-runtime.toml"),
+        format!(
+            "[runtime]\nversion = \"{v}\"\n\n[targets.{t}]\nasset = \"{name}\"\nsize = {size}\nsha256 = \"{sha}\"\nsigstore_bundle = \"{b64}\"\n",
+            v = reg.version,
+            t = reg.target,
+            size = archive.len(),
+            sha = sha256_hex(&archive),
+            b64 = base64::engine::general_purpose::STANDARD.encode(&bundle),
+        ),
+    )
+    .unwrap();
+    let root = project.path().join("trusted_root.json");
+    std::fs::write(&root, sigstore.trusted_root()).unwrap();
+    let root = root.display().to_string();
+    let reference = format!("oci://{}/codex/signed", reg.host);
+    let pusher = Sandbox::new(&reg, &reg.password);
+    let out = pusher
+        .cmd(
+            &reg,
+            &["mirror", &reg.version, "--json", "--out", &reference],
+        )
+        .current_dir(project.path())
+        .env("CODEX_BOOTSTRAP_GITHUB_DOWNLOAD_URL", &reg.release_download)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let image = &report["images"][0];
+    assert_eq!(
+        image["signature"]["artifact_type"], "application/vnd.dev.sigstore.bundle.v0.1+json",
+        "{report:#}"
+    );
+    // distribution 2.8 has no referrers API: the artifact is listed in the tag schema's
+    // index, which skopeo reads like any other.
+    let fallback = image["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .replace("sha256:", "sha256-");
+    let out = skopeo(
+        &reg,
+        &[
+            "inspect",
+            "--raw",
+            &format!("docker://{}/codex/signed:{fallback}", reg.host),
+        ],
+    );
+    assert_exit(&out, 0);
+    let index: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        image["signature"]["digest"]
+    );
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.1+json"
+    );
+
+    // A machine with no project (nothing pinned, no bundle of its own) and only the registry
+    // reachable, a signature required: the referrer proves the install.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let fresh = Sandbox::new(&reg, &reg.password);
+    let out = fresh
+        .cmd(
+            &reg,
+            &[
+                "install",
+                &reg.version,
+                "--json",
+                "--require-signature",
+                "--trusted-root",
+                &root,
+                "--mirror",
+                &reference,
+            ],
+        )
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let installed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(installed["signature"]["verified"], true, "{installed:#}");
 }
