@@ -18,8 +18,9 @@
 //!   level; another zstd may compress the same tar differently (its `diff_id` stays the same).
 //! - Referrers: the referrers API is tested on the loopback stand-in; distribution 2.8 has
 //!   none, so against it only the tag schema (`sha256-<hex>`) is exercised.
-//! - A dropped chunk resumes from the upload's `Range`. Distribution says `0-0` for both zero
-//!   bytes and one: taken as zero, and as one when a resend from zero is refused (416).
+//! - A dropped chunk resumes from the upload's `Range`: tested on the stand-in (chunks alone
+//!   against distribution). Distribution says `0-0` for both zero bytes and one: taken as
+//!   zero, and as one when a resend from zero is refused (416).
 
 pub mod auth;
 pub mod client;
