@@ -535,6 +535,12 @@ fn the_dry_run_shows_the_image_and_blob_urls_and_asks_nothing() {
     assert!(text.contains(&format!("{base}/manifests/{V}")), "{text}");
     assert!(text.contains(&format!("{base}/blobs/sha256:")), "{text}");
     assert!(text.contains("the image manifest's layer digest"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{base}/referrers/<image manifest digest> (else the tag sha256-<digest>)"
+        )),
+        "{text}"
+    );
     assert!(reg.server.requests().is_empty());
     // `--mirror` names the repository: the tag is the version's.
     let out = ctx
