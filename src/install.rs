@@ -338,6 +338,7 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             source: Some(job.asset.source),
             signature,
             signature_bundle,
+            rebuilt_from: job.asset.rebuilt_from.clone(),
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),

@@ -734,6 +734,9 @@ fn dry_run(
         /// A bundle a manifest pins: checked first, no request.
         #[serde(skip_serializing_if = "Option::is_none")]
         pinned: Option<String>,
+        /// An OCI mirror's referrers of the image (asked once its manifest digest is known).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        referrers: Option<String>,
         bundles: Vec<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         none_because: Option<String>,
@@ -794,6 +797,19 @@ fn dry_run(
     }
     let installed = ctx.store.installed(&version, &ctx.target)?.is_some();
     let bundles = ctx.bundle_sources(&version);
+    // From an OCI mirror, a bundle referring to the image is looked for first (after a pinned
+    // one): through the referrers API, else the tag schema's `sha256-<digest>` index.
+    let referrers = ctx
+        .mirror
+        .as_ref()
+        .filter(|m| m.is_oci() && bundles.pinned.is_none())
+        .and_then(|m| codex_bootstrap::oci::Reference::parse(&m.download_base).ok())
+        .map(|r| {
+            format!(
+                "{} (else the tag sha256-<digest>): the image's referrers",
+                DisplayUrl::new(&r.referrers_url("<image manifest digest>"))
+            )
+        });
     let trusted_root = ctx.settings.signature.trusted_root.as_ref().map_or_else(
         || "embedded Sigstore production root".to_string(),
         |p| p.display().to_string(),
@@ -828,6 +844,7 @@ fn dry_run(
                 .collect(),
             signature: DrySignature {
                 pinned: bundles.pinned.as_ref().map(|(origin, _)| origin.clone()),
+                referrers: referrers.clone(),
                 bundles: bundles.urls.clone(),
                 none_because: bundles.none_because.clone(),
                 required: ctx.settings.signature.require,
@@ -948,6 +965,9 @@ fn dry_run(
     )?;
     if let Some((origin, _)) = &bundles.pinned {
         writeln!(out, "           {origin} (checked first)")?;
+    }
+    if let Some(r) = &referrers {
+        writeln!(out, "           {r}")?;
     }
     for url in &bundles.urls {
         writeln!(

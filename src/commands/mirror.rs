@@ -28,6 +28,11 @@ pub struct MirrorArgs {
     #[arg(long, value_name = "all|T,...")]
     pub targets: Option<String>,
 
+    /// With `--out oci://…`: repositories of the same registry to mount layers from when they
+    /// have them (cross-repository mount), instead of uploading them again.
+    #[arg(long, value_name = "REPO,...", value_delimiter = ',')]
+    pub mount_from: Vec<String>,
+
     /// Build it from the verified archives in the local store: no network.
     #[arg(long)]
     pub from_cache: bool,
@@ -63,7 +68,13 @@ pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
     let out = args.out.to_string_lossy();
     if codex_bootstrap::oci::reference::looks_like_oci(&out) {
         let reference = codex_bootstrap::oci::Reference::parse(&out)?;
-        let pushed = codex_bootstrap::mirror::push(&ctx, &reference, &targets, from, &ui)?;
+        let mount_from = args
+            .mount_from
+            .iter()
+            .map(|r| reference.sibling(r.trim()).map(|s| s.repository))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pushed =
+            codex_bootstrap::mirror::push(&ctx, &reference, &targets, &mount_from, from, &ui)?;
         if args.output.json {
             #[derive(serde::Serialize)]
             struct PushReport<'a> {
@@ -85,6 +96,9 @@ pub fn run(args: MirrorArgs) -> Result<ExitCode, Report> {
             )?;
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if !args.mount_from.is_empty() {
+        return Err(codex_bootstrap::mirror::MirrorError::MountNeedsOci.into());
     }
     if out.contains("://") {
         return Err(codex_bootstrap::mirror::MirrorError::BadDestination(out.into_owned()).into());

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 mod oci;
+mod rebuild;
 pub use oci::{push, Pushed, PushedImage};
 
 use crate::error::Hint;
@@ -74,6 +75,14 @@ pub enum MirrorError {
         pinned: Sha256,
         actual: Sha256,
     },
+    #[error("could not rebuild the package tree of `{name}` as an image layer")]
+    Rebuild {
+        name: String,
+        #[source]
+        source: Box<rebuild::RebuildError>,
+    },
+    #[error("`--mount-from` names repositories of an OCI registry, but `--out` is a directory")]
+    MountNeedsOci,
     #[error("`{0}` is neither a directory nor an OCI reference")]
     BadDestination(String),
     #[error("could not encode an image document: {0}")]
@@ -97,16 +106,23 @@ impl Hint for MirrorError {
             MirrorError::Latest(e) => e.hint(),
             MirrorError::Run(e) => e.hint(),
             MirrorError::Oci(e) => e.hint(),
-            MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives: `--source github` or `--mirror`, or `--from-cache` after installing from one".into()),
+            MirrorError::NotAPackage { .. } => Some("push from a source that serves the package archives, a wheel or an npm tarball (a legacy single-binary asset has no package tree)".into()),
             MirrorError::CodexMismatch { .. } => Some("the archive is not the pinned runtime: check the pin (`codex-bootstrap pin`) and the source".into()),
             MirrorError::Encode(_) => None,
+            MirrorError::MountNeedsOci => Some("drop `--mount-from`, or push with `--out oci://REGISTRY/REPO`".into()),
+            MirrorError::Rebuild { source, .. } => match &**source {
+                rebuild::RebuildError::Unpack(e) => e.hint(),
+                _ => Some("the cache directory must be writable, on a disk with room for the unpacked runtime (about 400 MB)".into()),
+            },
             MirrorError::BadDestination(_) => Some("give `--out` a directory to serve (then `--mirror https://…`), or `oci://REGISTRY/REPO` to push to a registry".into()),
         }
     }
 
     fn is_usage(&self) -> bool {
         match self {
-            MirrorError::NeedsExactVersion | MirrorError::BadDestination(_) => true,
+            MirrorError::NeedsExactVersion
+            | MirrorError::BadDestination(_)
+            | MirrorError::MountNeedsOci => true,
             MirrorError::Provision(e) => e.is_usage(),
             MirrorError::Oci(crate::oci::OciError::BadReference { .. }) => true,
             _ => false,
@@ -172,6 +188,7 @@ pub fn build(
         path,
         expected,
         source,
+        ..
     } in files
     {
         let dest = release_dir.join(crate::remote::file_name(&source, &name)?);
@@ -296,6 +313,8 @@ struct Archive {
     expected: Expectations,
     /// The source that served it, or `cache`.
     source: String,
+    /// For a kept OCI layer rebuilt from a wheel or npm tarball: which.
+    rebuilt_from: Option<String>,
 }
 
 /// The verified archives the store kept for each target of the pinned version.
@@ -333,6 +352,7 @@ fn from_store(
                 rt.receipt.verified_by.clone(),
             )),
             source: "cache".into(),
+            rebuilt_from: rt.receipt.rebuilt_from.clone(),
         });
     }
     Ok((version, files))
@@ -382,6 +402,7 @@ fn from_sources(
                         path: f.path,
                         expected: asset.expected.clone(),
                         source: asset.source.to_string(),
+                        rebuilt_from: asset.rebuilt_from.clone(),
                     }),
                     Err(e) => Attempt::Next(Failed::of(e)),
                 }

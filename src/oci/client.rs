@@ -1,5 +1,8 @@
 //! The distribution API for one repository, over our one HTTP client: manifests GET/PUT, blobs
-//! HEAD/GET and monolithic upload (`POST …/blobs/uploads/`, then `PUT <location>?digest=`).
+//! HEAD/GET, cross-repository mount (`POST …/blobs/uploads/?mount=&from=`), and uploads:
+//! monolithic (`POST …/blobs/uploads/`, then `PUT <location>?digest=`) or, for a blob larger
+//! than the chunk size, `PATCH` chunks with `Content-Range` that resume from the upload's
+//! status (`GET <location>`, its `Range`) after a dropped connection.
 //!
 //! Authentication answers the registry's challenge: a request goes out with what we have; on
 //! 401 the `WWW-Authenticate` header says `Basic` (send the login) or `Bearer realm,service,scope`
@@ -44,7 +47,31 @@ pub struct Registry<'a> {
     /// The access tokens are asked for: a pusher asks for push from its first request, so one
     /// token serves the HEADs, uploads and manifests alike.
     intent: Access,
+    /// Repositories of this registry a blob may be mounted from instead of sent.
+    mount_from: Vec<String>,
+    /// Blobs larger than this go up in chunks of this size.
+    chunk: u64,
 }
+
+/// What pushing a blob did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The repository had it.
+    Present,
+    /// The registry linked it from another of its repositories.
+    Mounted { from: String },
+    /// Its bytes went up.
+    Uploaded,
+}
+
+/// The chunk size of an upload: large enough for every registry's minimum (ECR's is 5 MiB),
+/// small enough that a dropped connection costs little.
+pub const CHUNK: u64 = 32 << 20;
+/// A test knob: the chunk size in bytes, so a test against a real registry sends a small
+/// layer in chunks.
+pub(crate) const TEST_CHUNK_SIZE: &str = "__CODEX_BOOTSTRAP_TEST_OCI_CHUNK_SIZE";
+/// How many times an upload resumes after a failed chunk before it gives up.
+const RESUMES: u32 = 5;
 
 /// A manifest or index as the registry served it: its bytes are what its digest covers.
 #[derive(Debug, Clone)]
@@ -73,7 +100,29 @@ impl<'a> Registry<'a> {
             looked: files.describe(),
             auth: Mutex::new(Auth::None),
             intent: Access::Pull,
+            mount_from: Vec::new(),
+            chunk: std::env::var(TEST_CHUNK_SIZE)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(CHUNK),
         })
+    }
+
+    /// Blobs this repository lacks are mounted from these repositories of the same registry
+    /// when they have them (`POST …/uploads/?mount=&from=`), instead of sent again.
+    pub fn mounting_from(mut self, repositories: Vec<String>) -> Self {
+        self.mount_from = repositories
+            .into_iter()
+            .filter(|r| *r != self.reference.repository)
+            .collect();
+        self
+    }
+
+    /// Upload blobs larger than `bytes` in chunks of `bytes` (at least 1).
+    pub fn chunk_size(mut self, bytes: u64) -> Self {
+        self.chunk = bytes.max(1);
+        self
     }
 
     /// This client will push: its tokens carry push access from the start.
@@ -227,6 +276,12 @@ impl<'a> Registry<'a> {
                 q.append_pair("service", s);
             }
             q.append_pair("scope", &scope);
+            // A mount reads the blob from its repository: the token must allow that too.
+            if self.intent == Access::Push {
+                for from in &self.mount_from {
+                    q.append_pair("scope", &format!("repository:{from}:pull"));
+                }
+            }
         }
         let mut req = self.http.request(Method::GET, &token_url);
         if let Some(l) = &self.login {
@@ -349,13 +404,14 @@ impl<'a> Registry<'a> {
         })
     }
 
-    /// PUT a manifest or index under a tag (or its digest).
+    /// PUT a manifest or index under a tag (or its digest). Returns whether the registry said
+    /// it took the manifest's `subject` into its referrers (an `OCI-Subject` header).
     pub async fn put_manifest(
         &self,
         tag_or_digest: &str,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<(), OciError> {
+    ) -> Result<bool, OciError> {
         let url = self.url(&self.reference.manifest_url(tag_or_digest))?;
         let resp = self
             .send(&url, Access::Push, || {
@@ -366,7 +422,239 @@ impl<'a> Registry<'a> {
                     .body(bytes.to_vec()))
             })
             .await?;
-        expect_success(&url, resp.status())
+        expect_success(&url, resp.status())?;
+        Ok(resp.headers().contains_key("oci-subject"))
+    }
+
+    /// Push `blob` (of `media_type`) as an artifact of `artifact_type` that refers to `subject`
+    /// (an image manifest): an empty config, the blob as its one layer, the subject named. A
+    /// registry without the referrers API (no `OCI-Subject` answer) gets the tag schema's
+    /// fallback as the spec asks: the index tagged `sha256-<hex>` of the subject, with this
+    /// artifact added. Returns the artifact manifest's digest.
+    pub async fn push_referrer(
+        &self,
+        subject: image::Descriptor,
+        artifact_type: &str,
+        blob: &[u8],
+        annotations: std::collections::BTreeMap<String, String>,
+    ) -> Result<String, OciError> {
+        let empty = image::digest_of(image::EMPTY_BYTES);
+        self.push_blob_bytes(&empty, image::EMPTY_BYTES).await?;
+        let blob_digest = image::digest_of(blob);
+        self.push_blob_bytes(&blob_digest, blob).await?;
+        let descriptor = |media_type: &str, digest: String, size: usize| image::Descriptor {
+            media_type: media_type.into(),
+            digest,
+            size: size as u64,
+            artifact_type: None,
+            platform: None,
+            annotations: Default::default(),
+        };
+        let manifest = image::Manifest {
+            schema_version: 2,
+            media_type: Some(image::MANIFEST.into()),
+            artifact_type: Some(artifact_type.into()),
+            config: descriptor(image::EMPTY, empty, image::EMPTY_BYTES.len()),
+            layers: vec![descriptor(artifact_type, blob_digest, blob.len())],
+            subject: Some(subject.clone()),
+            annotations: annotations.clone(),
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::BadDocument {
+            url: DisplayUrl::new(&self.reference.manifest_url("")),
+            what: "referrer manifest",
+            why: e.to_string(),
+        })?;
+        let digest = image::digest_of(&bytes);
+        if self.put_manifest(&digest, image::MANIFEST, &bytes).await? {
+            return Ok(digest);
+        }
+        let tag = image::referrers_tag(&subject.digest);
+        let mut index = match self.get_manifest(&tag).await {
+            Ok(doc) => serde_json::from_slice::<image::Index>(&doc.bytes).map_err(|e| {
+                OciError::BadDocument {
+                    url: DisplayUrl::new(&doc.url),
+                    what: "referrers index",
+                    why: e.to_string(),
+                }
+            })?,
+            Err(OciError::NoTag { .. }) => image::Index {
+                schema_version: 2,
+                media_type: Some(image::INDEX.into()),
+                manifests: Vec::new(),
+                annotations: Default::default(),
+            },
+            Err(e) => return Err(e),
+        };
+        if !index.manifests.iter().any(|d| d.digest == digest) {
+            index.manifests.push(image::Descriptor {
+                artifact_type: Some(artifact_type.into()),
+                annotations,
+                ..descriptor(image::MANIFEST, digest.clone(), bytes.len())
+            });
+            let index_bytes = serde_json::to_vec(&index).map_err(|e| OciError::BadDocument {
+                url: DisplayUrl::new(&self.reference.manifest_url(&tag)),
+                what: "referrers index",
+                why: e.to_string(),
+            })?;
+            self.put_manifest(&tag, image::INDEX, &index_bytes).await?;
+        }
+        Ok(digest)
+    }
+
+    /// The artifacts that refer to `digest`: the referrers API, else (a 404: a registry
+    /// without it) the tag schema's `sha256-<hex>` index, else none. Returns them with the
+    /// URL they were read from.
+    pub async fn referrers(
+        &self,
+        digest: &str,
+    ) -> Result<(Vec<image::Descriptor>, String), OciError> {
+        let raw = self.reference.referrers_url(digest);
+        let url = self.url(&raw)?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self
+                    .http
+                    .request(Method::GET, &url)
+                    .header(header::ACCEPT, image::INDEX))
+            })
+            .await?;
+        let (bytes, from) = match resp.status().as_u16() {
+            200 => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = resp
+                    .chunk()
+                    .await
+                    .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+                {
+                    if bytes.len() + chunk.len() > MANIFEST_LIMIT {
+                        return Err(too_large(&url));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                (bytes, raw)
+            }
+            404 => match self.get_manifest(&image::referrers_tag(digest)).await {
+                Ok(doc) => (doc.bytes, doc.url),
+                Err(OciError::NoTag { .. }) => return Ok((Vec::new(), raw)),
+                Err(e) => return Err(e),
+            },
+            status => {
+                return Err(OciError::Status {
+                    url: DisplayUrl::from(&url),
+                    status,
+                })
+            }
+        };
+        let index: image::Index =
+            serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
+                url: DisplayUrl::new(&from),
+                what: "referrers index",
+                why: e.to_string(),
+            })?;
+        Ok((index.manifests, from))
+    }
+
+    /// A small blob's bytes (at most `limit`), its digest checked.
+    pub async fn fetch_blob_bytes(&self, digest: &str, limit: u64) -> Result<Vec<u8>, OciError> {
+        let url = self.url(&self.reference.blob_url(digest))?;
+        let mut resp = self
+            .send(&url, Access::Pull, || {
+                Ok(self.http.request(Method::GET, &url))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(OciError::Status {
+                url: DisplayUrl::from(&url),
+                status: resp.status().as_u16(),
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(OciError::BadDocument {
+                    url: DisplayUrl::from(&url),
+                    what: "blob",
+                    why: format!("it is larger than the {limit} bytes expected"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let actual = image::digest_of(&bytes);
+        if actual != digest {
+            return Err(OciError::BlobDigest {
+                url: DisplayUrl::from(&url),
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Every tag of the repository (`GET …/tags/list`), page by page as the `Link` header
+    /// says, at most [`TAG_PAGES`] pages.
+    pub async fn list_tags(&self) -> Result<Vec<String>, OciError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut url = self.url(&format!("{}tags/list?n=1000", self.reference.api_base()))?;
+        let mut tags = Vec::new();
+        for _ in 0..TAG_PAGES {
+            let mut resp = self
+                .send(&url, Access::Pull, || {
+                    Ok(self.http.request(Method::GET, &url))
+                })
+                .await?;
+            match resp.status().as_u16() {
+                200 => {}
+                404 => {
+                    return Err(OciError::NoTag {
+                        reference: self.reference.to_string(),
+                        tag: "(any)".into(),
+                    })
+                }
+                status => {
+                    return Err(OciError::Status {
+                        url: DisplayUrl::from(&url),
+                        status,
+                    })
+                }
+            }
+            let next = resp
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link)
+                .and_then(|l| url.join(&l).ok());
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
+            {
+                if body.len() + chunk.len() > MANIFEST_LIMIT {
+                    return Err(too_large(&url));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let page: TagList =
+                serde_json::from_slice(&body).map_err(|e| OciError::BadDocument {
+                    url: DisplayUrl::from(&url),
+                    what: "tag list",
+                    why: e.to_string(),
+                })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(n) => url = self.url(n.as_str())?,
+                None => return Ok(tags),
+            }
+        }
+        Ok(tags)
     }
 
     /// Whether the repository has the blob (HEAD).
@@ -454,52 +742,69 @@ impl<'a> Registry<'a> {
         if self.has_blob(digest).await? {
             return Ok(false);
         }
-        let put = |url: &Url| {
-            Ok(self
-                .http
-                .request(Method::PUT, url)
-                .header(header::CONTENT_TYPE, "application/octet-stream")
-                .body(bytes.to_vec()))
-        };
-        self.upload(digest, put).await?;
+        let location = self.start_upload(None).await?.1;
+        self.put_monolithic(
+            location,
+            digest,
+            || Ok(reqwest::Body::from(bytes.to_vec())),
+            bytes.len() as u64,
+        )
+        .await?;
         Ok(true)
     }
 
-    /// Upload the file at `path` (of `size` bytes, digest `digest`) unless the repository has
-    /// it, streamed from disk. Returns whether it was sent.
+    /// Push the file at `path` (of `size` bytes, digest `digest`) unless the repository has
+    /// it: mounted from another repository of ours that has it, else uploaded from disk, in
+    /// one `PUT` or, when larger than the chunk size, in `PATCH` chunks that resume where the
+    /// registry says it got to after a failure.
     pub async fn push_blob_file(
         &self,
         digest: &str,
         path: &Path,
         size: u64,
-    ) -> Result<bool, OciError> {
+    ) -> Result<Sent, OciError> {
         if self.has_blob(digest).await? {
-            return Ok(false);
+            return Ok(Sent::Present);
         }
-        let put = |url: &Url| {
-            let file = std::fs::File::open(path).map_err(|source| OciError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            Ok(self
-                .http
-                .request(Method::PUT, url)
-                .header(header::CONTENT_TYPE, "application/octet-stream")
-                // A known length: no chunked encoding, which some registries refuse.
-                .header(header::CONTENT_LENGTH, size)
-                .body(reqwest::Body::from(tokio::fs::File::from_std(file))))
+        let mut session = None;
+        for (i, from) in self.mount_from.iter().enumerate() {
+            match self.start_upload(Some((digest, from))).await? {
+                (true, _) => return Ok(Sent::Mounted { from: from.clone() }),
+                // The registry could not mount it and opened an upload instead (as the spec
+                // has it): the last one is used, the others are cancelled.
+                (false, location) if i + 1 == self.mount_from.len() => session = Some(location),
+                (false, location) => self.cancel_upload(&location).await,
+            }
+        }
+        let location = match session {
+            Some(l) => l,
+            None => self.start_upload(None).await?.1,
         };
-        self.upload(digest, put).await?;
-        Ok(true)
+        if size > self.chunk {
+            self.upload_chunked(location, digest, path, size).await?;
+        } else {
+            let open = || {
+                let file = std::fs::File::open(path).map_err(|source| OciError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok(reqwest::Body::from(tokio::fs::File::from_std(file)))
+            };
+            self.put_monolithic(location, digest, open, size).await?;
+        }
+        Ok(Sent::Uploaded)
     }
 
-    /// `POST …/blobs/uploads/`, then one `PUT <Location>?digest=` with the bytes.
-    async fn upload(
-        &self,
-        digest: &str,
-        put: impl Fn(&Url) -> Result<reqwest::RequestBuilder, OciError>,
-    ) -> Result<(), OciError> {
-        let start = self.url(&self.reference.uploads_url())?;
+    /// `POST …/blobs/uploads/` (with `?mount=&from=`, a mount): `(true, _)` when the registry
+    /// mounted the blob (201), else `(false, the upload's location)` (202).
+    async fn start_upload(&self, mount: Option<(&str, &str)>) -> Result<(bool, Url), OciError> {
+        let mut start = self.url(&self.reference.uploads_url())?;
+        if let Some((digest, from)) = mount {
+            start
+                .query_pairs_mut()
+                .append_pair("mount", digest)
+                .append_pair("from", from);
+        }
         let resp = self
             .send(&start, Access::Push, || {
                 Ok(self
@@ -509,26 +814,189 @@ impl<'a> Registry<'a> {
             })
             .await?;
         expect_success(&start, resp.status())?;
+        let location = self.location(&start, &resp)?;
+        Ok((
+            mount.is_some() && resp.status() == StatusCode::CREATED,
+            location,
+        ))
+    }
+
+    /// `DELETE <location>`: an upload that will not be used. Its failure is only logged (the
+    /// registry expires abandoned uploads).
+    async fn cancel_upload(&self, location: &Url) {
+        let sent = self
+            .send(location, Access::Push, || {
+                Ok(self.http.request(Method::DELETE, location))
+            })
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!(reason = %e, "could not cancel an unused upload");
+        }
+    }
+
+    /// The `Location` an upload answer names: relative to the registry, perhaps with a query
+    /// of its own.
+    fn location(&self, at: &Url, resp: &reqwest::Response) -> Result<Url, OciError> {
+        let bad = |why: &str| OciError::BadDocument {
+            url: DisplayUrl::from(at),
+            what: "upload answer",
+            why: why.into(),
+        };
         let location = resp
             .headers()
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| OciError::BadDocument {
-                url: DisplayUrl::from(&start),
-                what: "upload answer",
-                why: "it has no `Location`".into(),
-            })?;
-        // The Location may be relative to the registry, and may carry a query of its own.
-        let mut url = start.join(location).map_err(|_| OciError::BadDocument {
-            url: DisplayUrl::from(&start),
-            what: "upload answer",
-            why: "its `Location` is not a URL".into(),
-        })?;
+            .ok_or_else(|| bad("it has no `Location`"))?;
+        let url = at
+            .join(location)
+            .map_err(|_| bad("its `Location` is not a URL"))?;
+        self.url(url.as_str())
+    }
+
+    /// One `PUT <location>?digest=` with the whole blob.
+    async fn put_monolithic(
+        &self,
+        location: Url,
+        digest: &str,
+        body: impl Fn() -> Result<reqwest::Body, OciError>,
+        size: u64,
+    ) -> Result<(), OciError> {
+        let mut url = location;
         url.query_pairs_mut().append_pair("digest", digest);
         let url = self.url(url.as_str())?;
-        let resp = self.send(&url, Access::Push, || put(&url)).await?;
+        let resp = self
+            .send(&url, Access::Push, || {
+                Ok(self
+                    .http
+                    .request(Method::PUT, &url)
+                    .header(header::CONTENT_TYPE, "application/octet-stream")
+                    // A known length: no chunked encoding, which some registries refuse.
+                    .header(header::CONTENT_LENGTH, size)
+                    .body(body()?))
+            })
+            .await?;
         expect_success(&url, resp.status())
     }
+
+    /// `PATCH` chunks with `Content-Range`, each answered with the next location; after a
+    /// failed chunk (a dropped connection, a 416) the upload's status (`GET <location>`, its
+    /// `Range`) says where to go on from. Then `PUT <location>?digest=` closes it.
+    async fn upload_chunked(
+        &self,
+        mut location: Url,
+        digest: &str,
+        path: &Path,
+        size: u64,
+    ) -> Result<(), OciError> {
+        use std::io::{Read, Seek};
+        let read_err = |source| OciError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(read_err)?;
+        let mut offset = 0u64;
+        let mut failures = 0u32;
+        while offset < size {
+            let len = self.chunk.min(size - offset);
+            let mut chunk = vec![0u8; len as usize];
+            file.seek(std::io::SeekFrom::Start(offset))
+                .map_err(read_err)?;
+            file.read_exact(&mut chunk).map_err(read_err)?;
+            let chunk = bytes::Bytes::from(chunk);
+            let range = format!("{offset}-{}", offset + len - 1);
+            let sent = self
+                .send(&location, Access::Push, || {
+                    Ok(self
+                        .http
+                        .request(Method::PATCH, &location)
+                        .header(header::CONTENT_TYPE, "application/octet-stream")
+                        .header(header::CONTENT_RANGE, range.as_str())
+                        .header(header::CONTENT_LENGTH, len)
+                        .body(chunk.clone()))
+                })
+                .await;
+            let failed = match sent {
+                Ok(resp) if resp.status().is_success() => {
+                    location = self.location(&location, &resp)?;
+                    offset += len;
+                    failures = 0;
+                    continue;
+                }
+                Ok(resp) if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
+                    OciError::Status {
+                        url: DisplayUrl::from(&location),
+                        status: 416,
+                    }
+                }
+                Ok(resp) => {
+                    return Err(OciError::Status {
+                        url: DisplayUrl::from(&location),
+                        status: resp.status().as_u16(),
+                    })
+                }
+                Err(e @ OciError::Net(_)) => e,
+                Err(e) => return Err(e),
+            };
+            failures += 1;
+            if failures > RESUMES {
+                return Err(failed);
+            }
+            tracing::debug!(offset, reason = %failed, "chunk failed; asking the upload's status");
+            // `0-0` is both no byte and one: a chunk from 0 refused as out of range means one.
+            let refused_from_zero =
+                offset == 0 && matches!(failed, OciError::Status { status: 416, .. });
+            (location, offset) = match self.upload_status(&location).await {
+                Ok((next, 0)) if refused_from_zero => (next, 1),
+                Ok(status) => status,
+                // A registry that cancelled the upload (distribution does when the upload's
+                // state and its bytes disagree): start over.
+                Err(e) => {
+                    tracing::debug!(reason = %e, "the upload has no status; starting it again");
+                    (self.start_upload(None).await?.1, 0)
+                }
+            };
+        }
+        self.put_monolithic(location, digest, || Ok(reqwest::Body::from(Vec::new())), 0)
+            .await
+    }
+
+    /// `GET <location>` of an upload: its next location and how many bytes it has (`Range:
+    /// 0-<last>`; distribution says `0-0` for none).
+    async fn upload_status(&self, location: &Url) -> Result<(Url, u64), OciError> {
+        let resp = self
+            .send(location, Access::Push, || {
+                Ok(self.http.request(Method::GET, location))
+            })
+            .await?;
+        expect_success(location, resp.status())?;
+        let have = resp
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.trim().split_once('-'))
+            .and_then(|(_, last)| last.trim().parse::<u64>().ok())
+            .map_or(0, |last| if last == 0 { 0 } else { last + 1 });
+        let next = self
+            .location(location, &resp)
+            .unwrap_or_else(|_| location.clone());
+        Ok((next, have))
+    }
+}
+
+/// The most pages of tags read.
+const TAG_PAGES: usize = 100;
+
+/// The `rel="next"` target of a `Link` header: `</v2/r/tags/list?n=2&last=b>; rel="next"`.
+fn next_link(h: &str) -> Option<String> {
+    h.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let rel_next = params.split(';').any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        rel_next.then(|| target.to_string())
+    })
 }
 
 fn too_large(url: &Url) -> OciError {
@@ -610,6 +1078,11 @@ mod tests {
         let (s, p) = parse_challenge(r#"Basic realm="Registry Realm""#).unwrap();
         assert_eq!((s.as_str(), p.len()), ("Basic", 1));
         assert!(parse_challenge("").is_none());
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
         assert!(parse_challenge(r#"Bearer realm="unterminated"#).is_none());
     }
 }

@@ -26,6 +26,9 @@ pub enum OciError {
     },
     #[error("`{reference}` has no tag `{tag}`")]
     NoTag { reference: String, tag: String },
+    /// `latest` from a repository none of whose tags is a stable Codex version.
+    #[error("`{reference}` has no tag that is a stable Codex version (its tags: {tags})")]
+    NoVersionTag { reference: String, tags: String },
     #[error("`{url}` answered HTTP {status}")]
     Status {
         url: crate::redact::DisplayUrl,
@@ -76,6 +79,7 @@ impl Hint for OciError {
             OciError::Unauthorized { registry, from: Some(f), .. } => format!("fix the credentials for `{registry}` in {f}, or log in again: `docker login {registry}` / `podman login {registry}`"),
             OciError::Unauthorized { registry, from: None, looked } => format!("log in first: `docker login {registry}` or `podman login {registry}` (looked in {looked})"),
             OciError::Denied { registry, scope, .. } => format!("ask the owner of `{registry}` for `{scope}` access, or use credentials that have it"),
+            OciError::NoVersionTag { .. } => "push a version first (`codex-bootstrap mirror VERSION --out oci://REGISTRY/REPO`), or name one: `codex-bootstrap install VERSION`".into(),
             OciError::NoTag { .. } => "check the version, or push it first: `codex-bootstrap mirror VERSION --out oci://REGISTRY/REPO`".into(),
             OciError::Status { .. } | OciError::BadDocument { .. } | OciError::BadChallenge { .. } => "check that the reference names an OCI distribution registry, and rerun with `-v` to see the requests".into(),
             OciError::AuthFile { .. } | OciError::AuthFileJson { .. } => "fix or remove that file (DOCKER_CONFIG, REGISTRY_AUTH_FILE name others)".into(),

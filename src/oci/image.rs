@@ -12,6 +12,43 @@ pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 pub const LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// The empty config of an artifact (`{}`), as the image spec's artifact guidance has it.
+pub const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+pub const EMPTY_BYTES: &[u8] = b"{}";
+/// A Sigstore bundle, as cosign (3.x, `--new-bundle-format`) and sigstore-go attach one: the
+/// artifact type and layer media type of the referrer. Earlier bundle versions are named by
+/// theirs (`…bundle.v0.1+json`, the form the spec gives `…bundle+json;version=0.1` since v0.3).
+pub const SIGSTORE_BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// cosign 2.x's `--bundle` file (`base64Signature`, `cert`, `rekorBundle`): it has no registered
+/// media type and cosign never stores it in a registry, so it is named under our own prefix
+/// rather than passed off as a Sigstore bundle a verifier would parse differently.
+pub const COSIGN_LEGACY_BUNDLE: &str = "application/vnd.dev.codex-bootstrap.cosign-bundle+json";
+
+/// The media type a bundle's bytes declare: a Sigstore bundle's own `mediaType` (v0.1 and
+/// v0.2 spelled as v0.3 spells them), else cosign's legacy bundle.
+pub fn bundle_media_type(bytes: &[u8]) -> String {
+    let declared = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string));
+    match declared {
+        Some(m) if m.starts_with(SIGSTORE_BUNDLE_PREFIX) => match m.split_once(";version=") {
+            Some((_, v)) => format!("{SIGSTORE_BUNDLE_PREFIX}.v{}+json", v.trim()),
+            None => m,
+        },
+        _ => COSIGN_LEGACY_BUNDLE.into(),
+    }
+}
+
+/// Whether an artifact type is a signature bundle we push and read.
+pub fn is_bundle_type(t: &str) -> bool {
+    t == COSIGN_LEGACY_BUNDLE || t.starts_with(SIGSTORE_BUNDLE_PREFIX)
+}
+
+/// The tag the referrers tag schema keeps `digest`'s referrers under: `sha256-<hex>`.
+pub fn referrers_tag(digest: &str) -> String {
+    digest.replacen(':', "-", 1)
+}
+
 /// What a manifest GET accepts: either document.
 pub const ACCEPT: &str =
     "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
@@ -21,6 +58,9 @@ pub const ANN_VERSION: &str = "org.opencontainers.image.version";
 pub const ANN_TARGET: &str = "dev.codex-bootstrap.target";
 pub const ANN_CODEX_SHA256: &str = "dev.codex-bootstrap.codex_sha256";
 pub const ANN_SOURCE: &str = "dev.codex-bootstrap.source";
+/// On an image whose layer is not the release's package archive but a deterministic tar of
+/// the package tree of this wheel or npm tarball: its file name.
+pub const ANN_REBUILT_FROM: &str = "dev.codex-bootstrap.rebuilt-from";
 /// The layer's file name, so a puller knows which release asset it is.
 pub const ANN_TITLE: &str = "org.opencontainers.image.title";
 
@@ -59,6 +99,9 @@ pub struct Descriptor {
     pub media_type: String,
     pub digest: String,
     pub size: u64,
+    /// An artifact's type, in a referrers index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -71,8 +114,14 @@ pub struct Manifest {
     pub schema_version: u32,
     #[serde(default)]
     pub media_type: Option<String>,
+    /// An artifact's type (a referrer's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
     pub config: Descriptor,
     pub layers: Vec<Descriptor>,
+    /// The manifest this one refers to (a referrer's subject).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
@@ -145,6 +194,7 @@ mod tests {
             media_type: MANIFEST.into(),
             digest: digest_of(b"x"),
             size: 1,
+            artifact_type: None,
             platform: Some(Platform::of(&"aarch64-apple-darwin".parse().unwrap())),
             annotations: BTreeMap::new(),
         };
@@ -160,5 +210,23 @@ mod tests {
         assert_eq!(v["manifests"][0]["mediaType"], MANIFEST);
         assert_eq!(v["manifests"][0]["platform"]["architecture"], "arm64");
         assert!(v["manifests"][0].get("annotations").is_none());
+    }
+
+    #[test]
+    fn bundles_are_named_by_the_version_they_declare() {
+        let v01 = br#"{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=0.1"}"#;
+        assert_eq!(
+            bundle_media_type(v01),
+            "application/vnd.dev.sigstore.bundle.v0.1+json"
+        );
+        let v03 = br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#;
+        assert_eq!(
+            bundle_media_type(v03),
+            "application/vnd.dev.sigstore.bundle.v0.3+json"
+        );
+        let legacy = br#"{"base64Signature":"","cert":"","rekorBundle":{}}"#;
+        assert_eq!(bundle_media_type(legacy), COSIGN_LEGACY_BUNDLE);
+        assert!(is_bundle_type(&bundle_media_type(v01)) && is_bundle_type(COSIGN_LEGACY_BUNDLE));
+        assert_eq!(referrers_tag("sha256:ab"), "sha256-ab");
     }
 }

@@ -95,6 +95,21 @@ impl Reference {
     }
 
     /// The repository alone, as `install --mirror` takes it.
+    /// Another repository of the same registry (a mount's source), vetted as a name is.
+    pub fn sibling(&self, repository: &str) -> Result<Reference, OciError> {
+        if !valid_repository(repository) {
+            return Err(OciError::BadReference {
+                reference: repository.to_string(),
+                why: "it is not a repository name (lowercase components separated by `/`)".into(),
+            });
+        }
+        Ok(Reference {
+            repository: repository.to_string(),
+            tag: None,
+            ..self.clone()
+        })
+    }
+
     pub fn without_tag(&self) -> Reference {
         Reference {
             tag: None,
@@ -119,6 +134,11 @@ impl Reference {
     /// `…/blobs/sha256:<hex>`.
     pub fn blob_url(&self, digest: &str) -> String {
         format!("{}blobs/{digest}", self.api_base())
+    }
+
+    /// `…/referrers/<digest>`: the referrers API (OCI distribution 1.1).
+    pub fn referrers_url(&self, digest: &str) -> String {
+        format!("{}referrers/{digest}", self.api_base())
     }
 
     /// `…/blobs/uploads/`: where an upload session starts.

@@ -107,6 +107,17 @@ pub struct Asset {
     pub expected: Expectations,
     /// Which source serves it.
     pub source: SourceKind,
+    /// `bin/codex`'s sha256 to check when nothing pins it, and who says so: an OCI image's
+    /// annotation, for a layer rebuilt from a wheel or an npm tarball.
+    #[serde(skip)]
+    pub codex_sha256: Option<(crate::verify::Sha256, String)>,
+    /// A signature bundle the source holds for it (where it was read, its bytes): an OCI
+    /// image's referrer.
+    #[serde(skip)]
+    pub bundle: Option<(String, Vec<u8>)>,
+    /// The wheel or npm tarball an OCI layer was rebuilt from (it is not the release's archive).
+    #[serde(skip)]
+    pub rebuilt_from: Option<String>,
 }
 
 impl Asset {

@@ -90,6 +90,9 @@ impl LocalArchive {
             url,
             expected,
             source: SourceKind::Archive,
+            codex_sha256: None,
+            bundle: None,
+            rebuilt_from: None,
         })
     }
 }

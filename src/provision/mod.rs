@@ -460,6 +460,10 @@ impl Online {
                     ctx,
                     &ctx.target,
                     &tags,
+                    ctx.mirror
+                        .as_ref()
+                        .filter(|m| m.is_oci())
+                        .map(|m| m.download_base.as_str()),
                 ))?;
                 tracing::debug!(from = %latest.resolved.from, "latest = {}", latest.version);
                 ui.status(

@@ -278,6 +278,15 @@ impl JobInputs<'_> {
         }
         let kept = install::kept_archive(&self.ctx.store, asset);
         let progress = announce(asset, kept.as_deref(), ui);
+        // A bundle the source holds (an OCI image's referrer) is checked as a found one is,
+        // after any the manifest pins.
+        let bundles = match (&asset.bundle, &self.bundles.pinned) {
+            (Some(found), None) => crate::provenance::BundleSources {
+                pinned: Some(found.clone()),
+                ..self.bundles.clone()
+            },
+            _ => self.bundles.clone(),
+        };
         let job = Job {
             store: &self.ctx.store,
             version: self.version,
@@ -285,11 +294,14 @@ impl JobInputs<'_> {
             target: &self.ctx.target,
             asset,
             force: self.force,
-            codex_sha256: self.codex_sha256.clone(),
+            codex_sha256: self
+                .codex_sha256
+                .clone()
+                .or_else(|| asset.codex_sha256.clone()),
             kept,
             // A local `--archive` is the user's to vouch for; every download is checked.
             signature: (asset.source != SourceKind::Archive).then_some(install::SignatureCheck {
-                sources: self.bundles,
+                sources: &bundles,
                 signer: self.signer,
                 policy: &self.ctx.settings.signature,
             }),

@@ -78,6 +78,10 @@ pub enum SourceError {
         pinned: String,
         pin_from: String,
     },
+    /// A layer rebuilt from a wheel or an npm tarball where the archive is pinned and
+    /// `bin/codex` is not: nothing could check it against the pin.
+    #[error("the image's `{layer}` layer was rebuilt from `{rebuilt_from}`, so it is not the pinned archive, and no `codex_sha256` pins what it must hold")]
+    OciRebuiltUnpinned { layer: String, rebuilt_from: String },
 }
 
 impl Hint for SourceError {
@@ -106,6 +110,7 @@ impl Hint for SourceError {
             SourceError::Lock(e) => e.hint(),
             SourceError::Oci(e) => e.hint(),
             SourceError::OciCodexDisagrees { .. } => Some("nothing was downloaded: the image is not the pinned runtime; push it again (`codex-bootstrap mirror VERSION --out oci://REGISTRY/REPO`) or re-pin".into()),
+            SourceError::OciRebuiltUnpinned { .. } => Some("nothing was downloaded: pin `bin/codex` too (`codex-bootstrap pin` records `codex_sha256`), or push the image from the release's package archives".into()),
         }
     }
 }
@@ -185,12 +190,16 @@ impl SourceError {
                 InstallError::Net(e) => net_verdict(e),
                 _ => Verdict::Broken,
             },
-            SourceError::OciCodexDisagrees { .. } => Verdict::Integrity,
+            SourceError::OciCodexDisagrees { .. } | SourceError::OciRebuiltUnpinned { .. } => {
+                Verdict::Integrity
+            }
             SourceError::Oci(e) => {
                 use crate::oci::OciError as O;
                 match e {
                     O::Unauthorized { .. } | O::Denied { .. } => Verdict::Refused,
-                    O::NoTag { .. } | O::NoPlatform { .. } => Verdict::Missing,
+                    O::NoTag { .. } | O::NoPlatform { .. } | O::NoVersionTag { .. } => {
+                        Verdict::Missing
+                    }
                     O::BlobDigest { .. } => Verdict::Integrity,
                     O::Net(e) => net_verdict(e),
                     _ => Verdict::Broken,

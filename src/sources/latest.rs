@@ -11,7 +11,8 @@ pub struct Latest {
     pub resolved: Resolved,
 }
 
-/// `latest`: GitHub's latest release when GitHub answers (it is the origin); otherwise the
+/// `latest`: an OCI mirror's newest version tag when the mirror is one; else GitHub's latest
+/// release when GitHub answers (it is the origin); otherwise the
 /// higher of the index's newest stable version with a wheel for the target and npm's `latest`
 /// dist-tag, both asked. The answer says which channels carry it.
 pub async fn latest(
@@ -21,9 +22,27 @@ pub async fn latest(
     registries: &dyn plan::Registries,
     target: &crate::platform::Target,
     wheel_tags: &[String],
+    oci_mirror: Option<&str>,
 ) -> Result<Latest, AllSourcesFailed> {
     let mut failures = Vec::new();
     let mut urls = Vec::new();
+    // An OCI repository answers with what it holds: its newest version tag, asked first (a
+    // fleet on a registry often reaches nothing else, and GitHub's latest may not be pushed).
+    if let Some(reference) = oci_mirror.filter(|_| order.contains(&SourceKind::Mirror)) {
+        match super::oci::newest_tag(session.http, reference).await {
+            Ok((version, url)) => {
+                urls.push(url);
+                return Ok(Latest {
+                    version,
+                    resolved: Resolved {
+                        from: "the OCI repository's newest version tag".into(),
+                        urls,
+                    },
+                });
+            }
+            Err(e) => failures.push(Failed::of(SourceError::Oci(e)).at(SourceKind::Mirror)),
+        }
+    }
     if order
         .iter()
         .any(|k| matches!(k, SourceKind::Github | SourceKind::Mirror))

@@ -17,6 +17,56 @@ pub(super) struct Image {
     pub layers: Vec<Layer>,
     /// The image's annotation for `bin/codex`'s sha256, when it has one.
     pub codex_sha256: Option<String>,
+    /// A Sigstore bundle referring to the image (where it was read, its bytes): handed to the
+    /// signature check as a bundle found on GitHub is.
+    pub bundle: Option<(String, Vec<u8>)>,
+}
+
+/// The most a bundle may weigh (real ones are a few kB).
+const BUNDLE_LIMIT: u64 = 1 << 20;
+
+/// The first signature bundle among the artifacts referring to `digest`, its bytes checked
+/// against their digest. A registry that cannot say (an error) has none: the signature
+/// policy decides what that means, as for a release without a bundle.
+async fn referred_bundle(registry: &Registry<'_>, digest: &str) -> Option<(String, Vec<u8>)> {
+    let found = async {
+        let (referrers, _) = registry.referrers(digest).await?;
+        for r in referrers {
+            if !r
+                .artifact_type
+                .as_deref()
+                .is_some_and(image::is_bundle_type)
+            {
+                continue;
+            }
+            let doc = registry.get_manifest(&r.digest).await?;
+            let manifest: image::Manifest =
+                serde_json::from_slice(&doc.bytes).map_err(|e| OciError::BadDocument {
+                    url: doc.url.as_str().into(),
+                    what: "referrer manifest",
+                    why: e.to_string(),
+                })?;
+            let Some(layer) = manifest
+                .layers
+                .iter()
+                .find(|l| image::is_bundle_type(&l.media_type))
+            else {
+                continue;
+            };
+            let bytes = registry
+                .fetch_blob_bytes(&layer.digest, BUNDLE_LIMIT)
+                .await?;
+            return Ok(Some((doc.url, bytes)));
+        }
+        Ok::<_, OciError>(None)
+    };
+    match found.await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(reason = %e, "no signature bundle from the image's referrers");
+            None
+        }
+    }
 }
 
 pub(super) struct Layer {
@@ -25,6 +75,9 @@ pub(super) struct Layer {
     pub digest: crate::verify::Sha256,
     pub size: u64,
     pub url: String,
+    /// The wheel or npm tarball the layer was rebuilt from ([`image::ANN_REBUILT_FROM`]): then
+    /// it is not the release's archive, and only `bin/codex`'s digest can be checked on it.
+    pub rebuilt_from: Option<String>,
 }
 
 /// Resolve `reference:tag` to this target's image.
@@ -66,6 +119,7 @@ pub(super) async fn image(
     };
     let manifest: image::Manifest = serde_json::from_slice(&manifest_doc.bytes)
         .map_err(|e| bad(&manifest_doc.url, e.to_string()))?;
+    let bundle = referred_bundle(&registry, &manifest_doc.digest).await;
     let layers = manifest
         .layers
         .iter()
@@ -85,6 +139,11 @@ pub(super) async fn image(
                 digest: image::sha256_of_digest(&l.digest)?,
                 size: l.size,
                 url: reference.blob_url(&l.digest),
+                rebuilt_from: l
+                    .annotations
+                    .get(image::ANN_REBUILT_FROM)
+                    .or_else(|| manifest.annotations.get(image::ANN_REBUILT_FROM))
+                    .cloned(),
             })
         })
         .collect();
@@ -102,6 +161,7 @@ pub(super) async fn image(
     Ok(Image {
         layers,
         codex_sha256: manifest.annotations.get(image::ANN_CODEX_SHA256).cloned(),
+        bundle,
     })
 }
 
@@ -109,4 +169,33 @@ pub(super) async fn image(
 fn looks_like_index(bytes: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(bytes)
         .is_ok_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
+}
+
+/// The newest stable Codex version among the repository's tags, and the tag list's URL.
+pub(super) async fn newest_tag(
+    http: &Http,
+    reference: &str,
+) -> Result<(crate::pin::CodexVersion, String), OciError> {
+    let reference = Reference::parse(reference)?.without_tag();
+    let registry = Registry::new(http, reference.clone(), &AuthFiles::from_env())?;
+    let tags = registry.list_tags().await?;
+    let url = format!("{}tags/list", reference.api_base());
+    tags.iter()
+        .filter_map(|t| crate::pin::CodexVersion::parse(t).ok())
+        .filter(|v| !v.is_prerelease())
+        .max()
+        .map(|v| (v, url))
+        .ok_or_else(|| OciError::NoVersionTag {
+            reference: reference.to_string(),
+            tags: if tags.is_empty() {
+                "none".into()
+            } else {
+                let mut shown: Vec<String> =
+                    tags.iter().take(10).map(|t| format!("`{t}`")).collect();
+                if tags.len() > 10 {
+                    shown.push(format!("and {} more", tags.len() - 10));
+                }
+                shown.join(", ")
+            },
+        })
 }

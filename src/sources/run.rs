@@ -393,13 +393,18 @@ impl Walk {
                 from_image(&image, plan, c)
             }
             None => Ok(Settled {
+                archive_pins: true,
+                codex: None,
+                bundle: None,
+                rebuilt_from: None,
                 name: c.file.clone().unwrap_or_default(),
                 url: c.url().unwrap_or_default().to_string(),
                 size: c.size,
                 channel: None,
             }),
         }?;
-        let expected = plan::expectations(&c.pins, result.channel)
+        let pins: &[_] = if result.archive_pins { &c.pins } else { &[] };
+        let expected = plan::expectations(pins, result.channel)
             .map_err(|d| Failed::of(SourceError::Disagrees(d)))?
             .ok_or_else(|| Failed::unserved(nothing_to_check(sp.source, &result.name)))?;
         Ok(Asset {
@@ -409,6 +414,9 @@ impl Walk {
             name: result.name,
             expected,
             source: sp.source,
+            codex_sha256: result.codex,
+            bundle: result.bundle,
+            rebuilt_from: result.rebuilt_from,
         })
     }
 
@@ -473,6 +481,10 @@ impl Walk {
                     Some(d) => Expected::sha256(d, DigestSource::Sha256Sums),
                     None if !c.pins.is_empty() => {
                         return Ok(Settled {
+                            archive_pins: true,
+                            codex: None,
+                            bundle: None,
+                            rebuilt_from: None,
                             url: c.url().unwrap_or_default().to_string(),
                             size: c.size.or(asset.size),
                             name,
@@ -489,6 +501,10 @@ impl Walk {
             }
         };
         Ok(Settled {
+            archive_pins: true,
+            codex: None,
+            bundle: None,
+            rebuilt_from: None,
             url: c.url().unwrap_or_default().to_string(),
             size: c.size.or(asset.size),
             name,
@@ -503,10 +519,21 @@ struct Settled {
     url: String,
     size: Option<u64>,
     channel: Option<Expected>,
+    /// Whether the candidate's pins on the archive apply (not to a rebuilt OCI layer).
+    archive_pins: bool,
+    /// `bin/codex`'s digest to check when nothing pins it, and who says so.
+    codex: Option<(Sha256, String)>,
+    /// A signature bundle the source holds for it (where, bytes).
+    bundle: Option<(String, Vec<u8>)>,
+    /// What an OCI layer was rebuilt from.
+    rebuilt_from: Option<String>,
 }
 
 /// The candidate's layer in this target's image, its digest the channel's; an annotation for
-/// `bin/codex` that contradicts the pin stops it before any download.
+/// `bin/codex` that contradicts the pin stops it before any download. A layer rebuilt from a
+/// wheel or an npm tarball is not the release's archive: the archive's pins cannot apply to
+/// it, so it is taken only where `bin/codex` is checked instead (pinned, or else the image's
+/// annotation), never in place of an archive pin alone.
 fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<Settled, Failed> {
     let name = c.file.clone().unwrap_or_default();
     let Some(layer) = image.layers.iter().find(|l| l.name == name) else {
@@ -522,11 +549,40 @@ fn from_image(image: &super::oci::Image, plan: &Plan, c: &Candidate) -> Result<S
             }));
         }
     }
+    let mut codex = None;
+    if let Some(from) = &layer.rebuilt_from {
+        if plan.codex_sha256.is_none() {
+            if !c.pins.is_empty() {
+                return Err(Failed::of(SourceError::OciRebuiltUnpinned {
+                    layer: name,
+                    rebuilt_from: from.clone(),
+                }));
+            }
+            let annotated = image
+                .codex_sha256
+                .as_deref()
+                .and_then(|h| Sha256::parse(h).ok())
+                .ok_or_else(|| {
+                    Failed::of(SourceError::OciRebuiltUnpinned {
+                        layer: name.clone(),
+                        rebuilt_from: from.clone(),
+                    })
+                })?;
+            codex = Some((
+                annotated,
+                format!("the image's annotation (rebuilt from `{from}`)"),
+            ));
+        }
+    }
     Ok(Settled {
         name,
         url: layer.url.clone(),
         size: Some(layer.size),
         channel: Some(Expected::sha256(layer.digest, DigestSource::OciManifest)),
+        archive_pins: layer.rebuilt_from.is_none(),
+        codex,
+        bundle: image.bundle.clone(),
+        rebuilt_from: layer.rebuilt_from.clone(),
     })
 }
 
@@ -585,6 +641,10 @@ fn from_index(files: &[pyindex::IndexFile], plan: &Plan, c: &Candidate) -> Resul
         }));
     };
     Ok(Settled {
+        archive_pins: true,
+        codex: None,
+        bundle: None,
+        rebuilt_from: None,
         name: file.filename.clone(),
         url: file.url.clone(),
         size: file.size.or(c.size),
@@ -619,6 +679,10 @@ fn from_packument(
             }
         })?;
     Ok(Settled {
+        archive_pins: true,
+        codex: None,
+        bundle: None,
+        rebuilt_from: None,
         name: tarball.file,
         url: tarball.url,
         size: c.size,

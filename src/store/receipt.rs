@@ -42,6 +42,10 @@ pub struct Receipt {
     /// `install --verify` check the signature again offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_bundle: Option<String>,
+    /// The wheel or npm tarball the archive was rebuilt from, when it is an OCI layer of the
+    /// package tree rather than the release's package archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuilt_from: Option<String>,
     /// Seconds since the Unix epoch.
     pub installed_at: u64,
     /// The codex executable, relative to the runtime directory (`bin/codex`).
@@ -90,6 +94,7 @@ impl Receipt {
             tag: format!("rust-v{version}"),
             target: target.parse().expect("a test target"),
             asset: "a.tar.gz".into(),
+            rebuilt_from: None,
             source_url: "file:///a.tar.gz".into(),
             archive_sha256: Sha256::of(b"a"),
             archive_size: 1,

@@ -256,6 +256,10 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         st.requests.push(req.clone());
         if let Some(refused) = st.gate.clone().and_then(|g| g(&req)) {
             drop(st);
+            // Status 0: the connection drops without an answer.
+            if refused.status == 0 {
+                return Ok(());
+            }
             let mut out = conn;
             return write_response(&mut out, &refused, None, None);
         }

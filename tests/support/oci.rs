@@ -1,5 +1,6 @@
-//! A tiny OCI distribution registry on loopback: manifests and blobs by repository, monolithic
-//! uploads, and the auth flows registries use: none, HTTP Basic, or a Bearer token server at
+//! A tiny OCI distribution registry on loopback: manifests and blobs by repository, uploads
+//! (monolithic, or `PATCH` chunks with `Content-Range` and a status `GET`; a chunk can be made
+//! to drop its connection), cross-repository mounts, and the auth flows registries use: none, HTTP Basic, or a Bearer token server at
 //! `/token` (realm/service/scope, the login as Basic). Blob GETs may be redirected to a second
 //! server standing in for a storage host (S3, a CDN), which records what it was sent.
 
@@ -23,6 +24,23 @@ struct State {
     /// (repository, tag or digest) -> (media type, bytes)
     manifests: HashMap<(String, String), (String, Vec<u8>)>,
     blobs: HashMap<String, Vec<u8>>,
+    /// Blobs put by the test: in every repository.
+    global: std::collections::HashSet<String>,
+    /// (repository, digest): which repository holds which blob, as uploads and mounts link it.
+    links: std::collections::HashSet<(String, String)>,
+    /// Upload sessions: the bytes each has so far.
+    sessions: HashMap<String, Vec<u8>>,
+    next_session: usize,
+    /// Whether mounts are done (else a mount opens an upload, as registries that cannot do).
+    no_mounts: bool,
+    mounts: usize,
+    /// Whether the registry has the referrers API (OCI distribution 1.1); distribution 2.8
+    /// has not, and answers 404.
+    referrers_api: bool,
+    /// The most tags one tag-list page holds (whatever `n` asks).
+    tags_page: usize,
+    /// The next PATCH keeps this many of its bytes, then the connection drops.
+    drop_patch: Option<usize>,
     uploads: usize,
     /// Tokens given, with whether each allows push.
     tokens: Vec<(String, bool)>,
@@ -52,7 +70,10 @@ impl OciRegistry {
     pub fn start_with(auth: Auth, redirect_blobs: bool) -> OciRegistry {
         let server = TestServer::start();
         let blob_store = redirect_blobs.then(TestServer::start);
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            tags_page: usize::MAX,
+            ..State::default()
+        }));
         let realm = format!("{}/token", server.url());
         let store_url = blob_store.as_ref().map(|s| s.url());
         if let Some(store) = &blob_store {
@@ -121,8 +142,41 @@ impl OciRegistry {
 
     pub fn put_blob(&self, bytes: Vec<u8>) -> String {
         let digest = sha256_digest(&bytes);
-        self.lock().blobs.insert(digest.clone(), bytes);
+        let mut st = self.lock();
+        st.blobs.insert(digest.clone(), bytes);
+        st.global.insert(digest.clone());
         digest
+    }
+
+    /// Whether `repo` holds the blob.
+    pub fn has(&self, repo: &str, digest: &str) -> bool {
+        let st = self.lock();
+        st.global.contains(digest) || st.links.contains(&(repo.to_string(), digest.to_string()))
+    }
+
+    /// Serve the referrers API, and say `OCI-Subject` to a manifest with a subject.
+    pub fn with_referrers_api(&self) {
+        self.lock().referrers_api = true;
+    }
+
+    /// Tag lists answer at most `n` tags a page, with a `Link` to the next.
+    pub fn tags_per_page(&self, n: usize) {
+        self.lock().tags_page = n;
+    }
+
+    /// Mounts done.
+    pub fn mounts(&self) -> usize {
+        self.lock().mounts
+    }
+
+    /// Answer mounts as a registry that cannot mount: 202 and an upload.
+    pub fn refuse_mounts(&self) {
+        self.lock().no_mounts = true;
+    }
+
+    /// The next chunk (`PATCH`) keeps `n` of its bytes, then the connection drops unanswered.
+    pub fn drop_next_patch_after(&self, n: usize) {
+        self.lock().drop_patch = Some(n);
     }
 
     /// Completed blob uploads.
@@ -197,6 +251,70 @@ fn route(
         };
         return error(401, "UNAUTHORIZED").header("www-authenticate", &challenge);
     }
+    if let Some((repo, subject)) = rest.split_once("/referrers/") {
+        if !st.referrers_api {
+            return error(404, "NOT_FOUND");
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut manifests = Vec::new();
+        let mut keys: Vec<&(String, String)> = st.manifests.keys().collect();
+        keys.sort();
+        for key in keys {
+            let (mt, bytes) = &st.manifests[key];
+            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+                continue;
+            };
+            let digest = sha256_digest(bytes);
+            if key.0 == repo && doc["subject"]["digest"] == subject && seen.insert(digest.clone()) {
+                manifests.push(serde_json::json!({
+                    "mediaType": mt,
+                    "digest": digest,
+                    "size": bytes.len(),
+                    "artifactType": doc["artifactType"],
+                }));
+            }
+        }
+        let body = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        return Response::new(200, body.to_string())
+            .header("content-type", "application/vnd.oci.image.index.v1+json");
+    }
+    if let Some(repo) = rest.strip_suffix("/tags/list") {
+        // Sorted, `n` at a time after `last`, with a `Link` to the next page as distribution.
+        let mut tags: Vec<&String> = st
+            .manifests
+            .keys()
+            .filter(|(r, t)| r == repo && !t.starts_with("sha256:"))
+            .map(|(_, t)| t)
+            .collect();
+        tags.sort();
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+        };
+        if let Some(last) = param("last") {
+            tags.retain(|t| t.as_str() > last);
+        }
+        let n = param("n")
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(usize::MAX)
+            .min(st.tags_page);
+        let more = tags.len() > n;
+        tags.truncate(n);
+        let body = serde_json::json!({"name": repo, "tags": tags}).to_string();
+        let mut r = Response::new(200, body).header("content-type", "application/json");
+        if let (true, Some(last)) = (more, tags.last()) {
+            r = r.header(
+                "link",
+                &format!(r#"</v2/{repo}/tags/list?n={n}&last={last}>; rel="next""#),
+            );
+        }
+        return r;
+    }
     if let Some((repo, reference)) = rest.split_once("/manifests/") {
         let key = (repo.to_string(), reference.to_string());
         return match req.method.as_str() {
@@ -208,7 +326,14 @@ fn route(
                     (media_type.clone(), req.body.clone()),
                 );
                 st.manifests.insert(key, (media_type, req.body.clone()));
-                Response::new(201, "").header("docker-content-digest", &digest)
+                let subject = serde_json::from_slice::<serde_json::Value>(&req.body)
+                    .ok()
+                    .and_then(|d| d["subject"]["digest"].as_str().map(str::to_string));
+                let r = Response::new(201, "").header("docker-content-digest", &digest);
+                match subject {
+                    Some(s) if st.referrers_api => r.header("oci-subject", &s),
+                    _ => r,
+                }
             }
             "GET" | "HEAD" => match st.manifests.get(&key) {
                 Some((mt, bytes)) => {
@@ -233,30 +358,93 @@ fn route(
             _ => error(405, "UNSUPPORTED"),
         };
     }
-    if let Some((repo, _)) = rest.split_once("/blobs/uploads/") {
-        return match req.method.as_str() {
-            "POST" => Response::new(202, "").header(
-                "location",
-                &format!("/v2/{repo}/blobs/uploads/session-1?state=x"),
-            ),
-            "PUT" => {
-                let digest = query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("digest="))
-                    .unwrap_or_default()
-                    .replace("%3A", ":");
-                if sha256_digest(&req.body) != digest {
+    if let Some((repo, session)) = rest.split_once("/blobs/uploads/") {
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .map(|v| v.replace("%3A", ":").replace("%2F", "/"))
+        };
+        let range = |n: usize| format!("0-{}", n.saturating_sub(1));
+        let st = &mut *st;
+        return match (req.method.as_str(), session) {
+            ("POST", "") => {
+                if let (Some(digest), Some(from)) = (param("mount"), param("from")) {
+                    let held =
+                        st.global.contains(&digest) || st.links.contains(&(from, digest.clone()));
+                    if held && !st.no_mounts {
+                        st.links.insert((repo.to_string(), digest.clone()));
+                        st.mounts += 1;
+                        return Response::new(201, "")
+                            .header("location", &format!("/v2/{repo}/blobs/{digest}"))
+                            .header("docker-content-digest", &digest);
+                    }
+                }
+                st.next_session += 1;
+                let id = format!("session-{}", st.next_session);
+                st.sessions.insert(id.clone(), Vec::new());
+                Response::new(202, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=x"),
+                    )
+                    .header("range", "0-0")
+            }
+            ("PATCH", id) => {
+                let Some(have) = st.sessions.get_mut(id) else {
+                    return error(404, "BLOB_UPLOAD_UNKNOWN");
+                };
+                let start = req
+                    .headers
+                    .get("content-range")
+                    .and_then(|r| r.split_once('-'))
+                    .and_then(|(a, _)| a.parse::<usize>().ok())
+                    .unwrap_or(have.len());
+                if start != have.len() {
+                    return error(416, "BLOB_UPLOAD_INVALID").header("range", &range(have.len()));
+                }
+                if let Some(keep) = st.drop_patch.take() {
+                    have.extend_from_slice(&req.body[..keep.min(req.body.len())]);
+                    return Response::new(0, "");
+                }
+                have.extend_from_slice(&req.body);
+                Response::new(202, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=y"),
+                    )
+                    .header("range", &range(have.len()))
+            }
+            ("GET", id) => match st.sessions.get(id) {
+                Some(have) => Response::new(204, "")
+                    .header(
+                        "location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}?state=z"),
+                    )
+                    .header("range", &range(have.len())),
+                None => error(404, "BLOB_UPLOAD_UNKNOWN"),
+            },
+            ("PUT", id) => {
+                let Some(mut bytes) = st.sessions.remove(id) else {
+                    return error(404, "BLOB_UPLOAD_UNKNOWN");
+                };
+                bytes.extend_from_slice(&req.body);
+                let digest = param("digest").unwrap_or_default();
+                if sha256_digest(&bytes) != digest {
                     return error(400, "DIGEST_INVALID");
                 }
-                st.blobs.insert(digest.clone(), req.body.clone());
+                st.blobs.insert(digest.clone(), bytes);
+                st.links.insert((repo.to_string(), digest.clone()));
                 st.uploads += 1;
                 Response::new(201, "").header("docker-content-digest", &digest)
             }
             _ => error(405, "UNSUPPORTED"),
         };
     }
-    if let Some((_, digest)) = rest.split_once("/blobs/") {
-        let Some(bytes) = st.blobs.get(digest).cloned() else {
+    if let Some((repo, digest)) = rest.split_once("/blobs/") {
+        let held = st.global.contains(digest)
+            || st.links.contains(&(repo.to_string(), digest.to_string()));
+        let Some(bytes) = st.blobs.get(digest).filter(|_| held).cloned() else {
             return error(404, "BLOB_UNKNOWN");
         };
         return match (req.method.as_str(), blob_store) {
