@@ -133,3 +133,125 @@ fn architecture_maps_every_module() {
         }
     }
 }
+
+/// What a check printed, reduced to the wording the guide can quote: backtick spans and words
+/// that carry a value (a digit, a path, an ellipsis) break the text, and every run of three or
+/// more words left is one fragment (`codex 0.163.0 (…) is not installed` gives
+/// `is not installed`).
+fn quotable_fragments(text: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        let span = &rest[start..start + len + 2];
+        plain.push_str(&rest[..start]);
+        let carries_value = span
+            .chars()
+            .any(|c| c.is_ascii_digit() || c == '/' || c == '\\');
+        plain.push_str(if carries_value { " … " } else { span });
+        rest = &rest[start + len + 2..];
+    }
+    plain.push_str(rest);
+    let mut fragments = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for word in plain.split_whitespace().chain([" … "]) {
+        if word
+            .chars()
+            .any(|c| c.is_ascii_digit() || c == '/' || c == '\\' || c == '…')
+        {
+            if run.len() >= 3 {
+                fragments.push(run.join(" "));
+            }
+            run.clear();
+        } else {
+            run.push(word);
+        }
+    }
+    fragments
+}
+
+#[test]
+fn quotable_fragments_drop_the_values_and_keep_the_wording() {
+    assert_eq!(
+        quotable_fragments("codex 0.163.0 (x86_64-unknown-linux-musl) is not installed"),
+        ["is not installed"]
+    );
+    assert_eq!(
+        quotable_fragments("no Node project at or above `/tmp/x`: no `package.json` and no"),
+        ["no Node project at or above", ": no `package.json` and no"]
+    );
+    assert!(quotable_fragments("run `codex-bootstrap install 0.163.0`").is_empty());
+}
+
+/// `doctor.md` documents every check `doctor` runs, and what the user sees when one is not ok:
+/// a hermetic `doctor --json` with every optional check selected and nothing installed (so
+/// `runtime`, `python` and `node` fail and the checks after them are skipped) gives the ids,
+/// each of which needs a row in the table of checks and a `### `id`` section under "Every
+/// outcome, and what to do" (and no section names a check doctor does not have). Each check
+/// that is not ok must be there with its status mark and the wording it printed, values aside.
+#[test]
+fn the_doctor_page_covers_every_check_and_what_it_says() {
+    let ctx = TestContext::new();
+    let no_project = ctx.root().join("not-a-node-project");
+    std::fs::create_dir_all(&no_project).unwrap();
+    let out = ctx
+        .cmd(["doctor", "--json", "--offline", "--turn", "--python"])
+        .arg(ctx.root().join("no-such-python"))
+        .arg("--node")
+        .arg(&no_project)
+        .output()
+        .expect("run codex-bootstrap");
+    assert_exit(&out, 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json printed no JSON ({e}): {}", describe(&out)));
+    let checks = report["checks"].as_array().expect("checks");
+    let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids.len(), 14, "every check of doctor ran: {ids:?}");
+
+    let page = crate::support::guide::page("doctor.md");
+    let outcomes = crate::support::guide::section("doctor.md", "Every outcome, and what to do");
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for c in checks {
+        let id = c["id"].as_str().unwrap();
+        assert!(
+            page.contains(&format!("| `{id}` |")),
+            "docs/src/doctor.md's table of checks has no row for `{id}`"
+        );
+        let section = flat(&crate::support::guide::section(
+            "doctor.md",
+            &format!("`{id}`"),
+        ));
+        let status = c["status"].as_str().unwrap();
+        let said = match status {
+            "ok" => continue,
+            // A skip because an earlier check did not pass is explained once, for all.
+            "skip" => flat(&outcomes),
+            _ => {
+                let mark = if status == "fail" { "✗" } else { "!" };
+                assert!(
+                    section.contains(&format!("| {mark} ")),
+                    "doctor.md's `{id}` section lists no `{mark}` ({status}) outcome, and doctor gave: {c}"
+                );
+                section
+            }
+        };
+        for field in ["summary", "hint"] {
+            for fragment in quotable_fragments(c[field].as_str().unwrap_or_default()) {
+                assert!(
+                    said.contains(&fragment),
+                    "doctor.md does not quote the {field} of `{id}` ({status}): `{fragment}` in {c}"
+                );
+            }
+        }
+    }
+    for line in outcomes.lines() {
+        if let Some(id) = line.strip_prefix("### `").and_then(|l| l.strip_suffix('`')) {
+            assert!(
+                ids.contains(&id),
+                "doctor.md documents a check `{id}` that doctor does not run ({ids:?})"
+            );
+        }
+    }
+}
