@@ -66,7 +66,17 @@ pub(crate) fn executes(rt: &InstalledRuntime) -> Check {
             format!("`codex --version` says `{text}`, expected {}", rt.version()),
             "reinstall it with `codex-bootstrap install --force`",
         ),
-        Err(e) => Check::fail("executes", e.to_string(), "reinstall it with `codex-bootstrap install --force`; on Linux the runtime is a static musl binary, so a failure here usually means a truncated or foreign-architecture file"),
+        Err(e) => Check::fail("executes", e.to_string(), executes_hint(&e)),
+    }
+}
+
+/// The fix for a `codex --version` that said nothing: only a runtime that ran and failed is
+/// the runtime's fault; a private `CODEX_HOME` that cannot be made is the temp directory's.
+fn executes_hint(e: &NoVersion) -> String {
+    match e {
+        NoVersion::Run(VersionError::ScratchHome { .. }) => "make the temporary directory writable, or point TMPDIR at one that is (doctor runs `codex --version` in a private CODEX_HOME made there)".into(),
+        NoVersion::Run(VersionError::TimedOut { .. }) => "the runtime did not answer `--version` in time: run it by hand (`codex-bootstrap which` prints its path) and, if it hangs, reinstall it with `codex-bootstrap install --force`".into(),
+        _ => "reinstall it with `codex-bootstrap install --force`; on Linux the runtime is a static musl binary, so a failure here usually means a truncated or foreign-architecture file".into(),
     }
 }
 
@@ -226,10 +236,15 @@ pub(crate) fn app_server(inputs: &AppServerInputs, rt: &InstalledRuntime) -> (Ch
     let (info, account) = match outcome {
         Ok(r) => r,
         Err(e) => {
+            // doctor's wait is fixed (it has no `--timeout`): a timeout's fix is the server's.
+            let hint = match &e {
+                AppServerError::Timeout { .. } => "`codex app-server` did not answer `initialize` within 20 s: run `codex-bootstrap doctor --turn -v` to see its stderr, and check that the runtime runs (`codex --version`) and that CODEX_HOME is readable".to_string(),
+                _ => e.hint().unwrap_or_default(),
+            };
             let c = Check::fail(
                 "app-server",
                 format!("`codex app-server` did not initialize: {e}"),
-                e.hint().unwrap_or_default(),
+                hint,
             );
             return (c, Check::skip("auth", "app-server unavailable"));
         }
@@ -315,6 +330,16 @@ pub(crate) fn turn(inputs: &AppServerInputs, rt: &InstalledRuntime) -> Check {
                 ),
             )
         }
+        // A failed turn says "the turn failed" itself; other errors get it said here.
+        Err(e @ AppServerError::TurnFailed { .. }) => {
+            Check::fail("turn", e.to_string(), e.hint().unwrap_or_default())
+        }
+        // doctor's wait is fixed (it has no `--timeout`); quickstart's is not.
+        Err(e @ AppServerError::Timeout { .. }) => Check::fail(
+            "turn",
+            format!("the turn failed: {e}"),
+            "check that the model endpoint is reachable (`codex-bootstrap doctor` without `--offline` checks the network); `codex-bootstrap quickstart --timeout SECS` runs a turn with a longer wait",
+        ),
         Err(e) => Check::fail(
             "turn",
             format!("the turn failed: {e}"),
