@@ -19,7 +19,7 @@ UV="${UV:-$ROOT/target/ci-venv/bin/uv}"
 mkdir -p "$WORK"
 
 cargo build --release --locked --quiet
-BIN="$ROOT/target/release/codex-bootstrap"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/codex-bootstrap"
 
 ms() { date +%s%N; }
 elapsed() { echo $(( ($(ms) - $1) / 1000000 )); }

@@ -27,7 +27,7 @@ need python3 "a Python 3 with pip"
 
 echo "== building codex-bootstrap (release)"
 cargo build --release --locked --quiet
-BIN="$ROOT/target/release/codex-bootstrap"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/codex-bootstrap"
 
 echo "== preparing the real package from the official wheel"
 WHEELS="$WORK/wheels"

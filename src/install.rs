@@ -208,7 +208,8 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         let pkg = staging.path().to_path_buf();
         tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let kept = open_kept(job, &source)?;
-        let fetched = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg).await;
+        let hashing = wheel_hashing(job);
+        let fetched = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg, &hashing).await;
         let (fetched, unpacked) = match (fetched, reusing.take()) {
             (Err(e), Some(path)) => {
                 forget_kept(&path, &e);
@@ -263,11 +264,17 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                         UnpackError::Layout("a wheel tree is unpacked from a file".into()).into(),
                     );
                 };
-                if let Err(e) = unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked) {
+                // The wheel's sha256 has matched: now RECORD may speak for what it fixed.
+                let reconciled = package::digests_from_record(&pkg, &mut unpacked)
+                    .and_then(|()| unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked));
+                if let Err(e) = reconciled {
                     download::discard_partial(&partial);
                     return Err(e.into());
                 }
-                package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?
+                let layout =
+                    package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?;
+                entrypoint_hashed(&pkg, &mut unpacked, &layout.entrypoint, &hashing)?;
+                layout
             }
             None => package::validate_layout(
                 &pkg,
@@ -367,6 +374,62 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
     })
 }
 
+/// Which files of a wheel tree are hashed as they are written, for the receipt.
+///
+/// Every file, unless the wheel's sha256 is checked against a pin that does not come from the
+/// channel serving it (a `codex-runtime.toml` manifest, the project's lock file, `--sha256`).
+/// Then the wheel's bytes are the pinned ones, its RECORD among them, and so is every file
+/// unpacked from it: each entry is inflated (deterministically) with its CRC-32 and size
+/// checked against the headers the pinned bytes carry, and the central directory must list
+/// exactly what was unpacked. A file's digest is then taken from the pinned RECORD
+/// ([`package::digests_from_record`]): the same bytes uv or pip would install from that pin,
+/// recorded as their publisher recorded them, and re-hashed by `install --verify` and
+/// `doctor`, which compare them with the receipt.
+///
+/// `bin/codex` is hashed all the same: the manifest's `codex_sha256` and the release's
+/// signature speak for its bytes, not for what a RECORD says of them, and the pins the
+/// manifests hold today were taken from each channel's listing, so only hashing the file
+/// proves that the wheel's `bin/codex` is the one npm's tarball carries.
+fn wheel_hashing(job: &Job<'_>) -> unpack::Hashing {
+    let independent = job.asset.expected.all().iter().any(|e| {
+        matches!(e.digest, Digest::Sha256(_))
+            && matches!(
+                e.source,
+                DigestSource::Manifest { .. } | DigestSource::LockFile { .. } | DigestSource::Flag
+            )
+    });
+    if !independent {
+        return unpack::Hashing::Every;
+    }
+    unpack::Hashing::Only(vec![format!(
+        "{}/bin/{}",
+        crate::store::wheel_tree::MODULE_DIR,
+        job.target.exe_name("codex")
+    )])
+}
+
+/// The entrypoint's digest is its bytes' own: when the package names another file than the
+/// one hashed as it was written ([`wheel_hashing`]), it is hashed now, and must agree with
+/// the RECORD its digest was taken from.
+fn entrypoint_hashed(
+    pkg: &Path,
+    unpacked: &mut Unpacked,
+    entrypoint: &str,
+    hashing: &unpack::Hashing,
+) -> Result<(), UnpackError> {
+    if hashing.hashes(entrypoint) {
+        return Ok(());
+    }
+    if let Some(f) = unpacked.files.iter_mut().find(|f| f.path == entrypoint) {
+        if package::hash_file(&pkg.join(&f.path))? != f.sha256 {
+            return Err(UnpackError::Layout(format!(
+                "`{entrypoint}` does not have the sha256 the wheel's RECORD lists"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Where the archive comes from.
 enum Source {
     Http(Transfer),
@@ -431,11 +494,12 @@ async fn fetch_and_unpack(
     source: &Source,
     kept: Option<&std::fs::File>,
     pkg: &Path,
+    hashing: &unpack::Hashing,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
     let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
     if let (true, Some(file)) = (wheel_tree, kept) {
-        return fetch_and_unpack_wheel(http, job, source, file, pkg).await;
+        return fetch_and_unpack_wheel(http, job, source, file, pkg, hashing.clone()).await;
     }
     if let (true, Some(file)) = (is_zip(kind), kept) {
         // Zip needs random access: download first, then unpack from the same open file.
@@ -454,7 +518,7 @@ async fn fetch_and_unpack(
     let unpacker = Unpacker {
         tx: Some(tx),
         file: None,
-        thread: Some(std::thread::spawn(move || {
+        thread: Some(unpack::spawn_named("unpack", move || {
             let reader = ChannelReader::new(rx);
             unpack::unpack_stream(kind, reader, &dest, Limits::default(), root.as_deref())
         })),
@@ -473,6 +537,7 @@ async fn fetch_and_unpack_wheel(
     source: &Source,
     kept: &std::fs::File,
     pkg: &Path,
+    hashing: unpack::Hashing,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let path = match source {
         Source::File(path) => path,
@@ -487,8 +552,8 @@ async fn fetch_and_unpack_wheel(
     let unpacker = Unpacker {
         tx: None,
         file: Some(std::sync::Arc::clone(&file)),
-        thread: Some(std::thread::spawn(move || {
-            unpack::unpack_wheel_growing(&growing, &dest, Limits::default())
+        thread: Some(unpack::spawn_named("walk", move || {
+            unpack::unpack_wheel_growing(&growing, &dest, Limits::default(), &hashing)
         })),
     };
     let written = |len| file.publish(len);

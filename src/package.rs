@@ -16,6 +16,7 @@ use crate::platform::{AssetKind, Target};
 use crate::store::receipt::FileRecord;
 use crate::store::wheel_tree;
 use crate::unpack::{UnpackError, Unpacked};
+use crate::verify::Sha256;
 
 /// `codex-package.json`, the fields we read (serde skips the others, e.g. `variant` and
 /// `resourcesDir`).
@@ -138,6 +139,70 @@ fn legacy_layout(
     })
 }
 
+/// Give each file a wheel's unpack wrote without hashing ([`Unpacked::unhashed`]) the
+/// sha256 the wheel's RECORD lists for it, once the wheel's own sha256 has matched an
+/// independent pin (`install::wheel_hashing` says why that is as strong as hashing it).
+/// The RECORD line must be one line for that path, with a well-formed `sha256=` and the size
+/// the file was unpacked with (a different size is refused); a file RECORD lists twice, or
+/// without a well-formed digest or size, is hashed from `pkg` instead; a file RECORD does not
+/// list is refused, as [`validate_wheel_tree`] refuses it.
+pub fn digests_from_record(pkg: &Path, unpacked: &mut Unpacked) -> Result<(), UnpackError> {
+    if unpacked.unhashed.is_empty() {
+        return Ok(());
+    }
+    let bad = UnpackError::Layout;
+    let all = unpacked.files.iter().map(|f| f.path.as_str());
+    let dist_info =
+        wheel_tree::dist_info_of(all.chain(unpacked.unhashed.iter().map(|u| u.path.as_str())))
+            .ok_or_else(|| bad("the wheel has no `*.dist-info/RECORD`".into()))?;
+    let record_path = format!("{dist_info}/RECORD");
+    let record = std::fs::read_to_string(pkg.join(&record_path))
+        .map_err(|e| bad(format!("`{record_path}` is unreadable: {e}")))?;
+    let lines = wheel_tree::record_lines(&record);
+    for u in std::mem::take(&mut unpacked.unhashed) {
+        let mut listed = lines.iter().filter(|l| l.path == u.path);
+        let (first, second) = (listed.next(), listed.next());
+        let Some(line) = first else {
+            return Err(bad(format!(
+                "`{}` is in the wheel but not in its RECORD",
+                u.path
+            )));
+        };
+        let sha256 = match (line.sha256, line.size, second) {
+            (Some(sha256), Some(size), None) if size == u.size => sha256,
+            (Some(_), Some(_), None) => {
+                return Err(bad(format!(
+                    "`{}` does not have the size the wheel's RECORD lists",
+                    u.path
+                )))
+            }
+            // Listed twice, or without a well-formed digest or size: its own bytes decide.
+            _ => hash_file(&pkg.join(&u.path))?,
+        };
+        unpacked.files.push(FileRecord {
+            path: u.path,
+            size: u.size,
+            sha256,
+            executable: u.executable,
+        });
+    }
+    unpacked.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(())
+}
+
+/// The sha256 of a file just unpacked.
+pub(crate) fn hash_file(path: &Path) -> Result<Sha256, UnpackError> {
+    let read = |source| UnpackError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read)?;
+    Ok(crate::verify::HashingReader::new(file)
+        .finish()
+        .map_err(read)?
+        .0)
+}
+
 /// Check an unpacked wheel: its `*.dist-info/` has WHEEL and a RECORD that lists every file
 /// with the sha256 it was unpacked with, and its `codex_cli_bin/` is a valid package. The
 /// layout's paths are relative to the tree (`codex_cli_bin/bin/codex`).
@@ -148,6 +213,10 @@ pub fn validate_wheel_tree(
     target: &Target,
 ) -> Result<Layout, UnpackError> {
     let bad = UnpackError::Layout;
+    if let Some(u) = unpacked.unhashed.first() {
+        // `digests_from_record` runs first; a file without a digest must not reach a receipt.
+        return Err(bad(format!("`{}` was unpacked without a digest", u.path)));
+    }
     let prefix = format!("{}/", wheel_tree::MODULE_DIR);
     let dist_info = wheel_tree::dist_info_of(unpacked.files.iter().map(|f| f.path.as_str()))
         .ok_or_else(|| bad("the wheel has no `*.dist-info/RECORD`".into()))?;
@@ -191,6 +260,7 @@ pub fn validate_wheel_tree(
                 })
             })
             .collect(),
+        unhashed: Vec::new(),
     };
     let layout = validate_layout(
         &pkg.join(wheel_tree::MODULE_DIR),
@@ -209,7 +279,6 @@ pub fn validate_wheel_tree(
 mod tests {
     use super::*;
     use crate::store::FileRecord;
-    use crate::verify::Sha256;
 
     const TARGET: &str = "x86_64-unknown-linux-musl";
 
@@ -243,8 +312,108 @@ mod tests {
     ) -> Result<Layout, UnpackError> {
         let version = CodexVersion::parse("0.163.0").unwrap();
         let target: Target = TARGET.parse().unwrap();
-        let mut unpacked = Unpacked { files };
+        let mut unpacked = Unpacked {
+            files,
+            unhashed: Vec::new(),
+        };
         validate_layout(dir, &mut unpacked, kind, &version, &target)
+    }
+
+    /// A wheel tree in a temp dir: `files` written, RECORD as given, all of them unhashed.
+    fn unhashed_tree(files: &[(&str, &[u8])], record: &str) -> (tempfile::TempDir, Unpacked) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut unpacked = Unpacked::default();
+        let all = files
+            .iter()
+            .copied()
+            .chain([("w-1.dist-info/RECORD", record.as_bytes())]);
+        for (path, data) in all {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, data).unwrap();
+            unpacked.unhashed.push(crate::unpack::Unhashed {
+                path: path.into(),
+                size: data.len() as u64,
+                executable: false,
+            });
+        }
+        (dir, unpacked)
+    }
+
+    fn line(path: &str, sha256: &Sha256, size: usize) -> String {
+        format!("{path},sha256={},{size}\n", sha256.to_base64url())
+    }
+
+    #[test]
+    fn record_digests_are_taken_when_well_formed_and_hashed_otherwise() {
+        let told = Sha256::of(b"what RECORD says");
+        let record = format!(
+            "{}{}c,sha256=bad,1\n{}{}w-1.dist-info/RECORD,,\n",
+            line("a", &told, 1),
+            line("b", &told, 1),
+            line("d", &told, 1),
+            line("d", &told, 1),
+        );
+        let (dir, mut unpacked) = unhashed_tree(
+            &[("a", b"1"), ("b", b"2"), ("c", b"3"), ("d", b"4")],
+            &record,
+        );
+        digests_from_record(dir.path(), &mut unpacked).unwrap();
+        assert!(unpacked.unhashed.is_empty());
+        let got: Vec<_> = unpacked
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.sha256))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Well formed: RECORD's word (the wheel's pin fixed it).
+                ("a", told),
+                ("b", told),
+                // A malformed digest, a path listed twice: the bytes' own.
+                ("c", Sha256::of(b"3")),
+                ("d", Sha256::of(b"4")),
+                ("w-1.dist-info/RECORD", Sha256::of(record.as_bytes())),
+            ]
+        );
+    }
+
+    #[test]
+    fn record_digests_refuse_another_size_or_a_file_not_listed() {
+        let d = Sha256::of(b"1");
+        let (dir, mut unpacked) = unhashed_tree(
+            &[("a", b"1")],
+            &format!("{}w-1.dist-info/RECORD,,\n", line("a", &d, 2)),
+        );
+        let err = digests_from_record(dir.path(), &mut unpacked).unwrap_err();
+        assert!(
+            err.to_string().contains("size the wheel's RECORD lists"),
+            "{err}"
+        );
+
+        let (dir, mut unpacked) = unhashed_tree(
+            &[("a", b"1"), ("b", b"2")],
+            &format!("{}w-1.dist-info/RECORD,,\n", line("a", &d, 1)),
+        );
+        let err = digests_from_record(dir.path(), &mut unpacked).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`b` is in the wheel but not in its RECORD"),
+            "{err}"
+        );
+
+        // Nothing without a digest gets past the tree's validation.
+        let mut left = Unpacked::default();
+        left.unhashed.push(crate::unpack::Unhashed {
+            path: "a".into(),
+            size: 1,
+            executable: false,
+        });
+        let version = CodexVersion::parse("0.163.0").unwrap();
+        let target: Target = TARGET.parse().unwrap();
+        let err = validate_wheel_tree(dir.path(), &mut left, &version, &target).unwrap_err();
+        assert!(err.to_string().contains("without a digest"), "{err}");
     }
 
     #[test]
@@ -317,6 +486,7 @@ mod tests {
         let target: Target = TARGET.parse().unwrap();
         let mut unpacked = Unpacked {
             files: vec![record(&format!("codex-{TARGET}"), false)],
+            unhashed: Vec::new(),
         };
         let layout = validate_layout(
             dir.path(),

@@ -60,6 +60,37 @@ impl Sha256 {
         Ok(Sha256(out))
     }
 
+    /// Parse [`Sha256::to_base64url`]'s form: exactly the 43 characters it writes for some
+    /// digest, nothing else.
+    pub fn from_base64url(s: &str) -> Option<Sha256> {
+        if s.len() != 43 {
+            return None;
+        }
+        let mut bits = 0u32;
+        let mut held = 0;
+        let mut out = Vec::with_capacity(33);
+        for c in s.bytes() {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' => 62,
+                b'_' => 63,
+                _ => return None,
+            };
+            bits = (bits << 6) | u32::from(v);
+            held += 6;
+            if held >= 8 {
+                held -= 8;
+                out.push((bits >> held) as u8);
+                bits &= (1 << held) - 1;
+            }
+        }
+        let digest = Sha256(out.try_into().ok()?);
+        // The 2 bits left over must be zero: one spelling per digest.
+        (digest.to_base64url() == s).then_some(digest)
+    }
+
     /// Base64url without padding, as a wheel's RECORD wants it.
     pub fn to_base64url(&self) -> String {
         const ALPHABET: &[u8; 64] =
@@ -512,6 +543,33 @@ pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, Sha256)>, SumsError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64url_round_trip_and_only_its_one_spelling() {
+        for bytes in [&b""[..], b"abc", &[0xff; 1000]] {
+            let d = Sha256::of(bytes);
+            assert_eq!(Sha256::from_base64url(&d.to_base64url()), Some(d));
+        }
+        // From a real wheel's RECORD (`__init__.py` of openai-codex-cli-bin 0.163.0).
+        let r = "HxF34wifCSjCAk7qrAAaYVJtRmUzXWa64MTbmNbyMFU";
+        assert_eq!(Sha256::from_base64url(r).unwrap().to_base64url(), r);
+        let good = Sha256::of(b"abc").to_base64url();
+        for bad in [
+            &good[..42],
+            &format!("{good}A"),
+            &format!("{good}="),
+            &format!("{}+", &good[..42]),
+            &format!("{}/", &good[..42]),
+        ] {
+            assert_eq!(Sha256::from_base64url(bad), None, "{bad}");
+        }
+        // The last character carries 2 spare bits: set, they are another spelling, refused.
+        let last = good.as_bytes()[42];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let i = alphabet.iter().position(|&c| c == last).unwrap();
+        let other = format!("{}{}", &good[..42], alphabet[i ^ 1] as char);
+        assert_eq!(Sha256::from_base64url(&other), None);
+    }
 
     #[test]
     fn hex_round_trip_and_github_prefix() {

@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             FileRecord { path: "bin/codex".into(), size: 10, sha256: sha, executable: true },
             FileRecord { path: "codex-package.json".into(), size: data.len() as u64, sha256: sha, executable: false },
         ],
+        unhashed: Vec::new(),
     };
     let version = CodexVersion::parse("0.163.0").unwrap();
     let target: Target = "x86_64-unknown-linux-musl".parse().unwrap();

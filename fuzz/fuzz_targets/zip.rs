@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{Cursor, Write};
 use std::sync::Arc;
 
-use codex_bootstrap::unpack::{reconcile_streamed_wheel, unpack_wheel_growing, unpack_zip, Growing, Limits};
+use codex_bootstrap::unpack::{reconcile_streamed_wheel, unpack_wheel_growing, unpack_zip, Growing, Hashing, Limits};
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use zip::write::SimpleFileOptions;
@@ -125,7 +125,7 @@ fuzz_target!(|data: &[u8]| {
         });
         (growing, Some(writer))
     };
-    let mut result = unpack_wheel_growing(&growing, &streamed.dest, limits);
+    let mut result = unpack_wheel_growing(&growing, &streamed.dest, limits, &Hashing::Every);
     if let Some(w) = writer {
         w.join().unwrap();
     }

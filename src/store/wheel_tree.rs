@@ -33,6 +33,46 @@ pub fn dist_info_of<'a>(mut paths: impl Iterator<Item = &'a str>) -> Option<Stri
     })
 }
 
+/// One line of a RECORD, its digest and size kept only when well formed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLine {
+    pub path: String,
+    /// `sha256=` and 43 characters of unpadded base64url that decode to 32 bytes.
+    pub sha256: Option<Sha256>,
+    /// Decimal digits only.
+    pub size: Option<u64>,
+}
+
+/// Every line of a RECORD with its digest and size ([`RecordLine`]).
+pub fn record_lines(text: &str) -> Vec<RecordLine> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut parts = l.rsplitn(3, ',');
+            let size = parts.next()?;
+            let hash = parts.next()?;
+            let path = unquote(parts.next()?);
+            Some(RecordLine {
+                path,
+                sha256: hash
+                    .strip_prefix("sha256=")
+                    .and_then(Sha256::from_base64url),
+                size: (!size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| size.parse().ok())
+                    .flatten(),
+            })
+        })
+        .collect()
+}
+
+/// A RECORD path, its CSV quotes removed.
+fn unquote(path: &str) -> String {
+    match path.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+        Some(q) => q.replace("\"\"", "\""),
+        None => path.to_string(),
+    }
+}
+
 /// `(path, base64url sha256)` of every line of a RECORD (quoted paths unquoted).
 pub fn parse_record(text: &str) -> Vec<(String, Option<String>)> {
     text.lines()
@@ -41,11 +81,7 @@ pub fn parse_record(text: &str) -> Vec<(String, Option<String>)> {
             let mut parts = l.rsplitn(3, ',');
             let _size = parts.next()?;
             let hash = parts.next()?;
-            let path = parts.next()?;
-            let path = match path.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
-                Some(q) => q.replace("\"\"", "\""),
-                None => path.to_string(),
-            };
+            let path = unquote(parts.next()?);
             let hash = hash.strip_prefix("sha256=").map(str::to_string);
             Some((path, hash))
         })
@@ -249,6 +285,34 @@ pub fn linked_environments(tree: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_lines_keep_only_well_formed_digests_and_sizes() {
+        let d = Sha256::of(b"x");
+        let r = format!(
+            "a,sha256={},1\n\"b,c\",sha256={},12\nd,sha256=short,1\ne,md5={},1\nf,sha256={},1k\nx.dist-info/RECORD,,\n",
+            d.to_base64url(),
+            d.to_base64url(),
+            d.to_base64url(),
+            d.to_base64url()
+        );
+        let lines = record_lines(&r);
+        let got: Vec<_> = lines
+            .iter()
+            .map(|l| (l.path.as_str(), l.sha256, l.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Some(d), Some(1)),
+                ("b,c", Some(d), Some(12)),
+                ("d", None, Some(1)),
+                ("e", None, Some(1)),
+                ("f", Some(d), None),
+                ("x.dist-info/RECORD", None, None),
+            ]
+        );
+    }
 
     #[test]
     fn record_lines_are_parsed_with_quotes() {

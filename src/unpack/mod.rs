@@ -34,6 +34,20 @@ pub use self::wheel::unpack_wheel_growing;
 pub use self::zip::{reconcile_streamed_wheel, unpack_zip};
 // File-system helpers other modules use; they live here until the crate has one home for them.
 
+/// Start a thread named after its stage of the unpack, so `perf`, `top -H` and a panic's
+/// message say which one it is. Fails as [`std::thread::spawn`] does, when the system cannot
+/// start one.
+pub(crate) fn spawn_named<F, T>(name: &str, f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .unwrap_or_else(|e| panic!("could not start the {name} thread: {e}"))
+}
+
 /// Bounds on what an archive may unpack to. The real 0.163.0 package is 377 MB in 6 files.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -110,6 +124,40 @@ impl Hint for UnpackError {
 #[derive(Debug, Default)]
 pub struct Unpacked {
     pub files: Vec<FileRecord>,
+    /// Files written without hashing them ([`Hashing::Only`]), by path: their digests are
+    /// to come from the wheel's RECORD ([`crate::package::digests_from_record`]) before
+    /// anything reads `files`. Empty unless asked for.
+    pub unhashed: Vec<Unhashed>,
+}
+
+/// A regular file an unpack wrote without hashing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unhashed {
+    pub path: String,
+    pub size: u64,
+    pub executable: bool,
+}
+
+/// Which files an unpack hashes as it writes them, for the receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Hashing {
+    /// Every file: the receipt records the digests of the bytes written.
+    #[default]
+    Every,
+    /// Only the entries named here (as the archive names them); the others are listed in
+    /// [`Unpacked::unhashed`]. For a wheel whose own sha256 matched a pin that does not come
+    /// from the channel serving it: see `install::wheel_hashing`.
+    Only(Vec<String>),
+}
+
+impl Hashing {
+    /// Whether the entry the archive names `name` is hashed as it is written.
+    pub(crate) fn hashes(&self, name: &str) -> bool {
+        match self {
+            Hashing::Every => true,
+            Hashing::Only(names) => names.iter().any(|n| n == name),
+        }
+    }
 }
 
 /// Unpack a `.tar.zst`, `.tar.gz` (package or legacy) or npm `.tgz` stream into `dest` (which

@@ -56,25 +56,36 @@ impl<'a> State<'a> {
 
     /// Wait for the writer, then pair each declared file with the digest it computed.
     pub(super) fn finish(self) -> Result<Unpacked, UnpackError> {
-        self.finish_with(HashMap::new())
+        self.finish_with(HashMap::new(), false)
     }
 
     /// [`State::finish`], with the digests of files other writers wrote ([`State::declare`]).
+    /// With `unhashed_ok`, a file without a digest (written unhashed, [`super::Hashing::Only`])
+    /// goes to [`Unpacked::unhashed`]; otherwise it is an error.
     pub(super) fn finish_with(
         mut self,
         written_elsewhere: HashMap<PathBuf, Sha256>,
+        unhashed_ok: bool,
     ) -> Result<Unpacked, UnpackError> {
         let mut digests = self.writer.join()?;
         digests.extend(written_elsewhere);
         let mut files = Vec::with_capacity(self.files.len());
+        let mut unhashed = Vec::new();
         for (rel, size, executable) in self.files {
-            let sha256 = digests
-                .get(&rel)
-                .copied()
-                .ok_or_else(|| UnpackError::Write {
+            let Some(sha256) = digests.get(&rel).copied() else {
+                if unhashed_ok {
+                    unhashed.push(super::Unhashed {
+                        path: slash_path(&rel),
+                        size,
+                        executable,
+                    });
+                    continue;
+                }
+                return Err(UnpackError::Write {
                     path: self.dest.join(&rel),
                     source: io::Error::other("the writer lost track of this file"),
-                })?;
+                });
+            };
             files.push(FileRecord {
                 path: slash_path(&rel),
                 size,
@@ -83,7 +94,7 @@ impl<'a> State<'a> {
             });
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Unpacked { files })
+        Ok(Unpacked { files, unhashed })
     }
 
     /// Count an entry the archive lists (extracted or skipped: both cost work), then decide
@@ -185,7 +196,7 @@ impl<'a> State<'a> {
         reader: &mut dyn Read,
     ) -> Result<(), UnpackError> {
         self.admit(rel, name, size)?;
-        self.writer.create(rel, executable)?;
+        self.writer.create(rel, executable, true)?;
         // Read at most `size` bytes plus one, so an entry that lies about its size is caught.
         let written = self.writer.pump(reader, size + 1)?;
         if written != size {

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use super::growing::Growing;
 use super::policy::State;
 use super::writer::Writer;
-use super::{Limits, UnpackError, Unpacked};
+use super::{Hashing, Limits, UnpackError, Unpacked};
 use crate::verify::Sha256;
 
 /// Threads that inflate entries. Two cores are common; the largest entry takes one of them,
@@ -52,14 +52,19 @@ struct Entry {
     size: u64,
     deflated: bool,
     crc32: u32,
+    /// Whether its sha256 is computed as it is written ([`Hashing`]).
+    hash: bool,
 }
 
 /// Unpack every entry of the wheel that `file` is receiving into `dest` (a wheel tree:
-/// `codex_cli_bin/`, `*.dist-info/`), files without their executable bits.
+/// `codex_cli_bin/`, `*.dist-info/`), files without their executable bits. The entries
+/// `hashing` leaves out are written unhashed, and listed in [`Unpacked::unhashed`]: each is
+/// still checked against its CRC-32 and size.
 pub fn unpack_wheel_growing(
     file: &Arc<Growing>,
     dest: &Path,
     limits: Limits,
+    hashing: &Hashing,
 ) -> Result<Unpacked, UnpackError> {
     let (tx, rx) = mpsc::sync_channel::<Entry>(0);
     let rx = Arc::new(Mutex::new(rx));
@@ -72,7 +77,7 @@ pub fn unpack_wheel_growing(
                 Arc::clone(&failed),
                 dest.to_path_buf(),
             );
-            std::thread::spawn(move || {
+            super::spawn_named("inflate", move || {
                 let result = inflate_entries(&file, &rx, &dest);
                 if result.is_err() {
                     failed.store(true, Ordering::Relaxed);
@@ -85,7 +90,7 @@ pub fn unpack_wheel_growing(
     // send fails instead of waiting forever for an inflater that is gone.
     drop(rx);
     let mut state = State::new(dest, limits);
-    let walked = walk(file, &mut state, |entry| {
+    let walked = walk(file, &mut state, hashing, |entry| {
         // Every inflater gone means each has failed; its error is collected below.
         !failed.load(Ordering::Relaxed) && tx.send(entry).is_ok()
     });
@@ -107,7 +112,7 @@ pub fn unpack_wheel_growing(
     if let Some(e) = first_error {
         return Err(e);
     }
-    state.finish_with(digests)
+    state.finish_with(digests, *hashing != Hashing::Every)
 }
 
 /// Walk the local headers from the start of the file, judging each entry and handing files to
@@ -115,6 +120,7 @@ pub fn unpack_wheel_growing(
 fn walk(
     file: &Arc<Growing>,
     state: &mut State,
+    hashing: &Hashing,
     mut dispatch: impl FnMut(Entry) -> bool,
 ) -> Result<(), UnpackError> {
     let mut offset = 0u64;
@@ -175,6 +181,7 @@ fn walk(
             continue;
         }
         state.declare(&rel, &name, size, false)?;
+        let hash = hashing.hashes(&name);
         let entry = Entry {
             rel,
             name,
@@ -183,6 +190,7 @@ fn walk(
             size,
             deflated: method == DEFLATED,
             crc32: u32_at(&fixed, 14),
+            hash,
         };
         if !dispatch(entry) {
             return Ok(());
@@ -211,7 +219,7 @@ fn inflate_entries(
             },
             crc: crc32fast::Hasher::new(),
         };
-        writer.create(&entry.rel, false)?;
+        writer.create(&entry.rel, false, entry.hash)?;
         // At most one byte past the declared size, so an entry that lies about it is caught.
         let written = writer.pump(&mut data, entry.size + 1)?;
         if written != entry.size {
@@ -349,7 +357,7 @@ mod tests {
                 growing.complete();
             })
         };
-        let r = unpack_wheel_growing(&growing, &dest, Limits::default());
+        let r = unpack_wheel_growing(&growing, &dest, Limits::default(), &Hashing::Every);
         writer.join().unwrap();
         (dir, r)
     }
@@ -393,6 +401,47 @@ mod tests {
                 "codex_cli_bin/codex-path/rg",
                 "openai_codex_cli_bin-0.163.0.dist-info/RECORD"
             ]
+        );
+    }
+
+    #[test]
+    fn only_the_entries_named_are_hashed_the_others_listed_unhashed() {
+        let z = zip_of(
+            &[
+                ("codex_cli_bin/bin/codex", b"the runtime"),
+                ("codex_cli_bin/codex-path/rg", b"rg"),
+            ],
+            deflated(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let whl = dir.path().join("w.whl");
+        std::fs::write(&whl, &z).unwrap();
+        let dest = dir.path().join("tree");
+        std::fs::create_dir(&dest).unwrap();
+        let growing = Growing::whole(std::fs::File::open(&whl).unwrap());
+        let only = Hashing::Only(vec!["codex_cli_bin/bin/codex".into()]);
+        let unpacked = unpack_wheel_growing(&growing, &dest, Limits::default(), &only).unwrap();
+        let hashed: Vec<_> = unpacked
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.sha256))
+            .collect();
+        assert_eq!(
+            hashed,
+            [("codex_cli_bin/bin/codex", Sha256::of(b"the runtime"))]
+        );
+        assert_eq!(
+            unpacked.unhashed,
+            [super::super::Unhashed {
+                path: "codex_cli_bin/codex-path/rg".into(),
+                size: 2,
+                executable: false,
+            }]
+        );
+        // Written all the same, its CRC-32 and size checked.
+        assert_eq!(
+            std::fs::read(dest.join("codex_cli_bin/codex-path/rg")).unwrap(),
+            b"rg"
         );
     }
 
@@ -451,7 +500,8 @@ mod tests {
             let growing = Arc::clone(&growing);
             std::thread::spawn(move || growing.stop())
         };
-        let err = unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap_err();
+        let err =
+            unpack_wheel_growing(&growing, &dest, Limits::default(), &Hashing::Every).unwrap_err();
         stopper.join().unwrap();
         assert!(matches!(err, UnpackError::Corrupt { .. }), "{err}");
     }
@@ -486,7 +536,8 @@ mod tests {
                 let dest = dir.path().join("tree");
                 std::fs::create_dir(&dest).unwrap();
                 let growing = Growing::whole(std::fs::File::open(&whl).unwrap());
-                let err = unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap_err();
+                let err = unpack_wheel_growing(&growing, &dest, Limits::default(), &Hashing::Every)
+                    .unwrap_err();
                 assert!(matches!(err, UnpackError::Refused { .. }), "{err}");
             }
             done.send(()).unwrap();

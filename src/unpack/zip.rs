@@ -264,8 +264,13 @@ mod tests {
         let dest = dir.path().join("tree");
         std::fs::create_dir(&dest).unwrap();
         let growing = super::super::Growing::whole(File::open(&whl).unwrap());
-        let mut unpacked =
-            super::super::unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap();
+        let mut unpacked = super::super::unpack_wheel_growing(
+            &growing,
+            &dest,
+            Limits::default(),
+            &super::super::Hashing::Every,
+        )
+        .unwrap();
         let paths: Vec<_> = unpacked.files.iter().map(|f| f.path.clone()).collect();
         assert!(
             paths.contains(&"codex_cli_bin/__init__.py".to_string()),

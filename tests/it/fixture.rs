@@ -14,8 +14,8 @@ pub use npm_tarballs::{
     npm_escape, npm_tarball, npm_tarball_with_escaping_symlink, npm_tarball_with_traversal,
 };
 pub use wheels::{
-    host_manylinux_tag, host_wheel_tag, record_hash, wheel, wheel_name, wheel_with_duplicate,
-    wheel_with_traversal, WHEEL_ESCAPE,
+    host_manylinux_tag, host_wheel_tag, record_hash, wheel, wheel_lying_about, wheel_name,
+    wheel_with_duplicate, wheel_with_traversal, WHEEL_ESCAPE,
 };
 
 /// One archive entry.

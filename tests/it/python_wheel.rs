@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common::{assert_exit, describe, stderr, PointAt, TestContext, V};
-use crate::fixture::{host_manylinux_tag, host_wheel_tag, wheel, wheel_name, Package};
+use crate::fixture::{
+    host_manylinux_tag, host_wheel_tag, wheel, wheel_lying_about, wheel_name, Package,
+};
 use crate::python::site_packages;
 use crate::support::http::Fault;
 use crate::support::pyindex::PythonIndex;
@@ -805,4 +807,101 @@ fn pin_records_both_linux_wheels_and_install_python_holds_its_wheel_to_them() {
     assert_eq!(report["python"]["wheel_tag"], expected_tag(), "{report}");
     let checked = report["checked"].to_string();
     assert!(checked.contains("codex-runtime.toml"), "{report}");
+}
+
+/// An index serving only `wheel` as the interpreter's wheel, pinned (or not) by the project's
+/// manifest as `pin` writes it from that index.
+fn lying_index(ctx: &TestContext, bytes: Vec<u8>, pinned: bool) -> PythonIndex {
+    let index = PythonIndex::builder()
+        .wheel(&wheel_name(V, expected_tag()), bytes)
+        .start();
+    if pinned {
+        let out = ctx
+            .cmd(["pin", V, "--source", "python-index"])
+            .python_index(&index)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+    }
+    index
+}
+
+/// A wheel whose RECORD lies about a file (here `__init__.py`, the same size, other bytes).
+/// From the index's own digest alone, every file is hashed and the lie refuses the wheel.
+/// Pinned by the project's manifest, the files' digests are taken from the pinned RECORD (the
+/// bytes are the pinned ones either way): the lie is recorded as the publisher wrote it, and
+/// `install --verify`, which hashes the files themselves, reports the file.
+#[test]
+#[cfg(unix)]
+fn a_record_that_lies_is_refused_unpinned_and_reported_by_verify_when_pinned() {
+    let Some((_, uv)) = tools() else { return };
+    let lie = "codex_cli_bin/__init__.py";
+    let bytes = wheel_lying_about(V, expected_tag(), &Package::codex(V), lie);
+
+    let ctx = TestContext::new();
+    let index = lying_index(&ctx, bytes.clone(), false);
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    assert!(
+        stderr(&out).contains("does not have the sha256 the wheel's RECORD lists"),
+        "{}",
+        describe(&out)
+    );
+    let trees = ctx.cache_dir().join("wheels");
+    assert_eq!(files_under(&trees), Vec::<String>::new());
+
+    let ctx = TestContext::new();
+    let index = lying_index(&ctx, bytes, true);
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let report = json(&install_python(&ctx, &index, &py, &[]));
+    assert_eq!(report["python"]["action"], "installed", "{report}");
+    assert!(
+        report["checked"].to_string().contains("codex-runtime.toml"),
+        "{report}"
+    );
+    let out = ctx
+        .cmd(["install", "--verify", "--version", V, "--python"])
+        .arg(&py)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("does not match its receipt") && stderr(&out).contains(lie),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// A RECORD that lies about `bin/codex` refuses the wheel's tree even when the wheel is pinned:
+/// its bytes are hashed whatever pins the wheel, for `codex_sha256` and the signature speak
+/// for them.
+#[test]
+#[cfg(unix)]
+fn a_record_that_lies_about_bin_codex_is_refused_even_pinned() {
+    let Some((_, uv)) = tools() else { return };
+    let bytes = wheel_lying_about(
+        V,
+        expected_tag(),
+        &Package::codex(V),
+        "codex_cli_bin/bin/codex",
+    );
+    let ctx = TestContext::new();
+    let index = lying_index(&ctx, bytes, true);
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    assert!(
+        stderr(&out).contains(
+            "`codex_cli_bin/bin/codex` does not have the sha256 the wheel's RECORD lists"
+        ),
+        "{}",
+        describe(&out)
+    );
+    let trees = ctx.cache_dir().join("wheels");
+    assert_eq!(files_under(&trees), Vec::<String>::new());
+    // The full package goes in instead: its files hashed, `bin/codex` the one pinned.
+    assert!(
+        stderr(&out).contains("installing the full package instead"),
+        "{}",
+        describe(&out)
+    );
 }
