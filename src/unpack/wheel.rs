@@ -149,6 +149,9 @@ fn walk(
     Ok(())
 }
 
+/// Fill what it can of a buffer from a position of the file; how much that was.
+pub(super) type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<usize, UnpackError> + 'a;
+
 /// One local file header, as the walk reads it: what the streamed path trusts about an entry.
 #[derive(Debug)]
 pub(super) struct LocalHeader {
@@ -168,7 +171,7 @@ pub(super) struct LocalHeader {
 /// streamed path cannot trust (encrypted, sizes after the data, another compression method) is
 /// refused here.
 pub(super) fn local_header(
-    read_at: &mut dyn FnMut(u64, &mut [u8]) -> Result<usize, UnpackError>,
+    read_at: &mut ReadAt<'_>,
     offset: u64,
 ) -> Result<Option<LocalHeader>, UnpackError> {
     let mut fixed = [0u8; 30];
