@@ -345,6 +345,55 @@ mod tests {
         ));
     }
 
+    /// The central directory must describe the local headers the streamed walk read: the same
+    /// CRC-32 (the `zip` fuzz target's finding: the zip crate refused what the streamed path
+    /// accepted), an offset where a walked header is, and every walked header listed.
+    #[test]
+    fn a_central_directory_that_disagrees_with_the_local_headers_is_refused() {
+        let good = zip_with(&[
+            Z::File(&runtime("bin/codex"), 0o755, b"#!/bin/sh\n"),
+            Z::File("openai_codex_cli_bin-0.163.0.dist-info/RECORD", 0o644, b"r"),
+        ]);
+        let central = |z: &[u8]| -> Vec<usize> {
+            (0..z.len() - 4)
+                .filter(|&i| z[i..i + 4] == *b"PK\x01\x02")
+                .collect()
+        };
+        let reconcile = |z: &[u8]| {
+            let dir = tempfile::tempdir().unwrap();
+            let whl = dir.path().join("w.whl");
+            std::fs::write(&whl, z).unwrap();
+            let dest = dir.path().join("tree");
+            std::fs::create_dir(&dest).unwrap();
+            let growing = super::super::Growing::whole(File::open(&whl).unwrap());
+            let mut unpacked =
+                super::super::unpack_wheel_growing(&growing, &dest, Limits::default()).unwrap();
+            reconcile_streamed_wheel(&File::open(&whl).unwrap(), &dest, &mut unpacked)
+        };
+        reconcile(&good).unwrap();
+        let second = central(&good)[1];
+
+        // The second entry's CRC-32 in the central directory only.
+        let mut crc = good.clone();
+        crc[second + 16] ^= 0x01;
+        match reconcile(&crc) {
+            Err(UnpackError::Refused { entry, reason }) => {
+                assert_eq!(entry, "openai_codex_cli_bin-0.163.0.dist-info/RECORD");
+                assert!(reason.contains("local header disagree"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // The second entry placed at the first's local header: the RECORD header is left
+        // unlisted, and the entry placed there names another file.
+        let mut offset = good.clone();
+        offset[second + 42..second + 46].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            reconcile(&offset),
+            Err(UnpackError::Refused { .. }) | Err(UnpackError::Corrupt { .. })
+        ));
+    }
+
     #[test]
     fn a_wheel_unpacks_only_its_runtime() {
         let z = zip_with(&[
