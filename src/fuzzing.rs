@@ -102,3 +102,49 @@ pub fn unpack_npm_tgz(
         member_root,
     )
 }
+
+/// What `--mirror oci://` takes from an image index for `target`: the digest of the manifest
+/// of the target's platform (None: the index lists no such platform), or why it is refused.
+pub fn oci_platform_manifest(
+    index: &crate::oci::image::Index,
+    target: &Target,
+) -> Result<Option<String>, String> {
+    let want = crate::oci::image::Platform::of(target);
+    crate::sources::oci::platform_manifest(index, &want).map(|d| d.map(str::to_string))
+}
+
+/// What `--mirror oci://` takes from an image manifest for `target`: each package layer's
+/// asset name, sha256, size and blob URL under `reference`.
+pub fn oci_layers(
+    manifest: &crate::oci::image::Manifest,
+    reference: &crate::oci::Reference,
+    target: &Target,
+) -> Vec<(String, crate::verify::Sha256, u64, String)> {
+    crate::sources::oci::layers(manifest, reference, target)
+        .into_iter()
+        .map(|l| (l.name, l.digest, l.size, l.url))
+        .collect()
+}
+
+/// The names of the release assets the install path looks for on `target`, best first.
+pub fn release_asset_names(target: &Target) -> Vec<String> {
+    target
+        .asset_candidates()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// An asset's size, and its digest parsed (or the text refused).
+pub type SettledAsset = (Option<u64>, Option<Result<crate::verify::Sha256, String>>);
+
+/// The asset of a GitHub release that the install path settles for `name`, as it reads it:
+/// its size, and its digest parsed (or the text refused).
+pub fn github_release_asset(release: &crate::github::Release, name: &str) -> Option<SettledAsset> {
+    let a = release.asset(name)?;
+    let digest = a
+        .digest
+        .as_ref()
+        .map(|d| crate::verify::Sha256::parse(d).map_err(|_| d.clone()));
+    Some((a.size, digest))
+}

@@ -49,7 +49,8 @@ impl Sha256 {
     pub fn parse(s: &str) -> Result<Sha256, DigestError> {
         let t = s.trim();
         let hex = t.strip_prefix("sha256:").unwrap_or(t);
-        if hex.len() != 64 || !hex.is_ascii() {
+        // Hex digits only: `u8::from_str_radix` alone would also take a `+` sign.
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DigestError(s.to_string()));
         }
         let mut out = [0u8; 32];
@@ -581,7 +582,15 @@ mod tests {
         assert_eq!(Sha256::parse(&d.to_hex()).unwrap(), d);
         assert_eq!(Sha256::parse(&format!("sha256:{d}")).unwrap(), d);
         assert_eq!(Sha256::parse(&d.to_hex().to_uppercase()).unwrap(), d);
-        for bad in ["", "abc", &"g".repeat(64), &"a".repeat(63), &"é".repeat(32)] {
+        // `+a` would pass `u8::from_str_radix` for 0x0a (found while fuzzing the OCI digests).
+        for bad in [
+            "",
+            "abc",
+            &"g".repeat(64),
+            &"a".repeat(63),
+            &"é".repeat(32),
+            &"+a".repeat(32),
+        ] {
             assert!(Sha256::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -74,11 +74,14 @@ pub fn read_locks(root: &Path) -> Vec<NodeLock> {
         .collect()
 }
 
-/// `<V>-<platform>` -> (platform, V).
+/// `<V>-<platform>` -> (platform, V), with V spelled exactly as npm publishes it (semver, as
+/// Codex spells it): not `0.163.0\t`, `v0.163.0` or `0.154.0a6`, which a lenient parse would
+/// read as a version the file does not hold (found by the `node_locks` fuzz target).
 fn platform_version(v: &str) -> Option<(&'static str, CodexVersion)> {
     PLATFORMS.iter().find_map(|p| {
         let base = v.strip_suffix(p)?.strip_suffix('-')?;
-        Some((*p, CodexVersion::parse(base).ok()?))
+        let version = CodexVersion::parse(base).ok()?;
+        (version.to_string() == base).then_some((*p, version))
     })
 }
 
@@ -260,6 +263,23 @@ mod tests {
             .iter()
             .find(|p| p.platform == "linux-x64")
             .expect("linux-x64 locked")
+    }
+
+    #[test]
+    fn a_platform_version_is_read_only_in_npm_spelling() {
+        assert_eq!(
+            platform_version("0.154.0-alpha.6-linux-x64").map(|(p, v)| (p, v.to_string())),
+            Some(("linux-x64", "0.154.0-alpha.6".to_string()))
+        );
+        for loose in [
+            "0.163.0\t-linux-arm64",
+            " 0.163.0-linux-arm64",
+            "v0.163.0-linux-arm64",
+            "rust-v0.163.0-linux-arm64",
+            "0.154.0a6-linux-arm64",
+        ] {
+            assert!(platform_version(loose).is_none(), "{loose:?}");
+        }
     }
 
     #[test]

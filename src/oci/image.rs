@@ -161,9 +161,12 @@ pub fn digest_of(bytes: &[u8]) -> String {
     format!("sha256:{}", crate::verify::Sha256::of(bytes).to_hex())
 }
 
-/// The sha256 a `sha256:<hex>` digest names; anything else is no digest of ours.
+/// The sha256 a `sha256:<hex>` digest names, spelled as the image spec has it (64 lowercase hex
+/// digits, nothing around them: the digest also goes into blob and manifest URLs); anything
+/// else is no digest of ours.
 pub fn sha256_of_digest(d: &str) -> Option<crate::verify::Sha256> {
     d.strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
         .and_then(|h| crate::verify::Sha256::parse(h).ok())
 }
 
@@ -185,6 +188,26 @@ mod tests {
         for (t, os, arch) in want {
             let p = Platform::of(&t.parse().unwrap());
             assert_eq!((p.os.as_str(), p.architecture.as_str()), (os, arch), "{t}");
+        }
+    }
+
+    /// Found by the `oci` fuzz target: the digest parser trimmed, took a second `sha256:` and
+    /// `+` signs, so a manifest's digest string (which also goes into the blob URL) could
+    /// differ from the digest it was taken for.
+    #[test]
+    fn only_the_spec_spelling_of_a_sha256_digest_is_one() {
+        let hex = "ab".repeat(32);
+        assert!(sha256_of_digest(&format!("sha256:{hex}")).is_some());
+        for bad in [
+            format!("sha256:sha256:{hex}"),
+            format!("sha256: {hex}"),
+            format!("sha256:{hex}\n"),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha256:{}", "+a".repeat(32)),
+            format!("sha512:{hex}"),
+            hex.clone(),
+        ] {
+            assert!(sha256_of_digest(&bad).is_none(), "{bad:?}");
         }
     }
 

@@ -210,9 +210,11 @@ fn parse_semver_pre(s: &str) -> Option<(Channel, u64, Option<u64>)> {
 }
 
 fn parse_pep440_pre(s: &str) -> Option<(Channel, u64, Option<u64>)> {
-    // PEP 440 allows an optional separator and long names before normalisation.
+    // PEP 440 allows one optional separator on each side of the letters, and long names,
+    // before normalisation. Not more: `a.-01` is `a0.post1` to PEP 440, not `a1`.
+    const SEP: [char; 3] = ['.', '-', '_'];
     let lower = s.to_ascii_lowercase();
-    let s = lower.trim_start_matches(['.', '-', '_']);
+    let s = lower.strip_prefix(SEP).unwrap_or(&lower);
     let (channel, rest) = [
         ("alpha", Channel::Alpha),
         ("beta", Channel::Beta),
@@ -223,7 +225,7 @@ fn parse_pep440_pre(s: &str) -> Option<(Channel, u64, Option<u64>)> {
     ]
     .iter()
     .find_map(|(p, c)| s.strip_prefix(p).map(|rest| (*c, rest)))?;
-    let rest = rest.trim_start_matches(['.', '-', '_']);
+    let rest = rest.strip_prefix(SEP).unwrap_or(rest);
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     // PEP 440 normalises `a06` to `a6`: leading zeros are fine here.
     let n = rest[..digits].parse().ok()?;
@@ -235,7 +237,7 @@ fn parse_pep440_pre(s: &str) -> Option<(Channel, u64, Option<u64>)> {
         .strip_prefix(".post")
         .or_else(|| rest.strip_prefix("-post"))
         .or_else(|| rest.strip_prefix("post"))?;
-    let h = strict_number(post.trim_start_matches(['.', '-', '_']))?;
+    let h = strict_number(post.strip_prefix(SEP).unwrap_or(post))?;
     Some((channel, n, Some(h)))
 }
 
@@ -456,6 +458,11 @@ mod tests {
             "0.163.0-alpha.x",
             "0.163.0a",
             "0.163.0a1.dev3",
+            // Two separators where PEP 440 allows one (found against `packaging`: it reads
+            // `a.-01` as `a0.post1`).
+            "0.163.0a.-01",
+            "0.163.0._a1",
+            "0.163.0a6.post.-2",
             "0.163.0-alpha.1.2.3",
             "0.1é3.0",
             "99999999999999999999.0.0",

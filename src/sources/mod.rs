@@ -19,7 +19,7 @@ pub mod uv_config;
 
 mod failure;
 mod latest;
-mod oci;
+pub(crate) mod oci;
 mod run;
 
 use crate::error::Hint;

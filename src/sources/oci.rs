@@ -69,7 +69,7 @@ async fn referred_bundle(registry: &Registry<'_>, digest: &str) -> Option<(Strin
     }
 }
 
-pub(super) struct Layer {
+pub(crate) struct Layer {
     /// The release asset it is, named by its media type (never by a name the registry gives).
     pub name: String,
     pub digest: crate::verify::Sha256,
@@ -99,28 +99,65 @@ pub(super) async fn image(
     let manifest_doc = if top.media_type == image::INDEX || looks_like_index(&top.bytes) {
         let index: image::Index =
             serde_json::from_slice(&top.bytes).map_err(|e| bad(&top.url, e.to_string()))?;
-        let entry = index
-            .manifests
-            .iter()
-            .find(|d| d.platform.as_ref() == Some(&want))
+        let digest = platform_manifest(&index, &want)
+            .map_err(|why| bad(&top.url, why))?
             .ok_or_else(|| OciError::NoPlatform {
                 image: reference.to_string(),
                 target: format!("{target} ({}/{})", want.os, want.architecture),
             })?;
-        if image::sha256_of_digest(&entry.digest).is_none() {
-            return Err(bad(
-                &top.url,
-                format!("`{}` is not a sha256 digest", entry.digest),
-            ));
-        }
-        registry.get_manifest(&entry.digest).await?
+        registry.get_manifest(digest).await?
     } else {
         top
     };
     let manifest: image::Manifest = serde_json::from_slice(&manifest_doc.bytes)
         .map_err(|e| bad(&manifest_doc.url, e.to_string()))?;
     let bundle = referred_bundle(&registry, &manifest_doc.digest).await;
-    let layers = manifest
+    let layers = layers(&manifest, &reference, target);
+    // The download goes through the common client: it carries the registry's credentials
+    // under this repository's blobs, and nowhere else.
+    let scope = http.url(&reference.blob_url(""))?;
+    let credential = match (registry.bearer(), registry.basic()) {
+        (Some(token), _) => Some(Credential::Bearer(token)),
+        (None, Some((user, password))) => Some(Credential::Basic { user, password }),
+        _ => None,
+    };
+    http.config
+        .credentials
+        .add(credential.map(|credential| ScopedCredential { scope, credential }));
+    Ok(Image {
+        layers,
+        codex_sha256: manifest.annotations.get(image::ANN_CODEX_SHA256).cloned(),
+        bundle,
+    })
+}
+
+/// The digest of the manifest an index gives for `want`, if it lists that platform; an entry
+/// whose digest is not `sha256:` and 64 lowercase hex digits is refused (why).
+pub(crate) fn platform_manifest<'a>(
+    index: &'a image::Index,
+    want: &Platform,
+) -> Result<Option<&'a str>, String> {
+    let Some(entry) = index
+        .manifests
+        .iter()
+        .find(|d| d.platform.as_ref() == Some(want))
+    else {
+        return Ok(None);
+    };
+    if image::sha256_of_digest(&entry.digest).is_none() {
+        return Err(format!("`{}` is not a sha256 digest", entry.digest));
+    }
+    Ok(Some(&entry.digest))
+}
+
+/// The layers of `manifest` that are a package archive for `target` (by media type, with a
+/// sha256 digest), each named as the release asset it is and fetched from `reference`'s blobs.
+pub(crate) fn layers(
+    manifest: &image::Manifest,
+    reference: &Reference,
+    target: &Target,
+) -> Vec<Layer> {
+    manifest
         .layers
         .iter()
         .filter_map(|l| {
@@ -146,23 +183,7 @@ pub(super) async fn image(
                     .cloned(),
             })
         })
-        .collect();
-    // The download goes through the common client: it carries the registry's credentials
-    // under this repository's blobs, and nowhere else.
-    let scope = http.url(&reference.blob_url(""))?;
-    let credential = match (registry.bearer(), registry.basic()) {
-        (Some(token), _) => Some(Credential::Bearer(token)),
-        (None, Some((user, password))) => Some(Credential::Basic { user, password }),
-        _ => None,
-    };
-    http.config
-        .credentials
-        .add(credential.map(|credential| ScopedCredential { scope, credential }));
-    Ok(Image {
-        layers,
-        codex_sha256: manifest.annotations.get(image::ANN_CODEX_SHA256).cloned(),
-        bundle,
-    })
+        .collect()
 }
 
 /// An index that a registry served without its media type.

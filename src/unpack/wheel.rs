@@ -40,8 +40,8 @@ const ZIP64_EXTRA: u16 = 0x0001;
 /// General purpose flags: bit 0 encrypted, bit 3 sizes in a data descriptor, bit 11 UTF-8.
 const ENCRYPTED: u16 = 1;
 const DATA_DESCRIPTOR: u16 = 1 << 3;
-const STORED: u16 = 0;
-const DEFLATED: u16 = 8;
+pub(super) const STORED: u16 = 0;
+pub(super) const DEFLATED: u16 = 8;
 
 /// One entry's data, for an inflater.
 struct Entry {
@@ -123,79 +123,116 @@ fn walk(
     hashing: &Hashing,
     mut dispatch: impl FnMut(Entry) -> bool,
 ) -> Result<(), UnpackError> {
+    let mut read_at =
+        |at: u64, buf: &mut [u8]| read_full(&mut file.reader(at, buf.len() as u64), buf);
     let mut offset = 0u64;
-    loop {
-        let mut fixed = [0u8; 30];
-        let got = read_full(&mut file.reader(offset, 30), &mut fixed)?;
-        let signature = (got >= 4).then(|| u32_at(&fixed, 0));
-        match signature {
-            Some(LOCAL_HEADER) if got == 30 => {}
-            Some(CENTRAL_HEADER | END_OF_CENTRAL_DIRECTORY) => return Ok(()),
-            _ => return Err(not_a_zip("a local file header is missing or cut short")),
-        }
-        let flags = u16_at(&fixed, 6);
-        let method = u16_at(&fixed, 8);
-        let name_len = u64::from(u16_at(&fixed, 26));
-        let extra_len = u64::from(u16_at(&fixed, 28));
-        let mut variable = vec![0u8; (name_len + extra_len) as usize];
-        if read_full(
-            &mut file.reader(offset + 30, name_len + extra_len),
-            &mut variable,
-        )? != variable.len()
-        {
-            return Err(not_a_zip("a local file header is cut short"));
-        }
-        let (name, extra) = variable.split_at(name_len as usize);
-        let name = String::from_utf8(name.to_vec())
-            .map_err(|_| not_a_zip("an entry's name is not UTF-8, as a wheel's must be"))?;
-        let refuse = |reason| UnpackError::Refused {
-            entry: name.clone(),
-            reason,
-        };
-        if flags & ENCRYPTED != 0 {
-            return Err(refuse("the entry is encrypted"));
-        }
-        if flags & DATA_DESCRIPTOR != 0 {
-            return Err(refuse(
-                "its sizes follow its data (a data descriptor), so it cannot be unpacked as it downloads",
-            ));
-        }
-        if method != STORED && method != DEFLATED {
-            return Err(refuse(
-                "the entry's compression method is not stored or deflate",
-            ));
-        }
-        let (size, compressed) =
-            sizes(&fixed, extra).ok_or_else(|| refuse("a zip64 size is missing"))?;
-        let data = offset + 30 + name_len + extra_len;
-        offset = data
-            .checked_add(compressed)
-            .ok_or_else(|| refuse("the entry's size is out of range"))?;
+    while let Some(header) = local_header(&mut read_at, offset)? {
+        offset = header.next;
+        let LocalHeader { name, .. } = &header;
         let is_dir = name.ends_with('/');
-        let Some(path) = state.member(&name, None, is_dir)? else {
+        let Some(path) = state.member(name, None, is_dir)? else {
             continue;
         };
-        let rel = state.enclosed(path, &name)?;
+        let rel = state.enclosed(path, name)?;
         if is_dir {
-            state.dir(&rel, &name)?;
+            state.dir(&rel, name)?;
             continue;
         }
-        state.declare(&rel, &name, size, false)?;
-        let hash = hashing.hashes(&name);
+        state.declare(&rel, name, header.size, false)?;
+        let hash = hashing.hashes(name);
         let entry = Entry {
             rel,
-            name,
-            data,
-            compressed,
-            size,
-            deflated: method == DEFLATED,
-            crc32: u32_at(&fixed, 14),
+            name: header.name,
+            data: header.data,
+            compressed: header.compressed,
+            size: header.size,
+            deflated: header.method == DEFLATED,
+            crc32: header.crc32,
             hash,
         };
         if !dispatch(entry) {
             return Ok(());
         }
     }
+    Ok(())
+}
+
+/// Fill what it can of a buffer from a position of the file; how much that was.
+pub(super) type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<usize, UnpackError> + 'a;
+
+/// One local file header, as the walk reads it: what the streamed path trusts about an entry.
+#[derive(Debug)]
+pub(super) struct LocalHeader {
+    pub(super) name: String,
+    /// Stored or deflated; nothing else is accepted.
+    pub(super) method: u16,
+    pub(super) crc32: u32,
+    pub(super) compressed: u64,
+    pub(super) size: u64,
+    /// Where the entry's data starts, and where the next header is.
+    pub(super) data: u64,
+    pub(super) next: u64,
+}
+
+/// The local header at `offset`, read with `read_at` (which fills what it can of a buffer from
+/// a position and says how much), or `None` where the central directory starts. An entry the
+/// streamed path cannot trust (encrypted, sizes after the data, another compression method) is
+/// refused here.
+pub(super) fn local_header(
+    read_at: &mut ReadAt<'_>,
+    offset: u64,
+) -> Result<Option<LocalHeader>, UnpackError> {
+    let mut fixed = [0u8; 30];
+    let got = read_at(offset, &mut fixed)?;
+    let signature = (got >= 4).then(|| u32_at(&fixed, 0));
+    match signature {
+        Some(LOCAL_HEADER) if got == 30 => {}
+        Some(CENTRAL_HEADER | END_OF_CENTRAL_DIRECTORY) => return Ok(None),
+        _ => return Err(not_a_zip("a local file header is missing or cut short")),
+    }
+    let flags = u16_at(&fixed, 6);
+    let method = u16_at(&fixed, 8);
+    let name_len = u64::from(u16_at(&fixed, 26));
+    let extra_len = u64::from(u16_at(&fixed, 28));
+    let mut variable = vec![0u8; (name_len + extra_len) as usize];
+    if read_at(offset + 30, &mut variable)? != variable.len() {
+        return Err(not_a_zip("a local file header is cut short"));
+    }
+    let (name, extra) = variable.split_at(name_len as usize);
+    let name = String::from_utf8(name.to_vec())
+        .map_err(|_| not_a_zip("an entry's name is not UTF-8, as a wheel's must be"))?;
+    let refuse = |reason| UnpackError::Refused {
+        entry: name.clone(),
+        reason,
+    };
+    if flags & ENCRYPTED != 0 {
+        return Err(refuse("the entry is encrypted"));
+    }
+    if flags & DATA_DESCRIPTOR != 0 {
+        return Err(refuse(
+            "its sizes follow its data (a data descriptor), so it cannot be unpacked as it downloads",
+        ));
+    }
+    if method != STORED && method != DEFLATED {
+        return Err(refuse(
+            "the entry's compression method is not stored or deflate",
+        ));
+    }
+    let (size, compressed) =
+        sizes(&fixed, extra).ok_or_else(|| refuse("a zip64 size is missing"))?;
+    let data = offset + 30 + name_len + extra_len;
+    let next = data
+        .checked_add(compressed)
+        .ok_or_else(|| refuse("the entry's size is out of range"))?;
+    Ok(Some(LocalHeader {
+        name,
+        method,
+        crc32: u32_at(&fixed, 14),
+        compressed,
+        size,
+        data,
+        next,
+    }))
 }
 
 /// An inflater: take entries until there are none, inflate and write each.
@@ -286,7 +323,7 @@ fn not_a_zip(why: &'static str) -> UnpackError {
 }
 
 /// Fill `buf` as far as the file allows; how many bytes that was.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, UnpackError> {
+pub(super) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, UnpackError> {
     super::writer::read_full(r, buf).map_err(|source| UnpackError::Corrupt {
         kind: "zip",
         source,

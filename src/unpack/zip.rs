@@ -5,13 +5,16 @@
 //! can still declare a symbolic link (the entry's data is its target), a directory, or a
 //! special file; links are judged as tar links are, special files refused.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use ::zip::CompressionMethod;
+
 use super::growing::FileAt;
 use super::policy::State;
+use super::wheel::{local_header, read_full, DEFLATED, STORED};
 use super::{Limits, UnpackError, Unpacked};
 
 /// The file type bits of a unix mode, and the types an entry may declare.
@@ -102,10 +105,52 @@ pub fn reconcile_streamed_wheel(
         entry,
         reason: "the wheel's central directory does not list what its entries hold",
     };
+    // The streamed path read the local headers, walked from the start; the zip crate (the
+    // whole-file path) reads each entry at the offset its central directory entry gives, with
+    // that entry's method, sizes and CRC-32. Each central directory entry must therefore be one
+    // of the walked headers, saying the same of it, and every walked header must be listed:
+    // otherwise the two readers would not read the same archive.
+    let mut walked = BTreeMap::new();
+    let mut read_at = |at: u64, buf: &mut [u8]| {
+        let mut r = FileAt::new(file);
+        r.seek(SeekFrom::Start(at)).map_err(corrupt)?;
+        read_full(&mut r, buf)
+    };
+    let mut offset = 0;
+    while let Some(header) = local_header(&mut read_at, offset)? {
+        let at = offset;
+        offset = header.next;
+        walked.insert(at, header);
+    }
     let mut listed = 0;
     for i in 0..zip.len() {
         let entry = zip.by_index_raw(i).map_err(invalid)?;
         let name = entry.name().map_err(invalid)?.to_string();
+        let Some(local) = walked.remove(&entry.header_start()) else {
+            return Err(UnpackError::Refused {
+                entry: name,
+                reason: "the central directory places this entry where no local header of the \
+                         wheel's entries is, so the streamed and the whole-file readers disagree",
+            });
+        };
+        let same_method = matches!(
+            (local.method, entry.compression()),
+            (STORED, CompressionMethod::Stored) | (DEFLATED, CompressionMethod::Deflated)
+        );
+        if local.name != name
+            || !same_method
+            || local.crc32 != entry.crc32()
+            || local.compressed != entry.compressed_size()
+            || local.size != entry.size()
+            || entry.encrypted()
+        {
+            return Err(UnpackError::Refused {
+                entry: name,
+                reason: "the central directory and the entry's local header disagree on its \
+                         name, method, sizes or CRC-32, so the streamed and the whole-file \
+                         readers would not read the same file",
+            });
+        }
         let file_type = entry.unix_mode().map_or(0, |m| m & S_IFMT);
         if entry.is_dir() || file_type == S_IFDIR {
             continue;
@@ -137,6 +182,12 @@ pub fn reconcile_streamed_wheel(
                     })?;
             }
         }
+    }
+    if let Some(local) = walked.into_values().next() {
+        return Err(UnpackError::Refused {
+            entry: local.name,
+            reason: "the wheel holds an entry its central directory does not list",
+        });
     }
     if listed != unpacked.files.len() {
         return Err(mismatch("<central directory>".into()));
@@ -296,6 +347,60 @@ mod tests {
         assert!(matches!(
             reconcile_streamed_wheel(&File::open(&whl).unwrap(), &dest, &mut unpacked),
             Err(UnpackError::Refused { .. })
+        ));
+    }
+
+    /// The central directory must describe the local headers the streamed walk read: the same
+    /// CRC-32 (the `zip` fuzz target's finding: the zip crate refused what the streamed path
+    /// accepted), an offset where a walked header is, and every walked header listed.
+    #[test]
+    fn a_central_directory_that_disagrees_with_the_local_headers_is_refused() {
+        let good = zip_with(&[
+            Z::File(&runtime("bin/codex"), 0o755, b"#!/bin/sh\n"),
+            Z::File("openai_codex_cli_bin-0.163.0.dist-info/RECORD", 0o644, b"r"),
+        ]);
+        let central = |z: &[u8]| -> Vec<usize> {
+            (0..z.len() - 4)
+                .filter(|&i| z[i..i + 4] == *b"PK\x01\x02")
+                .collect()
+        };
+        let reconcile = |z: &[u8]| {
+            let dir = tempfile::tempdir().unwrap();
+            let whl = dir.path().join("w.whl");
+            std::fs::write(&whl, z).unwrap();
+            let dest = dir.path().join("tree");
+            std::fs::create_dir(&dest).unwrap();
+            let growing = super::super::Growing::whole(File::open(&whl).unwrap());
+            let mut unpacked = super::super::unpack_wheel_growing(
+                &growing,
+                &dest,
+                Limits::default(),
+                &super::super::Hashing::Every,
+            )
+            .unwrap();
+            reconcile_streamed_wheel(&File::open(&whl).unwrap(), &dest, &mut unpacked)
+        };
+        reconcile(&good).unwrap();
+        let second = central(&good)[1];
+
+        // The second entry's CRC-32 in the central directory only.
+        let mut crc = good.clone();
+        crc[second + 16] ^= 0x01;
+        match reconcile(&crc) {
+            Err(UnpackError::Refused { entry, reason }) => {
+                assert_eq!(entry, "openai_codex_cli_bin-0.163.0.dist-info/RECORD");
+                assert!(reason.contains("local header disagree"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // The second entry placed at the first's local header: the RECORD header is left
+        // unlisted, and the entry placed there names another file.
+        let mut offset = good.clone();
+        offset[second + 42..second + 46].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            reconcile(&offset),
+            Err(UnpackError::Refused { .. }) | Err(UnpackError::Corrupt { .. })
         ));
     }
 

@@ -699,6 +699,48 @@ fn a_tampered_wheel_leaves_no_tree() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A wheel whose central directory gives one entry (`METADATA`) a CRC-32 that its local header
+/// and its data do not have: found by the `zip` fuzz target (the zip crate refuses it as
+/// corrupt; the streamed unpacker checked the local header's CRC and the reconcile compared
+/// only names and sizes). The streamed wheel tree is refused, naming the entry and the
+/// disagreement, and no tree is left.
+#[test]
+#[cfg(unix)]
+fn a_wheel_whose_central_directory_disagrees_with_a_local_header_leaves_no_tree() {
+    let Some((_, uv)) = tools() else { return };
+    let ctx = TestContext::new();
+    let hostile = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/zip/central-directory-crc-disagrees-with-local-header"
+    ))
+    .expect("the committed regression input");
+    let chosen = expected_tag();
+    let other = if chosen == host_manylinux_tag() {
+        host_wheel_tag()
+    } else {
+        host_manylinux_tag()
+    };
+    let index = PythonIndex::builder()
+        .wheel(&wheel_name(V, chosen), hostile)
+        .wheel(&wheel_name(V, other), wheel(V, other, &Package::codex(V)))
+        .start();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("openai_codex_cli_bin-0.163.0.dist-info/METADATA")
+            && err.contains("the central directory and the entry's local header disagree"),
+        "{}",
+        describe(&out)
+    );
+    let list = ctx.run(["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(rows.iter().all(|r| r["kind"] != "wheel"), "{rows:?}");
+    let left = files_under(&ctx.cache_dir().join("wheels"));
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// Ctrl-C while a wheel tree is unpacking from a download that has stalled: the unpacker's
 /// threads, waiting for bytes that will not come, stop too; exit 130 and nothing is left.
 #[test]

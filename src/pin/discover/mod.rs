@@ -470,4 +470,6 @@ fn read_toml<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;

@@ -296,7 +296,7 @@ pub(super) fn codex_dist(name: &str) -> Option<&'static str> {
 }
 
 /// PEP 503 name normalisation: lowercase, runs of `-_.` become `-`.
-fn normalize_name(name: &str) -> String {
+pub(super) fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut sep = false;
     for c in name.trim().chars() {
