@@ -334,6 +334,33 @@ impl<'a> Registry<'a> {
         Ok(())
     }
 
+    /// The body of a document the registry serves (a manifest, an index, a tag list), read
+    /// whole up to [`MANIFEST_LIMIT`]: a larger one is refused, by its length when it says one.
+    async fn document_body(
+        &self,
+        resp: &mut reqwest::Response,
+        url: &Url,
+    ) -> Result<Vec<u8>, OciError> {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MANIFEST_LIMIT as u64)
+        {
+            return Err(too_large(url));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| OciError::Net(self.http.describe(url, e)))?
+        {
+            if bytes.len() + chunk.len() > MANIFEST_LIMIT {
+                return Err(too_large(url));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// GET a manifest or index by tag or digest. A digest names the bytes: they are checked.
     pub async fn get_manifest(&self, tag_or_digest: &str) -> Result<Document, OciError> {
         let raw = self.reference.manifest_url(tag_or_digest);
@@ -371,23 +398,7 @@ impl<'a> Registry<'a> {
             .unwrap_or_default()
             .trim()
             .to_string();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MANIFEST_LIMIT as u64)
-        {
-            return Err(too_large(&url));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
-        {
-            if bytes.len() + chunk.len() > MANIFEST_LIMIT {
-                return Err(too_large(&url));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = self.document_body(&mut resp, &url).await?;
         let digest = image::digest_of(&bytes);
         if tag_or_digest.starts_with("sha256:") && tag_or_digest != digest {
             return Err(OciError::BadDocument {
@@ -519,20 +530,7 @@ impl<'a> Registry<'a> {
             })
             .await?;
         let (bytes, from) = match resp.status().as_u16() {
-            200 => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = resp
-                    .chunk()
-                    .await
-                    .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
-                {
-                    if bytes.len() + chunk.len() > MANIFEST_LIMIT {
-                        return Err(too_large(&url));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                (bytes, raw)
-            }
+            200 => (self.document_body(&mut resp, &url).await?, raw),
             404 => match self.get_manifest(&image::referrers_tag(digest)).await {
                 Ok(doc) => (doc.bytes, doc.url),
                 Err(OciError::NoTag { .. }) => return Ok((Vec::new(), raw)),
@@ -631,17 +629,7 @@ impl<'a> Registry<'a> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link)
                 .and_then(|l| url.join(&l).ok());
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
-                .await
-                .map_err(|e| OciError::Net(self.http.describe(&url, e)))?
-            {
-                if body.len() + chunk.len() > MANIFEST_LIMIT {
-                    return Err(too_large(&url));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = self.document_body(&mut resp, &url).await?;
             let page: TagList =
                 serde_json::from_slice(&body).map_err(|e| OciError::BadDocument {
                     url: DisplayUrl::from(&url),
