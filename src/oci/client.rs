@@ -334,6 +334,22 @@ impl<'a> Registry<'a> {
         Ok(())
     }
 
+    /// A document's GET answered 200; a 404 is the tag (or digest) the registry does not
+    /// have, anything else the status it gave.
+    fn document_found(&self, status: u16, url: &Url, tag: &str) -> Result<(), OciError> {
+        match status {
+            200 => Ok(()),
+            404 => Err(OciError::NoTag {
+                reference: self.reference.to_string(),
+                tag: tag.to_string(),
+            }),
+            status => Err(OciError::Status {
+                url: DisplayUrl::from(url),
+                status,
+            }),
+        }
+    }
+
     /// The body of a document the registry serves (a manifest, an index, a tag list), read
     /// whole up to [`MANIFEST_LIMIT`]: a larger one is refused, by its length when it says one.
     async fn document_body(
@@ -373,21 +389,7 @@ impl<'a> Registry<'a> {
                     .header(header::ACCEPT, image::ACCEPT))
             })
             .await?;
-        match resp.status().as_u16() {
-            200 => {}
-            404 => {
-                return Err(OciError::NoTag {
-                    reference: self.reference.to_string(),
-                    tag: tag_or_digest.to_string(),
-                })
-            }
-            status => {
-                return Err(OciError::Status {
-                    url: DisplayUrl::from(&url),
-                    status,
-                })
-            }
-        }
+        self.document_found(resp.status().as_u16(), &url, tag_or_digest)?;
         let media_type = resp
             .headers()
             .get(header::CONTENT_TYPE)
@@ -608,21 +610,7 @@ impl<'a> Registry<'a> {
                     Ok(self.http.request(Method::GET, &url))
                 })
                 .await?;
-            match resp.status().as_u16() {
-                200 => {}
-                404 => {
-                    return Err(OciError::NoTag {
-                        reference: self.reference.to_string(),
-                        tag: "(any)".into(),
-                    })
-                }
-                status => {
-                    return Err(OciError::Status {
-                        url: DisplayUrl::from(&url),
-                        status,
-                    })
-                }
-            }
+            self.document_found(resp.status().as_u16(), &url, "(any)")?;
             let next = resp
                 .headers()
                 .get(header::LINK)
