@@ -134,6 +134,9 @@ pub struct Job<'a> {
     pub force: bool,
     /// The sha256 `bin/codex` must have, and the manifest that pins it.
     pub codex_sha256: Option<(Sha256, String)>,
+    /// The wheels (by sha256) whose `bin/codex` that manifest's `pin` hashed and found to be
+    /// `codex_sha256`, as their RECORD lists it ([`wheel_hashing`]).
+    pub codex_checked_wheels: &'a [Sha256],
     /// The archive the store kept from an earlier install, when it has the digest the asset
     /// must have ([`kept_archive`]): read instead of downloaded.
     pub kept: Option<PathBuf>,
@@ -273,7 +276,8 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 }
                 let layout =
                     package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?;
-                entrypoint_hashed(&pkg, &mut unpacked, &layout.entrypoint, &hashing)?;
+                let checked = job.codex_checked_wheels.contains(&actual);
+                entrypoint_hashed(&pkg, &mut unpacked, &layout.entrypoint, &hashing, checked)?;
                 layout
             }
             None => package::validate_layout(
@@ -386,20 +390,41 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
 /// recorded as their publisher recorded them, and re-hashed by `install --verify` and
 /// `doctor`, which compare them with the receipt.
 ///
-/// `bin/codex` is hashed all the same: the manifest's `codex_sha256` and the release's
-/// signature speak for its bytes, not for what a RECORD says of them, and the pins the
-/// manifests hold today were taken from each channel's listing, so only hashing the file
-/// proves that the wheel's `bin/codex` is the one npm's tarball carries.
+/// `bin/codex` is hashed all the same, unless the manifest that pins `codex_sha256` says
+/// (`codex_checked`) that its `pin` hashed this very wheel's `bin/codex` and found it to be
+/// `codex_sha256`, as the wheel's RECORD lists it. The manifest's `codex_sha256` and the
+/// release's signature speak for `bin/codex`'s bytes, not for what a RECORD says of them; a
+/// wheel pinned from the index's listing alone (a lock file, `--sha256`, a manifest without
+/// the mark) may carry a RECORD whose publisher lied, so only hashing the file proves that
+/// its `bin/codex` is the one npm's tarball carries. A wheel the manifest checked is that
+/// proof already made, over these exact bytes (their sha256 is the one checked): hashing it
+/// again would find the same digest. The mark is the manifest's own statement; a manifest that
+/// could lie in it could as well pin another `codex_sha256`.
 fn wheel_hashing(job: &Job<'_>) -> unpack::Hashing {
-    let independent = job.asset.expected.all().iter().any(|e| {
-        matches!(e.digest, Digest::Sha256(_))
-            && matches!(
-                e.source,
-                DigestSource::Manifest { .. } | DigestSource::LockFile { .. } | DigestSource::Flag
-            )
-    });
-    if !independent {
+    let pinned = |e: &&crate::verify::Expected| {
+        matches!(
+            e.source,
+            DigestSource::Manifest { .. } | DigestSource::LockFile { .. } | DigestSource::Flag
+        )
+    };
+    let digests = || {
+        job.asset
+            .expected
+            .all()
+            .iter()
+            .filter(pinned)
+            .filter_map(|e| match e.digest {
+                Digest::Sha256(d) => Some(d),
+                Digest::Sha512(_) => None,
+            })
+    };
+    if digests().next().is_none() {
         return unpack::Hashing::Every;
+    }
+    // Decided before the download from what the wheel must hash to; should the verified file
+    // turn out to be another one, `entrypoint_hashed` hashes `bin/codex` after all.
+    if digests().any(|d| job.codex_checked_wheels.contains(&d)) {
+        return unpack::Hashing::Only(Vec::new());
     }
     unpack::Hashing::Only(vec![format!(
         "{}/bin/{}",
@@ -410,14 +435,17 @@ fn wheel_hashing(job: &Job<'_>) -> unpack::Hashing {
 
 /// The entrypoint's digest is its bytes' own: when the package names another file than the
 /// one hashed as it was written ([`wheel_hashing`]), it is hashed now, and must agree with
-/// the RECORD its digest was taken from.
+/// the RECORD its digest was taken from; unless the wheel is one whose `bin/codex` the
+/// manifest checked (`codex_checked`: the wheel's verified sha256 is among those), when
+/// RECORD's digest is the one its `pin` found.
 fn entrypoint_hashed(
     pkg: &Path,
     unpacked: &mut Unpacked,
     entrypoint: &str,
     hashing: &unpack::Hashing,
+    codex_checked: bool,
 ) -> Result<(), UnpackError> {
-    if hashing.hashes(entrypoint) {
+    if hashing.hashes(entrypoint) || codex_checked {
         return Ok(());
     }
     if let Some(f) = unpacked.files.iter_mut().find(|f| f.path == entrypoint) {

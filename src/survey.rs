@@ -1,7 +1,9 @@
 //! What every channel publishes for one version, as the pins `codex-bootstrap pin` writes: for
 //! each supported target the GitHub asset, the wheel and the npm tarball (names, sizes,
 //! digests), and the sha256 of `bin/codex` itself, hashed from the first archive that downloads
-//! and verifies. Each target's plan is built without pins (the channels are asked what they
+//! and verifies; then every wheel's `bin/codex` is hashed too, and a wheel whose `bin/codex` is
+//! that one, as its RECORD lists it, is marked `codex_checked` (an install of it then takes
+//! `bin/codex`'s digest from RECORD). Each target's plan is built without pins (the channels are asked what they
 //! publish now) and settled source by source, without downloading, as `install` would settle
 //! it. A channel that cannot be read is a warning: the others are still pinned.
 
@@ -14,6 +16,7 @@ use crate::plan::{Asset, Locate, Pins, SourceKind};
 use crate::platform::{AssetKind, Target, SUPPORTED_TARGETS};
 use crate::provision::{Context, Online};
 use crate::report::Reporter;
+use crate::sources::artifact::WheelCodex;
 use crate::sources::{settle_first, Session, Verdict};
 use crate::verify::Digest;
 
@@ -125,28 +128,14 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
             SourceKind::PythonIndex => 1,
             _ => 2,
         });
+        // What each wheel hashed so far holds: its `bin/codex`, and what its RECORD says.
+        let mut wheels_read: BTreeMap<String, WheelCodex> = BTreeMap::new();
         for asset in &candidates {
-            ui.status(
-                "Hashing",
-                &format!("bin/codex of {} ({})", asset.name, asset.source),
-            );
-            let bar = ui.progress(asset.size, "Fetching");
-            let fetched = online
-                .runtime
-                .block_on(crate::sources::artifact::fetch_verified(
-                    &online.http,
-                    asset,
-                    scratch.path(),
-                    &*bar,
-                ));
-            drop(bar);
-            let result = fetched.and_then(|f| {
-                let d = crate::sources::artifact::codex_sha256(&f.path, asset.kind, &target);
-                let _ = std::fs::remove_file(&f.path);
-                Ok((d?, f.size))
-            });
-            match result {
-                Ok((codex, size)) => {
+            match hash_codex(online, asset, &target, scratch.path(), ui) {
+                Ok((codex, size, wheel)) => {
+                    if let Some(w) = wheel {
+                        wheels_read.insert(asset.name.clone(), w);
+                    }
                     entry.codex_sha256 = Some(codex);
                     // The file that was read is sized too, whatever its channel said.
                     if let Some(n) = entry.npm.as_mut().filter(|n| n.file == asset.name) {
@@ -164,19 +153,61 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
                 )),
             }
         }
+        let mut other_assets = Vec::new();
+        if let Some(w) = &entry.wheel {
+            let recorded = w.file.clone();
+            (entry.other_wheels, other_assets) =
+                other_wheels(online, &session, ctx, &version, &target, &recorded, ui)?
+                    .into_iter()
+                    .unzip();
+        }
+        // Every wheel's `bin/codex` is hashed too: one that is `codex_sha256`, as its RECORD
+        // says, is marked `codex_checked`, and an install of it needs not hash it again.
+        if let Some(codex) = entry.codex_sha256 {
+            let assets: Vec<&Asset> = candidates
+                .iter()
+                .filter(|a| a.kind == AssetKind::Wheel)
+                .chain(&other_assets)
+                .collect();
+            let pinned = entry.wheel.iter_mut().chain(entry.other_wheels.iter_mut());
+            for w in pinned {
+                let Some(asset) = assets.iter().find(|a| a.name == w.file) else {
+                    continue;
+                };
+                let read = match wheels_read.get(&w.file) {
+                    Some(r) => Ok(*r),
+                    None => hash_codex(online, asset, &target, scratch.path(), ui).map(
+                        |(sha256, size, wheel)| {
+                            // The file that was read is sized, whatever the index said.
+                            w.size = Some(size);
+                            wheel.unwrap_or(WheelCodex {
+                                sha256,
+                                recorded: None,
+                            })
+                        },
+                    ),
+                };
+                w.codex_checked = match read {
+                    Ok(r) => codex_checked(&w.file, &r, &codex, ui),
+                    Err(e) => {
+                        ui.warn(&format!(
+                            "{}: {}; its bin/codex is not checked, so an install of it hashes bin/codex",
+                            asset.source,
+                            crate::sources::reason_of(&e)
+                        ));
+                        false
+                    }
+                };
+            }
+        }
         // An index without PEP 691 sizes (HTML pages): the wheel's length from the server,
-        // when it was not the archive downloaded above.
+        // when it was not downloaded above.
         if let Some(w) = entry.wheel.as_mut().filter(|w| w.size.is_none()) {
             let url = candidates
                 .iter()
                 .find(|a| a.kind == AssetKind::Wheel && a.name == w.file)
                 .map(|a| a.url.clone());
             w.size = url.and_then(|u| online.runtime.block_on(content_length(&online.http, &u)));
-        }
-        if let Some(w) = &entry.wheel {
-            let recorded = w.file.clone();
-            entry.other_wheels =
-                other_wheels(online, &session, ctx, &version, &target, &recorded, ui)?;
         }
         entry.sigstore_bundle =
             release_bundle(online, ctx, &version, &target, entry.codex_sha256, ui);
@@ -190,6 +221,66 @@ pub fn version(online: &Online, ctx: &Context, ui: &dyn Reporter) -> Result<Surv
         targets,
         missing_targets,
     })
+}
+
+/// Download `asset`, verify it, and hash its `bin/codex` (for a wheel, also what its RECORD
+/// lists for it); the file is not kept. Its size comes back too.
+fn hash_codex(
+    online: &Online,
+    asset: &Asset,
+    target: &Target,
+    scratch: &std::path::Path,
+    ui: &dyn Reporter,
+) -> Result<(crate::verify::Sha256, u64, Option<WheelCodex>), crate::sources::artifact::ArtifactError>
+{
+    ui.status(
+        "Hashing",
+        &format!("bin/codex of {} ({})", asset.name, asset.source),
+    );
+    let bar = ui.progress(asset.size, "Fetching");
+    let fetched = online
+        .runtime
+        .block_on(crate::sources::artifact::fetch_verified(
+            &online.http,
+            asset,
+            scratch,
+            &*bar,
+        ));
+    drop(bar);
+    let f = fetched?;
+    let read = if asset.kind == AssetKind::Wheel {
+        crate::sources::artifact::wheel_codex(&f.path, target).map(|w| (w.sha256, Some(w)))
+    } else {
+        crate::sources::artifact::codex_sha256(&f.path, asset.kind, target).map(|d| (d, None))
+    };
+    let _ = std::fs::remove_file(&f.path);
+    let (sha256, wheel) = read?;
+    Ok((sha256, f.size, wheel))
+}
+
+/// Whether a wheel's `bin/codex` is the target's `codex_sha256`, as its RECORD says; when not,
+/// a warning says what an install of it will do.
+fn codex_checked(
+    file: &str,
+    read: &WheelCodex,
+    codex: &crate::verify::Sha256,
+    ui: &dyn Reporter,
+) -> bool {
+    if read.sha256 != *codex {
+        ui.warn(&format!(
+            "`{file}` holds a bin/codex with sha256 {}, not {codex} as the other channels' do: an install of it will be refused",
+            read.sha256
+        ));
+        return false;
+    }
+    if read.recorded != Some(read.sha256) {
+        ui.warn(&format!(
+            "`{file}`'s RECORD does not list bin/codex's sha256 {}: an install of it hashes bin/codex and refuses it",
+            read.sha256
+        ));
+        return false;
+    }
+    true
 }
 
 /// OpenAI's Sigstore bundle for `target`'s `bin/codex` (base64 of the file), from the release
@@ -233,7 +324,7 @@ fn other_wheels(
     target: &Target,
     recorded: &str,
     ui: &dyn Reporter,
-) -> Result<Vec<PinnedWheel>, SurveyError> {
+) -> Result<Vec<(PinnedWheel, Asset)>, SurveyError> {
     let mut out = Vec::new();
     for tag in target.wheel_platform_tags() {
         if crate::platform::wheel_has_platform(recorded, tag) {
@@ -257,11 +348,15 @@ fn other_wheels(
                             .runtime
                             .block_on(content_length(&online.http, &asset.url)),
                     };
-                    out.push(PinnedWheel {
-                        file: asset.name.clone(),
-                        size,
-                        sha256,
-                    });
+                    out.push((
+                        PinnedWheel {
+                            file: asset.name.clone(),
+                            size,
+                            sha256,
+                            codex_checked: false,
+                        },
+                        asset,
+                    ));
                 }
                 Err(failed) => ui.warn(&format!(
                     "{}: {} ({target}, {tag})",
@@ -310,6 +405,7 @@ fn record(entry: &mut PinnedAsset, asset: &Asset) {
                 file: asset.name.clone(),
                 size: asset.size,
                 sha256,
+                codex_checked: false,
             })
         }
         (SourceKind::Npm, Digest::Sha512(integrity)) => {

@@ -1,7 +1,7 @@
 //! `codex-bootstrap pin [VERSION|latest]`: write a manifest with, for every supported target,
-//! what each reachable channel serves and the sha256 of `bin/codex` ([`codex_bootstrap::survey`] reads
-//! them), so later installs trust no channel for more than the bytes and need no GitHub API
-//! request; show what changed.
+//! what each reachable channel serves, the sha256 of `bin/codex`, and which wheels were checked
+//! to hold that `bin/codex` ([`codex_bootstrap::survey`] reads them), so later installs trust no
+//! channel for more than the bytes and need no GitHub API request; show what changed.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use codex_bootstrap::error::{Report, ResultExt as _};
 
 use crate::cli::OnlineArgs;
 use crate::ui::Ui;
+use codex_bootstrap::pin::manifest::PinnedWheel;
 use codex_bootstrap::pin::{CodexVersion, Manifest, PinnedAsset};
 use codex_bootstrap::platform::Target;
 use codex_bootstrap::provision::{Context, Online};
@@ -97,6 +98,9 @@ struct PinnedFile<'a, D> {
     file: &'a str,
     size: Option<u64>,
     digest: D,
+    /// A wheel's: its `bin/codex` was hashed and is `codex_sha256`, as its RECORD says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    codex_checked: Option<bool>,
 }
 
 pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
@@ -160,25 +164,14 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
                     asset: a.asset.as_deref(),
                     size: a.size,
                     sha256: a.sha256,
-                    wheel: a.wheel.as_ref().map(|w| PinnedFile {
-                        file: &w.file,
-                        size: w.size,
-                        digest: w.sha256,
-                    }),
+                    wheel: a.wheel.as_ref().map(pinned_wheel),
                     npm: a.npm.as_ref().map(|n| PinnedFile {
                         file: &n.file,
                         size: n.size,
                         digest: n.integrity,
+                        codex_checked: None,
                     }),
-                    other_wheels: a
-                        .other_wheels
-                        .iter()
-                        .map(|w| PinnedFile {
-                            file: &w.file,
-                            size: w.size,
-                            digest: w.sha256,
-                        })
-                        .collect(),
+                    other_wheels: a.other_wheels.iter().map(pinned_wheel).collect(),
                     codex_sha256: a.codex_sha256,
                     signed: a.sigstore_bundle.is_some(),
                 })
@@ -202,7 +195,16 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
             what.push(format!("{name} sha256:{}", short(d.to_hex())));
         }
         for w in a.wheel.iter().chain(&a.other_wheels) {
-            what.push(format!("{} sha256:{}", w.file, short(w.sha256.to_hex())));
+            let checked = if w.codex_checked {
+                " (its bin/codex checked)"
+            } else {
+                ""
+            };
+            what.push(format!(
+                "{} sha256:{}{checked}",
+                w.file,
+                short(w.sha256.to_hex())
+            ));
         }
         if let Some(n) = &a.npm {
             what.push(format!("{} {}", n.file, short(n.integrity.to_integrity())));
@@ -219,4 +221,13 @@ pub fn run(args: PinArgs) -> Result<ExitCode, Report> {
         writeln!(out, "  (was codex {v})")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn pinned_wheel(w: &PinnedWheel) -> PinnedFile<'_, codex_bootstrap::verify::Sha256> {
+    PinnedFile {
+        file: &w.file,
+        size: w.size,
+        digest: w.sha256,
+        codex_checked: Some(w.codex_checked),
+    }
 }

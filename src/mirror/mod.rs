@@ -209,6 +209,7 @@ pub fn build(
                     file: name,
                     size: Some(size),
                     sha256,
+                    codex_checked: false,
                 })
             }
             Some(AssetKind::NpmTarball) => {
@@ -225,9 +226,18 @@ pub fn build(
             }
         }
     }
-    // Keep what the project already pins about bin/codex: the mirror must agree with it.
+    // Keep what the project already pins about bin/codex: the mirror must agree with it. A
+    // wheel whose `bin/codex` that manifest checked is the same file here (same sha256).
     for (t, e) in pinned.iter_mut() {
-        e.codex_sha256 = ctx.codex_sha256_for(&version, t);
+        let pin = ctx.pin.pinned_asset(&version, t).map(|(_, a)| a);
+        e.codex_sha256 = pin.and_then(|a| a.codex_sha256);
+        if let (Some(w), Some(a)) = (e.wheel.as_mut(), pin.filter(|a| a.codex_sha256.is_some())) {
+            w.codex_checked = a
+                .wheel
+                .iter()
+                .chain(&a.other_wheels)
+                .any(|p| p.codex_checked && p.sha256 == w.sha256);
+        }
     }
     // Each Linux target's Sigstore bundle beside the archives, where GitHub keeps it, and in
     // the mirror's manifest: an install from this mirror, or from any channel with its

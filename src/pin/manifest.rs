@@ -32,6 +32,8 @@
 //! file = "openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl"
 //! size = 142400402
 //! sha256 = "…"
+//! codex_checked = true         # its bin/codex was hashed when pinned: it is codex_sha256,
+//!                              # as its RECORD says
 //! ```
 //!
 //! Every key but `[runtime] version` is optional, so manifests written before the wheel and npm
@@ -104,6 +106,12 @@ pub struct PinnedWheel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     pub sha256: Sha256,
+    /// `pin` hashed this wheel's `bin/codex` and found it to be the target's `codex_sha256`,
+    /// as the wheel's RECORD lists it. An install of exactly these bytes may then take
+    /// `bin/codex`'s digest from that RECORD instead of hashing it again
+    /// (`install::wheel_hashing`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub codex_checked: bool,
 }
 
 /// The `@openai/codex@<v>-<platform>` tarball for a target, as the npm registry serves it.
@@ -253,6 +261,15 @@ impl Manifest {
                         ),
                     ));
                 }
+                if w.codex_checked && asset.codex_sha256.is_none() {
+                    return Err(invalid(
+                        find(&w.file),
+                        format!(
+                            "wheel `{}` says `codex_checked` but `{target}` pins no `codex_sha256` it was checked against",
+                            w.file
+                        ),
+                    ));
+                }
             }
             if let Some(n) = &asset.npm {
                 let ok = n.file.ends_with(&format!("-{}.tgz", target.npm_platform()));
@@ -366,6 +383,35 @@ mod tests {
             "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\nsigstore_bundle = \"not base64!\"\n"
         ));
         assert!(e.contains("line 4") && e.contains("is not base64"), "{e}");
+    }
+
+    #[test]
+    fn codex_checked_is_read_written_and_needs_the_codex_sha256_it_was_checked_against() {
+        let t = "x86_64-unknown-linux-musl";
+        let wheel = format!(
+            "[targets.{t}.wheel]\nfile = \"openai_codex_cli_bin-0.163.0-py3-none-musllinux_1_1_x86_64.whl\"\nsha256 = \"{}\"\ncodex_checked = true\n",
+            Sha256::of(b"wheel")
+        );
+        let text = format!(
+            "[runtime]\nversion = \"0.163.0\"\n[targets.{t}]\ncodex_sha256 = \"{}\"\n{wheel}",
+            Sha256::of(b"codex")
+        );
+        let m = Manifest::parse(&text, "t.toml").unwrap();
+        let target: Target = t.parse().unwrap();
+        assert!(m.targets[&target].wheel.as_ref().unwrap().codex_checked);
+        assert!(m.to_toml().contains("codex_checked = true"));
+        assert_eq!(Manifest::parse(&m.to_toml(), "t.toml").unwrap(), m);
+        // Absent means not checked, and is not written.
+        let unchecked = text.replace("codex_checked = true\n", "");
+        let m = Manifest::parse(&unchecked, "t.toml").unwrap();
+        assert!(!m.targets[&target].wheel.as_ref().unwrap().codex_checked);
+        assert!(!m.to_toml().contains("codex_checked"));
+        // Checked against nothing: refused, naming the wheel.
+        let e = error_of(&format!("[runtime]\nversion = \"0.163.0\"\n{wheel}"));
+        assert!(
+            e.contains("says `codex_checked` but") && e.contains("musllinux_1_1_x86_64.whl"),
+            "{e}"
+        );
     }
 
     fn error_of(text: &str) -> String {

@@ -359,6 +359,11 @@ pub struct CodexPin {
     pub sha256: crate::verify::Sha256,
     /// The manifest that pins it.
     pub from: String,
+    /// The wheels (by sha256) whose `bin/codex` that manifest's `pin` hashed and found to be
+    /// `sha256`, as their RECORD lists it (`codex_checked`): an install of one of exactly these
+    /// files may take `bin/codex`'s digest from its RECORD.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checked_wheels: Vec<crate::verify::Sha256>,
 }
 
 /// The one plan of a version and target.

@@ -134,6 +134,13 @@ impl FilePins {
                 pins.codex = entry.codex_sha256.map(|sha256| CodexPin {
                     sha256,
                     from: manifest.origin.clone(),
+                    checked_wheels: entry
+                        .wheel
+                        .iter()
+                        .chain(&entry.other_wheels)
+                        .filter(|w| w.codex_checked)
+                        .map(|w| w.sha256)
+                        .collect(),
                 });
             }
         }

@@ -153,6 +153,10 @@ pub fn provision(
             .codex_sha256
             .as_ref()
             .map(|c| (c.sha256, c.from.clone())),
+        codex_checked_wheels: plan
+            .codex_sha256
+            .as_ref()
+            .map_or(&[][..], |c| c.checked_wheels.as_slice()),
         force,
         ui,
     };
@@ -262,6 +266,7 @@ struct JobInputs<'a> {
     version: &'a CodexVersion,
     tag: String,
     codex_sha256: Option<(crate::verify::Sha256, String)>,
+    codex_checked_wheels: &'a [crate::verify::Sha256],
     force: bool,
     ui: &'a dyn Reporter,
 }
@@ -298,6 +303,11 @@ impl JobInputs<'_> {
                 .codex_sha256
                 .clone()
                 .or_else(|| asset.codex_sha256.clone()),
+            // Only the manifest's `codex_sha256` comes with wheels it checked.
+            codex_checked_wheels: match self.codex_sha256 {
+                Some(_) => self.codex_checked_wheels,
+                None => &[],
+            },
             kept,
             // A local `--archive` is the user's to vouch for; every download is checked.
             signature: (asset.source != SourceKind::Archive).then_some(install::SignatureCheck {

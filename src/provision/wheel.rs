@@ -105,6 +105,10 @@ pub fn provision_wheel_tree(
         .codex_sha256
         .as_ref()
         .map(|c| (c.sha256, c.from.clone()));
+    let codex_checked_wheels = plan
+        .codex_sha256
+        .as_ref()
+        .map_or(&[][..], |c| c.checked_wheels.as_slice());
     let what = || {
         format!(
             "install the codex {version} wheel for {}",
@@ -159,6 +163,7 @@ pub fn provision_wheel_tree(
                     asset,
                     force,
                     codex_sha256: codex_sha256.clone(),
+                    codex_checked_wheels,
                     kept,
                     signature: Some(install::SignatureCheck {
                         sources: &bundles,

@@ -121,6 +121,61 @@ pub(crate) async fn fetch_verified(
     })
 }
 
+/// What a wheel says of its `bin/codex` and what it holds: the sha256 of its bytes, and the
+/// one its RECORD lists for it (`None` when RECORD lists none, or more than one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WheelCodex {
+    pub sha256: Sha256,
+    pub recorded: Option<Sha256>,
+}
+
+/// Hash a wheel's `codex_cli_bin/bin/codex` and read the digest its RECORD lists for it.
+pub(crate) fn wheel_codex(file: &Path, target: &Target) -> Result<WheelCodex, ArtifactError> {
+    let sha256 = codex_sha256(file, AssetKind::Wheel, target)?;
+    let err = |source: std::io::Error| ArtifactError::Read {
+        path: file.to_path_buf(),
+        source,
+    };
+    let opened = std::fs::File::open(file).map_err(err)?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(opened)).map_err(|e| {
+        ArtifactError::NotAnArchive {
+            path: file.to_path_buf(),
+            what: "zip",
+            reason: e.to_string(),
+        }
+    })?;
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
+        .collect();
+    let record = crate::store::wheel_tree::dist_info_of(names.iter().map(String::as_str))
+        .map(|d| format!("{d}/RECORD"))
+        .ok_or_else(|| ArtifactError::NoMember {
+            path: file.to_path_buf(),
+            member: "*.dist-info/RECORD".into(),
+        })?;
+    let mut text = String::new();
+    zip.by_name(&record)
+        .map_err(|_| ArtifactError::NoMember {
+            path: file.to_path_buf(),
+            member: record.clone(),
+        })?
+        .read_to_string(&mut text)
+        .map_err(err)?;
+    let member = format!(
+        "{}/bin/{}",
+        crate::store::wheel_tree::MODULE_DIR,
+        target.exe_name("codex")
+    );
+    let lines = crate::store::wheel_tree::record_lines(&text);
+    let mut listed = lines.iter().filter(|l| l.path == member);
+    let recorded = match (listed.next(), listed.next()) {
+        (Some(line), None) => line.sha256,
+        _ => None,
+    };
+    Ok(WheelCodex { sha256, recorded })
+}
+
 /// The sha256 of the archive's `bin/codex` (`bin/codex.exe` on Windows), read in one pass.
 pub(crate) fn codex_sha256(
     file: &Path,

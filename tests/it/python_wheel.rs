@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 
 use crate::common::{assert_exit, describe, stderr, PointAt, TestContext, V};
 use crate::fixture::{
-    host_manylinux_tag, host_wheel_tag, wheel, wheel_lying_about, wheel_name, Package,
+    host_manylinux_tag, host_wheel_tag, sha256_hex, wheel, wheel_lying_about, wheel_name, Entry,
+    Package,
 };
 use crate::python::site_packages;
 use crate::support::http::Fault;
@@ -828,19 +829,32 @@ fn pin_records_both_linux_wheels_and_install_python_holds_its_wheel_to_them() {
         Some(index.sha256(&other).as_str()),
         "{genuine}"
     );
+    // Each wheel's bin/codex was hashed: it is codex_sha256, as its RECORD says.
+    assert_eq!(
+        t["wheel"]["codex_checked"].as_bool(),
+        Some(true),
+        "{genuine}"
+    );
+    assert_eq!(
+        others[0]["codex_checked"].as_bool(),
+        Some(true),
+        "{genuine}"
+    );
 
     // The interpreter's wheel, pinned wrongly: refused from its index digest alone.
     let chosen = wheel_name(V, expected_tag());
     let wrong = genuine.replace(&index.sha256(&chosen), &"ab".repeat(32));
     std::fs::write(&path, &wrong).unwrap();
     let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    // `pin` downloaded it once, to hash its bin/codex; the install must not.
+    let before = index.downloads(&chosen);
     let out = install_python(&ctx, &index, &py, &[]);
     assert!(
         stderr(&out).contains(&"ab".repeat(32)),
         "the pin is named: {}",
         describe(&out)
     );
-    assert_eq!(index.downloads(&chosen), 0, "{}", describe(&out));
+    assert_eq!(index.downloads(&chosen), before, "{}", describe(&out));
 
     // Pinned rightly: installed, and the pin is among what was checked.
     std::fs::write(&path, &genuine).unwrap();
@@ -894,6 +908,9 @@ fn a_record_that_lies_is_refused_unpinned_and_reported_by_verify_when_pinned() {
 
     let ctx = TestContext::new();
     let index = lying_index(&ctx, bytes, true);
+    // bin/codex itself is honest: `pin` found it to be codex_sha256, as RECORD says.
+    let manifest = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+    assert!(manifest.contains("codex_checked = true"), "{manifest}");
     let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
     let report = json(&install_python(&ctx, &index, &py, &[]));
     assert_eq!(report["python"]["action"], "installed", "{report}");
@@ -915,8 +932,9 @@ fn a_record_that_lies_is_refused_unpinned_and_reported_by_verify_when_pinned() {
 }
 
 /// A RECORD that lies about `bin/codex` refuses the wheel's tree even when the wheel is pinned:
-/// its bytes are hashed whatever pins the wheel, for `codex_sha256` and the signature speak
-/// for them.
+/// `pin` hashes the wheel's `bin/codex`, finds RECORD's word for it false and says so, so the
+/// manifest does not mark it `codex_checked`, and the install hashes `bin/codex` (as it does for
+/// any wheel whose pin did not check it), for `codex_sha256` and the signature speak for it.
 #[test]
 #[cfg(unix)]
 fn a_record_that_lies_about_bin_codex_is_refused_even_pinned() {
@@ -928,7 +946,22 @@ fn a_record_that_lies_about_bin_codex_is_refused_even_pinned() {
         "codex_cli_bin/bin/codex",
     );
     let ctx = TestContext::new();
-    let index = lying_index(&ctx, bytes, true);
+    let index = PythonIndex::builder()
+        .wheel(&wheel_name(V, expected_tag()), bytes)
+        .start();
+    let out = ctx
+        .cmd(["pin", V, "--source", "python-index"])
+        .python_index(&index)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("RECORD does not list bin/codex's sha256"),
+        "{}",
+        describe(&out)
+    );
+    let manifest = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+    assert!(!manifest.contains("codex_checked"), "{manifest}");
     let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
     let out = install_python(&ctx, &index, &py, &[]);
     assert!(
@@ -943,6 +976,74 @@ fn a_record_that_lies_about_bin_codex_is_refused_even_pinned() {
     // The full package goes in instead: its files hashed, `bin/codex` the one pinned.
     assert!(
         stderr(&out).contains("installing the full package instead"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// `codex_checked` is the manifest's word that its `pin` hashed that very wheel's `bin/codex`
+/// and found it to be `codex_sha256`, as RECORD lists it: an install of those exact bytes takes
+/// `bin/codex`'s digest from RECORD instead of hashing 300 MB again. Shown with a wheel whose
+/// RECORD lies about `bin/codex` and a hand-written manifest that marks it checked against
+/// the lie (a manifest that could lie so could as well pin another `codex_sha256`): the install
+/// takes RECORD's word, and `install --verify`, which hashes the files themselves, names
+/// `bin/codex`. Without the mark the same wheel is refused (the test above).
+#[test]
+#[cfg(unix)]
+fn a_wheel_the_manifest_checked_is_not_hashed_again_and_verify_still_hashes_it() {
+    let Some((_, uv)) = tools() else { return };
+    let member = "codex_cli_bin/bin/codex";
+    let pkg = Package::codex(V);
+    let bytes = wheel_lying_about(V, expected_tag(), &pkg, member);
+    let codex = pkg
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            Entry::File { path, data, .. } if path == "bin/codex" => Some(data.clone()),
+            _ => None,
+        })
+        .expect("the package has bin/codex");
+    // What the lying RECORD lists for bin/codex: the digest of other bytes of its size.
+    let lie = sha256_hex(&codex.iter().map(|b| !b).collect::<Vec<u8>>());
+    let ctx = TestContext::new();
+    let index = PythonIndex::builder()
+        .wheel(&wheel_name(V, expected_tag()), bytes)
+        .start();
+    let target = crate::common::host_target();
+    let manifest = format!(
+        "[runtime]\nversion = \"{V}\"\n\n[targets.{target}]\ncodex_sha256 = \"{lie}\"\n\n[targets.{target}.wheel]\nfile = \"{}\"\nsha256 = \"{}\"\ncodex_checked = true\n",
+        wheel_name(V, expected_tag()),
+        index.sha256(&wheel_name(V, expected_tag())),
+    );
+    std::fs::write(ctx.work_dir().join("codex-runtime.toml"), &manifest).unwrap();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let report = json(&install_python(&ctx, &index, &py, &[]));
+    assert_eq!(report["python"]["action"], "installed", "{report}");
+    let out = ctx
+        .cmd(["install", "--verify", "--version", V, "--python"])
+        .arg(&py)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("does not match its receipt") && stderr(&out).contains(member),
+        "{}",
+        describe(&out)
+    );
+
+    // The mark speaks for its wheel's bytes only: the same manifest without it is refused.
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.work_dir().join("codex-runtime.toml"),
+        manifest.replace("codex_checked = true\n", ""),
+    )
+    .unwrap();
+    let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
+    let out = install_python(&ctx, &index, &py, &[]);
+    assert!(
+        stderr(&out).contains(&format!(
+            "`{member}` does not have the sha256 the wheel's RECORD lists"
+        )),
         "{}",
         describe(&out)
     );

@@ -1221,6 +1221,8 @@ fn pin_records_the_wheel_the_npm_tarball_and_bin_codex() {
         .as_str()
         .expect("codex_sha256")
         .to_string();
+    // The wheel's bin/codex was hashed too: it is npm's, as its RECORD says.
+    assert_eq!(t["wheel"]["codex_checked"].as_bool(), Some(true), "{text}");
 
     // The pin is then what a later install checks, whichever source serves it.
     let out = run(install_cmd(&ctx, &["--source", "npm"]).npm_registry(&npm));
@@ -1238,6 +1240,36 @@ fn pin_records_the_wheel_the_npm_tarball_and_bin_codex() {
         .find(|f| f["path"] == "bin/codex")
         .expect("bin/codex in the receipt");
     assert_eq!(entry["sha256"].as_str(), Some(codex.as_str()));
+}
+
+/// A wheel whose `bin/codex` is not the npm tarball's: `pin` says so and does not mark it
+/// `codex_checked`, so an install of it hashes `bin/codex` and is refused.
+#[test]
+fn pin_does_not_mark_a_wheel_whose_bin_codex_is_not_the_other_channels() {
+    let ctx = TestContext::new();
+    let name = wheel_name(V, host_wheel_tag());
+    let other = Package::codex(V).file("bin/codex", b"#!/bin/sh\necho another codex\n", 0o755);
+    let index = PythonIndex::builder()
+        .wheel(&name, wheel(V, host_wheel_tag(), &other))
+        .start();
+    let npm = npm_with_tarball();
+    let out = run(ctx
+        .cmd(["pin", V, "--source", "python-index,npm"])
+        .python_index(&index)
+        .npm_registry(&npm));
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("`{name}` holds a bin/codex with sha256"))
+            && err.contains("as the other channels' do: an install of it will be refused"),
+        "{}",
+        describe(&out)
+    );
+    let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
+    assert!(!text.contains("codex_checked"), "{text}");
+    let out = run(install_cmd(&ctx, &["--source", "python-index"]).python_index(&index));
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("bin/codex"), "{}", describe(&out));
 }
 
 #[test]
