@@ -286,21 +286,15 @@ fn pip_default(inputs: &LocateInputs) -> Result<(String, String), Unlocated> {
     Ok((out, format!("pip's default ({})", asked.display())))
 }
 
-/// pip's default from another interpreter, when the chosen one has no pip (an environment
-/// made by `uv venv` has none): the environment's base interpreter (`home` in its
-/// `pyvenv.cfg`), then `python3` and `python` on PATH. The base interpreter first because it is
-/// the one the environment was made from, and because a `python3` on PATH may be a version
-/// manager's shim that costs a shell start (pyenv's: about a quarter of a second).
+/// pip's default from another interpreter on PATH, when the chosen one has no pip (an
+/// environment made by `uv venv` has none): `python3`, then `python`.
 fn pip_default_elsewhere(inputs: &LocateInputs, chosen: &Path) -> Option<(String, PathBuf)> {
     let path = std::env::var_os("PATH");
     // Not by canonical path: a venv's `python` links to its base interpreter, whose own
     // site-packages (where pip is) the venv does not see.
-    let on_path = ["python3", "python"]
+    ["python3", "python"]
         .iter()
-        .filter_map(|n| crate::fs::which(n, path.as_deref()));
-    base_interpreter(chosen)
-        .into_iter()
-        .chain(on_path)
+        .filter_map(|n| crate::fs::which(n, path.as_deref()))
         .filter(|p| p != chosen)
         .find_map(|other| {
             let key = cache_key("pip", &other);
@@ -318,23 +312,6 @@ fn pip_default_elsewhere(inputs: &LocateInputs, chosen: &Path) -> Option<(String
             }
             Some((out, other))
         })
-}
-
-/// The interpreter a virtual environment was made from: `home` in the `pyvenv.cfg` beside or
-/// above `python` (`<env>/bin/python`), with the interpreter's own file name.
-fn base_interpreter(python: &Path) -> Option<PathBuf> {
-    let env = python.parent()?.parent()?;
-    let cfg = std::fs::read_to_string(env.join("pyvenv.cfg")).ok()?;
-    let home = cfg.lines().find_map(|l| {
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == "home").then(|| PathBuf::from(v.trim()))
-    })?;
-    let names: &[&str] = if cfg!(windows) {
-        &["python.exe"]
-    } else {
-        &["python3", "python"]
-    };
-    names.iter().map(|n| home.join(n)).find(|p| p.is_file())
 }
 
 const NPM_ENVS: &[&str] = &[
@@ -721,31 +698,6 @@ mod tests {
             Credential::Bearer(t) => ("bearer".into(), format!("{t:?}")),
             Credential::Query(t) => ("query".into(), format!("{t:?}")),
         }
-    }
-
-    #[test]
-    #[cfg(unix)]
-    fn a_venv_s_base_interpreter_is_its_pyvenv_cfg_home() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("base/bin");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(home.join("python3"), "").unwrap();
-        let env = dir.path().join("venv");
-        std::fs::create_dir_all(env.join("bin")).unwrap();
-        std::fs::write(
-            env.join("pyvenv.cfg"),
-            format!("home = {}\nimplementation = CPython\n", home.display()),
-        )
-        .unwrap();
-        let python = env.join("bin/python");
-        assert_eq!(base_interpreter(&python), Some(home.join("python3")));
-        // No pyvenv.cfg, or a home without an interpreter: none.
-        std::fs::remove_file(home.join("python3")).unwrap();
-        assert_eq!(base_interpreter(&python), None);
-        assert_eq!(
-            base_interpreter(&dir.path().join("nowhere/bin/python")),
-            None
-        );
     }
 
     #[test]
