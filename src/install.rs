@@ -258,29 +258,35 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
                 return Err(e.into());
             }
         };
-        let layout = match job.store.wheel_tag() {
-            // A wheel tree keeps the whole wheel; the package is its `codex_cli_bin/`. Its
-            // modes come from the central directory, now that the whole file is here.
-            Some(_) => {
+        let layout = match job.asset.kind {
+            // A wheel is unpacked whole as it downloads (a wheel tree keeps it so; a plain
+            // install into `.wheel/`); the package is its `codex_cli_bin/`. Its modes come from
+            // the central directory, now that the whole file is here.
+            AssetKind::Wheel => {
                 let Some(file) = &kept else {
                     return Err(
-                        UnpackError::Layout("a wheel tree is unpacked from a file".into()).into(),
+                        UnpackError::Layout("a wheel is unpacked from a file".into()).into(),
                     );
                 };
+                let tree = wheel_dir(job, &pkg);
                 // The wheel's sha256 has matched: now RECORD may speak for what it fixed.
-                let reconciled = package::digests_from_record(&pkg, &mut unpacked)
-                    .and_then(|()| unpack::reconcile_streamed_wheel(file, &pkg, &mut unpacked));
+                let reconciled = package::digests_from_record(&tree, &mut unpacked)
+                    .and_then(|()| unpack::reconcile_streamed_wheel(file, &tree, &mut unpacked));
                 if let Err(e) = reconciled {
                     download::discard_partial(&partial);
                     return Err(e.into());
                 }
                 let layout =
-                    package::validate_wheel_tree(&pkg, &mut unpacked, job.version, job.target)?;
+                    package::validate_wheel_tree(&tree, &mut unpacked, job.version, job.target)?;
                 let checked = job.codex_checked_wheels.contains(&actual);
-                entrypoint_hashed(&pkg, &mut unpacked, &layout.entrypoint, &hashing, checked)?;
-                layout
+                entrypoint_hashed(&tree, &mut unpacked, &layout.entrypoint, &hashing, checked)?;
+                if tree == pkg {
+                    layout
+                } else {
+                    package::hoist_wheel_package(&pkg, &tree, &mut unpacked, layout)?
+                }
             }
-            None => package::validate_layout(
+            _ => package::validate_layout(
                 &pkg,
                 &mut unpacked,
                 job.asset.kind,
@@ -525,9 +531,11 @@ async fn fetch_and_unpack(
     hashing: &unpack::Hashing,
 ) -> Result<(Fetched, Result<Unpacked, UnpackError>), InstallError> {
     let kind = job.asset.kind;
-    let wheel_tree = job.store.wheel_tag().is_some() && kind == AssetKind::Wheel;
-    if let (true, Some(file)) = (wheel_tree, kept) {
-        return fetch_and_unpack_wheel(http, job, source, file, pkg, hashing.clone()).await;
+    if let (AssetKind::Wheel, Some(file)) = (kind, kept) {
+        let dest = wheel_dir(job, pkg);
+        crate::fs::create_dirs(&dest)
+            .map_err(|e| InstallError::from(StoreError::from(IoError::at("create", &dest)(e))))?;
+        return fetch_and_unpack_wheel(http, job, source, file, &dest, hashing.clone()).await;
     }
     if let (true, Some(file)) = (is_zip(kind), kept) {
         // Zip needs random access: download first, then unpack from the same open file.
@@ -557,8 +565,19 @@ async fn fetch_and_unpack(
     Ok((fetched?, unpacked))
 }
 
-/// A wheel tree: its entries are inflated in parallel from `kept` (the `.partial`, or the
-/// private copy of a local wheel) as it is written ([`unpack::unpack_wheel_growing`]).
+/// Where a wheel is unpacked: a wheel tree (`install --python`) is the whole wheel, so the
+/// staging dir itself; a plain install keeps only its package, so `<staging>/.wheel`, whose
+/// `codex_cli_bin/` is moved up once checked ([`package::hoist_wheel_package`]).
+fn wheel_dir(job: &Job<'_>, pkg: &Path) -> PathBuf {
+    match job.store.wheel_tag() {
+        Some(_) => pkg.to_path_buf(),
+        None => pkg.join(package::WHEEL_SUBDIR),
+    }
+}
+
+/// A wheel: its entries are inflated in parallel from `kept` (the `.partial`, or the
+/// private copy of a local wheel) as it is written ([`unpack::unpack_wheel_growing`]), into
+/// `pkg` ([`wheel_dir`]).
 async fn fetch_and_unpack_wheel(
     http: &Http,
     job: &Job<'_>,

@@ -190,6 +190,60 @@ pub fn digests_from_record(pkg: &Path, unpacked: &mut Unpacked) -> Result<(), Un
     Ok(())
 }
 
+/// The directory inside a plain install's staging dir that a wheel is unpacked into as it
+/// downloads, before its package is moved up ([`hoist_wheel_package`]).
+pub(crate) const WHEEL_SUBDIR: &str = ".wheel";
+
+/// A plain install from a wheel: the runtime is the wheel's `codex_cli_bin/` package. The wheel
+/// was unpacked whole into `tree` (`<pkg>/.wheel`, as it downloaded) and checked as a wheel tree
+/// ([`validate_wheel_tree`], which gave `layout`); now the package's entries move up into
+/// `pkg` (renames), the rest (`*.dist-info/`, the module's `__init__.py` and `__pycache__/`) is
+/// removed, and `unpacked` and the layout lose the `codex_cli_bin/` prefix. A wheel holds
+/// regular files only (the streamed unpack refuses anything else), so no link can point from
+/// the package into what is removed.
+pub(crate) fn hoist_wheel_package(
+    pkg: &Path,
+    tree: &Path,
+    unpacked: &mut Unpacked,
+    layout: Layout,
+) -> Result<Layout, UnpackError> {
+    let module = tree.join(wheel_tree::MODULE_DIR);
+    let prefix = format!("{}/", wheel_tree::MODULE_DIR);
+    let skipped = |rel: &str| rel == "__init__.py" || rel.split('/').next() == Some("__pycache__");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| UnpackError::Write {
+            path: path.clone(),
+            source,
+        }
+    };
+    let entries = std::fs::read_dir(&module).map_err(io(&module))?;
+    for entry in entries {
+        let entry = entry.map_err(io(&module))?;
+        let name = entry.file_name();
+        if skipped(&name.to_string_lossy()) {
+            continue;
+        }
+        let to = pkg.join(&name);
+        std::fs::rename(entry.path(), &to).map_err(io(&to))?;
+    }
+    std::fs::remove_dir_all(tree).map_err(io(tree))?;
+    // The entries' new names are durable before the receipt is written.
+    crate::fs::sync_dir(pkg);
+    let strip = |p: &str| p.strip_prefix(&prefix).map(str::to_string);
+    unpacked.files = std::mem::take(&mut unpacked.files)
+        .into_iter()
+        .filter_map(|f| {
+            let path = strip(&f.path).filter(|p| !skipped(p))?;
+            Some(FileRecord { path, ..f })
+        })
+        .collect();
+    Ok(Layout {
+        entrypoint: strip(&layout.entrypoint).unwrap_or(layout.entrypoint),
+        path_dir: layout.path_dir.and_then(|p| strip(&p)),
+    })
+}
+
 /// The sha256 of a file just unpacked.
 pub(crate) fn hash_file(path: &Path) -> Result<Sha256, UnpackError> {
     let read = |source| UnpackError::Write {

@@ -168,28 +168,15 @@ fn install_from_archives_of_each_kind() {
         }],
     };
     std::fs::write(&legacy, legacy_pkg.tar_gz()).unwrap();
-    // A wheel, as `codex-bootstrap wheel` or pip would have it.
+    // A wheel, as `codex-bootstrap wheel` or pip would have it (a RECORD listing every file).
     let wheel = dir
         .path()
         .join("openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl");
-    {
-        let mut z = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
-        let opts = zip::write::SimpleFileOptions::default();
-        for e in &pkg.entries {
-            if let crate::fixture::Entry::File { path, data, mode } = e {
-                z.start_file(
-                    format!("codex_cli_bin/{path}"),
-                    opts.unix_permissions(*mode),
-                )
-                .unwrap();
-                std::io::Write::write_all(&mut z, data).unwrap();
-            }
-        }
-        z.start_file("codex_cli_bin/__init__.py", opts).unwrap();
-        z.start_file("openai_codex_cli_bin-0.163.0.dist-info/RECORD", opts)
-            .unwrap();
-        z.finish().unwrap();
-    }
+    std::fs::write(
+        &wheel,
+        crate::fixture::wheel(V, "manylinux_2_17_x86_64", &pkg),
+    )
+    .unwrap();
     for file in [&gz, &zst, &legacy, &wheel] {
         let ctx = TestContext::new();
         let digest = sha256_hex(&std::fs::read(file).unwrap());

@@ -13,7 +13,7 @@ use crate::common::{
 use crate::fixture::{
     codex_release, host_manylinux_tag, host_wheel_tag, npm_tarball,
     npm_tarball_with_escaping_symlink, npm_tarball_with_traversal, package_gz, release_gz,
-    sha256_hex, wheel, wheel_name, wheel_with_duplicate, wheel_with_traversal, Package,
+    sha256_hex, wheel, wheel_name, wheel_with_duplicate, wheel_with_traversal, Entry, Package,
 };
 use crate::install::assert_no_file_contains;
 use crate::support::github::{DigestMode, ReleaseServer};
@@ -1120,6 +1120,49 @@ fn a_wheel_with_traversal_is_refused() {
         &Package::codex(V),
     ));
     assert_not_escaped(&ctx, "escaped-by-wheel");
+}
+
+/// A plain install from a wheel keeps only its `codex_cli_bin/` package, moved up out of the
+/// wheel once checked: a wheel holds regular files only, so a link (here one that would reach
+/// the rest of the wheel, its RECORD, which is not kept) refuses it.
+#[test]
+fn a_wheel_with_a_link_is_refused() {
+    let pkg = Package::codex(V).with(Entry::Symlink {
+        path: "codex-path/record".into(),
+        target: format!("../../openai_codex_cli_bin-{V}.dist-info/RECORD"),
+    });
+    let (_, out) = refused_from_the_index(wheel(V, host_wheel_tag(), &pkg));
+    assert!(
+        stderr(&out).contains("codex_cli_bin/codex-path/record")
+            && stderr(&out).contains("a wheel tree holds regular files only"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A plain install from a wheel holds it to its RECORD, as `install --python` does: from the
+/// index's digest alone every file is hashed, and a RECORD that lies refuses the wheel.
+#[test]
+fn a_wheel_whose_record_lies_is_refused_by_a_plain_install() {
+    let ctx = TestContext::new();
+    let name = wheel_name(V, host_wheel_tag());
+    let bytes = crate::fixture::wheel_lying_about(
+        V,
+        host_wheel_tag(),
+        &Package::codex(V),
+        "codex_cli_bin/codex-resources/bwrap",
+    );
+    let index = PythonIndex::builder().wheel(&name, bytes).start();
+    let out = run(install_cmd(&ctx, &["--source", "python-index"]).python_index(&index));
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(
+            "`codex_cli_bin/codex-resources/bwrap` does not have the sha256 the wheel's RECORD lists"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_nothing_installed(&ctx);
 }
 
 #[test]
