@@ -183,9 +183,12 @@ fn write_files(
         Ok(())
     });
     let written = write_ops(dest, rx, done, sync_tx);
+    tracing::trace!(dest = %dest.display(), "every file written; waiting for their fsync");
     // Joined on every path, so no thread outlives the unpack. Every file is durable before the
     // receipt and the rename that publish them.
-    let synced = match syncer.join() {
+    let joined = syncer.join();
+    tracing::trace!(dest = %dest.display(), "every file durable");
+    let synced = match joined {
         Ok(Ok(())) => Ok(()),
         Ok(Err((rel, source))) => Err(UnpackError::Write {
             path: dest.join(rel),
@@ -206,6 +209,8 @@ fn write_ops(
 ) -> Result<Digests, UnpackError> {
     let mut digests = HashMap::new();
     let mut current: Option<(PathBuf, File, Option<Hasher>)> = None;
+    // Bytes of the current file written, and how far its writeback has been started.
+    let (mut at, mut started) = (0u64, 0u64);
     let err = |rel: &Path| {
         let path = dest.join(rel);
         move |source| UnpackError::Write { path, source }
@@ -219,6 +224,7 @@ fn write_ops(
             } => {
                 let file = create_new(&dest.join(&rel), executable).map_err(err(&rel))?;
                 current = Some((rel, file, hash.then(Hasher::new)));
+                (at, started) = (0, 0);
             }
             Op::Data(buf) => {
                 if let Some((rel, file, hasher)) = current.as_mut() {
@@ -226,6 +232,11 @@ fn write_ops(
                         h.update(&buf);
                     }
                     file.write_all(&buf).map_err(err(rel))?;
+                    at += buf.len() as u64;
+                    if at - started >= WRITEBACK_WINDOW {
+                        start_writeback(file, started, at - started);
+                        started = at;
+                    }
                 }
                 let _ = done.send(buf);
             }
@@ -262,3 +273,25 @@ fn create_new(path: &Path, executable: bool) -> io::Result<File> {
     let _ = executable;
     o.open(path)
 }
+
+/// How much of a file is written before its writeback is started.
+const WRITEBACK_WINDOW: u64 = 16 << 20;
+
+/// Start writing `len` bytes of `file` from `offset` back to the disk without waiting, so the
+/// fsync that makes it durable has little left to do.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor; the call only starts I/O on the given range.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File, _: u64, _: u64) {}
