@@ -7,6 +7,7 @@
 #   BENCH_REAL_INDEX=1 bench/python.sh   # opt-in: the real index, found as pip finds it
 #
 # Needs python3 with pip and uv (target/ci-venv/bin/uv, as .ci/run installs it, else PATH).
+# BENCH_BIN=PATH measures an existing binary instead of this checkout's release build.
 # Also run by bench/run.sh. Results vary with the machine: compare ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,14 @@ UV="${UV:-$ROOT/target/ci-venv/bin/uv}"
 [ -x "$UV" ] || UV=$(command -v uv) || { echo "bench: needs uv (python3 -m pip install uv)" >&2; exit 1; }
 mkdir -p "$WORK"
 
-cargo build --release --locked --quiet
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/codex-bootstrap"
+# BENCH_BIN: measure that binary (another build, to compare two side by side) instead of
+# building this checkout's release binary.
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  cargo build --release --locked --quiet
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/codex-bootstrap"
+fi
 
 ms() { date +%s%N; }
 elapsed() { echo $(( ($(ms) - $1) / 1000000 )); }
