@@ -918,14 +918,19 @@ fn a_record_that_lies_is_refused_unpinned_and_reported_by_verify_when_pinned() {
         report["checked"].to_string().contains("codex-runtime.toml"),
         "{report}"
     );
+    assert_verify_names(&ctx, &py, lie);
+}
+
+/// `install --verify`, which hashes the installed files themselves, exits 1 naming `member`.
+fn assert_verify_names(ctx: &TestContext, py: &Path, member: &str) {
     let out = ctx
         .cmd(["install", "--verify", "--version", V, "--python"])
-        .arg(&py)
+        .arg(py)
         .output()
         .unwrap();
     assert_exit(&out, 1);
     assert!(
-        stderr(&out).contains("does not match its receipt") && stderr(&out).contains(lie),
+        stderr(&out).contains("does not match its receipt") && stderr(&out).contains(member),
         "{}",
         describe(&out)
     );
@@ -1019,17 +1024,7 @@ fn a_wheel_the_manifest_checked_is_not_hashed_again_and_verify_still_hashes_it()
     let py = uv_venv(&ctx, &uv, &ctx.root().join("venv"));
     let report = json(&install_python(&ctx, &index, &py, &[]));
     assert_eq!(report["python"]["action"], "installed", "{report}");
-    let out = ctx
-        .cmd(["install", "--verify", "--version", V, "--python"])
-        .arg(&py)
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("does not match its receipt") && stderr(&out).contains(member),
-        "{}",
-        describe(&out)
-    );
+    assert_verify_names(&ctx, &py, member);
 
     // The mark speaks for its wheel's bytes only: the same manifest without it is refused.
     let ctx = TestContext::new();

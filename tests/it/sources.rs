@@ -1236,16 +1236,22 @@ fn an_archive_wheel_with_traversal_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // pin records every channel, and bin/codex must agree with it
 
+/// `pin` from the loopback index and npm registry, which must succeed.
+fn pin_from_index_and_npm(ctx: &TestContext, index: &PythonIndex, npm: &NpmRegistry) -> Output {
+    let out = run(ctx
+        .cmd(["pin", V, "--source", "python-index,npm"])
+        .python_index(index)
+        .npm_registry(npm));
+    assert_exit(&out, 0);
+    out
+}
+
 #[test]
 fn pin_records_the_wheel_the_npm_tarball_and_bin_codex() {
     let ctx = TestContext::new();
     let (index, name) = index_with_wheel();
     let npm = npm_with_tarball();
-    let out = run(ctx
-        .cmd(["pin", V, "--source", "python-index,npm"])
-        .python_index(&index)
-        .npm_registry(&npm));
-    assert_exit(&out, 0);
+    pin_from_index_and_npm(&ctx, &index, &npm);
     let text = std::fs::read_to_string(ctx.work_dir().join("codex-runtime.toml")).unwrap();
     let manifest: toml::Value = toml::from_str(&text).unwrap();
     let t = &manifest["targets"][host_target()];
@@ -1296,11 +1302,7 @@ fn pin_does_not_mark_a_wheel_whose_bin_codex_is_not_the_other_channels() {
         .wheel(&name, wheel(V, host_wheel_tag(), &other))
         .start();
     let npm = npm_with_tarball();
-    let out = run(ctx
-        .cmd(["pin", V, "--source", "python-index,npm"])
-        .python_index(&index)
-        .npm_registry(&npm));
-    assert_exit(&out, 0);
+    let out = pin_from_index_and_npm(&ctx, &index, &npm);
     let err = stderr(&out);
     assert!(
         err.contains(&format!("`{name}` holds a bin/codex with sha256"))
