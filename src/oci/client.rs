@@ -194,6 +194,23 @@ impl<'a> Registry<'a> {
         format!("repository:{}:{what}", self.reference.repository)
     }
 
+    /// A pull request: `method` on `url`, accepting `accept` when given ([`Client::send`]).
+    async fn pull(
+        &self,
+        method: Method,
+        url: &Url,
+        accept: Option<&'static str>,
+    ) -> Result<reqwest::Response, OciError> {
+        self.send(url, Access::Pull, || {
+            let request = self.http.request(method.clone(), url);
+            Ok(match accept {
+                Some(a) => request.header(header::ACCEPT, a),
+                None => request,
+            })
+        })
+        .await
+    }
+
     /// Send what `build` makes, answering one challenge; a second 401, or a 403, is a verdict
     /// naming the credentials and where they came from.
     async fn send(
@@ -381,14 +398,7 @@ impl<'a> Registry<'a> {
     pub async fn get_manifest(&self, tag_or_digest: &str) -> Result<Document, OciError> {
         let raw = self.reference.manifest_url(tag_or_digest);
         let url = self.url(&raw)?;
-        let mut resp = self
-            .send(&url, Access::Pull, || {
-                Ok(self
-                    .http
-                    .request(Method::GET, &url)
-                    .header(header::ACCEPT, image::ACCEPT))
-            })
-            .await?;
+        let mut resp = self.pull(Method::GET, &url, Some(image::ACCEPT)).await?;
         self.document_found(resp.status().as_u16(), &url, tag_or_digest)?;
         let media_type = resp
             .headers()
@@ -523,14 +533,7 @@ impl<'a> Registry<'a> {
     ) -> Result<(Vec<image::Descriptor>, String), OciError> {
         let raw = self.reference.referrers_url(digest);
         let url = self.url(&raw)?;
-        let mut resp = self
-            .send(&url, Access::Pull, || {
-                Ok(self
-                    .http
-                    .request(Method::GET, &url)
-                    .header(header::ACCEPT, image::INDEX))
-            })
-            .await?;
+        let mut resp = self.pull(Method::GET, &url, Some(image::INDEX)).await?;
         let (bytes, from) = match resp.status().as_u16() {
             200 => (self.document_body(&mut resp, &url).await?, raw),
             404 => match self.get_manifest(&image::referrers_tag(digest)).await {
@@ -557,11 +560,7 @@ impl<'a> Registry<'a> {
     /// A small blob's bytes (at most `limit`), its digest checked.
     pub async fn fetch_blob_bytes(&self, digest: &str, limit: u64) -> Result<Vec<u8>, OciError> {
         let url = self.url(&self.reference.blob_url(digest))?;
-        let mut resp = self
-            .send(&url, Access::Pull, || {
-                Ok(self.http.request(Method::GET, &url))
-            })
-            .await?;
+        let mut resp = self.pull(Method::GET, &url, None).await?;
         if !resp.status().is_success() {
             return Err(OciError::Status {
                 url: DisplayUrl::from(&url),
@@ -605,11 +604,7 @@ impl<'a> Registry<'a> {
         let mut url = self.url(&format!("{}tags/list?n=1000", self.reference.api_base()))?;
         let mut tags = Vec::new();
         for _ in 0..TAG_PAGES {
-            let mut resp = self
-                .send(&url, Access::Pull, || {
-                    Ok(self.http.request(Method::GET, &url))
-                })
-                .await?;
+            let mut resp = self.pull(Method::GET, &url, None).await?;
             self.document_found(resp.status().as_u16(), &url, "(any)")?;
             let next = resp
                 .headers()
@@ -636,11 +631,7 @@ impl<'a> Registry<'a> {
     /// Whether the repository has the blob (HEAD).
     pub async fn has_blob(&self, digest: &str) -> Result<bool, OciError> {
         let url = self.url(&self.reference.blob_url(digest))?;
-        let resp = self
-            .send(&url, Access::Pull, || {
-                Ok(self.http.request(Method::HEAD, &url))
-            })
-            .await?;
+        let resp = self.pull(Method::HEAD, &url, None).await?;
         match resp.status().as_u16() {
             200..=299 => Ok(true),
             404 => Ok(false),
@@ -657,11 +648,7 @@ impl<'a> Registry<'a> {
     pub async fn fetch_blob(&self, digest: &str, to: &Path, limit: u64) -> Result<u64, OciError> {
         use tokio::io::AsyncWriteExt;
         let url = self.url(&self.reference.blob_url(digest))?;
-        let mut resp = self
-            .send(&url, Access::Pull, || {
-                Ok(self.http.request(Method::GET, &url))
-            })
-            .await?;
+        let mut resp = self.pull(Method::GET, &url, None).await?;
         if !resp.status().is_success() {
             return Err(OciError::Status {
                 url: DisplayUrl::from(&url),
