@@ -802,12 +802,7 @@ fn pin_records_both_linux_wheels_and_install_python_holds_its_wheel_to_them() {
     let Some((_, uv)) = tools() else { return };
     let ctx = TestContext::new();
     let index = index();
-    let out = ctx
-        .cmd(["pin", V, "--source", "python-index"])
-        .python_index(&index)
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
+    pin_from(&ctx, &index);
     let path = ctx.work_dir().join("codex-runtime.toml");
     let genuine = std::fs::read_to_string(&path).unwrap();
     let manifest: toml::Value = toml::from_str(&genuine).unwrap();
@@ -865,6 +860,17 @@ fn pin_records_both_linux_wheels_and_install_python_holds_its_wheel_to_them() {
     assert!(checked.contains("codex-runtime.toml"), "{report}");
 }
 
+/// `pin` from `index` alone, which must succeed.
+fn pin_from(ctx: &TestContext, index: &PythonIndex) -> Output {
+    let out = ctx
+        .cmd(["pin", V, "--source", "python-index"])
+        .python_index(index)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    out
+}
+
 /// An index serving only `wheel` as the interpreter's wheel, pinned (or not) by the project's
 /// manifest as `pin` writes it from that index.
 fn lying_index(ctx: &TestContext, bytes: Vec<u8>, pinned: bool) -> PythonIndex {
@@ -872,12 +878,7 @@ fn lying_index(ctx: &TestContext, bytes: Vec<u8>, pinned: bool) -> PythonIndex {
         .wheel(&wheel_name(V, expected_tag()), bytes)
         .start();
     if pinned {
-        let out = ctx
-            .cmd(["pin", V, "--source", "python-index"])
-            .python_index(&index)
-            .output()
-            .unwrap();
-        assert_exit(&out, 0);
+        pin_from(ctx, &index);
     }
     index
 }
@@ -954,12 +955,7 @@ fn a_record_that_lies_about_bin_codex_is_refused_even_pinned() {
     let index = PythonIndex::builder()
         .wheel(&wheel_name(V, expected_tag()), bytes)
         .start();
-    let out = ctx
-        .cmd(["pin", V, "--source", "python-index"])
-        .python_index(&index)
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
+    let out = pin_from(&ctx, &index);
     assert!(
         stderr(&out).contains("RECORD does not list bin/codex's sha256"),
         "{}",
