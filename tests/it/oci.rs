@@ -279,6 +279,20 @@ fn login(ctx: &TestContext, reg: &OciRegistry, user: &str, password: &str) -> st
     dir
 }
 
+/// `install V --mirror <the registry's codex/runtime>`, with `docker` as DOCKER_CONFIG when given.
+fn install_from_image(
+    ctx: &TestContext,
+    reg: &OciRegistry,
+    docker: Option<&std::path::Path>,
+) -> std::process::Output {
+    let mut cmd = ctx.cmd(["install", V, "--mirror"]);
+    cmd.arg(reg.reference("codex/runtime"));
+    if let Some(d) = docker {
+        cmd.env("DOCKER_CONFIG", d);
+    }
+    cmd.output().unwrap()
+}
+
 fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap()
 }
@@ -562,12 +576,7 @@ fn a_corrupted_layer_is_refused_with_an_integrity_verdict() {
     reg.corrupt_blob(&format!("sha256:{}", sha256_hex(&zst)));
     let ctx = TestContext::new();
     let docker = login(&ctx, &reg, "ci", "s3cret");
-    let out = ctx
-        .cmd(["install", V, "--mirror"])
-        .arg(reg.reference("codex/runtime"))
-        .env("DOCKER_CONFIG", &docker)
-        .output()
-        .unwrap();
+    let out = install_from_image(&ctx, &reg, Some(&docker));
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("OCI image manifest's layer digest"), "{err}");
@@ -596,12 +605,7 @@ fn a_missing_version_and_a_wrong_password_are_named() {
     );
 
     let docker = login(&ctx, &reg, "ci", "wrong");
-    let out = ctx
-        .cmd(["install", V, "--mirror"])
-        .arg(reg.reference("codex/runtime"))
-        .env("DOCKER_CONFIG", &docker)
-        .output()
-        .unwrap();
+    let out = install_from_image(&ctx, &reg, Some(&docker));
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(
@@ -818,11 +822,7 @@ fn a_wheel_or_an_npm_tarball_becomes_one_deterministic_layer_that_installs() {
         // It installs, every other source unreachable, `bin/codex` checked against the
         // image's annotation.
         let ctx = TestContext::new();
-        let out = ctx
-            .cmd(["install", V, "--mirror"])
-            .arg(reg.reference("codex/runtime"))
-            .output()
-            .unwrap();
+        let out = install_from_image(&ctx, &reg, None);
         assert_exit(&out, 0);
         assert_installed(&ctx);
         let receipt = std::fs::read_to_string(
@@ -878,11 +878,7 @@ fn a_rebuilt_layer_whose_codex_is_not_the_one_annotated_is_refused() {
         serde_json::to_vec(&index_doc).unwrap(),
     );
     let ctx = TestContext::new();
-    let out = ctx
-        .cmd(["install", V, "--mirror"])
-        .arg(reg.reference("codex/runtime"))
-        .output()
-        .unwrap();
+    let out = install_from_image(&ctx, &reg, None);
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("the image's annotation"), "{err}");
@@ -919,12 +915,7 @@ fn a_push_from_the_cache_needs_no_source_and_gives_the_same_layers() {
     // What it pushed installs on a fresh machine, every other source unreachable.
     let fresh = TestContext::new();
     let docker = login(&fresh, &reg, "ci", "s3cret");
-    let out = fresh
-        .cmd(["install", V, "--mirror"])
-        .arg(reg.reference("codex/runtime"))
-        .env("DOCKER_CONFIG", &docker)
-        .output()
-        .unwrap();
+    let out = install_from_image(&fresh, &reg, Some(&docker));
     assert_exit(&out, 0);
     assert_installed(&fresh);
 
@@ -1521,12 +1512,7 @@ fn a_referred_bundle_from_another_signer_refuses_the_install() {
     );
     let ctx = TestContext::new();
     let docker = login(&ctx, &reg, "ci", "s3cret");
-    let out = ctx
-        .cmd(["install", V, "--mirror"])
-        .arg(reg.reference("codex/runtime"))
-        .env("DOCKER_CONFIG", &docker)
-        .output()
-        .unwrap();
+    let out = install_from_image(&ctx, &reg, Some(&docker));
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("signed by vu@krnl.xyz"), "{err}");
