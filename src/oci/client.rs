@@ -557,16 +557,22 @@ impl<'a> Registry<'a> {
         Ok((index.manifests, from))
     }
 
-    /// A small blob's bytes (at most `limit`), its digest checked.
-    pub async fn fetch_blob_bytes(&self, digest: &str, limit: u64) -> Result<Vec<u8>, OciError> {
+    /// GET a blob: its URL and the successful response (any other status is an error).
+    async fn get_blob(&self, digest: &str) -> Result<(Url, reqwest::Response), OciError> {
         let url = self.url(&self.reference.blob_url(digest))?;
-        let mut resp = self.pull(Method::GET, &url, None).await?;
+        let resp = self.pull(Method::GET, &url, None).await?;
         if !resp.status().is_success() {
             return Err(OciError::Status {
                 url: DisplayUrl::from(&url),
                 status: resp.status().as_u16(),
             });
         }
+        Ok((url, resp))
+    }
+
+    /// A small blob's bytes (at most `limit`), its digest checked.
+    pub async fn fetch_blob_bytes(&self, digest: &str, limit: u64) -> Result<Vec<u8>, OciError> {
+        let (url, mut resp) = self.get_blob(digest).await?;
         let mut bytes = Vec::new();
         while let Some(chunk) = resp
             .chunk()
@@ -647,14 +653,7 @@ impl<'a> Registry<'a> {
     /// is followed without our credentials. Returns the size.
     pub async fn fetch_blob(&self, digest: &str, to: &Path, limit: u64) -> Result<u64, OciError> {
         use tokio::io::AsyncWriteExt;
-        let url = self.url(&self.reference.blob_url(digest))?;
-        let mut resp = self.pull(Method::GET, &url, None).await?;
-        if !resp.status().is_success() {
-            return Err(OciError::Status {
-                url: DisplayUrl::from(&url),
-                status: resp.status().as_u16(),
-            });
-        }
+        let (url, mut resp) = self.get_blob(digest).await?;
         let write_err = |source| OciError::Read {
             path: to.to_path_buf(),
             source,
