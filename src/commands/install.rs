@@ -382,7 +382,11 @@ fn install_python_wheel(
     let interpreter = codex_bootstrap::python::choose_interpreter(
         Some(py).filter(|p| !p.as_os_str().is_empty()),
     )?;
-    let env = codex_bootstrap::python::probe(&interpreter)?;
+    // The interpreter answers while the client is made and the index's page read: neither
+    // depends on its tags.
+    let probing = codex_bootstrap::python::start_probe(&interpreter)?;
+    let prepared = codex_bootstrap::provision::prepare_wheel_tree(ctx, args.force, ui);
+    let env = probing.finish()?;
     if env.externally_managed && !args.break_system_packages {
         return Err(codex_bootstrap::python::PythonError::ExternallyManaged {
             interpreter: interpreter.display().to_string(),
@@ -392,7 +396,7 @@ fn install_python_wheel(
     let tags = env.wheel_tags();
     tracing::debug!(interpreter = %interpreter.display(), tags = %tags.join(" "), "the interpreter's wheel tags");
     let provisioned = match codex_bootstrap::provision::provision_wheel_tree(
-        ctx, &tags, args.force, ui,
+        ctx, &tags, args.force, prepared, ui,
     ) {
         Ok(Some(p)) => p,
         Ok(None) => {

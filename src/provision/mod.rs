@@ -33,7 +33,9 @@ pub use archive::LocalArchive;
 pub use error::ProvisionError;
 pub use pins::{PinNotice, PinResolution};
 pub use runtime::{provision, warm, Warm};
-pub use wheel::{installed_wheel_tree, provision_wheel_tree, WHEEL_SOURCES};
+pub use wheel::{
+    installed_wheel_tree, prepare_wheel_tree, provision_wheel_tree, Prepared, WHEEL_SOURCES,
+};
 
 /// How to find, fetch and store a runtime: plain inputs (the command line fills them in).
 /// [`Settings::default`] holds every default, and the command line's flags show and use it.

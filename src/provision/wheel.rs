@@ -51,6 +51,61 @@ pub fn installed_wheel_tree(
     Ok(None)
 }
 
+/// The network side of a cold `install --python` that the interpreter's answer does not
+/// change, made ready while the interpreter is probed ([`crate::python::start_probe`]): the HTTP
+/// client (its TLS roots read) and the index's project page the plan will ask for.
+pub struct Prepared {
+    online: Online,
+    pages: sources::IndexPages,
+}
+
+/// [`Prepared`] for `install --python`, or `None` where the store already holds a tree of the
+/// pinned version for some tag (the warm path, which needs neither) or the Python index is not
+/// a source. Nothing here fails the install: what cannot be prepared is done as before once the
+/// interpreter's tags are known, and any error is reported there.
+pub fn prepare_wheel_tree(ctx: &Context, force: bool, ui: &dyn Reporter) -> Option<Prepared> {
+    if !ctx.order.contains(&SourceKind::PythonIndex) || ctx.check_pins(ui).is_err() {
+        return None;
+    }
+    let version = ctx.exact_version();
+    if let (Some(v), false) = (version, force) {
+        let stores = ctx.store.wheel_tree_stores();
+        if stores
+            .iter()
+            .any(|s| s.runtime_dir(v, &ctx.target).exists())
+        {
+            return None;
+        }
+    }
+    let online = Online::new(ctx).ok()?;
+    let session = Session::new(&online.http);
+    // The page is the same whatever the interpreter's tags: read it with the target's own. A
+    // plan that reads none (a lock file names each wheel's URL) reads none here either.
+    let page = version.and_then(|v| {
+        let tags: Vec<String> = ctx
+            .target
+            .wheel_platform_tags()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let plan = ctx
+            .wheel_plan_inputs(v, &tags)
+            .plan(Locate::Now, None)
+            .ok()?;
+        plan.sources
+            .into_iter()
+            .find_map(|s| match (s.reach, s.metadata) {
+                (plan::Reach::Ready, Some(plan::Metadata::IndexPage { url })) => Some(url),
+                _ => None,
+            })
+    });
+    if let Some(url) = page {
+        online.runtime.block_on(session.prefetch_page(&url));
+    }
+    let pages = session.into_pages();
+    Some(Prepared { online, pages })
+}
+
 /// `install --python`: the tree of the wheel pip or uv would choose for an interpreter that
 /// accepts `tags` (most preferred first), in the store beside the full package
 /// ([`Store::wheel_trees`]). Warm path: a tree for one of `tags` is there (a few stats).
@@ -61,6 +116,7 @@ pub fn provision_wheel_tree(
     ctx: &Context,
     tags: &[String],
     force: bool,
+    prepared: Option<Prepared>,
     ui: &dyn Reporter,
 ) -> Result<Option<Provisioned>, ProvisionError> {
     let started = Instant::now();
@@ -82,8 +138,11 @@ pub fn provision_wheel_tree(
             return Ok(Some(done(Outcome::AlreadyInstalled(rt), None)));
         }
     }
-    let online = Online::new(ctx)?;
-    let session = Session::new(&online.http);
+    let (online, pages) = match prepared {
+        Some(p) => (p.online, p.pages),
+        None => (Online::new(ctx)?, sources::IndexPages::new()),
+    };
+    let session = Session::new(&online.http).with_pages(pages);
     let (version, resolved) = online.resolve_version(ctx, &session, ui)?;
     let from = resolved.as_ref().map(|r| r.from.clone());
     if !force {

@@ -19,8 +19,8 @@ pub mod tree;
 
 pub use link::{LinkMode, LINK_MODE_ENV};
 pub use probe::{
-    choose_interpreter, find_environment, interpreter_to_ask, probe, project_env, FoundEnv,
-    PythonEnv,
+    choose_interpreter, find_environment, interpreter_to_ask, probe, project_env, start_probe,
+    FoundEnv, Probing, PythonEnv,
 };
 
 use crate::error::Hint;

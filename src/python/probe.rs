@@ -197,31 +197,79 @@ pub fn project_env(cwd: &Path) -> Result<Option<FoundEnv>, PythonError> {
 
 /// Ask the interpreter where it installs things.
 pub fn probe(interpreter: &Path) -> Result<PythonEnv, PythonError> {
+    start_probe(interpreter)?.finish()
+}
+
+/// Start the interpreter on the probe and return while it runs: the caller does what does not
+/// depend on the answer meanwhile, then [`Probing::finish`] collects it.
+pub fn start_probe(interpreter: &Path) -> Result<Probing, PythonError> {
     let shown = interpreter.display().to_string();
     tracing::debug!(program = %shown, "starting the interpreter to probe its environment");
-    let out = Command::new(interpreter)
+    let child = Command::new(interpreter)
         .args(["-I", "-c", PROBE])
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|source| PythonError::Run {
             interpreter: shown.clone(),
             source,
         })?;
-    if !out.status.success() {
-        return Err(PythonError::Probe {
-            interpreter: shown,
-            detail: String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .to_string(),
-        });
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
-        interpreter: shown,
-        detail: e.to_string(),
+    Ok(Probing {
+        child: Some(child),
+        shown,
     })
+}
+
+/// An interpreter answering the probe ([`start_probe`]). Dropped unfinished, it is stopped and
+/// waited for.
+#[derive(Debug)]
+pub struct Probing {
+    child: Option<std::process::Child>,
+    shown: String,
+}
+
+impl Probing {
+    /// Wait for the interpreter's answer.
+    pub fn finish(mut self) -> Result<PythonEnv, PythonError> {
+        let shown = std::mem::take(&mut self.shown);
+        let Some(child) = self.child.take() else {
+            return Err(PythonError::Probe {
+                interpreter: shown,
+                detail: "the probe was already collected".into(),
+            });
+        };
+        let out = child
+            .wait_with_output()
+            .map_err(|source| PythonError::Run {
+                interpreter: shown.clone(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(PythonError::Probe {
+                interpreter: shown,
+                detail: String::from_utf8_lossy(&out.stderr)
+                    .trim()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
+            interpreter: shown,
+            detail: e.to_string(),
+        })
+    }
+}
+
+impl Drop for Probing {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub use failure::{
 };
 pub use latest::{latest, Latest};
 pub use locate::{Located, Location};
-pub use run::{run, settle_first, Attempt, Session};
+pub use run::{run, settle_first, Attempt, IndexPages, Session};
 
 /// The order `auto` stands for.
 pub(crate) const AUTO: &[SourceKind] =

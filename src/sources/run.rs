@@ -36,13 +36,16 @@ pub enum Attempt<T> {
 /// The lines of an authenticated `codex-package_SHA256SUMS`.
 type Sums = Vec<(String, Sha256)>;
 
+/// Index pages read, by URL.
+pub type IndexPages = HashMap<String, Rc<Vec<pyindex::IndexFile>>>;
+
 /// One run's network side: the HTTP client, and the metadata already asked (successes only:
 /// a source that failed is not asked again by the same candidate walk).
 pub struct Session<'a> {
     pub http: &'a Http,
     releases: RefCell<HashMap<String, Rc<Release>>>,
     sums: RefCell<HashMap<String, Rc<Sums>>>,
-    pages: RefCell<HashMap<String, Rc<Vec<pyindex::IndexFile>>>>,
+    pages: RefCell<IndexPages>,
     packuments: RefCell<HashMap<String, Rc<npm::Packument>>>,
     images: RefCell<HashMap<String, Rc<super::oci::Image>>>,
 }
@@ -107,6 +110,26 @@ impl<'a> Session<'a> {
             .borrow_mut()
             .insert(url.to_string(), listed.clone());
         Ok(Some(listed))
+    }
+
+    /// Read the index page at `url` ahead of the plan that will ask for it (an `install
+    /// --python` reads it while the interpreter is probed): kept for [`Session::into_pages`].
+    /// A page that cannot be read is left for the plan to ask for again, and to report.
+    pub async fn prefetch_page(&self, url: &str) {
+        if let Err(e) = self.page(url).await {
+            tracing::debug!(url = %crate::redact::DisplayUrl::new(url), "the index page could not be read ahead: {e}");
+        }
+    }
+
+    /// The index pages this session has read, to seed another one ([`Session::with_pages`]).
+    pub fn into_pages(self) -> IndexPages {
+        self.pages.into_inner()
+    }
+
+    /// This session, with index pages an earlier one read.
+    pub fn with_pages(self, pages: IndexPages) -> Session<'a> {
+        self.pages.borrow_mut().extend(pages);
+        self
     }
 
     pub(super) async fn page(&self, url: &str) -> Result<Rc<Vec<pyindex::IndexFile>>, SourceError> {

@@ -179,6 +179,10 @@ fn the_interpreters_own_wheel_goes_in_once_and_uv_and_pip_accept_it() {
     };
     assert_eq!(index.downloads(&chosen), 1);
     assert_eq!(index.downloads(&other), 0);
+    // The project page was read once: ahead, while the interpreter was probed, and the plan
+    // that chose the wheel used that reading.
+    let page_reads = || index.server().requests_to(&index.project_path()).len();
+    assert_eq!(page_reads(), 1);
     // The wheel's own WHEEL file, with its tag, and a RECORD of what is there.
     let wheel_file = std::fs::read_to_string(dist_info(&site).join("WHEEL")).unwrap();
     assert!(
@@ -218,6 +222,7 @@ fn the_interpreters_own_wheel_goes_in_once_and_uv_and_pip_accept_it() {
     assert!(lock.status.success(), "{}", describe(&lock));
     // (uv lock reads the wheel's metadata with range requests.)
     let after_lock = index.downloads(&chosen);
+    let pages_after_lock = page_reads();
     let project_py = uv_venv(&ctx, &uv, &project.join(".venv"));
     // `install --python` with no value finds the project's .venv, from a subdirectory.
     let sub = project.join("src/pkg");
@@ -236,6 +241,8 @@ fn the_interpreters_own_wheel_goes_in_once_and_uv_and_pip_accept_it() {
         Some(site_packages(&project_py)),
         "{report}"
     );
+    // The tree was in the store: nothing was asked of the index, not even ahead.
+    assert_eq!(page_reads(), pages_after_lock);
     let sync = uv_cmd(&ctx, &uv)
         .current_dir(&project)
         .args(["sync", "--frozen", "--allow-insecure-host", "127.0.0.1"])
