@@ -205,6 +205,9 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         None => download()?,
     };
 
+    // The signature bundle, asked for once, while the first attempt downloads: a few KiB from
+    // the release's host, which would otherwise be a round trip after the unpack.
+    let mut bundle: Option<provenance::Found> = None;
     // A server that ignores Range, or whose file changed, makes us start over; twice is plenty.
     for _ in 0..3 {
         let staging = Staging::new(store, job.version, job.target)?;
@@ -212,7 +215,16 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
         tracing::debug!(staging = %pkg.display(), "unpacking {}", job.asset.name);
         let kept = open_kept(job, &source)?;
         let hashing = wheel_hashing(job);
-        let fetched = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg, &hashing).await;
+        let unpacking = fetch_and_unpack(http, job, &source, kept.as_ref(), &pkg, &hashing);
+        let fetched = match (&job.signature, &bundle) {
+            (Some(check), None) => {
+                let (fetched, found) =
+                    tokio::join!(unpacking, provenance::find(http, check.sources));
+                bundle = Some(found);
+                fetched
+            }
+            _ => unpacking.await,
+        };
         let (fetched, unpacked) = match (fetched, reusing.take()) {
             (Err(e), Some(path)) => {
                 forget_kept(&path, &e);
@@ -317,15 +329,12 @@ pub async fn run(http: &Http, job: &Job<'_>) -> Result<Outcome, InstallError> {
             Some(check) => {
                 let entry = unpacked.files.iter().find(|f| f.path == layout.entrypoint);
                 let sha = entry.map_or(Sha256::of(b""), |f| f.sha256);
-                let record = provenance::check(
-                    http,
-                    check.sources,
-                    &layout.entrypoint,
-                    &sha,
-                    check.signer,
-                    check.policy,
-                )
-                .await;
+                let found = match bundle.take() {
+                    Some(found) => found,
+                    None => provenance::find(http, check.sources).await,
+                };
+                let record =
+                    provenance::judge(&found, &layout.entrypoint, &sha, check.signer, check.policy);
                 if record.is_err() {
                     download::discard_partial(&partial);
                 }

@@ -145,39 +145,70 @@ pub async fn check(
     signer: &Signer,
     policy: &SignaturePolicy,
 ) -> Result<Checked, ProvenanceError> {
-    if let Some((origin, bytes)) = &sources.pinned {
-        let root = TrustRoot::load(policy.trusted_root.as_deref())?;
-        let verified = verify(bytes, Subject::Sha256(sha256), signer, &root)?;
-        tracing::debug!(%origin, identity = ?verified.identity, "pinned signature verified");
-        return Ok(Checked {
-            record: SignatureRecord::verified(verified, origin, file),
-            bundle: Some(String::from_utf8_lossy(bytes).into_owned()),
-        });
+    let found = find(http, sources).await;
+    judge(&found, file, sha256, signer, policy)
+}
+
+/// What [`find`] found: the first bundle there is and where, and why each place asked before
+/// it had none.
+#[derive(Debug, Clone)]
+pub struct Found {
+    bundle: Option<(String, Vec<u8>)>,
+    misses: Vec<String>,
+}
+
+/// Look for the bundle in `sources`, in order, until one is there. It needs nothing of the
+/// file it will be checked against, so an install asks while the archive downloads.
+pub async fn find(http: &Http, sources: &BundleSources) -> Found {
+    if let Some(pinned) = &sources.pinned {
+        return Found {
+            bundle: Some(pinned.clone()),
+            misses: Vec::new(),
+        };
     }
-    let mut misses = Vec::new();
-    if let Some(why) = &sources.none_because {
-        misses.push(why.clone());
-    }
+    let mut misses: Vec<String> = sources.none_because.iter().cloned().collect();
     for url in &sources.urls {
         match fetch(http, url).await {
             Ok(Some(bytes)) => {
-                let root = TrustRoot::load(policy.trusted_root.as_deref())?;
-                let verified = verify(&bytes, Subject::Sha256(sha256), signer, &root)?;
-                tracing::debug!(%url, identity = ?verified.identity, "signature verified");
-                return Ok(Checked {
-                    record: SignatureRecord::verified(verified, url, file),
-                    // It parsed as JSON, so it is UTF-8.
-                    bundle: Some(String::from_utf8_lossy(&bytes).into_owned()),
-                });
+                return Found {
+                    bundle: Some((url.clone(), bytes)),
+                    misses,
+                }
             }
             Ok(None) => misses.push(format!("{url} has no bundle")),
             Err(why) => misses.push(format!("{url}: {why}")),
         }
     }
-    let reason = if misses.is_empty() {
+    Found {
+        bundle: None,
+        misses,
+    }
+}
+
+/// Check what [`find`] found against `file`, whose sha256 is `sha256`: a bundle found decides
+/// (it proves the bytes or is an error); none found is recorded with why, and refused when a
+/// signature is required.
+pub fn judge(
+    found: &Found,
+    file: &str,
+    sha256: &Sha256,
+    signer: &Signer,
+    policy: &SignaturePolicy,
+) -> Result<Checked, ProvenanceError> {
+    if let Some((origin, bytes)) = &found.bundle {
+        let root = TrustRoot::load(policy.trusted_root.as_deref())?;
+        let verified = verify(bytes, Subject::Sha256(sha256), signer, &root)?;
+        tracing::debug!(%origin, identity = ?verified.identity, "signature verified");
+        return Ok(Checked {
+            record: SignatureRecord::verified(verified, origin, file),
+            // It parsed as JSON, so it is UTF-8.
+            bundle: Some(String::from_utf8_lossy(bytes).into_owned()),
+        });
+    }
+    let reason = if found.misses.is_empty() {
         "no place to look for a signature bundle".to_string()
     } else {
-        format!("no signature bundle found ({})", misses.join("; "))
+        format!("no signature bundle found ({})", found.misses.join("; "))
     };
     if policy.require {
         return Err(required(reason, policy));

@@ -25,8 +25,8 @@ mod check;
 mod legacy;
 
 pub use check::{
-    check, recheck, BundleSources, Checked, SignaturePolicy, SignatureRecord, REQUIRE_ENV,
-    TRUSTED_ROOT_ENV,
+    check, find, judge, recheck, BundleSources, Checked, Found, SignaturePolicy, SignatureRecord,
+    REQUIRE_ENV, TRUSTED_ROOT_ENV,
 };
 
 use std::fmt;

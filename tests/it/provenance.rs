@@ -11,7 +11,7 @@ use crate::common::{
 };
 use crate::fixture::{package_gz, Package};
 use crate::support::github::{Asset, DigestMode, ReleaseServer};
-use crate::support::http::TestServer;
+use crate::support::http::{Fault, TestServer};
 
 fn bundle_name() -> String {
     format!("codex-{}.sigstore", host_target())
@@ -72,6 +72,34 @@ fn without_a_bundle_the_install_goes_on_and_says_why() {
     assert!(
         stderr(&out).contains("signature: not verified: no signature bundle found"),
         "{}",
+        describe(&out)
+    );
+}
+
+/// The bundle is asked for while the archive downloads, not in a round trip after the unpack:
+/// the stand-in holds its answer for the archive until the bundle's request has come.
+#[test]
+fn the_bundle_is_asked_for_while_the_archive_downloads() {
+    let ctx = TestContext::new();
+    let server = release(None);
+    let archive = format!("/download/{TAG}/{}", package_gz());
+    let bundle = format!("/{TAG}/{}", bundle_name());
+    server.http().fault(
+        &archive,
+        Fault::AnswerAfter(bundle, std::time::Duration::from_secs(30)),
+    );
+    let out = ctx.install(&server, &[]);
+    assert_exit(&out, 0);
+    assert_installed(&ctx);
+    // One request for the archive, answered once the bundle's had come: without the overlap the
+    // client gives up on the held answer and asks again.
+    assert_eq!(
+        (
+            server.http().requests_to(&archive).len(),
+            server.http().held()
+        ),
+        (1, vec![true]),
+        "the archive was answered before the bundle was asked for\n{}",
         describe(&out)
     );
 }

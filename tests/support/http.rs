@@ -57,6 +57,9 @@ pub enum Fault {
     CorruptByte(u64),
     /// 302 to this absolute URL.
     Redirect(String),
+    /// Hold the answer until a request whose path ends with this has come, or for at most the
+    /// duration; [`TestServer::held`] says which it was.
+    AnswerAfter(String, Duration),
 }
 
 impl Fault {
@@ -80,6 +83,7 @@ struct State {
     responders: HashMap<String, Responder>,
     faults: HashMap<String, VecDeque<Fault>>,
     requests: Vec<RecordedRequest>,
+    held: Vec<bool>,
 }
 
 /// The server. Cheap to clone handles are not needed: share it by reference.
@@ -189,6 +193,12 @@ impl TestServer {
         self.lock().requests.clone()
     }
 
+    /// For each answer an [`Fault::AnswerAfter`] held, in order: whether the request it waited
+    /// for came (else it gave up waiting).
+    pub fn held(&self) -> Vec<bool> {
+        self.lock().held.clone()
+    }
+
     /// Requests whose path (without the query) is exactly `path`.
     pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
         self.requests()
@@ -293,6 +303,23 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             );
         }
         _ => {}
+    }
+    if let Some(Fault::AnswerAfter(suffix, at_most)) = &fault {
+        let deadline = std::time::Instant::now() + *at_most;
+        let came = loop {
+            let st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let came = st
+                .requests
+                .iter()
+                .any(|r| r.path.ends_with(suffix.as_str()));
+            drop(st);
+            if came || std::time::Instant::now() >= deadline {
+                break came;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.held.push(came);
     }
     let response = if let Some(bytes) = file {
         file_response(&req, bytes, fault.as_ref())
