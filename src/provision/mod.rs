@@ -430,8 +430,10 @@ pub struct Online {
 impl Online {
     pub fn new(ctx: &Context) -> Result<Online, ProvisionError> {
         let settings = &ctx.settings;
+        // Its blocking threads write downloads into their partial files, woken for each write.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_start(crate::unpack::defer_on_wake)
             .build()
             .map_err(ProvisionError::AsyncRuntime)?;
         let config = NetConfig::new(&settings.net, &ctx.github.api_url, ctx.credentials.clone());

@@ -58,7 +58,10 @@ impl Writer {
         let (tx, rx) = mpsc::sync_channel::<Op>(IN_FLIGHT);
         let (done, recycled) = mpsc::channel();
         let root = dest.clone();
-        let handle = super::spawn_named("write", move || write_files(&root, rx, done));
+        let handle = super::spawn_named("write", move || {
+            super::defer_on_wake();
+            write_files(&root, rx, done)
+        });
         Writer {
             dest,
             tx,
