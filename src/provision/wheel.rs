@@ -82,16 +82,11 @@ pub fn prepare_wheel_tree(ctx: &Context, force: bool, ui: &dyn Reporter) -> Opti
     // The page is the same whatever the interpreter's tags: read it with the target's own. A
     // plan that reads none (a lock file names each wheel's URL) reads none here either.
     let page = version.and_then(|v| {
-        let tags: Vec<String> = ctx
-            .target
-            .wheel_platform_tags()
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let plan = ctx
-            .wheel_plan_inputs(v, &tags)
-            .plan(Locate::Now, None)
-            .ok()?;
+        let inputs = plan::Inputs {
+            order: WHEEL_SOURCES,
+            ..ctx.plan_inputs(v, &ctx.target, Pins::Enforce)
+        };
+        let plan = inputs.plan(Locate::Now, None).ok()?;
         plan.sources
             .into_iter()
             .find_map(|s| match (s.reach, s.metadata) {
