@@ -215,30 +215,20 @@ pub fn start_probe(interpreter: &Path) -> Result<Probing, PythonError> {
             interpreter: shown.clone(),
             source,
         })?;
-    Ok(Probing {
-        child: Some(child),
-        shown,
-    })
+    Ok(Probing { child, shown })
 }
 
-/// An interpreter answering the probe ([`start_probe`]). Dropped unfinished, it is stopped and
-/// waited for.
+/// An interpreter answering the probe ([`start_probe`]).
 #[derive(Debug)]
 pub struct Probing {
-    child: Option<std::process::Child>,
+    child: std::process::Child,
     shown: String,
 }
 
 impl Probing {
     /// Wait for the interpreter's answer.
-    pub fn finish(mut self) -> Result<PythonEnv, PythonError> {
-        let shown = std::mem::take(&mut self.shown);
-        let Some(child) = self.child.take() else {
-            return Err(PythonError::Probe {
-                interpreter: shown,
-                detail: "the probe was already collected".into(),
-            });
-        };
+    pub fn finish(self) -> Result<PythonEnv, PythonError> {
+        let Probing { child, shown } = self;
         let out = child
             .wait_with_output()
             .map_err(|source| PythonError::Run {
@@ -260,15 +250,6 @@ impl Probing {
             interpreter: shown,
             detail: e.to_string(),
         })
-    }
-}
-
-impl Drop for Probing {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 
